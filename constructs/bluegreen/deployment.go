@@ -1,0 +1,207 @@
+package bluegreen
+
+import (
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+)
+
+// ApplicationID is the construct id of the CodeDeploy application a Deployment shares with every other Deployment
+// in its stack when DeploymentProps.Application is nil. It is a direct child of the stack.
+const ApplicationID = "BlueGreenApplication"
+
+// Deployment ships every change of one Lambda function blue/green: each change publishes a new retained version
+// (green), and CodeDeploy shifts the alias from the version it serves today (blue) to green with the chosen
+// strategy, rolling back when the deployment fails, is stopped, or an alarm fires.
+type Deployment interface {
+	constructs.Construct
+
+	// Function returns the function being shipped: the one given in DeploymentProps.Function, or the one defined
+	// from DeploymentProps.FunctionProps.
+	Function() awslambda.Function
+	// Version returns the function's current version: green during a deployment, blue once it is done. A new one
+	// is published exactly when the function's code or configuration changes; old ones are retained.
+	Version() awslambda.Version
+	// Alias returns the alias that serves traffic. CodeDeploy moves it; nothing else should.
+	Alias() awslambda.Alias
+	// Application returns the CodeDeploy application of the deployment group.
+	Application() awscodedeploy.ILambdaApplication
+	// DeploymentGroup returns the CodeDeploy deployment group that shifts the alias.
+	DeploymentGroup() awscodedeploy.LambdaDeploymentGroup
+	// DeploymentConfig returns the CodeDeploy deployment configuration of the strategy.
+	DeploymentConfig() awscodedeploy.ILambdaDeploymentConfig
+	// Strategy returns the traffic-shifting strategy in use, with the default applied.
+	Strategy() strategy.Strategy
+	// Alarms returns the alarms that stop and roll back a deployment, in the order they were added.
+	Alarms() []awscloudwatch.IAlarm
+
+	// AddAlarm adds an alarm that stops the deployment and rolls back to blue when it is in ALARM during the
+	// shift. Alarms may be added and removed between deploys: an alarm no longer listed is detached from the
+	// deployment group, and with no alarm left alarm monitoring is turned off.
+	AddAlarm(alarm awscloudwatch.IAlarm)
+	// GrantInvoke lets grantee invoke the function through the alias (lambda:InvokeFunction on the alias ARN).
+	GrantInvoke(grantee awsiam.IGrantable) awsiam.Grant
+	// Metric returns the AWS/Lambda metric metricName of the alias (dimensions FunctionName and Resource).
+	Metric(metricName string, opts *awscloudwatch.MetricOptions) awscloudwatch.Metric
+	// MetricErrors returns the Errors metric of the alias. Default statistic: Sum over 5 minutes.
+	MetricErrors(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric
+	// MetricInvocations returns the Invocations metric of the alias. Default statistic: Sum over 5 minutes.
+	MetricInvocations(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric
+	// MetricDuration returns the Duration metric of the alias. Default statistic: Average over 5 minutes.
+	MetricDuration(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric
+	// MetricThrottles returns the Throttles metric of the alias. Default statistic: Sum over 5 minutes.
+	MetricThrottles(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric
+}
+
+type deployment struct {
+	constructs.Construct
+	function    awslambda.Function
+	version     awslambda.Version
+	alias       awslambda.Alias
+	application awscodedeploy.ILambdaApplication
+	group       awscodedeploy.LambdaDeploymentGroup
+	config      awscodedeploy.ILambdaDeploymentConfig
+	strategy    strategy.Strategy
+	alarms      []awscloudwatch.IAlarm
+}
+
+// NewDeployment defines a function shipped blue/green: the function (or the given one), its current version
+// (retained when replaced), an alias on it, a CodeDeploy deployment group (in the stack's shared application) that
+// moves the alias with the strategy, and automatic rollback on failure, on stop and on alarm.
+//
+// NewDeployment validates props before it defines anything and panics, naming the construct path, with every
+// problem it found; nothing is added to the tree then. props may be nil only to get that error.
+func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps) Deployment {
+	p := DeploymentProps{}
+	if props != nil {
+		p = *props
+		p.Alarms = append([]awscloudwatch.IAlarm(nil), props.Alarms...)
+	}
+	if err := p.validate(); err != nil {
+		panic(fmt.Errorf("%s/%s: invalid DeploymentProps: %w", *scope.Node().Path(), id, err))
+	}
+	if p.Strategy.IsZero() {
+		p.Strategy = strategy.Default()
+	}
+	aliasName := DefaultAliasName
+	if p.AliasName != nil {
+		aliasName = *p.AliasName
+	}
+
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	d := &deployment{Construct: c, strategy: p.Strategy, alarms: p.Alarms}
+
+	d.function = p.Function
+	if d.function == nil {
+		d.function = awslambda.NewFunction(c, jsii.String("Function"), p.FunctionProps)
+	}
+	d.version = d.function.CurrentVersion()
+	d.version.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	d.alias = awslambda.NewAlias(c, jsii.String("Alias"), &awslambda.AliasProps{
+		AliasName: jsii.String(aliasName),
+		Version:   d.version,
+	})
+
+	d.application = p.Application
+	if d.application == nil {
+		d.application = sharedApplication(c)
+	}
+	d.config = p.Strategy.DeploymentConfig(c)
+
+	alarmRefs := make([]interfacesawscloudwatch.IAlarmRef, len(p.Alarms))
+	for i, a := range p.Alarms {
+		alarmRefs[i] = a
+	}
+	d.group = awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String("DeploymentGroup"), &awscodedeploy.LambdaDeploymentGroupProps{
+		Alias:            d.alias,
+		Application:      d.application,
+		DeploymentConfig: d.config,
+		Alarms:           &alarmRefs,
+		PreHook:          p.PreHook,
+		PostHook:         p.PostHook,
+		Role:             p.DeploymentRole,
+		// DeploymentInAlarm stays unset: CDK then adds DEPLOYMENT_STOP_ON_ALARM exactly when there are alarms,
+		// including ones added later with AddAlarm.
+		AutoRollback: &awscodedeploy.AutoRollbackConfig{
+			FailedDeployment:  jsii.Bool(true),
+			StoppedDeployment: jsii.Bool(true),
+		},
+	})
+	// Without the feature flag @aws-cdk/aws-codedeploy:removeAlarmsFromDeploymentGroup, CDK omits the alarm
+	// configuration when the last alarm is removed, and CloudFormation then keeps the old alarms attached
+	// (aws-cdk#23307). Rendering Enabled ourselves turns monitoring off explicitly whatever the app's flags.
+	cfn := d.group.Node().DefaultChild().(awscdk.CfnResource)
+	cfn.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), awscdk.Lazy_Any(&alarmsEnabled{d}, nil))
+	return d
+}
+
+// sharedApplication returns the stack's shared CodeDeploy application, defining it on first use.
+func sharedApplication(scope constructs.Construct) awscodedeploy.ILambdaApplication {
+	stack := awscdk.Stack_Of(scope)
+	if existing := stack.Node().TryFindChild(jsii.String(ApplicationID)); existing != nil {
+		if app, ok := existing.(awscodedeploy.ILambdaApplication); ok {
+			return app
+		}
+		panic(fmt.Errorf("%s: construct id %q is taken by a construct that is not a CodeDeploy Lambda application",
+			*stack.Node().Path(), ApplicationID))
+	}
+	return awscodedeploy.NewLambdaApplication(stack, jsii.String(ApplicationID), nil)
+}
+
+// alarmsEnabled renders AlarmConfiguration.Enabled at synth, after every AddAlarm.
+type alarmsEnabled struct{ d *deployment }
+
+func (a *alarmsEnabled) Produce() interface{} { return len(a.d.alarms) > 0 }
+
+func (d *deployment) Function() awslambda.Function                            { return d.function }
+func (d *deployment) Version() awslambda.Version                              { return d.version }
+func (d *deployment) Alias() awslambda.Alias                                  { return d.alias }
+func (d *deployment) Application() awscodedeploy.ILambdaApplication           { return d.application }
+func (d *deployment) DeploymentGroup() awscodedeploy.LambdaDeploymentGroup    { return d.group }
+func (d *deployment) DeploymentConfig() awscodedeploy.ILambdaDeploymentConfig { return d.config }
+func (d *deployment) Strategy() strategy.Strategy                             { return d.strategy }
+
+func (d *deployment) Alarms() []awscloudwatch.IAlarm {
+	return append([]awscloudwatch.IAlarm(nil), d.alarms...)
+}
+
+func (d *deployment) AddAlarm(alarm awscloudwatch.IAlarm) {
+	if alarm == nil {
+		panic(fmt.Errorf("%s: AddAlarm: alarm must be an alarm, got nil", *d.Node().Path()))
+	}
+	d.alarms = append(d.alarms, alarm)
+	d.group.AddAlarm(alarm)
+}
+
+func (d *deployment) GrantInvoke(grantee awsiam.IGrantable) awsiam.Grant {
+	return d.alias.GrantInvoke(grantee)
+}
+
+func (d *deployment) Metric(metricName string, opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return d.alias.Metric(jsii.String(metricName), opts)
+}
+
+func (d *deployment) MetricErrors(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return d.alias.MetricErrors(opts)
+}
+
+func (d *deployment) MetricInvocations(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return d.alias.MetricInvocations(opts)
+}
+
+func (d *deployment) MetricDuration(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return d.alias.MetricDuration(opts)
+}
+
+func (d *deployment) MetricThrottles(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
+	return d.alias.MetricThrottles(opts)
+}

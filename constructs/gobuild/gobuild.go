@@ -1,0 +1,174 @@
+package gobuild
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Options tune how a Go main package is built into a Lambda bootstrap. A nil *Options uses every default.
+type Options struct {
+	// Arch is the CPU architecture to build for: "arm64" or "amd64" (the GOARCH value).
+	//
+	// Default: "arm64" (Graviton: cheaper per millisecond than x86_64).
+	Arch string
+
+	// Tags are extra build tags, added to "lambda.norpc" (which leaves the unused net/rpc entry point of
+	// github.com/aws/aws-lambda-go out of the binary).
+	//
+	// Default: only "lambda.norpc".
+	Tags []string
+
+	// GoCommand is the go command to run.
+	//
+	// Default: "go" from PATH.
+	GoCommand string
+
+	// CacheDir is where built binaries are kept, one folder per distinct binary (named by the SHA-256 of its
+	// bytes), so that CDK hashes the same asset folder for the same binary.
+	//
+	// Default: "lambda-bluegreen/gobuild" under os.UserCacheDir(), or under os.TempDir() when there is no user
+	// cache directory.
+	CacheDir string
+}
+
+// Build compiles the Go main package in the folder entry into a file named "bootstrap" for the provided.al2023
+// runtime and returns the folder that holds it, ready to be a Lambda asset.
+//
+// The build is reproducible: CGO off, GOOS=linux, -trimpath, -buildvcs=false, and -ldflags "-s -w -buildid=", so
+// the binary depends only on the source, its dependencies and the Go toolchain. Two builds of unchanged code give
+// the same bytes (and so the same asset hash and no new Lambda version); editing the text of a comment gives the
+// same bytes; changing what the program does gives new bytes. Build runs the go command in entry, so entry must be
+// inside a Go module whose go.mod lists the handler's dependencies.
+func Build(entry string, opts *Options) (string, error) {
+	o := withDefaults(opts)
+	if o.Arch != "arm64" && o.Arch != "amd64" {
+		return "", fmt.Errorf("gobuild: arch must be \"arm64\" or \"amd64\", got %q", o.Arch)
+	}
+	dir, err := filepath.Abs(entry)
+	if err != nil {
+		return "", fmt.Errorf("gobuild: entry %q: %w", entry, err)
+	}
+	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
+		return "", fmt.Errorf("gobuild: entry must be a folder holding a Go main package, got %q", entry)
+	}
+	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
+		return "", fmt.Errorf("gobuild: cache dir: %w", err)
+	}
+	tmp, err := os.MkdirTemp(o.CacheDir, "build-")
+	if err != nil {
+		return "", fmt.Errorf("gobuild: cache dir: %w", err)
+	}
+	defer os.RemoveAll(tmp)
+
+	out := filepath.Join(tmp, "bootstrap")
+	tags := append([]string{"lambda.norpc"}, o.Tags...)
+	cmd := exec.Command(o.GoCommand, "build",
+		"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=",
+		"-tags="+strings.Join(tags, ","), "-o", out, ".")
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+o.Arch)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("gobuild: go build in %s failed: %w\n%s", dir, err, strings.TrimSpace(stderr.String()))
+	}
+
+	sum, err := fileSHA256(out)
+	if err != nil {
+		return "", fmt.Errorf("gobuild: %w", err)
+	}
+	final := filepath.Join(o.CacheDir, o.Arch+"-"+sum[:32])
+	if _, err := os.Stat(filepath.Join(final, "bootstrap")); err == nil {
+		return final, nil
+	}
+	if err := os.Chmod(out, 0o755); err != nil {
+		return "", fmt.Errorf("gobuild: %w", err)
+	}
+	if err := os.Rename(tmp, final); err != nil {
+		// Another build of the same binary may have won the race: its folder holds the same bytes.
+		if _, statErr := os.Stat(filepath.Join(final, "bootstrap")); statErr == nil {
+			return final, nil
+		}
+		return "", fmt.Errorf("gobuild: %w", err)
+	}
+	return final, nil
+}
+
+// Code builds the Go main package in entry (see Build) and returns it as Lambda asset code for the
+// provided.al2023 runtime. It panics with the build error when the package does not build: synthesis cannot go on
+// without the code. The returned Code may serve several functions of one stack; CDK refuses to share it across stacks, so for several
+// stacks call Build once and give each stack its own awslambda.Code_FromAsset of the folder.
+func Code(entry string, opts *Options) awslambda.AssetCode {
+	dir, err := Build(entry, opts)
+	if err != nil {
+		panic(err)
+	}
+	return awslambda.Code_FromAsset(jsii.String(dir), nil)
+}
+
+// FunctionProps returns a copy of base (which may be nil) set up to run the Go main package in entry: Code built
+// by Code, Runtime provided.al2023, Handler "bootstrap" and the Architecture the code was built for. Fields of base
+// that are set are kept, except Code, Runtime and Architecture, which must match the build.
+func FunctionProps(entry string, opts *Options, base *awslambda.FunctionProps) *awslambda.FunctionProps {
+	props := awslambda.FunctionProps{}
+	if base != nil {
+		props = *base
+	}
+	o := withDefaults(opts)
+	props.Code = Code(entry, &o)
+	props.Runtime = awslambda.Runtime_PROVIDED_AL2023()
+	if o.Arch == "amd64" {
+		props.Architecture = awslambda.Architecture_X86_64()
+	} else {
+		props.Architecture = awslambda.Architecture_ARM_64()
+	}
+	if props.Handler == nil {
+		props.Handler = jsii.String("bootstrap")
+	}
+	return &props
+}
+
+func withDefaults(opts *Options) Options {
+	o := Options{}
+	if opts != nil {
+		o = *opts
+		o.Tags = append([]string(nil), opts.Tags...)
+	}
+	if o.Arch == "" {
+		o.Arch = "arm64"
+	}
+	if o.GoCommand == "" {
+		o.GoCommand = "go"
+	}
+	if o.CacheDir == "" {
+		base, err := os.UserCacheDir()
+		if err != nil {
+			base = os.TempDir()
+		}
+		o.CacheDir = filepath.Join(base, "lambda-bluegreen", "gobuild")
+	}
+	return o
+}
+
+func fileSHA256(path string) (string, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return "", err
+	}
+	defer f.Close()
+	h := sha256.New()
+	if _, err := io.Copy(h, f); err != nil {
+		return "", err
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}

@@ -1,0 +1,100 @@
+// Package service is the example app: a small HTTP service (a Go handler behind a Lambda function URL on the
+// live alias) shipped blue/green, all-at-once in a dev stack and by canary in a prod stack.
+package service
+
+import (
+	"path/filepath"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+)
+
+// StackProps configure one stage of the example service.
+type StackProps struct {
+	awscdk.StackProps
+
+	// Stage names the stage ("dev", "prod") in the function's environment and description.
+	Stage string
+
+	// Strategy is how a new version reaches traffic in this stage.
+	Strategy strategy.Strategy
+
+	// CodeDir is the folder holding the handler's bootstrap, built once by gobuild.Build for every stage.
+	CodeDir string
+}
+
+// Stack is one stage of the example service.
+type Stack struct {
+	awscdk.Stack
+
+	// Deployment ships the service's function blue/green.
+	Deployment bluegreen.Deployment
+
+	// URL is the function URL on the live alias.
+	URL awslambda.FunctionUrl
+}
+
+// NewStack defines one stage of the example service: the function, shipped blue/green with props.Strategy, and a
+// function URL on its alias so that every request goes through the traffic shift.
+func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
+	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+
+	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	deployment := bluegreen.NewDeployment(stack, "Service", &bluegreen.DeploymentProps{
+		FunctionProps: &awslambda.FunctionProps{
+			Code:         awslambda.Code_FromAsset(jsii.String(props.CodeDir), nil),
+			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+			Architecture: awslambda.Architecture_ARM_64(),
+			Handler:      jsii.String("bootstrap"),
+			Description:  jsii.String("Example blue/green service (" + props.Stage + ")"),
+			MemorySize:   jsii.Number(256),
+			Timeout:      awscdk.Duration_Seconds(jsii.Number(10)),
+			Tracing:      awslambda.Tracing_ACTIVE,
+			LogGroup:     logs,
+			Environment:  &map[string]*string{"STAGE": jsii.String(props.Stage)},
+		},
+		Strategy: props.Strategy,
+	})
+	url := deployment.Alias().AddFunctionUrl(&awslambda.FunctionUrlOptions{
+		AuthType: awslambda.FunctionUrlAuthType_NONE,
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("ServiceUrl"), &awscdk.CfnOutputProps{
+		Value:       url.Url(),
+		Description: jsii.String("HTTPS endpoint of the service, served through the live alias"),
+	})
+	return &Stack{Stack: stack, Deployment: deployment, URL: url}
+}
+
+// NewApp adds the example's stacks to app: BlueGreenServiceDev (all-at-once) and BlueGreenServiceProd (canary
+// 10 % for 5 minutes). root is the repository's root folder, where examples/handlers lives. env, if not nil, pins
+// the stacks to an account and region; nil leaves them environment-agnostic.
+func NewApp(app awscdk.App, root string, env *awscdk.Environment) []*Stack {
+	codeDir, err := gobuild.Build(filepath.Join(root, "examples", "handlers", "hello"), nil)
+	if err != nil {
+		panic(err)
+	}
+	return []*Stack{
+		NewStack(app, "BlueGreenServiceDev", &StackProps{
+			StackProps: awscdk.StackProps{Env: env, Description: jsii.String("Example blue/green service, dev stage")},
+			Stage:      "dev",
+			Strategy:   strategy.AllAtOnce,
+			CodeDir:    codeDir,
+		}),
+		NewStack(app, "BlueGreenServiceProd", &StackProps{
+			StackProps: awscdk.StackProps{Env: env, Description: jsii.String("Example blue/green service, prod stage")},
+			Stage:      "prod",
+			Strategy:   strategy.Canary10Percent5Minutes,
+			CodeDir:    codeDir,
+		}),
+	}
+}
