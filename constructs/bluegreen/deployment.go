@@ -141,7 +141,31 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	// (aws-cdk#23307). Rendering Enabled ourselves turns monitoring off explicitly whatever the app's flags.
 	cfn := d.group.Node().DefaultChild().(awscdk.CfnResource)
 	cfn.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), awscdk.Lazy_Any(&alarmsEnabled{d}, nil))
+	if p.DeploymentRole == nil {
+		explainManagedPolicy(d.group.Role())
+	}
 	return d
+}
+
+// explainManagedPolicy records, in the cdk-nag metadata of the CodeDeploy role CDK defines, why that role uses an
+// AWS managed policy, so that AwsSolutions-IAM4 does not flag it. The metadata is plain CloudFormation metadata:
+// the library needs no cdk-nag dependency for it, and users who do not run cdk-nag are unaffected.
+func explainManagedPolicy(role awsiam.IRole) {
+	cfn, ok := role.Node().DefaultChild().(awscdk.CfnResource)
+	if !ok {
+		return
+	}
+	cfn.AddMetadata(jsii.String("cdk_nag"), map[string]interface{}{
+		"rules_to_suppress": []interface{}{map[string]interface{}{
+			"id": "AwsSolutions-IAM4",
+			"reason": "AWSCodeDeployRoleForLambdaLimited is the policy AWS maintains for CodeDeploy Lambda " +
+				"deployments: it updates aliases, reads alarms and invokes only CodeDeployHook_* functions; " +
+				"other hooks get an explicit invoke grant",
+			"applies_to": []interface{}{
+				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited",
+			},
+		}},
+	})
 }
 
 // sharedApplication returns the stack's shared CodeDeploy application, defining it on first use.

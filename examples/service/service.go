@@ -6,10 +6,12 @@ import (
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
@@ -50,8 +52,16 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
+	// A role of our own, allowed to write only to the function's log group (instead of the managed
+	// AWSLambdaBasicExecutionRole, which may write to any log group).
+	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String("Runs the example service's function"),
+	})
+	logs.GrantWrite(role)
 	deployment := bluegreen.NewDeployment(stack, "Service", &bluegreen.DeploymentProps{
 		FunctionProps: &awslambda.FunctionProps{
+			Role:         role,
 			Code:         awslambda.Code_FromAsset(jsii.String(props.CodeDir), nil),
 			Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
 			Architecture: awslambda.Architecture_ARM_64(),
@@ -72,6 +82,15 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		Value:       url.Url(),
 		Description: jsii.String("HTTPS endpoint of the service, served through the live alias"),
 	})
+	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
+		Id:        jsii.String("AwsSolutions-IAM5"),
+		Reason:    jsii.String("X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions"),
+		AppliesTo: &[]interface{}{"Resource::*"},
+	}}, jsii.Bool(true))
+	cdknag.NagSuppressions_AddResourceSuppressions(deployment.Function(), &[]*cdknag.NagPackSuppression{{
+		Id:     jsii.String("Serverless-LambdaDLQ"),
+		Reason: jsii.String("Invoked only synchronously through its function URL; a DLQ applies to asynchronous invocations"),
+	}}, jsii.Bool(false))
 	return &Stack{Stack: stack, Deployment: deployment, URL: url}
 }
 

@@ -1,0 +1,169 @@
+// Package test holds the template-level tests of the constructs and the smoke test of the example app. They share
+// one package so that one Node.js process (started by the jsii runtime) serves them all.
+package test
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"sync"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+)
+
+// repoRoot is the repository root, seen from this package's folder (go test runs in it).
+const repoRoot = ".."
+
+var (
+	contextOnce sync.Once
+	appContext  map[string]interface{}
+	contextErr  error
+
+	helloOnce sync.Once
+	helloDir  string
+	helloErr  error
+)
+
+// newApp returns an app with the feature flags of the repository's cdk.json (the ones a new CDK app gets), writing
+// its cloud assembly into a temporary folder, so tests see what cdk synth produces.
+func newApp(t testing.TB) awscdk.App {
+	t.Helper()
+	return newAppWith(t, nil)
+}
+
+// newAppWith is newApp with extra context entries (nil values remove a key).
+func newAppWith(t testing.TB, extra map[string]interface{}) awscdk.App {
+	t.Helper()
+	contextOnce.Do(func() {
+		var cfg struct {
+			Context map[string]interface{} `json:"context"`
+		}
+		b, err := os.ReadFile(filepath.Join(repoRoot, "cdk.json"))
+		if err == nil {
+			err = json.Unmarshal(b, &cfg)
+		}
+		appContext, contextErr = cfg.Context, err
+	})
+	if contextErr != nil {
+		t.Fatalf("reading cdk.json: %v", contextErr)
+	}
+	ctx := map[string]interface{}{}
+	for k, v := range appContext {
+		ctx[k] = v
+	}
+	for k, v := range extra {
+		if v == nil {
+			delete(ctx, k)
+		} else {
+			ctx[k] = v
+		}
+	}
+	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+}
+
+// newStack returns an environment-agnostic stack in a new app.
+func newStack(t testing.TB) awscdk.Stack {
+	t.Helper()
+	return awscdk.NewStack(newApp(t), jsii.String("TestStack"), nil)
+}
+
+// helloCode returns the example handler's code as a new asset (CDK binds an asset to one stack); the handler is
+// built once per test run.
+func helloCode(t testing.TB) awslambda.Code {
+	t.Helper()
+	helloOnce.Do(func() {
+		helloDir, helloErr = gobuild.Build(filepath.Join(repoRoot, "examples", "handlers", "hello"), nil)
+	})
+	if helloErr != nil {
+		t.Fatalf("building the example handler: %v", helloErr)
+	}
+	return awslambda.Code_FromAsset(jsii.String(helloDir), nil)
+}
+
+// functionProps returns props for a small Go function running the example handler.
+func functionProps(t testing.TB) *awslambda.FunctionProps {
+	t.Helper()
+	return &awslambda.FunctionProps{
+		Code:         helloCode(t),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: awslambda.Architecture_ARM_64(),
+		Handler:      jsii.String("bootstrap"),
+	}
+}
+
+// deploy defines a Deployment with the example handler in stack; props may leave the function unset.
+func deploy(t testing.TB, stack awscdk.Stack, id string, props *bluegreen.DeploymentProps) bluegreen.Deployment {
+	t.Helper()
+	p := bluegreen.DeploymentProps{}
+	if props != nil {
+		p = *props
+	}
+	if p.Function == nil && p.FunctionProps == nil {
+		p.FunctionProps = functionProps(t)
+	}
+	return bluegreen.NewDeployment(stack, id, &p)
+}
+
+// resources returns the resources of type typ in the template, by logical id.
+func resources(tmpl assertions.Template, typ string) map[string]map[string]interface{} {
+	found := tmpl.FindResources(jsii.String(typ), nil)
+	out := map[string]map[string]interface{}{}
+	for id, r := range *found {
+		if m, ok := interface{}(r).(map[string]interface{}); ok {
+			out[id] = m
+		}
+	}
+	return out
+}
+
+// onlyResource returns the one resource of type typ, failing the test when there is not exactly one.
+func onlyResource(t testing.TB, tmpl assertions.Template, typ string) (string, map[string]interface{}) {
+	t.Helper()
+	rs := resources(tmpl, typ)
+	if len(rs) != 1 {
+		t.Fatalf("want exactly one %s, got %d", typ, len(rs))
+	}
+	for id, r := range rs {
+		return id, r
+	}
+	return "", nil
+}
+
+// props returns the Properties of a resource from resources or onlyResource.
+func props(r map[string]interface{}) map[string]interface{} {
+	p, _ := r["Properties"].(map[string]interface{})
+	return p
+}
+
+// mustPanic runs f and returns the text of the error it panicked with, failing the test when it does not panic.
+func mustPanic(t testing.TB, f func()) (msg string) {
+	t.Helper()
+	defer func() {
+		r := recover()
+		if r == nil {
+			t.Fatalf("expected a panic, got none")
+		}
+		switch v := r.(type) {
+		case error:
+			msg = v.Error()
+		case string:
+			msg = v
+		default:
+			msg = jsonString(v)
+		}
+	}()
+	f()
+	return ""
+}
+
+func jsonString(v interface{}) string {
+	b, _ := json.Marshal(v)
+	return string(b)
+}

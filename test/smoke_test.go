@@ -1,0 +1,130 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/safeship/lambda-bluegreen/examples/service"
+)
+
+// validationFindings reads the validation report CDK writes into a cloud assembly and returns every finding whose
+// severity is in severities, as "rule (severity): description at paths".
+func validationFindings(t testing.TB, assemblyDir string, severities ...string) []string {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join(assemblyDir, "validation-report.json"))
+	if err != nil {
+		t.Fatalf("the cloud assembly has no validation report: %v", err)
+	}
+	var report struct {
+		PluginReports []struct {
+			PluginName string `json:"pluginName"`
+			Violations []struct {
+				RuleName            string `json:"ruleName"`
+				Description         string `json:"description"`
+				Severity            string `json:"severity"`
+				ViolatingConstructs []struct {
+					ConstructPath string `json:"constructPath"`
+				} `json:"violatingConstructs"`
+			} `json:"violations"`
+		} `json:"pluginReports"`
+	}
+	if err := json.Unmarshal(b, &report); err != nil {
+		t.Fatalf("validation report: %v", err)
+	}
+	var out []string
+	for _, p := range report.PluginReports {
+		for _, v := range p.Violations {
+			for _, s := range severities {
+				if strings.EqualFold(v.Severity, s) {
+					var paths []string
+					for _, c := range v.ViolatingConstructs {
+						paths = append(paths, c.ConstructPath)
+					}
+					out = append(out, fmt.Sprintf("%s: %s (%s): %s at %s", p.PluginName, v.RuleName, v.Severity,
+						v.Description, strings.Join(paths, ", ")))
+				}
+			}
+		}
+	}
+	return out
+}
+
+// synthExample synthesizes the example app with the cdk-nag AwsSolutions and Serverless packs applied, and returns
+// the app, its stacks and the cloud assembly folder. A synth error (CDK fails synth on error-level validation
+// findings) fails the test with the report.
+func synthExample(t *testing.T) (awscdk.App, []*service.Stack, string) {
+	t.Helper()
+	app := newApp(t)
+	stacks := service.NewApp(app, repoRoot, nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	var dir string
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("synthesizing the example app failed: %v", r)
+			}
+		}()
+		dir = *app.Synth(nil).Directory()
+	}()
+	return app, stacks, dir
+}
+
+func TestExampleAppSynthesizesCleanly(t *testing.T) {
+	_, stacks, dir := synthExample(t)
+	if len(stacks) < 2 {
+		t.Fatalf("the example app must have at least two stacks, got %d", len(stacks))
+	}
+
+	t.Run("no error-level validation findings", func(t *testing.T) {
+		if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+			t.Errorf("validation report has %d error-level findings:\n%s", len(errs), strings.Join(errs, "\n"))
+		}
+	})
+
+	for _, s := range stacks {
+		s := s
+		t.Run(*s.StackName()+"/no unsuppressed cdk-nag errors", func(t *testing.T) {
+			for _, pack := range []string{"AwsSolutions-.*", "Serverless-.*"} {
+				found := assertions.Annotations_FromStack(s.Stack).FindError(jsii.String("*"),
+					assertions.Match_StringLikeRegexp(jsii.String(pack)))
+				for _, f := range *found {
+					t.Errorf("%s: %v", *f.Id, f.Entry.Data)
+				}
+			}
+		})
+		t.Run(*s.StackName()+"/environment-agnostic", func(t *testing.T) {
+			if !strings.HasPrefix(*s.Account(), "${Token[") || !strings.HasPrefix(*s.Region(), "${Token[") {
+				t.Errorf("account %q and region %q should be unresolved tokens", *s.Account(), *s.Region())
+			}
+		})
+	}
+}
+
+// TestValidationReportCheckFindsErrors proves the report check above can fail: a template with a property of the
+// wrong type must produce an error-level finding (and make synth fail).
+func TestValidationReportCheckFindsErrors(t *testing.T) {
+	app := newApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Broken"), nil)
+	awscdk.NewCfnResource(stack, jsii.String("BadQueue"), &awscdk.CfnResourceProps{
+		Type:       jsii.String("AWS::SQS::Queue"),
+		Properties: &map[string]interface{}{"DelaySeconds": "not a number", "NoSuchProperty": true},
+	})
+	outdir := *app.Outdir()
+	func() {
+		defer func() { _ = recover() }() // CDK fails synth on error-level findings: the report is written first
+		app.Synth(nil)
+	}()
+	if errs := validationFindings(t, outdir, "error", "fatal"); len(errs) == 0 {
+		t.Fatalf("a broken template gave no error-level finding: the validation check cannot fail")
+	}
+}
