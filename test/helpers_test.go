@@ -116,8 +116,8 @@ func resources(tmpl assertions.Template, typ string) map[string]map[string]inter
 	found := tmpl.FindResources(jsii.String(typ), nil)
 	out := map[string]map[string]interface{}{}
 	for id, r := range *found {
-		if m, ok := interface{}(r).(map[string]interface{}); ok {
-			out[id] = m
+		if r != nil {
+			out[id] = *r
 		}
 	}
 	return out
@@ -166,4 +166,51 @@ func mustPanic(t testing.TB, f func()) (msg string) {
 func jsonString(v interface{}) string {
 	b, _ := json.Marshal(v)
 	return string(b)
+}
+
+// template synthesizes stack and returns its template.
+func template(t testing.TB, stack awscdk.Stack) assertions.Template {
+	t.Helper()
+	var tmpl assertions.Template
+	noPanic(t, func() { tmpl = assertions.Template_FromStack(stack, nil) })
+	return tmpl
+}
+
+// hasResource asserts that the template has a resource of type typ matching props (a Match_* matcher or a
+// literal), reporting the assertion's message instead of crashing the test binary.
+func hasResource(t testing.TB, tmpl assertions.Template, typ string, props interface{}) {
+	t.Helper()
+	noPanic(t, func() { tmpl.HasResourceProperties(jsii.String(typ), props) })
+}
+
+// hasResourceDefinition is hasResource on the whole resource definition (Properties, UpdatePolicy, DeletionPolicy…).
+func hasResourceDefinition(t testing.TB, tmpl assertions.Template, typ string, def interface{}) {
+	t.Helper()
+	noPanic(t, func() { tmpl.HasResource(jsii.String(typ), def) })
+}
+
+// countIs asserts the number of resources of type typ.
+func countIs(t testing.TB, tmpl assertions.Template, typ string, n int) {
+	t.Helper()
+	noPanic(t, func() { tmpl.ResourceCountIs(jsii.String(typ), jsii.Number(float64(n))) })
+}
+
+// noPanic runs f and turns a panic (a failed assertion, a synth error) into a test error.
+func noPanic(t testing.TB, f func()) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("%v", r)
+		}
+	}()
+	f()
+}
+
+// obj and arr shorten matcher literals.
+type obj = map[string]interface{}
+type arr = []interface{}
+
+func like(m obj) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
+func arrayWith(a ...interface{}) assertions.Matcher {
+	return assertions.Match_ArrayWith(&a)
 }

@@ -1,0 +1,340 @@
+package test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+)
+
+func newAlarm(stack awscdk.Stack, id string) awscloudwatch.Alarm {
+	return awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		Metric: awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+			Namespace: jsii.String("Test"), MetricName: jsii.String(id),
+		}),
+		Threshold:         jsii.Number(1),
+		EvaluationPeriods: jsii.Number(1),
+	})
+}
+
+func TestPredefinedStrategiesUseCodeDeployConfigs(t *testing.T) {
+	stack := newStack(t)
+	names := map[string]bool{}
+	for _, s := range strategy.Predefined() {
+		deploy(t, stack, s.String(), &bluegreen.DeploymentProps{Strategy: s})
+		names[s.PredefinedName()] = true
+	}
+	tmpl := template(t, stack)
+	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", 0)
+	got := map[string]bool{}
+	for _, r := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+		name, _ := props(r)["DeploymentConfigName"].(string)
+		got[name] = true
+	}
+	for name := range names {
+		if !got[name] {
+			t.Errorf("no deployment group uses %s; got %v", name, got)
+		}
+	}
+	if len(got) != 9 {
+		t.Errorf("want the 9 predefined Lambda configs, got %d: %v", len(got), got)
+	}
+}
+
+func TestDefaultStrategyIsCanary10Percent5Minutes(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil)
+	if d.Strategy() != strategy.Canary10Percent5Minutes {
+		t.Errorf("Strategy() = %v, want Canary10Percent5Minutes", d.Strategy())
+	}
+	hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+		"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+		"DeploymentStyle":      obj{"DeploymentOption": "WITH_TRAFFIC_CONTROL", "DeploymentType": "BLUE_GREEN"},
+	}))
+}
+
+func TestCustomStrategiesDefineSharedConfigs(t *testing.T) {
+	stack := newStack(t)
+	a := deploy(t, stack, "A", &bluegreen.DeploymentProps{Strategy: strategy.Canary(5, 7*time.Minute)})
+	b := deploy(t, stack, "B", &bluegreen.DeploymentProps{Strategy: strategy.Canary(5, 7*time.Minute)})
+	deploy(t, stack, "C", &bluegreen.DeploymentProps{Strategy: strategy.Linear(20, 3*time.Minute)})
+	deploy(t, stack, "D", &bluegreen.DeploymentProps{Strategy: strategy.Linear(20, 3*time.Minute)})
+	if *a.DeploymentConfig().DeploymentConfigName() != *b.DeploymentConfig().DeploymentConfigName() {
+		t.Errorf("equal custom strategies must share one config")
+	}
+	tmpl := template(t, stack)
+	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", 2)
+	hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", obj{
+		"ComputePlatform": "Lambda",
+		"TrafficRoutingConfig": obj{
+			"Type":            "TimeBasedCanary",
+			"TimeBasedCanary": obj{"CanaryInterval": 7, "CanaryPercentage": 5},
+		},
+	})
+	hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", obj{
+		"ComputePlatform": "Lambda",
+		"TrafficRoutingConfig": obj{
+			"Type":            "TimeBasedLinear",
+			"TimeBasedLinear": obj{"LinearInterval": 3, "LinearPercentage": 20},
+		},
+	})
+	// Every group refers to one of the two configs.
+	configs := resources(tmpl, "AWS::CodeDeploy::DeploymentConfig")
+	for id, g := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+		ref, _ := props(g)["DeploymentConfigName"].(map[string]interface{})
+		if _, ok := configs[ref["Ref"].(string)]; !ok {
+			t.Errorf("group %s: DeploymentConfigName %v is not a Ref to a config of the stack", id, props(g)["DeploymentConfigName"])
+		}
+	}
+}
+
+func TestCustomConfigsAreSharedPerStackNotPerApp(t *testing.T) {
+	app := newApp(t)
+	var stacks []awscdk.Stack
+	for _, id := range []string{"One", "Two"} {
+		stack := awscdk.NewStack(app, jsii.String(id), nil)
+		deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.Linear(25, 2*time.Minute)})
+		stacks = append(stacks, stack)
+	}
+	for _, stack := range stacks {
+		countIs(t, template(t, stack), "AWS::CodeDeploy::DeploymentConfig", 1)
+	}
+}
+
+func TestAliasIsShiftedByCodeDeploy(t *testing.T) {
+	stack := newStack(t)
+	deploy(t, stack, "Api", nil)
+	tmpl := template(t, stack)
+	app := assertions.NewCapture(nil)
+	group := assertions.NewCapture(nil)
+	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
+		"Properties": like(obj{"Name": "live"}),
+		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": obj{
+			"ApplicationName":     obj{"Ref": app},
+			"DeploymentGroupName": obj{"Ref": group},
+		}},
+	}))
+	if t.Failed() {
+		return
+	}
+	appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
+	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	if *app.AsString() != appID || *group.AsString() != groupID {
+		t.Errorf("alias update policy refers to %s/%s, want %s/%s", *app.AsString(), *group.AsString(), appID, groupID)
+	}
+	// The alias points at the function's current version, never at $LATEST.
+	hasResource(t, tmpl, "AWS::Lambda::Alias", like(obj{
+		"FunctionVersion": obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("CurrentVersion")), "Version"}},
+	}))
+}
+
+func TestCustomAliasName(t *testing.T) {
+	stack := newStack(t)
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasName: jsii.String("prod-traffic")})
+	hasResource(t, template(t, stack), "AWS::Lambda::Alias", like(obj{"Name": "prod-traffic"}))
+}
+
+func TestVersionsAreRetained(t *testing.T) {
+	stack := newStack(t)
+	deploy(t, stack, "Api", nil)
+	hasResourceDefinition(t, template(t, stack), "AWS::Lambda::Version", like(obj{
+		"DeletionPolicy":      "Retain",
+		"UpdateReplacePolicy": "Retain",
+	}))
+}
+
+func TestExistingFunction(t *testing.T) {
+	stack := newStack(t)
+	fn := awslambda.NewFunction(stack, jsii.String("Mine"), functionProps(t))
+	d := bluegreen.NewDeployment(stack, "Api", &bluegreen.DeploymentProps{Function: fn})
+	if d.Function() != fn {
+		t.Errorf("Function() must return the function given")
+	}
+	tmpl := template(t, stack)
+	countIs(t, tmpl, "AWS::Lambda::Function", 1)
+	hasResourceDefinition(t, tmpl, "AWS::Lambda::Version", like(obj{"DeletionPolicy": "Retain"}))
+	countIs(t, tmpl, "AWS::Lambda::Alias", 1)
+}
+
+func TestRollbackWithoutAlarms(t *testing.T) {
+	stack := newStack(t)
+	deploy(t, stack, "Api", nil)
+	hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+		"AutoRollbackConfiguration": obj{
+			"Enabled": true,
+			"Events":  arr{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"},
+		},
+		"AlarmConfiguration": obj{"Enabled": false},
+	}))
+}
+
+func TestRollbackOnAlarms(t *testing.T) {
+	for _, late := range []bool{false, true} {
+		name := "in props"
+		if late {
+			name = "added later"
+		}
+		t.Run(name, func(t *testing.T) {
+			stack := newStack(t)
+			alarm := newAlarm(stack, "Errors")
+			var d bluegreen.Deployment
+			if late {
+				d = deploy(t, stack, "Api", nil)
+				d.AddAlarm(alarm)
+			} else {
+				d = deploy(t, stack, "Api", &bluegreen.DeploymentProps{Alarms: []awscloudwatch.IAlarm{alarm}})
+			}
+			if len(d.Alarms()) != 1 {
+				t.Errorf("Alarms() has %d alarms, want 1", len(d.Alarms()))
+			}
+			hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+				"AutoRollbackConfiguration": obj{
+					"Enabled": true,
+					"Events":  arr{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"},
+				},
+				"AlarmConfiguration": obj{
+					"Enabled": true,
+					"Alarms":  arr{obj{"Name": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Errors"))}}},
+				},
+			}))
+		})
+	}
+}
+
+// A removed alarm must not stay attached: even without the removeAlarmsFromDeploymentGroup feature flag, a group
+// with no alarm left renders AlarmConfiguration.Enabled = false (CloudFormation would otherwise keep the old list).
+func TestNoStaleAlarmsWithoutFeatureFlag(t *testing.T) {
+	app := newAppWith(t, map[string]interface{}{"@aws-cdk/aws-codedeploy:removeAlarmsFromDeploymentGroup": false})
+	stack := awscdk.NewStack(app, jsii.String("NoFlag"), nil)
+	deploy(t, stack, "Api", nil)
+	hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+		"AlarmConfiguration": obj{"Enabled": false},
+	}))
+}
+
+func TestSharedApplication(t *testing.T) {
+	t.Run("one per stack", func(t *testing.T) {
+		stack := newStack(t)
+		a := deploy(t, stack, "A", nil)
+		b := deploy(t, stack, "B", nil)
+		if a.Application() != b.Application() {
+			t.Errorf("two deployments in one stack must share the application")
+		}
+		tmpl := template(t, stack)
+		countIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
+		countIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", 2)
+		appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
+		for id, g := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+			if ref := props(g)["ApplicationName"]; jsonString(ref) != jsonString(obj{"Ref": appID}) {
+				t.Errorf("group %s: ApplicationName = %v, want Ref %s", id, ref, appID)
+			}
+		}
+	})
+	t.Run("given by the user", func(t *testing.T) {
+		stack := newStack(t)
+		mine := awscodedeploy.NewLambdaApplication(stack, jsii.String("Mine"), nil)
+		d := deploy(t, stack, "A", &bluegreen.DeploymentProps{Application: mine})
+		if d.Application() != mine {
+			t.Errorf("Application() must return the application given")
+		}
+		tmpl := template(t, stack)
+		countIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
+		hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", like(obj{
+			"ApplicationName": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Mine"))},
+		}))
+	})
+}
+
+func TestHooksAreWired(t *testing.T) {
+	stack := newStack(t)
+	pre := awslambda.NewFunction(stack, jsii.String("PreHook"), functionProps(t))
+	post := awslambda.NewFunction(stack, jsii.String("PostHook"), functionProps(t))
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreHook: pre, PostHook: post})
+	tmpl := template(t, stack)
+	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
+		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": like(obj{
+			"BeforeAllowTrafficHook": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^PreHook"))},
+			"AfterAllowTrafficHook":  obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^PostHook"))},
+		})},
+	}))
+	// CodeDeploy's role may invoke the hooks although they are not named CodeDeployHook_*.
+	hasResource(t, tmpl, "AWS::IAM::Policy", like(obj{
+		"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+			"Action":   "lambda:InvokeFunction",
+			"Resource": arrayWith(obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^PreHook")), "Arn"}}),
+		}))}),
+		"Roles": arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("DeploymentGroupServiceRole"))}},
+	}))
+}
+
+func TestGrantInvokeTargetsTheAlias(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil)
+	caller := awsiam.NewRole(stack, jsii.String("Caller"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
+	})
+	d.GrantInvoke(caller)
+	hasResource(t, template(t, stack), "AWS::IAM::Policy", like(obj{
+		"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+			"Action":   "lambda:InvokeFunction",
+			"Resource": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiAlias"))},
+		}))}),
+		"Roles": arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Caller"))}},
+	}))
+}
+
+func TestMetricsTargetTheAlias(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil)
+	metrics := map[string]awscloudwatch.Metric{
+		"Errors":      d.MetricErrors(nil),
+		"Invocations": d.MetricInvocations(nil),
+		"Duration":    d.MetricDuration(nil),
+		"Throttles":   d.MetricThrottles(nil),
+		"ConcurrentExecutions": d.Metric("ConcurrentExecutions", &awscloudwatch.MetricOptions{
+			Statistic: jsii.String("Maximum"),
+		}),
+	}
+	for name, m := range metrics {
+		m.CreateAlarm(stack, jsii.String(name+"Alarm"), &awscloudwatch.CreateAlarmOptions{
+			Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+		})
+	}
+	tmpl := template(t, stack)
+	for name := range metrics {
+		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+			"Namespace":  "AWS/Lambda",
+			"MetricName": name,
+			"Dimensions": arrayWith(obj{
+				"Name": "Resource",
+				"Value": obj{"Fn::Join": arr{"", arr{
+					obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction"))}, ":live",
+				}}},
+			}),
+		}))
+	}
+}
+
+func TestExposedResources(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil)
+	if d.Function() == nil || d.Version() == nil || d.Alias() == nil || d.Application() == nil ||
+		d.DeploymentGroup() == nil || d.DeploymentConfig() == nil {
+		t.Fatalf("every resource must be exposed")
+	}
+	if *d.Alias().AliasName() != "live" {
+		t.Errorf("AliasName = %q", *d.Alias().AliasName())
+	}
+	if got := *d.DeploymentGroup().DeploymentConfig().DeploymentConfigName(); got != "CodeDeployDefault.LambdaCanary10Percent5Minutes" {
+		t.Errorf("group config = %q", got)
+	}
+}

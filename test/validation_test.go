@@ -1,0 +1,110 @@
+package test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+)
+
+// Every bad prop is refused at synth with the construct path, the field, the value and what is allowed, and
+// nothing is left in the tree.
+func TestBadInput(t *testing.T) {
+	cases := []struct {
+		name  string
+		props func(t *testing.T, existing awslambda.Function) *bluegreen.DeploymentProps
+		want  []string
+	}{
+		{"nil props", func(*testing.T, awslambda.Function) *bluegreen.DeploymentProps { return nil },
+			[]string{"exactly one of Function and FunctionProps must be set, got neither"}},
+		{"neither function nor props", func(*testing.T, awslambda.Function) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{}
+		}, []string{"exactly one of Function and FunctionProps must be set, got neither"}},
+		{"both function and props", func(t *testing.T, fn awslambda.Function) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{Function: fn, FunctionProps: functionProps(t)}
+		}, []string{"exactly one of Function and FunctionProps must be set, got both"}},
+		{"percent above 99", withStrategy(strategy.Canary(120, 5*time.Minute)),
+			[]string{"Strategy: canary percentage must be a whole number from 1 to 99, got 120"}},
+		{"percent below 1", withStrategy(strategy.Linear(0, 5*time.Minute)),
+			[]string{"linear percentage must be a whole number from 1 to 99, got 0"}},
+		{"percent not an integer", withStrategy(strategy.Canary(12.5, 5*time.Minute)),
+			[]string{"canary percentage must be a whole number from 1 to 99, got 12.5"}},
+		{"interval not whole minutes", withStrategy(strategy.Canary(10, 90*time.Second)),
+			[]string{"canary interval must be whole minutes, got 1m30s"}},
+		{"interval below 1 minute", withStrategy(strategy.Linear(10, 30*time.Second)),
+			[]string{"linear interval must be at least 1 minute, got 30s"}},
+		{"canary longer than 48 hours", withStrategy(strategy.Canary(10, 49*time.Hour)),
+			[]string{"canary interval must be at most 48h0m0s (CodeDeploy's limit), got 49h0m0s"}},
+		{"linear schedule longer than 48 hours", withStrategy(strategy.Linear(10, 6*time.Hour)),
+			[]string{"linear schedule must take at most 48h0m0s (CodeDeploy's limit), got 10 shifts 6h0m0s apart = 54h0m0s"}},
+		{"several problems at once", withStrategy(strategy.Linear(150, 10*time.Second)),
+			[]string{"linear percentage must be a whole number from 1 to 99, got 150", "linear interval must be at least 1 minute, got 10s"}},
+		{"alias name with a space", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String("my alias")}
+		}, []string{`AliasName must be 1 to 128 letters, digits, '-' or '_', and not only digits, got "my alias"`}},
+		{"alias name only digits", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String("42")}
+		}, []string{`AliasName must be 1 to 128 letters, digits, '-' or '_', and not only digits, got "42"`}},
+		{"alias name empty", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String("")}
+		}, []string{`AliasName must be 1 to 128 letters`, `got ""`}},
+		{"alias name too long", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String(strings.Repeat("a", 129))}
+		}, []string{`AliasName must be 1 to 128 letters`}},
+		{"nil alarm", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), Alarms: []awscloudwatch.IAlarm{nil}}
+		}, []string{"Alarms[0] must be an alarm, got nil"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newStack(t)
+			existing := awslambda.NewFunction(stack, jsii.String("Existing"), functionProps(t))
+			before := len(*stack.Node().Children())
+			p := tc.props(t, existing)
+			msg := mustPanic(t, func() { bluegreen.NewDeployment(stack, "Api", p) })
+			if !strings.HasPrefix(msg, "TestStack/Api: invalid DeploymentProps: ") {
+				t.Errorf("error must start with the construct path, got %q", msg)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			if after := len(*stack.Node().Children()); after != before {
+				t.Errorf("a refused deployment left %d constructs in the stack", after-before)
+			}
+			if stack.Node().TryFindChild(jsii.String("Api")) != nil {
+				t.Errorf("a refused deployment left its construct in the tree")
+			}
+		})
+	}
+}
+
+func withStrategy(s strategy.Strategy) func(*testing.T, awslambda.Function) *bluegreen.DeploymentProps {
+	return func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
+		return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), Strategy: s}
+	}
+}
+
+func TestAddAlarmRefusesNil(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil)
+	msg := mustPanic(t, func() { d.AddAlarm(nil) })
+	if msg != "TestStack/Api: AddAlarm: alarm must be an alarm, got nil" {
+		t.Errorf("got %q", msg)
+	}
+}
+
+func TestTokenAliasNameIsAccepted(t *testing.T) {
+	stack := newStack(t)
+	name := awslambda.NewFunction(stack, jsii.String("Other"), functionProps(t)).FunctionName()
+	noPanic(t, func() {
+		deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasName: name})
+	})
+}
