@@ -40,4 +40,3 @@ func BenchmarkSynthDeployments(b *testing.B) {
 		})
 	}
 }
-

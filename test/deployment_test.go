@@ -338,3 +338,25 @@ func TestExposedResources(t *testing.T) {
 		t.Errorf("group config = %q", got)
 	}
 }
+
+// An alarm on the alias's own metrics, added to its deployment group, must not create a dependency cycle between
+// alarm, alias and group (aws-cdk#2231); CloudFormation's validator (E3004) would report one.
+func TestAliasAlarmCreatesNoCycle(t *testing.T) {
+	app := newApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Cycle"), nil)
+	d := deploy(t, stack, "Api", nil)
+	d.AddAlarm(d.MetricErrors(nil).CreateAlarm(stack, jsii.String("ApiErrors"), &awscloudwatch.CreateAlarmOptions{
+		Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+	}))
+	var dir string
+	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	if t.Failed() {
+		return
+	}
+	if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+		t.Errorf("validation findings: %v", errs)
+	}
+	hasResource(t, assertions.Template_FromStack(stack, nil), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+		"AlarmConfiguration": obj{"Enabled": true, "Alarms": arr{obj{"Name": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiErrors"))}}}},
+	}))
+}

@@ -1,0 +1,51 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"testing"
+)
+
+// TestReadmeExampleCompiles type-checks the README's Go examples (every ```go block that starts with an import),
+// so that the docs keep matching the code. Each block becomes a file of a package that exists only in a go
+// build overlay: nothing is written into the repository.
+func TestReadmeExampleCompiles(t *testing.T) {
+	if testing.Short() {
+		t.Skip("runs go build; skipped with -short")
+	}
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	blocks := regexp.MustCompile("(?s)```go\n(import .*?)```").FindAllSubmatch(readme, -1)
+	if len(blocks) == 0 {
+		t.Fatal("the README has no Go example starting with an import")
+	}
+	root, err := filepath.Abs(repoRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmp := t.TempDir()
+	replace := map[string]string{}
+	for i, b := range blocks {
+		src := filepath.Join(tmp, fmt.Sprintf("example%d.go", i))
+		if err := os.WriteFile(src, append([]byte("package readme\n\n"), b[1]...), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		replace[filepath.Join(root, "readmecheck", filepath.Base(src))] = src
+	}
+	overlay, _ := json.Marshal(map[string]interface{}{"Replace": replace})
+	overlayFile := filepath.Join(tmp, "overlay.json")
+	if err := os.WriteFile(overlayFile, overlay, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("go", "build", "-overlay", overlayFile, "-o", os.DevNull, "./readmecheck")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Errorf("a README example does not compile: %v\n%s", err, out)
+	}
+}
