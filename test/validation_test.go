@@ -44,7 +44,7 @@ func TestBadInput(t *testing.T) {
 		{"linear schedule longer than 48 hours", withStrategy(strategy.Linear(10, 6*time.Hour)),
 			[]string{"linear schedule must take at most 48h0m0s (CodeDeploy's limit), got 10 shifts 6h0m0s apart = 54h0m0s"}},
 		{"several problems at once", withStrategy(strategy.Linear(150, 10*time.Second)),
-			[]string{"linear percentage must be a whole number from 1 to 99, got 150", "linear interval must be at least 1 minute, got 10s"}},
+			[]string{"Strategy: linear percentage must be a whole number from 1 to 99, got 150", "\nStrategy: linear interval must be at least 1 minute, got 10s"}},
 		{"alias name with a space", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
 			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String("my alias")}
 		}, []string{`AliasName must be 1 to 128 letters, digits, '-' or '_', and not only digits, got "my alias"`}},
@@ -107,4 +107,37 @@ func TestTokenAliasNameIsAccepted(t *testing.T) {
 	noPanic(t, func() {
 		deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasName: name})
 	})
+}
+
+// What only CDK can refuse (here: inline code, which provided.al2023 does not take) also leaves nothing behind, and
+// the error still names the construct path.
+func TestCDKRefusalLeavesNothingInTheTree(t *testing.T) {
+	stack := newStack(t)
+	before := len(*stack.Node().Children())
+	msg := mustPanic(t, func() {
+		bluegreen.NewDeployment(stack, "Api", &bluegreen.DeploymentProps{FunctionProps: &awslambda.FunctionProps{
+			Code:    awslambda.Code_FromInline(jsii.String("exit 0")),
+			Runtime: awslambda.Runtime_PROVIDED_AL2023(),
+			Handler: jsii.String("bootstrap"),
+		}})
+	})
+	if !strings.HasPrefix(msg, "TestStack/Api: ") || !strings.Contains(strings.ToLower(msg), "inline") {
+		t.Errorf("got %q, want CDK's refusal of inline code prefixed with the construct path", msg)
+	}
+	if after := len(*stack.Node().Children()); after != before {
+		t.Errorf("a refused deployment left %d constructs in the stack", after-before)
+	}
+	// A valid deployment can take the same id afterwards.
+	noPanic(t, func() { deploy(t, stack, "Api", nil) })
+}
+
+// Reusing an id is refused by CDK, and the construct that already had the id stays.
+func TestDuplicateIDKeepsTheFirst(t *testing.T) {
+	stack := newStack(t)
+	first := deploy(t, stack, "Api", nil)
+	mustPanic(t, func() { deploy(t, stack, "Api", nil) })
+	if stack.Node().TryFindChild(jsii.String("Api")) == nil || first.Alias() == nil {
+		t.Errorf("the first deployment was removed")
+	}
+	countIs(t, template(t, stack), "AWS::Lambda::Alias", 1)
 }

@@ -93,6 +93,13 @@ func TestVersionRules(t *testing.T) {
 			t.Errorf("version %s, want the unchanged %s", id, base)
 		}
 	})
+	t.Run("the caller's Go environment does not change the binary", func(t *testing.T) {
+		t.Setenv("GOFLAGS", "-ldflags=-X=main.greeting=injected")
+		t.Setenv("GOARM64", "v9.0")
+		if dir := build(t, entry, opts); dir != first {
+			t.Errorf("GOFLAGS/GOARM64 from the environment changed the binary")
+		}
+	})
 	t.Run("a changed string gives a new version", func(t *testing.T) {
 		dir := build(t, handlerModule(t, strings.Replace(handlerSource, `"hello"`, `"hello, world"`, 1)), opts)
 		if dir == first {
@@ -118,6 +125,7 @@ func TestBuildErrors(t *testing.T) {
 	}{
 		{"missing folder", filepath.Join(t.TempDir(), "nope"), cache, "entry must be a folder holding a Go main package"},
 		{"code that does not compile", handlerModule(t, "package main\n\nfunc main() { undefined() }\n"), cache, "go build in"},
+		{"not a main package", handlerModule(t, "package lib\n\nfunc F() int { return 1 }\n"), cache, "the package is not a main package"},
 		{"unknown arch", handlerModule(t, handlerSource), &gobuild.Options{Arch: "s390x", CacheDir: cache.CacheDir}, `arch must be "arm64" or "amd64", got "s390x"`},
 	}
 	for _, tc := range cases {

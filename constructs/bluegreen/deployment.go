@@ -99,7 +99,24 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	d := &deployment{Construct: c, strategy: p.Strategy, alarms: p.Alarms}
+	// CDK may still refuse what validate cannot see (FunctionProps it rejects, an id already taken): take the
+	// half-defined construct out of the tree again before passing the error on, with the construct path.
+	defer func() {
+		if r := recover(); r != nil {
+			scope.Node().TryRemoveChild(jsii.String(id))
+			if err, ok := r.(error); ok {
+				panic(fmt.Errorf("%s/%s: %w", *scope.Node().Path(), id, err))
+			}
+			panic(fmt.Errorf("%s/%s: %v", *scope.Node().Path(), id, r))
+		}
+	}()
+	d.define(&p, aliasName)
+	return d
+}
 
+// define defines the resources of d in its construct from validated props.
+func (d *deployment) define(p *DeploymentProps, aliasName string) {
+	c := d.Construct
 	d.function = p.Function
 	if d.function == nil {
 		d.function = awslambda.NewFunction(c, jsii.String("Function"), p.FunctionProps)
@@ -140,15 +157,12 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	// configuration when the last alarm is removed, and CloudFormation then keeps the old alarms attached
 	// (aws-cdk#23307). Rendering Enabled ourselves turns monitoring off explicitly whatever the app's flags.
 	cfn := d.group.Node().DefaultChild().(awscdk.CfnResource)
-	cfn.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), awscdk.Lazy_Any(&alarmsEnabled{d}, nil))
-	if p.DeploymentRole == nil {
-		explainManagedPolicy(d.group.Role())
-	}
-	return d
+	cfn.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), awscdk.Lazy_UncachedAny(&alarmsEnabled{d}, nil))
+	explainManagedPolicy(d.group.Role())
 }
 
-// explainManagedPolicy records, in the cdk-nag metadata of the CodeDeploy role CDK defines, why that role uses an
-// AWS managed policy, so that AwsSolutions-IAM4 does not flag it. The metadata is plain CloudFormation metadata:
+// explainManagedPolicy records, in the cdk-nag metadata of the CodeDeploy role (CDK attaches the managed policy to
+// the role it defines and to a role you give alike), why that role uses an AWS managed policy, so that AwsSolutions-IAM4 does not flag it. The metadata is plain CloudFormation metadata:
 // the library needs no cdk-nag dependency for it, and users who do not run cdk-nag are unaffected.
 func explainManagedPolicy(role awsiam.IRole) {
 	cfn, ok := role.Node().DefaultChild().(awscdk.CfnResource)
@@ -181,10 +195,11 @@ func sharedApplication(scope constructs.Construct) awscodedeploy.ILambdaApplicat
 	return awscodedeploy.NewLambdaApplication(stack, jsii.String(ApplicationID), nil)
 }
 
-// alarmsEnabled renders AlarmConfiguration.Enabled at synth, after every AddAlarm.
+// alarmsEnabled renders AlarmConfiguration.Enabled at synth, after every AddAlarm. It is uncached: a resolution
+// before a late AddAlarm must not freeze the value.
 type alarmsEnabled struct{ d *deployment }
 
-func (a *alarmsEnabled) Produce() interface{} { return len(a.d.alarms) > 0 }
+func (a *alarmsEnabled) Produce(awscdk.IResolveContext) interface{} { return len(a.d.alarms) > 0 }
 
 func (d *deployment) Function() awslambda.Function                            { return d.function }
 func (d *deployment) Version() awslambda.Version                              { return d.version }

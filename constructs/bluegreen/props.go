@@ -62,7 +62,8 @@ type DeploymentProps struct {
 	// Default: no post-traffic hook.
 	PostHook awslambda.IFunction
 
-	// DeploymentRole is the service role CodeDeploy assumes for the deployment group.
+	// DeploymentRole is the service role CodeDeploy assumes for the deployment group. CDK attaches the
+	// AWSCodeDeployRoleForLambdaLimited managed policy to it, as to the role it would define.
 	//
 	// Default: a new role with the AWSCodeDeployRoleForLambdaLimited managed policy.
 	DeploymentRole awsiam.IRole

@@ -24,7 +24,9 @@ func (p *DeploymentProps) validate() error {
 		errs = append(errs, validateAliasName(*p.AliasName))
 	}
 	if err := p.Strategy.Validate(); err != nil {
-		errs = append(errs, fmt.Errorf("Strategy: %w", err))
+		for _, e := range unjoin(err) {
+			errs = append(errs, fmt.Errorf("Strategy: %w", e))
+		}
 	}
 	for i, a := range p.Alarms {
 		if a == nil {
@@ -32,6 +34,14 @@ func (p *DeploymentProps) validate() error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// unjoin returns the errors joined in err (by errors.Join), or err alone.
+func unjoin(err error) []error {
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 func validateAliasName(name string) error {

@@ -3,5 +3,6 @@
 // resulting bootstrap binary.
 //
 // Because the build is reproducible, the asset hash, and so the function's published version, changes exactly
-// when the binary changes: not on every synth, and not for an edit that leaves the program the same.
+// when the binary changes: not on every synth, and not for an edit of a comment's text. Go keeps source line
+// numbers in the binary, so an edit that adds or removes lines does publish a new version.
 package gobuild

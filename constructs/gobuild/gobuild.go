@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -44,11 +45,15 @@ type Options struct {
 // Build compiles the Go main package in the folder entry into a file named "bootstrap" for the provided.al2023
 // runtime and returns the folder that holds it, ready to be a Lambda asset.
 //
-// The build is reproducible: CGO off, GOOS=linux, -trimpath, -buildvcs=false, and -ldflags "-s -w -buildid=", so
-// the binary depends only on the source, its dependencies and the Go toolchain. Two builds of unchanged code give
-// the same bytes (and so the same asset hash and no new Lambda version); editing the text of a comment gives the
-// same bytes; changing what the program does gives new bytes. Build runs the go command in entry, so entry must be
-// inside a Go module whose go.mod lists the handler's dependencies.
+// The build is reproducible: CGO off, GOOS=linux, -trimpath, -buildvcs=false, -ldflags "-s -w -buildid=", and
+// GOFLAGS, GOEXPERIMENT and the GOARM64/GOAMD64 level fixed (so neither your shell nor a CI runner's environment
+// changes the bytes). The binary then depends only on the source, its dependencies and the Go toolchain version:
+// pin the toolchain (the toolchain line of go.mod) so that laptops and pipelines publish the same version. Two
+// builds of unchanged code give the same bytes, and so the same asset hash and no new Lambda version. Editing the
+// text of an existing comment gives the same bytes; adding or removing lines moves the line numbers that Go keeps
+// in the binary for stack traces, and so gives new bytes, as does any change to what the program does. Build runs
+// the go command in entry, so entry must be inside a Go module whose go.mod lists the handler's dependencies, and
+// the package there must be a main package.
 func Build(entry string, opts *Options) (string, error) {
 	o := withDefaults(opts)
 	if o.Arch != "arm64" && o.Arch != "amd64" {
@@ -76,16 +81,17 @@ func Build(entry string, opts *Options) (string, error) {
 		"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=",
 		"-tags="+strings.Join(tags, ","), "-o", out, ".")
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+o.Arch)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+o.Arch,
+		"GOFLAGS=", "GOEXPERIMENT=", "GOARM64=v8.0", "GOAMD64=v1")
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
 		return "", fmt.Errorf("gobuild: go build in %s failed: %w\n%s", dir, err, strings.TrimSpace(stderr.String()))
 	}
 
-	sum, err := fileSHA256(out)
+	sum, err := checkExecutable(out)
 	if err != nil {
-		return "", fmt.Errorf("gobuild: %w", err)
+		return "", fmt.Errorf("gobuild: %s: %w", dir, err)
 	}
 	final := filepath.Join(o.CacheDir, o.Arch+"-"+sum[:32])
 	if _, err := os.Stat(filepath.Join(final, "bootstrap")); err == nil {
@@ -160,12 +166,21 @@ func withDefaults(opts *Options) Options {
 	return o
 }
 
-func fileSHA256(path string) (string, error) {
+// checkExecutable returns the SHA-256 of the built file, or an error when it is not an executable: go build of a
+// package that is not main succeeds too, and writes an archive that Lambda could not run.
+func checkExecutable(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err
 	}
 	defer f.Close()
+	magic := make([]byte, 4)
+	if _, err := io.ReadFull(f, magic); err != nil || !bytes.Equal(magic, []byte("\x7fELF")) {
+		return "", errors.New("the package is not a main package: go build made no executable")
+	}
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
+		return "", err
+	}
 	h := sha256.New()
 	if _, err := io.Copy(h, f); err != nil {
 		return "", err

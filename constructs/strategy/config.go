@@ -76,5 +76,5 @@ func predefinedConfig(s Strategy) awscodedeploy.ILambdaDeploymentConfig {
 	case Linear10PercentEvery10Minutes:
 		return awscodedeploy.LambdaDeploymentConfig_LINEAR_10PERCENT_EVERY_10MINUTES()
 	}
-	panic(fmt.Sprintf("strategy: no predefined CodeDeploy configuration for %v", s))
+	panic(fmt.Errorf("strategy: %v is marked predefined but has no CodeDeploy configuration", s))
 }

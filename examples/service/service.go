@@ -3,6 +3,7 @@
 package service
 
 import (
+	"fmt"
 	"path/filepath"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -46,6 +47,10 @@ type Stack struct {
 // NewStack defines one stage of the example service: the function, shipped blue/green with props.Strategy, and a
 // function URL on its alias so that every request goes through the traffic shift.
 func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
+	if props == nil || props.CodeDir == "" {
+		panic(fmt.Errorf("%s/%s: StackProps.CodeDir must name the folder of the built handler, got none",
+			*scope.Node().Path(), id))
+	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
 
 	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
