@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
@@ -167,7 +168,7 @@ func TestExistingFunction(t *testing.T) {
 
 func TestRollbackWithoutAlarms(t *testing.T) {
 	stack := newStack(t)
-	deploy(t, stack, "Api", nil)
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
 		"AutoRollbackConfiguration": obj{
 			"Enabled": true,
@@ -188,10 +189,10 @@ func TestRollbackOnAlarms(t *testing.T) {
 			alarm := newAlarm(stack, "Errors")
 			var d bluegreen.Deployment
 			if late {
-				d = deploy(t, stack, "Api", nil)
+				d = deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 				d.AddAlarm(alarm)
 			} else {
-				d = deploy(t, stack, "Api", &bluegreen.DeploymentProps{Alarms: []awscloudwatch.IAlarm{alarm}})
+				d = deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}, Alarms: []awscloudwatch.IAlarm{alarm}})
 			}
 			if len(d.Alarms()) != 1 {
 				t.Errorf("Alarms() has %d alarms, want 1", len(d.Alarms()))
@@ -215,7 +216,7 @@ func TestRollbackOnAlarms(t *testing.T) {
 func TestNoStaleAlarmsWithoutFeatureFlag(t *testing.T) {
 	app := newAppWith(t, map[string]interface{}{"@aws-cdk/aws-codedeploy:removeAlarmsFromDeploymentGroup": false})
 	stack := awscdk.NewStack(app, jsii.String("NoFlag"), nil)
-	deploy(t, stack, "Api", nil)
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
 		"AlarmConfiguration": obj{"Enabled": false},
 	}))
@@ -344,7 +345,7 @@ func TestExposedResources(t *testing.T) {
 func TestAliasAlarmCreatesNoCycle(t *testing.T) {
 	app := newApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Cycle"), nil)
-	d := deploy(t, stack, "Api", nil)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	d.AddAlarm(d.MetricErrors(nil).CreateAlarm(stack, jsii.String("ApiErrors"), &awscloudwatch.CreateAlarmOptions{
 		Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
 	}))

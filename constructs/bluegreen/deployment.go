@@ -12,12 +12,17 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
 // ApplicationID is the construct id of the CodeDeploy application a Deployment shares with every other Deployment
 // in its stack when DeploymentProps.Application is nil. It is a direct child of the stack.
 const ApplicationID = "BlueGreenApplication"
+
+// MaxAlarmsWithoutQuotaIncrease is CodeDeploy's default quota of alarms per deployment group. It can be raised
+// in Service Quotas, so more alarms only give a synth warning.
+const MaxAlarmsWithoutQuotaIncrease = 50
 
 // Deployment ships every change of one Lambda function blue/green: each change publishes a new retained version
 // (green), and CodeDeploy shifts the alias from the version it serves today (blue) to green with the chosen
@@ -41,12 +46,18 @@ type Deployment interface {
 	DeploymentConfig() awscodedeploy.ILambdaDeploymentConfig
 	// Strategy returns the traffic-shifting strategy in use, with the default applied.
 	Strategy() strategy.Strategy
-	// Alarms returns the alarms that stop and roll back a deployment, in the order they were added.
+	// Alarms returns every alarm that stops and rolls back a deployment: the green alarms that are on, then
+	// yours in the order they were added.
 	Alarms() []awscloudwatch.IAlarm
+	// GreenAlarms returns the default alarms on green, or nil when DeploymentProps.GreenAlarms.Disabled is set.
+	GreenAlarms() alarms.GreenAlarms
+	// EmergencyBypass reports whether this synth ships all at once with alarms ignored.
+	EmergencyBypass() bool
 
 	// AddAlarm adds an alarm that stops the deployment and rolls back to blue when it is in ALARM during the
-	// shift. Alarms may be added and removed between deploys: an alarm no longer listed is detached from the
-	// deployment group, and with no alarm left alarm monitoring is turned off.
+	// shift; the alias is made to depend on it, so it is updated before any traffic moves. Alarms may be added and
+	// removed between deploys: an alarm no longer listed is detached from the deployment group, and with no alarm
+	// left alarm monitoring is turned off. Synth warns when a group has more than 50 (CodeDeploy's default quota).
 	AddAlarm(alarm awscloudwatch.IAlarm)
 	// GrantInvoke lets grantee invoke the function through the alias (lambda:InvokeFunction on the alias ARN).
 	GrantInvoke(grantee awsiam.IGrantable) awsiam.Grant
@@ -72,6 +83,9 @@ type deployment struct {
 	config      awscodedeploy.ILambdaDeploymentConfig
 	strategy    strategy.Strategy
 	alarms      []awscloudwatch.IAlarm
+	green       alarms.GreenAlarms
+	bypass      bool
+	warnedCount bool
 }
 
 // NewDeployment defines a function shipped blue/green: the function (or the given one), its current version
@@ -92,13 +106,17 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	if p.Strategy.IsZero() {
 		p.Strategy = strategy.Default()
 	}
+	bypass := p.EmergencyBypass != nil && *p.EmergencyBypass
+	if bypass {
+		p.Strategy = strategy.AllAtOnce
+	}
 	aliasName := DefaultAliasName
 	if p.AliasName != nil {
 		aliasName = *p.AliasName
 	}
 
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	d := &deployment{Construct: c, strategy: p.Strategy, alarms: p.Alarms}
+	d := &deployment{Construct: c, strategy: p.Strategy, bypass: bypass}
 	// CDK may still refuse what validate cannot see (FunctionProps it rejects, an id already taken): take the
 	// half-defined construct out of the tree again before passing the error on, with the construct path.
 	defer func() {
@@ -128,24 +146,34 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 		Version:   d.version,
 	})
 
+	if !p.GreenAlarms.Disabled {
+		d.green = alarms.NewGreenAlarms(c, "GreenAlarms", &alarms.GreenAlarmsProps{
+			Alias: d.alias, Version: d.version, Options: p.GreenAlarms,
+		})
+	}
+	var all []awscloudwatch.IAlarm
+	if d.green != nil {
+		all = d.green.Alarms()
+	}
+	all = append(all, p.Alarms...)
+
 	d.application = p.Application
 	if d.application == nil {
 		d.application = sharedApplication(c)
 	}
 	d.config = p.Strategy.DeploymentConfig(c)
 
-	alarmRefs := make([]interfacesawscloudwatch.IAlarmRef, len(p.Alarms))
-	for i, a := range p.Alarms {
-		alarmRefs[i] = a
-	}
+	var noAlarms []interfacesawscloudwatch.IAlarmRef
 	d.group = awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String("DeploymentGroup"), &awscodedeploy.LambdaDeploymentGroupProps{
 		Alias:            d.alias,
 		Application:      d.application,
 		DeploymentConfig: d.config,
-		Alarms:           &alarmRefs,
-		PreHook:          p.PreHook,
-		PostHook:         p.PostHook,
-		Role:             p.DeploymentRole,
+		Alarms:           &noAlarms, // added below with addAlarm, which also orders them before the alias
+		// The emergency bypass keeps the alarms attached but has CodeDeploy ignore them for this deploy only.
+		IgnoreAlarmConfiguration: jsii.Bool(d.bypass),
+		PreHook:                  p.PreHook,
+		PostHook:                 p.PostHook,
+		Role:                     p.DeploymentRole,
 		// DeploymentInAlarm stays unset: CDK then adds DEPLOYMENT_STOP_ON_ALARM exactly when there are alarms,
 		// including ones added later with AddAlarm.
 		AutoRollback: &awscodedeploy.AutoRollbackConfig{
@@ -159,6 +187,10 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	cfn := d.group.Node().DefaultChild().(awscdk.CfnResource)
 	cfn.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), awscdk.Lazy_UncachedAny(&alarmsEnabled{d}, nil))
 	explainManagedPolicy(d.group.Role())
+	for _, a := range all {
+		d.addAlarm(a)
+	}
+	d.annotate()
 }
 
 // explainManagedPolicy records, in the cdk-nag metadata of the CodeDeploy role (CDK attaches the managed policy to
@@ -199,7 +231,9 @@ func sharedApplication(scope constructs.Construct) awscodedeploy.ILambdaApplicat
 // before a late AddAlarm must not freeze the value.
 type alarmsEnabled struct{ d *deployment }
 
-func (a *alarmsEnabled) Produce(awscdk.IResolveContext) interface{} { return len(a.d.alarms) > 0 }
+func (a *alarmsEnabled) Produce(awscdk.IResolveContext) interface{} {
+	return len(a.d.alarms) > 0 && !a.d.bypass
+}
 
 func (d *deployment) Function() awslambda.Function                            { return d.function }
 func (d *deployment) Version() awslambda.Version                              { return d.version }
@@ -217,9 +251,26 @@ func (d *deployment) AddAlarm(alarm awscloudwatch.IAlarm) {
 	if alarm == nil {
 		panic(fmt.Errorf("%s: AddAlarm: alarm must be an alarm, got nil", *d.Node().Path()))
 	}
+	d.addAlarm(alarm)
+}
+
+// addAlarm attaches alarm to the group and makes the alias depend on it: CloudFormation then updates the alarm
+// (to watch the new green version) before the alias update starts CodeDeploy's traffic shift.
+func (d *deployment) addAlarm(alarm awscloudwatch.IAlarm) {
 	d.alarms = append(d.alarms, alarm)
 	d.group.AddAlarm(alarm)
+	d.alias.Node().AddDependency(alarm)
+	if len(d.alarms) > MaxAlarmsWithoutQuotaIncrease && !d.warnedCount {
+		d.warnedCount = true
+		awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:alarmQuota"),
+			jsii.String(fmt.Sprintf("this deployment group has more than %d alarms: CodeDeploy's default quota is %d "+
+				"alarms per deployment group; ask for more in Service Quotas before deploying, or the deployment group "+
+				"update fails", MaxAlarmsWithoutQuotaIncrease, MaxAlarmsWithoutQuotaIncrease)), nil)
+	}
 }
+
+func (d *deployment) GreenAlarms() alarms.GreenAlarms { return d.green }
+func (d *deployment) EmergencyBypass() bool           { return d.bypass }
 
 func (d *deployment) GrantInvoke(grantee awsiam.IGrantable) awsiam.Grant {
 	return d.alias.GrantInvoke(grantee)

@@ -6,6 +6,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
@@ -44,11 +45,29 @@ type DeploymentProps struct {
 	// shared by every Deployment in that stack that is not given one.
 	Application awscodedeploy.ILambdaApplication
 
-	// Alarms stop the deployment and roll back to blue when any of them is in ALARM during the traffic shift. More
-	// can be added with AddAlarm.
+	// Alarms are your own rollback alarms (business metrics, downstream health…), added to the default green
+	// alarms: the deployment stops and rolls back to blue when any of them is in ALARM during the traffic shift.
+	// More can be added with AddAlarm. There is no cap below CodeDeploy's quota (50 per deployment group by
+	// default, adjustable): synth warns above 50.
 	//
-	// Default: no alarms; rollback still happens when a deployment fails or is stopped.
+	// Default: none of your own.
 	Alarms []awscloudwatch.IAlarm
+
+	// GreenAlarms tune the default rollback alarms, which watch green alone: its error rate, its error rate
+	// relative to the alias, its throttles and its latency (see package alarms for each default). They are
+	// defined in a child construct "GreenAlarms", attached to the deployment group, and updated before the alias
+	// so that they always watch the version being shipped. Set GreenAlarms.Disabled to turn all four off.
+	//
+	// Default: all four on with their defaults.
+	GreenAlarms alarms.Options
+
+	// EmergencyBypass ships this deployment all at once and makes CodeDeploy ignore every alarm, for a hotfix that
+	// must go out while alarms are firing. Synth warns loudly; hooks still run; the next deploy without it
+	// restores the strategy and the alarms. EmergencyBypassRequested reads it from the command line
+	// (cdk deploy -c lambda-bluegreen:emergencyBypass=true) for apps that wire it.
+	//
+	// Default: false.
+	EmergencyBypass *bool
 
 	// PreHook is a function CodeDeploy runs before any traffic reaches green. It must report its result with
 	// codedeploy:PutLifecycleEventHookExecutionStatus; the permission to do so, and CodeDeploy's permission to

@@ -28,6 +28,11 @@ func (p *DeploymentProps) validate() error {
 			errs = append(errs, fmt.Errorf("Strategy: %w", e))
 		}
 	}
+	if err := p.GreenAlarms.Validate(); err != nil {
+		for _, e := range unjoin(err) {
+			errs = append(errs, fmt.Errorf("GreenAlarms.%w", e))
+		}
+	}
 	for i, a := range p.Alarms {
 		if a == nil {
 			errs = append(errs, fmt.Errorf("Alarms[%d] must be an alarm, got nil", i))

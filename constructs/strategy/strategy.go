@@ -219,3 +219,16 @@ func formatMinutes(d time.Duration) string {
 	}
 	return strconv.FormatInt(m, 10) + "Minutes"
 }
+
+// ShareAt returns the percentage of traffic green serves at t after the first shift: the last step at or before
+// t, or 0 before the deployment starts (t < 0). It is the exposure of a broken green that nothing has stopped
+// by t.
+func (s Strategy) ShareAt(t time.Duration) float64 {
+	share := 0.0
+	for _, step := range s.Steps() {
+		if step.At <= t {
+			share = step.Percent
+		}
+	}
+	return share
+}

@@ -116,3 +116,25 @@ func TestValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestShareAt(t *testing.T) {
+	cases := []struct {
+		s    Strategy
+		t    time.Duration
+		want float64
+	}{
+		{AllAtOnce, 0, 100},
+		{Canary10Percent5Minutes, -time.Second, 0},
+		{Canary10Percent5Minutes, 3 * time.Minute, 10},
+		{Canary10Percent5Minutes, 5 * time.Minute, 100},
+		{Linear10PercentEvery1Minute, 3 * time.Minute, 40},
+		{Linear10PercentEvery2Minutes, 3 * time.Minute, 20},
+		{Linear10PercentEvery10Minutes, 3 * time.Minute, 10},
+		{Linear(30, time.Minute), time.Hour, 100},
+	}
+	for _, tc := range cases {
+		if got := tc.s.ShareAt(tc.t); got != tc.want {
+			t.Errorf("%v.ShareAt(%v) = %v, want %v", tc.s, tc.t, got, tc.want)
+		}
+	}
+}

@@ -15,6 +15,7 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/dashboard"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
@@ -31,6 +32,12 @@ type StackProps struct {
 
 	// CodeDir is the folder holding the handler's bootstrap, built once by gobuild.Build for every stage.
 	CodeDir string
+
+	// Dashboard adds a CloudWatch dashboard of the deployment to the stack.
+	Dashboard bool
+
+	// EmergencyBypass ships this deploy all at once with alarms ignored (see bluegreen.DeploymentProps).
+	EmergencyBypass bool
 }
 
 // Stack is one stage of the example service.
@@ -42,6 +49,9 @@ type Stack struct {
 
 	// URL is the function URL on the live alias.
 	URL awslambda.FunctionUrl
+
+	// Dashboard shows the deployment, when StackProps.Dashboard is set; nil otherwise.
+	Dashboard dashboard.Dashboard
 }
 
 // NewStack defines one stage of the example service: the function, shipped blue/green with props.Strategy, and a
@@ -78,7 +88,8 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 			LogGroup:     logs,
 			Environment:  &map[string]*string{"STAGE": jsii.String(props.Stage)},
 		},
-		Strategy: props.Strategy,
+		Strategy:        props.Strategy,
+		EmergencyBypass: jsii.Bool(props.EmergencyBypass),
 	})
 	url := deployment.Alias().AddFunctionUrl(&awslambda.FunctionUrlOptions{
 		AuthType: awslambda.FunctionUrlAuthType_NONE,
@@ -96,29 +107,40 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		Id:     jsii.String("Serverless-LambdaDLQ"),
 		Reason: jsii.String("Invoked only synchronously through its function URL; a DLQ applies to asynchronous invocations"),
 	}}, jsii.Bool(false))
-	return &Stack{Stack: stack, Deployment: deployment, URL: url}
+	out := &Stack{Stack: stack, Deployment: deployment, URL: url}
+	if props.Dashboard {
+		out.Dashboard = dashboard.NewDashboard(stack, "Dashboard", &dashboard.DashboardProps{
+			Deployments: []bluegreen.Deployment{deployment},
+		})
+	}
+	return out
 }
 
 // NewApp adds the example's stacks to app: BlueGreenServiceDev (all-at-once) and BlueGreenServiceProd (canary
-// 10 % for 5 minutes). root is the repository's root folder, where examples/handlers lives. env, if not nil, pins
-// the stacks to an account and region; nil leaves them environment-agnostic.
+// 10 % for 5 minutes, with a dashboard). root is the repository's root folder, where examples/handlers lives. env,
+// if not nil, pins the stacks to an account and region; nil leaves them environment-agnostic. The context key
+// bluegreen.EmergencyBypassContextKey, set to true, ships both stacks all at once with alarms ignored.
 func NewApp(app awscdk.App, root string, env *awscdk.Environment) []*Stack {
+	bypass := bluegreen.EmergencyBypassRequested(app)
 	codeDir, err := gobuild.Build(filepath.Join(root, "examples", "handlers", "hello"), nil)
 	if err != nil {
 		panic(err)
 	}
 	return []*Stack{
 		NewStack(app, "BlueGreenServiceDev", &StackProps{
-			StackProps: awscdk.StackProps{Env: env, Description: jsii.String("Example blue/green service, dev stage")},
-			Stage:      "dev",
-			Strategy:   strategy.AllAtOnce,
-			CodeDir:    codeDir,
+			StackProps:      awscdk.StackProps{Env: env, Description: jsii.String("Example blue/green service, dev stage")},
+			Stage:           "dev",
+			Strategy:        strategy.AllAtOnce,
+			CodeDir:         codeDir,
+			EmergencyBypass: bypass,
 		}),
 		NewStack(app, "BlueGreenServiceProd", &StackProps{
-			StackProps: awscdk.StackProps{Env: env, Description: jsii.String("Example blue/green service, prod stage")},
-			Stage:      "prod",
-			Strategy:   strategy.Canary10Percent5Minutes,
-			CodeDir:    codeDir,
+			StackProps:      awscdk.StackProps{Env: env, Description: jsii.String("Example blue/green service, prod stage")},
+			Stage:           "prod",
+			Strategy:        strategy.Canary10Percent5Minutes,
+			CodeDir:         codeDir,
+			EmergencyBypass: bypass,
+			Dashboard:       true,
 		}),
 	}
 }

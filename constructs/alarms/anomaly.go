@@ -1,0 +1,120 @@
+package alarms
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+)
+
+// Direction says which side of its expected band a metric must leave for an anomaly alarm to fire.
+type Direction int
+
+const (
+	// Below fires when the metric drops under its band: the usual sign of a broken release in a business metric
+	// (active users, orders per minute, sign-ins).
+	Below Direction = iota
+	// Above fires when the metric rises over its band (queue depth, refunds).
+	Above
+	// Outside fires on either side.
+	Outside
+)
+
+// AnomalyAlarmProps configure NewAnomalyAlarm.
+type AnomalyAlarmProps struct {
+	// Metric is the metric to watch, with its own period and statistic. Required.
+	Metric awscloudwatch.IMetric
+
+	// StdDevs is the width of the expected band, in standard deviations of the metric's learnt model; wider
+	// bands alarm less often.
+	//
+	// Default: 2.
+	StdDevs *float64
+
+	// Direction says which side of the band fires the alarm.
+	//
+	// Default: Below.
+	Direction Direction
+
+	// EvaluationPeriods is how many recent datapoints the alarm looks at.
+	//
+	// Default: 3.
+	EvaluationPeriods *float64
+
+	// DatapointsToAlarm is how many of those must be outside the band for the alarm to fire.
+	//
+	// Default: 2.
+	DatapointsToAlarm *float64
+
+	// TreatMissingData says what a missing datapoint means. Set TreatMissingData_BREACHING when a missing
+	// datapoint means zero (a metric you only publish when something happens).
+	//
+	// Default: TreatMissingData_NOT_BREACHING.
+	TreatMissingData awscloudwatch.TreatMissingData
+
+	// Description is the alarm's description.
+	//
+	// Default: one naming the metric's direction and band.
+	Description *string
+}
+
+// NewAnomalyAlarm defines a CloudWatch anomaly-detection alarm on a custom metric, so that a business metric can
+// roll a deployment back without anyone guessing a threshold: CloudWatch learns the metric's normal band (from
+// about two weeks of history; a new metric has a wide band at first) and the alarm fires when the metric leaves
+// it. Add the result to a deployment with AddAlarm. It panics, naming the construct path, on invalid props.
+func NewAnomalyAlarm(scope constructs.Construct, id string, props *AnomalyAlarmProps) awscloudwatch.AnomalyDetectionAlarm {
+	p := AnomalyAlarmProps{}
+	if props != nil {
+		p = *props
+	}
+	if err := p.validate(); err != nil {
+		panic(fmt.Errorf("%s/%s: invalid AnomalyAlarmProps: %w", *scope.Node().Path(), id, err))
+	}
+	std := orDefault(p.StdDevs, 2)
+	ops := map[Direction]awscloudwatch.ComparisonOperator{
+		Below:   awscloudwatch.ComparisonOperator_LESS_THAN_LOWER_THRESHOLD,
+		Above:   awscloudwatch.ComparisonOperator_GREATER_THAN_UPPER_THRESHOLD,
+		Outside: awscloudwatch.ComparisonOperator_LESS_THAN_LOWER_OR_GREATER_THAN_UPPER_THRESHOLD,
+	}
+	words := map[Direction]string{Below: "below", Above: "above", Outside: "outside"}
+	missing := p.TreatMissingData
+	if missing == "" {
+		missing = awscloudwatch.TreatMissingData_NOT_BREACHING
+	}
+	description := p.Description
+	if description == nil {
+		description = jsii.String(fmt.Sprintf("The metric went %s its expected band (%g standard deviations): "+
+			"CodeDeploy rolls back to blue.", words[p.Direction], std))
+	}
+	return awscloudwatch.NewAnomalyDetectionAlarm(scope, jsii.String(id), &awscloudwatch.AnomalyDetectionAlarmProps{
+		Metric:             p.Metric,
+		StdDevs:            jsii.Number(std),
+		ComparisonOperator: ops[p.Direction],
+		EvaluationPeriods:  jsii.Number(orDefault(p.EvaluationPeriods, 3)),
+		DatapointsToAlarm:  jsii.Number(orDefault(p.DatapointsToAlarm, 2)),
+		TreatMissingData:   missing,
+		AlarmDescription:   description,
+	})
+}
+
+func (p AnomalyAlarmProps) validate() error {
+	var errs []error
+	if p.Metric == nil {
+		errs = append(errs, errors.New("Metric must be set, got nil"))
+	}
+	if p.StdDevs != nil && !(*p.StdDevs > 0) {
+		errs = append(errs, fmt.Errorf("StdDevs must be greater than 0, got %v", *p.StdDevs))
+	}
+	if p.Direction < Below || p.Direction > Outside {
+		errs = append(errs, fmt.Errorf("Direction must be Below, Above or Outside, got %d", p.Direction))
+	}
+	if p.EvaluationPeriods == nil && p.DatapointsToAlarm != nil && *p.DatapointsToAlarm > 3 {
+		errs = append(errs, fmt.Errorf("DatapointsToAlarm must be at most EvaluationPeriods (3), got %v", *p.DatapointsToAlarm))
+	}
+	if err := (Evaluation{EvaluationPeriods: p.EvaluationPeriods, DatapointsToAlarm: p.DatapointsToAlarm}).validate(""); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}

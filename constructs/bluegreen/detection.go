@@ -1,0 +1,81 @@
+package bluegreen
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+)
+
+// EmergencyBypassContextKey is the context key EmergencyBypassRequested reads:
+// cdk deploy -c lambda-bluegreen:emergencyBypass=true.
+const EmergencyBypassContextKey = "lambda-bluegreen:emergencyBypass"
+
+// EmergencyBypassRequested reports whether the context key EmergencyBypassContextKey is true ("true" on the
+// command line) where scope is. Apps pass it to DeploymentProps.EmergencyBypass; constructs read no context.
+func EmergencyBypassRequested(scope constructs.Construct) bool {
+	switch v := scope.Node().TryGetContext(jsii.String(EmergencyBypassContextKey)).(type) {
+	case bool:
+		return v
+	case string:
+		return v == "true"
+	default:
+		return false
+	}
+}
+
+// DetectionAdvice compares how fast the alarms can catch a green that fails every request (detection, see
+// alarms.DetectionTime) with how fast s moves traffic. It returns a warning when green can reach more traffic than
+// the strategy's first step before any alarm can fire, or "" when the strategy waits long enough. All-at-once is
+// left to the caller: no alarm can limit its exposure.
+func DetectionAdvice(s strategy.Strategy, detection time.Duration) string {
+	share := s.ShareAt(detection)
+	if share <= s.Percent() {
+		return ""
+	}
+	safe := detection.Truncate(time.Minute) + time.Minute
+	switch s.Kind() {
+	case strategy.KindCanary:
+		return fmt.Sprintf("%v bakes the canary for %v, not longer than the worst-case detection time %v of the "+
+			"rollback alarms: a broken green reaches 100 %% of traffic before any alarm can fire; use an interval of "+
+			"at least %v or shorten the alarm periods", s, s.Interval(), detection, safe)
+	case strategy.KindLinear:
+		return fmt.Sprintf("%v lets a broken green reach %g %% of traffic before any rollback alarm can fire "+
+			"(worst-case detection %v, a shift every %v); use an interval of at least %v or shorten the alarm periods",
+			s, share, detection, s.Interval(), safe)
+	}
+	return ""
+}
+
+// annotate tells at synth what the configuration can catch, and shouts when the emergency bypass is on.
+func (d *deployment) annotate() {
+	notes := awscdk.Annotations_Of(d.Construct)
+	if d.bypass {
+		notes.AddWarningV2(jsii.String("lambda-bluegreen:emergencyBypass"), jsii.String(
+			"EMERGENCY BYPASS: this deploy ships green to 100 % of traffic at once and CodeDeploy ignores every "+
+				"rollback alarm; hooks still run. Deploy again without the bypass to restore the strategy and alarms"), nil)
+		return
+	}
+	if d.green == nil {
+		return
+	}
+	detection, ok := d.green.DetectionTime()
+	if !ok {
+		return
+	}
+	if d.strategy.Kind() == strategy.KindAllAtOnce {
+		notes.AddInfoV2(jsii.String("lambda-bluegreen:detection"), jsii.String(fmt.Sprintf(
+			"all-at-once gives green 100 %% of traffic at once: rollback alarms (worst-case detection %v, "+
+				"including %v of metric lag) can only stop the deployment while CodeDeploy still runs it", detection,
+			alarms.MetricLag)))
+		return
+	}
+	if msg := DetectionAdvice(d.strategy, detection); msg != "" {
+		notes.AddWarningV2(jsii.String("lambda-bluegreen:detection"), jsii.String(msg), nil)
+	}
+}

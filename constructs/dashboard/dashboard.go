@@ -1,0 +1,183 @@
+package dashboard
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+)
+
+// DashboardProps configure a Dashboard.
+type DashboardProps struct {
+	// Deployments get one section each, in order. More can be added with AddDeployment.
+	//
+	// Default: none yet.
+	Deployments []bluegreen.Deployment
+
+	// DashboardName is the dashboard's name in the CloudWatch console.
+	//
+	// Default: a name CloudFormation generates.
+	DashboardName *string
+
+	// Period is the period of every graph: a whole multiple of 60 seconds. Zero means "default".
+	//
+	// Default: 1 minute, the period of the rollback alarms.
+	Period time.Duration
+
+	// TimeRange is how far back the dashboard looks when opened. Zero means "default".
+	//
+	// Default: 3 hours.
+	TimeRange time.Duration
+}
+
+// Dashboard is a CloudWatch dashboard that shows blue/green deployments as they happen: for each deployment, the
+// share of traffic green serves, green's error rate and latency beside the alias's, throttles, concurrency, and the
+// state of every rollback alarm.
+type Dashboard interface {
+	constructs.Construct
+	// Dashboard returns the CloudWatch dashboard.
+	Dashboard() awscloudwatch.Dashboard
+	// AddDeployment adds a section for d, showing the rollback alarms d has now: add alarms to d first.
+	AddDeployment(d bluegreen.Deployment)
+}
+
+type dashboard struct {
+	constructs.Construct
+	board  awscloudwatch.Dashboard
+	period time.Duration
+}
+
+// NewDashboard defines the dashboard (construct id "Resource" under id) with a section per deployment. It panics,
+// naming the construct path, when Period or TimeRange is invalid or a deployment is nil.
+func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) Dashboard {
+	p := DashboardProps{}
+	if props != nil {
+		p = *props
+	}
+	if err := p.validate(); err != nil {
+		panic(fmt.Errorf("%s/%s: invalid DashboardProps: %w", *scope.Node().Path(), id, err))
+	}
+	if p.Period == 0 {
+		p.Period = alarms.DefaultPeriod
+	}
+	if p.TimeRange == 0 {
+		p.TimeRange = 3 * time.Hour
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	d := &dashboard{Construct: c, period: p.Period}
+	d.board = awscloudwatch.NewDashboard(c, jsii.String("Resource"), &awscloudwatch.DashboardProps{
+		DashboardName:   p.DashboardName,
+		DefaultInterval: awscdk.Duration_Minutes(jsii.Number(p.TimeRange.Minutes())),
+	})
+	for _, dep := range p.Deployments {
+		d.AddDeployment(dep)
+	}
+	return d
+}
+
+func (p DashboardProps) validate() error {
+	if p.Period < 0 || p.Period%time.Minute != 0 {
+		return fmt.Errorf("Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got %v", p.Period)
+	}
+	if p.TimeRange < 0 || p.TimeRange%time.Minute != 0 {
+		return fmt.Errorf("TimeRange must be whole minutes, got %v", p.TimeRange)
+	}
+	for i, dep := range p.Deployments {
+		if dep == nil {
+			return fmt.Errorf("Deployments[%d] must be a deployment, got nil", i)
+		}
+	}
+	return nil
+}
+
+func (d *dashboard) Dashboard() awscloudwatch.Dashboard { return d.board }
+
+func (d *dashboard) AddDeployment(dep bluegreen.Deployment) {
+	if dep == nil {
+		panic(fmt.Errorf("%s: AddDeployment: deployment must be a deployment, got nil", *d.Node().Path()))
+	}
+	period := d.period
+	percentile := alarms.DefaultLatencyPercentile
+	var target alarms.Target
+	var budget []*awscloudwatch.HorizontalAnnotation
+	if g := dep.GreenAlarms(); g != nil {
+		target, percentile = g.Target(), g.LatencyPercentile()
+		if g.Latency() != nil {
+			budget = []*awscloudwatch.HorizontalAnnotation{{
+				Value: jsii.Number(float64(g.LatencyBudget().Milliseconds())),
+				Label: jsii.String(fmt.Sprintf("budget %v", g.LatencyBudget())),
+				Color: awscloudwatch.Color_RED(),
+			}}
+		}
+	} else {
+		target = alarms.NewTarget(dep.Alias(), dep.Version())
+	}
+	stat := fmt.Sprintf("p%g", percentile)
+	green, blue := awscloudwatch.Color_GREEN(), awscloudwatch.Color_BLUE()
+	colored := func(m awscloudwatch.Metric, color *string) awscloudwatch.IMetric {
+		return m.With(&awscloudwatch.MetricOptions{Color: color})
+	}
+	graph := func(title string, left, right []awscloudwatch.IMetric, annotations []*awscloudwatch.HorizontalAnnotation) awscloudwatch.IWidget {
+		props := &awscloudwatch.GraphWidgetProps{
+			Title: jsii.String(title), Left: &left, Width: jsii.Number(8), Height: jsii.Number(6),
+			Period: awscdk.Duration_Seconds(jsii.Number(period.Seconds())), LeftAnnotations: &annotations,
+		}
+		if right != nil {
+			props.Right = &right
+		}
+		return awscloudwatch.NewGraphWidget(props)
+	}
+
+	header := awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
+		Markdown: jsii.String(fmt.Sprintf("### %s\nStrategy **%v** on alias **%s**. Green is the version the alias "+
+			"is moving to; the alias line is blue and green together. Any rollback alarm in ALARM stops the shift and "+
+			"puts the alias back on blue.", *dep.Node().Path(), dep.Strategy(), *dep.Alias().AliasName())),
+		Width: jsii.Number(24), Height: jsii.Number(2),
+	})
+	traffic := graph("Traffic: invocations per period",
+		[]awscloudwatch.IMetric{
+			colored(target.GreenMetric("Invocations", "Sum", period), green),
+			colored(target.AliasMetric("Invocations", "Sum", period), blue),
+		},
+		[]awscloudwatch.IMetric{target.GreenShare(period)}, nil)
+	errorRate := graph("Error rate (%): green beside the alias",
+		[]awscloudwatch.IMetric{
+			target.GreenErrorRate(alarms.DefaultMinInvocations, period).With(&awscloudwatch.MathExpressionOptions{Color: green}),
+			target.AliasErrorRate(alarms.DefaultMinInvocations, period).With(&awscloudwatch.MathExpressionOptions{Color: blue}),
+		}, nil, nil)
+	latency := graph(fmt.Sprintf("Latency %s (ms): green beside the alias", stat),
+		[]awscloudwatch.IMetric{
+			colored(target.GreenMetric("Duration", stat, period), green),
+			colored(target.AliasMetric("Duration", stat, period), blue),
+		}, nil, budget)
+	throttles := graph("Throttles",
+		[]awscloudwatch.IMetric{
+			colored(target.GreenMetric("Throttles", "Sum", period), green),
+			colored(target.AliasMetric("Throttles", "Sum", period), blue),
+		}, nil, nil)
+	concurrency := graph("Concurrent executions (max)",
+		[]awscloudwatch.IMetric{
+			colored(target.GreenMetric("ConcurrentExecutions", "Maximum", period), green),
+			colored(target.AliasMetric("ConcurrentExecutions", "Maximum", period), blue),
+		}, nil, nil)
+	rows := []awscloudwatch.IWidget{header, traffic, errorRate, latency, throttles, concurrency}
+	if all := dep.Alarms(); len(all) > 0 {
+		refs := make([]interfacesawscloudwatch.IAlarmRef, len(all))
+		for i, a := range all {
+			refs[i] = a
+		}
+		rows = append(rows, awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
+			Title:  jsii.String("Rollback alarms"),
+			Alarms: &refs, Width: jsii.Number(8), Height: jsii.Number(6),
+			SortBy: awscloudwatch.AlarmStatusWidgetSortBy_STATE_UPDATED_TIMESTAMP,
+		}))
+	}
+	d.board.AddWidgets(rows...)
+}
