@@ -9,6 +9,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
@@ -57,6 +58,27 @@ func TestBadInput(t *testing.T) {
 		{"alias name too long", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
 			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String(strings.Repeat("a", 129))}
 		}, []string{`AliasName must be 1 to 128 letters`}},
+		{"negative error-rate threshold", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{ThresholdPercent: jsii.Number(-1)}}),
+			[]string{"GreenAlarms.ErrorRate.ThresholdPercent must be at least 0, got -1"}},
+		{"negative throttle threshold and margin", withAlarms(alarms.Options{
+			Throttles:         alarms.ThrottleOptions{Threshold: jsii.Number(-3)},
+			RelativeErrorRate: alarms.RelativeErrorRateOptions{MarginPercent: jsii.Number(-0.5)}}),
+			[]string{"GreenAlarms.RelativeErrorRate.MarginPercent must be at least 0, got -0.5",
+				"\nGreenAlarms.Throttles.Threshold must be at least 0, got -3"}},
+		{"percentile above 100", withAlarms(alarms.Options{Latency: alarms.LatencyOptions{Percentile: jsii.Number(120)}}),
+			[]string{"GreenAlarms.Latency.Percentile must be greater than 0 and at most 100, got 120"}},
+		{"percentile 0", withAlarms(alarms.Options{Latency: alarms.LatencyOptions{Percentile: jsii.Number(0)}}),
+			[]string{"GreenAlarms.Latency.Percentile must be greater than 0 and at most 100, got 0"}},
+		{"negative latency budget", withAlarms(alarms.Options{Latency: alarms.LatencyOptions{Budget: -time.Second}}),
+			[]string{"GreenAlarms.Latency.Budget must be positive (or zero for the default), got -1s"}},
+		{"period not a multiple of 60 s", withAlarms(alarms.Options{Throttles: alarms.ThrottleOptions{
+			Evaluation: alarms.Evaluation{Period: 90 * time.Second}}}),
+			[]string{"GreenAlarms.Throttles.Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got 1m30s"}},
+		{"more datapoints than periods", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{
+			Evaluation: alarms.Evaluation{EvaluationPeriods: jsii.Number(2), DatapointsToAlarm: jsii.Number(3)}}}),
+			[]string{"GreenAlarms.ErrorRate.DatapointsToAlarm must be at most EvaluationPeriods (2), got 3"}},
+		{"min invocations below 1", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{MinInvocations: jsii.Number(0)}}),
+			[]string{"GreenAlarms.ErrorRate.MinInvocations must be at least 1, got 0"}},
 		{"nil alarm", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
 			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), Alarms: []awscloudwatch.IAlarm{nil}}
 		}, []string{"Alarms[0] must be an alarm, got nil"}},
@@ -83,6 +105,12 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("a refused deployment left its construct in the tree")
 			}
 		})
+	}
+}
+
+func withAlarms(o alarms.Options) func(*testing.T, awslambda.Function) *bluegreen.DeploymentProps {
+	return func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
+		return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), GreenAlarms: o}
 	}
 }
 

@@ -1,0 +1,406 @@
+package test
+
+import (
+	"fmt"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/dashboard"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+)
+
+// greenDims matches the dimensions of a metric of green's own traffic through the live alias of ApiFunction.
+func greenDims() assertions.Matcher {
+	return assertions.Match_ArrayEquals(&[]interface{}{
+		obj{"Name": "ExecutedVersion", "Value": obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^ApiFunctionCurrentVersion")), "Version"}}},
+		obj{"Name": "FunctionName", "Value": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}},
+		obj{"Name": "Resource", "Value": obj{"Fn::Join": arr{"", arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}, ":live"}}}},
+	})
+}
+
+// aliasDims matches the dimensions of a metric of all the alias's traffic.
+func aliasDims() assertions.Matcher {
+	return assertions.Match_ArrayEquals(&[]interface{}{
+		obj{"Name": "FunctionName", "Value": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}},
+		obj{"Name": "Resource", "Value": obj{"Fn::Join": arr{"", arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}, ":live"}}}},
+	})
+}
+
+// metricStat matches one metric of an alarm's Metrics array: the inputs of a math expression return no data, the
+// single metric of a plain alarm ("m1") does.
+func metricStat(id, name, stat string, dims assertions.Matcher) assertions.Matcher {
+	return like(obj{"Id": id, "ReturnData": id == "m1", "MetricStat": obj{
+		"Metric": obj{"Namespace": "AWS/Lambda", "MetricName": name, "Dimensions": dims},
+		"Period": 60, "Stat": stat,
+	}})
+}
+
+const greenRate = "(100 * FILL(ge, 0) / IF(FILL(gi, 0) < 20, 20, FILL(gi, 0)))"
+const aliasRate = "(100 * FILL(ae, 0) / IF(FILL(ai, 0) < 20, 20, FILL(ai, 0)))"
+
+func TestDefaultGreenAlarms(t *testing.T) {
+	stack := newStack(t)
+	fp := functionProps(t)
+	fp.Timeout = awscdk.Duration_Seconds(jsii.Number(10))
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp})
+	if d.GreenAlarms() == nil || len(d.GreenAlarms().Alarms()) != 4 || len(d.Alarms()) != 4 {
+		t.Fatalf("want 4 default green alarms")
+	}
+	tmpl := template(t, stack)
+	countIs(t, tmpl, "AWS::CloudWatch::Alarm", 4)
+
+	t.Run("error rate", func(t *testing.T) {
+		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", obj{
+			"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("^Green's error rate is above 5%")),
+			"ComparisonOperator": "GreaterThanThreshold",
+			"Threshold":          5,
+			"EvaluationPeriods":  1,
+			"DatapointsToAlarm":  1,
+			"TreatMissingData":   "notBreaching",
+			"Metrics": assertions.Match_ArrayWith(&[]interface{}{
+				like(obj{"Expression": greenRate, "ReturnData": true}),
+				metricStat("ge", "Errors", "Sum", greenDims()),
+				metricStat("gi", "Invocations", "Sum", greenDims()),
+			}),
+		})
+	})
+	t.Run("relative error rate", func(t *testing.T) {
+		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", obj{
+			"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("exceeds the alias's by more than 2 percentage points")),
+			"ComparisonOperator": "GreaterThanThreshold",
+			"Threshold":          2,
+			"EvaluationPeriods":  2,
+			"DatapointsToAlarm":  2,
+			"TreatMissingData":   "notBreaching",
+			"Metrics": assertions.Match_ArrayWith(&[]interface{}{
+				like(obj{"Expression": greenRate + " - " + aliasRate}),
+				metricStat("ae", "Errors", "Sum", aliasDims()),
+				metricStat("ai", "Invocations", "Sum", aliasDims()),
+				metricStat("ge", "Errors", "Sum", greenDims()),
+				metricStat("gi", "Invocations", "Sum", greenDims()),
+			}),
+		})
+	})
+	t.Run("throttles", func(t *testing.T) {
+		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+			"Metrics":   arr{metricStat("m1", "Throttles", "Sum", greenDims())},
+			"Threshold": 5, "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
+			"TreatMissingData": "notBreaching",
+		}))
+	})
+	t.Run("latency budget is 80 % of the timeout", func(t *testing.T) {
+		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+			"Metrics":   arr{metricStat("m1", "Duration", "p99", greenDims())},
+			"Threshold": 8000, "ComparisonOperator": "GreaterThanThreshold",
+			"EvaluationPeriods": 3, "DatapointsToAlarm": 2, "TreatMissingData": "notBreaching",
+		}))
+		if got := d.GreenAlarms().LatencyBudget(); got != 8*time.Second {
+			t.Errorf("LatencyBudget() = %v, want 8s", got)
+		}
+	})
+	t.Run("all four roll back the deployment", func(t *testing.T) {
+		g := resources(tmpl, "AWS::CodeDeploy::DeploymentGroup")
+		for _, r := range g {
+			cfg := props(r)["AlarmConfiguration"].(map[string]interface{})
+			if cfg["Enabled"] != true || len(cfg["Alarms"].([]interface{})) != 4 {
+				t.Errorf("AlarmConfiguration = %v, want 4 alarms enabled", cfg)
+			}
+		}
+		hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", like(obj{
+			"AutoRollbackConfiguration": obj{"Enabled": true, "Events": arrayWith("DEPLOYMENT_STOP_ON_ALARM")},
+		}))
+	})
+}
+
+func TestLatencyBudgetDefaultsToLambdaTimeout(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil) // no Timeout: Lambda's 3 s
+	if got := d.GreenAlarms().LatencyBudget(); got != 2400*time.Millisecond {
+		t.Errorf("LatencyBudget() = %v, want 2.4s", got)
+	}
+	hasResource(t, template(t, stack), "AWS::CloudWatch::Alarm", like(obj{
+		"Metrics": arr{metricStat("m1", "Duration", "p99", greenDims())}, "Threshold": 2400,
+	}))
+}
+
+// Every alarm, default or added later, is a dependency of the alias: CloudFormation updates it (to watch the new
+// green) before the alias update starts the traffic shift.
+func TestAlarmsAreUpdatedBeforeTheAlias(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil)
+	d.AddAlarm(newAlarm(stack, "Business"))
+	tmpl := template(t, stack)
+	aliasID, alias := onlyResource(t, tmpl, "AWS::Lambda::Alias")
+	dependsOn := map[string]bool{}
+	for _, dep := range alias["DependsOn"].([]interface{}) {
+		dependsOn[dep.(string)] = true
+	}
+	alarmIDs := resources(tmpl, "AWS::CloudWatch::Alarm")
+	if len(alarmIDs) != 5 {
+		t.Fatalf("want 5 alarms, got %d", len(alarmIDs))
+	}
+	for id := range alarmIDs {
+		if !dependsOn[id] {
+			t.Errorf("alias %s does not depend on alarm %s: DependsOn %v", aliasID, id, alias["DependsOn"])
+		}
+	}
+}
+
+func TestTunedAndDisabledGreenAlarms(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{
+		ErrorRate: alarms.ErrorRateOptions{ThresholdPercent: jsii.Number(1), MinInvocations: jsii.Number(50),
+			Evaluation: alarms.Evaluation{Period: 2 * time.Minute, EvaluationPeriods: jsii.Number(3), DatapointsToAlarm: jsii.Number(2)}},
+		RelativeErrorRate: alarms.RelativeErrorRateOptions{Disabled: true},
+		Throttles:         alarms.ThrottleOptions{Disabled: true},
+		Latency:           alarms.LatencyOptions{Percentile: jsii.Number(95), Budget: 750 * time.Millisecond},
+	}})
+	if n := len(d.Alarms()); n != 2 {
+		t.Fatalf("want 2 alarms, got %d", n)
+	}
+	tmpl := template(t, stack)
+	countIs(t, tmpl, "AWS::CloudWatch::Alarm", 2)
+	hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+		"Threshold": 1, "EvaluationPeriods": 3, "DatapointsToAlarm": 2,
+		"Metrics": arrayWith(like(obj{
+			"Expression": "(100 * FILL(ge, 0) / IF(FILL(gi, 0) < 50, 50, FILL(gi, 0)))",
+		}), like(obj{"Id": "gi", "MetricStat": like(obj{"Period": 120})})),
+	}))
+	hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+		"Metrics": arr{metricStat("m1", "Duration", "p95", greenDims())}, "Threshold": 750,
+	}))
+	if got, ok := d.GreenAlarms().DetectionTime(); !ok || got != 6*time.Minute {
+		t.Errorf("DetectionTime() = %v, %v; want 2 × 2m + 2m lag = 6m", got, ok)
+	}
+}
+
+func TestAllGreenAlarmsOff(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	if d.GreenAlarms() != nil || len(d.Alarms()) != 0 {
+		t.Errorf("no green alarm may be defined")
+	}
+	countIs(t, template(t, stack), "AWS::CloudWatch::Alarm", 0)
+}
+
+// warnings returns the texts of the warnings (or infos) with the given annotation id found in stack.
+func annotations(t *testing.T, stack awscdk.Stack, level string) []string {
+	t.Helper()
+	a := assertions.Annotations_FromStack(stack)
+	var found *[]*cxapi.SynthesisMessage
+	if level == "warning" {
+		found = a.FindWarning(jsii.String("*"), assertions.Match_AnyValue())
+	} else {
+		found = a.FindInfo(jsii.String("*"), assertions.Match_AnyValue())
+	}
+	var out []string
+	for _, m := range *found {
+		out = append(out, fmt.Sprint(m.Entry.Data))
+	}
+	return out
+}
+
+func containsText(texts []string, sub string) bool {
+	for _, s := range texts {
+		if strings.Contains(s, sub) {
+			return true
+		}
+	}
+	return false
+}
+
+func TestDetectionWarnings(t *testing.T) {
+	cases := []struct {
+		name    string
+		s       strategy.Strategy
+		opts    alarms.Options
+		warning string // "" for none
+	}{
+		{"canary that waits long enough", strategy.Canary10Percent5Minutes, alarms.Options{}, ""},
+		{"linear every 10 minutes", strategy.Linear10PercentEvery10Minutes, alarms.Options{}, ""},
+		{"linear every minute", strategy.Linear10PercentEvery1Minute, alarms.Options{},
+			"Linear10PercentEvery1Minute lets a broken green reach 40 % of traffic before any rollback alarm can fire (worst-case detection 3m0s"},
+		{"linear every 2 minutes", strategy.Linear10PercentEvery2Minutes, alarms.Options{}, "reach 20 % of traffic"},
+		{"short canary", strategy.Canary(10, 2*time.Minute), alarms.Options{},
+			"Canary10Percent2Minutes bakes the canary for 2m0s, not longer than the worst-case detection time 3m0s"},
+		{"slow alarms", strategy.Canary10Percent5Minutes,
+			alarms.Options{ErrorRate: alarms.ErrorRateOptions{Evaluation: alarms.Evaluation{Period: 5 * time.Minute}},
+				RelativeErrorRate: alarms.RelativeErrorRateOptions{Disabled: true}},
+			"worst-case detection time 7m0s"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newStack(t)
+			deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s, GreenAlarms: tc.opts})
+			warnings := annotations(t, stack, "warning")
+			if tc.warning == "" && len(warnings) > 0 {
+				t.Errorf("unexpected warnings: %v", warnings)
+			}
+			if tc.warning != "" && !containsText(warnings, tc.warning) {
+				t.Errorf("warnings %v do not contain %q", warnings, tc.warning)
+			}
+		})
+	}
+	t.Run("all at once gets an info", func(t *testing.T) {
+		stack := newStack(t)
+		deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce})
+		if w := annotations(t, stack, "warning"); len(w) > 0 {
+			t.Errorf("unexpected warnings: %v", w)
+		}
+		if !containsText(annotations(t, stack, "info"), "all-at-once gives green 100 % of traffic at once") {
+			t.Errorf("no info about all-at-once")
+		}
+	})
+}
+
+func TestMoreThan50AlarmsWarns(t *testing.T) {
+	for _, n := range []int{50, 51} {
+		t.Run(fmt.Sprint(n), func(t *testing.T) {
+			stack := newStack(t)
+			d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+			for i := 0; i < n; i++ {
+				d.AddAlarm(newAlarm(stack, fmt.Sprintf("A%d", i)))
+			}
+			warned := containsText(annotations(t, stack, "warning"), "more than 50 alarms")
+			if warned != (n > 50) {
+				t.Errorf("%d alarms: warned = %v", n, warned)
+			}
+			if len(d.Alarms()) != n {
+				t.Errorf("alarms were capped: %d of %d", len(d.Alarms()), n)
+			}
+		})
+	}
+}
+
+func TestEmergencyBypass(t *testing.T) {
+	check := func(t *testing.T, stack awscdk.Stack, d bluegreen.Deployment) {
+		t.Helper()
+		if !d.EmergencyBypass() || d.Strategy() != strategy.AllAtOnce {
+			t.Errorf("bypass must ship all at once, got %v", d.Strategy())
+		}
+		hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+			"DeploymentConfigName": "CodeDeployDefault.LambdaAllAtOnce",
+			"AlarmConfiguration":   like(obj{"Enabled": false, "Alarms": assertions.Match_AnyValue()}),
+		}))
+		if !containsText(annotations(t, stack, "warning"), "EMERGENCY BYPASS") {
+			t.Errorf("no loud warning")
+		}
+	}
+	t.Run("prop", func(t *testing.T) {
+		stack := newStack(t)
+		d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{EmergencyBypass: jsii.Bool(true),
+			Strategy: strategy.Canary10Percent30Minutes})
+		check(t, stack, d)
+	})
+	t.Run("context key", func(t *testing.T) {
+		app := newAppWith(t, map[string]interface{}{bluegreen.EmergencyBypassContextKey: "true"})
+		stack := awscdk.NewStack(app, jsii.String("Hotfix"), nil)
+		if !bluegreen.EmergencyBypassRequested(stack) {
+			t.Fatalf("the context key was not read")
+		}
+		d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{EmergencyBypass: jsii.Bool(bluegreen.EmergencyBypassRequested(stack))})
+		check(t, stack, d)
+	})
+	t.Run("off by default", func(t *testing.T) {
+		stack := newStack(t)
+		if bluegreen.EmergencyBypassRequested(stack) {
+			t.Errorf("bypass requested without the context key")
+		}
+		d := deploy(t, stack, "Api", nil)
+		if d.EmergencyBypass() {
+			t.Errorf("bypass on by default")
+		}
+		hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+			"AlarmConfiguration": like(obj{"Enabled": true}),
+		}))
+	})
+}
+
+func TestAnomalyAlarmOnABusinessMetric(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	users := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("Shop"), MetricName: jsii.String("ActiveUsers"),
+		Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
+	})
+	d.AddAlarm(alarms.NewAnomalyAlarm(stack, "ActiveUsersDrop", &alarms.AnomalyAlarmProps{Metric: users}))
+	tmpl := template(t, stack)
+	hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+		"ComparisonOperator": "LessThanLowerThreshold",
+		"EvaluationPeriods":  3,
+		"DatapointsToAlarm":  2,
+		"TreatMissingData":   "notBreaching",
+		"ThresholdMetricId":  assertions.Match_AnyValue(),
+		"Metrics": arrayWith(
+			like(obj{"Expression": assertions.Match_StringLikeRegexp(jsii.String(`ANOMALY_DETECTION_BAND\(.*, 2\)`))}),
+			like(obj{"MetricStat": like(obj{"Metric": like(obj{"MetricName": "ActiveUsers"}), "Period": 300})}),
+		),
+	}))
+	hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", like(obj{
+		"AlarmConfiguration": obj{"Enabled": true, "Alarms": arr{obj{"Name": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ActiveUsersDrop"))}}}},
+	}))
+}
+
+func TestAnomalyAlarmBadInput(t *testing.T) {
+	stack := newStack(t)
+	msg := mustPanic(t, func() {
+		alarms.NewAnomalyAlarm(stack, "Bad", &alarms.AnomalyAlarmProps{StdDevs: jsii.Number(-1), DatapointsToAlarm: jsii.Number(4)})
+	})
+	for _, want := range []string{"TestStack/Bad: invalid AnomalyAlarmProps", "Metric must be set, got nil",
+		"StdDevs must be greater than 0, got -1", "DatapointsToAlarm must be at most EvaluationPeriods (3), got 4"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not contain %q", msg, want)
+		}
+	}
+}
+
+func TestDashboard(t *testing.T) {
+	stack := newStack(t)
+	fp := functionProps(t)
+	fp.Timeout = awscdk.Duration_Seconds(jsii.Number(10))
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp})
+	dashboard.NewDashboard(stack, "Dashboard", &dashboard.DashboardProps{Deployments: []bluegreen.Deployment{d}})
+	_, board := onlyResource(t, template(t, stack), "AWS::CloudWatch::Dashboard")
+	body := jsonString(props(board)["DashboardBody"])
+	for _, want := range []string{
+		"Traffic: invocations per period", "green share of traffic (%)",
+		"Error rate (%): green beside the alias", `100 * FILL(ge, 0)`,
+		"Latency p99 (ms): green beside the alias", "budget 8s",
+		"Throttles", "Concurrent executions (max)", "ConcurrentExecutions",
+		"ExecutedVersion", "Rollback alarms", `\"type\":\"alarm\"`,
+		"Strategy **Canary10Percent5Minutes** on alias **live**",
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("dashboard body has no %q", want)
+		}
+	}
+	// The alarm widget lists all four rollback alarms.
+	if n := strings.Count(body, `\"alarms\":[`); n != 1 {
+		t.Errorf("want one alarm status widget, got %d", n)
+	}
+	if n := strings.Count(body, `GreenAlarms`); n != 4 {
+		t.Errorf("alarm status widget lists %d alarms, want 4", n)
+	}
+}
+
+func TestDashboardBadInput(t *testing.T) {
+	stack := newStack(t)
+	msg := mustPanic(t, func() {
+		dashboard.NewDashboard(stack, "Dash", &dashboard.DashboardProps{Period: 90 * time.Second})
+	})
+	if !strings.Contains(msg, "TestStack/Dash: invalid DashboardProps: Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got 1m30s") {
+		t.Errorf("got %q", msg)
+	}
+	if stack.Node().TryFindChild(jsii.String("Dash")) != nil {
+		t.Errorf("a refused dashboard was left in the tree")
+	}
+}
