@@ -16,6 +16,14 @@ type Target struct {
 	functionName *string
 	resource     *string
 	version      *string
+	cache        *metricCache
+}
+
+// metricCache keeps the metrics and durations a Target has built, so that alarms and dashboard widgets that read
+// the same metric share one object instead of one more call into the CDK each.
+type metricCache struct {
+	metrics   map[string]awscloudwatch.Metric
+	durations map[time.Duration]awscdk.Duration
 }
 
 // NewTarget returns the target of alias, with green the given version (usually the alias's current version: the
@@ -26,6 +34,10 @@ func NewTarget(alias awslambda.Alias, green awslambda.IVersion) Target {
 		functionName: name,
 		resource:     jsii.String(*name + ":" + *alias.AliasName()),
 		version:      green.Version(),
+		cache: &metricCache{
+			metrics:   map[string]awscloudwatch.Metric{},
+			durations: map[time.Duration]awscdk.Duration{},
+		},
 	}
 }
 
@@ -42,18 +54,24 @@ func (t Target) AliasMetric(metricName, statistic string, period time.Duration) 
 }
 
 func (t Target) metric(metricName, statistic string, period time.Duration, green bool, label string) awscloudwatch.Metric {
+	key := fmt.Sprint(metricName, "/", statistic, "/", period, "/", green)
+	if m, ok := t.cache.metrics[key]; ok {
+		return m
+	}
 	dims := map[string]*string{"FunctionName": t.functionName, "Resource": t.resource}
 	if green {
 		dims["ExecutedVersion"] = t.version
 	}
-	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+	m := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace:     jsii.String("AWS/Lambda"),
 		MetricName:    jsii.String(metricName),
 		DimensionsMap: &dims,
 		Statistic:     jsii.String(statistic),
-		Period:        seconds(period),
+		Period:        t.seconds(period),
 		Label:         jsii.String(label),
 	})
+	t.cache.metrics[key] = m
+	return m
 }
 
 // GreenErrorRate returns green's error rate in percent: 100 × errors ÷ max(invocations, minInvocations) per
@@ -65,7 +83,7 @@ func (t Target) GreenErrorRate(minInvocations float64, period time.Duration) aws
 			"ge": t.GreenMetric("Errors", "Sum", period),
 			"gi": t.GreenMetric("Invocations", "Sum", period),
 		},
-		Period: seconds(period),
+		Period: t.seconds(period),
 		Label:  jsii.String("green error rate (%)"),
 	})
 }
@@ -78,7 +96,7 @@ func (t Target) AliasErrorRate(minInvocations float64, period time.Duration) aws
 			"ae": t.AliasMetric("Errors", "Sum", period),
 			"ai": t.AliasMetric("Invocations", "Sum", period),
 		},
-		Period: seconds(period),
+		Period: t.seconds(period),
 		Label:  jsii.String("alias error rate (%)"),
 	})
 }
@@ -95,7 +113,7 @@ func (t Target) ErrorRateExcess(minInvocations float64, period time.Duration) aw
 			"ae": t.AliasMetric("Errors", "Sum", period),
 			"ai": t.AliasMetric("Invocations", "Sum", period),
 		},
-		Period: seconds(period),
+		Period: t.seconds(period),
 		Label:  jsii.String("green minus alias error rate (points)"),
 	})
 }
@@ -108,7 +126,7 @@ func (t Target) GreenShare(period time.Duration) awscloudwatch.MathExpression {
 			"gi": t.GreenMetric("Invocations", "Sum", period),
 			"ai": t.AliasMetric("Invocations", "Sum", period),
 		},
-		Period: seconds(period),
+		Period: t.seconds(period),
 		Label:  jsii.String("green share of traffic (%)"),
 	})
 }
@@ -119,6 +137,11 @@ func rateExpression(errorsID, invocationsID string, min float64) string {
 	return fmt.Sprintf("(100 * FILL(%s, 0) / IF(%s < %g, %g, %s))", errorsID, inv, min, min, inv)
 }
 
-func seconds(d time.Duration) awscdk.Duration {
-	return awscdk.Duration_Seconds(jsii.Number(d.Seconds()))
+func (t Target) seconds(d time.Duration) awscdk.Duration {
+	if v, ok := t.cache.durations[d]; ok {
+		return v
+	}
+	v := awscdk.Duration_Seconds(jsii.Number(d.Seconds()))
+	t.cache.durations[d] = v
+	return v
 }
