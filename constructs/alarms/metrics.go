@@ -77,27 +77,28 @@ func (t Target) metric(metricName, statistic string, period time.Duration, green
 // GreenErrorRate returns green's error rate in percent: 100 × errors ÷ max(invocations, minInvocations) per
 // period (see ErrorRateOptions.MinInvocations for what the guard does at low traffic).
 func (t Target) GreenErrorRate(minInvocations float64, period time.Duration) awscloudwatch.MathExpression {
-	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression: jsii.String(rateExpression("ge", "gi", minInvocations)),
-		UsingMetrics: &map[string]awscloudwatch.IMetric{
-			"ge": t.GreenMetric("Errors", "Sum", period),
-			"gi": t.GreenMetric("Invocations", "Sum", period),
-		},
-		Period: t.seconds(period),
-		Label:  jsii.String("green error rate (%)"),
-	})
+	return t.errorRate(true, minInvocations, period)
 }
 
 // AliasErrorRate returns the alias's error rate in percent, blue and green together, guarded like GreenErrorRate.
 func (t Target) AliasErrorRate(minInvocations float64, period time.Duration) awscloudwatch.MathExpression {
+	return t.errorRate(false, minInvocations, period)
+}
+
+func (t Target) errorRate(green bool, minInvocations float64, period time.Duration) awscloudwatch.MathExpression {
+	errorsID, invocationsID, label := "ae", "ai", "alias error rate (%)"
+	metric := t.AliasMetric
+	if green {
+		errorsID, invocationsID, label, metric = "ge", "gi", "green error rate (%)", t.GreenMetric
+	}
 	return awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
-		Expression: jsii.String(rateExpression("ae", "ai", minInvocations)),
+		Expression: jsii.String(rateExpression(errorsID, invocationsID, minInvocations)),
 		UsingMetrics: &map[string]awscloudwatch.IMetric{
-			"ae": t.AliasMetric("Errors", "Sum", period),
-			"ai": t.AliasMetric("Invocations", "Sum", period),
+			errorsID:      metric("Errors", "Sum", period),
+			invocationsID: metric("Invocations", "Sum", period),
 		},
 		Period: t.seconds(period),
-		Label:  jsii.String("alias error rate (%)"),
+		Label:  jsii.String(label),
 	})
 }
 
