@@ -16,6 +16,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/dashboard"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/examples/service"
 )
 
 // greenDims matches the dimensions of a metric of green's own traffic through the live alias of ApiFunction.
@@ -44,8 +45,8 @@ func metricStat(id, name, stat string, dims assertions.Matcher) assertions.Match
 	}})
 }
 
-const greenRate = "(100 * FILL(ge, 0) / IF(FILL(gi, 0) < 20, 20, FILL(gi, 0)))"
-const aliasRate = "(100 * FILL(ae, 0) / IF(FILL(ai, 0) < 20, 20, FILL(ai, 0)))"
+const greenRate = "(100 * FILL(ge, 0) / IF(FILL(gi, 0) < 100, 100, FILL(gi, 0)))"
+const aliasRate = "(100 * FILL(ae, 0) / IF(FILL(ai, 0) < 100, 100, FILL(ai, 0)))"
 
 func TestDefaultGreenAlarms(t *testing.T) {
 	stack := newStack(t)
@@ -107,6 +108,15 @@ func TestDefaultGreenAlarms(t *testing.T) {
 			t.Errorf("LatencyBudget() = %v, want 8s", got)
 		}
 	})
+	t.Run("names carry green's version, so each version gets new alarms", func(t *testing.T) {
+		for id, r := range resources(tmpl, "AWS::CloudWatch::Alarm") {
+			name := jsonString(props(r)["AlarmName"])
+			if !strings.Contains(name, `{"Ref":"AWS::StackName"}`) || !strings.Contains(name, `-v"`) ||
+				!strings.Contains(name, `{"Fn::GetAtt":["ApiFunctionCurrentVersion`) {
+				t.Errorf("alarm %s: AlarmName %s must join the stack name and green's version", id, name)
+			}
+		}
+	})
 	t.Run("all four roll back the deployment", func(t *testing.T) {
 		g := resources(tmpl, "AWS::CodeDeploy::DeploymentGroup")
 		for _, r := range g {
@@ -152,6 +162,11 @@ func TestAlarmsAreUpdatedBeforeTheAlias(t *testing.T) {
 		if !dependsOn[id] {
 			t.Errorf("alias %s does not depend on alarm %s: DependsOn %v", aliasID, id, alias["DependsOn"])
 		}
+	}
+	// The group's settings of this synth (strategy, alarm monitoring) are in place before CodeDeploy starts.
+	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	if !dependsOn[groupID] {
+		t.Errorf("alias %s does not depend on the deployment group %s: DependsOn %v", aliasID, groupID, alias["DependsOn"])
 	}
 }
 
@@ -263,7 +278,7 @@ func TestDetectionWarnings(t *testing.T) {
 }
 
 func TestMoreThan50AlarmsWarns(t *testing.T) {
-	for _, n := range []int{50, 51} {
+	for _, n := range []int{10, 11, 50, 51} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
 			stack := newStack(t)
 			d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
@@ -273,6 +288,10 @@ func TestMoreThan50AlarmsWarns(t *testing.T) {
 			warned := containsText(annotations(t, stack, "warning"), "more than 50 alarms")
 			if warned != (n > 50) {
 				t.Errorf("%d alarms: warned = %v", n, warned)
+			}
+			noted := containsText(annotations(t, stack, "info"), "more than 10 alarms")
+			if noted != (n > 10) {
+				t.Errorf("%d alarms: info about the older limit of 10 = %v", n, noted)
 			}
 			if len(d.Alarms()) != n {
 				t.Errorf("alarms were capped: %d of %d", len(d.Alarms()), n)
@@ -300,6 +319,13 @@ func TestEmergencyBypass(t *testing.T) {
 		d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{EmergencyBypass: jsii.Bool(true),
 			Strategy: strategy.Canary10Percent30Minutes})
 		check(t, stack, d)
+	})
+	t.Run("context key on the example app", func(t *testing.T) {
+		app := newAppWith(t, map[string]interface{}{bluegreen.EmergencyBypassContextKey: "true"})
+		stacks := service.NewApp(app, repoRoot, nil)
+		for _, s := range stacks {
+			check(t, s.Stack, s.Deployment)
+		}
 	})
 	t.Run("context key", func(t *testing.T) {
 		app := newAppWith(t, map[string]interface{}{bluegreen.EmergencyBypassContextKey: "true"})
@@ -338,7 +364,7 @@ func TestAnomalyAlarmOnABusinessMetric(t *testing.T) {
 		"ComparisonOperator": "LessThanLowerThreshold",
 		"EvaluationPeriods":  3,
 		"DatapointsToAlarm":  2,
-		"TreatMissingData":   "notBreaching",
+		"TreatMissingData":   "breaching", // a business metric that stops arriving is the drop to catch
 		"ThresholdMetricId":  assertions.Match_AnyValue(),
 		"Metrics": arrayWith(
 			like(obj{"Expression": assertions.Match_StringLikeRegexp(jsii.String(`ANOMALY_DETECTION_BAND\(.*, 2\)`))}),
@@ -368,7 +394,7 @@ func TestDashboard(t *testing.T) {
 	fp := functionProps(t)
 	fp.Timeout = awscdk.Duration_Seconds(jsii.Number(10))
 	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp})
-	dashboard.NewDashboard(stack, "Dashboard", &dashboard.DashboardProps{Deployments: []bluegreen.Deployment{d}})
+	dashboard.New(stack, "Dashboard", &dashboard.Props{Deployments: []bluegreen.Deployment{d}})
 	_, board := onlyResource(t, template(t, stack), "AWS::CloudWatch::Dashboard")
 	body := jsonString(props(board)["DashboardBody"])
 	for _, want := range []string{
@@ -383,21 +409,52 @@ func TestDashboard(t *testing.T) {
 			t.Errorf("dashboard body has no %q", want)
 		}
 	}
-	// The alarm widget lists all four rollback alarms.
 	if n := strings.Count(body, `\"alarms\":[`); n != 1 {
 		t.Errorf("want one alarm status widget, got %d", n)
 	}
-	if n := strings.Count(body, `GreenAlarms`); n != 4 {
-		t.Errorf("alarm status widget lists %d alarms, want 4", n)
+}
+
+// alarmsInDashboard returns the logical ids of the alarms whose ARN the dashboard body refers to.
+func alarmsInDashboard(t *testing.T, tmpl assertions.Template) map[string]bool {
+	t.Helper()
+	_, board := onlyResource(t, tmpl, "AWS::CloudWatch::Dashboard")
+	parts := props(board)["DashboardBody"].(map[string]interface{})["Fn::Join"].([]interface{})[1].([]interface{})
+	found := map[string]bool{}
+	for _, p := range parts {
+		if m, ok := p.(map[string]interface{}); ok {
+			if ga, ok := m["Fn::GetAtt"].([]interface{}); ok && ga[1] == "Arn" {
+				found[ga[0].(string)] = true
+			}
+		}
+	}
+	return found
+}
+
+// The alarm widget lists every rollback alarm, including one added after the dashboard.
+func TestDashboardListsEveryAlarm(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil)
+	dashboard.New(stack, "Dashboard", &dashboard.Props{Deployments: []bluegreen.Deployment{d}})
+	d.AddAlarm(newAlarm(stack, "AddedLater"))
+	tmpl := template(t, stack)
+	listed := alarmsInDashboard(t, tmpl)
+	alarmIDs := resources(tmpl, "AWS::CloudWatch::Alarm")
+	if len(alarmIDs) != 5 {
+		t.Fatalf("want 5 alarms, got %d", len(alarmIDs))
+	}
+	for id := range alarmIDs {
+		if !listed[id] {
+			t.Errorf("alarm %s is not on the dashboard (listed: %v)", id, listed)
+		}
 	}
 }
 
 func TestDashboardBadInput(t *testing.T) {
 	stack := newStack(t)
 	msg := mustPanic(t, func() {
-		dashboard.NewDashboard(stack, "Dash", &dashboard.DashboardProps{Period: 90 * time.Second})
+		dashboard.New(stack, "Dash", &dashboard.Props{Period: 90 * time.Second})
 	})
-	if !strings.Contains(msg, "TestStack/Dash: invalid DashboardProps: Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got 1m30s") {
+	if !strings.Contains(msg, "TestStack/Dash: invalid dashboard.Props: Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got 1m30s") {
 		t.Errorf("got %q", msg)
 	}
 	if stack.Node().TryFindChild(jsii.String("Dash")) != nil {

@@ -48,10 +48,11 @@ type AnomalyAlarmProps struct {
 	// Default: 2.
 	DatapointsToAlarm *float64
 
-	// TreatMissingData says what a missing datapoint means. Set TreatMissingData_BREACHING when a missing
-	// datapoint means zero (a metric you only publish when something happens).
+	// TreatMissingData says what a missing datapoint means. A metric that stops arriving is usually the drop you
+	// want to catch (no orders are published when nobody can order), so it counts as breaching unless the alarm
+	// only watches for rises.
 	//
-	// Default: TreatMissingData_NOT_BREACHING.
+	// Default: TreatMissingData_BREACHING for Below and Outside, TreatMissingData_NOT_BREACHING for Above.
 	TreatMissingData awscloudwatch.TreatMissingData
 
 	// Description is the alarm's description.
@@ -59,6 +60,9 @@ type AnomalyAlarmProps struct {
 	// Default: one naming the metric's direction and band.
 	Description *string
 }
+
+// Default M-of-N of an anomaly alarm.
+const anomalyEvaluate, anomalyDatapoints = 3, 2
 
 // NewAnomalyAlarm defines a CloudWatch anomaly-detection alarm on a custom metric, so that a business metric can
 // roll a deployment back without anyone guessing a threshold: CloudWatch learns the metric's normal band (from
@@ -79,9 +83,15 @@ func NewAnomalyAlarm(scope constructs.Construct, id string, props *AnomalyAlarmP
 		Outside: awscloudwatch.ComparisonOperator_LESS_THAN_LOWER_OR_GREATER_THAN_UPPER_THRESHOLD,
 	}
 	words := map[Direction]string{Below: "below", Above: "above", Outside: "outside"}
+	_, evaluate, datapoints := Evaluation{EvaluationPeriods: p.EvaluationPeriods, DatapointsToAlarm: p.DatapointsToAlarm}.
+		resolve(anomalyEvaluate, anomalyDatapoints)
 	missing := p.TreatMissingData
 	if missing == "" {
-		missing = awscloudwatch.TreatMissingData_NOT_BREACHING
+		// A business metric that stops arriving (no orders, no sign-ins) is the failure to catch.
+		missing = awscloudwatch.TreatMissingData_BREACHING
+		if p.Direction == Above {
+			missing = awscloudwatch.TreatMissingData_NOT_BREACHING
+		}
 	}
 	description := p.Description
 	if description == nil {
@@ -92,8 +102,8 @@ func NewAnomalyAlarm(scope constructs.Construct, id string, props *AnomalyAlarmP
 		Metric:             p.Metric,
 		StdDevs:            jsii.Number(std),
 		ComparisonOperator: ops[p.Direction],
-		EvaluationPeriods:  jsii.Number(orDefault(p.EvaluationPeriods, 3)),
-		DatapointsToAlarm:  jsii.Number(orDefault(p.DatapointsToAlarm, 2)),
+		EvaluationPeriods:  jsii.Number(float64(evaluate)),
+		DatapointsToAlarm:  jsii.Number(float64(datapoints)),
 		TreatMissingData:   missing,
 		AlarmDescription:   description,
 	})
@@ -110,10 +120,8 @@ func (p AnomalyAlarmProps) validate() error {
 	if p.Direction < Below || p.Direction > Outside {
 		errs = append(errs, fmt.Errorf("Direction must be Below, Above or Outside, got %d", p.Direction))
 	}
-	if p.EvaluationPeriods == nil && p.DatapointsToAlarm != nil && *p.DatapointsToAlarm > 3 {
-		errs = append(errs, fmt.Errorf("DatapointsToAlarm must be at most EvaluationPeriods (3), got %v", *p.DatapointsToAlarm))
-	}
-	if err := (Evaluation{EvaluationPeriods: p.EvaluationPeriods, DatapointsToAlarm: p.DatapointsToAlarm}).validate(""); err != nil {
+	ev := Evaluation{EvaluationPeriods: p.EvaluationPeriods, DatapointsToAlarm: p.DatapointsToAlarm}
+	if err := ev.validate("", anomalyEvaluate, anomalyDatapoints); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

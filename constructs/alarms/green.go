@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -21,14 +22,17 @@ type GreenAlarmsProps struct {
 	// whole deployment and blue afterwards.
 	Version awslambda.IVersion
 
-	// Options tune each alarm; the zero value turns all four on with their defaults.
+	// Options tune each alarm.
+	//
+	// Default: all four on with their defaults.
 	Options Options
 }
 
 // GreenAlarms are the default rollback alarms of a blue/green deployment. Each watches the requests green itself
 // serves (dimension ExecutedVersion), not the alias as a whole, so a broken canary shows at its real error rate
 // and errors blue already had do not block a fix. Every alarm uses 60-second periods by default and treats missing
-// data as not breaching (no traffic to green is no evidence against it).
+// data as not breaching (no traffic to green is no evidence against it). Their names end in green's version
+// number, so a new version gets new alarms, which start without the state a broken blue left.
 type GreenAlarms interface {
 	constructs.Construct
 
@@ -46,6 +50,8 @@ type GreenAlarms interface {
 	LatencyBudget() time.Duration
 	// LatencyPercentile returns the percentile the latency alarm watches (with the default applied).
 	LatencyPercentile() float64
+	// MinInvocations returns the low-traffic guard of the error-rate alarm (with the default applied).
+	MinInvocations() float64
 	// DetectionTime returns the worst-case time from green failing every request to an alarm in ALARM: the fastest
 	// error alarm's DatapointsToAlarm × Period plus MetricLag. ok is false when both error alarms are off.
 	DetectionTime() (d time.Duration, ok bool)
@@ -63,7 +69,9 @@ type greenAlarms struct {
 	latency    awscloudwatch.Alarm
 	budget     time.Duration
 	percentile float64
+	minInvoke  float64
 	detection  time.Duration
+	namePrefix string
 }
 
 // NewGreenAlarms defines the green alarms that props.Options leaves on. It panics, naming the construct path, when
@@ -85,8 +93,14 @@ func NewGreenAlarms(scope constructs.Construct, id string, props *GreenAlarmsPro
 	o := p.Options
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	g := &greenAlarms{Construct: c, target: NewTarget(p.Alias, p.Version)}
+	// Alarm names carry green's version number, so each new version gets new alarms (CloudFormation replaces an
+	// alarm whose name changes). A new alarm starts without a state; an updated one would keep its old state, and
+	// an alarm left in ALARM by a broken blue would stop the very deployment that fixes it.
+	g.namePrefix = *awscdk.Aws_STACK_NAME() + "-" + *awscdk.Names_UniqueResourceName(c,
+		&awscdk.UniqueResourceNameOptions{MaxLength: jsii.Number(80), Separator: jsii.String("-")}) + "-"
 
 	errRate := resolveErrorRate(o)
+	g.minInvoke = errRate.minInvoke
 	if errRate.enabled {
 		g.errorRate = g.alarm("ErrorRate", errRate, g.target.GreenErrorRate(errRate.minInvoke, errRate.period),
 			fmt.Sprintf("Green's error rate is above %g%% of its invocations (counting at least %g invocations per %v): "+
@@ -124,6 +138,7 @@ func (g *greenAlarms) noteDetection(d time.Duration) {
 
 func (g *greenAlarms) alarm(id string, r resolved, metric awscloudwatch.IMetric, description string) awscloudwatch.Alarm {
 	a := awscloudwatch.NewAlarm(g.Construct, jsii.String(id), &awscloudwatch.AlarmProps{
+		AlarmName:          jsii.String(g.namePrefix + id + "-v" + *g.target.version),
 		Metric:             metric,
 		Threshold:          jsii.Number(r.threshold),
 		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_THRESHOLD,
@@ -141,7 +156,7 @@ func resolveErrorRate(o Options) resolved {
 	r := resolved{enabled: !o.Disabled && !e.Disabled,
 		threshold: orDefault(e.ThresholdPercent, DefaultErrorRateThresholdPercent),
 		minInvoke: orDefault(e.MinInvocations, DefaultMinInvocations)}
-	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(1, 1)
+	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(errorRateEvaluate, errorRateDatapoints)
 	return r
 }
 
@@ -150,14 +165,14 @@ func resolveRelative(o Options) resolved {
 	r := resolved{enabled: !o.Disabled && !e.Disabled,
 		threshold: orDefault(e.MarginPercent, DefaultRelativeMarginPercent),
 		minInvoke: orDefault(e.MinInvocations, DefaultMinInvocations)}
-	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(2, 2)
+	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(relativeEvaluate, relativeDatapoints)
 	return r
 }
 
 func resolveThrottles(o Options) resolved {
 	e := o.Throttles
 	r := resolved{enabled: !o.Disabled && !e.Disabled, threshold: orDefault(e.Threshold, DefaultThrottleThreshold)}
-	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(1, 1)
+	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(throttlesEvaluate, throttlesDatapoints)
 	return r
 }
 
@@ -173,7 +188,7 @@ func resolveLatency(o Options, alias awslambda.Alias) resolved {
 		r.budget = time.Duration(float64(timeout) * DefaultLatencyBudgetShare).Round(time.Millisecond)
 	}
 	r.threshold = float64(r.budget.Milliseconds())
-	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(3, 2)
+	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(latencyEvaluate, latencyDatapoints)
 	return r
 }
 
@@ -187,4 +202,5 @@ func (g *greenAlarms) Latency() awscloudwatch.Alarm           { return g.latency
 func (g *greenAlarms) LatencyBudget() time.Duration           { return g.budget }
 func (g *greenAlarms) LatencyPercentile() float64             { return g.percentile }
 func (g *greenAlarms) Target() Target                         { return g.target }
+func (g *greenAlarms) MinInvocations() float64                { return g.minInvoke }
 func (g *greenAlarms) DetectionTime() (time.Duration, bool)   { return g.detection, g.detection > 0 }

@@ -14,7 +14,7 @@ const MetricLag = 2 * time.Minute
 // Default values of the green alarms. Each is documented on the option that uses it.
 const (
 	DefaultErrorRateThresholdPercent = 5.0
-	DefaultMinInvocations            = 20.0
+	DefaultMinInvocations            = 100.0
 	DefaultRelativeMarginPercent     = 2.0
 	DefaultThrottleThreshold         = 5.0
 	DefaultLatencyPercentile         = 99.0
@@ -34,15 +34,23 @@ type Options struct {
 	Disabled bool
 
 	// ErrorRate tunes the alarm on green's own error rate.
+	//
+	// Default: on, with the default of each field.
 	ErrorRate ErrorRateOptions
 
 	// RelativeErrorRate tunes the alarm on green's error rate compared with the alias as a whole.
+	//
+	// Default: on, with the default of each field.
 	RelativeErrorRate RelativeErrorRateOptions
 
 	// Throttles tunes the alarm on green's throttled requests.
+	//
+	// Default: on, with the default of each field.
 	Throttles ThrottleOptions
 
 	// Latency tunes the alarm on green's latency percentile.
+	//
+	// Default: on, with the default of each field.
 	Latency LatencyOptions
 }
 
@@ -79,12 +87,12 @@ type ErrorRateOptions struct {
 	ThresholdPercent *float64
 
 	// MinInvocations guards against noise: a period with fewer invocations is computed as if it had this many, so
-	// one failed request out of two cannot fire the alarm. At traffic below it, green must fail at least
-	// ThresholdPercent × MinInvocations ÷ 100 requests in a period before the alarm fires (2 with the defaults):
-	// a green that fails every request but serves only one per minute is not caught; test it before traffic
-	// with a pre-traffic hook.
+	// a handful of failed requests cannot fire the alarm. At traffic below it, green must fail more than
+	// ThresholdPercent × MinInvocations ÷ 100 requests in a period before the alarm fires (more than 5 with the
+	// defaults): a green that fails every request but serves 5 or fewer per minute is not caught by the error
+	// alarms; lower MinInvocations for a quiet function, or test green before traffic with a pre-traffic hook.
 	//
-	// Default: 20.
+	// Default: 100.
 	MinInvocations *float64
 
 	Evaluation
@@ -107,7 +115,7 @@ type RelativeErrorRateOptions struct {
 
 	// MinInvocations guards both rates against noise, as ErrorRateOptions.MinInvocations does.
 	//
-	// Default: 20.
+	// Default: 100.
 	MinInvocations *float64
 
 	Evaluation
@@ -218,19 +226,31 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("Latency.Budget must be positive (or zero for the default), got %v", o.Latency.Budget))
 	}
 	for _, e := range []struct {
-		name string
-		ev   Evaluation
+		name                 string
+		ev                   Evaluation
+		evaluate, datapoints int
 	}{
-		{"ErrorRate", o.ErrorRate.Evaluation}, {"RelativeErrorRate", o.RelativeErrorRate.Evaluation},
-		{"Throttles", o.Throttles.Evaluation}, {"Latency", o.Latency.Evaluation},
+		{"ErrorRate", o.ErrorRate.Evaluation, errorRateEvaluate, errorRateDatapoints},
+		{"RelativeErrorRate", o.RelativeErrorRate.Evaluation, relativeEvaluate, relativeDatapoints},
+		{"Throttles", o.Throttles.Evaluation, throttlesEvaluate, throttlesDatapoints},
+		{"Latency", o.Latency.Evaluation, latencyEvaluate, latencyDatapoints},
 	} {
-		errs = append(errs, e.ev.validate(e.name+"."))
+		errs = append(errs, e.ev.validate(e.name+".", e.evaluate, e.datapoints))
 	}
 	return errors.Join(errs...)
 }
 
-// validate checks e; prefix ("ErrorRate.") starts each field name in the errors.
-func (e Evaluation) validate(prefix string) error {
+// Default M-of-N of each alarm.
+const (
+	errorRateEvaluate, errorRateDatapoints = 1, 1
+	relativeEvaluate, relativeDatapoints   = 2, 2
+	throttlesEvaluate, throttlesDatapoints = 1, 1
+	latencyEvaluate, latencyDatapoints     = 3, 2
+)
+
+// validate checks e, and e with the alarm's default M of N (evaluate, datapoints) applied; prefix ("ErrorRate.")
+// starts each field name in the errors.
+func (e Evaluation) validate(prefix string, evaluate, datapoints int) error {
 	var errs []error
 	if e.Period < 0 || e.Period%time.Minute != 0 {
 		errs = append(errs, fmt.Errorf("%sPeriod must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got %v",
@@ -241,24 +261,22 @@ func (e Evaluation) validate(prefix string) error {
 		errs = append(errs, fmt.Errorf("%sEvaluationPeriods must be a whole number of at least 1, got %v",
 			prefix, *e.EvaluationPeriods))
 	}
-	if e.DatapointsToAlarm != nil {
-		switch {
-		case !whole(*e.DatapointsToAlarm):
-			errs = append(errs, fmt.Errorf("%sDatapointsToAlarm must be a whole number of at least 1, got %v",
-				prefix, *e.DatapointsToAlarm))
-		case e.EvaluationPeriods != nil && *e.DatapointsToAlarm > *e.EvaluationPeriods:
-			errs = append(errs, fmt.Errorf("%sDatapointsToAlarm must be at most EvaluationPeriods (%v), got %v",
-				prefix, *e.EvaluationPeriods, *e.DatapointsToAlarm))
-		}
+	if e.DatapointsToAlarm != nil && !whole(*e.DatapointsToAlarm) {
+		errs = append(errs, fmt.Errorf("%sDatapointsToAlarm must be a whole number of at least 1, got %v",
+			prefix, *e.DatapointsToAlarm))
 	}
-	period := e.Period
-	if period == 0 {
-		period = DefaultPeriod
+	if len(errs) > 0 {
+		return errors.Join(errs...)
 	}
-	if e.EvaluationPeriods != nil && whole(*e.EvaluationPeriods) && period > 0 &&
-		time.Duration(*e.EvaluationPeriods)*period > 24*time.Hour {
+	// Check what CloudWatch will get, defaults applied.
+	period, evaluate, datapoints := e.resolve(evaluate, datapoints)
+	if datapoints > evaluate {
+		errs = append(errs, fmt.Errorf("%sDatapointsToAlarm must be at most EvaluationPeriods (%d), got %d",
+			prefix, evaluate, datapoints))
+	}
+	if total := time.Duration(evaluate) * period; total > 24*time.Hour {
 		errs = append(errs, fmt.Errorf("%sPeriod × EvaluationPeriods must be at most 24h (CloudWatch's limit), got %v",
-			prefix, time.Duration(*e.EvaluationPeriods)*period))
+			prefix, total))
 	}
 	return errors.Join(errs...)
 }

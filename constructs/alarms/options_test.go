@@ -26,6 +26,11 @@ func TestValidate(t *testing.T) {
 			"Throttles.DatapointsToAlarm must be a whole number of at least 1, got 0"},
 		{"negative period", Options{ErrorRate: ErrorRateOptions{Evaluation: Evaluation{Period: -time.Minute}}},
 			"ErrorRate.Period must be a whole multiple of 60s"},
+		{"datapoints above the default periods", Options{ErrorRate: ErrorRateOptions{Evaluation: Evaluation{DatapointsToAlarm: f(3)}}},
+			"ErrorRate.DatapointsToAlarm must be at most EvaluationPeriods (1), got 3"},
+		{"default periods make it longer than a day", Options{Latency: LatencyOptions{Evaluation: Evaluation{Period: 10 * time.Hour}}},
+			"Latency.Period × EvaluationPeriods must be at most 24h (CloudWatch's limit), got 30h0m0s"},
+		{"datapoints within default periods", Options{Latency: LatencyOptions{Evaluation: Evaluation{DatapointsToAlarm: f(3)}}}, ""},
 		{"percentile 100.5", Options{Latency: LatencyOptions{Percentile: f(100.5)}},
 			"Latency.Percentile must be greater than 0 and at most 100, got 100.5"},
 	}
@@ -54,7 +59,7 @@ func TestDetectionTime(t *testing.T) {
 
 func TestResolveDefaults(t *testing.T) {
 	r := resolveErrorRate(Options{})
-	if !r.enabled || r.threshold != 5 || r.minInvoke != 20 || r.period != time.Minute || r.evaluate != 1 || r.datapoints != 1 {
+	if !r.enabled || r.threshold != 5 || r.minInvoke != 100 || r.period != time.Minute || r.evaluate != 1 || r.datapoints != 1 {
 		t.Errorf("error rate defaults: %+v", r)
 	}
 	r = resolveRelative(Options{RelativeErrorRate: RelativeErrorRateOptions{Evaluation: Evaluation{EvaluationPeriods: f(4)}}})

@@ -24,6 +24,10 @@ const ApplicationID = "BlueGreenApplication"
 // in Service Quotas, so more alarms only give a synth warning.
 const MaxAlarmsWithoutQuotaIncrease = 50
 
+// legacyAlarmLimit is the limit of alarms per deployment group that older CodeDeploy and CloudFormation
+// documentation states.
+const legacyAlarmLimit = 10
+
 // Deployment ships every change of one Lambda function blue/green: each change publishes a new retained version
 // (green), and CodeDeploy shifts the alias from the version it serves today (blue) to green with the chosen
 // strategy, rolling back when the deployment fails, is stopped, or an alarm fires.
@@ -169,7 +173,8 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 		Application:      d.application,
 		DeploymentConfig: d.config,
 		Alarms:           &noAlarms, // added below with addAlarm, which also orders them before the alias
-		// The emergency bypass keeps the alarms attached but has CodeDeploy ignore them for this deploy only.
+		// The emergency bypass keeps the alarms attached but turns alarm monitoring off (CDK renders this as
+		// AlarmConfiguration.Enabled false) until a synth without the bypass turns it on again.
 		IgnoreAlarmConfiguration: jsii.Bool(d.bypass),
 		PreHook:                  p.PreHook,
 		PostHook:                 p.PostHook,
@@ -187,6 +192,9 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	cfn := d.group.Node().DefaultChild().(awscdk.CfnResource)
 	cfn.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), awscdk.Lazy_UncachedAny(&alarmsEnabled{d}, nil))
 	explainManagedPolicy(d.group.Role())
+	// The alias update starts the CodeDeploy deployment: the group's strategy and alarm settings of this synth
+	// (an emergency bypass, or its end) must be in place first. The group does not refer to the alias: no cycle.
+	d.alias.Node().AddDependency(d.group)
 	for _, a := range all {
 		d.addAlarm(a)
 	}
@@ -260,6 +268,13 @@ func (d *deployment) addAlarm(alarm awscloudwatch.IAlarm) {
 	d.alarms = append(d.alarms, alarm)
 	d.group.AddAlarm(alarm)
 	d.alias.Node().AddDependency(alarm)
+	if len(d.alarms) == legacyAlarmLimit+1 {
+		awscdk.Annotations_Of(d.Construct).AddInfoV2(jsii.String("lambda-bluegreen:alarmLegacyLimit"),
+			jsii.String(fmt.Sprintf("this deployment group has more than %d alarms: CodeDeploy allows %d by default, "+
+				"but older API and CloudFormation documentation still gives a limit of %d; if a deploy fails with "+
+				"AlarmsLimitExceededException, check the quota of your account", legacyAlarmLimit,
+				MaxAlarmsWithoutQuotaIncrease, legacyAlarmLimit)))
+	}
 	if len(d.alarms) > MaxAlarmsWithoutQuotaIncrease && !d.warnedCount {
 		d.warnedCount = true
 		awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:alarmQuota"),

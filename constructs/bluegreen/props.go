@@ -61,9 +61,9 @@ type DeploymentProps struct {
 	// Default: all four on with their defaults.
 	GreenAlarms alarms.Options
 
-	// EmergencyBypass ships this deployment all at once and makes CodeDeploy ignore every alarm, for a hotfix that
-	// must go out while alarms are firing. Synth warns loudly; hooks still run; the next deploy without it
-	// restores the strategy and the alarms. EmergencyBypassRequested reads it from the command line
+	// EmergencyBypass ships this deployment all at once with alarm monitoring off (the alarms stay attached), for a
+	// hotfix that must go out while alarms are firing. Synth warns loudly; hooks still run; the next deploy
+	// without it restores the strategy and the alarms. EmergencyBypassRequested reads it from the command line
 	// (cdk deploy -c lambda-bluegreen:emergencyBypass=true) for apps that wire it.
 	//
 	// Default: false.

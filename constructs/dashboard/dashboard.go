@@ -1,12 +1,12 @@
 package dashboard
 
 import (
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
-	"github.com/aws/aws-cdk-go/awscdk/v2/interfaces/interfacesawscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -14,8 +14,8 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 )
 
-// DashboardProps configure a Dashboard.
-type DashboardProps struct {
+// Props configure a Dashboard.
+type Props struct {
 	// Deployments get one section each, in order. More can be added with AddDeployment.
 	//
 	// Default: none yet.
@@ -42,9 +42,10 @@ type DashboardProps struct {
 // state of every rollback alarm.
 type Dashboard interface {
 	constructs.Construct
-	// Dashboard returns the CloudWatch dashboard.
-	Dashboard() awscloudwatch.Dashboard
-	// AddDeployment adds a section for d, showing the rollback alarms d has now: add alarms to d first.
+	// CloudWatchDashboard returns the CloudWatch dashboard.
+	CloudWatchDashboard() awscloudwatch.Dashboard
+	// AddDeployment adds a section for d. Its alarm widget lists the rollback alarms d has at synth, so alarms
+	// added to d later show too.
 	AddDeployment(d bluegreen.Deployment)
 }
 
@@ -54,15 +55,15 @@ type dashboard struct {
 	period time.Duration
 }
 
-// NewDashboard defines the dashboard (construct id "Resource" under id) with a section per deployment. It panics,
-// naming the construct path, when Period or TimeRange is invalid or a deployment is nil.
-func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) Dashboard {
-	p := DashboardProps{}
+// New defines the dashboard (construct id "Resource" under id) with a section per deployment. It panics, naming
+// the construct path, when Period or TimeRange is invalid or a deployment is nil; nothing is defined then.
+func New(scope constructs.Construct, id string, props *Props) Dashboard {
+	p := Props{}
 	if props != nil {
 		p = *props
 	}
 	if err := p.validate(); err != nil {
-		panic(fmt.Errorf("%s/%s: invalid DashboardProps: %w", *scope.Node().Path(), id, err))
+		panic(fmt.Errorf("%s/%s: invalid dashboard.Props: %w", *scope.Node().Path(), id, err))
 	}
 	if p.Period == 0 {
 		p.Period = alarms.DefaultPeriod
@@ -82,33 +83,34 @@ func NewDashboard(scope constructs.Construct, id string, props *DashboardProps) 
 	return d
 }
 
-func (p DashboardProps) validate() error {
+func (p Props) validate() error {
+	var errs []error
 	if p.Period < 0 || p.Period%time.Minute != 0 {
-		return fmt.Errorf("Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got %v", p.Period)
+		errs = append(errs, fmt.Errorf("Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got %v", p.Period))
 	}
 	if p.TimeRange < 0 || p.TimeRange%time.Minute != 0 {
-		return fmt.Errorf("TimeRange must be whole minutes, got %v", p.TimeRange)
+		errs = append(errs, fmt.Errorf("TimeRange must be whole minutes, got %v", p.TimeRange))
 	}
 	for i, dep := range p.Deployments {
 		if dep == nil {
-			return fmt.Errorf("Deployments[%d] must be a deployment, got nil", i)
+			errs = append(errs, fmt.Errorf("Deployments[%d] must be a deployment, got nil", i))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
-func (d *dashboard) Dashboard() awscloudwatch.Dashboard { return d.board }
+func (d *dashboard) CloudWatchDashboard() awscloudwatch.Dashboard { return d.board }
 
 func (d *dashboard) AddDeployment(dep bluegreen.Deployment) {
 	if dep == nil {
 		panic(fmt.Errorf("%s: AddDeployment: deployment must be a deployment, got nil", *d.Node().Path()))
 	}
 	period := d.period
-	percentile := alarms.DefaultLatencyPercentile
+	percentile, minInvocations := alarms.DefaultLatencyPercentile, alarms.DefaultMinInvocations
 	var target alarms.Target
 	var budget []*awscloudwatch.HorizontalAnnotation
 	if g := dep.GreenAlarms(); g != nil {
-		target, percentile = g.Target(), g.LatencyPercentile()
+		target, percentile, minInvocations = g.Target(), g.LatencyPercentile(), g.MinInvocations()
 		if g.Latency() != nil {
 			budget = []*awscloudwatch.HorizontalAnnotation{{
 				Value: jsii.Number(float64(g.LatencyBudget().Milliseconds())),
@@ -149,8 +151,8 @@ func (d *dashboard) AddDeployment(dep bluegreen.Deployment) {
 		[]awscloudwatch.IMetric{target.GreenShare(period)}, nil)
 	errorRate := graph("Error rate (%): green beside the alias",
 		[]awscloudwatch.IMetric{
-			target.GreenErrorRate(alarms.DefaultMinInvocations, period).With(&awscloudwatch.MathExpressionOptions{Color: green}),
-			target.AliasErrorRate(alarms.DefaultMinInvocations, period).With(&awscloudwatch.MathExpressionOptions{Color: blue}),
+			target.GreenErrorRate(minInvocations, period).With(&awscloudwatch.MathExpressionOptions{Color: green}),
+			target.AliasErrorRate(minInvocations, period).With(&awscloudwatch.MathExpressionOptions{Color: blue}),
 		}, nil, nil)
 	latency := graph(fmt.Sprintf("Latency %s (ms): green beside the alias", stat),
 		[]awscloudwatch.IMetric{
@@ -167,17 +169,46 @@ func (d *dashboard) AddDeployment(dep bluegreen.Deployment) {
 			colored(target.GreenMetric("ConcurrentExecutions", "Maximum", period), green),
 			colored(target.AliasMetric("ConcurrentExecutions", "Maximum", period), blue),
 		}, nil, nil)
-	rows := []awscloudwatch.IWidget{header, traffic, errorRate, latency, throttles, concurrency}
-	if all := dep.Alarms(); len(all) > 0 {
-		refs := make([]interfacesawscloudwatch.IAlarmRef, len(all))
-		for i, a := range all {
-			refs[i] = a
-		}
-		rows = append(rows, awscloudwatch.NewAlarmStatusWidget(&awscloudwatch.AlarmStatusWidgetProps{
-			Title:  jsii.String("Rollback alarms"),
-			Alarms: &refs, Width: jsii.Number(8), Height: jsii.Number(6),
-			SortBy: awscloudwatch.AlarmStatusWidgetSortBy_STATE_UPDATED_TIMESTAMP,
-		}))
+	d.board.AddWidgets(header, traffic, errorRate, latency, throttles, concurrency, &alarmWidget{deployment: dep})
+}
+
+// alarmWidget is an alarm status widget whose list of alarms is read at synth, so that it shows alarms added to
+// the deployment after the dashboard. CDK's AlarmStatusWidget takes its list when it is created.
+type alarmWidget struct {
+	deployment bluegreen.Deployment
+	x, y       float64
+}
+
+const alarmWidgetWidth, alarmWidgetHeight = 8, 6
+
+func (w *alarmWidget) Width() *float64      { return jsii.Number(alarmWidgetWidth) }
+func (w *alarmWidget) Height() *float64     { return jsii.Number(alarmWidgetHeight) }
+func (w *alarmWidget) Warnings() *[]*string { return &[]*string{} }
+func (w *alarmWidget) WarningsV2() *map[string]*string {
+	return &map[string]*string{}
+}
+func (w *alarmWidget) Position(x, y *float64) {
+	w.x, w.y = *x, *y
+}
+
+// ToJson renders the widget as CloudWatch's dashboard body expects it.
+func (w *alarmWidget) ToJson() *[]interface{} {
+	widget := map[string]interface{}{
+		"type": "alarm", "width": alarmWidgetWidth, "height": alarmWidgetHeight, "x": w.x, "y": w.y,
 	}
-	d.board.AddWidgets(rows...)
+	all := w.deployment.Alarms()
+	if len(all) == 0 {
+		widget["type"] = "text"
+		widget["properties"] = map[string]interface{}{"markdown": "**Rollback alarms**\n\nNone: only failed or " +
+			"stopped deployments roll back."}
+		return &[]interface{}{widget}
+	}
+	arns := make([]interface{}, len(all))
+	for i, a := range all {
+		arns[i] = *a.AlarmArn()
+	}
+	widget["properties"] = map[string]interface{}{
+		"title": "Rollback alarms", "alarms": arns, "sortBy": "stateUpdatedTimestamp",
+	}
+	return &[]interface{}{widget}
 }

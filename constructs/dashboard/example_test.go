@@ -12,15 +12,15 @@ import (
 )
 
 // One dashboard for the stack, with a section per deployment.
-func ExampleNewDashboard() {
+func ExampleNew() {
 	app := awscdk.NewApp(nil)
 	stack := awscdk.NewStack(app, jsii.String("Service"), nil)
 	api := bluegreen.NewDeployment(stack, "Api", &bluegreen.DeploymentProps{
 		FunctionProps: gobuild.FunctionProps("../../examples/handlers/hello", nil, nil),
 	})
-	board := dashboard.NewDashboard(stack, "Dashboard", &dashboard.DashboardProps{
+	board := dashboard.New(stack, "Dashboard", &dashboard.Props{
 		Deployments: []bluegreen.Deployment{api},
 	})
-	fmt.Println(*board.Dashboard().Node().Path())
+	fmt.Println(*board.CloudWatchDashboard().Node().Path())
 	// Output: Service/Dashboard/Resource
 }

@@ -24,19 +24,25 @@ import (
 type StackProps struct {
 	awscdk.StackProps
 
-	// Stage names the stage ("dev", "prod") in the function's environment and description.
+	// Stage names the stage ("dev", "prod") in the function's environment and description. Required.
 	Stage string
 
 	// Strategy is how a new version reaches traffic in this stage.
+	//
+	// Default: strategy.Canary10Percent5Minutes.
 	Strategy strategy.Strategy
 
-	// CodeDir is the folder holding the handler's bootstrap, built once by gobuild.Build for every stage.
+	// CodeDir is the folder holding the handler's bootstrap, built once by gobuild.Build for every stage. Required.
 	CodeDir string
 
 	// Dashboard adds a CloudWatch dashboard of the deployment to the stack.
+	//
+	// Default: false (no dashboard).
 	Dashboard bool
 
 	// EmergencyBypass ships this deploy all at once with alarms ignored (see bluegreen.DeploymentProps).
+	//
+	// Default: false.
 	EmergencyBypass bool
 }
 
@@ -109,7 +115,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	}}, jsii.Bool(false))
 	out := &Stack{Stack: stack, Deployment: deployment, URL: url}
 	if props.Dashboard {
-		out.Dashboard = dashboard.NewDashboard(stack, "Dashboard", &dashboard.DashboardProps{
+		out.Dashboard = dashboard.New(stack, "Dashboard", &dashboard.Props{
 			Deployments: []bluegreen.Deployment{deployment},
 		})
 	}
