@@ -1,0 +1,269 @@
+package runner_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/credentials"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go/encoding/cbor"
+
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
+)
+
+// invokeReply is what the fake Lambda answers to one invocation.
+type invokeReply struct {
+	payload string
+	fnError string        // X-Amz-Function-Error, "" for none
+	delay   time.Duration // before answering
+	status  int           // HTTP status, 200 when 0
+}
+
+// fakeAWS is a local HTTP server (on loopback) that speaks the parts of the Lambda (REST-JSON), CodeDeploy
+// (JSON 1.1) and CloudWatch (RPC v2 CBOR) APIs the hook uses, so the tests run the real SDK clients.
+type fakeAWS struct {
+	t   *testing.T
+	srv *httptest.Server
+
+	mu sync.Mutex
+	// invoke answers an invocation of version qualifier with payload.
+	invoke func(qualifier string, payload []byte) invokeReply
+	// appSpec is the deployment's AppSpec content.
+	appSpec string
+	// created is the deployment's creation time.
+	created time.Time
+	// throttlePuts is how many PutLifecycleEventHookExecutionStatus calls are throttled before one succeeds.
+	throttlePuts int
+	// getDeploymentError, when set, is the error code GetDeployment answers with.
+	getDeploymentError string
+	// alarms are the deployment group's alarms and their states.
+	alarms map[string]string
+	// invocationsSum is what GetMetricStatistics reports for green.
+	invocationsSum float64
+	// versions and aliases of the function; deleted collects DeleteFunction qualifiers.
+	versions []string
+	aliases  map[string]string
+	weighted map[string]string // alias → additional version
+	deleted  []string
+
+	// recorded
+	statuses    []string
+	invocations []string // qualifiers
+	payloads    []string
+	metricDims  map[string]string
+}
+
+func newFake(t *testing.T) *fakeAWS {
+	f := &fakeAWS{
+		t:       t,
+		appSpec: `{"version":0.0,"Resources":[{"Api":{"Type":"AWS::Lambda::Function","Properties":{"Name":"api-fn","Alias":"live","CurrentVersion":"6","TargetVersion":"7"}}}]}`,
+		created: time.Now().Add(-10 * time.Minute),
+		invoke: func(string, []byte) invokeReply {
+			return invokeReply{payload: `{"statusCode":200,"body":"{\"message\":\"hello\",\"ok\":true}"}`}
+		},
+	}
+	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
+	t.Cleanup(f.srv.Close)
+	return f
+}
+
+func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
+	body, _ := io.ReadAll(r.Body)
+	switch {
+	case strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/"):
+		f.serveLambda(w, r, body)
+	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006."):
+		f.serveCodeDeploy(w, strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006."), body)
+	case strings.Contains(r.URL.Path, "/operation/"):
+		f.serveCloudWatch(w, r.URL.Path[strings.LastIndex(r.URL.Path, "/")+1:], body)
+	default:
+		http.Error(w, "unknown request "+r.URL.String(), http.StatusNotFound)
+	}
+}
+
+func (f *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byte) {
+	path := strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/")
+	parts := strings.Split(path, "/")
+	q := r.URL.Query().Get("Qualifier")
+	switch {
+	case r.Method == http.MethodPost && len(parts) == 2 && parts[1] == "invocations":
+		f.mu.Lock()
+		f.invocations = append(f.invocations, q)
+		f.payloads = append(f.payloads, string(body))
+		invoke := f.invoke
+		f.mu.Unlock()
+		reply := invoke(q, body)
+		if reply.delay > 0 {
+			select {
+			case <-time.After(reply.delay):
+			case <-r.Context().Done():
+				return
+			}
+		}
+		if reply.fnError != "" {
+			w.Header().Set("X-Amz-Function-Error", reply.fnError)
+		}
+		w.Header().Set("X-Amz-Executed-Version", q)
+		status := reply.status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		w.WriteHeader(status)
+		io.WriteString(w, reply.payload)
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "versions":
+		var vs []map[string]string
+		for _, v := range append([]string{"$LATEST"}, f.versions...) {
+			vs = append(vs, map[string]string{"Version": v, "FunctionName": parts[0]})
+		}
+		writeJSON(w, map[string]interface{}{"Versions": vs})
+	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "aliases":
+		var as []map[string]interface{}
+		for name, v := range f.aliases {
+			a := map[string]interface{}{"Name": name, "FunctionVersion": v}
+			if extra, ok := f.weighted[name]; ok {
+				a["RoutingConfig"] = map[string]interface{}{"AdditionalVersionWeights": map[string]float64{extra: 0.1}}
+			}
+			as = append(as, a)
+		}
+		writeJSON(w, map[string]interface{}{"Aliases": as})
+	case r.Method == http.MethodDelete && len(parts) == 1:
+		f.mu.Lock()
+		f.deleted = append(f.deleted, q)
+		f.mu.Unlock()
+		w.WriteHeader(http.StatusNoContent)
+	default:
+		http.Error(w, "unknown Lambda request", http.StatusNotFound)
+	}
+}
+
+func (f *fakeAWS) serveCodeDeploy(w http.ResponseWriter, op string, body []byte) {
+	var in map[string]interface{}
+	_ = json.Unmarshal(body, &in)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	switch op {
+	case "GetDeployment":
+		if f.getDeploymentError != "" {
+			jsonError(w, f.getDeploymentError, "fake failure")
+			return
+		}
+		writeJSON(w, map[string]interface{}{"deploymentInfo": map[string]interface{}{
+			"deploymentId": in["deploymentId"], "applicationName": "app", "deploymentGroupName": "group",
+			"createTime": float64(f.created.Unix()),
+			"revision": map[string]interface{}{"revisionType": "AppSpecContent",
+				"appSpecContent": map[string]interface{}{"content": f.appSpec}},
+		}})
+	case "GetDeploymentGroup":
+		var alarms []map[string]string
+		for name := range f.alarms {
+			alarms = append(alarms, map[string]string{"name": name})
+		}
+		writeJSON(w, map[string]interface{}{"deploymentGroupInfo": map[string]interface{}{
+			"alarmConfiguration": map[string]interface{}{"enabled": true, "alarms": alarms},
+		}})
+	case "PutLifecycleEventHookExecutionStatus":
+		if f.throttlePuts > 0 {
+			f.throttlePuts--
+			jsonError(w, "ThrottlingException", "Rate exceeded")
+			return
+		}
+		f.statuses = append(f.statuses, in["status"].(string))
+		writeJSON(w, map[string]interface{}{"lifecycleEventHookExecutionId": in["lifecycleEventHookExecutionId"]})
+	default:
+		jsonError(w, "UnknownOperationException", op)
+	}
+}
+
+func (f *fakeAWS) serveCloudWatch(w http.ResponseWriter, op string, body []byte) {
+	in, _ := cbor.Decode(body)
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out cbor.Map
+	switch op {
+	case "GetMetricStatistics":
+		f.metricDims = map[string]string{}
+		if m, ok := in.(cbor.Map); ok {
+			for _, d := range m["Dimensions"].(cbor.List) {
+				dm := d.(cbor.Map)
+				f.metricDims[string(dm["Name"].(cbor.String))] = string(dm["Value"].(cbor.String))
+			}
+		}
+		out = cbor.Map{"Datapoints": cbor.List{cbor.Map{"Sum": cbor.Float64(f.invocationsSum)}}}
+	case "DescribeAlarms":
+		var alarms cbor.List
+		for name, state := range f.alarms {
+			alarms = append(alarms, cbor.Map{"AlarmName": cbor.String(name), "StateValue": cbor.String(state)})
+		}
+		out = cbor.Map{"MetricAlarms": alarms}
+	default:
+		http.Error(w, "unknown CloudWatch operation", http.StatusNotFound)
+		return
+	}
+	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
+	w.Header().Set("Content-Type", "application/cbor")
+	w.Write(cbor.Encode(out))
+}
+
+func writeJSON(w http.ResponseWriter, v interface{}) {
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(v)
+}
+
+func jsonError(w http.ResponseWriter, code, message string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(http.StatusBadRequest)
+	json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": message})
+}
+
+// hook returns a hook with real SDK clients pointed at the fake, fast retries, and a log the test can read.
+func (f *fakeAWS) hook(cfg hookconfig.Config) (*runner.Hook, *strings.Builder) {
+	base := aws.Config{
+		Region:      "eu-west-1",
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+		Retryer: func() aws.Retryer {
+			return retry.NewStandard(func(o *retry.StandardOptions) { o.MaxBackoff = 5 * time.Millisecond })
+		},
+		BaseEndpoint: aws.String(f.srv.URL),
+	}
+	log := &strings.Builder{}
+	return &runner.Hook{
+		Lambda:       lambda.NewFromConfig(base),
+		CodeDeploy:   codedeploy.NewFromConfig(base),
+		CloudWatch:   cloudwatch.NewFromConfig(base),
+		Config:       cfg,
+		Log:          log,
+		ReportMargin: 200 * time.Millisecond,
+	}, log
+}
+
+func (f *fakeAWS) reported() []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return append([]string(nil), f.statuses...)
+}
+
+const event = `{"DeploymentId":"d-TEST","LifecycleEventHookExecutionId":"hook-1"}`
+
+// run handles the event with a context of the given budget and returns the statuses reported and the log.
+func run(t *testing.T, f *fakeAWS, cfg hookconfig.Config, budget time.Duration) ([]string, string) {
+	t.Helper()
+	h, log := f.hook(cfg)
+	ctx, cancel := context.WithTimeout(context.Background(), budget)
+	defer cancel()
+	if err := h.Handle(ctx, json.RawMessage(event)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	return f.reported(), log.String()
+}

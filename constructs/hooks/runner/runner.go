@@ -1,0 +1,265 @@
+// Package runner is the logic of the traffic hook Lambda: it reads the deployment CodeDeploy is running, finds
+// the version under test in its AppSpec, runs the configured checks against that version, and always reports
+// Succeeded or Failed to CodeDeploy, on a panic, on API errors and before its own deadline too.
+package runner
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"runtime/debug"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+)
+
+// LambdaAPI is the part of the Lambda client the hook uses.
+type LambdaAPI interface {
+	Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error)
+	ListVersionsByFunction(ctx context.Context, in *lambda.ListVersionsByFunctionInput, opts ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error)
+	ListAliases(ctx context.Context, in *lambda.ListAliasesInput, opts ...func(*lambda.Options)) (*lambda.ListAliasesOutput, error)
+	DeleteFunction(ctx context.Context, in *lambda.DeleteFunctionInput, opts ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
+}
+
+// CodeDeployAPI is the part of the CodeDeploy client the hook uses.
+type CodeDeployAPI interface {
+	GetDeployment(ctx context.Context, in *codedeploy.GetDeploymentInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error)
+	GetApplicationRevision(ctx context.Context, in *codedeploy.GetApplicationRevisionInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetApplicationRevisionOutput, error)
+	GetDeploymentGroup(ctx context.Context, in *codedeploy.GetDeploymentGroupInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
+	PutLifecycleEventHookExecutionStatus(ctx context.Context, in *codedeploy.PutLifecycleEventHookExecutionStatusInput, opts ...func(*codedeploy.Options)) (*codedeploy.PutLifecycleEventHookExecutionStatusOutput, error)
+}
+
+// CloudWatchAPI is the part of the CloudWatch client the post-traffic hook uses.
+type CloudWatchAPI interface {
+	GetMetricStatistics(ctx context.Context, in *cloudwatch.GetMetricStatisticsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricStatisticsOutput, error)
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+}
+
+// Event is what CodeDeploy sends a lifecycle hook.
+type Event struct {
+	DeploymentID                  string `json:"DeploymentId"`
+	LifecycleEventHookExecutionID string `json:"LifecycleEventHookExecutionId"`
+}
+
+// Hook runs one configuration of checks. Set the clients and Config; the other fields have defaults.
+type Hook struct {
+	Lambda     LambdaAPI
+	CodeDeploy CodeDeployAPI
+	CloudWatch CloudWatchAPI
+	Config     hookconfig.Config
+	// ConfigError, when set, is why the configuration could not be read: every run then fails with it.
+	ConfigError error
+
+	// Log receives the hook's report, written for a person. Default: io.Discard.
+	Log io.Writer
+	// ReportMargin is kept free before the invocation's deadline to report the result. Default: 10 seconds.
+	ReportMargin time.Duration
+	// ReportAttempts bounds the attempts to report the result (on top of the SDK's own retries). Default: 5.
+	ReportAttempts int
+	// Now returns the time. Default: time.Now.
+	Now func() time.Time
+}
+
+// Result is the outcome of a hook run.
+type Result struct {
+	// Target is the deployment's function and versions, when they could be read.
+	Target Target
+	// Checks lists every check, in order.
+	Checks []Check
+}
+
+// Check is one check and its outcome.
+type Check struct {
+	Name   string
+	Passed bool
+	// Detail says what was measured or what went wrong.
+	Detail string
+	// Warning marks a check whose failure does not fail the hook (version pruning).
+	Warning bool
+}
+
+// Succeeded reports whether every check that counts passed, and there was at least one.
+func (r Result) Succeeded() bool {
+	counted := 0
+	for _, c := range r.Checks {
+		if c.Warning {
+			continue
+		}
+		counted++
+		if !c.Passed {
+			return false
+		}
+	}
+	return counted > 0
+}
+
+func (r *Result) add(name string, err error, detail string) {
+	c := Check{Name: name, Passed: err == nil, Detail: detail}
+	if err != nil {
+		c.Detail = err.Error()
+	}
+	r.Checks = append(r.Checks, c)
+}
+
+// Handle is the Lambda handler: it runs the checks for the deployment in raw and reports the status to
+// CodeDeploy. It returns an error only when the event names no deployment to report to, so that the invocation
+// shows as failed; otherwise the status reported to CodeDeploy carries the outcome, and returning nil keeps
+// Lambda from retrying the asynchronous invocation and reporting twice.
+func (h *Hook) Handle(ctx context.Context, raw json.RawMessage) error {
+	log := h.Log
+	if log == nil {
+		log = io.Discard
+	}
+	var ev Event
+	if err := json.Unmarshal(raw, &ev); err != nil || ev.DeploymentID == "" || ev.LifecycleEventHookExecutionID == "" {
+		if err == nil {
+			err = errors.New("DeploymentId and LifecycleEventHookExecutionId are required")
+		}
+		fmt.Fprintf(log, "bluegreen hook: malformed event %s: %v\n", truncate(string(raw), 200), err)
+		if ev.DeploymentID != "" && ev.LifecycleEventHookExecutionID != "" {
+			h.report(ctx, ev, false, log)
+			return nil
+		}
+		return fmt.Errorf("bluegreen hook: malformed event: %w", err)
+	}
+
+	checkCtx, cancel := h.checkContext(ctx)
+	defer cancel()
+	result := h.runSafely(checkCtx, ev)
+	if checkCtx.Err() != nil && ctx.Err() == nil {
+		result.add("deadline", fmt.Errorf("the checks did not finish before the hook's deadline (%v kept to report)",
+			h.margin()), "")
+	}
+	fmt.Fprint(log, result.Report(h.Config.Phase, ev.DeploymentID))
+	h.report(ctx, ev, result.Succeeded(), log)
+	return nil
+}
+
+// checkContext returns ctx shortened by the report margin, so the result can still be reported.
+func (h *Hook) checkContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	deadline, ok := ctx.Deadline()
+	if !ok {
+		return context.WithCancel(ctx)
+	}
+	return context.WithDeadline(ctx, deadline.Add(-h.margin()))
+}
+
+func (h *Hook) margin() time.Duration {
+	if h.ReportMargin > 0 {
+		return h.ReportMargin
+	}
+	return 10 * time.Second
+}
+
+// runSafely runs the checks and turns a panic into a failed check.
+func (h *Hook) runSafely(ctx context.Context, ev Event) (result Result) {
+	defer func() {
+		if r := recover(); r != nil {
+			result.add("hook", fmt.Errorf("panic: %v\n%s", r, debug.Stack()), "")
+		}
+	}()
+	if h.ConfigError != nil {
+		result.add("read the hook's configuration", h.ConfigError, "")
+		return result
+	}
+	target, err := h.target(ctx, ev.DeploymentID)
+	if err != nil {
+		result.add("read the deployment", err, "")
+		return result
+	}
+	result.Target = target
+	if h.Config.Phase == hookconfig.PostTraffic {
+		h.postTraffic(ctx, target, &result)
+	} else {
+		h.preTraffic(ctx, target, &result)
+	}
+	return result
+}
+
+// report sends the status to CodeDeploy, retrying on errors (throttling among them) until it succeeds, the
+// attempts run out, or ctx ends.
+func (h *Hook) report(ctx context.Context, ev Event, succeeded bool, log io.Writer) {
+	status := cdtypes.LifecycleEventStatusFailed
+	if succeeded {
+		status = cdtypes.LifecycleEventStatusSucceeded
+	}
+	attempts := h.ReportAttempts
+	if attempts <= 0 {
+		attempts = 5
+	}
+	wait := 200 * time.Millisecond
+	var err error
+	for i := 0; i < attempts; i++ {
+		_, err = h.CodeDeploy.PutLifecycleEventHookExecutionStatus(ctx, &codedeploy.PutLifecycleEventHookExecutionStatusInput{
+			DeploymentId:                  &ev.DeploymentID,
+			LifecycleEventHookExecutionId: &ev.LifecycleEventHookExecutionID,
+			Status:                        status,
+		})
+		if err == nil {
+			fmt.Fprintf(log, "bluegreen hook: reported %s to CodeDeploy\n", status)
+			return
+		}
+		select {
+		case <-ctx.Done():
+			i = attempts
+		case <-time.After(wait):
+			wait *= 2
+		}
+	}
+	fmt.Fprintf(log, "bluegreen hook: could not report %s to CodeDeploy: %v\n", status, err)
+}
+
+// Report renders the result for a person.
+func (r Result) Report(phase hookconfig.Phase, deploymentID string) string {
+	var b strings.Builder
+	verdict := "FAILED"
+	if r.Succeeded() {
+		verdict = "PASSED"
+	}
+	target := "unknown version"
+	if r.Target.FunctionName != "" {
+		target = fmt.Sprintf("%s version %s (blue: %s, alias %s)", r.Target.FunctionName, r.Target.TargetVersion,
+			r.Target.CurrentVersion, r.Target.Alias)
+	}
+	fmt.Fprintf(&b, "bluegreen hook: %s checks of %s %s (deployment %s)\n", phase, target, verdict, deploymentID)
+	if len(r.Checks) == 0 {
+		b.WriteString("  ✗ no check ran\n")
+	}
+	for _, c := range r.Checks {
+		mark := "✓"
+		switch {
+		case !c.Passed && c.Warning:
+			mark = "!"
+		case !c.Passed:
+			mark = "✗"
+		}
+		fmt.Fprintf(&b, "  %s %s", mark, c.Name)
+		if c.Detail != "" {
+			fmt.Fprintf(&b, ": %s", c.Detail)
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+func (h *Hook) now() time.Time {
+	if h.Now != nil {
+		return h.Now()
+	}
+	return time.Now()
+}

@@ -1,0 +1,376 @@
+package runner_test
+
+import (
+	"context"
+	"encoding/json"
+	"reflect"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
+)
+
+func raw(s string) json.RawMessage { return json.RawMessage(s) }
+
+func pre(tests ...hookconfig.TestCase) hookconfig.Config {
+	return hookconfig.Config{Phase: hookconfig.PreTraffic, Tests: tests}
+}
+
+func wantStatus(t *testing.T, got []string, want string, log string) {
+	t.Helper()
+	if len(got) != 1 || got[0] != want {
+		t.Fatalf("reported %v, want exactly [%s]\nlog:\n%s", got, want, log)
+	}
+}
+
+func TestPreTrafficSuccessTestsGreen(t *testing.T) {
+	f := newFake(t)
+	got, log := run(t, f, pre(hookconfig.TestCase{
+		Name: "root", Payload: raw(`{"rawPath":"/"}`), StatusCode: 200,
+		Equals:   map[string]json.RawMessage{"body.ok": raw(`true`), "body.message": raw(`"hello"`)},
+		Contains: map[string]string{"body": "hello", "": "statusCode"}, MaxLatencyMillis: 5000,
+	}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+	if len(f.invocations) != 1 || f.invocations[0] != "7" {
+		t.Errorf("the hook invoked %v, want green's version 7 (TargetVersion of the AppSpec)", f.invocations)
+	}
+	if f.payloads[0] != `{"rawPath":"/"}` {
+		t.Errorf("payload sent: %s", f.payloads[0])
+	}
+	for _, want := range []string{"pre-traffic checks of api-fn version 7 (blue: 6, alias live) PASSED", `✓ test "root"`} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// Every expectation that is not met fails the hook, and the log says which and why.
+func TestPreTrafficFailedExpectations(t *testing.T) {
+	cases := []struct {
+		name  string
+		test  hookconfig.TestCase
+		reply invokeReply
+		want  string
+	}{
+		{"status code", hookconfig.TestCase{StatusCode: 200}, invokeReply{payload: `{"statusCode":500}`},
+			"statusCode 500, want 200"},
+		{"missing status code", hookconfig.TestCase{StatusCode: 200}, invokeReply{payload: `{"ok":true}`},
+			"statusCode (missing), want 200"},
+		{"equality", hookconfig.TestCase{Equals: map[string]json.RawMessage{"body.ok": raw(`true`)}},
+			invokeReply{payload: `{"body":"{\"ok\":false}"}`}, "body.ok = false, want true"},
+		{"containment", hookconfig.TestCase{Contains: map[string]string{"body": "welcome"}},
+			invokeReply{payload: `{"body":"goodbye"}`}, `body = "goodbye", want it to contain "welcome"`},
+		{"function error", hookconfig.TestCase{}, invokeReply{fnError: "Unhandled",
+			payload: `{"errorMessage":"boom","errorType":"errorString"}`}, "function error (Unhandled)"},
+		{"expected error missing", hookconfig.TestCase{ExpectFunctionError: true}, invokeReply{payload: `{}`},
+			"expected a function error, got none"},
+		{"latency", hookconfig.TestCase{MaxLatencyMillis: 20}, invokeReply{payload: `{}`, delay: 80 * time.Millisecond},
+			"limit 20ms"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			reply := tc.reply
+			f.invoke = func(string, []byte) invokeReply { return reply }
+			tc.test.Name = tc.name
+			got, log := run(t, f, pre(tc.test), 5*time.Second)
+			wantStatus(t, got, "Failed", log)
+			if !strings.Contains(log, tc.want) || !strings.Contains(log, "✗ test") || !strings.Contains(log, "FAILED") {
+				t.Errorf("log does not say %q:\n%s", tc.want, log)
+			}
+		})
+	}
+}
+
+func TestPreTrafficExpectedErrorPasses(t *testing.T) {
+	f := newFake(t)
+	f.invoke = func(string, []byte) invokeReply {
+		return invokeReply{fnError: "Unhandled", payload: `{"errorMessage":"bad input","errorType":"ValidationError"}`}
+	}
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "rejects", ExpectFunctionError: true,
+		Contains: map[string]string{"errorMessage": "bad input"}}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+}
+
+// An invocation that outlasts the hook's own deadline fails the hook, which still reports in time.
+func TestInvocationTimeoutAndDeadline(t *testing.T) {
+	f := newFake(t)
+	f.invoke = func(string, []byte) invokeReply { return invokeReply{payload: `{}`, delay: 10 * time.Second} }
+	start := time.Now()
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "hangs"}), 1500*time.Millisecond)
+	wantStatus(t, got, "Failed", log)
+	if elapsed := time.Since(start); elapsed > 1500*time.Millisecond {
+		t.Errorf("the hook reported after %v, past its deadline", elapsed)
+	}
+	for _, want := range []string{"timed out after", "✗ deadline: the checks did not finish before the hook's deadline"} {
+		if !strings.Contains(log, want) {
+			t.Errorf("log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// A function that times out itself (Lambda's Sandbox.Timedout) is a function error.
+func TestFunctionTimeout(t *testing.T) {
+	f := newFake(t)
+	f.invoke = func(string, []byte) invokeReply {
+		return invokeReply{fnError: "Unhandled", payload: `{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out after 3.00 seconds"}`}
+	}
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "slow"}), 5*time.Second)
+	wantStatus(t, got, "Failed", log)
+	if !strings.Contains(log, "Task timed out") {
+		t.Errorf("log does not show the timeout:\n%s", log)
+	}
+}
+
+func TestMalformedAppSpec(t *testing.T) {
+	for name, spec := range map[string]string{
+		"not yaml":        "{{{",
+		"no lambda":       `{"Resources":[{"x":{"Type":"AWS::ECS::Service"}}]}`,
+		"no target":       `{"Resources":[{"x":{"Type":"AWS::Lambda::Function","Properties":{"Name":"f"}}}]}`,
+		"empty resources": `version: 0.0`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			f.appSpec = spec
+			got, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
+			wantStatus(t, got, "Failed", log)
+			if !strings.Contains(log, "malformed AppSpec") || len(f.invocations) != 0 {
+				t.Errorf("want a malformed-AppSpec failure and no invocation; log:\n%s", log)
+			}
+		})
+	}
+}
+
+func TestYAMLAppSpec(t *testing.T) {
+	f := newFake(t)
+	f.appSpec = "version: 0.0\nResources:\n  - api:\n      Type: AWS::Lambda::Function\n      Properties:\n        Name: yaml-fn\n        Alias: live\n        CurrentVersion: \"3\"\n        TargetVersion: \"4\"\n"
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+	if f.invocations[0] != "4" || !strings.Contains(log, "yaml-fn version 4") {
+		t.Errorf("invoked %v; log:\n%s", f.invocations, log)
+	}
+}
+
+func TestCodeDeployThrottlingThenSuccess(t *testing.T) {
+	f := newFake(t)
+	f.throttlePuts = 4 // more than the SDK's own 3 attempts: the hook's loop retries too
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 10*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+	if !strings.Contains(log, "reported Succeeded to CodeDeploy") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+func TestAPIErrorReadingTheDeployment(t *testing.T) {
+	f := newFake(t)
+	f.getDeploymentError = "DeploymentDoesNotExistException"
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
+	wantStatus(t, got, "Failed", log)
+	if !strings.Contains(log, "GetDeployment d-TEST") || !strings.Contains(log, "DeploymentDoesNotExistException") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+// panicOnFirstInvoke wraps the real Lambda client and panics in the hook's process on the first invocation, as a
+// bug in a check would.
+type panicOnFirstInvoke struct {
+	runner.LambdaAPI
+	calls int
+}
+
+func (p *panicOnFirstInvoke) Invoke(ctx context.Context, in *lambda.InvokeInput, opts ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	p.calls++
+	if p.calls == 1 {
+		var m map[string]string
+		m["boom"] = "nil map write"
+	}
+	return p.LambdaAPI.Invoke(ctx, in, opts...)
+}
+
+// A panic while checking a test case fails that test and the hook, the other tests still run, and the status is
+// still reported.
+func TestPanicInATestCase(t *testing.T) {
+	f := newFake(t)
+	h, log := f.hook(pre(hookconfig.TestCase{Name: "first"}, hookconfig.TestCase{Name: "second"}))
+	h.Lambda = &panicOnFirstInvoke{LambdaAPI: h.Lambda}
+	if err := h.Handle(context.Background(), json.RawMessage(event)); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, f.reported(), "Failed", log.String())
+	if !strings.Contains(log.String(), `✓ test "second"`) || !strings.Contains(log.String(), `✗ test "first": panic while checking`) {
+		t.Errorf("the panic must fail only its test:\n%s", log)
+	}
+}
+
+// A panic outside the test cases (here while reading the deployment) still reports Failed.
+type panicCodeDeploy struct{ runner.CodeDeployAPI }
+
+func (panicCodeDeploy) GetDeployment(context.Context, *codedeploy.GetDeploymentInput, ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error) {
+	panic("unexpected")
+}
+
+func TestPanicInTheHook(t *testing.T) {
+	f := newFake(t)
+	h, log := f.hook(pre(hookconfig.TestCase{Name: "x"}))
+	h.CodeDeploy = panicCodeDeploy{h.CodeDeploy}
+	if err := h.Handle(context.Background(), json.RawMessage(event)); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, f.reported(), "Failed", log.String())
+	if !strings.Contains(log.String(), "✗ hook: panic: unexpected") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+func TestMalformedEvent(t *testing.T) {
+	f := newFake(t)
+	h, log := f.hook(pre(hookconfig.TestCase{Name: "x"}))
+	if err := h.Handle(context.Background(), json.RawMessage(`{"nothing":"here"}`)); err == nil {
+		t.Errorf("an event without ids must return an error (there is nothing to report to)")
+	}
+	if !strings.Contains(log.String(), "malformed event") || len(f.reported()) != 0 {
+		t.Errorf("log:\n%s\nreported: %v", log, f.reported())
+	}
+	if err := h.Handle(context.Background(), json.RawMessage(`not json`)); err == nil {
+		t.Errorf("a non-JSON event must return an error")
+	}
+}
+
+func TestConfigErrorFails(t *testing.T) {
+	f := newFake(t)
+	h, log := f.hook(hookconfig.Config{})
+	h.ConfigError = errTest("config.json: unexpected end of JSON input")
+	if err := h.Handle(context.Background(), json.RawMessage(event)); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, f.reported(), "Failed", log.String())
+}
+
+type errTest string
+
+func (e errTest) Error() string { return string(e) }
+
+func TestNoChecksIsAFailure(t *testing.T) {
+	f := newFake(t)
+	got, log := run(t, f, hookconfig.Config{Phase: hookconfig.PreTraffic}, 5*time.Second)
+	wantStatus(t, got, "Failed", log)
+	if !strings.Contains(log, "no check ran") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+func TestLoadCheck(t *testing.T) {
+	t.Run("within budget", func(t *testing.T) {
+		f := newFake(t)
+		cfg := hookconfig.Config{Phase: hookconfig.PreTraffic,
+			Load: &hookconfig.LoadCheck{Invocations: 12, Concurrency: 4, Percentile: 95, BudgetMillis: 2000}}
+		got, log := run(t, f, cfg, 5*time.Second)
+		wantStatus(t, got, "Succeeded", log)
+		if len(f.invocations) != 12 || !strings.Contains(log, "12 invocations, 4 at a time: p95") {
+			t.Errorf("%d invocations; log:\n%s", len(f.invocations), log)
+		}
+	})
+	t.Run("over budget", func(t *testing.T) {
+		f := newFake(t)
+		f.invoke = func(string, []byte) invokeReply { return invokeReply{payload: `{}`, delay: 60 * time.Millisecond} }
+		cfg := hookconfig.Config{Phase: hookconfig.PreTraffic,
+			Load: &hookconfig.LoadCheck{Invocations: 4, Concurrency: 2, Percentile: 99, BudgetMillis: 10}}
+		got, log := run(t, f, cfg, 5*time.Second)
+		wantStatus(t, got, "Failed", log)
+		if !strings.Contains(log, "over budget") {
+			t.Errorf("log:\n%s", log)
+		}
+	})
+	t.Run("errors", func(t *testing.T) {
+		f := newFake(t)
+		f.invoke = func(string, []byte) invokeReply { return invokeReply{fnError: "Unhandled", payload: `{}`} }
+		cfg := hookconfig.Config{Phase: hookconfig.PreTraffic,
+			Load: &hookconfig.LoadCheck{Invocations: 3, Concurrency: 3, Percentile: 50, BudgetMillis: 1000}}
+		got, log := run(t, f, cfg, 5*time.Second)
+		wantStatus(t, got, "Failed", log)
+		if !strings.Contains(log, "3 failed") {
+			t.Errorf("log:\n%s", log)
+		}
+	})
+}
+
+func TestMalformedEventProbe(t *testing.T) {
+	cases := map[string]struct {
+		reply invokeReply
+		want  string
+	}{
+		"handled error": {invokeReply{fnError: "Unhandled", payload: `{"errorType":"UnmarshalTypeError","errorMessage":"json: cannot unmarshal"}`}, "Succeeded"},
+		"plain answer":  {invokeReply{payload: `{"statusCode":400}`}, "Succeeded"},
+		"process exit":  {invokeReply{fnError: "Unhandled", payload: `{"errorType":"Runtime.ExitError","errorMessage":"exit status 2"}`}, "Failed"},
+		"panic":         {invokeReply{fnError: "Unhandled", payload: `{"errorType":"runtime.Error","errorMessage":"nil map","stackTrace":[{"path":"main.go","line":3}]}`}, "Failed"},
+	}
+	for name, tc := range cases {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			reply := tc.reply
+			f.invoke = func(string, []byte) invokeReply { return reply }
+			got, log := run(t, f, hookconfig.Config{Phase: hookconfig.PreTraffic, MalformedEventProbe: true}, 5*time.Second)
+			wantStatus(t, got, tc.want, log)
+			if !strings.Contains(f.payloads[0], "malformed-event-probe") {
+				t.Errorf("the probe sent %s", f.payloads[0])
+			}
+		})
+	}
+}
+
+func post(cfg hookconfig.Config) hookconfig.Config {
+	cfg.Phase = hookconfig.PostTraffic
+	return cfg
+}
+
+func TestPostTrafficServedTraffic(t *testing.T) {
+	for _, tc := range []struct {
+		sum  float64
+		want string
+	}{{25, "Succeeded"}, {3, "Failed"}} {
+		f := newFake(t)
+		f.invocationsSum = tc.sum
+		got, log := run(t, f, post(hookconfig.Config{MinInvocations: 10}), 5*time.Second)
+		wantStatus(t, got, tc.want, log)
+		want := map[string]string{"FunctionName": "api-fn", "Resource": "api-fn:live", "ExecutedVersion": "7"}
+		if !reflect.DeepEqual(f.metricDims, want) {
+			t.Errorf("metric dimensions %v, want %v", f.metricDims, want)
+		}
+	}
+}
+
+func TestPostTrafficAlarms(t *testing.T) {
+	f := newFake(t)
+	f.alarms = map[string]string{"errors-v7": "OK", "latency-v7": "ALARM"}
+	got, log := run(t, f, post(hookconfig.Config{CheckAlarms: true}), 5*time.Second)
+	wantStatus(t, got, "Failed", log)
+	if !strings.Contains(log, "in ALARM: latency-v7") {
+		t.Errorf("log:\n%s", log)
+	}
+	f2 := newFake(t)
+	f2.alarms = map[string]string{"errors-v7": "OK"}
+	got, log = run(t, f2, post(hookconfig.Config{CheckAlarms: true}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+}
+
+// Pruning keeps the newest versions and never deletes blue (6), green (7) or an aliased version.
+func TestPostTrafficPrunesOldVersions(t *testing.T) {
+	f := newFake(t)
+	f.appSpec = strings.Replace(strings.Replace(f.appSpec, `"CurrentVersion":"6"`, `"CurrentVersion":"2"`, 1), `"TargetVersion":"7"`, `"TargetVersion":"9"`, 1)
+	f.versions = []string{"1", "2", "3", "4", "5", "6", "7", "8", "9"}
+	f.aliases = map[string]string{"live": "9", "old": "4"}
+	f.weighted = map[string]string{"old": "3"}
+	f.alarms = map[string]string{}
+	got, log := run(t, f, post(hookconfig.Config{CheckAlarms: true, KeepVersions: 2}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+	sort.Strings(f.deleted)
+	if want := []string{"1", "5", "6", "7"}; !reflect.DeepEqual(f.deleted, want) {
+		t.Errorf("deleted %v, want %v (keep 9, 8 as newest; 2 blue; 4 and 3 aliased)", f.deleted, want)
+	}
+}
