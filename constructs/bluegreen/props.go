@@ -7,6 +7,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
@@ -69,14 +70,29 @@ type DeploymentProps struct {
 	// Default: false.
 	EmergencyBypass *bool
 
-	// PreHook is a function CodeDeploy runs before any traffic reaches green. It must report its result with
+	// PreTraffic declares tests of green that a pre-traffic hook (package hooks, construct id "PreTrafficHook")
+	// runs before any traffic reaches it: test cases, a load check and a malformed-event probe. A failure stops
+	// the deployment before a single user request reaches green.
+	//
+	// Default: no pre-traffic tests.
+	PreTraffic *hooks.PreTrafficProps
+
+	// PostTraffic declares the checks a post-traffic hook (construct id "PostTrafficHook") runs once green has
+	// all the traffic: it served traffic, no rollback alarm is in ALARM, and optionally old versions are pruned.
+	//
+	// Default: no post-traffic checks.
+	PostTraffic *hooks.PostTrafficProps
+
+	// PreHook is a function of your own that CodeDeploy runs before any traffic reaches green (instead of
+	// PreTraffic). It must report its result with
 	// codedeploy:PutLifecycleEventHookExecutionStatus; the permission to do so, and CodeDeploy's permission to
 	// invoke it, are granted for you.
 	//
 	// Default: no pre-traffic hook.
 	PreHook awslambda.IFunction
 
-	// PostHook is a function CodeDeploy runs after green has all the traffic, with the same contract as PreHook.
+	// PostHook is a function of your own that CodeDeploy runs after green has all the traffic (instead of
+	// PostTraffic), with the same contract as PreHook.
 	//
 	// Default: no post-traffic hook.
 	PostHook awslambda.IFunction

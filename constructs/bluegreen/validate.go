@@ -33,6 +33,22 @@ func (p *DeploymentProps) validate() error {
 			errs = append(errs, fmt.Errorf("GreenAlarms.%w", e))
 		}
 	}
+	if p.PreTraffic != nil && p.PreHook != nil {
+		errs = append(errs, errors.New("at most one of PreTraffic and PreHook may be set, got both"))
+	}
+	if p.PostTraffic != nil && p.PostHook != nil {
+		errs = append(errs, errors.New("at most one of PostTraffic and PostHook may be set, got both"))
+	}
+	if p.PreTraffic != nil {
+		for _, e := range unjoin(p.PreTraffic.Validate()) {
+			errs = append(errs, fmt.Errorf("PreTraffic.%w", e))
+		}
+	}
+	if p.PostTraffic != nil {
+		for _, e := range unjoin(p.PostTraffic.Validate()) {
+			errs = append(errs, fmt.Errorf("PostTraffic.%w", e))
+		}
+	}
 	for i, a := range p.Alarms {
 		if a == nil {
 			errs = append(errs, fmt.Errorf("Alarms[%d] must be an alarm, got nil", i))
@@ -43,6 +59,9 @@ func (p *DeploymentProps) validate() error {
 
 // unjoin returns the errors joined in err (by errors.Join), or err alone.
 func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
 	if j, ok := err.(interface{ Unwrap() []error }); ok {
 		return j.Unwrap()
 	}

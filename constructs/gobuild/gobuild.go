@@ -10,6 +10,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -34,6 +35,12 @@ type Options struct {
 	// Default: "go" from PATH.
 	GoCommand string
 
+	// Files are extra files (name → content) placed beside bootstrap in the asset folder, such as a configuration
+	// the handler reads at start. They are part of the folder's name, so changing one changes the asset hash.
+	//
+	// Default: none.
+	Files map[string][]byte
+
 	// CacheDir is where built binaries are kept, one folder per distinct binary (named by the SHA-256 of its
 	// bytes), so that CDK hashes the same asset folder for the same binary.
 	//
@@ -42,8 +49,10 @@ type Options struct {
 	CacheDir string
 }
 
-// Build compiles the Go main package in the folder entry into a file named "bootstrap" for the provided.al2023
-// runtime and returns the folder that holds it, ready to be a Lambda asset.
+// Build compiles the Go main package in the folder entry (or, when entry is not a folder but an import path such
+// as "github.com/safeship/lambda-bluegreen/constructs/hooks/handler", that package, resolved by the module in the
+// current directory) into a file named "bootstrap" for the provided.al2023 runtime and returns the folder that
+// holds it, ready to be a Lambda asset.
 //
 // The build is reproducible: CGO off, GOOS=linux, -trimpath, -buildvcs=false, -ldflags "-s -w -buildid=", and
 // GOFLAGS, GOEXPERIMENT and the GOARM64/GOAMD64 level fixed (so neither your shell nor a CI runner's environment
@@ -59,12 +68,18 @@ func Build(entry string, opts *Options) (string, error) {
 	if o.Arch != "arm64" && o.Arch != "amd64" {
 		return "", fmt.Errorf("gobuild: arch must be \"arm64\" or \"amd64\", got %q", o.Arch)
 	}
-	dir, err := filepath.Abs(entry)
-	if err != nil {
-		return "", fmt.Errorf("gobuild: entry %q: %w", entry, err)
-	}
-	if st, err := os.Stat(dir); err != nil || !st.IsDir() {
-		return "", fmt.Errorf("gobuild: entry must be a folder holding a Go main package, got %q", entry)
+	dir, target := "", "."
+	if st, err := os.Stat(entry); err == nil && st.IsDir() {
+		if dir, err = filepath.Abs(entry); err != nil {
+			return "", fmt.Errorf("gobuild: entry %q: %w", entry, err)
+		}
+	} else if isImportPath(entry) {
+		target = entry
+		if dir, err = os.Getwd(); err != nil {
+			return "", fmt.Errorf("gobuild: %w", err)
+		}
+	} else {
+		return "", fmt.Errorf("gobuild: entry must be a folder holding a Go main package, or its import path, got %q", entry)
 	}
 	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
 		return "", fmt.Errorf("gobuild: cache dir: %w", err)
@@ -79,7 +94,7 @@ func Build(entry string, opts *Options) (string, error) {
 	tags := append([]string{"lambda.norpc"}, o.Tags...)
 	cmd := exec.Command(o.GoCommand, "build",
 		"-trimpath", "-buildvcs=false", "-ldflags=-s -w -buildid=",
-		"-tags="+strings.Join(tags, ","), "-o", out, ".")
+		"-tags="+strings.Join(tags, ","), "-o", out, target)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0", "GOOS=linux", "GOARCH="+o.Arch,
 		"GOFLAGS=", "GOEXPERIMENT=", "GOARM64=v8.0", "GOAMD64=v1")
@@ -92,6 +107,17 @@ func Build(entry string, opts *Options) (string, error) {
 	sum, err := checkExecutable(out)
 	if err != nil {
 		return "", fmt.Errorf("gobuild: %s: %w", dir, err)
+	}
+	if len(o.Files) > 0 {
+		sum = filesSum(sum, o.Files)
+		for name, content := range o.Files {
+			if name == "bootstrap" || filepath.Base(name) != name {
+				return "", fmt.Errorf("gobuild: Files: %q must be a plain file name other than bootstrap", name)
+			}
+			if err := os.WriteFile(filepath.Join(tmp, name), content, 0o644); err != nil {
+				return "", fmt.Errorf("gobuild: %w", err)
+			}
+		}
 	}
 	final := filepath.Join(o.CacheDir, o.Arch+"-"+sum[:32])
 	if _, err := os.Stat(filepath.Join(final, "bootstrap")); err == nil {
@@ -142,6 +168,28 @@ func FunctionProps(entry string, opts *Options, base *awslambda.FunctionProps) *
 		props.Handler = jsii.String("bootstrap")
 	}
 	return &props
+}
+
+// isImportPath reports whether entry looks like a Go import path whose first element is a domain.
+func isImportPath(entry string) bool {
+	first, _, ok := strings.Cut(entry, "/")
+	return ok && strings.Contains(first, ".") && !strings.HasPrefix(entry, ".") && !filepath.IsAbs(entry)
+}
+
+// filesSum folds the extra files into the binary's hash, so the folder's name covers everything in it.
+func filesSum(binary string, files map[string][]byte) string {
+	names := make([]string, 0, len(files))
+	for name := range files {
+		names = append(names, name)
+	}
+	sort.Strings(names)
+	h := sha256.New()
+	io.WriteString(h, binary)
+	for _, name := range names {
+		fmt.Fprintf(h, "\x00%s\x00%d\x00", name, len(files[name]))
+		h.Write(files[name])
+	}
+	return hex.EncodeToString(h.Sum(nil))
 }
 
 func withDefaults(opts *Options) Options {

@@ -1,0 +1,13 @@
+// Package hooks holds the CodeDeploy lifecycle hooks of a blue/green Lambda deployment: a pre-traffic hook that
+// tests green before any traffic reaches it, and a post-traffic hook that checks green once it has all the
+// traffic.
+//
+// A Hook is a Go Lambda from this repository (package runner, built with gobuild like any Go function here). It
+// does not need to be told which version to test: it reads the deployment's AppSpec (TargetVersion), so nothing
+// ties it to a version number. Its checks are declared in Go (PreTrafficProps, PostTrafficProps) and shipped
+// beside its binary as config.json. Whatever happens (a failed check, an API error, a panic, its own deadline
+// close), it reports Succeeded or Failed to CodeDeploy, so a deployment never hangs for an hour, and it writes a
+// report a person can read to its log group. Its role can invoke, read and prune only the protected function's
+// versions and report only to its own deployment group; CodeDeploy's role is allowed to invoke it whatever its
+// name.
+package hooks

@@ -1,0 +1,247 @@
+package hooks
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
+)
+
+// HookProps configure a Hook. Set exactly one of PreTraffic and PostTraffic.
+type HookProps struct {
+	// Function is the protected function: the hook invokes, reads and prunes only its versions. Required.
+	Function awslambda.IFunction
+
+	// DeploymentGroup is the CodeDeploy group whose deployments the hook checks and reports to. Required. The
+	// hook reads the version under test from each deployment's AppSpec, so it is not tied to a version.
+	DeploymentGroup awscodedeploy.ILambdaDeploymentGroup
+
+	// PreTraffic makes this a pre-traffic hook (BeforeAllowTraffic) with these checks.
+	//
+	// Default: none; PostTraffic must be set instead.
+	PreTraffic *PreTrafficProps
+
+	// PostTraffic makes this a post-traffic hook (AfterAllowTraffic) with these checks.
+	//
+	// Default: none; PreTraffic must be set instead.
+	PostTraffic *PostTrafficProps
+
+	// Timeout is the hook function's timeout, 10 seconds to 15 minutes. The hook keeps its last 10 seconds to
+	// report, so its checks get the rest.
+	//
+	// Default: 5 minutes.
+	Timeout time.Duration
+
+	// Build tunes the go build of the hook's handler (see gobuild.Options); Files is set by the hook.
+	//
+	// Default: gobuild's defaults (arm64).
+	Build *gobuild.Options
+}
+
+// Hook is a CodeDeploy lifecycle hook for a Lambda deployment: a Go function from this repository that reads the
+// version under test from the deployment's AppSpec, runs the declared checks against it, and always reports
+// Succeeded or Failed. Attach it with LambdaDeploymentGroup.AddPreHook / AddPostHook (bluegreen.Deployment does
+// this when its PreTraffic or PostTraffic props are set).
+type Hook interface {
+	constructs.Construct
+	// Function returns the hook's Lambda function.
+	Function() awslambda.Function
+	// Role returns the hook function's role, with exactly the permissions its checks need.
+	Role() awsiam.Role
+	// LogGroup returns the log group the hook writes its report to.
+	LogGroup() awslogs.LogGroup
+	// Phase returns when CodeDeploy runs the hook.
+	Phase() hookconfig.Phase
+}
+
+type hook struct {
+	constructs.Construct
+	function awslambda.Function
+	role     awsiam.Role
+	logs     awslogs.LogGroup
+	phase    hookconfig.Phase
+}
+
+// NewHook builds the hook's handler (go build, like any Go function of this library), writes its checks beside
+// it as config.json, and defines the function, its log group and a least-privilege role. It panics, naming the
+// construct path, with every problem in props; nothing is defined then.
+func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
+	p := HookProps{}
+	if props != nil {
+		p = *props
+	}
+	cfg, err := p.config()
+	if err != nil {
+		panic(fmt.Errorf("%s/%s: invalid HookProps: %w", *scope.Node().Path(), id, err))
+	}
+	if p.Timeout == 0 {
+		p.Timeout = 5 * time.Minute
+	}
+	raw, err := json.MarshalIndent(cfg, "", "  ")
+	if err != nil {
+		panic(fmt.Errorf("%s/%s: %w", *scope.Node().Path(), id, err))
+	}
+	build := gobuild.Options{}
+	if p.Build != nil {
+		build = *p.Build
+	}
+	build.Files = map[string][]byte{hookconfig.FileName: raw}
+	codeDir, err := gobuild.Build(runner.HandlerPackage, &build)
+	if err != nil {
+		panic(fmt.Errorf("%s/%s: building the hook: %w", *scope.Node().Path(), id, err))
+	}
+
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	h := &hook{Construct: c, phase: cfg.Phase}
+	h.logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
+		Retention:     awslogs.RetentionDays_ONE_MONTH,
+		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
+	})
+	h.role = awsiam.NewRole(c, jsii.String("Role"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(fmt.Sprintf("bluegreen %s hook", cfg.Phase)),
+	})
+	h.logs.GrantWrite(h.role)
+	arch := awslambda.Architecture_ARM_64()
+	if build.Arch == "amd64" {
+		arch = awslambda.Architecture_X86_64()
+	}
+	h.function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
+		Code:         awslambda.Code_FromAsset(jsii.String(codeDir), nil),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: arch,
+		Handler:      jsii.String("bootstrap"),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
+		MemorySize:   jsii.Number(256),
+		Role:         h.role,
+		LogGroup:     h.logs,
+		// CodeDeploy invokes the hook asynchronously; a retry would report a second time.
+		RetryAttempts: jsii.Number(0),
+		Description:   jsii.String(fmt.Sprintf("bluegreen %s hook: tests the version a deployment shifts to", cfg.Phase)),
+	})
+	h.grant(p, cfg)
+	explainWildcards(h.role)
+	return h
+}
+
+// explainWildcards records in cdk-nag metadata why the hook's policy has the wildcards it has: each names
+// versions of one function, or an API without resource-level permissions. Plain CloudFormation metadata: no
+// cdk-nag dependency.
+func explainWildcards(role awsiam.Role) {
+	policy := role.Node().TryFindChild(jsii.String("DefaultPolicy"))
+	if policy == nil {
+		return
+	}
+	cfn, ok := policy.Node().DefaultChild().(awscdk.CfnResource)
+	if !ok {
+		return
+	}
+	cfn.AddMetadata(jsii.String("cdk_nag"), map[string]interface{}{
+		"rules_to_suppress": []interface{}{map[string]interface{}{
+			"id": "AwsSolutions-IAM5",
+			"reason": "<function ARN>:* names only the versions of the protected function (to invoke green, or " +
+				"to prune old versions); cloudwatch:GetMetricStatistics supports no resource-level permissions; " +
+				"alarm names change with every green version, so DescribeAlarms reads this account's alarms",
+			"applies_to": []interface{}{
+				map[string]interface{}{"regex": `/^Resource::<[A-Za-z0-9]+\.Arn>:\*$/`},
+				"Resource::*",
+				"Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
+			},
+		}},
+	})
+}
+
+func (p HookProps) config() (hookconfig.Config, error) {
+	var errs []error
+	if p.Function == nil {
+		errs = append(errs, errors.New("Function must be set, got nil"))
+	}
+	if p.DeploymentGroup == nil {
+		errs = append(errs, errors.New("DeploymentGroup must be set, got nil"))
+	}
+	if p.Timeout != 0 && (p.Timeout < 10*time.Second || p.Timeout > 15*time.Minute || p.Timeout%time.Second != 0) {
+		errs = append(errs, fmt.Errorf("Timeout must be whole seconds from 10s to 15m0s, got %v", p.Timeout))
+	}
+	var cfg hookconfig.Config
+	var err error
+	switch {
+	case p.PreTraffic != nil && p.PostTraffic != nil:
+		errs = append(errs, errors.New("exactly one of PreTraffic and PostTraffic must be set, got both"))
+	case p.PreTraffic != nil:
+		cfg, err = p.PreTraffic.config()
+		errs = append(errs, prefix("PreTraffic.", err)...)
+	case p.PostTraffic != nil:
+		cfg, err = p.PostTraffic.config()
+		errs = append(errs, prefix("PostTraffic.", err)...)
+	default:
+		errs = append(errs, errors.New("exactly one of PreTraffic and PostTraffic must be set, got neither"))
+	}
+	return cfg, errors.Join(errs...)
+}
+
+func prefix(p string, err error) []error {
+	if err == nil {
+		return nil
+	}
+	errs := []error{err}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		errs = j.Unwrap()
+	}
+	for i, e := range errs {
+		errs[i] = fmt.Errorf("%s%w", p, e)
+	}
+	return errs
+}
+
+// grant gives the hook's role what its checks need and nothing else: no wildcard action, no invoke on "*".
+func (h *hook) grant(p HookProps, cfg hookconfig.Config) {
+	fnArn := p.Function.FunctionArn()
+	versions := jsii.String(*fnArn + ":*")
+	group := p.DeploymentGroup.DeploymentGroupArn()
+	statement := func(actions []string, resources ...*string) {
+		h.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions: jsii.Strings(actions...), Resources: &resources,
+		}))
+	}
+	// Read only its own deployments, and report to its own group.
+	statement([]string{"codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"}, group)
+	statement([]string{"codedeploy:GetApplicationRevision"}, p.DeploymentGroup.Application().ApplicationArn())
+	if cfg.Phase == hookconfig.PreTraffic {
+		// Invoke only the protected function's versions (qualified ARNs), never the function or anything else.
+		statement([]string{"lambda:InvokeFunction"}, versions)
+		return
+	}
+	if cfg.MinInvocations > 0 {
+		// GetMetricStatistics supports no resource-level permissions.
+		statement([]string{"cloudwatch:GetMetricStatistics"}, jsii.String("*"))
+	}
+	if cfg.CheckAlarms {
+		statement([]string{"codedeploy:GetDeploymentGroup"}, group)
+		// Alarm names change with every green version and alarms can be added after the hook: read the alarms of
+		// this account and region.
+		statement([]string{"cloudwatch:DescribeAlarms"}, jsii.String(fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*",
+			*awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID())))
+	}
+	if cfg.KeepVersions > 0 {
+		statement([]string{"lambda:ListVersionsByFunction", "lambda:ListAliases"}, fnArn)
+		// Delete only versions (qualified ARNs) of the protected function; the function itself cannot match.
+		statement([]string{"lambda:DeleteFunction"}, versions)
+	}
+}
+
+func (h *hook) Function() awslambda.Function { return h.function }
+func (h *hook) Role() awsiam.Role            { return h.role }
+func (h *hook) LogGroup() awslogs.LogGroup   { return h.logs }
+func (h *hook) Phase() hookconfig.Phase      { return h.phase }

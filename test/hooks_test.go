@@ -1,0 +1,295 @@
+package test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+)
+
+func intp(i int) *int { return &i }
+
+func preTraffic() *hooks.PreTrafficProps {
+	return &hooks.PreTrafficProps{
+		Tests: []hooks.TestCase{{
+			Name: "root", Payload: map[string]interface{}{"rawPath": "/"}, StatusCode: intp(200),
+			Equals: map[string]interface{}{"body.ok": true}, Contains: map[string]string{"body.message": "hello"},
+			MaxLatency: 2 * time.Second,
+		}},
+		Load: &hooks.LoadCheck{Budget: time.Second},
+	}
+}
+
+// statements returns the policy statements of the role whose logical id starts with rolePrefix, and the ids of
+// the policies holding them.
+func statements(t *testing.T, tmpl assertions.Template, rolePrefix string) []map[string]interface{} {
+	t.Helper()
+	var out []map[string]interface{}
+	for _, p := range resources(tmpl, "AWS::IAM::Policy") {
+		roles := jsonString(props(p)["Roles"])
+		if !strings.Contains(roles, `"Ref":"`+rolePrefix) {
+			continue
+		}
+		doc := props(p)["PolicyDocument"].(map[string]interface{})
+		for _, s := range doc["Statement"].([]interface{}) {
+			out = append(out, s.(map[string]interface{}))
+		}
+	}
+	return out
+}
+
+// actionsOn maps each action of the statements to the JSON of the resources it is allowed on.
+func actionsOn(stmts []map[string]interface{}) map[string]string {
+	out := map[string]string{}
+	for _, s := range stmts {
+		var actions []interface{}
+		switch a := s["Action"].(type) {
+		case string:
+			actions = []interface{}{a}
+		case []interface{}:
+			actions = a
+		}
+		for _, a := range actions {
+			out[a.(string)] = jsonString(s["Resource"])
+		}
+	}
+	return out
+}
+
+func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic()})
+	if d.PreTrafficHook() == nil || d.PreTrafficHook().Phase() != hookconfig.PreTraffic {
+		t.Fatalf("no pre-traffic hook")
+	}
+	tmpl := template(t, stack)
+
+	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
+		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": like(obj{
+			"BeforeAllowTrafficHook": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiPreTrafficHookFunction"))},
+			"AfterAllowTrafficHook":  assertions.Match_Absent(),
+		})},
+	}))
+	hasResource(t, tmpl, "AWS::Lambda::Function", like(obj{
+		"Runtime": "provided.al2023", "Architectures": arr{"arm64"}, "Timeout": 300,
+		"Role": obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^ApiPreTrafficHookRole")), "Arn"}},
+	}))
+
+	got := actionsOn(statements(t, tmpl, "ApiPreTrafficHookRole"))
+	want := map[string]string{
+		"codedeploy:GetDeployment":                        "DeploymentGroup",
+		"codedeploy:PutLifecycleEventHookExecutionStatus": "DeploymentGroup",
+		"codedeploy:GetApplicationRevision":               `:application:`,
+		"lambda:InvokeFunction":                           `["ApiFunction`,
+		"logs:CreateLogStream":                            "ApiPreTrafficHookLogs",
+		"logs:PutLogEvents":                               "ApiPreTrafficHookLogs",
+	}
+	for action, resource := range want {
+		if !strings.Contains(got[action], resource) {
+			t.Errorf("%s on %s, want a resource with %q", action, got[action], resource)
+		}
+	}
+	for action, resource := range got {
+		if _, ok := want[action]; !ok {
+			t.Errorf("unexpected permission %s on %s", action, resource)
+		}
+		if strings.HasSuffix(action, "*") || resource == `"*"` {
+			t.Errorf("wildcard: %s on %s", action, resource)
+		}
+	}
+	// Invoke only the protected function's versions: "<function ARN>:*".
+	if !strings.Contains(got["lambda:InvokeFunction"], `"Arn"]},":*"]`) {
+		t.Errorf("lambda:InvokeFunction must target the function's versions, got %s", got["lambda:InvokeFunction"])
+	}
+	// CodeDeploy's role may invoke the hook although it is not named CodeDeployHook_*.
+	cd := actionsOn(statements(t, tmpl, "ApiDeploymentGroupServiceRole"))
+	if !strings.Contains(cd["lambda:InvokeFunction"], "ApiPreTrafficHookFunction") {
+		t.Errorf("CodeDeploy's role cannot invoke the hook: %v", cd)
+	}
+}
+
+func TestPostTrafficHookPermissions(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(5)}})
+	tmpl := template(t, stack)
+	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
+		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": like(obj{
+			"AfterAllowTrafficHook": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiPostTrafficHookFunction"))},
+		})},
+	}))
+	got := actionsOn(statements(t, tmpl, "ApiPostTrafficHookRole"))
+	want := map[string]string{
+		"codedeploy:GetDeployment":                        "DeploymentGroup",
+		"codedeploy:PutLifecycleEventHookExecutionStatus": "DeploymentGroup",
+		"codedeploy:GetApplicationRevision":               ":application:",
+		"codedeploy:GetDeploymentGroup":                   "DeploymentGroup",
+		"cloudwatch:GetMetricStatistics":                  `"*"`,
+		"cloudwatch:DescribeAlarms":                       ":alarm:*",
+		"lambda:ListVersionsByFunction":                   "ApiFunction",
+		"lambda:ListAliases":                              "ApiFunction",
+		"lambda:DeleteFunction":                           `":*"`,
+		"logs:CreateLogStream":                            "ApiPostTrafficHookLogs",
+		"logs:PutLogEvents":                               "ApiPostTrafficHookLogs",
+	}
+	for action, resource := range want {
+		if !strings.Contains(got[action], resource) {
+			t.Errorf("%s on %s, want a resource with %q", action, got[action], resource)
+		}
+	}
+	for action := range got {
+		if _, ok := want[action]; !ok {
+			t.Errorf("unexpected permission %s", action)
+		}
+	}
+	if _, ok := got["lambda:InvokeFunction"]; ok {
+		t.Errorf("the post-traffic hook must not invoke the function")
+	}
+	if d.PostTrafficHook().Phase() != hookconfig.PostTraffic {
+		t.Errorf("phase %v", d.PostTrafficHook().Phase())
+	}
+}
+
+// The declared checks ship beside the hook's binary as config.json, and the hook, alarms, group and alias form no
+// dependency cycle (CloudFormation's validator would report one).
+func TestHookConfigAndNoCycle(t *testing.T) {
+	app := newApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Hooked"), nil)
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(),
+		PostTraffic: &hooks.PostTrafficProps{MinInvocations: jsii.Number(10)}})
+	var dir string
+	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	if t.Failed() {
+		return
+	}
+	if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+		t.Fatalf("validation findings: %v", errs)
+	}
+	tmpl := assertions.Template_FromStack(stack, nil)
+	found := 0
+	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
+		if !strings.Contains(id, "TrafficHook") {
+			continue
+		}
+		key := props(fn)["Code"].(map[string]interface{})["S3Key"].(string)
+		b, err := os.ReadFile(filepath.Join(dir, "asset."+strings.TrimSuffix(key, ".zip"), hookconfig.FileName))
+		if err != nil {
+			t.Fatalf("%s: %v", id, err)
+		}
+		var cfg hookconfig.Config
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			t.Fatal(err)
+		}
+		found++
+		switch cfg.Phase {
+		case hookconfig.PreTraffic:
+			if len(cfg.Tests) != 1 || cfg.Tests[0].StatusCode != 200 || compact(cfg.Tests[0].Payload) != `{"rawPath":"/"}` ||
+				compact(cfg.Tests[0].Equals["body.ok"]) != "true" || cfg.Tests[0].MaxLatencyMillis != 2000 ||
+				!cfg.MalformedEventProbe || cfg.Load == nil || cfg.Load.Invocations != 20 || cfg.Load.BudgetMillis != 1000 {
+				t.Errorf("pre-traffic config: %s", b)
+			}
+		case hookconfig.PostTraffic:
+			if cfg.MinInvocations != 10 || !cfg.CheckAlarms || cfg.KeepVersions != 0 {
+				t.Errorf("post-traffic config: %s", b)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(dir, "asset."+strings.TrimSuffix(key, ".zip"), "bootstrap")); err != nil {
+			t.Errorf("%s: no bootstrap beside the config", id)
+		}
+	}
+	if found != 2 {
+		t.Errorf("found %d hook functions, want 2", found)
+	}
+}
+
+func compact(raw json.RawMessage) string {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return "invalid: " + string(raw)
+	}
+	return b.String()
+}
+
+func TestHookBadInput(t *testing.T) {
+	cases := []struct {
+		name  string
+		props bluegreen.DeploymentProps
+		want  []string
+	}{
+		{"no check left", bluegreen.DeploymentProps{PreTraffic: &hooks.PreTrafficProps{SkipMalformedEventProbe: true}},
+			[]string{"PreTraffic.at least one check must remain"}},
+		{"bad test cases", bluegreen.DeploymentProps{PreTraffic: &hooks.PreTrafficProps{Tests: []hooks.TestCase{
+			{Name: "a", StatusCode: intp(700), MaxLatency: -time.Second},
+			{Name: "a", Payload: json.RawMessage(`{broken`)},
+			{Payload: func() {}},
+		}}}, []string{
+			"PreTraffic.Tests[0].StatusCode must be from 100 to 599, got 700",
+			"PreTraffic.Tests[0].MaxLatency must be positive (or zero for no limit), got -1s",
+			`PreTraffic.Tests[1].Name must be unique, got "a" twice`,
+			"PreTraffic.Tests[1].Payload must marshal to JSON",
+			`PreTraffic.Tests[2].Name must be set, got ""`,
+		}},
+		{"bad load check", bluegreen.DeploymentProps{PreTraffic: &hooks.PreTrafficProps{Load: &hooks.LoadCheck{
+			Invocations: intp(5), Concurrency: intp(10), Percentile: jsii.Number(120)}}}, []string{
+			"PreTraffic.Load.Concurrency must be from 1 to 100 and at most Invocations (5), got 10",
+			"PreTraffic.Load.Percentile must be greater than 0 and at most 100, got 120",
+			"PreTraffic.Load.Budget must be positive, got 0s",
+		}},
+		{"bad post-traffic", bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{
+			MinInvocations: jsii.Number(-1), KeepVersions: intp(0)}}, []string{
+			"PostTraffic.MinInvocations must be at least 0, got -1", "PostTraffic.KeepVersions must be at least 1, got 0",
+		}},
+		{"pre- and post-traffic together are fine", bluegreen.DeploymentProps{PreTraffic: preTraffic(),
+			PostTraffic: &hooks.PostTrafficProps{}}, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newStack(t)
+			before := len(*stack.Node().Children())
+			if tc.want == nil {
+				noPanic(t, func() { deploy(t, stack, "Api", &tc.props) })
+				return
+			}
+			msg := mustPanic(t, func() { deploy(t, stack, "Api", &tc.props) })
+			for _, w := range tc.want {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error %q does not contain %q", msg, w)
+				}
+			}
+			if after := len(*stack.Node().Children()); after != before {
+				t.Errorf("a refused deployment left %d constructs", after-before)
+			}
+		})
+	}
+	t.Run("pre-traffic tests and an own pre-hook", func(t *testing.T) {
+		stack := newStack(t)
+		own := deploy(t, stack, "Other", nil).Function()
+		msg := mustPanic(t, func() {
+			deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(), PreHook: own})
+		})
+		if !strings.Contains(msg, "at most one of PreTraffic and PreHook may be set, got both") {
+			t.Errorf("got %q", msg)
+		}
+	})
+	t.Run("standalone hook without function or group", func(t *testing.T) {
+		stack := newStack(t)
+		msg := mustPanic(t, func() { hooks.NewHook(stack, "Hook", &hooks.HookProps{Timeout: time.Hour}) })
+		for _, w := range []string{"TestStack/Hook: invalid HookProps", "Function must be set, got nil",
+			"DeploymentGroup must be set, got nil", "Timeout must be whole seconds from 10s to 15m0s, got 1h0m0s",
+			"exactly one of PreTraffic and PostTraffic must be set, got neither"} {
+			if !strings.Contains(msg, w) {
+				t.Errorf("%q does not contain %q", msg, w)
+			}
+		}
+	})
+}
