@@ -178,3 +178,25 @@ func TestSynthIsReproducible(t *testing.T) {
 		t.Errorf("two synths of unchanged code gave different templates")
 	}
 }
+
+// Extra files beside bootstrap are part of the asset folder's name: a changed file is a new asset (and a new
+// version of the function), the same files give the same folder.
+func TestAddFiles(t *testing.T) {
+	opts := &gobuild.Options{CacheDir: t.TempDir()}
+	bin := build(t, handlerModule(t, handlerSource), opts)
+	a, err := gobuild.AddFiles(bin, map[string][]byte{"config.json": []byte(`{"a":1}`)}, opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _ := gobuild.AddFiles(bin, map[string][]byte{"config.json": []byte(`{"a":1}`)}, opts)
+	other, _ := gobuild.AddFiles(bin, map[string][]byte{"config.json": []byte(`{"a":2}`)}, opts)
+	if a != again || a == other || a == bin {
+		t.Errorf("folders: %s, %s, %s (binary %s)", a, again, other, bin)
+	}
+	if b, err := os.ReadFile(filepath.Join(a, "config.json")); err != nil || string(b) != `{"a":1}` {
+		t.Errorf("config.json: %q, %v", b, err)
+	}
+	if _, err := gobuild.AddFiles(bin, map[string][]byte{"../escape": nil}, opts); err == nil {
+		t.Errorf("a file name with a path must be refused")
+	}
+}

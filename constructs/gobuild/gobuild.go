@@ -108,26 +108,60 @@ func Build(entry string, opts *Options) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("gobuild: %s: %w", dir, err)
 	}
-	if len(o.Files) > 0 {
-		sum = filesSum(sum, o.Files)
-		for name, content := range o.Files {
-			if name == "bootstrap" || filepath.Base(name) != name {
-				return "", fmt.Errorf("gobuild: Files: %q must be a plain file name other than bootstrap", name)
-			}
-			if err := os.WriteFile(filepath.Join(tmp, name), content, 0o644); err != nil {
-				return "", fmt.Errorf("gobuild: %w", err)
-			}
-		}
+	if err := os.Chmod(out, 0o755); err != nil {
+		return "", fmt.Errorf("gobuild: %w", err)
 	}
+	final, err := settle(tmp, filepath.Join(o.CacheDir, o.Arch+"-"+sum[:32]))
+	if err != nil || len(o.Files) == 0 {
+		return final, err
+	}
+	return AddFiles(final, o.Files, &o)
+}
+
+// AddFiles returns a folder holding the bootstrap of the asset folder dir (from Build) and files (name →
+// content) beside it, named by the SHA-256 of both, in opts.CacheDir. Use it to give one built binary several
+// configurations without building it again.
+func AddFiles(dir string, files map[string][]byte, opts *Options) (string, error) {
+	o := withDefaults(opts)
+	binary, err := checkExecutable(filepath.Join(dir, "bootstrap"))
+	if err != nil {
+		return "", fmt.Errorf("gobuild: %s: %w", dir, err)
+	}
+	sum := filesSum(binary, files)
 	final := filepath.Join(o.CacheDir, o.Arch+"-"+sum[:32])
 	if _, err := os.Stat(filepath.Join(final, "bootstrap")); err == nil {
 		return final, nil
 	}
-	if err := os.Chmod(out, 0o755); err != nil {
+	tmp, err := os.MkdirTemp(o.CacheDir, "files-")
+	if err != nil {
 		return "", fmt.Errorf("gobuild: %w", err)
 	}
+	defer os.RemoveAll(tmp)
+	b, err := os.ReadFile(filepath.Join(dir, "bootstrap"))
+	if err == nil {
+		err = os.WriteFile(filepath.Join(tmp, "bootstrap"), b, 0o755)
+	}
+	if err != nil {
+		return "", fmt.Errorf("gobuild: %w", err)
+	}
+	for name, content := range files {
+		if name == "bootstrap" || name == "" || filepath.Base(name) != name {
+			return "", fmt.Errorf("gobuild: Files: %q must be a plain file name other than bootstrap", name)
+		}
+		if err := os.WriteFile(filepath.Join(tmp, name), content, 0o644); err != nil {
+			return "", fmt.Errorf("gobuild: %w", err)
+		}
+	}
+	return settle(tmp, final)
+}
+
+// settle moves the finished folder tmp to its content-addressed place final, unless an equal one is there.
+func settle(tmp, final string) (string, error) {
+	if _, err := os.Stat(filepath.Join(final, "bootstrap")); err == nil {
+		return final, nil
+	}
 	if err := os.Rename(tmp, final); err != nil {
-		// Another build of the same binary may have won the race: its folder holds the same bytes.
+		// Another build of the same content may have won the race: its folder holds the same bytes.
 		if _, statErr := os.Stat(filepath.Join(final, "bootstrap")); statErr == nil {
 			return final, nil
 		}

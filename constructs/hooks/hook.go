@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -97,8 +98,11 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	if p.Build != nil {
 		build = *p.Build
 	}
-	build.Files = map[string][]byte{hookconfig.FileName: raw}
-	codeDir, err := gobuild.Build(runner.HandlerPackage, &build)
+	build.Files = nil
+	codeDir, err := handlerBinary(build)
+	if err == nil {
+		codeDir, err = gobuild.AddFiles(codeDir, map[string][]byte{hookconfig.FileName: raw}, &build)
+	}
 	if err != nil {
 		panic(fmt.Errorf("%s/%s: building the hook: %w", *scope.Node().Path(), id, err))
 	}
@@ -161,6 +165,23 @@ func explainWildcards(role awsiam.Role) {
 			},
 		}},
 	})
+}
+
+// builds remembers the hook handler built for each set of build options in this process: every hook runs the same
+// binary (only its config.json differs), and a go build costs about 0.4 s, too much to pay once per hook.
+var builds sync.Map // key: fmt.Sprint(options) → *builtHandler
+
+type builtHandler struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func handlerBinary(o gobuild.Options) (string, error) {
+	v, _ := builds.LoadOrStore(fmt.Sprintf("%+v", o), &builtHandler{})
+	b := v.(*builtHandler)
+	b.once.Do(func() { b.dir, b.err = gobuild.Build(runner.HandlerPackage, &o) })
+	return b.dir, b.err
 }
 
 func (p HookProps) config() (hookconfig.Config, error) {
