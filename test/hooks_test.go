@@ -16,6 +16,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
 func intp(i int) *int { return &i }
@@ -49,22 +50,57 @@ func statements(t *testing.T, tmpl assertions.Template, rolePrefix string) []map
 	return out
 }
 
-// actionsOn maps each action of the statements to the JSON of the resources it is allowed on.
-func actionsOn(stmts []map[string]interface{}) map[string]string {
-	out := map[string]string{}
-	for _, s := range stmts {
-		var actions []interface{}
-		switch a := s["Action"].(type) {
-		case string:
-			actions = []interface{}{a}
-		case []interface{}:
-			actions = a
+// actionsOn maps each action of the statements to the JSON of every resource it is allowed on, one entry per
+// resource (an action granted by several statements collects them all).
+func actionsOn(stmts []map[string]interface{}) map[string][]string {
+	out := map[string][]string{}
+	list := func(v interface{}) []interface{} {
+		if l, ok := v.([]interface{}); ok {
+			return l
 		}
-		for _, a := range actions {
-			out[a.(string)] = jsonString(s["Resource"])
+		return []interface{}{v}
+	}
+	for _, s := range stmts {
+		for _, a := range list(s["Action"]) {
+			for _, r := range list(s["Resource"]) {
+				out[a.(string)] = append(out[a.(string)], jsonString(r))
+			}
 		}
 	}
 	return out
+}
+
+// checkGrants fails unless every action of want is granted, on resources that each contain the wanted text, and
+// no other action is granted; no action may end in "*", and no resource may be "*" unless allowed.
+func checkGrants(t *testing.T, got map[string][]string, want map[string]string, starAllowed ...string) {
+	t.Helper()
+	for action, resource := range want {
+		if len(got[action]) == 0 {
+			t.Errorf("%s is not granted", action)
+		}
+		for _, r := range got[action] {
+			if !strings.Contains(r, resource) {
+				t.Errorf("%s on %s, want a resource with %q", action, r, resource)
+			}
+		}
+	}
+	allowed := map[string]bool{}
+	for _, a := range starAllowed {
+		allowed[a] = true
+	}
+	for action, resources := range got {
+		if _, ok := want[action]; !ok {
+			t.Errorf("unexpected permission %s on %v", action, resources)
+		}
+		if strings.HasSuffix(action, "*") {
+			t.Errorf("wildcard action %s", action)
+		}
+		for _, r := range resources {
+			if r == `"*"` && !allowed[action] {
+				t.Errorf("%s on \"*\"", action)
+			}
+		}
+	}
 }
 
 func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
@@ -95,27 +131,25 @@ func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
 		"logs:CreateLogStream":                            "ApiPreTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPreTrafficHookLogs",
 	}
-	for action, resource := range want {
-		if !strings.Contains(got[action], resource) {
-			t.Errorf("%s on %s, want a resource with %q", action, got[action], resource)
-		}
-	}
-	for action, resource := range got {
-		if _, ok := want[action]; !ok {
-			t.Errorf("unexpected permission %s on %s", action, resource)
-		}
-		if strings.HasSuffix(action, "*") || resource == `"*"` {
-			t.Errorf("wildcard: %s on %s", action, resource)
-		}
-	}
+	checkGrants(t, got, want)
 	// Invoke only the protected function's versions: "<function ARN>:*".
-	if !strings.Contains(got["lambda:InvokeFunction"], `"Arn"]},":*"]`) {
-		t.Errorf("lambda:InvokeFunction must target the function's versions, got %s", got["lambda:InvokeFunction"])
+	for _, r := range got["lambda:InvokeFunction"] {
+		if !strings.Contains(r, `"Arn"]},":*"]`) {
+			t.Errorf("lambda:InvokeFunction must target the function's versions, got %s", r)
+		}
 	}
 	// CodeDeploy's role may invoke the hook although it is not named CodeDeployHook_*.
 	cd := actionsOn(statements(t, tmpl, "ApiDeploymentGroupServiceRole"))
-	if !strings.Contains(cd["lambda:InvokeFunction"], "ApiPreTrafficHookFunction") {
+	if !strings.Contains(strings.Join(cd["lambda:InvokeFunction"], " "), "ApiPreTrafficHookFunction") {
 		t.Errorf("CodeDeploy's role cannot invoke the hook: %v", cd)
+	}
+	// The alias (whose update starts the deployment) waits for the hook and for CodeDeploy's permission.
+	_, alias := onlyResource(t, tmpl, "AWS::Lambda::Alias")
+	deps := jsonString(alias["DependsOn"])
+	for _, want := range []string{"ApiPreTrafficHookFunction", "ApiPreTrafficHookRoleDefaultPolicy", "ApiDeploymentGroupServiceRoleDefaultPolicy"} {
+		if !strings.Contains(deps, want) {
+			t.Errorf("alias DependsOn %s lacks %s", deps, want)
+		}
 	}
 }
 
@@ -142,16 +176,7 @@ func TestPostTrafficHookPermissions(t *testing.T) {
 		"logs:CreateLogStream":                            "ApiPostTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPostTrafficHookLogs",
 	}
-	for action, resource := range want {
-		if !strings.Contains(got[action], resource) {
-			t.Errorf("%s on %s, want a resource with %q", action, got[action], resource)
-		}
-	}
-	for action := range got {
-		if _, ok := want[action]; !ok {
-			t.Errorf("unexpected permission %s", action)
-		}
-	}
+	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics")
 	if _, ok := got["lambda:InvokeFunction"]; ok {
 		t.Errorf("the post-traffic hook must not invoke the function")
 	}
@@ -285,11 +310,40 @@ func TestHookBadInput(t *testing.T) {
 		stack := newStack(t)
 		msg := mustPanic(t, func() { hooks.NewHook(stack, "Hook", &hooks.HookProps{Timeout: time.Hour}) })
 		for _, w := range []string{"TestStack/Hook: invalid HookProps", "Function must be set, got nil",
-			"DeploymentGroup must be set, got nil", "Timeout must be whole seconds from 10s to 15m0s, got 1h0m0s",
+			"DeploymentGroup must be set, got nil", "Timeout must be whole seconds from 30s to 15m0s, got 1h0m0s",
 			"exactly one of PreTraffic and PostTraffic must be set, got neither"} {
 			if !strings.Contains(msg, w) {
 				t.Errorf("%q does not contain %q", msg, w)
 			}
 		}
 	})
+}
+
+// Under all-at-once the post-traffic hook runs before any metric of green exists: it does not require
+// invocations (an info says so), but still checks the alarms.
+func TestPostTrafficUnderAllAtOnce(t *testing.T) {
+	app := newApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Fast"), nil)
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
+		PostTraffic: &hooks.PostTrafficProps{}})
+	dir := *app.Synth(nil).Directory()
+	tmpl := assertions.Template_FromStack(stack, nil)
+	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
+		if !strings.Contains(id, "PostTrafficHook") {
+			continue
+		}
+		key := strings.TrimSuffix(props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")
+		b, err := os.ReadFile(filepath.Join(dir, "asset."+key, hookconfig.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var cfg hookconfig.Config
+		json.Unmarshal(b, &cfg)
+		if cfg.MinInvocations != 0 || !cfg.CheckAlarms {
+			t.Errorf("post-traffic config under all-at-once: %s", b)
+		}
+	}
+	if !containsText(annotations(t, stack, "info"), "the post-traffic hook does not require green to have served traffic") {
+		t.Errorf("no info about the post-traffic hook under all-at-once")
+	}
 }

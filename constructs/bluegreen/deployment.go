@@ -302,8 +302,19 @@ func (d *deployment) attachHooks(p *DeploymentProps) {
 		d.group.AddPreHook(p.PreHook)
 	}
 	if p.PostTraffic != nil {
+		post := *p.PostTraffic
+		if d.strategy.Kind() == strategy.KindAllAtOnce {
+			// The post-traffic hook runs right after an all-at-once shift, before Lambda has published a minute of
+			// green's invocations: a minimum could only fail.
+			if post.MinInvocations == nil || *post.MinInvocations > 0 {
+				awscdk.Annotations_Of(d.Construct).AddInfoV2(jsii.String("lambda-bluegreen:postTrafficAllAtOnce"),
+					jsii.String("all-at-once: the post-traffic hook does not require green to have served traffic "+
+						"(it runs right after the shift, before any metric of green exists)"))
+			}
+			post.MinInvocations = jsii.Number(0)
+		}
 		d.postHook = hooks.NewHook(d.Construct, "PostTrafficHook", &hooks.HookProps{
-			Function: d.function, DeploymentGroup: d.group, PostTraffic: p.PostTraffic,
+			Function: d.function, DeploymentGroup: d.group, PostTraffic: &post,
 		})
 		d.group.AddPostHook(d.postHook.Function())
 	} else if p.PostHook != nil {
@@ -311,6 +322,15 @@ func (d *deployment) attachHooks(p *DeploymentProps) {
 	}
 	if p.DeploymentRole == nil && (d.preHook != nil || d.postHook != nil) {
 		explainHookGrants(d.group.Role())
+	}
+	// The deployment the alias update starts must find the hooks (with this synth's checks) and CodeDeploy's
+	// permission to invoke them in place. None of them refers to the alias: no cycle.
+	d.alias.Node().AddDependency(d.group.Role())
+	for _, h := range []hooks.Hook{d.preHook, d.postHook} {
+		if h != nil {
+			// The jsii objects, not the Go wrapper: jsii cannot pass a struct that embeds a construct.
+			d.alias.Node().AddDependency(h.Function(), h.Role())
+		}
 	}
 }
 

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -39,8 +41,8 @@ type HookProps struct {
 	// Default: none; PreTraffic must be set instead.
 	PostTraffic *PostTrafficProps
 
-	// Timeout is the hook function's timeout, 10 seconds to 15 minutes. The hook keeps its last 10 seconds to
-	// report, so its checks get the rest.
+	// Timeout is the hook function's timeout, 30 seconds to 15 minutes. The hook keeps its last 10 seconds (a
+	// quarter of a shorter timeout) to report, so its checks get the rest.
 	//
 	// Default: 5 minutes.
 	Timeout time.Duration
@@ -89,6 +91,10 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	}
 	if p.Timeout == 0 {
 		p.Timeout = 5 * time.Minute
+	}
+	if fn, ok := p.Function.(awslambda.Function); ok && cfg.Phase == hookconfig.PreTraffic {
+		// Go handlers (provided.* runtimes) put a stack trace only on panics.
+		cfg.StackTraceIsCrash = strings.HasPrefix(*fn.Runtime().Name(), "provided")
 	}
 	raw, err := json.MarshalIndent(cfg, "", "  ")
 	if err != nil {
@@ -178,7 +184,8 @@ type builtHandler struct {
 }
 
 func handlerBinary(o gobuild.Options) (string, error) {
-	v, _ := builds.LoadOrStore(fmt.Sprintf("%+v", o), &builtHandler{})
+	cwd, _ := os.Getwd() // an import-path build resolves the package through the module of the working directory
+	v, _ := builds.LoadOrStore(fmt.Sprintf("%s %+v", cwd, o), &builtHandler{})
 	b := v.(*builtHandler)
 	b.once.Do(func() { b.dir, b.err = gobuild.Build(runner.HandlerPackage, &o) })
 	return b.dir, b.err
@@ -192,8 +199,8 @@ func (p HookProps) config() (hookconfig.Config, error) {
 	if p.DeploymentGroup == nil {
 		errs = append(errs, errors.New("DeploymentGroup must be set, got nil"))
 	}
-	if p.Timeout != 0 && (p.Timeout < 10*time.Second || p.Timeout > 15*time.Minute || p.Timeout%time.Second != 0) {
-		errs = append(errs, fmt.Errorf("Timeout must be whole seconds from 10s to 15m0s, got %v", p.Timeout))
+	if p.Timeout != 0 && (p.Timeout < 30*time.Second || p.Timeout > 15*time.Minute || p.Timeout%time.Second != 0) {
+		errs = append(errs, fmt.Errorf("Timeout must be whole seconds from 30s to 15m0s, got %v", p.Timeout))
 	}
 	var cfg hookconfig.Config
 	var err error

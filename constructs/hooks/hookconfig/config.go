@@ -30,6 +30,9 @@ type Config struct {
 	// MalformedEventProbe sends an event of the wrong shape and expects a handled error, not a crash
 	// (pre-traffic).
 	MalformedEventProbe bool `json:"malformedEventProbe,omitempty"`
+	// StackTraceIsCrash counts an error with a stack trace as a crash in the probe: true for Go handlers
+	// (provided.* runtimes), whose returned errors carry none while panics do.
+	StackTraceIsCrash bool `json:"stackTraceIsCrash,omitempty"`
 
 	// MinInvocations is how many invocations green must have served through the alias since the deployment
 	// started (post-traffic); 0 skips the check.

@@ -48,8 +48,14 @@ type fakeAWS struct {
 	throttlePuts int
 	// getDeploymentError, when set, is the error code GetDeployment answers with.
 	getDeploymentError string
-	// alarms are the deployment group's alarms and their states.
-	alarms map[string]string
+	// revisionHashOnly makes GetDeployment return the revision without its content, as a pointer for
+	// GetApplicationRevision.
+	revisionHashOnly bool
+	// putError, when set, is the (client) error code every status report gets.
+	putError string
+	// alarms are the deployment group's alarms and their states; alarmsDisabled turns monitoring off.
+	alarms         map[string]string
+	alarmsDisabled bool
 	// invocationsSum is what GetMetricStatistics reports for green.
 	invocationsSum float64
 	// versions and aliases of the function; deleted collects DeleteFunction qualifiers.
@@ -60,6 +66,7 @@ type fakeAWS struct {
 
 	// recorded
 	statuses    []string
+	puts        int
 	invocations []string // qualifiers
 	payloads    []string
 	metricDims  map[string]string
@@ -159,11 +166,23 @@ func (f *fakeAWS) serveCodeDeploy(w http.ResponseWriter, op string, body []byte)
 			jsonError(w, f.getDeploymentError, "fake failure")
 			return
 		}
+		content := map[string]interface{}{"content": f.appSpec, "sha256": "f00d"}
+		if f.revisionHashOnly {
+			content = map[string]interface{}{"sha256": "f00d"}
+		}
 		writeJSON(w, map[string]interface{}{"deploymentInfo": map[string]interface{}{
 			"deploymentId": in["deploymentId"], "applicationName": "app", "deploymentGroupName": "group",
 			"createTime": float64(f.created.Unix()),
-			"revision": map[string]interface{}{"revisionType": "AppSpecContent",
-				"appSpecContent": map[string]interface{}{"content": f.appSpec}},
+			"revision":   map[string]interface{}{"revisionType": "AppSpecContent", "appSpecContent": content},
+		}})
+	case "GetApplicationRevision":
+		rev, _ := in["revision"].(map[string]interface{})
+		if in["applicationName"] != "app" || rev == nil || rev["revisionType"] != "AppSpecContent" {
+			jsonError(w, "RevisionDoesNotExistException", "unknown revision")
+			return
+		}
+		writeJSON(w, map[string]interface{}{"applicationName": "app", "revision": map[string]interface{}{
+			"revisionType": "String", "string": map[string]interface{}{"content": f.appSpec, "sha256": "f00d"},
 		}})
 	case "GetDeploymentGroup":
 		var alarms []map[string]string
@@ -171,9 +190,14 @@ func (f *fakeAWS) serveCodeDeploy(w http.ResponseWriter, op string, body []byte)
 			alarms = append(alarms, map[string]string{"name": name})
 		}
 		writeJSON(w, map[string]interface{}{"deploymentGroupInfo": map[string]interface{}{
-			"alarmConfiguration": map[string]interface{}{"enabled": true, "alarms": alarms},
+			"alarmConfiguration": map[string]interface{}{"enabled": !f.alarmsDisabled, "alarms": alarms},
 		}})
 	case "PutLifecycleEventHookExecutionStatus":
+		f.puts++
+		if f.putError != "" {
+			jsonError(w, f.putError, "refused")
+			return
+		}
 		if f.throttlePuts > 0 {
 			f.throttlePuts--
 			jsonError(w, "ThrottlingException", "Rate exceeded")

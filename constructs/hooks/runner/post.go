@@ -36,7 +36,7 @@ func (h *Hook) postTraffic(ctx context.Context, t Target, r *Result) {
 func (h *Hook) servedTraffic(ctx context.Context, t Target, min float64) (string, error) {
 	end := h.now()
 	start := t.Started
-	if start.IsZero() || end.Sub(start) > 24*time.Hour {
+	if start.IsZero() {
 		start = end.Add(-time.Hour)
 	}
 	start = start.Add(-time.Minute).Truncate(time.Minute)
@@ -82,6 +82,9 @@ func (h *Hook) alarmsQuiet(ctx context.Context, t Target) (string, error) {
 	}
 	var names []string
 	if info := g.DeploymentGroupInfo; info != nil && info.AlarmConfiguration != nil {
+		if !info.AlarmConfiguration.Enabled {
+			return "alarm monitoring is off for this deployment group (an emergency bypass): not checked", nil
+		}
 		for _, a := range info.AlarmConfiguration.Alarms {
 			if a.Name != nil {
 				names = append(names, *a.Name)

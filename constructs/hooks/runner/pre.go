@@ -36,9 +36,10 @@ func (h *Hook) invoke(ctx context.Context, t Target, payload []byte) (invocation
 		payload = []byte("{}")
 	}
 	start := h.now()
+	// One attempt: a retried test payload would run twice and its latency would include the retries.
 	out, err := h.Lambda.Invoke(ctx, &lambda.InvokeInput{
 		FunctionName: &t.FunctionName, Qualifier: &t.TargetVersion, Payload: payload,
-	})
+	}, func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
 	inv := invocation{latency: h.now().Sub(start)}
 	if err != nil {
 		if ctx.Err() != nil {
@@ -152,14 +153,7 @@ func (h *Hook) loadCheck(ctx context.Context, t Target, l hookconfig.LoadCheck) 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				inv, err := h.invoke(ctx, t, l.Payload)
-				latencies[i] = inv.latency
-				switch {
-				case err != nil:
-					errs[i] = err.Error()
-				case inv.fnError != "":
-					errs[i] = "function error (" + inv.fnError + ")"
-				}
+				h.loadOne(ctx, t, l.Payload, &latencies[i], &errs[i])
 			}
 		}()
 	}
@@ -190,8 +184,25 @@ func (h *Hook) loadCheck(ctx context.Context, t Target, l hookconfig.LoadCheck) 
 	return detail, nil
 }
 
-// probe sends the malformed event: a handled error or an answer passes; a crash (a Runtime.* error such as an exit
-// or a timeout, or a panic's stack trace) fails.
+// loadOne makes one call of the load check; a panic (this goroutine is not the hook's) becomes its error.
+func (h *Hook) loadOne(ctx context.Context, t Target, payload []byte, latency *time.Duration, errText *string) {
+	defer func() {
+		if p := recover(); p != nil {
+			*errText = fmt.Sprintf("panic: %v", p)
+		}
+	}()
+	inv, err := h.invoke(ctx, t, payload)
+	*latency = inv.latency
+	switch {
+	case err != nil:
+		*errText = err.Error()
+	case inv.fnError != "":
+		*errText = "function error (" + inv.fnError + ")"
+	}
+}
+
+// probe sends the malformed event: a handled error or an answer passes; a crash (a Runtime.* or Sandbox.* error
+// such as an exit or a timeout, or, for Go handlers, a panic's stack trace) fails.
 func (h *Hook) probe(ctx context.Context, t Target) (string, error) {
 	inv, err := h.invoke(ctx, t, []byte(malformedEvent))
 	if err != nil {
@@ -203,7 +214,13 @@ func (h *Hook) probe(ctx context.Context, t Target) (string, error) {
 	errorType, _ := lookup(inv.response, "errorType")
 	trace, _ := lookup(inv.response, "stackTrace")
 	typ, _ := errorType.(string)
-	if strings.HasPrefix(typ, "Runtime.") || strings.HasPrefix(typ, "Sandbox.") || !isEmpty(trace) {
+	crashed := strings.HasPrefix(typ, "Runtime.") || strings.HasPrefix(typ, "Sandbox.")
+	// A Go handler's returned error carries no stack trace; a panic does. Other runtimes attach one to every
+	// exception, so there a stack trace proves nothing.
+	if h.Config.StackTraceIsCrash && !isEmpty(trace) {
+		crashed = true
+	}
+	if crashed {
 		return "", fmt.Errorf("crashed instead of returning an error: %s", truncate(string(inv.payload), 300))
 	}
 	return "handled error " + strconv.Quote(typ), nil

@@ -17,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 )
@@ -149,14 +150,22 @@ func (h *Hook) checkContext(ctx context.Context) (context.Context, context.Cance
 	if !ok {
 		return context.WithCancel(ctx)
 	}
-	return context.WithDeadline(ctx, deadline.Add(-h.margin()))
+	return context.WithDeadline(ctx, deadline.Add(-h.marginFor(deadline.Sub(h.now()))))
 }
 
-func (h *Hook) margin() time.Duration {
-	if h.ReportMargin > 0 {
-		return h.ReportMargin
+// margin is the time kept free to report: ReportMargin (default 10 seconds), but never more than a quarter of the
+// time the invocation has, so that a short timeout still leaves the checks most of it.
+func (h *Hook) margin() time.Duration { return h.marginFor(0) }
+
+func (h *Hook) marginFor(remaining time.Duration) time.Duration {
+	m := h.ReportMargin
+	if m <= 0 {
+		m = 10 * time.Second
 	}
-	return 10 * time.Second
+	if remaining > 0 && m > remaining/4 {
+		m = remaining / 4
+	}
+	return m
 }
 
 // runSafely runs the checks and turns a panic into a failed check.
@@ -207,6 +216,9 @@ func (h *Hook) report(ctx context.Context, ev Event, succeeded bool, log io.Writ
 			fmt.Fprintf(log, "bluegreen hook: reported %s to CodeDeploy\n", status)
 			return
 		}
+		if !retryable(err) || i == attempts-1 {
+			break
+		}
 		select {
 		case <-ctx.Done():
 			i = attempts
@@ -215,6 +227,17 @@ func (h *Hook) report(ctx context.Context, ev Event, succeeded bool, log io.Writ
 		}
 	}
 	fmt.Fprintf(log, "bluegreen hook: could not report %s to CodeDeploy: %v\n", status, err)
+}
+
+// retryable reports whether a failed report may succeed when sent again: throttling, server faults and network
+// errors may; a client error such as an already completed hook or a denied permission never will.
+func retryable(err error) bool {
+	var apiErr smithy.APIError
+	if !errors.As(err, &apiErr) {
+		return true
+	}
+	return apiErr.ErrorFault() != smithy.FaultClient || strings.Contains(apiErr.ErrorCode(), "Throttl") ||
+		apiErr.ErrorCode() == "TooManyRequestsException"
 }
 
 // Report renders the result for a person.

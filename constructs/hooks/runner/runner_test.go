@@ -305,17 +305,21 @@ func TestMalformedEventProbe(t *testing.T) {
 		reply invokeReply
 		want  string
 	}{
-		"handled error": {invokeReply{fnError: "Unhandled", payload: `{"errorType":"UnmarshalTypeError","errorMessage":"json: cannot unmarshal"}`}, "Succeeded"},
-		"plain answer":  {invokeReply{payload: `{"statusCode":400}`}, "Succeeded"},
-		"process exit":  {invokeReply{fnError: "Unhandled", payload: `{"errorType":"Runtime.ExitError","errorMessage":"exit status 2"}`}, "Failed"},
-		"panic":         {invokeReply{fnError: "Unhandled", payload: `{"errorType":"runtime.Error","errorMessage":"nil map","stackTrace":[{"path":"main.go","line":3}]}`}, "Failed"},
+		"handled error":                         {invokeReply{fnError: "Unhandled", payload: `{"errorType":"UnmarshalTypeError","errorMessage":"json: cannot unmarshal"}`}, "Succeeded"},
+		"plain answer":                          {invokeReply{payload: `{"statusCode":400}`}, "Succeeded"},
+		"process exit":                          {invokeReply{fnError: "Unhandled", payload: `{"errorType":"Runtime.ExitError","errorMessage":"exit status 2"}`}, "Failed"},
+		"go panic":                              {invokeReply{fnError: "Unhandled", payload: `{"errorType":"runtime.Error","errorMessage":"nil map","stackTrace":[{"path":"main.go","line":3}]}`}, "Failed"},
+		"timeout":                               {invokeReply{fnError: "Unhandled", payload: `{"errorType":"Sandbox.Timedout","errorMessage":"Task timed out"}`}, "Failed"},
+		"python exception with its stack trace": {invokeReply{fnError: "Unhandled", payload: `{"errorType":"ValueError","errorMessage":"bad input","stackTrace":["  File \"app.py\", line 3"]}`}, "Succeeded"},
 	}
 	for name, tc := range cases {
 		t.Run(name, func(t *testing.T) {
 			f := newFake(t)
 			reply := tc.reply
 			f.invoke = func(string, []byte) invokeReply { return reply }
-			got, log := run(t, f, hookconfig.Config{Phase: hookconfig.PreTraffic, MalformedEventProbe: true}, 5*time.Second)
+			cfg := hookconfig.Config{Phase: hookconfig.PreTraffic, MalformedEventProbe: true,
+				StackTraceIsCrash: !strings.HasPrefix(name, "python")} // Go handlers: a stack trace means a panic
+			got, log := run(t, f, cfg, 5*time.Second)
 			wantStatus(t, got, tc.want, log)
 			if !strings.Contains(f.payloads[0], "malformed-event-probe") {
 				t.Errorf("the probe sent %s", f.payloads[0])
@@ -373,4 +377,82 @@ func TestPostTrafficPrunesOldVersions(t *testing.T) {
 	if want := []string{"1", "5", "6", "7"}; !reflect.DeepEqual(f.deleted, want) {
 		t.Errorf("deleted %v, want %v (keep 9, 8 as newest; 2 blue; 4 and 3 aliased)", f.deleted, want)
 	}
+}
+
+// CloudFormation's deployments may carry only the AppSpec's hash: the hook then reads the revision.
+func TestAppSpecFromTheApplicationRevision(t *testing.T) {
+	f := newFake(t)
+	f.revisionHashOnly = true
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+	if len(f.invocations) != 1 || f.invocations[0] != "7" {
+		t.Errorf("invoked %v, want version 7 read from GetApplicationRevision", f.invocations)
+	}
+}
+
+func TestYAMLAppSpecWithUnquotedVersions(t *testing.T) {
+	f := newFake(t)
+	f.appSpec = "Resources:\n  - api:\n      Type: AWS::Lambda::Function\n      Properties: {Name: f, Alias: live, CurrentVersion: 11, TargetVersion: 12}\n"
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+	if f.invocations[0] != "12" {
+		t.Errorf("invoked %v, want 12", f.invocations)
+	}
+}
+
+// A panic in a load-check worker (not the hook's goroutine) becomes a failed check, and the status is reported.
+type panicEveryInvoke struct{ runner.LambdaAPI }
+
+func (panicEveryInvoke) Invoke(context.Context, *lambda.InvokeInput, ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	panic("worker")
+}
+
+func TestPanicInTheLoadCheck(t *testing.T) {
+	f := newFake(t)
+	h, log := f.hook(hookconfig.Config{Phase: hookconfig.PreTraffic,
+		Load: &hookconfig.LoadCheck{Invocations: 4, Concurrency: 2, Percentile: 50, BudgetMillis: 1000}})
+	h.Lambda = panicEveryInvoke{h.Lambda}
+	if err := h.Handle(context.Background(), json.RawMessage(event)); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, f.reported(), "Failed", log.String())
+	if !strings.Contains(log.String(), "4 failed, first: panic: worker") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+// A report CodeDeploy refuses for good (the hook already completed) is not retried.
+func TestNonRetryableReportStops(t *testing.T) {
+	f := newFake(t)
+	f.putError = "LifecycleEventAlreadyCompletedException"
+	_, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
+	if f.puts != 1 || !strings.Contains(log, "could not report Succeeded") {
+		t.Errorf("%d report attempts, want 1; log:\n%s", f.puts, log)
+	}
+}
+
+// With alarm monitoring off (an emergency bypass), the post-traffic alarm check does not block.
+func TestPostTrafficAlarmsOff(t *testing.T) {
+	f := newFake(t)
+	f.alarms = map[string]string{"errors-v7": "ALARM"}
+	f.alarmsDisabled = true
+	got, log := run(t, f, post(hookconfig.Config{CheckAlarms: true}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+	if !strings.Contains(log, "alarm monitoring is off") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+// A short invocation keeps only a quarter of its time to report, so the checks still get most of it.
+func TestShortDeadlineKeepsTimeForChecks(t *testing.T) {
+	f := newFake(t)
+	f.invoke = func(string, []byte) invokeReply { return invokeReply{payload: `{}`, delay: 300 * time.Millisecond} }
+	h, log := f.hook(pre(hookconfig.TestCase{Name: "x"}))
+	h.ReportMargin = 10 * time.Second // more than the whole budget below
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := h.Handle(ctx, json.RawMessage(event)); err != nil {
+		t.Fatal(err)
+	}
+	wantStatus(t, f.reported(), "Succeeded", log.String())
 }

@@ -30,10 +30,10 @@ type appSpec struct {
 	Resources []map[string]struct {
 		Type       string `json:"Type"`
 		Properties struct {
-			Name           string `json:"Name"`
-			Alias          string `json:"Alias"`
-			CurrentVersion string `json:"CurrentVersion"`
-			TargetVersion  string `json:"TargetVersion"`
+			Name           string      `json:"Name"`
+			Alias          string      `json:"Alias"`
+			CurrentVersion flexVersion `json:"CurrentVersion"`
+			TargetVersion  flexVersion `json:"TargetVersion"`
 		} `json:"Properties"`
 	} `json:"Resources"`
 }
@@ -105,10 +105,27 @@ func parseAppSpec(content string) (name, alias, current, target string, err erro
 			if p.Name == "" || p.TargetVersion == "" {
 				return "", "", "", "", errors.New("malformed AppSpec: the Lambda resource needs Name and TargetVersion")
 			}
-			return p.Name, p.Alias, p.CurrentVersion, p.TargetVersion, nil
+			return p.Name, p.Alias, string(p.CurrentVersion), string(p.TargetVersion), nil
 		}
 	}
 	return "", "", "", "", errors.New("malformed AppSpec: no AWS::Lambda::Function resource")
+}
+
+// flexVersion is a version number written as a string ("7") or, in YAML without quotes, as a number (7).
+type flexVersion string
+
+func (v *flexVersion) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*v = flexVersion(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("version must be a string or a number, got %s", b)
+	}
+	*v = flexVersion(n.String())
+	return nil
 }
 
 func deref(s *string) string {
