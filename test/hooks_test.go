@@ -347,3 +347,34 @@ func TestPostTrafficUnderAllAtOnce(t *testing.T) {
 		t.Errorf("no info about the post-traffic hook under all-at-once")
 	}
 }
+
+// One post-traffic hook can serve several deployments: it reads each one's function from its AppSpec, and
+// AddTarget extends its permissions to the other function and group.
+func TestOneHookServesTwoDeployments(t *testing.T) {
+	stack := newStack(t)
+	a := deploy(t, stack, "A", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(3)}})
+	b := deploy(t, stack, "B", nil)
+	a.PostTrafficHook().AddTarget(b.Function(), b.DeploymentGroup())
+	b.DeploymentGroup().AddPostHook(a.PostTrafficHook().Function())
+	tmpl := template(t, stack)
+	got := actionsOn(statements(t, tmpl, "APostTrafficHookRole"))
+	for _, fn := range []string{`"AFunction`, `"BFunction`} {
+		if !strings.Contains(strings.Join(got["lambda:DeleteFunction"], " "), fn) {
+			t.Errorf("lambda:DeleteFunction on %v lacks %s", got["lambda:DeleteFunction"], fn)
+		}
+	}
+	for _, group := range []string{"ADeploymentGroup", "BDeploymentGroup"} {
+		if !strings.Contains(strings.Join(got["codedeploy:PutLifecycleEventHookExecutionStatus"], " "), group) {
+			t.Errorf("PutLifecycleEventHookExecutionStatus on %v lacks %s", got["codedeploy:PutLifecycleEventHookExecutionStatus"], group)
+		}
+	}
+	n := 0
+	for _, alias := range resources(tmpl, "AWS::Lambda::Alias") {
+		if strings.Contains(jsonString(alias["UpdatePolicy"]), `"AfterAllowTrafficHook":{"Ref":"APostTrafficHookFunction`) {
+			n++
+		}
+	}
+	if n != 2 {
+		t.Errorf("%d aliases use A's post-traffic hook, want 2", n)
+	}
+}

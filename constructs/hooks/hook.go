@@ -67,6 +67,11 @@ type Hook interface {
 	LogGroup() awslogs.LogGroup
 	// Phase returns when CodeDeploy runs the hook.
 	Phase() hookconfig.Phase
+	// AddTarget lets the hook serve the deployments of another function and deployment group too, with the same
+	// checks: it reads each deployment's function and version from its AppSpec, so only permissions are needed.
+	// Attach the hook to that group yourself (AddPreHook / AddPostHook). Pre-traffic test payloads are sent to
+	// every target, so share a pre-traffic hook only between functions that answer the same events.
+	AddTarget(function awslambda.IFunction, group awscodedeploy.ILambdaDeploymentGroup)
 }
 
 type hook struct {
@@ -75,6 +80,7 @@ type hook struct {
 	role     awsiam.Role
 	logs     awslogs.LogGroup
 	phase    hookconfig.Phase
+	config   hookconfig.Config
 }
 
 // NewHook builds the hook's handler (go build, like any Go function of this library), writes its checks beside
@@ -114,7 +120,7 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	}
 
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	h := &hook{Construct: c, phase: cfg.Phase}
+	h := &hook{Construct: c, phase: cfg.Phase, config: cfg}
 	h.logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
@@ -141,9 +147,16 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		RetryAttempts: jsii.Number(0),
 		Description:   jsii.String(fmt.Sprintf("bluegreen %s hook: tests the version a deployment shifts to", cfg.Phase)),
 	})
-	h.grant(p, cfg)
+	h.grant(p.Function, p.DeploymentGroup)
 	explainWildcards(h.role)
 	return h
+}
+
+func (h *hook) AddTarget(function awslambda.IFunction, group awscodedeploy.ILambdaDeploymentGroup) {
+	if function == nil || group == nil {
+		panic(fmt.Errorf("%s: AddTarget: function and group must be set, got %v and %v", *h.Node().Path(), function, group))
+	}
+	h.grant(function, group)
 }
 
 // explainWildcards records in cdk-nag metadata why the hook's policy has the wildcards it has: each names
@@ -234,10 +247,11 @@ func prefix(p string, err error) []error {
 }
 
 // grant gives the hook's role what its checks need and nothing else: no wildcard action, no invoke on "*".
-func (h *hook) grant(p HookProps, cfg hookconfig.Config) {
-	fnArn := p.Function.FunctionArn()
+func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy.ILambdaDeploymentGroup) {
+	cfg := h.config
+	fnArn := function.FunctionArn()
 	versions := jsii.String(*fnArn + ":*")
-	group := p.DeploymentGroup.DeploymentGroupArn()
+	group := deploymentGroup.DeploymentGroupArn()
 	statement := func(actions []string, resources ...*string) {
 		h.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions: jsii.Strings(actions...), Resources: &resources,
@@ -245,7 +259,7 @@ func (h *hook) grant(p HookProps, cfg hookconfig.Config) {
 	}
 	// Read only its own deployments, and report to its own group.
 	statement([]string{"codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"}, group)
-	statement([]string{"codedeploy:GetApplicationRevision"}, p.DeploymentGroup.Application().ApplicationArn())
+	statement([]string{"codedeploy:GetApplicationRevision"}, deploymentGroup.Application().ApplicationArn())
 	if cfg.Phase == hookconfig.PreTraffic {
 		// Invoke only the protected function's versions (qualified ARNs), never the function or anything else.
 		statement([]string{"lambda:InvokeFunction"}, versions)
