@@ -15,6 +15,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
 // ApplicationID is the construct id of the CodeDeploy application a Deployment shares with every other Deployment
@@ -208,23 +209,16 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 }
 
 // explainManagedPolicy records, in the cdk-nag metadata of the CodeDeploy role (CDK attaches the managed policy to
-// the role it defines and to a role you give alike), why that role uses an AWS managed policy, so that AwsSolutions-IAM4 does not flag it. The metadata is plain CloudFormation metadata:
-// the library needs no cdk-nag dependency for it, and users who do not run cdk-nag are unaffected.
+// the role it defines and to a role you give alike), why that role uses an AWS managed policy.
 func explainManagedPolicy(role awsiam.IRole) {
-	cfn, ok := role.Node().DefaultChild().(awscdk.CfnResource)
-	if !ok {
-		return
-	}
-	cfn.AddMetadata(jsii.String("cdk_nag"), map[string]interface{}{
-		"rules_to_suppress": []interface{}{map[string]interface{}{
-			"id": "AwsSolutions-IAM4",
-			"reason": "AWSCodeDeployRoleForLambdaLimited is the policy AWS maintains for CodeDeploy Lambda " +
-				"deployments: it updates aliases, reads alarms and invokes only CodeDeployHook_* functions; " +
-				"other hooks get an explicit invoke grant",
-			"applies_to": []interface{}{
-				"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited",
-			},
-		}},
+	nag.Explain(role, nag.Rule{
+		ID: "AwsSolutions-IAM4",
+		Reason: "AWSCodeDeployRoleForLambdaLimited is the policy AWS maintains for CodeDeploy Lambda " +
+			"deployments: it updates aliases, reads alarms and invokes only CodeDeployHook_* functions; " +
+			"other hooks get an explicit invoke grant",
+		AppliesTo: []interface{}{
+			"Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSCodeDeployRoleForLambdaLimited",
+		},
 	})
 }
 
@@ -337,19 +331,11 @@ func (d *deployment) attachHooks(p *DeploymentProps) {
 // explainHookGrants records in cdk-nag metadata why CodeDeploy's role may invoke "<hook ARN>:*": CDK's invoke
 // grant covers the hook function and its versions.
 func explainHookGrants(role awsiam.IRole) {
-	policy := role.Node().TryFindChild(jsii.String("DefaultPolicy"))
-	if policy == nil {
-		return
-	}
-	if cfn, ok := policy.Node().DefaultChild().(awscdk.CfnResource); ok {
-		cfn.AddMetadata(jsii.String("cdk_nag"), map[string]interface{}{
-			"rules_to_suppress": []interface{}{map[string]interface{}{
-				"id":         "AwsSolutions-IAM5",
-				"reason":     "CDK's invoke grant for a CodeDeploy hook covers the hook function and its versions only",
-				"applies_to": []interface{}{map[string]interface{}{"regex": `/^Resource::<[A-Za-z0-9]+\.Arn>:\*$/`}},
-			}},
-		})
-	}
+	nag.ExplainPolicy(role, nag.Rule{
+		ID:        "AwsSolutions-IAM5",
+		Reason:    "CDK's invoke grant for a CodeDeploy hook covers the hook function and its versions only",
+		AppliesTo: []interface{}{nag.VersionsOfAFunction},
+	})
 }
 
 func (d *deployment) PreTrafficHook() hooks.Hook  { return d.preHook }

@@ -20,6 +20,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
+	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
 // HookProps configure a Hook. Set exactly one of PreTraffic and PostTraffic.
@@ -160,29 +161,18 @@ func (h *hook) AddTarget(function awslambda.IFunction, group awscodedeploy.ILamb
 }
 
 // explainWildcards records in cdk-nag metadata why the hook's policy has the wildcards it has: each names
-// versions of one function, or an API without resource-level permissions. Plain CloudFormation metadata: no
-// cdk-nag dependency.
+// versions of one function, or an API without resource-level permissions.
 func explainWildcards(role awsiam.Role) {
-	policy := role.Node().TryFindChild(jsii.String("DefaultPolicy"))
-	if policy == nil {
-		return
-	}
-	cfn, ok := policy.Node().DefaultChild().(awscdk.CfnResource)
-	if !ok {
-		return
-	}
-	cfn.AddMetadata(jsii.String("cdk_nag"), map[string]interface{}{
-		"rules_to_suppress": []interface{}{map[string]interface{}{
-			"id": "AwsSolutions-IAM5",
-			"reason": "<function ARN>:* names only the versions of the protected function (to invoke green, or " +
-				"to prune old versions); cloudwatch:GetMetricStatistics supports no resource-level permissions; " +
-				"alarm names change with every green version, so DescribeAlarms reads this account's alarms",
-			"applies_to": []interface{}{
-				map[string]interface{}{"regex": `/^Resource::<[A-Za-z0-9]+\.Arn>:\*$/`},
-				"Resource::*",
-				"Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
-			},
-		}},
+	nag.ExplainPolicy(role, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "<function ARN>:* names only the versions of the protected function (to invoke green, or " +
+			"to prune old versions); cloudwatch:GetMetricStatistics supports no resource-level permissions; " +
+			"alarm names change with every green version, so DescribeAlarms reads this account's alarms",
+		AppliesTo: []interface{}{
+			nag.VersionsOfAFunction,
+			"Resource::*",
+			"Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
+		},
 	})
 }
 
