@@ -6,8 +6,13 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"reflect"
 	"regexp"
+	"strings"
 	"testing"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 )
 
 // TestReadmeExampleCompiles type-checks the README's Go examples (every ```go block that starts with an import),
@@ -47,5 +52,23 @@ func TestReadmeExampleCompiles(t *testing.T) {
 	cmd.Dir = root
 	if out, err := cmd.CombinedOutput(); err != nil {
 		t.Errorf("a README example does not compile: %v\n%s", err, out)
+	}
+}
+
+// TestReadmePropsTables checks that the README's props tables list every field of the props structs, so a new
+// prop cannot go undocumented.
+func TestReadmePropsTables(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, typ := range []reflect.Type{
+		reflect.TypeOf(bluegreen.DeploymentProps{}), reflect.TypeOf(gobuild.Options{}),
+	} {
+		for i := 0; i < typ.NumField(); i++ {
+			if row := "| `" + typ.Field(i).Name + "` |"; !strings.Contains(string(readme), row) {
+				t.Errorf("the README has no table row for %s.%s", typ.Name(), typ.Field(i).Name)
+			}
+		}
 	}
 }
