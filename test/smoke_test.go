@@ -1,10 +1,6 @@
 package test
 
 import (
-	"encoding/json"
-	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -14,46 +10,16 @@ import (
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/internal/report"
 )
 
 // validationFindings reads the validation report CDK writes into a cloud assembly and returns every finding whose
-// severity is in severities, as "rule (severity): description at paths".
+// severity is in severities.
 func validationFindings(t testing.TB, assemblyDir string, severities ...string) []string {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(assemblyDir, "validation-report.json"))
+	out, err := report.Findings(assemblyDir, severities...)
 	if err != nil {
-		t.Fatalf("the cloud assembly has no validation report: %v", err)
-	}
-	var report struct {
-		PluginReports []struct {
-			PluginName string `json:"pluginName"`
-			Violations []struct {
-				RuleName            string `json:"ruleName"`
-				Description         string `json:"description"`
-				Severity            string `json:"severity"`
-				ViolatingConstructs []struct {
-					ConstructPath string `json:"constructPath"`
-				} `json:"violatingConstructs"`
-			} `json:"violations"`
-		} `json:"pluginReports"`
-	}
-	if err := json.Unmarshal(b, &report); err != nil {
-		t.Fatalf("validation report: %v", err)
-	}
-	var out []string
-	for _, p := range report.PluginReports {
-		for _, v := range p.Violations {
-			for _, s := range severities {
-				if strings.EqualFold(v.Severity, s) {
-					var paths []string
-					for _, c := range v.ViolatingConstructs {
-						paths = append(paths, c.ConstructPath)
-					}
-					out = append(out, fmt.Sprintf("%s: %s (%s): %s at %s", p.PluginName, v.RuleName, v.Severity,
-						v.Description, strings.Join(paths, ", ")))
-				}
-			}
-		}
+		t.Fatal(err)
 	}
 	return out
 }
