@@ -322,8 +322,8 @@ func TestEmergencyBypass(t *testing.T) {
 	})
 	t.Run("context key on the example app", func(t *testing.T) {
 		app := newAppWith(t, map[string]interface{}{bluegreen.EmergencyBypassContextKey: "true"})
-		stacks := service.NewApp(app, repoRoot, nil)
-		for _, s := range stacks {
+		example := service.NewApp(app, repoRoot, nil)
+		for _, s := range example.Services() {
 			check(t, s.Stack, s.Deployment)
 		}
 	})

@@ -166,9 +166,9 @@ func TestSynthIsReproducible(t *testing.T) {
 	var templates [][]byte
 	for i := 0; i < 2; i++ {
 		app := newApp(t)
-		stacks := service.NewApp(app, repoRoot, nil)
+		example := service.NewApp(app, repoRoot, nil)
 		dir := *app.Synth(nil).Directory()
-		b, err := os.ReadFile(filepath.Join(dir, *stacks[1].TemplateFile()))
+		b, err := os.ReadFile(filepath.Join(dir, *example.Prod.TemplateFile()))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -146,25 +146,43 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	return out
 }
 
-// NewApp adds the example's stacks to app: BlueGreenServiceDev (all-at-once) and BlueGreenServiceProd (canary
-// 10 % for 5 minutes, with a dashboard). root is the repository's root folder, where examples/handlers lives. env,
-// if not nil, pins the stacks to an account and region; nil leaves them environment-agnostic. The context key
-// bluegreen.EmergencyBypassContextKey, set to true, ships both stacks all at once with alarms ignored.
-func NewApp(app awscdk.App, root string, env *awscdk.Environment) []*Stack {
+// Example is what NewApp defines.
+type Example struct {
+	// Dev and Prod are the stacks a laptop deploys with ./cdkw deploy.
+	Dev, Prod *Stack
+	// Pipeline is the stack of the pipeline that delivers the same service through its own Dev and Prod stages.
+	Pipeline awscdk.Stack
+	// PipelineDev and PipelineProd are the service stacks inside the pipeline's stages.
+	PipelineDev, PipelineProd *Stack
+}
+
+// Services returns every service stack of the example.
+func (e *Example) Services() []*Stack {
+	return []*Stack{e.Dev, e.Prod, e.PipelineDev, e.PipelineProd}
+}
+
+// NewApp adds the example's stacks to app: BlueGreenServiceDev (all-at-once), BlueGreenServiceProd (canary 10 %
+// for 5 minutes, pre- and post-traffic hooks, a dashboard) and BlueGreenPipeline, which delivers the same two stages
+// (named Dev and Prod) from a repository. root is the repository's root folder, where examples/handlers lives.
+// env, if not nil, pins the stacks to an account and region; nil leaves them environment-agnostic. The context key
+// bluegreen.EmergencyBypassContextKey, set to true, ships every stage all at once with alarms ignored.
+func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 	bypass := bluegreen.EmergencyBypassRequested(app)
 	codeDir, err := gobuild.Build(filepath.Join(root, "examples", "handlers", "hello"), nil)
 	if err != nil {
 		panic(err)
 	}
-	return []*Stack{
-		NewStack(app, "BlueGreenServiceDev", &StackProps{
+	dev := func(scope constructs.Construct, id string) *Stack {
+		return NewStack(scope, id, &StackProps{
 			StackProps:      awscdk.StackProps{Env: env, Description: jsii.String("Example blue/green service, dev stage")},
 			Stage:           "dev",
 			Strategy:        strategy.AllAtOnce,
 			CodeDir:         codeDir,
 			EmergencyBypass: bypass,
-		}),
-		NewStack(app, "BlueGreenServiceProd", &StackProps{
+		})
+	}
+	prod := func(scope constructs.Construct, id string) *Stack {
+		return NewStack(scope, id, &StackProps{
 			StackProps:      awscdk.StackProps{Env: env, Description: jsii.String("Example blue/green service, prod stage")},
 			Stage:           "prod",
 			Strategy:        strategy.Canary10Percent5Minutes,
@@ -174,8 +192,11 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) []*Stack {
 			PreTraffic:      helloTests(),
 			// Green must have served traffic and no alarm may fire; keep the newest 10 versions.
 			PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(10)},
-		}),
+		})
 	}
+	e := &Example{Dev: dev(app, "BlueGreenServiceDev"), Prod: prod(app, "BlueGreenServiceProd")}
+	e.Pipeline, e.PipelineDev, e.PipelineProd = newPipelineStack(app, env, dev, prod)
+	return e
 }
 
 // helloTests are the pre-traffic tests of the hello handler: each route answers as it should, fast, and a load

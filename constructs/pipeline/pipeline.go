@@ -1,0 +1,344 @@
+package pipeline
+
+import (
+	"errors"
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
+	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/internal/nag"
+)
+
+// Default versions and commands of the synth step.
+const (
+	DefaultGoVersion    = "1.26.8"
+	DefaultTestCommand  = "go test ./..."
+	DefaultSynthCommand = "./cdkw synth"
+	// DefaultCheckCommand fails the build on error-level findings of the validation report (CloudFormation
+	// validation, and error annotations such as unsuppressed cdk-nag rules).
+	DefaultCheckCommand = "go run github.com/safeship/lambda-bluegreen/cmd/checkreport cdk.out"
+)
+
+// Source is where the pipeline gets the code: a CodeConnections connection (GitHub, GitLab, Bitbucket) or an S3
+// object. Build one with FromConnection or FromS3.
+type Source struct {
+	connectionArn, repository, branch string
+	bucket                            awss3.IBucket
+	key                               string
+}
+
+// FromConnection reads repository ("owner/name") at branch through the CodeConnections connection connectionArn.
+func FromConnection(connectionArn, repository, branch string) Source {
+	return Source{connectionArn: connectionArn, repository: repository, branch: branch}
+}
+
+// FromS3 reads the zip archive at key in bucket (versioning must be on).
+func FromS3(bucket awss3.IBucket, key string) Source {
+	return Source{bucket: bucket, key: key}
+}
+
+func (s Source) validate() error {
+	switch {
+	case s.connectionArn == "" && s.bucket == nil:
+		return errors.New("Source must be set: use pipeline.FromConnection or pipeline.FromS3, got none")
+	case s.bucket != nil:
+		if s.key == "" {
+			return errors.New("Source: the S3 object key must be set, got \"\"")
+		}
+	default:
+		var errs []error
+		if !isToken(s.connectionArn) && !strings.HasPrefix(s.connectionArn, "arn:") {
+			errs = append(errs, fmt.Errorf("Source: the connection must be an ARN (arn:aws:codeconnections:…), got %q", s.connectionArn))
+		}
+		if parts := strings.Split(s.repository, "/"); len(parts) != 2 || parts[0] == "" || parts[1] == "" {
+			errs = append(errs, fmt.Errorf("Source: the repository must be \"owner/name\", got %q", s.repository))
+		}
+		if s.branch == "" {
+			errs = append(errs, errors.New("Source: the branch must be set, got \"\""))
+		}
+		return errors.Join(errs...)
+	}
+	return nil
+}
+
+func (s Source) input() pipelines.CodePipelineSource {
+	if s.bucket != nil {
+		return pipelines.CodePipelineSource_S3(s.bucket, jsii.String(s.key), nil)
+	}
+	return pipelines.CodePipelineSource_Connection(jsii.String(s.repository), jsii.String(s.branch),
+		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(s.connectionArn)})
+}
+
+// Stage is one deployment stage of the pipeline.
+type Stage struct {
+	// Stage holds the stacks to deploy, with its environment (explicit account and region for cross-account or
+	// cross-region deployment). Required.
+	Stage awscdk.Stage
+
+	// Verify are the blue/green deployments of the stage whose last CodeDeploy deployment must have succeeded
+	// for the stage to pass (a post-deploy step). CloudFormation already fails the stage when CodeDeploy rolls a
+	// deployment back; this check makes it explicit and names the deployment group in the build log.
+	//
+	// Default: no post-deploy check.
+	Verify []bluegreen.Deployment
+}
+
+// Props configure a Pipeline.
+type Props struct {
+	// Source is where the code comes from. Required.
+	Source Source
+
+	// Stages are deployed in order. At least one.
+	Stages []Stage
+
+	// ApprovalBefore names the stages (by Stage.Stage's construct id) that wait for a manual approval.
+	//
+	// Default: no approval.
+	ApprovalBefore []string
+
+	// GoVersion is the Go toolchain the synth step installs.
+	//
+	// Default: DefaultGoVersion.
+	GoVersion string
+
+	// TestCommand runs the project's tests before synth.
+	//
+	// Default: DefaultTestCommand.
+	TestCommand string
+
+	// SynthCommand synthesizes the app into cdk.out (with the pinned CDK CLI).
+	//
+	// Default: DefaultSynthCommand.
+	SynthCommand string
+
+	// CheckCommand fails the build on error-level findings of the cloud assembly before anything deploys.
+	//
+	// Default: DefaultCheckCommand.
+	CheckCommand string
+}
+
+// Pipeline is a CDK Pipelines pipeline that tests, synthesizes, checks and deploys blue/green stages.
+type Pipeline interface {
+	constructs.Construct
+	// CodePipeline returns the CDK Pipelines construct (for waves, extra steps, or BuildPipeline).
+	CodePipeline() pipelines.CodePipeline
+	// ArtifactBucket returns the bucket of the pipeline's artifacts: KMS-encrypted (ArtifactKey), TLS only, no
+	// public access, with server access logs in AccessLogBucket.
+	ArtifactBucket() awss3.Bucket
+	// ArtifactKey returns the KMS key of the artifacts (rotation on); CDK Pipelines grants it to target accounts.
+	ArtifactKey() awskms.Key
+	// AccessLogBucket returns the bucket that receives the artifact bucket's server access logs.
+	AccessLogBucket() awss3.Bucket
+	// Synth returns the synth step.
+	Synth() pipelines.ShellStep
+}
+
+type pipeline struct {
+	constructs.Construct
+	codePipeline pipelines.CodePipeline
+	synth        pipelines.ShellStep
+	artifacts    awss3.Bucket
+	key          awskms.Key
+	accessLogs   awss3.Bucket
+}
+
+// New defines the pipeline: source, a synth step that installs the pinned Go, runs the tests, synthesizes and
+// checks the cloud assembly, self-mutation, then every stage in order, each optionally behind a manual approval
+// and followed by a check of its blue/green deployments. It panics, naming the construct path, with every
+// problem in props; nothing is defined then.
+func New(scope constructs.Construct, id string, props *Props) Pipeline {
+	p := Props{}
+	if props != nil {
+		p = *props
+	}
+	if err := p.validate(); err != nil {
+		panic(fmt.Errorf("%s/%s: invalid pipeline.Props: %w", *scope.Node().Path(), id, err))
+	}
+	p.applyDefaults()
+
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	pl := &pipeline{Construct: c}
+	pl.synth = pipelines.NewShellStep(jsii.String("Synth"), &pipelines.ShellStepProps{
+		Input: p.Source.input(),
+		InstallCommands: jsii.Strings(
+			"curl -fsSL https://go.dev/dl/go"+p.GoVersion+".linux-amd64.tar.gz | tar -C /usr/local -xz",
+			"export PATH=/usr/local/go/bin:$PATH && go version",
+		),
+		Commands: jsii.Strings(
+			"export PATH=/usr/local/go/bin:$PATH",
+			p.TestCommand,
+			p.SynthCommand,
+			p.CheckCommand,
+		),
+		PrimaryOutputDirectory: jsii.String("cdk.out"),
+	})
+	// Artifacts: a KMS key (which CDK Pipelines grants to the target accounts of cross-account stages, and which
+	// every CodeBuild project of the pipeline encrypts with), TLS only, no public access, access logs kept.
+	pl.key = awskms.NewKey(c, jsii.String("ArtifactKey"), &awskms.KeyProps{
+		EnableKeyRotation: jsii.Bool(true),
+		Description:       jsii.String("Encrypts the artifacts of a blue/green delivery pipeline"),
+	})
+	pl.accessLogs = awss3.NewBucket(c, jsii.String("AccessLogs"), &awss3.BucketProps{
+		Encryption:        awss3.BucketEncryption_S3_MANAGED,
+		EnforceSSL:        jsii.Bool(true),
+		BlockPublicAccess: awss3.BlockPublicAccess_BLOCK_ALL(),
+		LifecycleRules:    &[]*awss3.LifecycleRule{{Expiration: awscdk.Duration_Days(jsii.Number(365))}},
+	})
+	nag.Explain(pl.accessLogs, nag.Rule{ID: "AwsSolutions-S1",
+		Reason: "this bucket receives the artifact bucket's server access logs; logging it to itself would loop"})
+	pl.artifacts = awss3.NewBucket(c, jsii.String("Artifacts"), &awss3.BucketProps{
+		Encryption:             awss3.BucketEncryption_KMS,
+		EncryptionKey:          pl.key,
+		EnforceSSL:             jsii.Bool(true),
+		BlockPublicAccess:      awss3.BlockPublicAccess_BLOCK_ALL(),
+		ServerAccessLogsBucket: pl.accessLogs,
+		ServerAccessLogsPrefix: jsii.String("artifacts/"),
+	})
+	pl.codePipeline = pipelines.NewCodePipeline(c, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
+		Synth:          pl.synth,
+		ArtifactBucket: pl.artifacts,
+		SelfMutation:   jsii.Bool(true),
+	})
+	approvals := map[string]bool{}
+	for _, name := range p.ApprovalBefore {
+		approvals[name] = true
+	}
+	for _, s := range p.Stages {
+		name := *s.Stage.Node().Id()
+		opts := &pipelines.AddStageOpts{}
+		if approvals[name] {
+			opts.Pre = &[]pipelines.Step{pipelines.NewManualApprovalStep(jsii.String("Approve"+name), &pipelines.ManualApprovalStepProps{
+				Comment: jsii.String("Deploy " + name + "? Green is tested before traffic and watched by rollback alarms."),
+			})}
+		}
+		if len(s.Verify) > 0 {
+			opts.Post = &[]pipelines.Step{verifyStep(name, s)}
+		}
+		pl.codePipeline.AddStage(s.Stage, opts)
+	}
+	return pl
+}
+
+func (p *Props) applyDefaults() {
+	if p.GoVersion == "" {
+		p.GoVersion = DefaultGoVersion
+	}
+	if p.TestCommand == "" {
+		p.TestCommand = DefaultTestCommand
+	}
+	if p.SynthCommand == "" {
+		p.SynthCommand = DefaultSynthCommand
+	}
+	if p.CheckCommand == "" {
+		p.CheckCommand = DefaultCheckCommand
+	}
+}
+
+func (p *Props) validate() error {
+	var errs []error
+	if err := p.Source.validate(); err != nil {
+		errs = append(errs, err)
+	}
+	if len(p.Stages) == 0 {
+		errs = append(errs, errors.New("Stages must list at least one stage, got none"))
+	}
+	names := map[string]bool{}
+	for i, s := range p.Stages {
+		if s.Stage == nil {
+			errs = append(errs, fmt.Errorf("Stages[%d].Stage must be a stage, got nil", i))
+			continue
+		}
+		name := *s.Stage.Node().Id()
+		if names[name] {
+			errs = append(errs, fmt.Errorf("Stages[%d]: stage names must be unique, got %q twice", i, name))
+		}
+		names[name] = true
+		for j, d := range s.Verify {
+			if d == nil {
+				errs = append(errs, fmt.Errorf("Stages[%d].Verify[%d] must be a deployment, got nil", i, j))
+			}
+		}
+	}
+	for _, a := range p.ApprovalBefore {
+		if !names[a] {
+			errs = append(errs, fmt.Errorf("ApprovalBefore: no stage is named %q (stages: %s)", a, strings.Join(keys(names), ", ")))
+		}
+	}
+	if p.GoVersion != "" && !goVersion(p.GoVersion) {
+		errs = append(errs, fmt.Errorf("GoVersion must be a release such as %q, got %q", DefaultGoVersion, p.GoVersion))
+	}
+	return errors.Join(errs...)
+}
+
+// verifyStep checks, after the stage deployed, that the last CodeDeploy deployment of each verified group
+// succeeded. Outputs carry the group names to the step, which reads them with the AWS CLI.
+func verifyStep(stageName string, s Stage) pipelines.Step {
+	env := map[string]awscdk.CfnOutput{}
+	var checks []string
+	var resources []*string
+	for i, d := range s.Verify {
+		stack := awscdk.Stack_Of(d.Alias()) // a jsii object: jsii cannot pass the Go wrapper
+		prefix := fmt.Sprintf("BG%d", i)
+		env[prefix+"_APP"] = awscdk.NewCfnOutput(stack, jsii.String(fmt.Sprintf("BlueGreenVerify%dApplication", i)),
+			&awscdk.CfnOutputProps{Value: d.Application().ApplicationName()})
+		env[prefix+"_GROUP"] = awscdk.NewCfnOutput(stack, jsii.String(fmt.Sprintf("BlueGreenVerify%dGroup", i)),
+			&awscdk.CfnOutputProps{Value: d.DeploymentGroup().DeploymentGroupName()})
+		checks = append(checks, fmt.Sprintf(`check "$%s_APP" "$%s_GROUP"`, prefix, prefix))
+		resources = append(resources, jsii.String(fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:*",
+			*awscdk.Aws_PARTITION(), *stack.Region(), *stack.Account())))
+	}
+	commands := append([]string{
+		`check() { status=$(aws deploy get-deployment-group --application-name "$1" --deployment-group-name "$2" ` +
+			`--query 'deploymentGroupInfo.lastAttemptedDeployment.status' --output text); ` +
+			`echo "blue/green $1/$2: last deployment $status"; ` +
+			`[ "$status" = "Succeeded" ] || [ "$status" = "None" ] || { echo "the last deployment of $1/$2 did not succeed: ` +
+			`CodeDeploy rolled it back to blue"; exit 1; }; }`,
+	}, checks...)
+	return pipelines.NewCodeBuildStep(jsii.String("VerifyBlueGreen"+stageName), &pipelines.CodeBuildStepProps{
+		EnvFromCfnOutputs: &env,
+		Commands:          jsii.Strings(commands...),
+		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+			Actions:   jsii.Strings("codedeploy:GetDeploymentGroup"),
+			Resources: &resources,
+		})},
+	})
+}
+
+func (p *pipeline) CodePipeline() pipelines.CodePipeline { return p.codePipeline }
+func (p *pipeline) Synth() pipelines.ShellStep           { return p.synth }
+func (p *pipeline) ArtifactBucket() awss3.Bucket         { return p.artifacts }
+func (p *pipeline) ArtifactKey() awskms.Key              { return p.key }
+func (p *pipeline) AccessLogBucket() awss3.Bucket        { return p.accessLogs }
+
+func isToken(s string) bool { return strings.Contains(s, "${Token[") }
+
+func goVersion(v string) bool {
+	parts := strings.Split(v, ".")
+	if len(parts) < 2 || len(parts) > 3 {
+		return false
+	}
+	for _, part := range parts {
+		if part == "" || strings.Trim(part, "0123456789") != "" {
+			return false
+		}
+	}
+	return true
+}
+
+func keys(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

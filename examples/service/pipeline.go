@@ -1,0 +1,63 @@
+package service
+
+import (
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/pipeline"
+)
+
+// Context keys of the pipeline's source. The defaults are placeholders that synthesize offline; set the real
+// values to deploy the pipeline: cdk deploy BlueGreenPipeline -c lambda-bluegreen:connectionArn=arn:… …
+const (
+	ContextConnectionArn = "lambda-bluegreen:connectionArn"
+	ContextRepository    = "lambda-bluegreen:repository"
+	ContextBranch        = "lambda-bluegreen:branch"
+
+	placeholderConnectionArn = "arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000"
+	placeholderRepository    = "example-org/lambda-bluegreen"
+)
+
+// newPipelineStack defines BlueGreenPipeline: the service's Dev stage, then its Prod stage behind a manual
+// approval, each checked after deployment.
+func newPipelineStack(app awscdk.App, env *awscdk.Environment, dev, prod func(constructs.Construct, string) *Stack) (awscdk.Stack, *Stack, *Stack) {
+	stack := awscdk.NewStack(app, jsii.String("BlueGreenPipeline"), &awscdk.StackProps{
+		Env: env, Description: jsii.String("Delivers the example blue/green service: tests, synth, checks, Dev, Prod"),
+	})
+	devStage := awscdk.NewStage(app, jsii.String("Dev"), &awscdk.StageProps{Env: env})
+	prodStage := awscdk.NewStage(app, jsii.String("Prod"), &awscdk.StageProps{Env: env})
+	devStack, prodStack := dev(devStage, "Service"), prod(prodStage, "Service")
+	pipeline.New(stack, "Delivery", &pipeline.Props{
+		Source: pipeline.FromConnection(
+			context(app, ContextConnectionArn, placeholderConnectionArn),
+			context(app, ContextRepository, placeholderRepository),
+			context(app, ContextBranch, "main")),
+		Stages: []pipeline.Stage{
+			{Stage: devStage, Verify: []bluegreen.Deployment{devStack.Deployment}},
+			{Stage: prodStage, Verify: []bluegreen.Deployment{prodStack.Deployment}},
+		},
+		ApprovalBefore: []string{"Prod"},
+	})
+	explainPipeline(stack)
+	return stack, devStack, prodStack
+}
+
+func context(app awscdk.App, key, fallback string) string {
+	if v, ok := app.Node().TryGetContext(jsii.String(key)).(string); ok && v != "" {
+		return v
+	}
+	return fallback
+}
+
+// explainPipeline records why the pipeline stack has what cdk-nag flags: all of it is CDK Pipelines' own
+// plumbing.
+func explainPipeline(stack awscdk.Stack) {
+	cdknag.NagSuppressions_AddStackSuppressions(stack, &[]*cdknag.NagPackSuppression{
+		{Id: jsii.String("AwsSolutions-IAM5"), Reason: jsii.String("CDK Pipelines' generated roles grant wildcard " +
+			"object actions on the pipeline's own artifact bucket, its own CodeBuild log groups and reports, and " +
+			"the bootstrap roles of the target accounts")},
+	}, jsii.Bool(false))
+}
