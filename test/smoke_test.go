@@ -1,6 +1,8 @@
 package test
 
 import (
+	"errors"
+	"os/exec"
 	"strings"
 	"testing"
 
@@ -93,5 +95,12 @@ func TestValidationReportCheckFindsErrors(t *testing.T) {
 	}()
 	if errs := validationFindings(t, outdir, "error", "fatal"); len(errs) == 0 {
 		t.Fatalf("a broken template gave no error-level finding: the validation check cannot fail")
+	}
+	// The pipeline's check command exits 1 on it, naming the finding.
+	cmd := exec.Command("go", "run", "../cmd/checkreport", outdir)
+	out, err := cmd.CombinedOutput()
+	var exit *exec.ExitError
+	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "DelaySeconds") {
+		t.Errorf("checkreport on a broken assembly: %v\n%s", err, out)
 	}
 }
