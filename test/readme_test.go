@@ -13,6 +13,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+	"github.com/safeship/lambda-bluegreen/constructs/pipeline"
 )
 
 // TestReadmeExampleCompiles type-checks the README's Go examples (every ```go block that starts with an import),
@@ -63,7 +64,7 @@ func TestReadmePropsTables(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, typ := range []reflect.Type{
-		reflect.TypeOf(bluegreen.DeploymentProps{}), reflect.TypeOf(gobuild.Options{}),
+		reflect.TypeOf(bluegreen.DeploymentProps{}), reflect.TypeOf(gobuild.Options{}), reflect.TypeOf(pipeline.Props{}),
 	} {
 		for i := 0; i < typ.NumField(); i++ {
 			if row := "| `" + typ.Field(i).Name + "` |"; !strings.Contains(string(readme), row) {
