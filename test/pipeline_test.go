@@ -5,6 +5,7 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
@@ -69,7 +70,7 @@ func TestPipeline(t *testing.T) {
 				spec = s
 			}
 		}
-		steps := []string{"go1.26.8.linux-amd64.tar.gz", "go test ./...", "./cdkw synth", "cmd/checkreport cdk.out"}
+		steps := []string{"go1.26.8.linux-amd64.tar.gz", "go test ./...", "./cdkw synth -c @aws-cdk/core:validateAgainstDefaultRules=true", "cmd/checkreport cdk.out"}
 		last := -1
 		for _, step := range steps {
 			i := strings.Index(spec, step)
@@ -120,10 +121,12 @@ func TestPipeline(t *testing.T) {
 		}
 		found := false
 		for _, p := range resources(tmpl, "AWS::CodeBuild::Project") {
-			if s := jsonString(props(p)["Source"]); strings.Contains(s, "aws deploy get-deployment-group") {
+			if s := jsonString(props(p)["Source"]); strings.Contains(s, "aws lambda get-alias") {
 				found = true
-				if !strings.Contains(s, "lastAttemptedDeployment.status") || !strings.Contains(s, "$BG0_APP") || !strings.Contains(s, "$BG0_GROUP") {
-					t.Errorf("check build spec: %s", s)
+				for _, want := range []string{"$BG0_FUNCTION", "$BG0_ALIAS", "$BG0_VERSION", "$BG0_REGION", "AdditionalVersionWeights"} {
+					if !strings.Contains(s, want) {
+						t.Errorf("check build spec lacks %s: %s", want, s)
+					}
 				}
 			}
 		}
@@ -131,24 +134,24 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("no CodeBuild project checks the deployments")
 		}
 	})
-	t.Run("the check may only read deployment groups", func(t *testing.T) {
+	t.Run("the check may only read aliases", func(t *testing.T) {
 		n := 0
 		for _, p := range resources(tmpl, "AWS::IAM::Policy") {
 			doc := jsonString(props(p)["PolicyDocument"])
-			if !strings.Contains(doc, "codedeploy:") {
+			if !strings.Contains(doc, "lambda:") {
 				continue
 			}
 			n++
 			for _, s := range props(p)["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
 				st := jsonString(s)
-				if strings.Contains(st, "codedeploy:") && (!strings.Contains(st, `"Action":"codedeploy:GetDeploymentGroup"`) ||
-					!strings.Contains(st, ":deploymentgroup:*")) {
-					t.Errorf("codedeploy statement beyond reading deployment groups: %s", st)
+				if strings.Contains(st, "lambda:") && (!strings.Contains(st, `"Action":"lambda:GetAlias"`) ||
+					!strings.Contains(st, ":function:*")) {
+					t.Errorf("lambda statement beyond reading aliases: %s", st)
 				}
 			}
 		}
 		if n != 2 {
-			t.Errorf("%d policies grant codedeploy actions, want the 2 check projects", n)
+			t.Errorf("%d policies grant lambda actions, want the 2 check projects", n)
 		}
 	})
 	t.Run("artifacts are KMS-encrypted, TLS-only and logged", func(t *testing.T) {
@@ -200,8 +203,13 @@ func TestPipelineBadInput(t *testing.T) {
 				Stages: []pipeline.Stage{{Stage: dev}, {Stage: dev, Verify: []bluegreen.Deployment{nil}}}}
 		}, []string{`Stages[1]: stage names must be unique, got "Dev" twice`, "Stages[1].Verify[0] must be a deployment, got nil"}},
 		{"S3 source without key", func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
-			return &pipeline.Props{Source: pipeline.FromS3(nil, ""), Stages: []pipeline.Stage{{Stage: dev}}}
-		}, []string{"Source must be set"}},
+			bucket := awss3.Bucket_FromBucketName(awscdk.NewStack(dev, jsii.String("Bucket"), nil), jsii.String("Releases"), jsii.String("releases"))
+			return &pipeline.Props{Source: pipeline.FromS3(bucket, ""), Stages: []pipeline.Stage{{Stage: dev}}}
+		}, []string{`Source: the S3 object key must be set, got ""`}},
+		{"Go version without patch", func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:x", "o/r", "main"),
+				Stages: []pipeline.Stage{{Stage: dev}}, GoVersion: "1.26"}
+		}, []string{`GoVersion must be a release such as "1.26.8", got "1.26"`}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -215,5 +223,24 @@ func TestPipelineBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The check runs in the pipeline's account: verifying a stage in another account is refused with the reason.
+func TestPipelineVerifyAcrossAccountsIsRefused(t *testing.T) {
+	app := newApp(t)
+	pipelineEnv := &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}
+	stack := awscdk.NewStack(app, jsii.String("Delivery"), &awscdk.StackProps{Env: pipelineEnv})
+	prod := awscdk.NewStage(app, jsii.String("Prod"), &awscdk.StageProps{
+		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")}})
+	d := deploy(t, awscdk.NewStack(prod, jsii.String("Service"), nil), "Api", nil)
+	msg := mustPanic(t, func() {
+		pipeline.New(stack, "Delivery", &pipeline.Props{
+			Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
+			Stages: []pipeline.Stage{{Stage: prod, Verify: []bluegreen.Deployment{d}}},
+		})
+	})
+	if !strings.Contains(msg, `stage "Prod" deploys to account 222222222222, but the check runs in the pipeline's account 111111111111`) {
+		t.Errorf("got %q", msg)
 	}
 }

@@ -9,7 +9,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
-	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
 
 	"github.com/safeship/lambda-bluegreen/examples/service"
 	"github.com/safeship/lambda-bluegreen/internal/report"
@@ -33,8 +32,7 @@ func synthExample(t *testing.T) (awscdk.App, *service.Example, string) {
 	t.Helper()
 	app := newApp(t)
 	example := service.NewApp(app, repoRoot, nil)
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	service.ApplyNag(app)
 	var dir string
 	func() {
 		defer func() {

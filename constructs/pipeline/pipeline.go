@@ -20,9 +20,13 @@ import (
 
 // Default versions and commands of the synth step.
 const (
-	DefaultGoVersion    = "1.26.8"
-	DefaultTestCommand  = "go test ./..."
-	DefaultSynthCommand = "./cdkw synth"
+	DefaultGoVersion     = "1.26.8"
+	DefaultCdkCliVersion = "2.1148.1"
+	DefaultTestCommand   = "go test ./..."
+	// DefaultSynthCommand synthesizes with the pinned CLI and the two feature flags that make CloudFormation
+	// errors fail synth and put error annotations (cdk-nag's among them) into the validation report.
+	DefaultSynthCommand = "bash ./cdkw synth -c @aws-cdk/core:validateAgainstDefaultRules=true " +
+		"-c @aws-cdk/core:annotationsInValidationReport=true"
 	// DefaultCheckCommand fails the build on error-level findings of the validation report (CloudFormation
 	// validation, and error annotations such as unsuppressed cdk-nag rules).
 	DefaultCheckCommand = "go run github.com/safeship/lambda-bluegreen/cmd/checkreport cdk.out"
@@ -84,9 +88,10 @@ type Stage struct {
 	// cross-region deployment). Required.
 	Stage awscdk.Stage
 
-	// Verify are the blue/green deployments of the stage whose last CodeDeploy deployment must have succeeded
-	// for the stage to pass (a post-deploy step). CloudFormation already fails the stage when CodeDeploy rolls a
-	// deployment back; this check makes it explicit and names the deployment group in the build log.
+	// Verify are the blue/green deployments of the stage that must have finished for the stage to pass: a
+	// post-deploy step checks that each alias serves the version the stage deployed, alone (no traffic left on
+	// another version). CloudFormation already fails the stage when CodeDeploy rolls a deployment back; this
+	// check makes it explicit and names the alias in the build log. Only for stages in the pipeline's account.
 	//
 	// Default: no post-deploy check.
 	Verify []bluegreen.Deployment
@@ -105,10 +110,16 @@ type Props struct {
 	// Default: no approval.
 	ApprovalBefore []string
 
-	// GoVersion is the Go toolchain the synth step installs.
+	// GoVersion is the Go release the synth step installs (major.minor.patch).
 	//
 	// Default: DefaultGoVersion.
 	GoVersion string
+
+	// CdkCliVersion is the CDK CLI version the pipeline's self-mutation and asset publishing use; keep it equal
+	// to the one your repository pins.
+	//
+	// Default: DefaultCdkCliVersion.
+	CdkCliVersion string
 
 	// TestCommand runs the project's tests before synth.
 	//
@@ -160,7 +171,7 @@ func New(scope constructs.Construct, id string, props *Props) Pipeline {
 	if props != nil {
 		p = *props
 	}
-	if err := p.validate(); err != nil {
+	if err := p.validate(*awscdk.Stack_Of(scope).Account()); err != nil {
 		panic(fmt.Errorf("%s/%s: invalid pipeline.Props: %w", *scope.Node().Path(), id, err))
 	}
 	p.applyDefaults()
@@ -206,7 +217,11 @@ func New(scope constructs.Construct, id string, props *Props) Pipeline {
 	pl.codePipeline = pipelines.NewCodePipeline(c, jsii.String("Pipeline"), &pipelines.CodePipelineProps{
 		Synth:          pl.synth,
 		ArtifactBucket: pl.artifacts,
-		SelfMutation:   jsii.Bool(true),
+		// Cross-region stages get replication buckets, which need keys of their own.
+		CrossAccountKeys:  jsii.Bool(true),
+		EnableKeyRotation: jsii.Bool(true),
+		SelfMutation:      jsii.Bool(true),
+		CliVersion:        jsii.String(p.CdkCliVersion),
 	})
 	approvals := map[string]bool{}
 	for _, name := range p.ApprovalBefore {
@@ -241,9 +256,12 @@ func (p *Props) applyDefaults() {
 	if p.CheckCommand == "" {
 		p.CheckCommand = DefaultCheckCommand
 	}
+	if p.CdkCliVersion == "" {
+		p.CdkCliVersion = DefaultCdkCliVersion
+	}
 }
 
-func (p *Props) validate() error {
+func (p *Props) validate(pipelineAccount string) error {
 	var errs []error
 	if err := p.Source.validate(); err != nil {
 		errs = append(errs, err)
@@ -262,9 +280,14 @@ func (p *Props) validate() error {
 			errs = append(errs, fmt.Errorf("Stages[%d]: stage names must be unique, got %q twice", i, name))
 		}
 		names[name] = true
+		account := s.Stage.Account()
 		for j, d := range s.Verify {
 			if d == nil {
 				errs = append(errs, fmt.Errorf("Stages[%d].Verify[%d] must be a deployment, got nil", i, j))
+			} else if account != nil && !isToken(*account) && !isToken(pipelineAccount) && *account != pipelineAccount {
+				errs = append(errs, fmt.Errorf("Stages[%d].Verify: stage %q deploys to account %s, but the check runs in "+
+					"the pipeline's account %s and cannot read it; leave Verify empty (the deploy action already fails "+
+					"when CodeDeploy rolls back)", i, name, *account, pipelineAccount))
 			}
 		}
 	}
@@ -273,41 +296,51 @@ func (p *Props) validate() error {
 			errs = append(errs, fmt.Errorf("ApprovalBefore: no stage is named %q (stages: %s)", a, strings.Join(keys(names), ", ")))
 		}
 	}
-	if p.GoVersion != "" && !goVersion(p.GoVersion) {
+	if p.GoVersion != "" && !release(p.GoVersion) {
 		errs = append(errs, fmt.Errorf("GoVersion must be a release such as %q, got %q", DefaultGoVersion, p.GoVersion))
 	}
 	return errors.Join(errs...)
 }
 
-// verifyStep checks, after the stage deployed, that the last CodeDeploy deployment of each verified group
-// succeeded. Outputs carry the group names to the step, which reads them with the AWS CLI.
+// verifyStep checks, after the stage deployed, that each verified alias serves the version the stage deployed and
+// nothing else. Stack outputs carry the names and the version to the step, which reads the alias with the AWS CLI.
 func verifyStep(stageName string, s Stage) pipelines.Step {
 	env := map[string]awscdk.CfnOutput{}
+	static := map[string]*string{}
 	var checks []string
 	var resources []*string
 	for i, d := range s.Verify {
 		stack := awscdk.Stack_Of(d.Alias()) // a jsii object: jsii cannot pass the Go wrapper
 		prefix := fmt.Sprintf("BG%d", i)
-		env[prefix+"_APP"] = awscdk.NewCfnOutput(stack, jsii.String(fmt.Sprintf("BlueGreenVerify%dApplication", i)),
-			&awscdk.CfnOutputProps{Value: d.Application().ApplicationName()})
-		env[prefix+"_GROUP"] = awscdk.NewCfnOutput(stack, jsii.String(fmt.Sprintf("BlueGreenVerify%dGroup", i)),
-			&awscdk.CfnOutputProps{Value: d.DeploymentGroup().DeploymentGroupName()})
-		checks = append(checks, fmt.Sprintf(`check "$%s_APP" "$%s_GROUP"`, prefix, prefix))
-		resources = append(resources, jsii.String(fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:*",
+		output := func(name string, value *string) awscdk.CfnOutput {
+			id := "BlueGreenVerify" + name + *d.Alias().Node().Addr()
+			if existing, ok := stack.Node().TryFindChild(jsii.String(id)).(awscdk.CfnOutput); ok {
+				return existing
+			}
+			return awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value})
+		}
+		env[prefix+"_FUNCTION"] = output("Function", d.Function().FunctionName())
+		env[prefix+"_VERSION"] = output("Version", d.Version().Version())
+		static[prefix+"_ALIAS"] = d.Alias().AliasName()
+		static[prefix+"_REGION"] = stack.Region()
+		checks = append(checks, fmt.Sprintf(`check "$%[1]s_FUNCTION" "$%[1]s_ALIAS" "$%[1]s_VERSION" "$%[1]s_REGION"`, prefix))
+		resources = append(resources, jsii.String(fmt.Sprintf("arn:%s:lambda:%s:%s:function:*",
 			*awscdk.Aws_PARTITION(), *stack.Region(), *stack.Account())))
 	}
 	commands := append([]string{
-		`check() { status=$(aws deploy get-deployment-group --application-name "$1" --deployment-group-name "$2" ` +
-			`--query 'deploymentGroupInfo.lastAttemptedDeployment.status' --output text); ` +
-			`echo "blue/green $1/$2: last deployment $status"; ` +
-			`[ "$status" = "Succeeded" ] || [ "$status" = "None" ] || { echo "the last deployment of $1/$2 did not succeed: ` +
-			`CodeDeploy rolled it back to blue"; exit 1; }; }`,
+		`check() { live=$(aws lambda get-alias --region "$4" --function-name "$1" --name "$2" ` +
+			"--query '[FunctionVersion, length(keys(RoutingConfig.AdditionalVersionWeights || `{}`))]' --output text) || " +
+			`{ echo "could not read alias $1:$2"; exit 1; }; ` +
+			`echo "blue/green $1:$2 serves version and extra weights: $live (deployed version $3)"; ` +
+			`[ "$live" = "$(printf '%s\t0' "$3")" ] || { echo "alias $1:$2 does not serve version $3 alone: the ` +
+			`blue/green deployment did not finish (CodeDeploy rolled it back or it is still shifting)"; exit 1; }; }`,
 	}, checks...)
 	return pipelines.NewCodeBuildStep(jsii.String("VerifyBlueGreen"+stageName), &pipelines.CodeBuildStepProps{
 		EnvFromCfnOutputs: &env,
+		Env:               &static,
 		Commands:          jsii.Strings(commands...),
 		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("codedeploy:GetDeploymentGroup"),
+			Actions:   jsii.Strings("lambda:GetAlias"),
 			Resources: &resources,
 		})},
 	})
@@ -321,9 +354,10 @@ func (p *pipeline) AccessLogBucket() awss3.Bucket        { return p.accessLogs }
 
 func isToken(s string) bool { return strings.Contains(s, "${Token[") }
 
-func goVersion(v string) bool {
+// release reports whether v is a major.minor.patch release number (go.dev publishes archives only for those).
+func release(v string) bool {
 	parts := strings.Split(v, ".")
-	if len(parts) < 2 || len(parts) > 3 {
+	if len(parts) != 3 {
 		return false
 	}
 	for _, part := range parts {

@@ -1,7 +1,8 @@
 // Command app is the example CDK app that the repository's cdk.json runs: cdk synth, cdk deploy.
 //
 // The stacks are environment-agnostic unless both context keys "account" and "region" are set
-// (cdk synth -c account=123456789012 -c region=eu-west-1).
+// (cdk synth -c account=123456789012 -c region=eu-west-1). With -c lambda-bluegreen:nag=true the cdk-nag
+// AwsSolutions and Serverless packs run too (the example pipeline's synth does this).
 package main
 
 import (
@@ -21,5 +22,8 @@ func main() {
 		env = &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}
 	}
 	service.NewApp(app, ".", env)
+	if nag, _ := app.Node().TryGetContext(jsii.String(service.ContextNag)).(string); nag == "true" {
+		service.ApplyNag(app)
+	}
 	app.Synth(nil)
 }

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -16,6 +18,8 @@ const (
 	ContextConnectionArn = "lambda-bluegreen:connectionArn"
 	ContextRepository    = "lambda-bluegreen:repository"
 	ContextBranch        = "lambda-bluegreen:branch"
+	// ContextNag, set to true, runs the cdk-nag AwsSolutions and Serverless packs over the app (ApplyNag).
+	ContextNag = "lambda-bluegreen:nag"
 
 	placeholderConnectionArn = "arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000"
 	placeholderRepository    = "example-org/lambda-bluegreen"
@@ -30,11 +34,20 @@ func newPipelineStack(app awscdk.App, env *awscdk.Environment, dev, prod func(co
 	devStage := awscdk.NewStage(app, jsii.String("Dev"), &awscdk.StageProps{Env: env})
 	prodStage := awscdk.NewStage(app, jsii.String("Prod"), &awscdk.StageProps{Env: env})
 	devStack, prodStack := dev(devStage, "Service"), prod(prodStage, "Service")
+	connection := context(app, ContextConnectionArn, placeholderConnectionArn)
+	repository := context(app, ContextRepository, placeholderRepository)
+	branch := context(app, ContextBranch, "main")
+	// The pipeline synthesizes itself (self-mutation): it must get the same source, environment and checks.
+	synth := fmt.Sprintf("%s -c %s=%s -c %s=%s -c %s=%s -c %s=true", pipeline.DefaultSynthCommand,
+		ContextConnectionArn, connection, ContextRepository, repository, ContextBranch, branch, ContextNag)
+	for _, key := range []string{"account", "region"} {
+		if v := context(app, key, ""); v != "" {
+			synth += fmt.Sprintf(" -c %s=%s", key, v)
+		}
+	}
 	pipeline.New(stack, "Delivery", &pipeline.Props{
-		Source: pipeline.FromConnection(
-			context(app, ContextConnectionArn, placeholderConnectionArn),
-			context(app, ContextRepository, placeholderRepository),
-			context(app, ContextBranch, "main")),
+		Source:       pipeline.FromConnection(connection, repository, branch),
+		SynthCommand: synth,
 		Stages: []pipeline.Stage{
 			{Stage: devStage, Verify: []bluegreen.Deployment{devStack.Deployment}},
 			{Stage: prodStage, Verify: []bluegreen.Deployment{prodStack.Deployment}},
@@ -43,6 +56,13 @@ func newPipelineStack(app awscdk.App, env *awscdk.Environment, dev, prod func(co
 	})
 	explainPipeline(stack)
 	return stack, devStack, prodStack
+}
+
+// ApplyNag runs the cdk-nag AwsSolutions and Serverless packs over app: their unsuppressed errors fail synth
+// (through the validation report).
+func ApplyNag(app awscdk.App) {
+	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
 }
 
 func context(app awscdk.App, key, fallback string) string {
