@@ -1,0 +1,61 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+func TestPlanCommand(t *testing.T) {
+	var out, errOut bytes.Buffer
+	svg := t.TempDir()
+	if code := run([]string{"plan", "-assembly", "testdata/assembly", "-svg", svg}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	// Linear 25 % every minute; detection 2 × 2 min + 2 min lag = 6 min: green has 100 % by then.
+	for _, want := range []string{
+		"Svc/Api (stack Svc)", "strategy   Linear25PercentEvery1Minute (custom deployment config)",
+		"timeline   0s → 25 %, 1m0s → 50 %, 2m0s → 75 %, 3m0s → 100 %",
+		"Svc/Api/GreenAlarms/ErrorRate: 2 × 2m0s", "detection  6m0s worst case", "exposure   100 % of requests",
+	} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("output lacks %q:\n%s", want, out.String())
+		}
+	}
+	if b, err := os.ReadFile(filepath.Join(svg, "Svc-Api.svg")); err != nil || !bytes.Contains(b, []byte("<polyline")) {
+		t.Errorf("no timeline picture: %v", err)
+	}
+}
+
+func TestPlanJSON(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"plan", "-assembly", "testdata/assembly", "-json"}, &out, &errOut); code != exitOK {
+		t.Fatalf("exit %d: %s", code, errOut.String())
+	}
+	var ds []map[string]interface{}
+	if err := json.Unmarshal(out.Bytes(), &ds); err != nil || len(ds) != 1 || ds[0]["exposurePercent"] != 100.0 {
+		t.Errorf("JSON %s: %v", out.String(), err)
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	cases := []struct {
+		args []string
+		code int
+		want string
+	}{
+		{nil, exitUsage, "usage"},
+		{[]string{"deploy"}, exitUsage, `unknown command "deploy"`},
+		{[]string{"plan", "-nope"}, exitUsage, "flag provided but not defined"},
+		{[]string{"plan", "-assembly", "testdata/none"}, exitFail, "is not a cloud assembly"},
+	}
+	for _, tc := range cases {
+		var out, errOut bytes.Buffer
+		if code := run(tc.args, &out, &errOut); code != tc.code || !strings.Contains(errOut.String(), tc.want) {
+			t.Errorf("%v: exit %d (want %d), stderr %q (want %q)", tc.args, code, tc.code, errOut.String(), tc.want)
+		}
+	}
+}

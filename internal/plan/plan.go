@@ -1,0 +1,277 @@
+// Package plan reads a synthesized cloud assembly (cdk.out) and describes every blue/green deployment in it:
+// function, alias, strategy, traffic timeline, rollback alarms, hooks, and the worst-case detection time and
+// exposure, computed with the same formulas the constructs use at synth (alarms.DetectionTime,
+// strategy.ShareAt).
+package plan
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+)
+
+// Deployment is one blue/green deployment of the assembly.
+type Deployment struct {
+	// Path is the construct path of the deployment (the alias's parent).
+	Path     string `json:"path"`
+	Stack    string `json:"stack"`
+	Function string `json:"function"`
+	Alias    string `json:"alias"`
+	// Strategy names the strategy ("Canary10Percent5Minutes"); Config is CodeDeploy's name for a predefined one.
+	Strategy string `json:"strategy"`
+	Config   string `json:"config,omitempty"`
+	// Timeline is the share of traffic on green over time.
+	Timeline []Step  `json:"timeline"`
+	Alarms   []Alarm `json:"alarms"`
+	// AlarmsEnabled is false when alarm monitoring is off (no alarm, or an emergency bypass).
+	AlarmsEnabled bool   `json:"alarmsEnabled"`
+	PreHook       string `json:"preTrafficHook,omitempty"`
+	PostHook      string `json:"postTrafficHook,omitempty"`
+	// Detection is the worst-case time from a fully broken green to an alarm in ALARM; 0 when no alarm can fire.
+	Detection time.Duration `json:"detectionNanos"`
+	// Exposure is the share of requests green can serve before a rollback can start, in percent.
+	Exposure float64 `json:"exposurePercent"`
+
+	strategy strategy.Strategy
+}
+
+// Step is a point of the traffic timeline.
+type Step struct {
+	At      time.Duration `json:"atNanos"`
+	Percent float64       `json:"percent"`
+}
+
+// Alarm is a rollback alarm of a deployment.
+type Alarm struct {
+	Path       string        `json:"path"`
+	Period     time.Duration `json:"periodNanos"`
+	Datapoints int           `json:"datapoints"`
+}
+
+// StrategyValue returns the deployment's strategy.
+func (d Deployment) StrategyValue() strategy.Strategy { return d.strategy }
+
+type template struct {
+	Resources map[string]resource `json:"Resources"`
+}
+
+type resource struct {
+	id           string
+	Type         string                 `json:"Type"`
+	Properties   map[string]interface{} `json:"Properties"`
+	UpdatePolicy map[string]interface{} `json:"UpdatePolicy"`
+	Metadata     map[string]interface{} `json:"Metadata"`
+}
+
+// path returns the resource's construct path (CDK writes it as metadata when the CLI synthesizes), or its logical
+// id when there is none.
+func (r resource) path() string {
+	p, _ := r.Metadata["aws:cdk:path"].(string)
+	if p == "" {
+		return r.id
+	}
+	return strings.TrimSuffix(p, "/Resource")
+}
+
+// Read describes every blue/green deployment of the cloud assembly in dir, nested assemblies (stages) included,
+// sorted by path.
+func Read(dir string) ([]Deployment, error) {
+	var out []Deployment
+	if err := readAssembly(dir, &out); err != nil {
+		return nil, err
+	}
+	sort.Slice(out, func(i, j int) bool {
+		if out[i].Path != out[j].Path {
+			return out[i].Path < out[j].Path
+		}
+		return out[i].Stack < out[j].Stack
+	})
+	return out, nil
+}
+
+func readAssembly(dir string, out *[]Deployment) error {
+	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
+	if err != nil {
+		return fmt.Errorf("%s is not a cloud assembly: %w", dir, err)
+	}
+	var manifest struct {
+		Artifacts map[string]struct {
+			Type        string `json:"type"`
+			DisplayName string `json:"displayName"`
+			Properties  struct {
+				TemplateFile  string `json:"templateFile"`
+				DirectoryName string `json:"directoryName"`
+			} `json:"properties"`
+		} `json:"artifacts"`
+	}
+	if err := json.Unmarshal(b, &manifest); err != nil {
+		return fmt.Errorf("%s/manifest.json: %w", dir, err)
+	}
+	for name, a := range manifest.Artifacts {
+		switch a.Type {
+		case "aws:cloudformation:stack":
+			if a.DisplayName != "" {
+				name = a.DisplayName
+			}
+			ds, err := readTemplate(filepath.Join(dir, a.Properties.TemplateFile), name)
+			if err != nil {
+				return err
+			}
+			*out = append(*out, ds...)
+		case "cdk:cloud-assembly":
+			if err := readAssembly(filepath.Join(dir, a.Properties.DirectoryName), out); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+func readTemplate(file, stack string) ([]Deployment, error) {
+	b, err := os.ReadFile(file)
+	if err != nil {
+		return nil, err
+	}
+	var t template
+	if err := json.Unmarshal(b, &t); err != nil {
+		return nil, fmt.Errorf("%s: %w", file, err)
+	}
+	for id, r := range t.Resources {
+		r.id = id
+		t.Resources[id] = r
+	}
+	var out []Deployment
+	for _, alias := range t.Resources {
+		if alias.Type != "AWS::Lambda::Alias" {
+			continue
+		}
+		update, _ := alias.UpdatePolicy["CodeDeployLambdaAliasUpdate"].(map[string]interface{})
+		groupID := ref(update["DeploymentGroupName"])
+		group, ok := t.Resources[groupID]
+		if !ok {
+			continue
+		}
+		d := Deployment{
+			Path:     strings.TrimSuffix(alias.path(), "/Alias"),
+			Stack:    stack,
+			Function: t.Resources[ref(alias.Properties["FunctionName"])].path(),
+			Alias:    fmt.Sprint(alias.Properties["Name"]),
+		}
+		d.PreHook = t.Resources[ref(update["BeforeAllowTrafficHook"])].path()
+		d.PostHook = t.Resources[ref(update["AfterAllowTrafficHook"])].path()
+		d.strategy, d.Config, err = readStrategy(t, group.Properties["DeploymentConfigName"])
+		if err != nil {
+			return nil, fmt.Errorf("%s: %s: %w", file, d.Path, err)
+		}
+		d.Strategy = d.strategy.String()
+		for _, s := range d.strategy.Steps() {
+			d.Timeline = append(d.Timeline, Step{At: s.At, Percent: s.Percent})
+		}
+		cfg, _ := group.Properties["AlarmConfiguration"].(map[string]interface{})
+		d.AlarmsEnabled, _ = cfg["Enabled"].(bool)
+		list, _ := cfg["Alarms"].([]interface{})
+		for _, a := range list {
+			m, _ := a.(map[string]interface{})
+			if res, ok := t.Resources[ref(m["Name"])]; ok {
+				d.Alarms = append(d.Alarms, readAlarm(res))
+			}
+		}
+		sort.Slice(d.Alarms, func(i, j int) bool { return d.Alarms[i].Path < d.Alarms[j].Path })
+		d.Detection = detection(d.Alarms, d.AlarmsEnabled)
+		d.Exposure = 100
+		if d.Detection > 0 && d.strategy.Kind() != strategy.KindAllAtOnce {
+			d.Exposure = d.strategy.ShareAt(d.Detection)
+		}
+		out = append(out, d)
+	}
+	return out, nil
+}
+
+// readStrategy turns a group's DeploymentConfigName (a predefined name or a Ref to a config) into a Strategy.
+func readStrategy(t template, v interface{}) (strategy.Strategy, string, error) {
+	if name, ok := v.(string); ok {
+		for _, s := range strategy.Predefined() {
+			if s.PredefinedName() == name {
+				return s, name, nil
+			}
+		}
+		return strategy.Strategy{}, "", fmt.Errorf("unknown deployment config %q", name)
+	}
+	cfg, ok := t.Resources[ref(v)]
+	if !ok {
+		return strategy.Strategy{}, "", fmt.Errorf("deployment config %v is not in the template", v)
+	}
+	routing, _ := cfg.Properties["TrafficRoutingConfig"].(map[string]interface{})
+	num := func(m map[string]interface{}, k string) float64 { f, _ := m[k].(float64); return f }
+	switch routing["Type"] {
+	case "TimeBasedCanary":
+		c, _ := routing["TimeBasedCanary"].(map[string]interface{})
+		return strategy.Canary(num(c, "CanaryPercentage"), time.Duration(num(c, "CanaryInterval"))*time.Minute), "", nil
+	case "TimeBasedLinear":
+		l, _ := routing["TimeBasedLinear"].(map[string]interface{})
+		return strategy.Linear(num(l, "LinearPercentage"), time.Duration(num(l, "LinearInterval"))*time.Minute), "", nil
+	case "AllAtOnce":
+		return strategy.AllAtOnce, "", nil
+	}
+	return strategy.Strategy{}, "", fmt.Errorf("unsupported traffic routing %v", routing["Type"])
+}
+
+func readAlarm(r resource) Alarm {
+	a := Alarm{Path: r.path(), Period: time.Minute}
+	if p, ok := r.Properties["Period"].(float64); ok {
+		a.Period = time.Duration(p) * time.Second
+	}
+	if metrics, ok := r.Properties["Metrics"].([]interface{}); ok {
+		for _, m := range metrics {
+			stat, _ := m.(map[string]interface{})["MetricStat"].(map[string]interface{})
+			if p, ok := stat["Period"].(float64); ok {
+				a.Period = time.Duration(p) * time.Second
+				break
+			}
+		}
+	}
+	a.Datapoints = 1
+	if n, ok := r.Properties["EvaluationPeriods"].(float64); ok {
+		a.Datapoints = int(n)
+	}
+	if n, ok := r.Properties["DatapointsToAlarm"].(float64); ok {
+		a.Datapoints = int(n)
+	}
+	return a
+}
+
+// detection is the constructs' formula: the fastest green error alarm (ErrorRate, RelativeErrorRate) if there is
+// one, else the fastest alarm.
+func detection(list []Alarm, enabled bool) time.Duration {
+	if !enabled || len(list) == 0 {
+		return 0
+	}
+	best := func(filter func(Alarm) bool) time.Duration {
+		var d time.Duration
+		for _, a := range list {
+			if filter(a) {
+				if t := alarms.DetectionTime(a.Period, a.Datapoints); d == 0 || t < d {
+					d = t
+				}
+			}
+		}
+		return d
+	}
+	if d := best(func(a Alarm) bool { return strings.HasSuffix(a.Path, "ErrorRate") }); d > 0 {
+		return d
+	}
+	return best(func(Alarm) bool { return true })
+}
+
+func ref(v interface{}) string {
+	m, _ := v.(map[string]interface{})
+	s, _ := m["Ref"].(string)
+	return s
+}

@@ -1,0 +1,57 @@
+package test
+
+import (
+	"encoding/xml"
+	"flag"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/internal/plan"
+)
+
+var updateGolden = flag.Bool("update", false, "rewrite the golden files of the plan tests")
+
+// The plan of the example app's cloud assembly matches the golden output (go test ./test -run TestPlan -update
+// rewrites it after a deliberate change).
+func TestPlanOfTheExampleApp(t *testing.T) {
+	// The CLI asks for construct paths in the template metadata; so does this test.
+	app := newAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
+	service.NewApp(app, repoRoot, nil)
+	dir := *app.Synth(nil).Directory()
+	ds, err := plan.Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := plan.Text(ds)
+	golden := filepath.Join("testdata", "plan.golden")
+	if *updateGolden {
+		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got != string(want) {
+		t.Errorf("plan output differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
+	}
+	if len(ds) != 4 {
+		t.Fatalf("want the 4 deployments of the example (2 stacks, 2 pipeline stages), got %d", len(ds))
+	}
+	for _, d := range ds {
+		var doc struct {
+			XMLName  xml.Name `xml:"svg"`
+			Polyline []struct {
+				Points string `xml:"points,attr"`
+			} `xml:"polyline"`
+		}
+		if err := xml.Unmarshal(plan.SVG(d), &doc); err != nil || len(doc.Polyline) != 1 ||
+			len(strings.Fields(doc.Polyline[0].Points)) != 2*len(d.Timeline)+1 {
+			t.Errorf("%s: the SVG is not a timeline picture: %v %+v", d.Path, err, doc)
+		}
+	}
+}
