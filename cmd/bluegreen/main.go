@@ -1,15 +1,26 @@
 // Command bluegreen is the operator's tool for blue/green Lambda deployments.
 //
 //	bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]
+//	bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
+//	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-yes] [-profile P] [-region R]
 //
 // plan reads a synthesized cloud assembly offline and prints, for every blue/green deployment in it: function,
 // alias, strategy, traffic timeline, rollback alarms, hooks, and the worst-case detection time and exposure
 // (the formulas the constructs use at synth). -svg writes a picture of each timeline into DIR.
 //
-// Exit codes: 0 success, 1 failure, 2 bad usage.
+// status shows the alias's versions and weights (blue and green), the group's newest CodeDeploy deployment with
+// its lifecycle events, and the state of every rollback alarm. rollback stops an in-progress deployment with
+// automatic rollback or, with none in progress, points the alias back at the previous retained version, after
+// showing the change and asking for confirmation (-yes skips the prompt). Both use the AWS SDK's standard
+// credential chain.
+//
+// Exit codes: 0 success, 1 failure (an AWS error), 2 bad usage, 3 nothing to roll back to, or declined.
 package main
 
 import (
+	"bufio"
+	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -24,16 +35,28 @@ import (
 
 // Exit codes a script can use.
 const (
-	exitOK    = 0
-	exitFail  = 1
-	exitUsage = 2
+	exitOK      = 0
+	exitFail    = 1
+	exitUsage   = 2
+	exitNothing = 3
 )
 
 func main() {
-	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli{stdin: os.Stdin, connect: connectAWS}.run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
+// cli carries what the AWS commands need from outside: the operator's answers and the way to reach AWS.
+type cli struct {
+	stdin   io.Reader
+	connect connector
+}
+
+// run is the command without AWS access (plan and usage): tests of those need no connector.
 func run(args []string, stdout, stderr io.Writer) int {
+	return cli{stdin: strings.NewReader(""), connect: connectAWS}.run(args, stdout, stderr)
+}
+
+func (c cli) run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
 		fmt.Fprintln(stderr, usage)
 		return exitUsage
@@ -41,6 +64,10 @@ func run(args []string, stdout, stderr io.Writer) int {
 	switch args[0] {
 	case "plan":
 		return runPlan(args[1:], stdout, stderr)
+	case "status":
+		return c.runStatus(args[1:], stdout, stderr)
+	case "rollback":
+		return c.runRollback(args[1:], stdout, stderr)
 	case "-h", "-help", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
@@ -50,7 +77,113 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-const usage = `usage: bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]`
+const usage = `usage:
+  bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]
+  bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
+  bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-yes] [-profile P] [-region R] [-json]`
+
+// target holds the flags status and rollback share.
+type target struct {
+	function, alias, application, group, profile, region *string
+	asJSON                                               *bool
+}
+
+func targetFlags(fs *flag.FlagSet) target {
+	return target{
+		function:    fs.String("function", "", "the protected function's name or ARN (required)"),
+		alias:       fs.String("alias", "live", "the alias CodeDeploy shifts"),
+		application: fs.String("application", "", "the CodeDeploy application (with -group: show and stop its deployments)"),
+		group:       fs.String("group", "", "the CodeDeploy deployment group"),
+		profile:     fs.String("profile", "", "the AWS profile (default: the standard credential chain)"),
+		region:      fs.String("region", "", "the AWS region (default: the profile's or AWS_REGION)"),
+		asJSON:      fs.Bool("json", false, "print JSON instead of text"),
+	}
+}
+
+func (c cli) parseTarget(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (target, clients, int) {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	t := targetFlags(fs)
+	if extra != nil {
+		extra(fs)
+	}
+	if err := fs.Parse(args); err != nil {
+		return t, clients{}, exitUsage
+	}
+	if *t.function == "" || (*t.application == "") != (*t.group == "") {
+		fmt.Fprintf(stderr, "bluegreen %s: -function is required, and -application and -group go together\n", name)
+		return t, clients{}, exitUsage
+	}
+	cl, err := c.connect(context.Background(), *t.profile, *t.region)
+	if err != nil {
+		fmt.Fprintf(stderr, "bluegreen %s: %v\n", name, err)
+		return t, clients{}, exitFail
+	}
+	return t, cl, exitOK
+}
+
+func (c cli) runStatus(args []string, stdout, stderr io.Writer) int {
+	t, cl, code := c.parseTarget("status", args, stderr, nil)
+	if code != exitOK {
+		return code
+	}
+	s, err := readStatus(context.Background(), cl, *t.function, *t.alias, *t.application, *t.group)
+	if err != nil {
+		fmt.Fprintln(stderr, "bluegreen status:", err)
+		return exitFail
+	}
+	if *t.asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(s)
+		return exitOK
+	}
+	s.text(stdout)
+	return exitOK
+}
+
+func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
+	var yes *bool
+	t, cl, code := c.parseTarget("rollback", args, stderr, func(fs *flag.FlagSet) {
+		yes = fs.Bool("yes", false, "do not ask for confirmation")
+	})
+	if code != exitOK {
+		return code
+	}
+	answers := bufio.NewScanner(c.stdin)
+	confirm := func(change string) bool {
+		fmt.Fprintf(stdout, "will %s\n", change)
+		if *yes {
+			return true
+		}
+		fmt.Fprint(stdout, "proceed? [y/N] ")
+		if !answers.Scan() {
+			return false
+		}
+		a := strings.ToLower(strings.TrimSpace(answers.Text()))
+		return a == "y" || a == "yes"
+	}
+	var out bytes.Buffer
+	err := rollback(context.Background(), cl, *t.function, *t.alias, *t.application, *t.group, confirm, &out)
+	result := map[string]interface{}{"rolledBack": err == nil, "message": strings.TrimSpace(out.String())}
+	switch {
+	case err == nil:
+	case errors.Is(err, errNothing):
+		result["message"] = err.Error()
+		code = exitNothing
+	default:
+		result["message"] = err.Error()
+		code = exitFail
+	}
+	if *t.asJSON {
+		json.NewEncoder(stdout).Encode(result)
+	} else if err != nil {
+		fmt.Fprintln(stderr, "bluegreen rollback:", err)
+	} else {
+		fmt.Fprint(stdout, out.String())
+	}
+	return code
+}
 
 func runPlan(args []string, stdout, stderr io.Writer) int {
 	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
