@@ -77,7 +77,7 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 		json.Unmarshal(body, &in)
 		switch strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006.") {
 		case "ListDeployments":
-			ids := []string{"d-OLD", "d-NEW"}
+			ids := []string{"d-NEW", "d-OLD"} // newest first is not guaranteed: the command compares times
 			if _, filtered := in["includeOnlyStatuses"]; filtered {
 				ids = nil
 				if f.active {
@@ -85,17 +85,20 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 				}
 			}
 			writeJSON(w, map[string]interface{}{"deployments": ids})
-		case "GetDeployment":
-			id := in["deploymentId"].(string)
-			created, status := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), "Succeeded"
-			if id == "d-NEW" {
-				created = created.Add(time.Hour)
-				if f.active {
-					status = "InProgress"
+		case "BatchGetDeployments":
+			var infos []map[string]interface{}
+			for _, raw := range in["deploymentIds"].([]interface{}) {
+				id := raw.(string)
+				created, status := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), "Succeeded"
+				if id == "d-NEW" {
+					created = created.Add(time.Hour)
+					if f.active {
+						status = "InProgress"
+					}
 				}
+				infos = append(infos, map[string]interface{}{"deploymentId": id, "status": status, "createTime": float64(created.Unix())})
 			}
-			writeJSON(w, map[string]interface{}{"deploymentInfo": map[string]interface{}{
-				"deploymentId": id, "status": status, "createTime": float64(created.Unix())}})
+			writeJSON(w, map[string]interface{}{"deploymentsInfo": infos})
 		case "StopDeployment":
 			f.stopped = append(f.stopped, in)
 			writeJSON(w, map[string]interface{}{"status": "Pending"})
@@ -166,9 +169,39 @@ func TestStatus(t *testing.T) {
 	}
 	code, out, _ = runWith(f.cli(""), append([]string{"status", "-json"}, group...)...)
 	var s Status
-	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil || s.Version != "7" || s.Deployment.ID != "d-NEW" ||
-		s.Alarms["api-Latency-v7"] != "ALARM" {
+	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil || s.Version != "7" || s.BlueWeight < 0.89 ||
+		s.Weights["8"] != 0.1 || s.Deployment.ID != "d-NEW" || s.Deployment.Events[0].Name != "BeforeAllowTraffic" ||
+		s.Alarms["api-Latency-v7"] != "ALARM" || !s.AlarmsEnabled {
 		t.Errorf("status -json: exit %d, %s", code, out)
+	}
+}
+
+// Mid-shift with no deployment running, rollback puts all traffic back on blue (FunctionVersion), not on an
+// older version; without the group it refuses, since a deployment may be running.
+func TestRollbackOfAWeightedAlias(t *testing.T) {
+	f := newFake(t)
+	f.weights = map[string]float64{"8": 0.1}
+	code, _, errOut := runWith(f.cli("y\n"), "rollback", "-function", "api", "-yes")
+	if code != exitFail || !strings.Contains(errOut, "mid-shift") || len(f.aliasUpdates) != 0 {
+		t.Fatalf("without the group: exit %d: %s", code, errOut)
+	}
+	code, out, errOut := runWith(f.cli("y\n"), append([]string{"rollback"}, group...)...)
+	if code != exitOK || len(f.aliasUpdates) != 1 || f.aliasUpdates[0]["FunctionVersion"] != "7" {
+		t.Fatalf("exit %d, updates %v: %s%s", code, f.aliasUpdates, out, errOut)
+	}
+	weights := f.aliasUpdates[0]["RoutingConfig"].(map[string]interface{})["AdditionalVersionWeights"]
+	if len(weights.(map[string]interface{})) != 0 {
+		t.Errorf("weights not cleared: %v", weights)
+	}
+}
+
+func TestRollbackJSONIsOnlyJSON(t *testing.T) {
+	f := newFake(t)
+	code, out, errOut := runWith(f.cli("y\n"), append([]string{"rollback", "-json"}, group...)...)
+	var result map[string]interface{}
+	if code != exitOK || json.Unmarshal([]byte(out), &result) != nil || result["rolledBack"] != true ||
+		!strings.Contains(result["change"].(string), "back to version 6") || !strings.Contains(errOut, "proceed?") {
+		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
@@ -190,7 +223,7 @@ func TestRollbackRepointsTheAlias(t *testing.T) {
 	if code != exitOK || len(f.aliasUpdates) != 1 || f.aliasUpdates[0]["FunctionVersion"] != "6" {
 		t.Fatalf("exit %d, updates %v\n%s%s", code, f.aliasUpdates, out, errOut)
 	}
-	if !strings.Contains(out, "point api:live from version 7 back to version 6") || !strings.Contains(out, "now serves version 6") {
+	if !strings.Contains(out, "point api:live from version 7 back to version 6") || !strings.Contains(out, "now serves version 6 alone") {
 		t.Errorf("output:\n%s", out)
 	}
 }
@@ -199,7 +232,7 @@ func TestRollbackNothingToRollBackTo(t *testing.T) {
 	f := newFake(t)
 	f.versions = []string{"$LATEST", "7"}
 	code, _, errOut := runWith(f.cli("y\n"), "rollback", "-function", "api", "-yes")
-	if code != exitNothing || !strings.Contains(errOut, "api has no version older than 7 to roll back to") || len(f.aliasUpdates) != 0 {
+	if code != exitNothing || !strings.Contains(errOut, "api has no version older than 7") || len(f.aliasUpdates) != 0 {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
@@ -207,12 +240,12 @@ func TestRollbackNothingToRollBackTo(t *testing.T) {
 func TestRollbackDeclined(t *testing.T) {
 	f := newFake(t)
 	code, out, errOut := runWith(f.cli("n\n"), append([]string{"rollback"}, group...)...)
-	if code != exitNothing || !strings.Contains(errOut, "declined") || len(f.aliasUpdates) != 0 || !strings.Contains(out, "proceed? [y/N]") {
+	if code != exitDecline || !strings.Contains(errOut, "declined") || len(f.aliasUpdates) != 0 || !strings.Contains(out, "proceed? [y/N]") {
 		t.Errorf("exit %d: %s%s", code, out, errOut)
 	}
 	// No answer at all (a script without -yes) declines too.
 	code, _, _ = runWith(f.cli(""), append([]string{"rollback"}, group...)...)
-	if code != exitNothing || len(f.aliasUpdates) != 0 {
+	if code != exitDecline || len(f.aliasUpdates) != 0 {
 		t.Errorf("no answer: exit %d", code)
 	}
 }

@@ -2,7 +2,7 @@
 //
 //	bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]
 //	bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
-//	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-yes] [-profile P] [-region R]
+//	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-yes] [-profile P] [-region R] [-json]
 //
 // plan reads a synthesized cloud assembly offline and prints, for every blue/green deployment in it: function,
 // alias, strategy, traffic timeline, rollback alarms, hooks, and the worst-case detection time and exposure
@@ -14,7 +14,7 @@
 // showing the change and asking for confirmation (-yes skips the prompt). Both use the AWS SDK's standard
 // credential chain.
 //
-// Exit codes: 0 success, 1 failure (an AWS error), 2 bad usage, 3 nothing to roll back to, or declined.
+// Exit codes: 0 success, 1 failure (an AWS error), 2 bad usage, 3 nothing to roll back to, 4 declined.
 package main
 
 import (
@@ -39,6 +39,7 @@ const (
 	exitFail    = 1
 	exitUsage   = 2
 	exitNothing = 3
+	exitDecline = 4
 )
 
 func main() {
@@ -151,12 +152,18 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 		return code
 	}
 	answers := bufio.NewScanner(c.stdin)
+	prompt := stdout
+	if *t.asJSON {
+		prompt = stderr // stdout carries only the JSON result
+	}
+	var planned string
 	confirm := func(change string) bool {
-		fmt.Fprintf(stdout, "will %s\n", change)
+		planned = change
+		fmt.Fprintf(prompt, "will %s\n", change)
 		if *yes {
 			return true
 		}
-		fmt.Fprint(stdout, "proceed? [y/N] ")
+		fmt.Fprint(prompt, "proceed? [y/N] ")
 		if !answers.Scan() {
 			return false
 		}
@@ -165,12 +172,15 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 	}
 	var out bytes.Buffer
 	err := rollback(context.Background(), cl, *t.function, *t.alias, *t.application, *t.group, confirm, &out)
-	result := map[string]interface{}{"rolledBack": err == nil, "message": strings.TrimSpace(out.String())}
+	result := map[string]interface{}{"rolledBack": err == nil, "change": planned, "message": strings.TrimSpace(out.String())}
 	switch {
 	case err == nil:
 	case errors.Is(err, errNothing):
 		result["message"] = err.Error()
 		code = exitNothing
+	case errors.Is(err, errDeclined):
+		result["message"] = err.Error()
+		code = exitDecline
 	default:
 		result["message"] = err.Error()
 		code = exitFail

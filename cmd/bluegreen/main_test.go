@@ -25,6 +25,11 @@ func TestPlanCommand(t *testing.T) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
 		}
 	}
+	// Only the green error alarms count, as at synth: a custom alarm named like one does not.
+	other := out.String()[strings.Index(out.String(), "Svc/Other"):]
+	if !strings.Contains(other, "detection  none: no green error alarm") || !strings.Contains(other, "exposure   100 %") {
+		t.Errorf("a deployment with only a custom alarm:\n%s", other)
+	}
 	if b, err := os.ReadFile(filepath.Join(svg, "Svc-Api.svg")); err != nil || !bytes.Contains(b, []byte("<polyline")) {
 		t.Errorf("no timeline picture: %v", err)
 	}
@@ -36,7 +41,8 @@ func TestPlanJSON(t *testing.T) {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
 	var ds []map[string]interface{}
-	if err := json.Unmarshal(out.Bytes(), &ds); err != nil || len(ds) != 1 || ds[0]["exposurePercent"] != 100.0 {
+	if err := json.Unmarshal(out.Bytes(), &ds); err != nil || len(ds) != 2 || ds[0]["exposurePercent"] != 100.0 ||
+		ds[0]["detectionSeconds"] != 360.0 {
 		t.Errorf("JSON %s: %v", out.String(), err)
 	}
 }

@@ -29,13 +29,15 @@ type Deployment struct {
 	Config   string `json:"config,omitempty"`
 	// Timeline is the share of traffic on green over time.
 	Timeline []Step  `json:"timeline"`
-	Alarms   []Alarm `json:"alarms"`
+	Alarms   []Alarm `json:"alarms"` // never null: [] when there is none
 	// AlarmsEnabled is false when alarm monitoring is off (no alarm, or an emergency bypass).
 	AlarmsEnabled bool   `json:"alarmsEnabled"`
 	PreHook       string `json:"preTrafficHook,omitempty"`
 	PostHook      string `json:"postTrafficHook,omitempty"`
-	// Detection is the worst-case time from a fully broken green to an alarm in ALARM; 0 when no alarm can fire.
-	Detection time.Duration `json:"detectionNanos"`
+	// Detection is the worst-case time from a fully broken green to a green error alarm in ALARM; 0 when no such
+	// alarm can fire (the constructs' rule: only the ErrorRate and RelativeErrorRate green alarms count).
+	Detection        time.Duration `json:"-"`
+	DetectionSeconds float64       `json:"detectionSeconds"`
 	// Exposure is the share of requests green can serve before a rollback can start, in percent.
 	Exposure float64 `json:"exposurePercent"`
 
@@ -44,15 +46,17 @@ type Deployment struct {
 
 // Step is a point of the traffic timeline.
 type Step struct {
-	At      time.Duration `json:"atNanos"`
-	Percent float64       `json:"percent"`
+	At        time.Duration `json:"-"`
+	AtSeconds float64       `json:"atSeconds"`
+	Percent   float64       `json:"percent"`
 }
 
 // Alarm is a rollback alarm of a deployment.
 type Alarm struct {
-	Path       string        `json:"path"`
-	Period     time.Duration `json:"periodNanos"`
-	Datapoints int           `json:"datapoints"`
+	Path          string        `json:"path"`
+	Period        time.Duration `json:"-"`
+	PeriodSeconds float64       `json:"periodSeconds"`
+	Datapoints    int           `json:"datapoints"`
 }
 
 // StrategyValue returns the deployment's strategy.
@@ -172,8 +176,13 @@ func readTemplate(file, stack string) ([]Deployment, error) {
 		}
 		d.Strategy = d.strategy.String()
 		for _, s := range d.strategy.Steps() {
-			d.Timeline = append(d.Timeline, Step{At: s.At, Percent: s.Percent})
+			d.Timeline = append(d.Timeline, Step{At: s.At, AtSeconds: s.At.Seconds(), Percent: s.Percent})
 		}
+		if _, ok := alias.Metadata["aws:cdk:path"]; !ok {
+			return nil, fmt.Errorf("%s: no construct paths in the template metadata: synthesize with the CDK CLI "+
+				"(or the context aws:cdk:enable-path-metadata=true)", file)
+		}
+		d.Alarms = []Alarm{}
 		cfg, _ := group.Properties["AlarmConfiguration"].(map[string]interface{})
 		d.AlarmsEnabled, _ = cfg["Enabled"].(bool)
 		list, _ := cfg["Alarms"].([]interface{})
@@ -184,7 +193,8 @@ func readTemplate(file, stack string) ([]Deployment, error) {
 			}
 		}
 		sort.Slice(d.Alarms, func(i, j int) bool { return d.Alarms[i].Path < d.Alarms[j].Path })
-		d.Detection = detection(d.Alarms, d.AlarmsEnabled)
+		d.Detection = detection(d.Path, d.Alarms, d.AlarmsEnabled)
+		d.DetectionSeconds = d.Detection.Seconds()
 		d.Exposure = 100
 		if d.Detection > 0 && d.strategy.Kind() != strategy.KindAllAtOnce {
 			d.Exposure = d.strategy.ShareAt(d.Detection)
@@ -244,30 +254,27 @@ func readAlarm(r resource) Alarm {
 	if n, ok := r.Properties["DatapointsToAlarm"].(float64); ok {
 		a.Datapoints = int(n)
 	}
+	a.PeriodSeconds = a.Period.Seconds()
 	return a
 }
 
-// detection is the constructs' formula: the fastest green error alarm (ErrorRate, RelativeErrorRate) if there is
-// one, else the fastest alarm.
-func detection(list []Alarm, enabled bool) time.Duration {
-	if !enabled || len(list) == 0 {
+// detection is the constructs' rule (alarms.GreenAlarms.DetectionTime): the fastest of the deployment's green
+// error alarms, <deployment>/GreenAlarms/ErrorRate and …/RelativeErrorRate; 0 when neither is on, or when alarm
+// monitoring is off.
+func detection(deployment string, list []Alarm, enabled bool) time.Duration {
+	if !enabled {
 		return 0
 	}
-	best := func(filter func(Alarm) bool) time.Duration {
-		var d time.Duration
-		for _, a := range list {
-			if filter(a) {
-				if t := alarms.DetectionTime(a.Period, a.Datapoints); d == 0 || t < d {
-					d = t
-				}
-			}
+	var d time.Duration
+	for _, a := range list {
+		if a.Path != deployment+"/GreenAlarms/ErrorRate" && a.Path != deployment+"/GreenAlarms/RelativeErrorRate" {
+			continue
 		}
-		return d
+		if t := alarms.DetectionTime(a.Period, a.Datapoints); d == 0 || t < d {
+			d = t
+		}
 	}
-	if d := best(func(a Alarm) bool { return strings.HasSuffix(a.Path, "ErrorRate") }); d > 0 {
-		return d
-	}
-	return best(func(Alarm) bool { return true })
+	return d
 }
 
 func ref(v interface{}) string {

@@ -50,7 +50,7 @@ func Text(ds []Deployment) string {
 			}
 		}
 		if d.Detection == 0 {
-			b.WriteString("  detection  none: no alarm can stop this deployment\n")
+			b.WriteString("  detection  none: no green error alarm can stop this deployment\n")
 			b.WriteString("  exposure   100 % of requests can reach a broken green\n")
 			continue
 		}
@@ -105,7 +105,12 @@ func SVG(d Deployment) []byte {
 	fmt.Fprintf(&b, `<polyline fill="none" stroke="green" stroke-width="3" points="%s"/>`+"\n", strings.Join(pts, " "))
 	if d.Detection > 0 {
 		fmt.Fprintf(&b, `<line x1="%.1f" y1="%g" x2="%.1f" y2="%g" stroke="red" stroke-dasharray="6,4"/>`+"\n", x(d.Detection), y(100), x(d.Detection), y(0))
-		fmt.Fprintf(&b, `<text x="%.1f" y="%g" fill="red">worst-case detection %v: %g %% exposed</text>`+"\n", x(d.Detection)+4, y(100)+14, d.Detection, d.Exposure)
+		lx, anchor := x(d.Detection)+4, "start"
+		if lx > w/2 {
+			lx, anchor = x(d.Detection)-4, "end"
+		}
+		fmt.Fprintf(&b, `<text x="%.1f" y="%g" fill="red" text-anchor="%s">worst-case detection %v: %g %% exposed</text>`+"\n",
+			lx, y(100)+14, anchor, d.Detection, d.Exposure)
 	}
 	b.WriteString("</svg>\n")
 	return b.Bytes()
