@@ -1,0 +1,413 @@
+package test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/dnsswitch"
+)
+
+const (
+	testZoneID   = "Z0123456789ABCDEFGHIJ"
+	testZoneName = "example.com"
+	testDomain   = "api.example.com"
+)
+
+// twoEnvironments is an app with a Blue and a Green environment stack in two regions and a Router stack holding the
+// switch, as a user would lay them out.
+type twoEnvironments struct {
+	app                     awscdk.App
+	blueStack, greenStack   awscdk.Stack
+	router                  awscdk.Stack
+	blue, green             dnsswitch.Environment
+	zone                    awsroute53.IHostedZone
+	blueRegion, greenRegion string
+	routerEnv               *awscdk.Environment
+	cross                   bool
+}
+
+func newTwoEnvironments(t *testing.T, blueRegion, greenRegion string) *twoEnvironments {
+	t.Helper()
+	e := &twoEnvironments{app: newApp(t), blueRegion: blueRegion, greenRegion: greenRegion}
+	env := func(region string) *awscdk.Environment {
+		if region == "" {
+			return nil
+		}
+		return &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String(region)}
+	}
+	cross := blueRegion != "" && greenRegion != "" && blueRegion != greenRegion
+	e.blueStack = awscdk.NewStack(e.app, jsii.String("Blue"), &awscdk.StackProps{Env: env(blueRegion), CrossRegionReferences: jsii.Bool(cross)})
+	e.greenStack = awscdk.NewStack(e.app, jsii.String("Green"), &awscdk.StackProps{Env: env(greenRegion), CrossRegionReferences: jsii.Bool(cross)})
+	e.blue = e.environment(t, e.blueStack, nil)
+	e.green = e.environment(t, e.greenStack, nil)
+	e.routerEnv, e.cross = env(blueRegion), cross
+	return e
+}
+
+// withRouter adds the Router stack, holding the imported zone (an empty stack fails validation, so only tests of
+// the switch have one).
+func (e *twoEnvironments) withRouter() *twoEnvironments {
+	if e.router == nil {
+		e.router = awscdk.NewStack(e.app, jsii.String("Router"), &awscdk.StackProps{Env: e.routerEnv, CrossRegionReferences: jsii.Bool(e.cross)})
+		e.zone = importZone(e.router)
+	}
+	return e
+}
+
+func importZone(scope awscdk.Stack) awsroute53.IHostedZone {
+	return awsroute53.HostedZone_FromHostedZoneAttributes(scope, jsii.String("Zone"), &awsroute53.HostedZoneAttributes{
+		HostedZoneId: jsii.String(testZoneID), ZoneName: jsii.String(testZoneName),
+	})
+}
+
+// environment defines an environment in stack with a certificate imported by ARN, unless props set one.
+func (e *twoEnvironments) environment(t *testing.T, stack awscdk.Stack, props *dnsswitch.EnvironmentProps) dnsswitch.Environment {
+	t.Helper()
+	p := dnsswitch.EnvironmentProps{}
+	if props != nil {
+		p = *props
+	}
+	if p.Deployment == nil {
+		p.Deployment = deploy(t, stack, "Service", nil)
+	}
+	if p.DomainName == nil {
+		p.DomainName = jsii.String(testDomain)
+	}
+	if p.Certificate == nil && p.Zone == nil {
+		p.Certificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"),
+			jsii.String("arn:aws:acm:"+orRegion(e, stack)+":111111111111:certificate/00000000-0000-0000-0000-000000000000"))
+	}
+	return dnsswitch.NewEnvironment(stack, "Env", &p)
+}
+
+func orRegion(e *twoEnvironments, stack awscdk.Stack) string {
+	if r := *stack.Region(); !strings.Contains(r, "${Token[") {
+		return r
+	}
+	return "us-east-1"
+}
+
+func (e *twoEnvironments) newSwitch(props *dnsswitch.SwitchProps) dnsswitch.Switch {
+	e.withRouter()
+	p := dnsswitch.SwitchProps{}
+	if props != nil {
+		p = *props
+	}
+	if p.Zone == nil {
+		p.Zone = e.zone
+	}
+	if p.Blue == nil {
+		p.Blue = e.blue.Endpoint()
+	}
+	if p.Green == nil {
+		p.Green = e.green.Endpoint()
+	}
+	return dnsswitch.NewSwitch(e.router, "Switch", &p)
+}
+
+func TestEnvironmentServesTheAliasOnItsCustomDomain(t *testing.T) {
+	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
+	tmpl := template(t, e.blueStack)
+
+	// The custom domain is regional, TLS 1.2, with the certificate, and mapped to the $default stage.
+	hasResource(t, tmpl, "AWS::ApiGatewayV2::DomainName", like(obj{
+		"DomainName": testDomain,
+		"DomainNameConfigurations": []interface{}{like(obj{
+			"EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2",
+			"CertificateArn": assertions.Match_StringLikeRegexp(jsii.String("^arn:aws:acm:eu-west-1:")),
+		})},
+	}))
+	hasResource(t, tmpl, "AWS::ApiGatewayV2::ApiMapping", like(obj{
+		"Stage": "$default", "DomainName": like(obj{"Ref": assertions.Match_AnyValue()}),
+	}))
+	// The stage throttles and writes JSON access logs.
+	hasResource(t, tmpl, "AWS::ApiGatewayV2::Stage", like(obj{
+		"StageName": "$default", "AutoDeploy": true,
+		"DefaultRouteSettings": like(obj{"ThrottlingRateLimit": 1000, "ThrottlingBurstLimit": 500}),
+		"AccessLogSettings": like(obj{
+			"DestinationArn": assertions.Match_AnyValue(),
+			"Format":         assertions.Match_StringLikeRegexp(jsii.String(`^\{"requestId":"\$context.requestId"`)),
+		}),
+	}))
+	// Every route calls the alias, never the bare function, so alias-level blue/green keeps working.
+	_, integration := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Integration")
+	uri := jsonString(props(integration)["IntegrationUri"])
+	aliasID, _ := onlyResource(t, tmpl, "AWS::Lambda::Alias")
+	if !strings.Contains(uri, aliasID) {
+		t.Errorf("integration must call the alias %s, got %s", aliasID, uri)
+	}
+	hasResource(t, tmpl, "AWS::ApiGatewayV2::Route", like(obj{"RouteKey": "$default"}))
+	hasResource(t, tmpl, "AWS::Lambda::Permission", like(obj{
+		"Principal": "apigateway.amazonaws.com", "FunctionName": like(obj{"Ref": aliasID}),
+	}))
+	// The health check requests the API's own endpoint over HTTPS.
+	_, hc := onlyResource(t, tmpl, "AWS::Route53::HealthCheck")
+	cfg := props(hc)["HealthCheckConfig"].(map[string]interface{})
+	if cfg["Type"] != "HTTPS" || cfg["ResourcePath"] != "/health" || cfg["Port"] != float64(443) ||
+		cfg["RequestInterval"] != float64(30) || cfg["FailureThreshold"] != float64(3) || cfg["EnableSNI"] != true {
+		t.Errorf("health check config: %s", jsonString(cfg))
+	}
+	fqdn := jsonString(cfg["FullyQualifiedDomainName"])
+	apiID, _ := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Api")
+	if !strings.Contains(fqdn, apiID) || !strings.Contains(fqdn, ".execute-api.") {
+		t.Errorf("health check must request the API's execute-api host, got %s", fqdn)
+	}
+	hasResource(t, tmpl, "AWS::Logs::LogGroup", like(obj{"RetentionInDays": 365}))
+}
+
+func TestEnvironmentDefinesADNSValidatedCertificate(t *testing.T) {
+	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
+	stack := awscdk.NewStack(e.app, jsii.String("Third"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-west-2")},
+	})
+	env := e.environment(t, stack, &dnsswitch.EnvironmentProps{
+		Zone: importZone(stack), HealthCheckPath: jsii.String("/ping"),
+		HealthCheckInterval: awscdk.Duration_Seconds(jsii.Number(10)), HealthCheckFailureThreshold: jsii.Number(2),
+	})
+	if env.Certificate() == nil || env.HealthCheck() == nil || env.HttpApi() == nil || env.Stage() == nil ||
+		env.DomainName() == nil || env.AccessLogs() == nil || env.Deployment() == nil {
+		t.Fatal("every defined resource must be exposed")
+	}
+	tmpl := template(t, stack)
+	hasResource(t, tmpl, "AWS::CertificateManager::Certificate", like(obj{
+		"DomainName": testDomain, "ValidationMethod": "DNS",
+		"DomainValidationOptions": []interface{}{like(obj{"DomainName": testDomain, "HostedZoneId": testZoneID})},
+	}))
+	hasResource(t, tmpl, "AWS::Route53::HealthCheck", like(obj{"HealthCheckConfig": like(obj{
+		"ResourcePath": "/ping", "RequestInterval": 10, "FailureThreshold": 2,
+	})}))
+}
+
+func TestSwitchOwnsWeightedRecordsWithHealthChecks(t *testing.T) {
+	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
+	sw := e.newSwitch(&dnsswitch.SwitchProps{Weights: &dnsswitch.Weights{Blue: jsii.Number(90), Green: jsii.Number(10)}})
+	if *sw.RecordName() != testDomain || *sw.Weights().Blue != 90 || *sw.Weights().Green != 10 {
+		t.Fatalf("switch: record %s weights %s", *sw.RecordName(), sw.Weights())
+	}
+	tmpl := template(t, e.router)
+	records := resources(tmpl, "AWS::Route53::RecordSet")
+	if len(records) != 2 {
+		t.Fatalf("want 2 records, got %d", len(records))
+	}
+	seen := map[string]float64{}
+	for _, r := range records {
+		p := props(r)
+		if p["Name"] != testDomain+"." || p["Type"] != "A" || p["HostedZoneId"] != testZoneID {
+			t.Errorf("record: %s", jsonString(p))
+		}
+		if p["HealthCheckId"] == nil || p["AliasTarget"] == nil || p["TTL"] != nil {
+			t.Errorf("record must be an alias with a health check and no TTL: %s", jsonString(p))
+		}
+		seen[p["SetIdentifier"].(string)] = p["Weight"].(float64)
+	}
+	if seen["blue"] != 90 || seen["green"] != 10 {
+		t.Errorf("weights by set identifier: %v", seen)
+	}
+	// The alias targets and health checks are the environments' own, read across regions from their stacks.
+	for _, r := range records {
+		p := props(r)
+		region := map[string]string{"blue": "eu-west-1", "green": "eu-central-1"}[p["SetIdentifier"].(string)]
+		stack := map[string]string{"blue": "Blue", "green": "Green"}[p["SetIdentifier"].(string)]
+		for field, v := range map[string]interface{}{
+			"AliasTarget.DNSName": p["AliasTarget"].(map[string]interface{})["DNSName"], "HealthCheckId": p["HealthCheckId"],
+		} {
+			out, _ := v.(map[string]interface{})["Fn::GetStackOutput"].(map[string]interface{})
+			if out == nil || out["StackName"] != stack || out["Region"] != region {
+				t.Errorf("%s of %s must come from stack %s in %s, got %s", field, p["SetIdentifier"], stack, region, jsonString(v))
+			}
+		}
+	}
+}
+
+func TestSwitchDefaultsToAllTrafficOnBlue(t *testing.T) {
+	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
+	e.newSwitch(nil)
+	tmpl := template(t, e.router)
+	hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{"SetIdentifier": "blue", "Weight": 100}))
+	hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{"SetIdentifier": "green", "Weight": 0}))
+}
+
+func TestSwitchWithTtlUsesCnameRecords(t *testing.T) {
+	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
+	e.newSwitch(&dnsswitch.SwitchProps{
+		Ttl:               awscdk.Duration_Seconds(jsii.Number(30)),
+		BlueSetIdentifier: jsii.String("east"), GreenSetIdentifier: jsii.String("west"),
+	})
+	tmpl := template(t, e.router)
+	for _, id := range []string{"east", "west"} {
+		hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{
+			"Type": "CNAME", "TTL": "30", "SetIdentifier": id, "HealthCheckId": assertions.Match_AnyValue(),
+		}))
+	}
+}
+
+func TestWeightsFromContext(t *testing.T) {
+	for _, c := range []struct {
+		value      interface{}
+		blue, grn  float64
+		wantErr    string
+		wantAbsent bool
+	}{
+		{value: nil, wantAbsent: true},
+		{value: "blue=0,green=100", blue: 0, grn: 100},
+		{value: " green = 7 ", blue: 100, grn: 7},
+		{value: "blue=256", wantErr: "whole number from 0 to 255, got 256"},
+		{value: "blue=1.5", wantErr: "whole number from 0 to 255, got 1.5"},
+		{value: "red=1", wantErr: `"blue" and "green", got "red"`},
+		{value: "blue", wantErr: `"blue=N,green=M"`},
+		{value: "blue=1,blue=2", wantErr: "twice"},
+		{value: true, wantErr: "must be a string"},
+	} {
+		t.Run(jsonString(c.value), func(t *testing.T) {
+			app := newAppWith(t, map[string]interface{}{dnsswitch.WeightsContextKey: c.value})
+			w, err := dnsswitch.WeightsFromContext(app)
+			switch {
+			case c.wantErr != "":
+				if err == nil || !strings.Contains(err.Error(), c.wantErr) || !strings.Contains(err.Error(), dnsswitch.WeightsContextKey) {
+					t.Fatalf("want error with %q, got %v", c.wantErr, err)
+				}
+			case err != nil:
+				t.Fatal(err)
+			case c.wantAbsent:
+				if w != nil {
+					t.Fatalf("want no weights, got %s", w)
+				}
+			default:
+				code := &dnsswitch.Weights{Blue: jsii.Number(100), Green: jsii.Number(0)}
+				got := code.Over(w)
+				if *got.Blue != c.blue || *got.Green != c.grn {
+					t.Fatalf("want blue=%v green=%v, got %s", c.blue, c.grn, got)
+				}
+			}
+		})
+	}
+}
+
+func TestSwitchBadInput(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		props func(e *twoEnvironments) *dnsswitch.SwitchProps
+		want  []string
+	}{
+		{"weight above 255", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{Weights: &dnsswitch.Weights{Blue: jsii.Number(256)}}
+		}, []string{"Weights: Blue weight must be a whole number from 0 to 255, got 256"}},
+		{"negative and fractional weights", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{Weights: &dnsswitch.Weights{Blue: jsii.Number(-1), Green: jsii.Number(0.5)}}
+		}, []string{"Blue weight must be a whole number from 0 to 255, got -1", "Green weight must be a whole number from 0 to 255, got 0.5"}},
+		{"all zero", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{Weights: &dnsswitch.Weights{Blue: jsii.Number(0), Green: jsii.Number(0)}}
+		}, []string{"weights must not all be 0"}},
+		{"one environment", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{Zone: e.zone, Blue: e.blue.Endpoint(), Green: nil, RecordName: jsii.String(testDomain)}
+		}, nil}, // filled in below: newSwitch fills Green, so call NewSwitch directly
+		{"same environment twice", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{Green: e.blue.Endpoint()}
+		}, []string{"Blue and Green must be two different environments"}},
+		{"duplicate set identifiers", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{BlueSetIdentifier: jsii.String("a"), GreenSetIdentifier: jsii.String("a")}
+		}, []string{`BlueSetIdentifier and GreenSetIdentifier must differ, got "a" for both`}},
+		{"empty set identifier", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{GreenSetIdentifier: jsii.String("")}
+		}, []string{`GreenSetIdentifier must be 1 to 128 characters, got ""`}},
+		{"record outside the zone", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{RecordName: jsii.String("api.example.org")}
+		}, []string{`RecordName must be inside the zone "example.com", got "api.example.org"`,
+			`Blue.DomainName must equal the record name "api.example.org"`}},
+		{"a suffix that is not a parent zone", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{RecordName: jsii.String("api.notexample.com")}
+		}, []string{`RecordName must be inside the zone "example.com", got "api.notexample.com"`}},
+		{"bad domain name", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{RecordName: jsii.String("api..example.com")}
+		}, []string{`RecordName must be a domain name made of labels`}},
+		{"cname at the apex", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{RecordName: jsii.String("example.com"), Ttl: awscdk.Duration_Seconds(jsii.Number(60))}
+		}, []string{"cannot be at the zone apex"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			e := newTwoEnvironments(t, "eu-west-1", "eu-central-1").withRouter()
+			var msg string
+			if c.want == nil {
+				msg = mustPanic(t, func() { dnsswitch.NewSwitch(e.router, "Switch", c.props(e)) })
+				c.want = []string{"Green must be an environment's Endpoint, got nil: a switch needs exactly two environments"}
+			} else {
+				msg = mustPanic(t, func() { e.newSwitch(c.props(e)) })
+			}
+			for _, w := range append(c.want, "Router/Switch: invalid SwitchProps") {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error must contain %q, got:\n%s", w, msg)
+				}
+			}
+			if e.router.Node().TryFindChild(jsii.String("Switch")) != nil {
+				t.Error("a refused switch must leave nothing in the tree")
+			}
+		})
+	}
+}
+
+func TestSwitchRefusesEnvironmentsInOneRegion(t *testing.T) {
+	t.Run("same region", func(t *testing.T) {
+		e := newTwoEnvironments(t, "eu-west-1", "eu-west-1")
+		msg := mustPanic(t, func() { e.newSwitch(nil) })
+		if !strings.Contains(msg, "Blue and Green must be in different regions") || !strings.Contains(msg, "region eu-west-1") {
+			t.Errorf("got %s", msg)
+		}
+	})
+	t.Run("same stack", func(t *testing.T) {
+		e := newTwoEnvironments(t, "", "")
+		other := dnsswitch.NewEnvironment(e.blueStack, "Env2", &dnsswitch.EnvironmentProps{
+			Deployment: deploy(t, e.blueStack, "Service2", nil), DomainName: jsii.String(testDomain),
+			Certificate: e.blue.Certificate(),
+		})
+		msg := mustPanic(t, func() { e.newSwitch(&dnsswitch.SwitchProps{Green: other.Endpoint()}) })
+		if !strings.Contains(msg, "must be in different regions") || !strings.Contains(msg, "one stack (Blue)") {
+			t.Errorf("got %s", msg)
+		}
+	})
+	t.Run("unknown regions are noted", func(t *testing.T) {
+		e := newTwoEnvironments(t, "", "")
+		e.newSwitch(nil)
+		if infos := annotations(t, e.router, "info"); !containsText(infos, "do not both name their region") {
+			t.Errorf("want an info note about regions, got %v", infos)
+		}
+	})
+}
+
+func TestEnvironmentBadInput(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		props *dnsswitch.EnvironmentProps
+		want  []string
+	}{
+		{"nothing", &dnsswitch.EnvironmentProps{}, []string{
+			"Deployment must be the bluegreen.Deployment whose alias serves the API, got nil",
+			"DomainName must be the name clients use", "Certificate must be set, or Zone"}},
+		{"bad health check", &dnsswitch.EnvironmentProps{
+			HealthCheckPath: jsii.String("health"), HealthCheckInterval: awscdk.Duration_Seconds(jsii.Number(15)),
+			HealthCheckFailureThreshold: jsii.Number(11),
+		}, []string{`HealthCheckPath must start with "/"`, "HealthCheckInterval must be 10 or 30 seconds, got 15 seconds",
+			"HealthCheckFailureThreshold must be a whole number from 1 to 10, got 11"}},
+		{"bad domain and throttle", &dnsswitch.EnvironmentProps{
+			DomainName: jsii.String("-api.example.com"),
+			Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(-1), BurstLimit: jsii.Number(1.5)},
+		}, []string{"DomainName must be a domain name made of labels", "Throttle.RateLimit must be 0 or more",
+			"Throttle.BurstLimit must be a whole number"}},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stack := newStack(t)
+			msg := mustPanic(t, func() { dnsswitch.NewEnvironment(stack, "Env", c.props) })
+			for _, w := range append(c.want, "TestStack/Env: invalid EnvironmentProps") {
+				if !strings.Contains(msg, w) {
+					t.Errorf("error must contain %q, got:\n%s", w, msg)
+				}
+			}
+		})
+	}
+}
