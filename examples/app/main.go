@@ -22,8 +22,5 @@ func main() {
 		env = &awscdk.Environment{Account: jsii.String(account), Region: jsii.String(region)}
 	}
 	service.NewApp(app, ".", env)
-	if nag, _ := app.Node().TryGetContext(jsii.String(service.ContextNag)).(string); nag == "true" {
-		service.ApplyNag(app)
-	}
 	app.Synth(nil)
 }

@@ -18,7 +18,8 @@ const (
 	ContextConnectionArn = "lambda-bluegreen:connectionArn"
 	ContextRepository    = "lambda-bluegreen:repository"
 	ContextBranch        = "lambda-bluegreen:branch"
-	// ContextNag, set to true, runs the cdk-nag AwsSolutions and Serverless packs over the app (ApplyNag).
+	// ContextNag, set to true, runs the cdk-nag AwsSolutions and Serverless packs over the app and every stage
+	// in it (ApplyNag).
 	ContextNag = "lambda-bluegreen:nag"
 
 	placeholderConnectionArn = "arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000"
@@ -31,8 +32,8 @@ func newPipelineStack(app awscdk.App, env *awscdk.Environment, dev, prod func(co
 	stack := awscdk.NewStack(app, jsii.String("BlueGreenPipeline"), &awscdk.StackProps{
 		Env: env, Description: jsii.String("Delivers the example blue/green service: tests, synth, checks, Dev, Prod"),
 	})
-	devStage := awscdk.NewStage(app, jsii.String("Dev"), &awscdk.StageProps{Env: env})
-	prodStage := awscdk.NewStage(app, jsii.String("Prod"), &awscdk.StageProps{Env: env})
+	devStage := newStage(app, "Dev", &awscdk.StageProps{Env: env})
+	prodStage := newStage(app, "Prod", &awscdk.StageProps{Env: env})
 	devStack, prodStack := dev(devStage, "Service"), prod(prodStage, "Service")
 	connection := context(app, ContextConnectionArn, placeholderConnectionArn)
 	repository := context(app, ContextRepository, placeholderRepository)
@@ -58,11 +59,26 @@ func newPipelineStack(app awscdk.App, env *awscdk.Environment, dev, prod func(co
 	return stack, devStack, prodStack
 }
 
-// ApplyNag runs the cdk-nag AwsSolutions and Serverless packs over app: their unsuppressed errors fail synth
-// (through the validation report).
-func ApplyNag(app awscdk.App) {
-	awscdk.Aspects_Of(app).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
-	awscdk.Aspects_Of(app).Add(cdknag.NewServerlessChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+// ApplyNag adds the cdk-nag AwsSolutions and Serverless packs to scope (an app or a stage): their unsuppressed
+// errors fail synth (through the validation report). Aspects do not cross a Stage's boundary, and CDK Pipelines
+// synthesizes a stage when it is added, so NewApp applies the packs to each stage it defines, before it fills it,
+// when the context key ContextNag is true.
+func ApplyNag(scope constructs.IConstruct) {
+	awscdk.Aspects_Of(scope).Add(cdknag.NewAwsSolutionsChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+	awscdk.Aspects_Of(scope).Add(cdknag.NewServerlessChecks(&cdknag.NagPackProps{Verbose: jsii.Bool(true)}), nil)
+}
+
+// newStage defines a stage of the example, with the cdk-nag packs when the app asks for them.
+func newStage(app awscdk.App, id string, props *awscdk.StageProps) awscdk.Stage {
+	stage := awscdk.NewStage(app, jsii.String(id), props)
+	if nagRequested(app) {
+		ApplyNag(stage)
+	}
+	return stage
+}
+
+func nagRequested(app awscdk.App) bool {
+	return context(app, ContextNag, "") == "true"
 }
 
 func context(app awscdk.App, key, fallback string) string {
