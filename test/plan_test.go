@@ -39,8 +39,8 @@ func TestPlanOfTheExampleApp(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("plan output differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
 	}
-	if len(ds) != 4 {
-		t.Fatalf("want the 4 deployments of the example (2 stacks, 2 pipeline stages), got %d", len(ds))
+	if len(ds) != 6 {
+		t.Fatalf("want the 6 deployments of the example (2 stacks, 2 pipeline stages, 2 environments), got %d", len(ds))
 	}
 	for _, d := range ds {
 		var doc struct {

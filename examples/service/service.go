@@ -80,7 +80,26 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 			*scope.Node().Path(), id))
 	}
 	stack := awscdk.NewStack(scope, jsii.String(id), &props.StackProps)
+	deployment := defineService(stack, props)
+	url := deployment.Alias().AddFunctionUrl(&awslambda.FunctionUrlOptions{
+		AuthType: awslambda.FunctionUrlAuthType_NONE,
+	})
+	awscdk.NewCfnOutput(stack, jsii.String("ServiceUrl"), &awscdk.CfnOutputProps{
+		Value:       url.Url(),
+		Description: jsii.String("HTTPS endpoint of the service, served through the live alias"),
+	})
+	out := &Stack{Stack: stack, Deployment: deployment, URL: url}
+	if props.Dashboard {
+		out.Dashboard = dashboard.New(stack, "Dashboard", &dashboard.Props{
+			Deployments: []bluegreen.Deployment{deployment},
+		})
+	}
+	return out
+}
 
+// defineService defines the service's function in stack, shipped blue/green as props say, with its own log group
+// and role, and the cdk-nag reasons for what the packs flag on it.
+func defineService(stack awscdk.Stack, props *StackProps) bluegreen.Deployment {
 	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
@@ -111,13 +130,6 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		PreTraffic:      props.PreTraffic,
 		PostTraffic:     props.PostTraffic,
 	})
-	url := deployment.Alias().AddFunctionUrl(&awslambda.FunctionUrlOptions{
-		AuthType: awslambda.FunctionUrlAuthType_NONE,
-	})
-	awscdk.NewCfnOutput(stack, jsii.String("ServiceUrl"), &awscdk.CfnOutputProps{
-		Value:       url.Url(),
-		Description: jsii.String("HTTPS endpoint of the service, served through the live alias"),
-	})
 	cdknag.NagSuppressions_AddResourceSuppressions(role, &[]*cdknag.NagPackSuppression{{
 		Id:        jsii.String("AwsSolutions-IAM5"),
 		Reason:    jsii.String("X-Ray's PutTraceSegments and PutTelemetryRecords support no resource-level permissions"),
@@ -125,7 +137,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	}}, jsii.Bool(true))
 	cdknag.NagSuppressions_AddResourceSuppressions(deployment.Function(), &[]*cdknag.NagPackSuppression{{
 		Id:     jsii.String("Serverless-LambdaDLQ"),
-		Reason: jsii.String("Invoked only synchronously through its function URL; a DLQ applies to asynchronous invocations"),
+		Reason: jsii.String("Invoked only synchronously (through its function URL or HTTP API); a DLQ applies to asynchronous invocations"),
 	}}, jsii.Bool(false))
 	for _, h := range []hooks.Hook{deployment.PreTrafficHook(), deployment.PostTrafficHook()} {
 		if h != nil {
@@ -137,13 +149,7 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 			}, jsii.Bool(true))
 		}
 	}
-	out := &Stack{Stack: stack, Deployment: deployment, URL: url}
-	if props.Dashboard {
-		out.Dashboard = dashboard.New(stack, "Dashboard", &dashboard.Props{
-			Deployments: []bluegreen.Deployment{deployment},
-		})
-	}
-	return out
+	return deployment
 }
 
 // Example is what NewApp defines.
@@ -154,6 +160,9 @@ type Example struct {
 	Pipeline awscdk.Stack
 	// PipelineDev and PipelineProd are the service stacks inside the pipeline's stages.
 	PipelineDev, PipelineProd *Stack
+	// Environments is the whole-environment blue/green stage: the service in a Blue and a Green environment and
+	// the Switch between them.
+	Environments *TwoEnvironments
 }
 
 // Services returns every service stack of the example.
@@ -162,11 +171,16 @@ func (e *Example) Services() []*Stack {
 }
 
 // NewApp adds the example's stacks to app: BlueGreenServiceDev (all-at-once), BlueGreenServiceProd (canary 10 %
-// for 5 minutes, pre- and post-traffic hooks, a dashboard) and BlueGreenPipeline, which delivers the same two stages
-// (named Dev and Prod) from a repository. root is the repository's root folder, where examples/handlers lives.
+// for 5 minutes, pre- and post-traffic hooks, a dashboard), BlueGreenPipeline, which delivers the same two stages
+// (named Dev and Prod) from a repository, and the stage TwoEnvironments (the service in two whole environments,
+// Blue and Green, behind weighted DNS records; see its context keys). root is the repository's root folder, where examples/handlers lives.
 // env, if not nil, pins the stacks to an account and region; nil leaves them environment-agnostic. The context key
-// bluegreen.EmergencyBypassContextKey, set to true, ships every stage all at once with alarms ignored.
+// bluegreen.EmergencyBypassContextKey, set to true, ships every stage all at once with alarms ignored; ContextNag,
+// set to true, runs the cdk-nag packs over every stack.
 func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
+	if nagRequested(app) {
+		ApplyNag(app)
+	}
 	bypass := bluegreen.EmergencyBypassRequested(app)
 	codeDir, err := gobuild.Build(filepath.Join(root, "examples", "handlers", "hello"), nil)
 	if err != nil {
@@ -196,6 +210,7 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 	}
 	e := &Example{Dev: dev(app, "BlueGreenServiceDev"), Prod: prod(app, "BlueGreenServiceProd")}
 	e.Pipeline, e.PipelineDev, e.PipelineProd = newPipelineStack(app, env, dev, prod)
+	e.Environments = newTwoEnvironments(app, codeDir, bypass)
 	return e
 }
 
