@@ -12,6 +12,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/dnsswitch"
+	"github.com/safeship/lambda-bluegreen/examples/service"
 )
 
 const (
@@ -409,5 +410,52 @@ func TestEnvironmentBadInput(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// The example's two-environment stage, pinned to two regions with weights from the command line, synthesizes
+// without validation errors, reads the environments across regions, and warns that the weights last one deploy.
+func TestExampleTwoEnvironmentsAcrossRegions(t *testing.T) {
+	app := newAppWith(t, map[string]interface{}{
+		"account": "111111111111", service.ContextBlueRegion: "eu-west-1", service.ContextGreenRegion: "eu-central-1",
+		service.ContextZoneID: testZoneID, service.ContextDomain: "shop.example.com",
+		dnsswitch.WeightsContextKey: "green=100,blue=0",
+	})
+	example := service.NewApp(app, repoRoot, nil)
+	envs := example.Environments
+	var dir string
+	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+		t.Fatalf("validation errors:\n%s", strings.Join(errs, "\n"))
+	}
+	if *envs.Blue.Region() != "eu-west-1" || *envs.Green.Region() != "eu-central-1" || *envs.Router.Region() != "eu-west-1" {
+		t.Errorf("regions: blue %s green %s switch %s", *envs.Blue.Region(), *envs.Green.Region(), *envs.Router.Region())
+	}
+	tmpl := template(t, envs.Router)
+	hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{"Name": "shop.example.com.", "SetIdentifier": "blue", "Weight": 0,
+		"AliasTarget": like(obj{"DNSName": like(obj{"Fn::GetStackOutput": like(obj{"Region": "eu-west-1"})})})}))
+	hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{"Name": "shop.example.com.", "SetIdentifier": "green", "Weight": 100,
+		"AliasTarget": like(obj{"DNSName": like(obj{"Fn::GetStackOutput": like(obj{"Region": "eu-central-1"})})})}))
+	if w := annotations(t, envs.Router, "warning"); !containsText(w, "override the code's (blue=100,green=0) for this deploy only") {
+		t.Errorf("want the one-deploy warning, got %v", w)
+	}
+	hasResource(t, template(t, envs.Green.Stack), "AWS::ApiGatewayV2::DomainName", like(obj{"DomainName": "shop.example.com"}))
+}
+
+func TestExampleTwoEnvironmentsInOneRegionIsRefused(t *testing.T) {
+	app := newAppWith(t, map[string]interface{}{
+		service.ContextBlueRegion: "eu-west-1", service.ContextGreenRegion: "eu-west-1",
+	})
+	msg := mustPanic(t, func() { service.NewApp(app, repoRoot, nil) })
+	if !strings.Contains(msg, "TwoEnvironments/Switch/Switch: invalid SwitchProps: Blue and Green must be in different regions") {
+		t.Errorf("got %s", msg)
+	}
+}
+
+func TestExampleRefusesBadWeightsFromContext(t *testing.T) {
+	app := newAppWith(t, map[string]interface{}{dnsswitch.WeightsContextKey: "blue=0,green=0"})
+	msg := mustPanic(t, func() { service.NewApp(app, repoRoot, nil) })
+	if !strings.Contains(msg, "weights must not all be 0") {
+		t.Errorf("got %s", msg)
 	}
 }
