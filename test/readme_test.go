@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/dnsswitch"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/pipeline"
 )
@@ -65,6 +66,7 @@ func TestReadmePropsTables(t *testing.T) {
 	}
 	for _, typ := range []reflect.Type{
 		reflect.TypeOf(bluegreen.DeploymentProps{}), reflect.TypeOf(gobuild.Options{}), reflect.TypeOf(pipeline.Props{}),
+		reflect.TypeOf(dnsswitch.EnvironmentProps{}), reflect.TypeOf(dnsswitch.SwitchProps{}),
 	} {
 		for i := 0; i < typ.NumField(); i++ {
 			if row := "| `" + typ.Field(i).Name + "` |"; !strings.Contains(string(readme), row) {
