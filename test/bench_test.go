@@ -40,3 +40,13 @@ func BenchmarkSynthDeployments(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkSynthTwoEnvironments defines and synthesizes two environment stacks in two regions (each a protected
+// function behind an HTTP API, custom domain and health check) and the Switch stack between them.
+func BenchmarkSynthTwoEnvironments(b *testing.B) {
+	for i := 0; i < b.N; i++ {
+		e := newTwoEnvironmentsTB(b, "eu-west-1", "eu-central-1")
+		e.newSwitch(nil)
+		e.app.Synth(nil)
+	}
+}

@@ -36,6 +36,11 @@ type twoEnvironments struct {
 
 func newTwoEnvironments(t *testing.T, blueRegion, greenRegion string) *twoEnvironments {
 	t.Helper()
+	return newTwoEnvironmentsTB(t, blueRegion, greenRegion)
+}
+
+func newTwoEnvironmentsTB(t testing.TB, blueRegion, greenRegion string) *twoEnvironments {
+	t.Helper()
 	e := &twoEnvironments{app: newApp(t), blueRegion: blueRegion, greenRegion: greenRegion}
 	env := func(region string) *awscdk.Environment {
 		if region == "" {
@@ -69,7 +74,7 @@ func importZone(scope awscdk.Stack) awsroute53.IHostedZone {
 }
 
 // environment defines an environment in stack with a certificate imported by ARN, unless props set one.
-func (e *twoEnvironments) environment(t *testing.T, stack awscdk.Stack, props *dnsswitch.EnvironmentProps) dnsswitch.Environment {
+func (e *twoEnvironments) environment(t testing.TB, stack awscdk.Stack, props *dnsswitch.EnvironmentProps) dnsswitch.Environment {
 	t.Helper()
 	p := dnsswitch.EnvironmentProps{}
 	if props != nil {
@@ -125,8 +130,10 @@ func TestEnvironmentServesTheAliasOnItsCustomDomain(t *testing.T) {
 			"CertificateArn": assertions.Match_StringLikeRegexp(jsii.String("^arn:aws:acm:eu-west-1:")),
 		})},
 	}))
+	domainID, _ := onlyResource(t, tmpl, "AWS::ApiGatewayV2::DomainName")
+	apiID, _ := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Api")
 	hasResource(t, tmpl, "AWS::ApiGatewayV2::ApiMapping", like(obj{
-		"Stage": "$default", "DomainName": like(obj{"Ref": assertions.Match_AnyValue()}),
+		"Stage": "$default", "DomainName": obj{"Ref": domainID}, "ApiId": obj{"Ref": apiID},
 	}))
 	// The stage throttles and writes JSON access logs.
 	hasResource(t, tmpl, "AWS::ApiGatewayV2::Stage", like(obj{
@@ -156,7 +163,6 @@ func TestEnvironmentServesTheAliasOnItsCustomDomain(t *testing.T) {
 		t.Errorf("health check config: %s", jsonString(cfg))
 	}
 	fqdn := jsonString(cfg["FullyQualifiedDomainName"])
-	apiID, _ := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Api")
 	if !strings.Contains(fqdn, apiID) || !strings.Contains(fqdn, ".execute-api.") {
 		t.Errorf("health check must request the API's execute-api host, got %s", fqdn)
 	}
@@ -242,11 +248,43 @@ func TestSwitchWithTtlUsesCnameRecords(t *testing.T) {
 		BlueSetIdentifier: jsii.String("east"), GreenSetIdentifier: jsii.String("west"),
 	})
 	tmpl := template(t, e.router)
-	for _, id := range []string{"east", "west"} {
-		hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{
-			"Type": "CNAME", "TTL": "30", "SetIdentifier": id, "HealthCheckId": assertions.Match_AnyValue(),
-		}))
+	for id, c := range map[string]struct {
+		weight float64
+		region string
+	}{"east": {100, "eu-west-1"}, "west": {0, "eu-central-1"}} {
+		hasResource(t, tmpl, "AWS::Route53::RecordSet", obj{
+			"Type": "CNAME", "TTL": "30", "SetIdentifier": id, "Weight": c.weight, "Name": testDomain + ".",
+			"HostedZoneId": testZoneID, "HealthCheckId": assertions.Match_AnyValue(),
+			"Comment": assertions.Match_AnyValue(),
+			// The CNAME points at the environment's regional domain name; no alias target.
+			"ResourceRecords": []interface{}{like(obj{"Fn::GetStackOutput": like(obj{
+				"Region": c.region, "OutputName": assertions.Match_StringLikeRegexp(jsii.String("RegionalDomainName")),
+			})})},
+		})
 	}
+}
+
+// A record name written with capitals and a final dot is the zone's name all the same: the records are created
+// under it, not under a name with the zone appended twice.
+func TestSwitchNormalizesTheRecordName(t *testing.T) {
+	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
+	e.newSwitch(&dnsswitch.SwitchProps{RecordName: jsii.String("API.Example.com")})
+	for _, r := range resources(template(t, e.router), "AWS::Route53::RecordSet") {
+		if name := props(r)["Name"]; name != testDomain+"." {
+			t.Errorf("record name: want %s., got %v", testDomain, name)
+		}
+	}
+}
+
+func TestEnvironmentThrottleKeepsDefaultsForUnsetLimits(t *testing.T) {
+	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
+	stack := awscdk.NewStack(e.app, jsii.String("Third"), &awscdk.StackProps{
+		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-west-2")},
+	})
+	e.environment(t, stack, &dnsswitch.EnvironmentProps{Throttle: &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(5)}})
+	hasResource(t, template(t, stack), "AWS::ApiGatewayV2::Stage", like(obj{
+		"DefaultRouteSettings": like(obj{"ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 500}),
+	}))
 }
 
 func TestWeightsFromContext(t *testing.T) {
@@ -260,7 +298,8 @@ func TestWeightsFromContext(t *testing.T) {
 		{value: "blue=0,green=100", blue: 0, grn: 100},
 		{value: " green = 7 ", blue: 100, grn: 7},
 		{value: "blue=256", wantErr: "whole number from 0 to 255, got 256"},
-		{value: "blue=1.5", wantErr: "whole number from 0 to 255, got 1.5"},
+		{value: "blue=1.5", wantErr: `whole number from 0 to 255, got "1.5"`},
+		{value: "blue=1e2", wantErr: `got "1e2"`},
 		{value: "red=1", wantErr: `"blue" and "green", got "red"`},
 		{value: "blue", wantErr: `"blue=N,green=M"`},
 		{value: "blue=1,blue=2", wantErr: "twice"},
@@ -296,48 +335,54 @@ func TestSwitchBadInput(t *testing.T) {
 		name  string
 		props func(e *twoEnvironments) *dnsswitch.SwitchProps
 		want  []string
+		// asIs passes the props to NewSwitch unchanged; otherwise newSwitch fills in the zone and environments.
+		asIs bool
 	}{
 		{"weight above 255", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{Weights: &dnsswitch.Weights{Blue: jsii.Number(256)}}
-		}, []string{"Weights: Blue weight must be a whole number from 0 to 255, got 256"}},
+		}, []string{"Weights: Blue weight must be a whole number from 0 to 255, got 256"}, false},
 		{"negative and fractional weights", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{Weights: &dnsswitch.Weights{Blue: jsii.Number(-1), Green: jsii.Number(0.5)}}
-		}, []string{"Blue weight must be a whole number from 0 to 255, got -1", "Green weight must be a whole number from 0 to 255, got 0.5"}},
+		}, []string{"Blue weight must be a whole number from 0 to 255, got -1", "Green weight must be a whole number from 0 to 255, got 0.5"}, false},
 		{"all zero", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{Weights: &dnsswitch.Weights{Blue: jsii.Number(0), Green: jsii.Number(0)}}
-		}, []string{"weights must not all be 0"}},
+		}, []string{"weights must not all be 0"}, false},
 		{"one environment", func(e *twoEnvironments) *dnsswitch.SwitchProps {
-			return &dnsswitch.SwitchProps{Zone: e.zone, Blue: e.blue.Endpoint(), Green: nil, RecordName: jsii.String(testDomain)}
-		}, nil}, // filled in below: newSwitch fills Green, so call NewSwitch directly
+			return &dnsswitch.SwitchProps{Zone: e.zone, Blue: e.blue.Endpoint(), RecordName: jsii.String(testDomain)}
+		}, []string{"Green must be an environment's Endpoint, got nil: a switch needs exactly two environments"}, true},
+		{"no props", func(e *twoEnvironments) *dnsswitch.SwitchProps { return nil },
+			[]string{"Zone must be the hosted zone", "Blue must be an environment's Endpoint, got nil"}, true},
+		{"zone without a name", func(e *twoEnvironments) *dnsswitch.SwitchProps {
+			return &dnsswitch.SwitchProps{Zone: awsroute53.HostedZone_FromHostedZoneId(e.router, jsii.String("ById"), jsii.String(testZoneID))}
+		}, []string{"Zone must carry its name (import it with awsroute53.HostedZone_FromHostedZoneAttributes), got a zone imported by id only"}, false},
 		{"same environment twice", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{Green: e.blue.Endpoint()}
-		}, []string{"Blue and Green must be two different environments"}},
+		}, []string{"Blue and Green must be two different environments"}, false},
 		{"duplicate set identifiers", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{BlueSetIdentifier: jsii.String("a"), GreenSetIdentifier: jsii.String("a")}
-		}, []string{`BlueSetIdentifier and GreenSetIdentifier must differ, got "a" for both`}},
+		}, []string{`BlueSetIdentifier and GreenSetIdentifier must differ, got "a" for both`}, false},
 		{"empty set identifier", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{GreenSetIdentifier: jsii.String("")}
-		}, []string{`GreenSetIdentifier must be 1 to 128 characters, got ""`}},
+		}, []string{`GreenSetIdentifier must be 1 to 128 characters, got ""`}, false},
 		{"record outside the zone", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{RecordName: jsii.String("api.example.org")}
 		}, []string{`RecordName must be inside the zone "example.com", got "api.example.org"`,
-			`Blue.DomainName must equal the record name "api.example.org"`}},
+			`Blue.DomainName must equal the record name "api.example.org"`}, false},
 		{"a suffix that is not a parent zone", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{RecordName: jsii.String("api.notexample.com")}
-		}, []string{`RecordName must be inside the zone "example.com", got "api.notexample.com"`}},
+		}, []string{`RecordName must be inside the zone "example.com", got "api.notexample.com"`}, false},
 		{"bad domain name", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{RecordName: jsii.String("api..example.com")}
-		}, []string{`RecordName must be a domain name made of labels`}},
+		}, []string{`RecordName must be a domain name made of labels`}, false},
 		{"cname at the apex", func(e *twoEnvironments) *dnsswitch.SwitchProps {
 			return &dnsswitch.SwitchProps{RecordName: jsii.String("example.com"), Ttl: awscdk.Duration_Seconds(jsii.Number(60))}
-		}, []string{"cannot be at the zone apex"}},
+		}, []string{"cannot be at the zone apex"}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			e := newTwoEnvironments(t, "eu-west-1", "eu-central-1").withRouter()
 			var msg string
-			if c.want == nil {
+			if c.asIs {
 				msg = mustPanic(t, func() { dnsswitch.NewSwitch(e.router, "Switch", c.props(e)) })
-				c.want = []string{"Green must be an environment's Endpoint, got nil: a switch needs exactly two environments"}
 			} else {
 				msg = mustPanic(t, func() { e.newSwitch(c.props(e)) })
 			}
@@ -381,6 +426,39 @@ func TestSwitchRefusesEnvironmentsInOneRegion(t *testing.T) {
 	})
 }
 
+// Bad input that needs a zone: a zone and a certificate at once, a name outside the zone, a zone imported by id.
+func TestEnvironmentZoneBadInput(t *testing.T) {
+	for _, c := range []struct {
+		name  string
+		props func(stack awscdk.Stack) *dnsswitch.EnvironmentProps
+		want  string
+	}{
+		{"certificate and zone", func(stack awscdk.Stack) *dnsswitch.EnvironmentProps {
+			return &dnsswitch.EnvironmentProps{Zone: importZone(stack), Certificate: awscertificatemanager.Certificate_FromCertificateArn(
+				stack, jsii.String("Cert"), jsii.String("arn:aws:acm:us-east-1:111111111111:certificate/x"))}
+		}, "at most one of Certificate and Zone may be set"},
+		{"name outside the zone", func(stack awscdk.Stack) *dnsswitch.EnvironmentProps {
+			return &dnsswitch.EnvironmentProps{Zone: importZone(stack), DomainName: jsii.String("api.example.org")}
+		}, `DomainName must be inside the zone "example.com" that validates its certificate, got "api.example.org"`},
+		{"zone by id", func(stack awscdk.Stack) *dnsswitch.EnvironmentProps {
+			return &dnsswitch.EnvironmentProps{Zone: awsroute53.HostedZone_FromHostedZoneId(stack, jsii.String("ById"), jsii.String(testZoneID))}
+		}, "Zone: Zone must carry its name"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			stack := newStack(t)
+			p := c.props(stack)
+			p.Deployment = deploy(t, stack, "Service", nil)
+			if p.DomainName == nil {
+				p.DomainName = jsii.String(testDomain)
+			}
+			msg := mustPanic(t, func() { dnsswitch.NewEnvironment(stack, "Env", p) })
+			if !strings.Contains(msg, "TestStack/Env: invalid EnvironmentProps: ") || !strings.Contains(msg, c.want) {
+				t.Errorf("want %q, got %s", c.want, msg)
+			}
+		})
+	}
+}
+
 func TestEnvironmentBadInput(t *testing.T) {
 	for _, c := range []struct {
 		name  string
@@ -395,6 +473,7 @@ func TestEnvironmentBadInput(t *testing.T) {
 			HealthCheckFailureThreshold: jsii.Number(11),
 		}, []string{`HealthCheckPath must start with "/"`, "HealthCheckInterval must be 10 or 30 seconds, got 15 seconds",
 			"HealthCheckFailureThreshold must be a whole number from 1 to 10, got 11"}},
+		{"nil props", nil, []string{"Deployment must be the bluegreen.Deployment", "Certificate must be set, or Zone"}},
 		{"bad domain and throttle", &dnsswitch.EnvironmentProps{
 			DomainName: jsii.String("-api.example.com"),
 			Throttle:   &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(-1), BurstLimit: jsii.Number(1.5)},
@@ -404,6 +483,9 @@ func TestEnvironmentBadInput(t *testing.T) {
 		t.Run(c.name, func(t *testing.T) {
 			stack := newStack(t)
 			msg := mustPanic(t, func() { dnsswitch.NewEnvironment(stack, "Env", c.props) })
+			if stack.Node().TryFindChild(jsii.String("Env")) != nil {
+				t.Error("a refused environment must leave nothing in the tree")
+			}
 			for _, w := range append(c.want, "TestStack/Env: invalid EnvironmentProps") {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error must contain %q, got:\n%s", w, msg)

@@ -22,10 +22,15 @@ import (
 // nil.
 const DefaultHealthCheckPath = "/health"
 
-// Defaults of an Environment's stage throttling and health check.
 const (
-	DefaultRateLimit        = 1000
-	DefaultBurstLimit       = 500
+	// DefaultRateLimit is the steady requests per second of an Environment's stage when EnvironmentProps.Throttle
+	// leaves RateLimit unset.
+	DefaultRateLimit = 1000
+	// DefaultBurstLimit is the burst of requests of an Environment's stage when EnvironmentProps.Throttle leaves
+	// BurstLimit unset.
+	DefaultBurstLimit = 500
+	// DefaultFailureThreshold is the health check's failure threshold when
+	// EnvironmentProps.HealthCheckFailureThreshold is nil.
 	DefaultFailureThreshold = 3
 )
 
@@ -40,13 +45,14 @@ type EnvironmentProps struct {
 	// environments serve the same name. Required.
 	DomainName *string
 
-	// Certificate is an ACM certificate for DomainName in the environment's region.
+	// Certificate is an ACM certificate for DomainName in the environment's region. Set it or Zone, not both.
 	//
 	// Default: a new certificate for DomainName, validated by DNS records in Zone (Zone is then required; the
 	// zone must be in the environment's account).
 	Certificate awscertificatemanager.ICertificate
 
-	// Zone is the hosted zone of DomainName, used only to validate the default certificate.
+	// Zone is the hosted zone of DomainName, used only to validate the certificate defined when Certificate is
+	// nil; DomainName must be inside it.
 	//
 	// Default: none; Certificate must be set then.
 	Zone awsroute53.IHostedZone
@@ -70,7 +76,8 @@ type EnvironmentProps struct {
 	// Default: 3.
 	HealthCheckFailureThreshold *float64
 
-	// Throttle limits the requests per second of the API's stage, for every route.
+	// Throttle limits the requests per second of the API's stage, for every route. A limit left unset keeps its
+	// default.
 	//
 	// Default: rate 1000 per second, burst 500.
 	Throttle *awsapigatewayv2.ThrottleSettings
@@ -132,14 +139,18 @@ func NewEnvironment(scope constructs.Construct, id string, props *EnvironmentPro
 	if props != nil {
 		p = *props
 	}
-	if err := p.validate(); err != nil {
+	zoneName, zoneErr := readZoneName(p.Zone)
+	if zoneErr != nil {
+		zoneErr = fmt.Errorf("Zone: %w", zoneErr)
+	}
+	if err := errors.Join(p.validate(zoneName), zoneErr); err != nil {
 		panic(fmt.Errorf("%s/%s: invalid EnvironmentProps: %w", *scope.Node().Path(), id, err))
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	defer func() {
 		if r := recover(); r != nil {
 			scope.Node().TryRemoveChild(jsii.String(id))
-			panic(fmt.Errorf("%s/%s: %v", *scope.Node().Path(), id, r))
+			panic(withPath(scope, id, r))
 		}
 	}()
 	e := &environment{Construct: c, deployment: p.Deployment}
@@ -175,8 +186,11 @@ func (e *environment) define(p *EnvironmentProps) {
 	}
 	e.logs = awslogs.NewLogGroup(c, jsii.String("AccessLogs"), &awslogs.LogGroupProps{Retention: retention})
 	throttle := &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(DefaultRateLimit), BurstLimit: jsii.Number(DefaultBurstLimit)}
-	if p.Throttle != nil {
-		throttle = &awsapigatewayv2.ThrottleSettings{RateLimit: p.Throttle.RateLimit, BurstLimit: p.Throttle.BurstLimit}
+	if p.Throttle != nil && p.Throttle.RateLimit != nil {
+		throttle.RateLimit = p.Throttle.RateLimit
+	}
+	if p.Throttle != nil && p.Throttle.BurstLimit != nil {
+		throttle.BurstLimit = p.Throttle.BurstLimit
 	}
 	e.stage = awsapigatewayv2.NewHttpStage(c, jsii.String("Stage"), &awsapigatewayv2.HttpStageProps{
 		HttpApi:    e.api,
@@ -250,8 +264,9 @@ type accessLogSettings struct {
 func (a *accessLogSettings) Destination() awsapigatewayv2.IAccessLogDestination { return a.destination }
 func (a *accessLogSettings) Format() awsapigateway.AccessLogFormat              { return a.format }
 
-// validate reports every problem with p, joined, or nil. It calls into the CDK only to read durations.
-func (p *EnvironmentProps) validate() error {
+// validate reports every problem with p, joined, or nil. It calls into the CDK only to read durations. zoneName
+// is the name of p.Zone ("" without one; it may be a token).
+func (p *EnvironmentProps) validate(zoneName string) error {
 	var errs []error
 	if p.Deployment == nil {
 		errs = append(errs, errors.New("Deployment must be the bluegreen.Deployment whose alias serves the API, got nil"))
@@ -261,8 +276,16 @@ func (p *EnvironmentProps) validate() error {
 	} else if err := checkDomainName("DomainName", *p.DomainName); err != nil {
 		errs = append(errs, err)
 	}
-	if p.Certificate == nil && p.Zone == nil {
+	switch {
+	case p.Certificate == nil && p.Zone == nil:
 		errs = append(errs, errors.New("Certificate must be set, or Zone to define a DNS-validated certificate, got neither"))
+	case p.Certificate != nil && p.Zone != nil:
+		errs = append(errs, errors.New("at most one of Certificate and Zone may be set (Zone only validates the "+
+			"certificate defined when Certificate is nil), got both"))
+	case p.Zone != nil && p.DomainName != nil && zoneName != "" && !isToken(zoneName) && !isToken(*p.DomainName) &&
+		!inZone(normalize(*p.DomainName), normalize(zoneName)):
+		errs = append(errs, fmt.Errorf("DomainName must be inside the zone %q that validates its certificate, got %q",
+			normalize(zoneName), *p.DomainName))
 	}
 	if p.HealthCheckPath != nil && !isToken(*p.HealthCheckPath) {
 		if path := *p.HealthCheckPath; !strings.HasPrefix(path, "/") || len(path) > 255 {

@@ -13,9 +13,10 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// Default set identifiers of the Switch's records.
 const (
-	DefaultBlueSetIdentifier  = "blue"
+	// DefaultBlueSetIdentifier is the set identifier of the Blue record when SwitchProps.BlueSetIdentifier is nil.
+	DefaultBlueSetIdentifier = "blue"
+	// DefaultGreenSetIdentifier is the set identifier of the Green record when SwitchProps.GreenSetIdentifier is nil.
 	DefaultGreenSetIdentifier = "green"
 )
 
@@ -64,8 +65,8 @@ type SwitchProps struct {
 	// Required.
 	Blue, Green *Endpoint
 
-	// Weights share the DNS answers between the two environments. Merge weights from the command line over the
-	// code's with Weights.Over(WeightsFromContext(app)).
+	// Weights share the DNS answers between the two environments. To let the command line override the code's
+	// weights, read them with WeightsFromContext and pass code.Over(fromCommandLine).
 	//
 	// Default: Blue 100, Green 0 (all traffic to Blue).
 	Weights *Weights
@@ -78,7 +79,9 @@ type SwitchProps struct {
 
 	// Ttl, when set, makes the records weighted CNAME records with this TTL instead of alias records: resolvers
 	// then cache an answer for up to Ttl, so a switch takes up to Ttl (plus the client's own caching) to reach
-	// every client. CNAME records cannot be at the zone apex, and Route 53 charges for their queries.
+	// every client. CNAME records cannot be at the zone apex, and Route 53 charges for their queries. Setting or
+	// unsetting Ttl on a deployed Switch changes the records' type, which Route 53 cannot do in place: deploy
+	// the Switch without records first (or change both set identifiers), then with the new type.
 	//
 	// Default: weighted alias (A) records, which cost nothing to query; an alias record has no TTL of its own,
 	// Route 53 answers with the TTL of the API Gateway record it points at.
@@ -91,8 +94,9 @@ type SwitchProps struct {
 type Switch interface {
 	constructs.Construct
 
-	// BlueRecord and GreenRecord return the weighted records of the two environments.
+	// BlueRecord returns the weighted record of the Blue environment.
 	BlueRecord() awsroute53.RecordSet
+	// GreenRecord returns the weighted record of the Green environment.
 	GreenRecord() awsroute53.RecordSet
 	// Weights returns the weights in use, defaults applied.
 	Weights() *Weights
@@ -121,11 +125,8 @@ func NewSwitch(scope constructs.Construct, id string, props *SwitchProps) Switch
 	if p.RecordName == nil && p.Blue != nil {
 		p.RecordName = p.Blue.DomainName
 	}
-	var zoneName string
-	if p.Zone != nil {
-		zoneName = *p.Zone.ZoneName()
-	}
-	if err := p.validate(zoneName); err != nil {
+	zoneName, zoneErr := readZoneName(p.Zone)
+	if err := errors.Join(zoneErr, p.validate(zoneName)); err != nil {
 		panic(fmt.Errorf("%s/%s: invalid SwitchProps: %w", *scope.Node().Path(), id, err))
 	}
 	blueWeight, greenWeight := p.Weights.resolved()
@@ -137,9 +138,13 @@ func NewSwitch(scope constructs.Construct, id string, props *SwitchProps) Switch
 	defer func() {
 		if r := recover(); r != nil {
 			scope.Node().TryRemoveChild(jsii.String(id))
-			panic(fmt.Errorf("%s/%s: %v", *scope.Node().Path(), id, r))
+			panic(withPath(scope, id, r))
 		}
 	}()
+	if !isToken(*p.RecordName) {
+		// CDK matches the zone's suffix case-sensitively: give it the name in the zone's form, fully qualified.
+		p.RecordName = jsii.String(normalize(*p.RecordName) + ".")
+	}
 	s.blue = record(s, "BlueRecord", &p, p.Blue, orDefault(p.BlueSetIdentifier, DefaultBlueSetIdentifier), blueWeight)
 	s.green = record(s, "GreenRecord", &p, p.Green, orDefault(p.GreenSetIdentifier, DefaultGreenSetIdentifier), greenWeight)
 	if !known(p.Blue.Region) || !known(p.Green.Region) {
@@ -149,6 +154,30 @@ func NewSwitch(scope constructs.Construct, id string, props *SwitchProps) Switch
 				"across all accounts"))
 	}
 	return s
+}
+
+// readZoneName returns the name of zone, or an error when the zone was imported without one (CDK refuses to read
+// it then). A nil zone gives "" and no error: validate reports it.
+func readZoneName(zone awsroute53.IHostedZone) (name string, err error) {
+	if zone == nil {
+		return "", nil
+	}
+	defer func() {
+		if r := recover(); r != nil {
+			err = errors.New("Zone must carry its name (import it with awsroute53.HostedZone_FromHostedZoneAttributes), " +
+				"got a zone imported by id only")
+		}
+	}()
+	return *zone.ZoneName(), nil
+}
+
+// withPath returns the value r a constructor recovered, as an error prefixed with the construct path of id in
+// scope; an error stays wrapped (%w).
+func withPath(scope constructs.Construct, id string, r interface{}) error {
+	if err, ok := r.(error); ok {
+		return fmt.Errorf("%s/%s: %w", *scope.Node().Path(), id, err)
+	}
+	return fmt.Errorf("%s/%s: %v", *scope.Node().Path(), id, r)
 }
 
 func record(s *dnsSwitch, id string, p *SwitchProps, e *Endpoint, setID string, weight float64) awsroute53.RecordSet {
@@ -197,8 +226,9 @@ func (p *SwitchProps) validate(zoneName string) error {
 			errs = append(errs, fmt.Errorf("%s must be an environment's Endpoint, got nil: a switch needs exactly two environments", e.name))
 			continue
 		}
-		if e.ep.RegionalDomainName == nil || e.ep.RegionalHostedZoneId == nil {
-			errs = append(errs, fmt.Errorf("%s.RegionalDomainName and %s.RegionalHostedZoneId must be set (the API custom domain's alias target), got %s",
+		if e.ep.RegionalDomainName == nil || (e.ep.RegionalHostedZoneId == nil && p.Ttl == nil) {
+			errs = append(errs, fmt.Errorf("%s.RegionalDomainName and %s.RegionalHostedZoneId must be set "+
+				"(the API custom domain's alias target), got %s",
 				e.name, e.name, missing(e.ep.RegionalDomainName, e.ep.RegionalHostedZoneId)))
 		}
 		if e.ep.DomainName == nil {
@@ -225,7 +255,7 @@ func (p *SwitchProps) validate(zoneName string) error {
 		errs = append(errs, err)
 	} else if zoneName != "" && !isToken(zoneName) && !isToken(*p.RecordName) {
 		name, zone := normalize(*p.RecordName), normalize(zoneName)
-		if name != zone && !strings.HasSuffix(name, "."+zone) {
+		if !inZone(name, zone) {
 			errs = append(errs, fmt.Errorf("RecordName must be inside the zone %q, got %q", zone, name))
 		} else if name == zone && p.Ttl != nil {
 			errs = append(errs, fmt.Errorf("Ttl makes the records CNAME records, which cannot be at the zone apex %q; "+
@@ -290,8 +320,8 @@ func missing(values ...*string) string {
 
 var labelPattern = regexp.MustCompile(`^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?)$`)
 
-// checkDomainName checks that name is a domain name of at most 255 characters, made of labels of letters,
-// digits, '-' and '_'. Tokens pass.
+// checkDomainName checks that name is a domain name of at most 253 characters (without the final dot), made of
+// labels of letters, digits, '-' and '_', or "*". Tokens pass.
 func checkDomainName(field, name string) error {
 	if isToken(name) {
 		return nil
@@ -307,6 +337,11 @@ func checkDomainName(field, name string) error {
 		}
 	}
 	return nil
+}
+
+// inZone reports whether the normalized name is zone or inside it.
+func inZone(name, zone string) bool {
+	return name == zone || strings.HasSuffix(name, "."+zone)
 }
 
 // normalize returns a domain name in lower case without its final dot.

@@ -11,7 +11,8 @@ import (
 	"github.com/aws/jsii-runtime-go"
 )
 
-// WeightsContextKey is the context key WeightsFromContext reads: cdk deploy -c lambda-bluegreen:weights=blue=0,green=100.
+// WeightsContextKey is the context key WeightsFromContext reads:
+// cdk deploy -c lambda-bluegreen:weights=blue=0,green=100.
 const WeightsContextKey = "lambda-bluegreen:weights"
 
 // MaxWeight is the largest weight Route 53 accepts for a weighted record.
@@ -32,10 +33,10 @@ type Weights struct {
 	Green *float64
 }
 
-// DefaultBlueWeight and DefaultGreenWeight are the weights of a Switch whose Weights leave them unset: all the
-// traffic to Blue.
 const (
-	DefaultBlueWeight  = 100
+	// DefaultBlueWeight is the weight of Blue when a Switch's Weights leave it unset.
+	DefaultBlueWeight = 100
+	// DefaultGreenWeight is the weight of Green when a Switch's Weights leave it unset: all traffic goes to Blue.
 	DefaultGreenWeight = 0
 )
 
@@ -119,10 +120,11 @@ func ParseWeights(s string) (*Weights, error) {
 		if !ok {
 			return nil, fmt.Errorf(`weights must be written as "blue=N,green=M", got %q`, s)
 		}
-		n, err := strconv.ParseFloat(value, 64)
+		i, err := strconv.Atoi(value)
 		if err != nil {
 			return nil, fmt.Errorf("weight of %s must be a whole number from 0 to %d, got %q", name, MaxWeight, value)
 		}
+		n := float64(i)
 		var dst **float64
 		switch name {
 		case "blue":
@@ -145,8 +147,9 @@ func ParseWeights(s string) (*Weights, error) {
 
 // WeightsFromContext reads the weights given on the command line with -c lambda-bluegreen:weights=blue=N,green=M
 // (WeightsContextKey). It returns nil, nil when the key is not set, and an error naming the key when its value
-// cannot be read or a weight is out of range. Merge the result over the code's weights with Weights.Over. Weights from the command line last for that deploy only: a later deploy
-// without them sets the weights of the code again, so commit a switch you want to keep.
+// cannot be read or a weight is out of range. Merge the result over the code's weights with Weights.Over.
+// Weights from the command line last for that deploy only: a later deploy without them sets the weights of the
+// code again, so commit a switch you want to keep.
 func WeightsFromContext(scope constructs.Construct) (*Weights, error) {
 	raw := scope.Node().TryGetContext(jsii.String(WeightsContextKey))
 	if raw == nil {
