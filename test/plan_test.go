@@ -25,7 +25,11 @@ func TestPlanOfTheExampleApp(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	got := plan.Text(ds)
+	ss, err := plan.ReadSwitches(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := plan.Text(ds) + plan.SwitchText(ss)
 	golden := filepath.Join("testdata", "plan.golden")
 	if *updateGolden {
 		if err := os.WriteFile(golden, []byte(got), 0o644); err != nil {
@@ -41,6 +45,19 @@ func TestPlanOfTheExampleApp(t *testing.T) {
 	}
 	if len(ds) != 6 {
 		t.Fatalf("want the 6 deployments of the example (2 stacks, 2 pipeline stages, 2 environments), got %d", len(ds))
+	}
+	// The example's DNS switch: all answers to blue, green the fallback, both health-checked.
+	if len(ss) != 1 || ss[0].Path != "TwoEnvironments/Switch/Switch" || ss[0].Name != "api.example.com." ||
+		!ss[0].Alias || len(ss[0].Records) != 2 {
+		t.Fatalf("want the example's one switch, got %+v", ss)
+	}
+	for i, want := range []plan.WeightedRecord{
+		{SetIdentifier: "blue", Weight: 100, Share: 100, HealthCheck: true},
+		{SetIdentifier: "green", Weight: 0, Share: 0, HealthCheck: true},
+	} {
+		if ss[0].Records[i] != want {
+			t.Errorf("record %d: want %+v, got %+v", i, want, ss[0].Records[i])
+		}
 	}
 	for _, d := range ds {
 		var doc struct {

@@ -205,6 +205,10 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		return exitUsage
 	}
 	ds, err := plan.Read(*assembly)
+	var ss []plan.Switch
+	if err == nil {
+		ss, err = plan.ReadSwitches(*assembly)
+	}
 	if err != nil {
 		fmt.Fprintln(stderr, "bluegreen plan:", err)
 		return exitFail
@@ -218,13 +222,16 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 	if *asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if err := enc.Encode(ds); err != nil {
+		if ss == nil {
+			ss = []plan.Switch{}
+		}
+		if err := enc.Encode(map[string]interface{}{"deployments": ds, "switches": ss}); err != nil {
 			fmt.Fprintln(stderr, "bluegreen plan:", err)
 			return exitFail
 		}
 		return exitOK
 	}
-	fmt.Fprint(stdout, plan.Text(ds))
+	fmt.Fprint(stdout, plan.Text(ds)+plan.SwitchText(ss))
 	return exitOK
 }
 

@@ -40,9 +40,13 @@ func TestPlanJSON(t *testing.T) {
 	if code := run([]string{"plan", "-assembly", "testdata/assembly", "-json"}, &out, &errOut); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	var ds []map[string]interface{}
-	if err := json.Unmarshal(out.Bytes(), &ds); err != nil || len(ds) != 2 || ds[0]["exposurePercent"] != 100.0 ||
-		ds[0]["detectionSeconds"] != 360.0 {
+	var doc struct {
+		Deployments []map[string]interface{} `json:"deployments"`
+		Switches    []map[string]interface{} `json:"switches"`
+	}
+	ds := &doc.Deployments
+	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || len(*ds) != 2 || (*ds)[0]["exposurePercent"] != 100.0 ||
+		(*ds)[0]["detectionSeconds"] != 360.0 || doc.Switches == nil || len(doc.Switches) != 0 {
 		t.Errorf("JSON %s: %v", out.String(), err)
 	}
 }

@@ -88,7 +88,12 @@ func (r resource) path() string {
 // sorted by path.
 func Read(dir string) ([]Deployment, error) {
 	var out []Deployment
-	if err := readAssembly(dir, &out); err != nil {
+	err := eachStack(dir, func(file, stack string) error {
+		ds, err := readTemplate(file, stack)
+		out = append(out, ds...)
+		return err
+	})
+	if err != nil {
 		return nil, err
 	}
 	sort.Slice(out, func(i, j int) bool {
@@ -100,7 +105,9 @@ func Read(dir string) ([]Deployment, error) {
 	return out, nil
 }
 
-func readAssembly(dir string, out *[]Deployment) error {
+// eachStack calls visit with the template file and display name of every stack of the cloud assembly in dir,
+// nested assemblies (stages) included.
+func eachStack(dir string, visit func(file, stack string) error) error {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		return fmt.Errorf("%s is not a cloud assembly: %w", dir, err)
@@ -124,13 +131,11 @@ func readAssembly(dir string, out *[]Deployment) error {
 			if a.DisplayName != "" {
 				name = a.DisplayName
 			}
-			ds, err := readTemplate(filepath.Join(dir, a.Properties.TemplateFile), name)
-			if err != nil {
+			if err := visit(filepath.Join(dir, a.Properties.TemplateFile), name); err != nil {
 				return err
 			}
-			*out = append(*out, ds...)
 		case "cdk:cloud-assembly":
-			if err := readAssembly(filepath.Join(dir, a.Properties.DirectoryName), out); err != nil {
+			if err := eachStack(filepath.Join(dir, a.Properties.DirectoryName), visit); err != nil {
 				return err
 			}
 		}
@@ -138,18 +143,27 @@ func readAssembly(dir string, out *[]Deployment) error {
 	return nil
 }
 
-func readTemplate(file, stack string) ([]Deployment, error) {
+// loadTemplate reads a template, with each resource knowing its logical id.
+func loadTemplate(file string) (template, error) {
 	b, err := os.ReadFile(file)
 	if err != nil {
-		return nil, err
+		return template{}, err
 	}
 	var t template
 	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, fmt.Errorf("%s: %w", file, err)
+		return template{}, fmt.Errorf("%s: %w", file, err)
 	}
 	for id, r := range t.Resources {
 		r.id = id
 		t.Resources[id] = r
+	}
+	return t, nil
+}
+
+func readTemplate(file, stack string) ([]Deployment, error) {
+	t, err := loadTemplate(file)
+	if err != nil {
+		return nil, err
 	}
 	var out []Deployment
 	for _, alias := range t.Resources {
