@@ -15,6 +15,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/internal/check"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
@@ -134,10 +135,7 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	defer func() {
 		if r := recover(); r != nil {
 			scope.Node().TryRemoveChild(jsii.String(id))
-			if err, ok := r.(error); ok {
-				panic(fmt.Errorf("%s/%s: %w", *scope.Node().Path(), id, err))
-			}
-			panic(fmt.Errorf("%s/%s: %v", *scope.Node().Path(), id, r))
+			panic(check.WithPath(scope, id, r))
 		}
 	}()
 	d.define(&p, aliasName)

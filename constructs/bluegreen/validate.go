@@ -4,7 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
-	"strings"
+
+	"github.com/safeship/lambda-bluegreen/internal/check"
 )
 
 var aliasNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
@@ -23,16 +24,8 @@ func (p *DeploymentProps) validate() error {
 	if p.AliasName != nil {
 		errs = append(errs, validateAliasName(*p.AliasName))
 	}
-	if err := p.Strategy.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			errs = append(errs, fmt.Errorf("Strategy: %w", e))
-		}
-	}
-	if err := p.GreenAlarms.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			errs = append(errs, fmt.Errorf("GreenAlarms.%w", e))
-		}
-	}
+	errs = append(errs, check.Prefix("Strategy: ", p.Strategy.Validate())...)
+	errs = append(errs, check.Prefix("GreenAlarms.", p.GreenAlarms.Validate())...)
 	if p.PreTraffic != nil && p.PreHook != nil {
 		errs = append(errs, errors.New("at most one of PreTraffic and PreHook may be set, got both"))
 	}
@@ -40,14 +33,10 @@ func (p *DeploymentProps) validate() error {
 		errs = append(errs, errors.New("at most one of PostTraffic and PostHook may be set, got both"))
 	}
 	if p.PreTraffic != nil {
-		for _, e := range unjoin(p.PreTraffic.Validate()) {
-			errs = append(errs, fmt.Errorf("PreTraffic.%w", e))
-		}
+		errs = append(errs, check.Prefix("PreTraffic.", p.PreTraffic.Validate())...)
 	}
 	if p.PostTraffic != nil {
-		for _, e := range unjoin(p.PostTraffic.Validate()) {
-			errs = append(errs, fmt.Errorf("PostTraffic.%w", e))
-		}
+		errs = append(errs, check.Prefix("PostTraffic.", p.PostTraffic.Validate())...)
 	}
 	for i, a := range p.Alarms {
 		if a == nil {
@@ -57,29 +46,12 @@ func (p *DeploymentProps) validate() error {
 	return errors.Join(errs...)
 }
 
-// unjoin returns the errors joined in err (by errors.Join), or err alone.
-func unjoin(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
-}
-
 func validateAliasName(name string) error {
-	if isToken(name) {
+	if check.IsToken(name) {
 		return nil
 	}
 	if !aliasNamePattern.MatchString(name) || onlyDigits.MatchString(name) {
 		return fmt.Errorf("AliasName must be 1 to 128 letters, digits, '-' or '_', and not only digits, got %q", name)
 	}
 	return nil
-}
-
-// isToken reports whether s holds an unresolved CDK token, whose value is only known at deploy time. It matches
-// the string encoding CDK uses ("${Token[...]}") instead of asking Node.
-func isToken(s string) bool {
-	return strings.Contains(s, "${Token[")
 }

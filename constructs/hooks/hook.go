@@ -20,6 +20,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
+	"github.com/safeship/lambda-bluegreen/internal/check"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
@@ -212,28 +213,14 @@ func (p HookProps) config() (hookconfig.Config, error) {
 		errs = append(errs, errors.New("exactly one of PreTraffic and PostTraffic must be set, got both"))
 	case p.PreTraffic != nil:
 		cfg, err = p.PreTraffic.config()
-		errs = append(errs, prefix("PreTraffic.", err)...)
+		errs = append(errs, check.Prefix("PreTraffic.", err)...)
 	case p.PostTraffic != nil:
 		cfg, err = p.PostTraffic.config()
-		errs = append(errs, prefix("PostTraffic.", err)...)
+		errs = append(errs, check.Prefix("PostTraffic.", err)...)
 	default:
 		errs = append(errs, errors.New("exactly one of PreTraffic and PostTraffic must be set, got neither"))
 	}
 	return cfg, errors.Join(errs...)
-}
-
-func prefix(p string, err error) []error {
-	if err == nil {
-		return nil
-	}
-	errs := []error{err}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		errs = j.Unwrap()
-	}
-	for i, e := range errs {
-		errs[i] = fmt.Errorf("%s%w", p, e)
-	}
-	return errs
 }
 
 // grant gives the hook's role what its checks need and nothing else: no wildcard action, no invoke on "*".

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/internal/check"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
@@ -60,7 +61,7 @@ func (s Source) validate() error {
 		}
 	default:
 		var errs []error
-		if !isToken(s.connectionArn) && !strings.HasPrefix(s.connectionArn, "arn:") {
+		if !check.IsToken(s.connectionArn) && !strings.HasPrefix(s.connectionArn, "arn:") {
 			errs = append(errs, fmt.Errorf("Source: the connection must be an ARN (arn:aws:codeconnections:…), got %q", s.connectionArn))
 		}
 		if parts := strings.Split(s.repository, "/"); len(parts) != 2 || parts[0] == "" || parts[1] == "" {
@@ -284,7 +285,7 @@ func (p *Props) validate(pipelineAccount string) error {
 		for j, d := range s.Verify {
 			if d == nil {
 				errs = append(errs, fmt.Errorf("Stages[%d].Verify[%d] must be a deployment, got nil", i, j))
-			} else if account != nil && !isToken(*account) && !isToken(pipelineAccount) && *account != pipelineAccount {
+			} else if account != nil && !check.IsToken(*account) && !check.IsToken(pipelineAccount) && *account != pipelineAccount {
 				errs = append(errs, fmt.Errorf("Stages[%d].Verify: stage %q deploys to account %s, but the check runs in "+
 					"the pipeline's account %s and cannot read it; leave Verify empty (the deploy action already fails "+
 					"when CodeDeploy rolls back)", i, name, *account, pipelineAccount))
@@ -351,8 +352,6 @@ func (p *pipeline) Synth() pipelines.ShellStep           { return p.synth }
 func (p *pipeline) ArtifactBucket() awss3.Bucket         { return p.artifacts }
 func (p *pipeline) ArtifactKey() awskms.Key              { return p.key }
 func (p *pipeline) AccessLogBucket() awss3.Bucket        { return p.accessLogs }
-
-func isToken(s string) bool { return strings.Contains(s, "${Token[") }
 
 // release reports whether v is a major.minor.patch release number (go.dev publishes archives only for those).
 func release(v string) bool {
