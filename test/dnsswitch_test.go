@@ -88,12 +88,12 @@ func (e *twoEnvironments) environment(t testing.TB, stack awscdk.Stack, props *d
 	}
 	if p.Certificate == nil && p.Zone == nil {
 		p.Certificate = awscertificatemanager.Certificate_FromCertificateArn(stack, jsii.String("Certificate"),
-			jsii.String("arn:aws:acm:"+orRegion(e, stack)+":111111111111:certificate/00000000-0000-0000-0000-000000000000"))
+			jsii.String("arn:aws:acm:"+orRegion(stack)+":111111111111:certificate/00000000-0000-0000-0000-000000000000"))
 	}
 	return dnsswitch.NewEnvironment(stack, "Env", &p)
 }
 
-func orRegion(e *twoEnvironments, stack awscdk.Stack) string {
+func orRegion(stack awscdk.Stack) string {
 	if r := *stack.Region(); !strings.Contains(r, "${Token[") {
 		return r
 	}
@@ -540,4 +540,16 @@ func TestExampleRefusesBadWeightsFromContext(t *testing.T) {
 	if !strings.Contains(msg, "weights must not all be 0") {
 		t.Errorf("got %s", msg)
 	}
+}
+
+// A CNAME switch needs no alias hosted zone id: an environment filled in by hand may leave it out.
+func TestSwitchCnameWithoutAliasZone(t *testing.T) {
+	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
+	manual := &dnsswitch.Endpoint{DomainName: jsii.String(testDomain),
+		RegionalDomainName: jsii.String("d-abc.execute-api.us-west-2.amazonaws.com"), Region: jsii.String("us-west-2")}
+	e.newSwitch(&dnsswitch.SwitchProps{Green: manual, Ttl: awscdk.Duration_Seconds(jsii.Number(60))})
+	hasResource(t, template(t, e.router), "AWS::Route53::RecordSet", like(obj{
+		"SetIdentifier": "green", "Type": "CNAME", "TTL": "60",
+		"ResourceRecords": []interface{}{"d-abc.execute-api.us-west-2.amazonaws.com"},
+	}))
 }

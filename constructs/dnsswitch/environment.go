@@ -16,6 +16,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/internal/check"
 )
 
 // DefaultHealthCheckPath is the path Route 53 requests on an Environment when EnvironmentProps.HealthCheckPath is
@@ -150,7 +151,7 @@ func NewEnvironment(scope constructs.Construct, id string, props *EnvironmentPro
 	defer func() {
 		if r := recover(); r != nil {
 			scope.Node().TryRemoveChild(jsii.String(id))
-			panic(withPath(scope, id, r))
+			panic(check.WithPath(scope, id, r))
 		}
 	}()
 	e := &environment{Construct: c, deployment: p.Deployment}
@@ -221,8 +222,9 @@ func (e *environment) define(p *EnvironmentProps) {
 		path = *p.HealthCheckPath
 	}
 	// The API's own host name: {api-id}.execute-api.{region}.{url-suffix}.
+	region := stack.Region()
 	host := awscdk.Fn_Join(jsii.String(""), &[]*string{
-		e.api.ApiId(), jsii.String(".execute-api."), stack.Region(), jsii.String("."), stack.UrlSuffix(),
+		e.api.ApiId(), jsii.String(".execute-api."), region, jsii.String("."), stack.UrlSuffix(),
 	})
 	e.healthCheck = awsroute53.NewHealthCheck(c, jsii.String("HealthCheck"), &awsroute53.HealthCheckProps{
 		Type:             awsroute53.HealthCheckType_HTTPS,
@@ -238,7 +240,7 @@ func (e *environment) define(p *EnvironmentProps) {
 		RegionalDomainName:   e.domain.RegionalDomainName(),
 		RegionalHostedZoneId: e.domain.RegionalHostedZoneId(),
 		HealthCheck:          e.healthCheck,
-		Region:               stack.Region(),
+		Region:               region,
 		stack:                stack,
 	}
 }
@@ -282,12 +284,12 @@ func (p *EnvironmentProps) validate(zoneName string) error {
 	case p.Certificate != nil && p.Zone != nil:
 		errs = append(errs, errors.New("at most one of Certificate and Zone may be set (Zone only validates the "+
 			"certificate defined when Certificate is nil), got both"))
-	case p.Zone != nil && p.DomainName != nil && zoneName != "" && !isToken(zoneName) && !isToken(*p.DomainName) &&
+	case p.Zone != nil && p.DomainName != nil && zoneName != "" && !check.IsToken(zoneName) && !check.IsToken(*p.DomainName) &&
 		!inZone(normalize(*p.DomainName), normalize(zoneName)):
 		errs = append(errs, fmt.Errorf("DomainName must be inside the zone %q that validates its certificate, got %q",
 			normalize(zoneName), *p.DomainName))
 	}
-	if p.HealthCheckPath != nil && !isToken(*p.HealthCheckPath) {
+	if p.HealthCheckPath != nil && !check.IsToken(*p.HealthCheckPath) {
 		if path := *p.HealthCheckPath; !strings.HasPrefix(path, "/") || len(path) > 255 {
 			errs = append(errs, fmt.Errorf("HealthCheckPath must start with \"/\" and be at most 255 characters, got %q", path))
 		}
@@ -313,7 +315,7 @@ func (p *EnvironmentProps) validate(zoneName string) error {
 
 // describe returns name for messages, or "the service's name" when it is a token.
 func describe(name *string) string {
-	if name == nil || isToken(*name) {
+	if name == nil || check.IsToken(*name) {
 		return "the service's name"
 	}
 	return *name

@@ -11,6 +11,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53targets"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/internal/check"
 )
 
 const (
@@ -138,10 +140,10 @@ func NewSwitch(scope constructs.Construct, id string, props *SwitchProps) Switch
 	defer func() {
 		if r := recover(); r != nil {
 			scope.Node().TryRemoveChild(jsii.String(id))
-			panic(withPath(scope, id, r))
+			panic(check.WithPath(scope, id, r))
 		}
 	}()
-	if !isToken(*p.RecordName) {
+	if !check.IsToken(*p.RecordName) {
 		// CDK matches the zone's suffix case-sensitively: give it the name in the zone's form, fully qualified.
 		p.RecordName = jsii.String(normalize(*p.RecordName) + ".")
 	}
@@ -171,36 +173,26 @@ func readZoneName(zone awsroute53.IHostedZone) (name string, err error) {
 	return *zone.ZoneName(), nil
 }
 
-// withPath returns the value r a constructor recovered, as an error prefixed with the construct path of id in
-// scope; an error stays wrapped (%w).
-func withPath(scope constructs.Construct, id string, r interface{}) error {
-	if err, ok := r.(error); ok {
-		return fmt.Errorf("%s/%s: %w", *scope.Node().Path(), id, err)
-	}
-	return fmt.Errorf("%s/%s: %v", *scope.Node().Path(), id, r)
-}
-
 func record(s *dnsSwitch, id string, p *SwitchProps, e *Endpoint, setID string, weight float64) awsroute53.RecordSet {
-	opts := awsroute53.RecordSetOptions{
+	// Alias A records by default; with a TTL, CNAME records to the regional domain name.
+	var typ awsroute53.RecordType
+	var target awsroute53.RecordTarget
+	if p.Ttl != nil {
+		typ, target = awsroute53.RecordType_CNAME, awsroute53.RecordTarget_FromValues(e.RegionalDomainName)
+	} else {
+		typ, target = awsroute53.RecordType_A, awsroute53.RecordTarget_FromAlias(
+			awsroute53targets.NewApiGatewayv2DomainProperties(e.RegionalDomainName, e.RegionalHostedZoneId))
+	}
+	return awsroute53.NewRecordSet(s.Construct, jsii.String(id), &awsroute53.RecordSetProps{
 		Zone:          p.Zone,
 		RecordName:    p.RecordName,
+		RecordType:    typ,
+		Target:        target,
+		Ttl:           p.Ttl,
 		SetIdentifier: jsii.String(setID),
 		Weight:        jsii.Number(weight),
 		HealthCheck:   e.HealthCheck,
 		Comment:       jsii.String(fmt.Sprintf("lambda-bluegreen switch: environment %s, weight %v", setID, weight)),
-	}
-	if p.Ttl != nil {
-		return awsroute53.NewCnameRecord(s.Construct, jsii.String(id), &awsroute53.CnameRecordProps{
-			Zone: opts.Zone, RecordName: opts.RecordName, SetIdentifier: opts.SetIdentifier, Weight: opts.Weight,
-			HealthCheck: opts.HealthCheck, Comment: opts.Comment, Ttl: p.Ttl,
-			DomainName: e.RegionalDomainName,
-		})
-	}
-	return awsroute53.NewARecord(s.Construct, jsii.String(id), &awsroute53.ARecordProps{
-		Zone: opts.Zone, RecordName: opts.RecordName, SetIdentifier: opts.SetIdentifier, Weight: opts.Weight,
-		HealthCheck: opts.HealthCheck, Comment: opts.Comment,
-		Target: awsroute53.RecordTarget_FromAlias(awsroute53targets.NewApiGatewayv2DomainProperties(
-			e.RegionalDomainName, e.RegionalHostedZoneId)),
 	})
 }
 
@@ -233,7 +225,7 @@ func (p *SwitchProps) validate(zoneName string) error {
 		}
 		if e.ep.DomainName == nil {
 			errs = append(errs, fmt.Errorf("%s.DomainName must be the custom domain name the environment serves, got nil", e.name))
-		} else if p.RecordName != nil && !isToken(*e.ep.DomainName) && !isToken(*p.RecordName) &&
+		} else if p.RecordName != nil && !check.IsToken(*e.ep.DomainName) && !check.IsToken(*p.RecordName) &&
 			normalize(*e.ep.DomainName) != normalize(*p.RecordName) {
 			errs = append(errs, fmt.Errorf("%s.DomainName must equal the record name %q, since API Gateway answers only "+
 				"for the custom domain names it has, got %q", e.name, *p.RecordName, *e.ep.DomainName))
@@ -253,7 +245,7 @@ func (p *SwitchProps) validate(zoneName string) error {
 		errs = append(errs, errors.New("RecordName must be set when Blue is nil, got nil"))
 	} else if err := checkDomainName("RecordName", *p.RecordName); err != nil {
 		errs = append(errs, err)
-	} else if zoneName != "" && !isToken(zoneName) && !isToken(*p.RecordName) {
+	} else if zoneName != "" && !check.IsToken(zoneName) && !check.IsToken(*p.RecordName) {
 		name, zone := normalize(*p.RecordName), normalize(zoneName)
 		if !inZone(name, zone) {
 			errs = append(errs, fmt.Errorf("RecordName must be inside the zone %q, got %q", zone, name))
@@ -262,15 +254,11 @@ func (p *SwitchProps) validate(zoneName string) error {
 				"leave Ttl unset for alias records", zone))
 		}
 	}
-	if err := p.Weights.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			errs = append(errs, fmt.Errorf("Weights: %w", e))
-		}
-	}
+	errs = append(errs, check.Prefix("Weights: ", p.Weights.Validate())...)
 	blueID := orDefault(p.BlueSetIdentifier, DefaultBlueSetIdentifier)
 	greenID := orDefault(p.GreenSetIdentifier, DefaultGreenSetIdentifier)
 	for _, c := range []struct{ field, value string }{{"BlueSetIdentifier", blueID}, {"GreenSetIdentifier", greenID}} {
-		if !isToken(c.value) && !setIdentifierPattern.MatchString(c.value) {
+		if !check.IsToken(c.value) && !setIdentifierPattern.MatchString(c.value) {
 			errs = append(errs, fmt.Errorf("%s must be 1 to 128 characters, got %q", c.field, c.value))
 		}
 	}
@@ -296,7 +284,7 @@ func sameRegion(a, b *Endpoint) bool {
 	return known(a.Region) && known(b.Region) && *a.Region == *b.Region
 }
 
-func known(s *string) bool { return s != nil && !isToken(*s) }
+func known(s *string) bool { return s != nil && !check.IsToken(*s) }
 
 func where(e *Endpoint) string {
 	if known(e.Region) {
@@ -323,7 +311,7 @@ var labelPattern = regexp.MustCompile(`^(\*|[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])
 // checkDomainName checks that name is a domain name of at most 253 characters (without the final dot), made of
 // labels of letters, digits, '-' and '_', or "*". Tokens pass.
 func checkDomainName(field, name string) error {
-	if isToken(name) {
+	if check.IsToken(name) {
 		return nil
 	}
 	n := normalize(name)
@@ -354,20 +342,4 @@ func orDefault(s *string, d string) string {
 		return d
 	}
 	return *s
-}
-
-// isToken reports whether s holds an unresolved CDK token ("${Token[...]}"), without asking Node.
-func isToken(s string) bool {
-	return strings.Contains(s, "${Token[")
-}
-
-// unjoin returns the errors joined in err (by errors.Join), or err alone.
-func unjoin(err error) []error {
-	if err == nil {
-		return nil
-	}
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
-	}
-	return []error{err}
 }
