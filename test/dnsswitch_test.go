@@ -1,11 +1,14 @@
 package test
 
 import (
+	"encoding/json"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigateway"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsapigatewayv2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscertificatemanager"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsroute53"
@@ -144,6 +147,9 @@ func TestEnvironmentServesTheAliasOnItsCustomDomain(t *testing.T) {
 			"Format":         assertions.Match_StringLikeRegexp(jsii.String(`^\{"requestId":"\$context.requestId"`)),
 		}),
 	}))
+	_, stage := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Stage")
+	format, _ := props(stage)["AccessLogSettings"].(map[string]interface{})["Format"].(string)
+	checkHTTPAPILogFormat(t, format)
 	// Every route calls the alias, never the bare function, so alias-level blue/green keeps working.
 	_, integration := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Integration")
 	uri := jsonString(props(integration)["IntegrationUri"])
@@ -552,4 +558,66 @@ func TestSwitchCnameWithoutAliasZone(t *testing.T) {
 		"SetIdentifier": "green", "Type": "CNAME", "TTL": "60",
 		"ResourceRecords": []interface{}{"d-abc.execute-api.us-west-2.amazonaws.com"},
 	}))
+}
+
+// httpAPILogVariables are the $context variables API Gateway documents for HTTP API access logs ("Customize HTTP
+// API access logs", https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html).
+// REST API variables such as $context.resourcePath are not among them: API Gateway refuses a stage that uses one.
+var httpAPILogVariables = map[string]bool{}
+
+func init() {
+	for _, v := range strings.Fields(`accountId apiId authorizer.error authorizer.principalId awsEndpointRequestId
+		awsEndpointRequestId2 customDomain.basePathMatched dataProcessed domainName domainPrefix error.message
+		error.messageString error.responseType extendedRequestId httpMethod identity.accountId identity.caller
+		identity.cognitoAuthenticationProvider identity.cognitoAuthenticationType identity.cognitoIdentityId
+		identity.cognitoIdentityPoolId identity.principalOrgId identity.clientCert.clientCertPem
+		identity.clientCert.subjectDN identity.clientCert.issuerDN identity.clientCert.serialNumber
+		identity.clientCert.validity.notBefore identity.clientCert.validity.notAfter identity.sourceIp identity.user
+		identity.userAgent identity.userArn integration.error integration.integrationStatus integration.latency
+		integration.requestId integration.status integrationErrorMessage integrationLatency integrationStatus path
+		protocol requestId requestTime requestTimeEpoch responseLatency responseLength routeKey stage status`) {
+		httpAPILogVariables[v] = true
+	}
+}
+
+var contextVariable = regexp.MustCompile(`\$context\.[A-Za-z0-9_.]+`)
+
+// checkHTTPAPILogFormat fails t unless format is a JSON object whose every $context variable is one API Gateway
+// documents for HTTP APIs.
+func checkHTTPAPILogFormat(t *testing.T, format string) {
+	t.Helper()
+	var fields map[string]string
+	if err := json.Unmarshal([]byte(format), &fields); err != nil {
+		t.Errorf("access log format is not a JSON object of strings: %v\n%s", err, format)
+	}
+	used := contextVariable.FindAllString(format, -1)
+	if len(used) == 0 {
+		t.Errorf("access log format uses no $context variable: %s", format)
+	}
+	for _, v := range used {
+		if !httpAPILogVariables[strings.TrimPrefix(v, "$context.")] {
+			t.Errorf("access log format uses %s, which HTTP APIs do not have (API Gateway refuses the stage)", v)
+		}
+	}
+}
+
+func TestHTTPAPILogFormatCheckCatchesRESTVariables(t *testing.T) {
+	// The check above must be able to fail: the REST API format CDK builds by default uses $context.resourcePath.
+	rest := *awsapigateway.AccessLogFormat_JsonWithStandardFields(&awsapigateway.JsonWithStandardFieldProps{
+		Caller: jsii.Bool(false), HttpMethod: jsii.Bool(true), Ip: jsii.Bool(true), Protocol: jsii.Bool(true),
+		RequestTime: jsii.Bool(true), ResourcePath: jsii.Bool(true), ResponseLength: jsii.Bool(true),
+		Status: jsii.Bool(true), User: jsii.Bool(false),
+	}).ToString()
+	var bad []string
+	for _, v := range contextVariable.FindAllString(rest, -1) {
+		if !httpAPILogVariables[strings.TrimPrefix(v, "$context.")] {
+			bad = append(bad, v)
+		}
+	}
+	if len(bad) != 1 || bad[0] != "$context.resourcePath" {
+		t.Errorf("want exactly $context.resourcePath refused in CDK's REST format, got %v in %s", bad, rest)
+	}
+	if !strings.Contains(dnsswitch.AccessLogFormat, "$context.routeKey") {
+		t.Errorf("the environment's format should name the route: %s", dnsswitch.AccessLogFormat)
+	}
 }

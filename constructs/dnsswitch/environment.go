@@ -19,6 +19,19 @@ import (
 	"github.com/safeship/lambda-bluegreen/internal/check"
 )
 
+// AccessLogFormat is the JSON line an Environment's stage writes to its access logs for each request. It uses only
+// the $context variables API Gateway documents for HTTP APIs ("Customize HTTP API access logs",
+// https://docs.aws.amazon.com/apigateway/latest/developerguide/http-api-logging-variables.html): a REST API
+// variable such as $context.resourcePath makes API Gateway refuse the stage, and the environment's stack rolls back.
+// $context.routeKey names the route that matched; $context.path is the path requested.
+const AccessLogFormat = `{"requestId":"$context.requestId","ip":"$context.identity.sourceIp",` +
+	`"userAgent":"$context.identity.userAgent","requestTime":"$context.requestTime",` +
+	`"httpMethod":"$context.httpMethod","routeKey":"$context.routeKey","path":"$context.path",` +
+	`"protocol":"$context.protocol","status":"$context.status","responseLength":"$context.responseLength",` +
+	`"responseLatency":"$context.responseLatency","integrationStatus":"$context.integrationStatus",` +
+	`"integrationLatency":"$context.integrationLatency","integrationError":"$context.integrationErrorMessage",` +
+	`"error":"$context.error.message","domainName":"$context.domainName"}`
+
 // DefaultHealthCheckPath is the path Route 53 requests on an Environment when EnvironmentProps.HealthCheckPath is
 // nil.
 const DefaultHealthCheckPath = "/health"
@@ -200,11 +213,7 @@ func (e *environment) define(p *EnvironmentProps) {
 		Throttle:   throttle,
 		AccessLogSettings: &accessLogSettings{
 			destination: awsapigatewayv2.NewLogGroupLogDestination(e.logs),
-			format: awsapigateway.AccessLogFormat_JsonWithStandardFields(&awsapigateway.JsonWithStandardFieldProps{
-				Caller: jsii.Bool(false), HttpMethod: jsii.Bool(true), Ip: jsii.Bool(true), Protocol: jsii.Bool(true),
-				RequestTime: jsii.Bool(true), ResourcePath: jsii.Bool(true), ResponseLength: jsii.Bool(true),
-				Status: jsii.Bool(true), User: jsii.Bool(false),
-			}),
+			format:      awsapigateway.AccessLogFormat_Custom(jsii.String(AccessLogFormat)),
 		},
 		DomainMapping: &awsapigatewayv2.DomainMappingOptions{DomainName: e.domain},
 	})
