@@ -1,10 +1,15 @@
 package test
 
 import (
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/jsii-runtime-go"
 
@@ -134,6 +139,33 @@ func TestPipeline(t *testing.T) {
 			t.Errorf("no CodeBuild project checks the deployments")
 		}
 	})
+	t.Run("every CodeBuild project selects a Node.js that aws-cdk-lib supports", func(t *testing.T) {
+		projects := resources(tmpl, "AWS::CodeBuild::Project")
+		if len(projects) < 4 { // synth, self-mutation, assets, two checks
+			t.Fatalf("want the synth, self-mutation, asset and check projects, got %d projects", len(projects))
+		}
+		for id, p := range projects {
+			env, _ := props(p)["Environment"].(map[string]interface{})
+			if env["Image"] != "aws/codebuild/standard:7.0" {
+				t.Errorf("%s: image %v, want aws/codebuild/standard:7.0", id, env["Image"])
+			}
+			var spec struct {
+				Phases struct {
+					Install struct {
+						RuntimeVersions map[string]interface{} `json:"runtime-versions"`
+					} `json:"install"`
+				} `json:"phases"`
+			}
+			text, _ := props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
+			if err := json.Unmarshal([]byte(text), &spec); err != nil {
+				t.Fatalf("%s: build spec: %v", id, err)
+			}
+			if v := spec.Phases.Install.RuntimeVersions["nodejs"]; v != pipeline.DefaultNodeVersion {
+				t.Errorf("%s: runtime-versions nodejs = %v, want %q (standard:7.0 runs Node.js 18 otherwise)", id, v,
+					pipeline.DefaultNodeVersion)
+			}
+		}
+	})
 	t.Run("the check may only read aliases", func(t *testing.T) {
 		n := 0
 		for _, p := range resources(tmpl, "AWS::IAM::Policy") {
@@ -206,6 +238,14 @@ func TestPipelineBadInput(t *testing.T) {
 			bucket := awss3.Bucket_FromBucketName(awscdk.NewStack(dev, jsii.String("Bucket"), nil), jsii.String("Releases"), jsii.String("releases"))
 			return &pipeline.Props{Source: pipeline.FromS3(bucket, ""), Stages: []pipeline.Stage{{Stage: dev}}}
 		}, []string{`Source: the S3 object key must be set, got ""`}},
+		{"Node.js below aws-cdk-lib's minimum, and not a major release", func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:x", "o/r", "main"),
+				Stages: []pipeline.Stage{{Stage: dev}}, NodeVersion: "18"}
+		}, []string{`NodeVersion must be a major Node.js release of at least 20 (aws-cdk-lib's minimum), such as "22", got "18"`}},
+		{"Node.js as a full version", func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:x", "o/r", "main"),
+				Stages: []pipeline.Stage{{Stage: dev}}, NodeVersion: "22.1.0"}
+		}, []string{`NodeVersion must be a major Node.js release of at least 20 (aws-cdk-lib's minimum), such as "22", got "22.1.0"`}},
 		{"Go version without patch", func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
 			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:x", "o/r", "main"),
 				Stages: []pipeline.Stage{{Stage: dev}}, GoVersion: "1.26"}
@@ -242,5 +282,192 @@ func TestPipelineVerifyAcrossAccountsIsRefused(t *testing.T) {
 	})
 	if !strings.Contains(msg, `stage "Prod" deploys to account 222222222222, but the check runs in the pipeline's account 111111111111`) {
 		t.Errorf("got %q", msg)
+	}
+}
+
+// verifyBuild is the post-deploy check of one stage as CodeBuild gets it: the build commands, and the environment
+// variables of the project and of the pipeline action (the stack outputs, here given the values in outputs).
+type verifyBuild struct {
+	commands []string
+	env      map[string]string
+}
+
+// readVerifyBuild finds stage's check in the pipeline template. outputs gives each variable that the action reads
+// from a stack output its value.
+func readVerifyBuild(t *testing.T, tmpl assertions.Template, stage string, outputs map[string]string) verifyBuild {
+	t.Helper()
+	b := verifyBuild{env: map[string]string{}}
+	var projectID string
+	for id, p := range resources(tmpl, "AWS::CodeBuild::Project") {
+		if !strings.Contains(id, "VerifyBlueGreen"+stage) {
+			continue
+		}
+		projectID = id
+		var spec struct {
+			Phases map[string]struct {
+				Commands []string `json:"commands"`
+			} `json:"phases"`
+		}
+		text, _ := props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
+		if err := json.Unmarshal([]byte(text), &spec); err != nil {
+			t.Fatalf("%s: build spec: %v", id, err)
+		}
+		for _, phase := range []string{"install", "pre_build", "build", "post_build"} {
+			b.commands = append(b.commands, spec.Phases[phase].Commands...)
+		}
+		env, _ := props(p)["Environment"].(map[string]interface{})
+		vars, _ := env["EnvironmentVariables"].([]interface{})
+		for _, v := range vars {
+			m := v.(map[string]interface{})
+			value, ok := m["Value"].(string)
+			if !ok { // a token such as the region of an environment-agnostic stack
+				value = "eu-west-1"
+			}
+			b.env[m["Name"].(string)] = value
+		}
+	}
+	if projectID == "" {
+		t.Fatalf("no check project for stage %s", stage)
+	}
+	// The action passes the stack outputs as variables of the build.
+	_, pl := onlyResource(t, tmpl, "AWS::CodePipeline::Pipeline")
+	for _, s := range props(pl)["Stages"].([]interface{}) {
+		for _, a := range s.(map[string]interface{})["Actions"].([]interface{}) {
+			m := a.(map[string]interface{})
+			cfg, _ := m["Configuration"].(map[string]interface{})
+			if !strings.Contains(jsonString(cfg["ProjectName"]), projectID) {
+				continue
+			}
+			var vars []struct{ Name, Value string }
+			text, _ := cfg["EnvironmentVariables"].(string)
+			if err := json.Unmarshal([]byte(text), &vars); err != nil {
+				t.Fatalf("action %v: environment variables: %v", m["Name"], err)
+			}
+			for _, v := range vars {
+				value, ok := outputs[v.Name]
+				if !ok {
+					t.Fatalf("action %v passes %s (%s), which the test gives no value", m["Name"], v.Name, v.Value)
+				}
+				b.env[v.Name] = value
+			}
+		}
+	}
+	for name := range outputs {
+		if _, ok := b.env[name]; !ok {
+			t.Fatalf("the check of stage %s does not get %s from the action", stage, name)
+		}
+	}
+	return b
+}
+
+// stubAWS is an aws command for the check: "aws lambda get-alias … --function-name F …" prints the file
+// <dir>/<F> (what the real CLI prints with --output text) or, without that file, fails as the CLI does.
+const stubAWS = `#!/bin/sh
+fn=""
+while [ $# -gt 0 ]; do
+  [ "$1" = "--function-name" ] && fn="$2"
+  shift
+done
+[ -f "$STUB_ALIASES/$fn" ] || { echo "An error occurred (ResourceNotFoundException) when calling the GetAlias operation: Function not found: $fn" >&2; exit 254; }
+cat "$STUB_ALIASES/$fn"
+`
+
+// run runs the build's commands in order the way CodeBuild does: each in a fresh sh, with the environment
+// variables (and nothing else) carried from one command to the next, stopping at the first that fails. aliases
+// gives what get-alias prints for each function (version, a tab, the number of extra weights). It returns the
+// log and whether every command passed.
+func (b verifyBuild) run(t *testing.T, aliases map[string]string) (string, bool) {
+	t.Helper()
+	dir := t.TempDir()
+	bin, stub := filepath.Join(dir, "bin"), filepath.Join(dir, "aliases")
+	for _, d := range []string{bin, stub} {
+		if err := os.Mkdir(d, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(stubAWS), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for fn, out := range aliases {
+		if err := os.WriteFile(filepath.Join(stub, fn), []byte(out+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + dir, "STUB_ALIASES=" + stub}
+	for k, v := range b.env {
+		env = append(env, k+"="+v)
+	}
+	envFile := filepath.Join(dir, "env")
+	var log strings.Builder
+	for _, c := range b.commands {
+		cmd := exec.Command("sh", "-c", `eval "$BUILDSPEC_COMMAND"; status=$?; env -0 > "$BUILDSPEC_ENV"; exit $status`)
+		cmd.Env = append(append([]string(nil), env...), "BUILDSPEC_COMMAND="+c, "BUILDSPEC_ENV="+envFile)
+		out, err := cmd.CombinedOutput()
+		log.Write(out)
+		if err != nil {
+			return log.String(), false
+		}
+		saved, err := os.ReadFile(envFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		env = nil
+		for _, kv := range strings.Split(strings.TrimRight(string(saved), "\x00"), "\x00") {
+			if !strings.HasPrefix(kv, "BUILDSPEC_") {
+				env = append(env, kv)
+			}
+		}
+	}
+	return log.String(), true
+}
+
+// The post-deploy check runs as CodeBuild runs it: each command in its own shell, against a stub aws CLI.
+func TestPipelineVerifyStepRunsAsCodeBuildRunsIt(t *testing.T) {
+	app := newApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Delivery"), nil)
+	prod := awscdk.NewStage(app, jsii.String("Prod"), nil)
+	service := awscdk.NewStack(prod, jsii.String("Service"), nil)
+	api, worker := deploy(t, service, "Api", nil), deploy(t, service, "Worker", nil)
+	pipeline.New(stack, "Delivery", &pipeline.Props{
+		Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
+		Stages: []pipeline.Stage{{Stage: prod, Verify: []bluegreen.Deployment{api, worker}}},
+	})
+	build := readVerifyBuild(t, template(t, stack), "Prod", map[string]string{
+		"BG0_FUNCTION": "api-fn", "BG0_VERSION": "7", "BG1_FUNCTION": "worker-fn", "BG1_VERSION": "3",
+	})
+	if len(build.commands) != 2 {
+		t.Errorf("want one command per verified deployment, got %d: %q", len(build.commands), build.commands)
+	}
+	cases := []struct {
+		name    string
+		aliases map[string]string
+		pass    bool
+		want    []string
+	}{
+		{"both aliases serve their deployed version alone", map[string]string{"api-fn": "7\t0", "worker-fn": "3\t0"}, true,
+			[]string{"blue/green api-fn:live serves version and extra weights: 7\t0 (deployed version 7)",
+				"blue/green worker-fn:live serves version and extra weights: 3\t0 (deployed version 3)"}},
+		{"CodeDeploy rolled the second back to blue", map[string]string{"api-fn": "7\t0", "worker-fn": "2\t0"}, false,
+			[]string{"alias worker-fn:live does not serve version 3 alone: the blue/green deployment did not finish"}},
+		{"the first is still shifting", map[string]string{"api-fn": "6\t1", "worker-fn": "3\t0"}, false,
+			[]string{"alias api-fn:live does not serve version 7 alone"}},
+		{"the alias cannot be read", map[string]string{"worker-fn": "3\t0"}, false,
+			[]string{"ResourceNotFoundException", "could not read alias api-fn:live"}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			log, pass := build.run(t, tc.aliases)
+			if pass != tc.pass {
+				t.Errorf("check passed = %v, want %v; log:\n%s", pass, tc.pass, log)
+			}
+			if strings.Contains(log, "not found") && !strings.Contains(log, "Function not found") {
+				t.Errorf("a command relies on another's shell state:\n%s", log)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(log, w) {
+					t.Errorf("log lacks %q:\n%s", w, log)
+				}
+			}
+		})
 	}
 }

@@ -4,9 +4,11 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
@@ -23,7 +25,13 @@ import (
 const (
 	DefaultGoVersion     = "1.26.8"
 	DefaultCdkCliVersion = "2.1148.1"
-	DefaultTestCommand   = "go test ./..."
+	// DefaultNodeVersion is the major Node.js release every CodeBuild project of the pipeline selects. The image,
+	// aws/codebuild/standard:7.0 (CDK Pipelines' own default, Ubuntu 22.04 on x86_64), runs Node.js 18 unless the
+	// buildspec's runtime-versions selects another, and aws-cdk-lib 2.276.0 declares Node.js 20 or later
+	// (package.json engines). Node.js 22 is one of the image's runtimes (CodeBuild, "Available runtimes") and is
+	// supported by the CDK until 2027-10-30 ("Supported Node.js versions for the AWS CDK").
+	DefaultNodeVersion = "22"
+	DefaultTestCommand = "go test ./..."
 	// DefaultSynthCommand synthesizes with the pinned CLI and the two feature flags that make CloudFormation
 	// errors fail synth and put error annotations (cdk-nag's among them) into the validation report.
 	DefaultSynthCommand = "bash ./cdkw synth -c @aws-cdk/core:validateAgainstDefaultRules=true " +
@@ -121,6 +129,12 @@ type Props struct {
 	//
 	// Default: DefaultCdkCliVersion.
 	CdkCliVersion string
+
+	// NodeVersion is the major Node.js release (20 or later: aws-cdk-lib's minimum) that every CodeBuild project of
+	// the pipeline selects with runtime-versions: synth, self-mutation, asset publishing and the checks.
+	//
+	// Default: DefaultNodeVersion.
+	NodeVersion string
 
 	// TestCommand runs the project's tests before synth.
 	//
@@ -223,6 +237,7 @@ func New(scope constructs.Construct, id string, props *Props) Pipeline {
 		EnableKeyRotation: jsii.Bool(true),
 		SelfMutation:      jsii.Bool(true),
 		CliVersion:        jsii.String(p.CdkCliVersion),
+		CodeBuildDefaults: codeBuildDefaults(p.NodeVersion),
 	})
 	approvals := map[string]bool{}
 	for _, name := range p.ApprovalBefore {
@@ -259,6 +274,9 @@ func (p *Props) applyDefaults() {
 	}
 	if p.CdkCliVersion == "" {
 		p.CdkCliVersion = DefaultCdkCliVersion
+	}
+	if p.NodeVersion == "" {
+		p.NodeVersion = DefaultNodeVersion
 	}
 }
 
@@ -300,7 +318,28 @@ func (p *Props) validate(pipelineAccount string) error {
 	if p.GoVersion != "" && !release(p.GoVersion) {
 		errs = append(errs, fmt.Errorf("GoVersion must be a release such as %q, got %q", DefaultGoVersion, p.GoVersion))
 	}
+	if p.NodeVersion != "" {
+		if n, err := strconv.Atoi(p.NodeVersion); err != nil || n < 20 {
+			errs = append(errs, fmt.Errorf("NodeVersion must be a major Node.js release of at least 20 (aws-cdk-lib's "+
+				"minimum), such as %q, got %q", DefaultNodeVersion, p.NodeVersion))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// codeBuildDefaults makes every CodeBuild project of the pipeline (synth, self-mutation, asset publishing, the
+// checks) run on aws/codebuild/standard:7.0 with Node.js nodeVersion: without runtime-versions the image runs
+// its default Node.js (18), which aws-cdk-lib 2.276.0 does not support. CodeBuild advises naming the runtime
+// version, since a default changes when it reaches end of life ("Available runtimes").
+func codeBuildDefaults(nodeVersion string) *pipelines.CodeBuildOptions {
+	return &pipelines.CodeBuildOptions{
+		BuildEnvironment: &awscodebuild.BuildEnvironment{BuildImage: awscodebuild.LinuxBuildImage_STANDARD_7_0()},
+		PartialBuildSpec: awscodebuild.BuildSpec_FromObject(&map[string]interface{}{
+			"phases": map[string]interface{}{
+				"install": map[string]interface{}{"runtime-versions": map[string]interface{}{"nodejs": nodeVersion}},
+			},
+		}),
+	}
 }
 
 // verifyStep checks, after the stage deployed, that each verified alias serves the version the stage deployed and
@@ -324,27 +363,37 @@ func verifyStep(stageName string, s Stage) pipelines.Step {
 		env[prefix+"_VERSION"] = output("Version", d.Version().Version())
 		static[prefix+"_ALIAS"] = d.Alias().AliasName()
 		static[prefix+"_REGION"] = stack.Region()
-		checks = append(checks, fmt.Sprintf(`check "$%[1]s_FUNCTION" "$%[1]s_ALIAS" "$%[1]s_VERSION" "$%[1]s_REGION"`, prefix))
+		checks = append(checks, verifyCommand(prefix))
 		resources = append(resources, jsii.String(fmt.Sprintf("arn:%s:lambda:%s:%s:function:*",
 			*awscdk.Aws_PARTITION(), *stack.Region(), *stack.Account())))
 	}
-	commands := append([]string{
-		`check() { live=$(aws lambda get-alias --region "$4" --function-name "$1" --name "$2" ` +
-			"--query '[FunctionVersion, length(keys(RoutingConfig.AdditionalVersionWeights || `{}`))]' --output text) || " +
-			`{ echo "could not read alias $1:$2"; exit 1; }; ` +
-			`echo "blue/green $1:$2 serves version and extra weights: $live (deployed version $3)"; ` +
-			`[ "$live" = "$(printf '%s\t0' "$3")" ] || { echo "alias $1:$2 does not serve version $3 alone: the ` +
-			`blue/green deployment did not finish (CodeDeploy rolled it back or it is still shifting)"; exit 1; }; }`,
-	}, checks...)
 	return pipelines.NewCodeBuildStep(jsii.String("VerifyBlueGreen"+stageName), &pipelines.CodeBuildStepProps{
 		EnvFromCfnOutputs: &env,
 		Env:               &static,
-		Commands:          jsii.Strings(commands...),
+		Commands:          jsii.Strings(checks...),
 		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 			Actions:   jsii.Strings("lambda:GetAlias"),
 			Resources: &resources,
 		})},
 	})
+}
+
+// verifyCommand is the buildspec command that checks one alias, whose function, alias, deployed version and region
+// are in the environment variables <prefix>_FUNCTION, _ALIAS, _VERSION and _REGION. It stands alone: CodeBuild
+// carries the working directory and environment variables from one buildspec command to the next, but not shell
+// functions or other shell state (aws-cdk#26694; CodeBuild's "Shells and commands in build environments" documents
+// no more), so a function defined in one command is "not found" in the next. It uses only POSIX sh, CodeBuild's
+// default shell on Linux.
+func verifyCommand(prefix string) string {
+	v := func(name string) string { return `"$` + prefix + "_" + name + `"` }
+	where := `$` + prefix + `_FUNCTION:$` + prefix + `_ALIAS`
+	return `live=$(aws lambda get-alias --region ` + v("REGION") + ` --function-name ` + v("FUNCTION") +
+		` --name ` + v("ALIAS") + " --query '[FunctionVersion, length(keys(RoutingConfig.AdditionalVersionWeights || `{}`))]' " +
+		`--output text) || { echo "could not read alias ` + where + `"; exit 1; }; ` +
+		`echo "blue/green ` + where + ` serves version and extra weights: $live (deployed version $` + prefix + `_VERSION)"; ` +
+		`[ "$live" = "$(printf '%s\t0' ` + v("VERSION") + `)" ] || { echo "alias ` + where + ` does not serve version ` +
+		`$` + prefix + `_VERSION alone: the blue/green deployment did not finish (CodeDeploy rolled it back or it is ` +
+		`still shifting)"; exit 1; }`
 }
 
 func (p *pipeline) CodePipeline() pipelines.CodePipeline { return p.codePipeline }
