@@ -1,7 +1,9 @@
 package test
 
 import (
+	"encoding/json"
 	"fmt"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -64,9 +66,11 @@ func TestDefaultGreenAlarms(t *testing.T) {
 			"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("^Green's error rate is above 5%")),
 			"ComparisonOperator": "GreaterThanThreshold",
 			"Threshold":          5,
-			"EvaluationPeriods":  1,
-			"DatapointsToAlarm":  1,
-			"TreatMissingData":   "notBreaching",
+			// FILL supplies the newest datapoints until AWS/Lambda's late data arrives: the window covers the
+			// period in progress and 2 minutes of lag (alarms.LatePeriods), beside the one datapoint to alarm.
+			"EvaluationPeriods": 4,
+			"DatapointsToAlarm": 1,
+			"TreatMissingData":  "notBreaching",
 			"Metrics": assertions.Match_ArrayWith(&[]interface{}{
 				like(obj{"Expression": greenRate, "ReturnData": true}),
 				metricStat("ge", "Errors", "Sum", greenDims()),
@@ -79,7 +83,7 @@ func TestDefaultGreenAlarms(t *testing.T) {
 			"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("exceeds the alias's by more than 2 percentage points")),
 			"ComparisonOperator": "GreaterThanThreshold",
 			"Threshold":          2,
-			"EvaluationPeriods":  2,
+			"EvaluationPeriods":  5,
 			"DatapointsToAlarm":  2,
 			"TreatMissingData":   "notBreaching",
 			"Metrics": assertions.Match_ArrayWith(&[]interface{}{
@@ -174,7 +178,7 @@ func TestTunedAndDisabledGreenAlarms(t *testing.T) {
 	stack := newStack(t)
 	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{
 		ErrorRate: alarms.ErrorRateOptions{ThresholdPercent: jsii.Number(1), MinInvocations: jsii.Number(50),
-			Evaluation: alarms.Evaluation{Period: 2 * time.Minute, EvaluationPeriods: jsii.Number(3), DatapointsToAlarm: jsii.Number(2)}},
+			Evaluation: alarms.Evaluation{Period: 2 * time.Minute, EvaluationPeriods: jsii.Number(4), DatapointsToAlarm: jsii.Number(2)}},
 		RelativeErrorRate: alarms.RelativeErrorRateOptions{Disabled: true},
 		Throttles:         alarms.ThrottleOptions{Disabled: true},
 		Latency:           alarms.LatencyOptions{Percentile: jsii.Number(95), Budget: 750 * time.Millisecond},
@@ -185,7 +189,7 @@ func TestTunedAndDisabledGreenAlarms(t *testing.T) {
 	tmpl := template(t, stack)
 	countIs(t, tmpl, "AWS::CloudWatch::Alarm", 2)
 	hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
-		"Threshold": 1, "EvaluationPeriods": 3, "DatapointsToAlarm": 2,
+		"Threshold": 1, "EvaluationPeriods": 4, "DatapointsToAlarm": 2,
 		"Metrics": arrayWith(like(obj{
 			"Expression": "(100 * FILL(ge, 0) / IF(FILL(gi, 0) < 50, 50, FILL(gi, 0)))",
 		}), like(obj{"Id": "gi", "MetricStat": like(obj{"Period": 120})})),
@@ -364,7 +368,7 @@ func TestAnomalyAlarmOnABusinessMetric(t *testing.T) {
 		"ComparisonOperator": "LessThanLowerThreshold",
 		"EvaluationPeriods":  3,
 		"DatapointsToAlarm":  2,
-		"TreatMissingData":   "breaching", // a business metric that stops arriving is the drop to catch
+		"TreatMissingData":   "notBreaching", // a quiet business metric must not block every deployment
 		"ThresholdMetricId":  assertions.Match_AnyValue(),
 		"Metrics": arrayWith(
 			like(obj{"Expression": assertions.Match_StringLikeRegexp(jsii.String(`ANOMALY_DETECTION_BAND\(.*, 2\)`))}),
@@ -374,6 +378,115 @@ func TestAnomalyAlarmOnABusinessMetric(t *testing.T) {
 	hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", like(obj{
 		"AlarmConfiguration": obj{"Enabled": true, "Alarms": arr{obj{"Name": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ActiveUsersDrop"))}}}},
 	}))
+}
+
+func TestAnomalyAlarmMissingDataCanBeBreaching(t *testing.T) {
+	stack := newStack(t)
+	for _, dir := range []alarms.Direction{alarms.Below, alarms.Above, alarms.Outside} {
+		alarms.NewAnomalyAlarm(stack, fmt.Sprint("Default", dir), &alarms.AnomalyAlarmProps{Metric: newMetric("Orders", 1)})
+	}
+	alarms.NewAnomalyAlarm(stack, "Breaching", &alarms.AnomalyAlarmProps{Metric: newMetric("Orders", 1),
+		TreatMissingData: awscloudwatch.TreatMissingData_BREACHING})
+	missing := map[string]int{}
+	for _, a := range resources(template(t, stack), "AWS::CloudWatch::Alarm") {
+		missing[fmt.Sprint(props(a)["TreatMissingData"])]++
+	}
+	if missing["notBreaching"] != 3 || missing["breaching"] != 1 {
+		t.Errorf("missing data treatments %v: want notBreaching for every direction by default, breaching when asked", missing)
+	}
+}
+
+// newMetric returns a custom metric aggregated over minutes.
+func newMetric(name string, minutes float64) awscloudwatch.Metric {
+	return awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
+		Namespace: jsii.String("Shop"), MetricName: jsii.String(name),
+		Period: awscdk.Duration_Minutes(jsii.Number(minutes)), Statistic: jsii.String("Sum"),
+	})
+}
+
+// A rollback alarm that needs longer to fire than the strategy bakes green gets a synth warning naming it.
+func TestRollbackAlarmSlowerThanTheBakeWarns(t *testing.T) {
+	slowAnomaly := func(stack awscdk.Stack) awscloudwatch.IAlarm { // 2 of 3 × 5 min: 12 minutes with the lag
+		return alarms.NewAnomalyAlarm(stack, "UsersDrop", &alarms.AnomalyAlarmProps{Metric: newMetric("ActiveUsers", 5)})
+	}
+	cases := []struct {
+		name  string
+		s     strategy.Strategy
+		alarm func(awscdk.Stack) awscloudwatch.IAlarm
+		want  string // "" for no warning
+	}{
+		{"5-minute anomaly alarm, 5-minute canary", strategy.Canary10Percent5Minutes, slowAnomaly,
+			"rollback alarm TestStack/UsersDrop needs up to 12m0s to fire (2 of 3 datapoints × 5m0s + 2m0s of metric lag), " +
+				"not less than the 5m0s Canary10Percent5Minutes gives green before it takes all traffic"},
+		{"5-minute anomaly alarm, 15-minute canary", strategy.Canary10Percent15Minutes, slowAnomaly, ""},
+		{"1-minute anomaly alarm, 5-minute canary", strategy.Canary10Percent5Minutes, func(stack awscdk.Stack) awscloudwatch.IAlarm {
+			return alarms.NewAnomalyAlarm(stack, "UsersDrop", &alarms.AnomalyAlarmProps{Metric: newMetric("ActiveUsers", 1)})
+		}, ""},
+		{"metric math alarm of 10-minute periods, linear over 9 minutes", strategy.Linear10PercentEvery1Minute,
+			func(stack awscdk.Stack) awscloudwatch.IAlarm {
+				return awscloudwatch.NewAlarm(stack, jsii.String("Refunds"), &awscloudwatch.AlarmProps{
+					Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+						Expression:   jsii.String("r / o"),
+						UsingMetrics: &map[string]awscloudwatch.IMetric{"r": newMetric("Refunds", 10), "o": newMetric("Orders", 10)},
+						Period:       awscdk.Duration_Minutes(jsii.Number(10)),
+					}),
+					Threshold: jsii.Number(0.1), EvaluationPeriods: jsii.Number(1),
+				})
+			}, "rollback alarm TestStack/Refunds needs up to 12m0s to fire (1 of 1 datapoints × 10m0s"},
+		{"all at once: the info note covers every alarm", strategy.AllAtOnce, slowAnomaly, ""},
+		{"an imported alarm cannot be read", strategy.Canary10Percent5Minutes, func(stack awscdk.Stack) awscloudwatch.IAlarm {
+			return awscloudwatch.Alarm_FromAlarmArn(stack, jsii.String("Imported"),
+				jsii.String("arn:aws:cloudwatch:eu-west-1:111111111111:alarm:orders"))
+		}, ""},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			for _, late := range []bool{false, true} {
+				stack := newStack(t)
+				if late {
+					deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s}).AddAlarm(tc.alarm(stack))
+				} else {
+					deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s, Alarms: []awscloudwatch.IAlarm{tc.alarm(stack)}})
+				}
+				warnings := annotations(t, stack, "warning")
+				if tc.want == "" && len(warnings) > 0 {
+					t.Errorf("added late %v: unexpected warnings %v", late, warnings)
+				}
+				if tc.want != "" && !containsText(warnings, tc.want) {
+					t.Errorf("added late %v: warnings %v do not contain %q", late, warnings, tc.want)
+				}
+			}
+		})
+	}
+	t.Run("green alarms tuned slower than the bake", func(t *testing.T) {
+		stack := newStack(t)
+		deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{
+			Latency: alarms.LatencyOptions{Evaluation: alarms.Evaluation{Period: 5 * time.Minute}}}})
+		warnings := annotations(t, stack, "warning")
+		if !containsText(warnings, "rollback alarm TestStack/Api/GreenAlarms/Latency needs up to 12m0s") || len(warnings) != 1 {
+			t.Errorf("want one warning, on the latency alarm, got %v", warnings)
+		}
+	})
+}
+
+func TestReadTiming(t *testing.T) {
+	stack := newStack(t)
+	plain := awscloudwatch.NewAlarm(stack, jsii.String("Plain"), &awscloudwatch.AlarmProps{
+		Metric: newMetric("Orders", 2), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(3),
+	})
+	anomaly := alarms.NewAnomalyAlarm(stack, "Anomaly", &alarms.AnomalyAlarmProps{Metric: newMetric("Orders", 5),
+		EvaluationPeriods: jsii.Number(4), DatapointsToAlarm: jsii.Number(3)})
+	imported := awscloudwatch.Alarm_FromAlarmName(stack, jsii.String("Imported"), jsii.String("orders"))
+	if got, ok := alarms.ReadTiming(plain); !ok || got != (alarms.Timing{Period: 2 * time.Minute, EvaluationPeriods: 3, DatapointsToAlarm: 3}) {
+		t.Errorf("plain alarm: %+v, %v", got, ok)
+	}
+	if got, ok := alarms.ReadTiming(anomaly); !ok || got != (alarms.Timing{Period: 5 * time.Minute, EvaluationPeriods: 4, DatapointsToAlarm: 3}) ||
+		got.DetectionTime() != 17*time.Minute {
+		t.Errorf("anomaly alarm: %+v, %v", got, ok)
+	}
+	if _, ok := alarms.ReadTiming(imported); ok {
+		t.Errorf("an imported alarm has no timing to read")
+	}
 }
 
 func TestAnomalyAlarmBadInput(t *testing.T) {
@@ -404,6 +517,7 @@ func TestDashboard(t *testing.T) {
 		"Throttles", "Concurrent executions (max)", "ConcurrentExecutions",
 		"ExecutedVersion", "Rollback alarms", `\"type\":\"alarm\"`,
 		"Strategy **Canary10Percent5Minutes** on alias **live**",
+		"the newest 3 minutes of the share and the error rates read 0 until it does",
 	} {
 		if !strings.Contains(body, want) {
 			t.Errorf("dashboard body has no %q", want)
@@ -412,6 +526,97 @@ func TestDashboard(t *testing.T) {
 	if n := strings.Count(body, `\"alarms\":[`); n != 1 {
 		t.Errorf("want one alarm status widget, got %d", n)
 	}
+}
+
+// dashboardMetrics returns every metric and expression of the dashboard's graphs: metrics by id (their
+// namespace, name and dimension names and values, tokens as "TOKEN"), and the expressions.
+func dashboardMetrics(t *testing.T, tmpl assertions.Template) (map[string][]interface{}, []string) {
+	t.Helper()
+	_, board := onlyResource(t, tmpl, "AWS::CloudWatch::Dashboard")
+	var text strings.Builder
+	for _, p := range props(board)["DashboardBody"].(map[string]interface{})["Fn::Join"].([]interface{})[1].([]interface{}) {
+		if s, ok := p.(string); ok {
+			text.WriteString(s)
+		} else {
+			text.WriteString("TOKEN")
+		}
+	}
+	var body struct {
+		Widgets []struct {
+			Properties struct {
+				Metrics [][]interface{} `json:"metrics"`
+			} `json:"properties"`
+		} `json:"widgets"`
+	}
+	if err := json.Unmarshal([]byte(text.String()), &body); err != nil {
+		t.Fatalf("dashboard body: %v", err)
+	}
+	metrics := map[string][]interface{}{}
+	var expressions []string
+	for _, w := range body.Widgets {
+		for _, m := range w.Properties.Metrics {
+			opts, _ := m[len(m)-1].(map[string]interface{})
+			if e, ok := opts["expression"].(string); ok {
+				expressions = append(expressions, e)
+			} else if id, ok := opts["id"].(string); ok {
+				metrics[id] = m[:len(m)-1]
+			}
+		}
+	}
+	return metrics, expressions
+}
+
+// The dashboard's formulas divide what they say: green's invocations by the alias's for the share, green's errors
+// by green's invocations for green's error rate.
+func TestDashboardFormulas(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", nil)
+	dashboard.New(stack, "Dashboard", &dashboard.Props{Deployments: []bluegreen.Deployment{d}})
+	metrics, expressions := dashboardMetrics(t, template(t, stack))
+	// is reports whether the metric with id is metricName of green (ExecutedVersion) or of the whole alias.
+	is := func(id, metricName string, green bool) bool {
+		m, ok := metrics[id]
+		if !ok || len(m) < 2 || m[0] != "AWS/Lambda" || m[1] != metricName {
+			return false
+		}
+		return containsValue(m, "ExecutedVersion") == green && containsValue(m, "Resource")
+	}
+	share := regexp.MustCompile(`^IF\(FILL\((\w+), 0\) > 0, 100 \* FILL\((\w+), 0\) / FILL\((\w+), 0\), 0\)$`)
+	rate := regexp.MustCompile(`^\(100 \* FILL\((\w+), 0\) / IF\(FILL\((\w+), 0\) < 100, 100, FILL\((\w+), 0\)\)\)$`)
+	var shares, greenRates, aliasRates int
+	for _, e := range expressions {
+		if m := share.FindStringSubmatch(e); m != nil {
+			shares++
+			if !is(m[1], "Invocations", false) || !is(m[2], "Invocations", true) || m[3] != m[1] {
+				t.Errorf("green share %q must be 100 × green invocations ÷ alias invocations (metrics %v)", e, metrics)
+			}
+		}
+		if m := rate.FindStringSubmatch(e); m != nil && m[2] == m[3] {
+			green := is(m[1], "Errors", true) && is(m[2], "Invocations", true)
+			alias := is(m[1], "Errors", false) && is(m[2], "Invocations", false)
+			switch {
+			case green:
+				greenRates++
+			case alias:
+				aliasRates++
+			default:
+				t.Errorf("error rate %q must divide one target's errors by the same target's invocations", e)
+			}
+		}
+	}
+	if shares != 1 || greenRates != 1 || aliasRates != 1 {
+		t.Errorf("want one green share, one green and one alias error rate, got %d, %d, %d in %q", shares, greenRates,
+			aliasRates, expressions)
+	}
+}
+
+func containsValue(list []interface{}, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
 }
 
 // alarmsInDashboard returns the logical ids of the alarms whose ARN the dashboard body refers to.

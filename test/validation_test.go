@@ -74,9 +74,12 @@ func TestBadInput(t *testing.T) {
 		{"period not a multiple of 60 s", withAlarms(alarms.Options{Throttles: alarms.ThrottleOptions{
 			Evaluation: alarms.Evaluation{Period: 90 * time.Second}}}),
 			[]string{"GreenAlarms.Throttles.Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got 1m30s"}},
-		{"more datapoints than periods", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{
+		{"more datapoints than periods", withAlarms(alarms.Options{Latency: alarms.LatencyOptions{
 			Evaluation: alarms.Evaluation{EvaluationPeriods: jsii.Number(2), DatapointsToAlarm: jsii.Number(3)}}}),
-			[]string{"GreenAlarms.ErrorRate.DatapointsToAlarm must be at most EvaluationPeriods (2), got 3"}},
+			[]string{"GreenAlarms.Latency.DatapointsToAlarm must be at most EvaluationPeriods (2), got 3"}},
+		{"an error-rate window with no room for late data", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{
+			Evaluation: alarms.Evaluation{EvaluationPeriods: jsii.Number(2), DatapointsToAlarm: jsii.Number(3)}}}),
+			[]string{"GreenAlarms.ErrorRate.EvaluationPeriods must be at least DatapointsToAlarm + 3 = 6 with 1m0s periods, got 2"}},
 		{"min invocations below 1", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{MinInvocations: jsii.Number(0)}}),
 			[]string{"GreenAlarms.ErrorRate.MinInvocations must be at least 1, got 0"}},
 		{"nil alarm", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {

@@ -19,7 +19,7 @@ func TestPlanCommand(t *testing.T) {
 	for _, want := range []string{
 		"Svc/Api (stack Svc)", "strategy   Linear25PercentEvery1Minute (custom deployment config)",
 		"timeline   0s → 25 %, 1m0s → 50 %, 2m0s → 75 %, 3m0s → 100 %",
-		"Svc/Api/GreenAlarms/ErrorRate: 2 × 2m0s", "detection  6m0s worst case", "exposure   100 % of requests",
+		"Svc/Api/GreenAlarms/ErrorRate: 2 of 2 × 2m0s", "detection  6m0s worst case", "exposure   100 % of requests",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())

@@ -48,11 +48,13 @@ type AnomalyAlarmProps struct {
 	// Default: 2.
 	DatapointsToAlarm *float64
 
-	// TreatMissingData says what a missing datapoint means. A metric that stops arriving is usually the drop you
-	// want to catch (no orders are published when nobody can order), so it counts as breaching unless the alarm
-	// only watches for rises.
+	// TreatMissingData says what a missing datapoint means. A business metric is legitimately quiet at times
+	// (night, a weekend, a new service): counted as breaching, its silence would keep the alarm in ALARM and stop
+	// every deployment. To catch a metric that stops arriving because the release broke it, publish zeros (so
+	// that the drop is data) or set TreatMissingData_BREACHING knowing it blocks deployments while the metric is
+	// quiet.
 	//
-	// Default: TreatMissingData_BREACHING for Below and Outside, TreatMissingData_NOT_BREACHING for Above.
+	// Default: TreatMissingData_NOT_BREACHING.
 	TreatMissingData awscloudwatch.TreatMissingData
 
 	// Description is the alarm's description.
@@ -62,12 +64,14 @@ type AnomalyAlarmProps struct {
 }
 
 // Default M-of-N of an anomaly alarm.
-const anomalyEvaluate, anomalyDatapoints = 3, 2
+var anomalyDefaults = defaults{evaluate: 3, datapoints: 2}
 
 // NewAnomalyAlarm defines a CloudWatch anomaly-detection alarm on a custom metric, so that a business metric can
 // roll a deployment back without anyone guessing a threshold: CloudWatch learns the metric's normal band (from
 // about two weeks of history; a new metric has a wide band at first) and the alarm fires when the metric leaves
-// it. Add the result to a deployment with AddAlarm. It panics, naming the construct path, on invalid props.
+// it. Add the result to a deployment with AddAlarm. The metric's period (CDK's default is 5 minutes) and
+// DatapointsToAlarm set how long the alarm needs to fire (Timing.DetectionTime): a Deployment warns at synth when
+// that is not shorter than its strategy's bake time. It panics, naming the construct path, on invalid props.
 func NewAnomalyAlarm(scope constructs.Construct, id string, props *AnomalyAlarmProps) awscloudwatch.AnomalyDetectionAlarm {
 	p := AnomalyAlarmProps{}
 	if props != nil {
@@ -84,14 +88,12 @@ func NewAnomalyAlarm(scope constructs.Construct, id string, props *AnomalyAlarmP
 	}
 	words := map[Direction]string{Below: "below", Above: "above", Outside: "outside"}
 	_, evaluate, datapoints := Evaluation{EvaluationPeriods: p.EvaluationPeriods, DatapointsToAlarm: p.DatapointsToAlarm}.
-		resolve(anomalyEvaluate, anomalyDatapoints)
+		resolve(anomalyDefaults)
 	missing := p.TreatMissingData
 	if missing == "" {
-		// A business metric that stops arriving (no orders, no sign-ins) is the failure to catch.
-		missing = awscloudwatch.TreatMissingData_BREACHING
-		if p.Direction == Above {
-			missing = awscloudwatch.TreatMissingData_NOT_BREACHING
-		}
+		// A quiet business metric is no evidence against green; CloudWatch's own default ("missing") would leave
+		// the alarm without a state, and "breaching" would block every deployment while the metric is quiet.
+		missing = awscloudwatch.TreatMissingData_NOT_BREACHING
 	}
 	description := p.Description
 	if description == nil {
@@ -121,7 +123,7 @@ func (p AnomalyAlarmProps) validate() error {
 		errs = append(errs, fmt.Errorf("Direction must be Below, Above or Outside, got %d", p.Direction))
 	}
 	ev := Evaluation{EvaluationPeriods: p.EvaluationPeriods, DatapointsToAlarm: p.DatapointsToAlarm}
-	if err := ev.validate("", anomalyEvaluate, anomalyDatapoints); err != nil {
+	if err := ev.validate("", anomalyDefaults); err != nil {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)

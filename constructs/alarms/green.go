@@ -156,7 +156,7 @@ func resolveErrorRate(o Options) resolved {
 	r := resolved{enabled: !o.Disabled && !e.Disabled,
 		threshold: orDefault(e.ThresholdPercent, DefaultErrorRateThresholdPercent),
 		minInvoke: orDefault(e.MinInvocations, DefaultMinInvocations)}
-	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(errorRateEvaluate, errorRateDatapoints)
+	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(errorRateDefaults)
 	return r
 }
 
@@ -165,14 +165,14 @@ func resolveRelative(o Options) resolved {
 	r := resolved{enabled: !o.Disabled && !e.Disabled,
 		threshold: orDefault(e.MarginPercent, DefaultRelativeMarginPercent),
 		minInvoke: orDefault(e.MinInvocations, DefaultMinInvocations)}
-	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(relativeEvaluate, relativeDatapoints)
+	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(relativeDefaults)
 	return r
 }
 
 func resolveThrottles(o Options) resolved {
 	e := o.Throttles
 	r := resolved{enabled: !o.Disabled && !e.Disabled, threshold: orDefault(e.Threshold, DefaultThrottleThreshold)}
-	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(throttlesEvaluate, throttlesDatapoints)
+	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(throttlesDefaults)
 	return r
 }
 
@@ -188,7 +188,7 @@ func resolveLatency(o Options, alias awslambda.Alias) resolved {
 		r.budget = time.Duration(float64(timeout) * DefaultLatencyBudgetShare).Round(time.Millisecond)
 	}
 	r.threshold = float64(r.budget.Milliseconds())
-	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(latencyEvaluate, latencyDatapoints)
+	r.period, r.evaluate, r.datapoints = e.Evaluation.resolve(latencyDefaults)
 	return r
 }
 

@@ -8,8 +8,23 @@ import (
 )
 
 // MetricLag is how long AWS/Lambda metrics take, at worst, to reach CloudWatch alarms after the minute they
-// describe. It is part of every detection time this package computes.
+// describe. It is part of every detection time this package computes, and sets how many of the newest periods
+// the error-rate alarms may see without data (LatePeriods). AWS documents no bound: Lambda "sends metric data to
+// CloudWatch in 1-minute intervals", stamped with the time of the invocation, so a metric arrives after its minute
+// ends (Lambda developer guide, "Using CloudWatch metrics with Lambda").
 const MetricLag = 2 * time.Minute
+
+// LatePeriods returns how many of an alarm's newest periods of the given length may still have no AWS/Lambda data
+// when CloudWatch evaluates the alarm: the period in progress, and those that ended less than MetricLag ago.
+//
+// The error-rate alarms divide FILL(errors, 0) by FILL(invocations, …). CloudWatch's metric math guide warns that
+// when a metric is published with a delay, FILL supplies the newest datapoints, "which can result in the alarm
+// being stuck in either OK state or ALARM state", and advises an M out of N alarm ("Using metric math", FILL). So
+// their window (EvaluationPeriods) is DatapointsToAlarm + LatePeriods(Period): it always holds DatapointsToAlarm
+// periods of real data, and a green that fails every request fires the alarm within DetectionTime.
+func LatePeriods(period time.Duration) int {
+	return int((MetricLag+period-1)/period) + 1
+}
 
 // Default values of the green alarms. Each is documented on the option that uses it.
 const (
@@ -62,14 +77,18 @@ type Evaluation struct {
 	// Default: 1 minute.
 	Period time.Duration
 
-	// EvaluationPeriods is how many recent datapoints the alarm looks at.
+	// EvaluationPeriods is how many recent datapoints the alarm looks at. For the two error-rate alarms, whose
+	// metric math fills the newest periods with 0 until AWS/Lambda's data arrives, it must be at least
+	// DatapointsToAlarm + LatePeriods(Period), or the alarm might never see a real datapoint.
 	//
-	// Default: set per alarm (1 for the error rate and throttles, 2 for the relative error rate, 3 for latency).
+	// Default: for the error rate and the relative error rate DatapointsToAlarm + LatePeriods(Period) (4 and 5
+	// with 1-minute periods); 1 for throttles; 3 for latency.
 	EvaluationPeriods *float64
 
 	// DatapointsToAlarm is how many of those must breach for the alarm to fire (M of N).
 	//
-	// Default: set per alarm (all of EvaluationPeriods, except latency: 2 of 3).
+	// Default: 1 for the error rate, 2 for the relative error rate, 2 for latency; for throttles all of
+	// EvaluationPeriods (1).
 	DatapointsToAlarm *float64
 }
 
@@ -180,19 +199,32 @@ func DetectionTime(period time.Duration, datapoints int) time.Duration {
 	return time.Duration(datapoints)*period + MetricLag
 }
 
-func (e Evaluation) resolve(evaluate, datapoints int) (time.Duration, int, int) {
+// defaults are an alarm's default M of N. filled marks an alarm on metric math with FILL, whose window must
+// cover LatePeriods.
+type defaults struct {
+	evaluate, datapoints int
+	filled               bool
+}
+
+// resolve applies the alarm's defaults d to e and returns the period, EvaluationPeriods and DatapointsToAlarm
+// CloudWatch gets.
+func (e Evaluation) resolve(d defaults) (time.Duration, int, int) {
 	period := e.Period
 	if period == 0 {
 		period = DefaultPeriod
 	}
-	if e.EvaluationPeriods != nil {
-		evaluate = int(*e.EvaluationPeriods)
-		if e.DatapointsToAlarm == nil {
-			datapoints = evaluate
-		}
-	}
+	evaluate, datapoints := d.evaluate, d.datapoints
 	if e.DatapointsToAlarm != nil {
 		datapoints = int(*e.DatapointsToAlarm)
+	}
+	switch {
+	case e.EvaluationPeriods != nil:
+		evaluate = int(*e.EvaluationPeriods)
+		if e.DatapointsToAlarm == nil && !d.filled {
+			datapoints = evaluate
+		}
+	case d.filled:
+		evaluate = datapoints + LatePeriods(period)
 	}
 	return period, evaluate, datapoints
 }
@@ -226,31 +258,32 @@ func (o Options) Validate() error {
 		errs = append(errs, fmt.Errorf("Latency.Budget must be positive (or zero for the default), got %v", o.Latency.Budget))
 	}
 	for _, e := range []struct {
-		name                 string
-		ev                   Evaluation
-		evaluate, datapoints int
+		name string
+		ev   Evaluation
+		d    defaults
 	}{
-		{"ErrorRate", o.ErrorRate.Evaluation, errorRateEvaluate, errorRateDatapoints},
-		{"RelativeErrorRate", o.RelativeErrorRate.Evaluation, relativeEvaluate, relativeDatapoints},
-		{"Throttles", o.Throttles.Evaluation, throttlesEvaluate, throttlesDatapoints},
-		{"Latency", o.Latency.Evaluation, latencyEvaluate, latencyDatapoints},
+		{"ErrorRate", o.ErrorRate.Evaluation, errorRateDefaults},
+		{"RelativeErrorRate", o.RelativeErrorRate.Evaluation, relativeDefaults},
+		{"Throttles", o.Throttles.Evaluation, throttlesDefaults},
+		{"Latency", o.Latency.Evaluation, latencyDefaults},
 	} {
-		errs = append(errs, e.ev.validate(e.name+".", e.evaluate, e.datapoints))
+		errs = append(errs, e.ev.validate(e.name+".", e.d))
 	}
 	return errors.Join(errs...)
 }
 
-// Default M-of-N of each alarm.
-const (
-	errorRateEvaluate, errorRateDatapoints = 1, 1
-	relativeEvaluate, relativeDatapoints   = 2, 2
-	throttlesEvaluate, throttlesDatapoints = 1, 1
-	latencyEvaluate, latencyDatapoints     = 3, 2
+// Default M-of-N of each alarm. The two error-rate alarms read metric math with FILL: their window is
+// DatapointsToAlarm + LatePeriods(Period) (see LatePeriods).
+var (
+	errorRateDefaults = defaults{datapoints: 1, filled: true}
+	relativeDefaults  = defaults{datapoints: 2, filled: true}
+	throttlesDefaults = defaults{evaluate: 1, datapoints: 1}
+	latencyDefaults   = defaults{evaluate: 3, datapoints: 2}
 )
 
-// validate checks e, and e with the alarm's default M of N (evaluate, datapoints) applied; prefix ("ErrorRate.")
-// starts each field name in the errors.
-func (e Evaluation) validate(prefix string, evaluate, datapoints int) error {
+// validate checks e, and e with the alarm's defaults d applied; prefix ("ErrorRate.") starts each field name in
+// the errors.
+func (e Evaluation) validate(prefix string, d defaults) error {
 	var errs []error
 	if e.Period < 0 || e.Period%time.Minute != 0 {
 		errs = append(errs, fmt.Errorf("%sPeriod must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got %v",
@@ -269,8 +302,14 @@ func (e Evaluation) validate(prefix string, evaluate, datapoints int) error {
 		return errors.Join(errs...)
 	}
 	// Check what CloudWatch will get, defaults applied.
-	period, evaluate, datapoints := e.resolve(evaluate, datapoints)
-	if datapoints > evaluate {
+	period, evaluate, datapoints := e.resolve(d)
+	switch late := LatePeriods(period); {
+	case d.filled && evaluate < datapoints+late:
+		errs = append(errs, fmt.Errorf("%sEvaluationPeriods must be at least DatapointsToAlarm + %d = %d with %v "+
+			"periods, got %d: the alarm's metric math fills the newest %d periods with 0 until AWS/Lambda's data "+
+			"arrives (the period in progress and %v of metric lag), so a shorter window may never see a real datapoint",
+			prefix, late, datapoints+late, period, evaluate, late, MetricLag))
+	case datapoints > evaluate:
 		errs = append(errs, fmt.Errorf("%sDatapointsToAlarm must be at most EvaluationPeriods (%d), got %d",
 			prefix, evaluate, datapoints))
 	}

@@ -273,6 +273,7 @@ func (d *deployment) addAlarm(alarm awscloudwatch.IAlarm) {
 				"AlarmsLimitExceededException, check the quota of your account", legacyAlarmLimit,
 				MaxAlarmsWithoutQuotaIncrease, legacyAlarmLimit)))
 	}
+	d.adviseBake(alarm)
 	if len(d.alarms) > MaxAlarmsWithoutQuotaIncrease && !d.warnedCount {
 		d.warnedCount = true
 		awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:alarmQuota"),

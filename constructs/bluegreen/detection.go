@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
@@ -77,5 +78,41 @@ func (d *deployment) annotate() {
 	}
 	if msg := DetectionAdvice(d.strategy, detection); msg != "" {
 		notes.AddWarningV2(jsii.String("lambda-bluegreen:detection"), jsii.String(msg), nil)
+	}
+}
+
+// BakeAdvice compares how long a rollback alarm with timing t needs to fire (t.DetectionTime) with the time s gives
+// green before it takes all traffic (s.TotalDuration: a canary's bake, a linear shift's whole schedule). It
+// returns a warning naming the alarm (path) when the alarm cannot fire within that time, or "" when it can or when
+// s is all-at-once (no alarm can limit its exposure; annotate says so once).
+func BakeAdvice(s strategy.Strategy, path string, t alarms.Timing) string {
+	bake := s.TotalDuration()
+	if s.Kind() == strategy.KindAllAtOnce || t.DetectionTime() < bake {
+		return ""
+	}
+	return fmt.Sprintf("rollback alarm %s needs up to %v to fire (%d of %d datapoints × %v + %v of metric lag), "+
+		"not less than the %v %v gives green before it takes all traffic: it cannot stop a broken green before 100 %% "+
+		"and acts only while CodeDeploy still runs the deployment (the post-traffic hook); shorten its period or "+
+		"datapoints to alarm, or choose a strategy that bakes longer than %v", path, t.DetectionTime(),
+		t.DatapointsToAlarm, t.EvaluationPeriods, t.Period, alarms.MetricLag, bake, s, t.DetectionTime())
+}
+
+// adviseBake warns at synth when alarm cannot fire within the strategy's bake time. The green error alarms are
+// left to DetectionAdvice, which weighs them against each step of the strategy; an alarm whose timing cannot be
+// read at synth (imported, composite) is skipped.
+func (d *deployment) adviseBake(alarm awscloudwatch.IAlarm) {
+	if d.bypass || d.strategy.Kind() == strategy.KindAllAtOnce {
+		return
+	}
+	if d.green != nil && (alarm == awscloudwatch.IAlarm(d.green.ErrorRate()) || alarm == awscloudwatch.IAlarm(d.green.RelativeErrorRate())) {
+		return
+	}
+	t, ok := alarms.ReadTiming(alarm)
+	if !ok {
+		return
+	}
+	if msg := BakeAdvice(d.strategy, *alarm.Node().Path(), t); msg != "" {
+		awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:alarmSlowerThanBake"),
+			jsii.String(msg), nil)
 	}
 }

@@ -140,7 +140,9 @@ func (d *dashboard) AddDeployment(dep bluegreen.Deployment) {
 	header := awscloudwatch.NewTextWidget(&awscloudwatch.TextWidgetProps{
 		Markdown: jsii.String(fmt.Sprintf("### %s\nStrategy **%v** on alias **%s**. Green is the version the alias "+
 			"is moving to; the alias line is blue and green together. Any rollback alarm in ALARM stops the shift and "+
-			"puts the alias back on blue.", *dep.Node().Path(), dep.Strategy(), *dep.Alias().AliasName())),
+			"puts the alias back on blue. AWS/Lambda data arrives minutes late: the newest %d minutes of the share "+
+			"and the error rates read 0 until it does (the alarms wait for real data).", *dep.Node().Path(),
+			dep.Strategy(), *dep.Alias().AliasName(), alarms.LatePeriods(period)*int(period/time.Minute))),
 		Width: jsii.Number(24), Height: jsii.Number(2),
 	})
 	traffic := graph("Traffic: invocations per period",

@@ -56,7 +56,9 @@ type Alarm struct {
 	Path          string        `json:"path"`
 	Period        time.Duration `json:"-"`
 	PeriodSeconds float64       `json:"periodSeconds"`
-	Datapoints    int           `json:"datapoints"`
+	// Datapoints of the newest EvaluationPeriods must breach for the alarm to fire (M of N).
+	Datapoints        int `json:"datapoints"`
+	EvaluationPeriods int `json:"evaluationPeriods"`
 }
 
 // StrategyValue returns the deployment's strategy.
@@ -261,10 +263,11 @@ func readAlarm(r resource) Alarm {
 			}
 		}
 	}
-	a.Datapoints = 1
+	a.EvaluationPeriods = 1
 	if n, ok := r.Properties["EvaluationPeriods"].(float64); ok {
-		a.Datapoints = int(n)
+		a.EvaluationPeriods = int(n)
 	}
+	a.Datapoints = a.EvaluationPeriods
 	if n, ok := r.Properties["DatapointsToAlarm"].(float64); ok {
 		a.Datapoints = int(n)
 	}

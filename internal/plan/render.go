@@ -46,7 +46,7 @@ func Text(ds []Deployment) string {
 			}
 			fmt.Fprintf(&b, "  alarms     %d%s\n", len(d.Alarms), state)
 			for _, a := range d.Alarms {
-				fmt.Fprintf(&b, "             %s: %d × %v\n", a.Path, a.Datapoints, a.Period)
+				fmt.Fprintf(&b, "             %s: %d of %d × %v\n", a.Path, a.Datapoints, a.EvaluationPeriods, a.Period)
 			}
 		}
 		if d.Detection == 0 {

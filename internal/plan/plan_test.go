@@ -1,0 +1,82 @@
+package plan
+
+import (
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// writeAssembly writes a cloud assembly of one stack S with the template's resources (JSON object members).
+func writeAssembly(t *testing.T, resources string) string {
+	t.Helper()
+	dir := t.TempDir()
+	for file, content := range map[string]string{
+		"manifest.json": `{"artifacts":{"S":{"type":"aws:cloudformation:stack","properties":{"templateFile":"S.json"}}}}`,
+		"S.json":        `{"Resources":{` + resources + `}}`,
+	} {
+		if err := os.WriteFile(filepath.Join(dir, file), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return dir
+}
+
+// deploymentResources is a deployment S/Api whose group uses config and lists the alarms given as
+// "logicalId": {…} members.
+func deploymentResources(config string, alarms map[string]string) string {
+	var refs, defs []string
+	for id, def := range alarms {
+		refs = append(refs, `{"Name":{"Ref":"`+id+`"}}`)
+		defs = append(defs, `"`+id+`":`+def)
+	}
+	return `"Fn":{"Type":"AWS::Lambda::Function","Metadata":{"aws:cdk:path":"S/Api/Function/Resource"}},` +
+		`"Alias":{"Type":"AWS::Lambda::Alias","Metadata":{"aws:cdk:path":"S/Api/Alias/Resource"},` +
+		`"Properties":{"Name":"live","FunctionName":{"Ref":"Fn"}},` +
+		`"UpdatePolicy":{"CodeDeployLambdaAliasUpdate":{"DeploymentGroupName":{"Ref":"Group"}}}},` +
+		`"Group":{"Type":"AWS::CodeDeploy::DeploymentGroup","Properties":{"DeploymentConfigName":"` + config + `",` +
+		`"AlarmConfiguration":{"Enabled":true,"Alarms":[` + strings.Join(refs, ",") + `]}}},` +
+		strings.Join(defs, ",")
+}
+
+// greenAlarm is a green error alarm of S/Api on metric math of period seconds.
+func greenAlarm(name string, evaluate, datapoints, period int) string {
+	return `{"Type":"AWS::CloudWatch::Alarm","Metadata":{"aws:cdk:path":"S/Api/GreenAlarms/` + name + `/Resource"},` +
+		`"Properties":{"EvaluationPeriods":` + strconv.Itoa(evaluate) + `,"DatapointsToAlarm":` + strconv.Itoa(datapoints) + `,` +
+		`"Metrics":[{"Id":"e","Expression":"ge / gi"},{"Id":"ge","MetricStat":{"Period":` + strconv.Itoa(period) + `}}]}}`
+}
+
+// Exposure is green's share when the alarms can first fire: with Linear10PercentEvery1Minute each minute is a
+// step, so a share read at any other time than the detection time shows.
+func TestExposureAtTheDetectionTime(t *testing.T) {
+	dir := writeAssembly(t, deploymentResources("CodeDeployDefault.LambdaLinear10PercentEvery1Minute", map[string]string{
+		"ErrorRate":         greenAlarm("ErrorRate", 4, 1, 60),
+		"RelativeErrorRate": greenAlarm("RelativeErrorRate", 5, 2, 60),
+	}))
+	ds, err := Read(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 {
+		t.Fatalf("want 1 deployment, got %+v", ds)
+	}
+	d := ds[0]
+	// The fastest error alarm: 1 datapoint of 1 minute + 2 minutes of lag = 3 minutes; green has 40 % by then
+	// (10 % at 0, +10 % each minute).
+	if d.Detection != 3*time.Minute || d.Exposure != 40 {
+		t.Errorf("detection %v, exposure %g %%: want 3m0s and 40 %%", d.Detection, d.Exposure)
+	}
+	if len(d.Alarms) != 2 || d.Alarms[0].EvaluationPeriods != 4 || d.Alarms[0].Datapoints != 1 ||
+		d.Alarms[1].EvaluationPeriods != 5 || d.Alarms[1].Datapoints != 2 {
+		t.Errorf("alarms: %+v", d.Alarms)
+	}
+	text := Text(ds)
+	for _, want := range []string{"S/Api/GreenAlarms/ErrorRate: 1 of 4 × 1m0s", "S/Api/GreenAlarms/RelativeErrorRate: 2 of 5 × 1m0s",
+		"detection  3m0s worst case", "exposure   40 % of requests"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+}
