@@ -80,12 +80,30 @@ func TestExampleAppSynthesizesCleanly(t *testing.T) {
 				}
 			}
 		})
+		if strings.HasPrefix(*s.StackName(), "TwoEnvironments") {
+			continue
+		}
 		t.Run(*s.StackName()+"/environment-agnostic", func(t *testing.T) {
 			if !strings.HasPrefix(*s.Account(), "${Token[") || !strings.HasPrefix(*s.Region(), "${Token[") {
 				t.Errorf("account %q and region %q should be unresolved tokens", *s.Account(), *s.Region())
 			}
 		})
 	}
+	// An API Gateway custom domain name is unique within a region across all accounts: the two environments of
+	// one name deploy only in two regions. The account stays the deploying one.
+	t.Run("the two environments are in two regions", func(t *testing.T) {
+		env := example.Environments
+		blue, green, router := *env.Blue.Region(), *env.Green.Region(), *env.Router.Region()
+		if blue != service.DefaultBlueRegion || green != service.DefaultGreenRegion || blue == green || router != blue {
+			t.Errorf("regions: blue %q, green %q, switch %q; want %s, %s and the switch in blue's", blue, green, router,
+				service.DefaultBlueRegion, service.DefaultGreenRegion)
+		}
+		for _, s := range env.Stacks() {
+			if !strings.HasPrefix(*s.Account(), "${Token[") {
+				t.Errorf("%s: account %q should be the deploying account (a token)", *s.StackName(), *s.Account())
+			}
+		}
+	})
 }
 
 // TestValidationReportCheckFindsErrors proves the report check above can fail: a template with a property of the

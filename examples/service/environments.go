@@ -28,6 +28,13 @@ const (
 	placeholderZoneID   = "Z0000000000000EXAMPLE"
 	placeholderZoneName = "example.com"
 	placeholderDomain   = "api.example.com"
+
+	// DefaultBlueRegion and DefaultGreenRegion are the regions of the two environments when the context gives
+	// none. They must differ: an API Gateway custom domain name "must be unique within a Region across all AWS
+	// accounts" (API Gateway developer guide, "Custom domain name for public REST APIs"; the same holds for HTTP
+	// APIs), so two region-agnostic stacks deployed to one region could not both serve the name.
+	DefaultBlueRegion  = "eu-west-1"
+	DefaultGreenRegion = "eu-central-1"
 )
 
 // TwoEnvironments is the whole-environment blue/green example: the service twice, in stacks Blue and Green, and
@@ -56,23 +63,23 @@ func (t *TwoEnvironments) Stacks() []awscdk.Stack {
 	return []awscdk.Stack{t.Blue.Stack, t.Green.Stack, t.Router}
 }
 
-// newTwoEnvironments defines the stage TwoEnvironments. Its stacks are environment-agnostic unless the regions
-// are given in context (with the account from "account" when set); the Switch then lives in Blue's region and
-// reads the environments' attributes across regions.
+// newTwoEnvironments defines the stage TwoEnvironments. Its stacks are pinned to two regions, Blue's and Green's
+// (DefaultBlueRegion and DefaultGreenRegion unless the context names others), with the account from "account"
+// when set and the deploying account otherwise; the Switch lives in Blue's region and reads the environments'
+// attributes across regions.
 func newTwoEnvironments(app awscdk.App, codeDir string, bypass bool) *TwoEnvironments {
 	account := context(app, "account", "")
-	blueRegion, greenRegion := context(app, ContextBlueRegion, ""), context(app, ContextGreenRegion, "")
+	blueRegion := context(app, ContextBlueRegion, DefaultBlueRegion)
+	greenRegion := context(app, ContextGreenRegion, DefaultGreenRegion)
 	env := func(region string) *awscdk.Environment {
-		if region == "" {
-			return nil
-		}
 		e := &awscdk.Environment{Region: jsii.String(region)}
 		if account != "" {
 			e.Account = jsii.String(account)
 		}
 		return e
 	}
-	crossRegion := jsii.Bool(blueRegion != "" && greenRegion != "" && blueRegion != greenRegion)
+	// Two environments in one region are refused by dnsswitch.NewSwitch, with the reason.
+	crossRegion := jsii.Bool(blueRegion != greenRegion)
 	zoneID := context(app, ContextZoneID, placeholderZoneID)
 	zoneName := context(app, ContextZoneName, placeholderZoneName)
 	domain := context(app, ContextDomain, placeholderDomain)
