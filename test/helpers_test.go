@@ -4,8 +4,11 @@ package test
 
 import (
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
+	"strings"
 	"sync"
 	"testing"
 
@@ -16,6 +19,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+	"github.com/safeship/lambda-bluegreen/internal/report"
 )
 
 // repoRoot is the repository root, seen from this package's folder (go test runs in it).
@@ -72,6 +76,23 @@ func newAppWith(t testing.TB, extra map[string]interface{}) awscdk.App {
 func newStack(t testing.TB) awscdk.Stack {
 	t.Helper()
 	return awscdk.NewStack(newApp(t), jsii.String("TestStack"), nil)
+}
+
+// reportPath finds the validation report a failed synth names in its error.
+var reportPath = regexp.MustCompile(`found in: (\S+)` + regexp.QuoteMeta(report.FileName))
+
+// reportedFindings returns, one per line, the error-level findings of the validation report that the synth error
+// msg names, or "" when it names none.
+func reportedFindings(msg string) string {
+	m := reportPath.FindStringSubmatch(msg)
+	if m == nil {
+		return ""
+	}
+	findings, err := report.Findings(m[1], "error", "fatal")
+	if err != nil {
+		return "\n  (" + err.Error() + ")"
+	}
+	return "\n  " + strings.Join(findings, "\n  ")
 }
 
 // helloCode returns the example handler's code as a new asset (CDK binds an asset to one stack); the handler is
@@ -168,11 +189,20 @@ func jsonString(v interface{}) string {
 	return string(b)
 }
 
-// template synthesizes stack and returns its template.
+// template synthesizes stack and returns its template. When synth fails (CDK's own validation among the
+// reasons), it fails the test at once with the messages: a nil template would crash the test binary at its first
+// use and take every later test down with it.
 func template(t testing.TB, stack awscdk.Stack) assertions.Template {
 	t.Helper()
 	var tmpl assertions.Template
-	noPanic(t, func() { tmpl = assertions.Template_FromStack(stack, nil) })
+	func() {
+		defer func() {
+			if r := recover(); r != nil {
+				t.Fatalf("synthesizing %s failed: %v%s", *stack.Node().Path(), r, reportedFindings(fmt.Sprint(r)))
+			}
+		}()
+		tmpl = assertions.Template_FromStack(stack, nil)
+	}()
 	return tmpl
 }
 

@@ -9,27 +9,37 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
 
 	"github.com/safeship/lambda-bluegreen/internal/report"
 )
 
+// blocking are the severities that fail the check: a report's errors and its fatal findings.
+var blocking = []string{"error", "fatal"}
+
 func main() {
+	os.Exit(run(os.Args[1:], os.Stdout, os.Stderr))
+}
+
+// run checks the assembly named in args (default cdk.out) and returns the exit code.
+func run(args []string, stdout, stderr io.Writer) int {
 	dir := "cdk.out"
-	if len(os.Args) > 1 {
-		dir = os.Args[1]
+	if len(args) > 0 {
+		dir = args[0]
 	}
-	findings, err := report.Findings(dir, "error", "fatal")
+	findings, err := report.Findings(dir, blocking...)
 	if err != nil {
-		fmt.Fprintln(os.Stderr, "checkreport:", err)
-		os.Exit(2)
+		fmt.Fprintln(stderr, "checkreport:", err)
+		return 2
 	}
 	if len(findings) > 0 {
-		fmt.Fprintf(os.Stderr, "checkreport: %d error-level findings in %s/%s:\n", len(findings), dir, report.FileName)
+		fmt.Fprintf(stderr, "checkreport: %d error-level findings in %s/%s:\n", len(findings), dir, report.FileName)
 		for _, f := range findings {
-			fmt.Fprintln(os.Stderr, "  "+f)
+			fmt.Fprintln(stderr, "  "+f)
 		}
-		os.Exit(1)
+		return 1
 	}
-	fmt.Printf("checkreport: no error-level finding in %s/%s\n", dir, report.FileName)
+	fmt.Fprintf(stdout, "checkreport: no error-level finding in %s/%s\n", dir, report.FileName)
+	return 0
 }

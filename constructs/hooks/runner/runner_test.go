@@ -157,6 +157,19 @@ func TestYAMLAppSpec(t *testing.T) {
 	}
 }
 
+// An AppSpec may list other resources; the hook takes the Lambda function's, wherever it stands.
+func TestAppSpecWithAnotherResourceFirst(t *testing.T) {
+	f := newFake(t)
+	f.appSpec = `{"version":0.0,"Resources":[` +
+		`{"svc":{"Type":"AWS::ECS::Service","Properties":{"Name":"not-a-function","TargetVersion":"99"}}},` +
+		`{"api":{"Type":"AWS::Lambda::Function","Properties":{"Name":"fn","Alias":"live","CurrentVersion":"6","TargetVersion":"7"}}}]}`
+	got, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+	if len(f.invocations) != 1 || f.invocations[0] != "7" || !strings.Contains(log, "fn version 7") {
+		t.Errorf("want green's version 7 of fn invoked, got %v; log:\n%s", f.invocations, log)
+	}
+}
+
 func TestCodeDeployThrottlingThenSuccess(t *testing.T) {
 	f := newFake(t)
 	f.throttlePuts = 4 // more than the SDK's own 3 attempts: the hook's loop retries too
