@@ -1,6 +1,8 @@
 package test
 
 import (
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
@@ -144,13 +146,68 @@ func TestCustomAliasName(t *testing.T) {
 	hasResource(t, template(t, stack), "AWS::Lambda::Alias", like(obj{"Name": "prod-traffic"}))
 }
 
-func TestVersionsAreRetained(t *testing.T) {
+// Every version that served a release is kept; the green of a stack operation that rolls back is deleted, so
+// that the same commit can be deployed again (see TestLifecycle… for the sequences).
+func TestVersionsAreRetainedExceptOnCreate(t *testing.T) {
 	stack := newStack(t)
 	deploy(t, stack, "Api", nil)
 	hasResourceDefinition(t, template(t, stack), "AWS::Lambda::Version", like(obj{
-		"DeletionPolicy":      "Retain",
+		"DeletionPolicy":      "RetainExceptOnCreate",
 		"UpdateReplacePolicy": "Retain",
 	}))
+}
+
+// A pinned deploy moves the alias, and the green alarms, to an older version with the deployment's strategy.
+func TestPinnedVersion(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String("6")})
+	tmpl := template(t, stack)
+	hasResource(t, tmpl, "AWS::Lambda::Alias", like(obj{"FunctionVersion": "6"}))
+	// The current version stays in the template (nothing is deleted), and the green alarms watch version 6.
+	countIs(t, tmpl, "AWS::Lambda::Version", 1)
+	for id, a := range resources(tmpl, "AWS::CloudWatch::Alarm") {
+		name, metrics := jsonString(props(a)["AlarmName"]), jsonString(props(a)["Metrics"])
+		if !strings.Contains(name, "-v6") || !strings.Contains(metrics, `{"Name":"ExecutedVersion","Value":"6"}`) {
+			t.Errorf("alarm %s must watch the pinned version 6: name %s, metrics %s", id, name, metrics)
+		}
+	}
+	if d.PinnedVersion() != "6" || !containsText(annotations(t, stack, "warning"), "PINNED: this deploy moves alias live to version 6") {
+		t.Errorf("PinnedVersion() = %q; warnings %v", d.PinnedVersion(), annotations(t, stack, "warning"))
+	}
+
+	for _, bad := range []string{"$LATEST", "0", "live", "6 "} {
+		msg := mustPanic(t, func() {
+			deploy(t, newStack(t), "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String(bad)})
+		})
+		if !strings.Contains(msg, fmt.Sprintf(`PinnedVersion must be a published version number such as "6" ($LATEST and aliases cannot be pinned), got %q`, bad)) {
+			t.Errorf("pin %q: %s", bad, msg)
+		}
+	}
+}
+
+func TestPinsFromContext(t *testing.T) {
+	cases := []struct {
+		value interface{}
+		want  map[string]string
+		err   string
+	}{
+		{nil, nil, ""},
+		{"Svc/Api=6", map[string]string{"Svc/Api": "6"}, ""},
+		{" Svc/Api = 6 , /Other/Fn/=12", map[string]string{"Svc/Api": "6", "Other/Fn": "12"}, ""},
+		{"Svc/Api", nil, `each entry must be <deployment path>=<version number>, such as BlueGreenServiceProd/Service=6, got "Svc/Api"`},
+		{"Svc/Api=$LATEST", nil, "got \"Svc/Api=$LATEST\""},
+		{"Svc/Api=6,Svc/Api=7", nil, "Svc/Api is pinned twice"},
+	}
+	for _, tc := range cases {
+		app := newAppWith(t, map[string]interface{}{bluegreen.PinContextKey: tc.value})
+		got, err := bluegreen.PinsFromContext(app)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%v: error %v, want %q", tc.value, err, tc.err)
+		case tc.err == "" && (err != nil || fmt.Sprint(got) != fmt.Sprint(tc.want)):
+			t.Errorf("%v: got %v, %v; want %v", tc.value, got, err, tc.want)
+		}
+	}
 }
 
 func TestExistingFunction(t *testing.T) {
@@ -162,7 +219,7 @@ func TestExistingFunction(t *testing.T) {
 	}
 	tmpl := template(t, stack)
 	countIs(t, tmpl, "AWS::Lambda::Function", 1)
-	hasResourceDefinition(t, tmpl, "AWS::Lambda::Version", like(obj{"DeletionPolicy": "Retain"}))
+	hasResourceDefinition(t, tmpl, "AWS::Lambda::Version", like(obj{"DeletionPolicy": "RetainExceptOnCreate"}))
 	countIs(t, tmpl, "AWS::Lambda::Alias", 1)
 }
 

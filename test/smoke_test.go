@@ -10,6 +10,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/examples/service"
 	"github.com/safeship/lambda-bluegreen/internal/report"
 )
@@ -129,5 +130,23 @@ func TestValidationReportCheckFindsErrors(t *testing.T) {
 	var exit *exec.ExitError
 	if !errors.As(err, &exit) || exit.ExitCode() != 1 || !strings.Contains(string(out), "DelaySeconds") {
 		t.Errorf("checkreport on a broken assembly: %v\n%s", err, out)
+	}
+}
+
+// bluegreen rollback rolls a finished release back through a deploy with a pin: the example wires the context
+// key to each of its deployments, and refuses a pin that names none.
+func TestExampleAppTakesPinsFromTheCommandLine(t *testing.T) {
+	app := newAppWith(t, map[string]interface{}{bluegreen.PinContextKey: "BlueGreenServiceProd/Service=6"})
+	example := service.NewApp(app, repoRoot, nil)
+	if example.Prod.Deployment.PinnedVersion() != "6" || example.Dev.Deployment.PinnedVersion() != "" {
+		t.Errorf("pins: prod %q, dev %q", example.Prod.Deployment.PinnedVersion(), example.Dev.Deployment.PinnedVersion())
+	}
+	hasResource(t, template(t, example.Prod.Stack), "AWS::Lambda::Alias", like(obj{"FunctionVersion": "6"}))
+
+	msg := mustPanic(t, func() {
+		service.NewApp(newAppWith(t, map[string]interface{}{bluegreen.PinContextKey: "BlueGreenServiceProd/Api=6"}), repoRoot, nil)
+	})
+	if !strings.Contains(msg, `no deployment is at "BlueGreenServiceProd/Api"; the example's deployments are BlueGreenServiceDev/Service, BlueGreenServiceProd/Service`) {
+		t.Errorf("got %q", msg)
 	}
 }

@@ -60,6 +60,9 @@ type Deployment interface {
 	GreenAlarms() alarms.GreenAlarms
 	// EmergencyBypass reports whether this synth ships all at once with alarms ignored.
 	EmergencyBypass() bool
+	// PinnedVersion returns the version the alias is pinned to for this deploy (DeploymentProps.PinnedVersion),
+	// or "" when it follows the function's current version.
+	PinnedVersion() string
 	// PreTrafficHook returns the hook defined from DeploymentProps.PreTraffic, or nil.
 	PreTrafficHook() hooks.Hook
 	// PostTrafficHook returns the hook defined from DeploymentProps.PostTraffic, or nil.
@@ -98,6 +101,7 @@ type deployment struct {
 	preHook     hooks.Hook
 	postHook    hooks.Hook
 	bypass      bool
+	pinned      string
 	warnedCount bool
 }
 
@@ -150,15 +154,28 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 		d.function = awslambda.NewFunction(c, jsii.String("Function"), p.FunctionProps)
 	}
 	d.version = d.function.CurrentVersion()
-	d.version.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN)
+	// Every version that served a release is kept, so blue still exists after a release and can be pinned back
+	// (Retain on update and delete). A version created by a stack operation that rolls back is deleted
+	// (DeletionPolicy RetainExceptOnCreate: "If the stack operation that created the resource is rolled back,
+	// CloudFormation deletes the resource", CloudFormation user guide, DeletionPolicy attribute). Kept, that
+	// green would make a re-run of the same commit fail: Lambda publishes no version when code and configuration
+	// are unchanged since the last one, and CloudFormation reports "A version for this Lambda function exists".
+	d.version.ApplyRemovalPolicy(awscdk.RemovalPolicy_RETAIN_ON_UPDATE_OR_DELETE)
+	green := awslambda.IVersion(d.version)
+	if p.PinnedVersion != nil {
+		d.pinned = *p.PinnedVersion
+		green = awslambda.Version_FromVersionAttributes(c, jsii.String("PinnedVersion"), &awslambda.VersionAttributes{
+			Lambda: d.function, Version: p.PinnedVersion,
+		})
+	}
 	d.alias = awslambda.NewAlias(c, jsii.String("Alias"), &awslambda.AliasProps{
 		AliasName: jsii.String(aliasName),
-		Version:   d.version,
+		Version:   green,
 	})
 
 	if !p.GreenAlarms.Disabled {
 		d.green = alarms.NewGreenAlarms(c, "GreenAlarms", &alarms.GreenAlarmsProps{
-			Alias: d.alias, Version: d.version, Options: p.GreenAlarms,
+			Alias: d.alias, Version: green, Options: p.GreenAlarms,
 		})
 	}
 	var all []awscloudwatch.IAlarm
@@ -342,6 +359,7 @@ func (d *deployment) PostTrafficHook() hooks.Hook { return d.postHook }
 
 func (d *deployment) GreenAlarms() alarms.GreenAlarms { return d.green }
 func (d *deployment) EmergencyBypass() bool           { return d.bypass }
+func (d *deployment) PinnedVersion() string           { return d.pinned }
 
 func (d *deployment) GrantInvoke(grantee awsiam.IGrantable) awsiam.Grant {
 	return d.alias.GrantInvoke(grantee)

@@ -2,6 +2,7 @@ package bluegreen
 
 import (
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -28,6 +29,37 @@ func EmergencyBypassRequested(scope constructs.Construct) bool {
 	default:
 		return false
 	}
+}
+
+// PinContextKey is the context key PinsFromContext reads: a comma-separated list of
+// <deployment construct path>=<version>, for example
+// cdk deploy -c lambda-bluegreen:pin=BlueGreenServiceProd/Service=6.
+const PinContextKey = "lambda-bluegreen:pin"
+
+// PinsFromContext returns the pins the context key PinContextKey sets where scope is, by deployment construct
+// path, or nil when it is unset. Apps pass PinsFromContext(app)[path] to DeploymentProps.PinnedVersion;
+// constructs read no context. It returns an error naming the key and the bad entry when the value is not a list
+// of path=version.
+func PinsFromContext(scope constructs.Construct) (map[string]string, error) {
+	raw, ok := scope.Node().TryGetContext(jsii.String(PinContextKey)).(string)
+	if !ok || strings.TrimSpace(raw) == "" {
+		return nil, nil
+	}
+	pins := map[string]string{}
+	for _, entry := range strings.Split(raw, ",") {
+		path, version, found := strings.Cut(strings.TrimSpace(entry), "=")
+		path = strings.Trim(strings.TrimSpace(path), "/")
+		version = strings.TrimSpace(version)
+		if !found || path == "" || !numberedVersion.MatchString(version) {
+			return nil, fmt.Errorf("-c %s: each entry must be <deployment path>=<version number>, such as "+
+				"BlueGreenServiceProd/Service=6, got %q", PinContextKey, entry)
+		}
+		if _, twice := pins[path]; twice {
+			return nil, fmt.Errorf("-c %s: %s is pinned twice", PinContextKey, path)
+		}
+		pins[path] = version
+	}
+	return pins, nil
 }
 
 // DetectionAdvice compares how fast the alarms can catch a green that fails every request (detection, see
@@ -61,6 +93,12 @@ func (d *deployment) annotate() {
 			"EMERGENCY BYPASS: this deploy ships green to 100 % of traffic at once and CodeDeploy ignores every "+
 				"rollback alarm; hooks still run. Deploy again without the bypass to restore the strategy and alarms"), nil)
 		return
+	}
+	if d.pinned != "" {
+		notes.AddWarningV2(jsii.String("lambda-bluegreen:pinned"), jsii.String(fmt.Sprintf(
+			"PINNED: this deploy moves alias %s to version %s (not the function's current version) with the "+
+				"deployment's strategy, hooks and alarms; the next deploy without the pin moves it to the current "+
+				"version again", *d.alias.AliasName(), d.pinned)), nil)
 	}
 	if d.green == nil {
 		return

@@ -70,6 +70,17 @@ type DeploymentProps struct {
 	// Default: false.
 	EmergencyBypass *bool
 
+	// PinnedVersion points the alias at this existing version of the function for this deploy, instead of the
+	// function's current version: the way to roll back a finished release through a deploy. CloudFormation updates
+	// the alias, and CodeDeploy shifts traffic from the version the alias serves to the pinned one with this
+	// deployment's strategy, hooks and alarms (the green alarms watch the pinned version), so the template and the
+	// alias always agree and the next deploy without a pin (of a fixed commit, say) ships as usual. Synth warns
+	// while a pin is set. PinsFromContext reads pins from the command line (cdk deploy -c
+	// lambda-bluegreen:pin=<deployment path>=<version>) for apps that wire it; bluegreen rollback runs that deploy.
+	//
+	// Default: none; the alias follows the function's current version.
+	PinnedVersion *string
+
 	// PreTraffic declares tests of green that a pre-traffic hook (package hooks, construct id "PreTrafficHook")
 	// runs before any traffic reaches it: test cases, a load check and a malformed-event probe. A failure stops
 	// the deployment before a single user request reaches green.

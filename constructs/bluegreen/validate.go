@@ -10,6 +10,7 @@ import (
 
 var aliasNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
 var onlyDigits = regexp.MustCompile(`^[0-9]+$`)
+var numberedVersion = regexp.MustCompile(`^[1-9][0-9]*$`)
 
 // validate reports every problem with p, joined, or nil. It makes no call into the CDK (no Node round trip), so
 // it is cheap and can be tested without an app.
@@ -37,6 +38,10 @@ func (p *DeploymentProps) validate() error {
 	}
 	if p.PostTraffic != nil {
 		errs = append(errs, check.Prefix("PostTraffic.", p.PostTraffic.Validate())...)
+	}
+	if p.PinnedVersion != nil && !check.IsToken(*p.PinnedVersion) && !numberedVersion.MatchString(*p.PinnedVersion) {
+		errs = append(errs, fmt.Errorf("PinnedVersion must be a published version number such as \"6\" "+
+			"($LATEST and aliases cannot be pinned), got %q", *p.PinnedVersion))
 	}
 	for i, a := range p.Alarms {
 		if a == nil {

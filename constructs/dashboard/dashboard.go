@@ -119,7 +119,7 @@ func (d *dashboard) AddDeployment(dep bluegreen.Deployment) {
 			}}
 		}
 	} else {
-		target = alarms.NewTarget(dep.Alias(), dep.Version())
+		target = alarms.NewTarget(dep.Alias(), dep.Alias().Version())
 	}
 	stat := fmt.Sprintf("p%g", percentile)
 	green, blue := awscloudwatch.Color_GREEN(), awscloudwatch.Color_BLUE()

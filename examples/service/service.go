@@ -5,6 +5,7 @@ package service
 import (
 	"fmt"
 	"path/filepath"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -111,7 +112,18 @@ func defineService(stack awscdk.Stack, props *StackProps) bluegreen.Deployment {
 		Description: jsii.String("Runs the example service's function"),
 	})
 	logs.GrantWrite(role)
+	// A pin from the command line (bluegreen rollback sets it) moves the alias back to an older version for one
+	// deploy.
+	pins, err := bluegreen.PinsFromContext(stack)
+	if err != nil {
+		panic(err)
+	}
+	var pinned *string
+	if v, ok := pins[*stack.Node().Path()+"/Service"]; ok {
+		pinned = jsii.String(v)
+	}
 	deployment := bluegreen.NewDeployment(stack, "Service", &bluegreen.DeploymentProps{
+		PinnedVersion: pinned,
 		FunctionProps: &awslambda.FunctionProps{
 			Role:         role,
 			Code:         awslambda.Code_FromAsset(jsii.String(props.CodeDir), nil),
@@ -211,7 +223,37 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 	e := &Example{Dev: dev(app, "BlueGreenServiceDev"), Prod: prod(app, "BlueGreenServiceProd")}
 	e.Pipeline, e.PipelineDev, e.PipelineProd = newPipelineStack(app, env, dev, prod)
 	e.Environments = newTwoEnvironments(app, codeDir, bypass)
+	e.checkPins(app)
 	return e
+}
+
+// checkPins refuses a pin that names no deployment of the example: it would otherwise be ignored silently.
+func (e *Example) checkPins(app awscdk.App) {
+	pins, err := bluegreen.PinsFromContext(app)
+	if err != nil {
+		panic(err)
+	}
+	known := map[string]bool{}
+	var paths []string
+	for _, d := range e.Deployments() {
+		known[*d.Node().Path()] = true
+		paths = append(paths, *d.Node().Path())
+	}
+	for path := range pins {
+		if !known[path] {
+			panic(fmt.Errorf("-c %s: no deployment is at %q; the example's deployments are %s",
+				bluegreen.PinContextKey, path, strings.Join(paths, ", ")))
+		}
+	}
+}
+
+// Deployments returns every blue/green deployment of the example.
+func (e *Example) Deployments() []bluegreen.Deployment {
+	var out []bluegreen.Deployment
+	for _, s := range e.Services() {
+		out = append(out, s.Deployment)
+	}
+	return append(out, e.Environments.Blue.Environment.Deployment(), e.Environments.Green.Environment.Deployment())
 }
 
 // helloTests are the pre-traffic tests of the hello handler: each route answers as it should, fast, and a load
