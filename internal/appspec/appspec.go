@@ -1,0 +1,106 @@
+// Package appspec reads the Lambda part of a CodeDeploy AppSpec: which function and alias a deployment shifts,
+// from which version to which.
+//
+// CodeDeploy documents the Lambda AppSpec as a list of resources, each named and holding "type":
+// "AWS::Lambda::Function" and the properties name, alias, currentversion and targetversion ("AppSpec 'resources'
+// section (Amazon ECS and AWS Lambda deployments only)", CodeDeploy user guide), in JSON or YAML ("The
+// YAML-formatted or JSON-formatted revision string", API reference, AppSpecContent). CloudFormation writes the
+// same keys capitalized (Resources, Type, Properties, Name, Alias, CurrentVersion, TargetVersion); Parse accepts
+// both. A deployment carries its AppSpec in its revision (GetDeployment, BatchGetDeployments) or, for some
+// deployments CloudFormation starts, only its hash there: the content then comes from GetApplicationRevision.
+// Content picks the text out of either answer.
+package appspec
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"sigs.k8s.io/yaml"
+)
+
+// Function is the Lambda function resource of an AppSpec.
+type Function struct {
+	// Name is the function's name as the AppSpec gives it.
+	Name  string
+	Alias string
+	// CurrentVersion is the version the alias served when the deployment started (blue); TargetVersion the
+	// version the deployment shifts traffic to (green).
+	CurrentVersion string
+	TargetVersion  string
+}
+
+// spec is the part of an AppSpec Parse reads. encoding/json matches keys case-insensitively, so the documented
+// lowercase keys and CloudFormation's capitalized ones both fill it.
+type spec struct {
+	Resources []map[string]struct {
+		Type       string `json:"Type"`
+		Properties struct {
+			Name           string  `json:"Name"`
+			Alias          string  `json:"Alias"`
+			CurrentVersion version `json:"CurrentVersion"`
+			TargetVersion  version `json:"TargetVersion"`
+		} `json:"Properties"`
+	} `json:"Resources"`
+}
+
+// Parse reads the AWS::Lambda::Function resource of an AppSpec in JSON or YAML, wherever it stands in the list
+// of resources. It fails when the content is not JSON or YAML, holds no Lambda function, or the function lacks a
+// name or a target version.
+func Parse(content string) (Function, error) {
+	js, err := yaml.YAMLToJSON([]byte(content)) // JSON is YAML: one path for both
+	if err != nil {
+		return Function{}, fmt.Errorf("malformed AppSpec: %w", err)
+	}
+	var s spec
+	if err := json.Unmarshal(js, &s); err != nil {
+		return Function{}, fmt.Errorf("malformed AppSpec: %w", err)
+	}
+	for _, res := range s.Resources {
+		for _, r := range res {
+			if r.Type != "AWS::Lambda::Function" {
+				continue
+			}
+			p := r.Properties
+			if p.Name == "" || p.TargetVersion == "" {
+				return Function{}, errors.New("malformed AppSpec: the Lambda resource needs Name and TargetVersion")
+			}
+			return Function{Name: p.Name, Alias: p.Alias, CurrentVersion: string(p.CurrentVersion),
+				TargetVersion: string(p.TargetVersion)}, nil
+		}
+	}
+	return Function{}, errors.New("malformed AppSpec: no AWS::Lambda::Function resource")
+}
+
+// Content returns the AppSpec text a revision carries (AppSpecContent, or the older String form), or "" when it
+// carries none, for example only the content's hash.
+func Content(rev *cdtypes.RevisionLocation) string {
+	if rev == nil {
+		return ""
+	}
+	if rev.AppSpecContent != nil && rev.AppSpecContent.Content != nil {
+		return *rev.AppSpecContent.Content
+	}
+	if rev.String_ != nil && rev.String_.Content != nil {
+		return *rev.String_.Content
+	}
+	return ""
+}
+
+// version is a version number written as a string ("7") or, in YAML without quotes, as a number (7).
+type version string
+
+func (v *version) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err == nil {
+		*v = version(s)
+		return nil
+	}
+	var n json.Number
+	if err := json.Unmarshal(b, &n); err != nil {
+		return fmt.Errorf("version must be a string or a number, got %s", b)
+	}
+	*v = version(n.String())
+	return nil
+}
