@@ -197,8 +197,8 @@ func TestTunedAndDisabledGreenAlarms(t *testing.T) {
 	hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
 		"Metrics": arr{metricStat("m1", "Duration", "p95", greenDims())}, "Threshold": 750,
 	}))
-	if got, ok := d.GreenAlarms().DetectionTime(); !ok || got != 6*time.Minute {
-		t.Errorf("DetectionTime() = %v, %v; want 2 × 2m + 2m lag = 6m", got, ok)
+	if got, ok := d.GreenAlarms().DetectionTime(); !ok || got != 7*time.Minute {
+		t.Errorf("DetectionTime() = %v, %v; want 2 × 2m + 2m lag + 1m CodeDeploy's check = 7m", got, ok)
 	}
 }
 
@@ -247,14 +247,17 @@ func TestDetectionWarnings(t *testing.T) {
 		{"canary that waits long enough", strategy.Canary10Percent5Minutes, alarms.Options{}, ""},
 		{"linear every 10 minutes", strategy.Linear10PercentEvery10Minutes, alarms.Options{}, ""},
 		{"linear every minute", strategy.Linear10PercentEvery1Minute, alarms.Options{},
-			"Linear10PercentEvery1Minute lets a broken green reach 40 % of traffic before any rollback alarm can fire (worst-case detection 3m0s"},
-		{"linear every 2 minutes", strategy.Linear10PercentEvery2Minutes, alarms.Options{}, "reach 20 % of traffic"},
+			"Linear10PercentEvery1Minute lets a broken green reach 50 % of traffic before any rollback alarm can fire (worst-case detection 4m0s"},
+		{"linear every 2 minutes", strategy.Linear10PercentEvery2Minutes, alarms.Options{}, "reach 30 % of traffic"},
+		{"linear every 3 minutes", strategy.Linear10PercentEvery3Minutes, alarms.Options{}, "reach 20 % of traffic"},
 		{"short canary", strategy.Canary(10, 2*time.Minute), alarms.Options{},
-			"Canary10Percent2Minutes bakes the canary for 2m0s, not longer than the worst-case detection time 3m0s"},
+			"Canary10Percent2Minutes bakes the canary for 2m0s, not longer than the worst-case detection time 4m0s"},
+		{"canary as long as the detection", strategy.Canary(10, 4*time.Minute), alarms.Options{},
+			"Canary10Percent4Minutes bakes the canary for 4m0s, not longer than the worst-case detection time 4m0s"},
 		{"slow alarms", strategy.Canary10Percent5Minutes,
 			alarms.Options{ErrorRate: alarms.ErrorRateOptions{Evaluation: alarms.Evaluation{Period: 5 * time.Minute}},
 				RelativeErrorRate: alarms.RelativeErrorRateOptions{Disabled: true}},
-			"worst-case detection time 7m0s"},
+			"worst-case detection time 8m0s"},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -416,8 +419,9 @@ func TestRollbackAlarmSlowerThanTheBakeWarns(t *testing.T) {
 		want  string // "" for no warning
 	}{
 		{"5-minute anomaly alarm, 5-minute canary", strategy.Canary10Percent5Minutes, slowAnomaly,
-			"rollback alarm TestStack/UsersDrop needs up to 12m0s to fire (2 of 3 datapoints × 5m0s + 2m0s of metric lag), " +
-				"not less than the 5m0s Canary10Percent5Minutes gives green before it takes all traffic"},
+			"rollback alarm TestStack/UsersDrop needs up to 13m0s to stop a deployment (2 of 3 datapoints × 5m0s + 2m0s of " +
+				"metric lag + 1m0s for CodeDeploy to see the alarm), longer than the 5m0s Canary10Percent5Minutes gives " +
+				"green before it takes all traffic"},
 		{"5-minute anomaly alarm, 15-minute canary", strategy.Canary10Percent15Minutes, slowAnomaly, ""},
 		{"1-minute anomaly alarm, 5-minute canary", strategy.Canary10Percent5Minutes, func(stack awscdk.Stack) awscloudwatch.IAlarm {
 			return alarms.NewAnomalyAlarm(stack, "UsersDrop", &alarms.AnomalyAlarmProps{Metric: newMetric("ActiveUsers", 1)})
@@ -432,7 +436,7 @@ func TestRollbackAlarmSlowerThanTheBakeWarns(t *testing.T) {
 					}),
 					Threshold: jsii.Number(0.1), EvaluationPeriods: jsii.Number(1),
 				})
-			}, "rollback alarm TestStack/Refunds needs up to 12m0s to fire (1 of 1 datapoints × 10m0s"},
+			}, "rollback alarm TestStack/Refunds needs up to 13m0s to stop a deployment (1 of 1 datapoints × 10m0s"},
 		{"all at once: the info note covers every alarm", strategy.AllAtOnce, slowAnomaly, ""},
 		{"an imported alarm cannot be read", strategy.Canary10Percent5Minutes, func(stack awscdk.Stack) awscloudwatch.IAlarm {
 			return awscloudwatch.Alarm_FromAlarmArn(stack, jsii.String("Imported"),
@@ -463,7 +467,7 @@ func TestRollbackAlarmSlowerThanTheBakeWarns(t *testing.T) {
 		deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{
 			Latency: alarms.LatencyOptions{Evaluation: alarms.Evaluation{Period: 5 * time.Minute}}}})
 		warnings := annotations(t, stack, "warning")
-		if !containsText(warnings, "rollback alarm TestStack/Api/GreenAlarms/Latency needs up to 12m0s") || len(warnings) != 1 {
+		if !containsText(warnings, "rollback alarm TestStack/Api/GreenAlarms/Latency needs up to 13m0s") || len(warnings) != 1 {
 			t.Errorf("want one warning, on the latency alarm, got %v", warnings)
 		}
 	})
@@ -481,7 +485,7 @@ func TestReadTiming(t *testing.T) {
 		t.Errorf("plain alarm: %+v, %v", got, ok)
 	}
 	if got, ok := alarms.ReadTiming(anomaly); !ok || got != (alarms.Timing{Period: 5 * time.Minute, EvaluationPeriods: 4, DatapointsToAlarm: 3}) ||
-		got.DetectionTime() != 17*time.Minute {
+		got.DetectionTime() != 18*time.Minute {
 		t.Errorf("anomaly alarm: %+v, %v", got, ok)
 	}
 	if _, ok := alarms.ReadTiming(imported); ok {

@@ -15,11 +15,11 @@ func TestPlanCommand(t *testing.T) {
 	if code := run([]string{"plan", "-assembly", "testdata/assembly", "-svg", svg}, &out, &errOut); code != exitOK {
 		t.Fatalf("exit %d: %s", code, errOut.String())
 	}
-	// Linear 25 % every minute; detection 2 × 2 min + 2 min lag = 6 min: green has 100 % by then.
+	// Linear 25 % every minute; detection 2 × 2 min + 2 min lag + 1 min CodeDeploy check = 7 min: green has 100 % by then.
 	for _, want := range []string{
 		"Svc/Api (stack Svc)", "strategy   Linear25PercentEvery1Minute (custom deployment config)",
 		"timeline   0s → 25 %, 1m0s → 50 %, 2m0s → 75 %, 3m0s → 100 %",
-		"Svc/Api/GreenAlarms/ErrorRate: 2 of 2 × 2m0s", "detection  6m0s worst case", "exposure   100 % of requests",
+		"Svc/Api/GreenAlarms/ErrorRate: 2 of 2 × 2m0s", "detection  7m0s worst case", "exposure   100 % of requests",
 	} {
 		if !strings.Contains(out.String(), want) {
 			t.Errorf("output lacks %q:\n%s", want, out.String())
@@ -46,7 +46,7 @@ func TestPlanJSON(t *testing.T) {
 	}
 	ds := &doc.Deployments
 	if err := json.Unmarshal(out.Bytes(), &doc); err != nil || len(*ds) != 2 || (*ds)[0]["exposurePercent"] != 100.0 ||
-		(*ds)[0]["detectionSeconds"] != 360.0 || doc.Switches == nil || len(doc.Switches) != 0 {
+		(*ds)[0]["detectionSeconds"] != 420.0 || doc.Switches == nil || len(doc.Switches) != 0 {
 		t.Errorf("JSON %s: %v", out.String(), err)
 	}
 }

@@ -13,13 +13,13 @@ import (
 )
 
 // The worst-case time for the default error-rate alarm to fire on a green that fails every request: one 60-second
-// datapoint plus two minutes of metric lag.
+// datapoint, two minutes of metric lag and a minute for CodeDeploy to see the alarm.
 func ExampleDetectionTime() {
 	fmt.Println(alarms.DetectionTime(alarms.DefaultPeriod, 1))
 	fmt.Println(alarms.DetectionTime(5*time.Minute, 2))
 	// Output:
-	// 3m0s
-	// 12m0s
+	// 4m0s
+	// 13m0s
 }
 
 // The green alarms on their own, for an alias shifted by something other than bluegreen.Deployment: tune the
@@ -40,5 +40,5 @@ func ExampleNewGreenAlarms() {
 	})
 	d, _ := green.DetectionTime()
 	fmt.Println(len(green.Alarms()), green.LatencyBudget(), d)
-	// Output: 3 250ms 3m0s
+	// Output: 3 250ms 4m0s
 }

@@ -53,7 +53,8 @@ type GreenAlarms interface {
 	// MinInvocations returns the low-traffic guard of the error-rate alarm (with the default applied).
 	MinInvocations() float64
 	// DetectionTime returns the worst-case time from green failing every request to an alarm in ALARM: the fastest
-	// error alarm's DatapointsToAlarm × Period plus MetricLag. ok is false when both error alarms are off.
+	// error alarm's DatapointsToAlarm × Period plus MetricLag plus AlarmCheckDelay. ok is false when both error
+	// alarms are off.
 	DetectionTime() (d time.Duration, ok bool)
 	// Target returns the traffic the alarms measure, for building more metrics.
 	Target() Target

@@ -193,10 +193,17 @@ func (r resolved) detection() time.Duration {
 	return DetectionTime(r.period, r.datapoints)
 }
 
-// DetectionTime is the worst-case time for an alarm to fire after green starts failing every request: datapoints
-// full periods that must breach, plus MetricLag.
+// AlarmCheckDelay is how long CodeDeploy may take to notice a rollback alarm in ALARM. CodeDeploy stops a
+// deployment when "any of the specified alarms are activated" ("Monitoring deployments with CloudWatch alarms in
+// CodeDeploy"), which it learns by reading the alarms' states periodically; AWS documents no interval, and users
+// report it near a minute. It is a term of every detection time this package computes.
+const AlarmCheckDelay = time.Minute
+
+// DetectionTime is the worst-case time from green failing every request to CodeDeploy stopping the deployment:
+// datapoints full periods that must breach, plus MetricLag for the data to reach the alarm, plus AlarmCheckDelay
+// for CodeDeploy to see the alarm.
 func DetectionTime(period time.Duration, datapoints int) time.Duration {
-	return time.Duration(datapoints)*period + MetricLag
+	return time.Duration(datapoints)*period + MetricLag + AlarmCheckDelay
 }
 
 // defaults are an alarm's default M of N. filled marks an alarm on metric math with FILL, whose window must

@@ -55,11 +55,11 @@ func TestValidate(t *testing.T) {
 }
 
 func TestDetectionTime(t *testing.T) {
-	if got := DetectionTime(time.Minute, 1); got != 3*time.Minute {
-		t.Errorf("1 × 1m + lag = %v, want 3m", got)
+	if got := DetectionTime(time.Minute, 1); got != 4*time.Minute {
+		t.Errorf("1 × 1m + 2m lag + 1m CodeDeploy's check = %v, want 4m", got)
 	}
-	if got := DetectionTime(5*time.Minute, 2); got != 12*time.Minute {
-		t.Errorf("2 × 5m + lag = %v, want 12m", got)
+	if got := DetectionTime(5*time.Minute, 2); got != 13*time.Minute {
+		t.Errorf("2 × 5m + 2m lag + 1m CodeDeploy's check = %v, want 13m", got)
 	}
 	if got := resolveLatency(Options{Latency: LatencyOptions{Budget: time.Second}}, nil).datapoints; got != 2 {
 		t.Errorf("latency default datapoints = %d, want 2", got)

@@ -18,7 +18,7 @@ type Timing struct {
 }
 
 // DetectionTime is the worst-case time from the alarm's metric turning bad to the alarm in ALARM:
-// DatapointsToAlarm full periods plus MetricLag (see DetectionTime).
+// DatapointsToAlarm full periods plus MetricLag plus AlarmCheckDelay (see DetectionTime).
 func (t Timing) DetectionTime() time.Duration {
 	return DetectionTime(t.Period, t.DatapointsToAlarm)
 }

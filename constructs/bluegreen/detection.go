@@ -110,8 +110,8 @@ func (d *deployment) annotate() {
 	if d.strategy.Kind() == strategy.KindAllAtOnce {
 		notes.AddInfoV2(jsii.String("lambda-bluegreen:detection"), jsii.String(fmt.Sprintf(
 			"all-at-once gives green 100 %% of traffic at once: rollback alarms (worst-case detection %v, "+
-				"including %v of metric lag) can only stop the deployment while CodeDeploy still runs it", detection,
-			alarms.MetricLag)))
+				"including %v of metric lag and %v for CodeDeploy to see the alarm) can only stop the deployment "+
+				"while CodeDeploy still runs it", detection, alarms.MetricLag, alarms.AlarmCheckDelay)))
 		return
 	}
 	if msg := DetectionAdvice(d.strategy, detection); msg != "" {
@@ -121,18 +121,20 @@ func (d *deployment) annotate() {
 
 // BakeAdvice compares how long a rollback alarm with timing t needs to fire (t.DetectionTime) with the time s gives
 // green before it takes all traffic (s.TotalDuration: a canary's bake, a linear shift's whole schedule). It
-// returns a warning naming the alarm (path) when the alarm cannot fire within that time, or "" when it can or when
-// s is all-at-once (no alarm can limit its exposure; annotate says so once).
+// returns a warning naming the alarm (path) when the alarm needs longer than that to stop a deployment, or ""
+// when it does not or when s is all-at-once (no alarm can limit its exposure; annotate says so once).
 func BakeAdvice(s strategy.Strategy, path string, t alarms.Timing) string {
 	bake := s.TotalDuration()
-	if s.Kind() == strategy.KindAllAtOnce || t.DetectionTime() < bake {
+	if s.Kind() == strategy.KindAllAtOnce || t.DetectionTime() <= bake {
 		return ""
 	}
-	return fmt.Sprintf("rollback alarm %s needs up to %v to fire (%d of %d datapoints × %v + %v of metric lag), "+
-		"not less than the %v %v gives green before it takes all traffic: it cannot stop a broken green before 100 %% "+
+	return fmt.Sprintf("rollback alarm %s needs up to %v to stop a deployment (%d of %d datapoints × %v + %v of "+
+		"metric lag + %v for CodeDeploy to see the alarm), "+
+		"longer than the %v %v gives green before it takes all traffic: it cannot stop a broken green before 100 %% "+
 		"and acts only while CodeDeploy still runs the deployment (the post-traffic hook); shorten its period or "+
 		"datapoints to alarm, or choose a strategy that bakes longer than %v", path, t.DetectionTime(),
-		t.DatapointsToAlarm, t.EvaluationPeriods, t.Period, alarms.MetricLag, bake, s, t.DetectionTime())
+		t.DatapointsToAlarm, t.EvaluationPeriods, t.Period, alarms.MetricLag, alarms.AlarmCheckDelay, bake, s,
+		t.DetectionTime())
 }
 
 // adviseBake warns at synth when alarm cannot fire within the strategy's bake time. The green error alarms are

@@ -63,10 +63,10 @@ func TestExposureAtTheDetectionTime(t *testing.T) {
 		t.Fatalf("want 1 deployment, got %+v", ds)
 	}
 	d := ds[0]
-	// The fastest error alarm: 1 datapoint of 1 minute + 2 minutes of lag = 3 minutes; green has 40 % by then
-	// (10 % at 0, +10 % each minute).
-	if d.Detection != 3*time.Minute || d.Exposure != 40 {
-		t.Errorf("detection %v, exposure %g %%: want 3m0s and 40 %%", d.Detection, d.Exposure)
+	// The fastest error alarm: 1 datapoint of 1 minute + 2 minutes of lag + 1 minute for CodeDeploy to see the
+	// alarm = 4 minutes; green has 50 % by then (10 % at 0, +10 % each minute).
+	if d.Detection != 4*time.Minute || d.Exposure != 50 {
+		t.Errorf("detection %v, exposure %g %%: want 4m0s and 50 %%", d.Detection, d.Exposure)
 	}
 	if len(d.Alarms) != 2 || d.Alarms[0].EvaluationPeriods != 4 || d.Alarms[0].Datapoints != 1 ||
 		d.Alarms[1].EvaluationPeriods != 5 || d.Alarms[1].Datapoints != 2 {
@@ -74,7 +74,7 @@ func TestExposureAtTheDetectionTime(t *testing.T) {
 	}
 	text := Text(ds)
 	for _, want := range []string{"S/Api/GreenAlarms/ErrorRate: 1 of 4 × 1m0s", "S/Api/GreenAlarms/RelativeErrorRate: 2 of 5 × 1m0s",
-		"detection  3m0s worst case", "exposure   40 % of requests"} {
+		"detection  4m0s worst case", "exposure   50 % of requests"} {
 		if !strings.Contains(text, want) {
 			t.Errorf("plan lacks %q:\n%s", want, text)
 		}

@@ -54,7 +54,8 @@ func Text(ds []Deployment) string {
 			b.WriteString("  exposure   100 % of requests can reach a broken green\n")
 			continue
 		}
-		fmt.Fprintf(&b, "  detection  %v worst case (alarm periods × datapoints + %v metric lag)\n", d.Detection, alarms.MetricLag)
+		fmt.Fprintf(&b, "  detection  %v worst case (alarm periods × datapoints + %v metric lag + %v CodeDeploy alarm check)\n",
+			d.Detection, alarms.MetricLag, alarms.AlarmCheckDelay)
 		fmt.Fprintf(&b, "  exposure   %g %% of requests can reach a broken green before a rollback can start\n", d.Exposure)
 	}
 	return b.String()
