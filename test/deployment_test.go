@@ -16,6 +16,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
@@ -417,4 +418,38 @@ func TestAliasAlarmCreatesNoCycle(t *testing.T) {
 	hasResource(t, assertions.Template_FromStack(stack, nil), "AWS::CodeDeploy::DeploymentGroup", like(obj{
 		"AlarmConfiguration": obj{"Enabled": true, "Alarms": arr{obj{"Name": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiErrors"))}}}},
 	}))
+}
+
+// A post-traffic traffic gate is opt-in; when set, synth warns if the strategy ends the shift before a minute of
+// green's invocations can be published, and under all-at-once the gate is not applied (it could only fail).
+func TestTrafficGateWarnings(t *testing.T) {
+	cases := []struct {
+		name string
+		s    strategy.Strategy
+		min  *float64
+		want string // "" for no warning about the gate
+	}{
+		{"no gate", strategy.Canary(10, 2*time.Minute), nil, ""},
+		{"gate with a 5-minute canary", strategy.Canary10Percent5Minutes, jsii.Number(5), ""},
+		{"gate with a 2-minute canary", strategy.Canary(10, 2*time.Minute), jsii.Number(5),
+			"PostTraffic.MinInvocations 5: the post-traffic hook counts green's invocations 2m0s after the shift starts " +
+				"(Canary10Percent2Minutes), but AWS/Lambda publishes them up to 2m0s late"},
+		{"gate with a 3-minute canary", strategy.Canary(10, 3*time.Minute), jsii.Number(1), ""},
+		{"gate under all-at-once", strategy.AllAtOnce, jsii.Number(5),
+			"PostTraffic.MinInvocations 5 is not applied under all-at-once"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newStack(t)
+			deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s,
+				PostTraffic: &hooks.PostTrafficProps{MinInvocations: tc.min}})
+			warnings := annotations(t, stack, "warning")
+			if tc.want == "" && containsText(warnings, "MinInvocations") {
+				t.Errorf("unexpected warnings: %v", warnings)
+			}
+			if tc.want != "" && !containsText(warnings, tc.want) {
+				t.Errorf("warnings %v do not contain %q", warnings, tc.want)
+			}
+		})
+	}
 }

@@ -313,15 +313,21 @@ func (d *deployment) attachHooks(p *DeploymentProps) {
 	}
 	if p.PostTraffic != nil {
 		post := *p.PostTraffic
-		if d.strategy.Kind() == strategy.KindAllAtOnce {
+		gate := post.MinInvocations != nil && *post.MinInvocations > 0
+		switch {
+		case gate && d.strategy.Kind() == strategy.KindAllAtOnce:
 			// The post-traffic hook runs right after an all-at-once shift, before Lambda has published a minute of
 			// green's invocations: a minimum could only fail.
-			if post.MinInvocations == nil || *post.MinInvocations > 0 {
-				awscdk.Annotations_Of(d.Construct).AddInfoV2(jsii.String("lambda-bluegreen:postTrafficAllAtOnce"),
-					jsii.String("all-at-once: the post-traffic hook does not require green to have served traffic "+
-						"(it runs right after the shift, before any metric of green exists)"))
-			}
+			awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:postTrafficAllAtOnce"),
+				jsii.String(fmt.Sprintf("PostTraffic.MinInvocations %g is not applied under all-at-once: the "+
+					"post-traffic hook runs right after the shift, before any metric of green exists, so it could only "+
+					"fail", *post.MinInvocations)), nil)
 			post.MinInvocations = jsii.Number(0)
+		case gate:
+			if msg := TrafficGateAdvice(d.strategy, *post.MinInvocations); msg != "" {
+				awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:trafficGate"),
+					jsii.String(msg), nil)
+			}
 		}
 		d.postHook = hooks.NewHook(d.Construct, "PostTrafficHook", &hooks.HookProps{
 			Function: d.function, DeploymentGroup: d.group, PostTraffic: &post,

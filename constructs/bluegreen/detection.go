@@ -156,3 +156,21 @@ func (d *deployment) adviseBake(alarm awscloudwatch.IAlarm) {
 			jsii.String(msg), nil)
 	}
 }
+
+// TrafficGateAdvice returns a warning when a post-traffic gate of min invocations (PostTrafficProps.MinInvocations)
+// cannot see green's traffic under s, or "". The post-traffic hook runs as soon as the shift ends, s.TotalDuration
+// after it started. Lambda publishes Invocations once a minute and only for minutes with invocations, stamped
+// with the time of the invocation ("Using CloudWatch metrics with Lambda"), and the data reaches CloudWatch up to
+// alarms.MetricLag later; the pre-traffic tests invoke the version, not the alias, so they do not count. Unless
+// the shift lasts a full minute longer than the lag, no minute of green's traffic may be published when the hook
+// counts it, and the gate fails every release.
+func TrafficGateAdvice(s strategy.Strategy, min float64) string {
+	need := alarms.MetricLag + time.Minute
+	if s.Kind() == strategy.KindAllAtOnce || s.TotalDuration() >= need {
+		return ""
+	}
+	return fmt.Sprintf("PostTraffic.MinInvocations %g: the post-traffic hook counts green's invocations %v after the "+
+		"shift starts (%v), but AWS/Lambda publishes them up to %v late, so it may see none and roll back every "+
+		"release; use a strategy that shifts for at least %v, or leave MinInvocations unset", min, s.TotalDuration(), s,
+		alarms.MetricLag, need)
+}
