@@ -2,11 +2,9 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -17,7 +15,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 )
 
 // clients are the AWS APIs status and rollback use.
@@ -63,6 +60,11 @@ type Status struct {
 	// AlarmsEnabled is false when the group's alarm monitoring is off (an emergency bypass).
 	AlarmsEnabled bool              `json:"alarmsEnabled"`
 	Alarms        map[string]string `json:"alarms,omitempty"`
+	// RollbackTarget is the version bluegreen rollback would send all traffic to: blue while a deployment runs
+	// or the alias has weights, otherwise the newest release of a successful deployment before the one serving.
+	// RollbackNote says why there is none (or why it could not be read).
+	RollbackTarget string `json:"rollbackTarget,omitempty"`
+	RollbackNote   string `json:"rollbackNote,omitempty"`
 }
 
 // DeploymentStatus is the newest CodeDeploy deployment of the group.
@@ -121,6 +123,13 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 		}
 		s.Deployment = ds
 	}
+	if len(s.Weights) > 0 || (d != nil && isActive(d.Status)) {
+		s.RollbackTarget = s.Version // stopping the deployment, or clearing the weights, leaves blue alone
+	} else if r, err := findRelease(ctx, c, fn, alias, app, group, s.Version); err != nil {
+		s.RollbackNote = err.Error() // status still shows the rest
+	} else {
+		s.RollbackTarget = r.Version
+	}
 	g, err := c.codedeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{ApplicationName: &app, DeploymentGroupName: &group})
 	if err != nil {
 		return s, fmt.Errorf("GetDeploymentGroup: %w", err)
@@ -156,8 +165,24 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 	return s, nil
 }
 
-// newestDeployment returns the group's newest deployment among those with the given statuses (all when nil).
-func newestDeployment(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus) (*cdtypes.DeploymentInfo, error) {
+// activeStatuses are the statuses of a deployment that has not ended: Created, Queued, InProgress and Ready
+// (ListDeployments includeOnlyStatuses, CodeDeploy API reference). The API's DeploymentStatus also lists Baking,
+// which CodeDeploy documents for no Lambda deployment; it is not an end either, so it counts as active.
+var activeStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
+	cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
+
+func isActive(s cdtypes.DeploymentStatus) bool {
+	for _, a := range activeStatuses {
+		if s == a {
+			return true
+		}
+	}
+	return false
+}
+
+// listDeployments returns the group's deployments with the given statuses (all when nil), newest first.
+// ListDeployments documents no order, so they are sorted by creation time.
+func listDeployments(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus) ([]cdtypes.DeploymentInfo, error) {
 	var ids []string
 	pages := codedeploy.NewListDeploymentsPaginator(c.codedeploy, &codedeploy.ListDeploymentsInput{
 		ApplicationName: &app, DeploymentGroupName: &group, IncludeOnlyStatuses: statuses,
@@ -169,20 +194,41 @@ func newestDeployment(ctx context.Context, c clients, app, group string, statuse
 		}
 		ids = append(ids, page.Deployments...)
 	}
-	var newest *cdtypes.DeploymentInfo
+	var out []cdtypes.DeploymentInfo
 	for i := 0; i < len(ids); i += 25 { // BatchGetDeployments takes at most 25 ids
-		out, err := c.codedeploy.BatchGetDeployments(ctx, &codedeploy.BatchGetDeploymentsInput{DeploymentIds: ids[i:min(i+25, len(ids))]})
+		page, err := c.codedeploy.BatchGetDeployments(ctx, &codedeploy.BatchGetDeploymentsInput{DeploymentIds: ids[i:min(i+25, len(ids))]})
 		if err != nil {
 			return nil, fmt.Errorf("BatchGetDeployments: %w", err)
 		}
-		for j := range out.DeploymentsInfo {
-			d := &out.DeploymentsInfo[j]
-			if newest == nil || (d.CreateTime != nil && newest.CreateTime != nil && d.CreateTime.After(*newest.CreateTime)) {
-				newest = d
-			}
-		}
+		out = append(out, page.DeploymentsInfo...)
 	}
-	return newest, nil
+	sort.SliceStable(out, func(i, j int) bool {
+		a, b := out[i].CreateTime, out[j].CreateTime
+		return a != nil && (b == nil || a.After(*b))
+	})
+	return out, nil
+}
+
+// newestDeployment returns the group's newest deployment among those with the given statuses (all when nil), or
+// nil when there is none.
+func newestDeployment(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus) (*cdtypes.DeploymentInfo, error) {
+	ds, err := listDeployments(ctx, c, app, group, statuses)
+	if err != nil || len(ds) == 0 {
+		return nil, err
+	}
+	return &ds[0], nil
+}
+
+// getDeployment reads one deployment as it is now.
+func getDeployment(ctx context.Context, c clients, id string) (*cdtypes.DeploymentInfo, error) {
+	out, err := c.codedeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: &id})
+	if err != nil {
+		return nil, fmt.Errorf("GetDeployment %s: %w", id, err)
+	}
+	if out.DeploymentInfo == nil {
+		return nil, fmt.Errorf("GetDeployment %s returned no deployment", id)
+	}
+	return out.DeploymentInfo, nil
 }
 
 func (s Status) text(w io.Writer) {
@@ -203,6 +249,12 @@ func (s Status) text(w io.Writer) {
 			fmt.Fprintf(w, "             %-20s %s\n", e.Name, e.Status)
 		}
 	}
+	switch {
+	case s.RollbackTarget != "":
+		fmt.Fprintf(w, "  rollback   to version %s (bluegreen rollback)\n", s.RollbackTarget)
+	case s.RollbackNote != "":
+		fmt.Fprintf(w, "  rollback   none: %s\n", s.RollbackNote)
+	}
 	if len(s.Alarms) > 0 {
 		names := make([]string, 0, len(s.Alarms))
 		for n := range s.Alarms {
@@ -218,91 +270,4 @@ func (s Status) text(w io.Writer) {
 			fmt.Fprintf(w, "             %-9s %s\n", s.Alarms[n], n)
 		}
 	}
-}
-
-// errNothing means there is nothing to roll back to: exit code 3. errDeclined means the operator said no: exit
-// code 4.
-var (
-	errNothing  = errors.New("nothing to roll back to")
-	errDeclined = errors.New("declined")
-)
-
-// rollback stops an in-progress deployment with automatic rollback, or points the alias back at the previous
-// version, after confirm approves the change it describes.
-func rollback(ctx context.Context, c clients, fn, alias, app, group string, confirm func(string) bool, out io.Writer) error {
-	active := []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
-		cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusReady}
-	if app != "" && group != "" {
-		d, err := newestDeployment(ctx, c, app, group, active)
-		if err != nil {
-			return err
-		}
-		if d != nil {
-			id := aws.ToString(d.DeploymentId)
-			if !confirm(fmt.Sprintf("stop deployment %s (%s) and roll %s:%s back to blue", id, d.Status, fn, alias)) {
-				return errDeclined
-			}
-			if _, err := c.codedeploy.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: &id, AutoRollbackEnabled: aws.Bool(true)}); err != nil {
-				return fmt.Errorf("StopDeployment %s: %w", id, err)
-			}
-			fmt.Fprintf(out, "stopped %s; CodeDeploy is putting %s:%s back on blue\n", id, fn, alias)
-			return nil
-		}
-	}
-	a, err := c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &fn, Name: &alias})
-	if err != nil {
-		return fmt.Errorf("GetAlias %s:%s: %w", fn, alias, err)
-	}
-	if a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0 {
-		// Mid-shift: FunctionVersion is blue. Put all traffic back on it, unless a deployment may be running.
-		if app == "" || group == "" {
-			return fmt.Errorf("%s:%s is mid-shift (it sends traffic to more than one version): give -application "+
-				"and -group so that a running deployment is stopped rather than overridden", fn, alias)
-		}
-		blue := aws.ToString(a.FunctionVersion)
-		if !confirm(fmt.Sprintf("send all traffic of %s:%s back to blue version %s (no deployment is in progress)", fn, alias, blue)) {
-			return errDeclined
-		}
-		return pointAlias(ctx, c, a, fn, alias, blue, out)
-	}
-	current, err := strconv.Atoi(aws.ToString(a.FunctionVersion))
-	if err != nil {
-		return fmt.Errorf("%w: %s:%s points at %s, not a numbered version", errNothing, fn, alias, aws.ToString(a.FunctionVersion))
-	}
-	previous := 0
-	var marker *string
-	for {
-		page, err := c.lambda.ListVersionsByFunction(ctx, &lambda.ListVersionsByFunctionInput{FunctionName: &fn, Marker: marker})
-		if err != nil {
-			return fmt.Errorf("ListVersionsByFunction %s: %w", fn, err)
-		}
-		for _, v := range page.Versions {
-			if n, err := strconv.Atoi(aws.ToString(v.Version)); err == nil && n < current && n > previous {
-				previous = n
-			}
-		}
-		if marker = page.NextMarker; marker == nil {
-			break
-		}
-	}
-	if previous == 0 {
-		return fmt.Errorf("%w: %s has no version older than %d to roll back to", errNothing, fn, current)
-	}
-	prev := strconv.Itoa(previous)
-	if !confirm(fmt.Sprintf("point %s:%s from version %d back to version %s (outside CloudFormation: the next deploy "+
-		"sets it again)", fn, alias, current, prev)) {
-		return errDeclined
-	}
-	return pointAlias(ctx, c, a, fn, alias, prev, out)
-}
-
-// pointAlias points the alias at version alone, failing if the alias changed since it was read (RevisionId).
-func pointAlias(ctx context.Context, c clients, a *lambda.GetAliasOutput, fn, alias, version string, out io.Writer) error {
-	if _, err := c.lambda.UpdateAlias(ctx, &lambda.UpdateAliasInput{FunctionName: &fn, Name: &alias, FunctionVersion: &version,
-		RevisionId:    a.RevisionId,
-		RoutingConfig: &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: map[string]float64{}}}); err != nil {
-		return fmt.Errorf("UpdateAlias %s:%s: %w", fn, alias, err)
-	}
-	fmt.Fprintf(out, "%s:%s now serves version %s alone\n", fn, alias, version)
-	return nil
 }

@@ -4,9 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"os"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +17,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/aws/retry"
 	"github.com/aws/aws-sdk-go-v2/credentials"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/smithy-go/encoding/cbor"
 )
 
@@ -24,24 +27,91 @@ type fakeAWS struct {
 	srv *httptest.Server
 	mu  sync.Mutex
 
+	// The alias api:live: its version, weights and RevisionId (bumped on every change).
 	aliasVersion string
 	weights      map[string]float64
-	versions     []string
-	active       bool   // an in-progress deployment exists
+	revision     int
 	aliasError   string // error code GetAlias answers with
+	versions     []string
+	tags         map[string]string // the function's tags (ListTags)
+	deployments  []fakeDeployment  // the group's deployments, oldest first (ListDeployments answers in this order)
 	alarms       map[string]string
+
+	// deployed is the file a stub deploy writes its arguments to; once it exists, the alias serves pinnedTo,
+	// as CloudFormation and CodeDeploy would make it after a deploy with the pin.
+	deployed, pinnedTo string
+
+	// finishBeforeStop makes StopDeployment find the deployment complete (CodeDeploy finished it just before).
+	finishBeforeStop bool
 
 	stopped      []map[string]interface{}
 	aliasUpdates []map[string]interface{}
+	rejected     int // UpdateAlias calls refused for a stale RevisionId
 }
 
+// fakeDeployment is a deployment of the group, with its AppSpec.
+type fakeDeployment struct {
+	id, status      string
+	created         time.Time
+	current, target string
+	// hashOnly: GetDeployment's revision carries only the AppSpec's hash, the content comes from
+	// GetApplicationRevision (as for some deployments CloudFormation starts); yaml writes the AppSpec in YAML.
+	hashOnly, yaml bool
+}
+
+func (d fakeDeployment) appSpec() string {
+	if d.yaml {
+		return fmt.Sprintf("version: 0.0\nResources:\n  - api:\n      Type: AWS::Lambda::Function\n      Properties:\n"+
+			"        Name: api\n        Alias: live\n        CurrentVersion: %s\n        TargetVersion: %s\n", d.current, d.target)
+	}
+	return fmt.Sprintf(`{"version":0.0,"Resources":[{"Api":{"Type":"AWS::Lambda::Function","Properties":`+
+		`{"Name":"api","Alias":"live","CurrentVersion":"%s","TargetVersion":"%s"}}}]}`, d.current, d.target)
+}
+
+var t0 = time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)
+
+// newFake is a function whose alias serves version 7, released by d-NEW (6 → 7) after d-OLD (5 → 6), both
+// succeeded; CloudFormation tagged it as Fn of stack Svc (testdata/assembly: deployment Svc/Api).
 func newFake(t *testing.T) *fakeAWS {
-	f := &fakeAWS{aliasVersion: "7", versions: []string{"$LATEST", "5", "6", "7"},
+	f := &fakeAWS{aliasVersion: "7", revision: 1, versions: []string{"$LATEST", "5", "6", "7"},
+		tags: map[string]string{"aws:cloudformation:stack-name": "Svc", "aws:cloudformation:logical-id": "Fn", "team": "x"},
+		deployments: []fakeDeployment{
+			{id: "d-OLD", status: "Succeeded", created: t0, current: "5", target: "6"},
+			{id: "d-NEW", status: "Succeeded", created: t0.Add(time.Hour), current: "6", target: "7"},
+		},
 		alarms: map[string]string{"api-ErrorRate-v7": "OK", "api-Latency-v7": "ALARM"}}
 	f.srv = httptest.NewServer(http.HandlerFunc(f.serve))
 	t.Cleanup(f.srv.Close)
 	return f
 }
+
+// set changes the fake under its lock (for changes made while the command runs).
+func (f *fakeAWS) set(change func()) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	change()
+}
+
+func (f *fakeAWS) deployment(id string) *fakeDeployment {
+	for i := range f.deployments {
+		if f.deployments[i].id == id {
+			return &f.deployments[i]
+		}
+	}
+	return nil
+}
+
+func (f *fakeAWS) info(d fakeDeployment) map[string]interface{} {
+	content := map[string]interface{}{"content": d.appSpec(), "sha256": "f00d"}
+	if d.hashOnly {
+		content = map[string]interface{}{"sha256": "f00d-" + d.id}
+	}
+	return map[string]interface{}{"deploymentId": d.id, "status": d.status, "createTime": float64(d.created.Unix()),
+		"applicationName": "app", "deploymentGroupName": "grp",
+		"revision": map[string]interface{}{"revisionType": "AppSpecContent", "appSpecContent": content}}
+}
+
+const aliasARN = "arn:aws:lambda:eu-west-1:123456789012:function:api:live"
 
 func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	body, _ := io.ReadAll(r.Body)
@@ -50,57 +120,103 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/api/aliases/live"):
 		if f.aliasError != "" {
-			w.Header().Set("X-Amzn-ErrorType", f.aliasError)
-			w.WriteHeader(http.StatusForbidden)
-			io.WriteString(w, `{"message":"denied"}`)
+			restError(w, http.StatusForbidden, f.aliasError)
 			return
+		}
+		if f.deployed != "" {
+			if _, err := os.Stat(f.deployed); err == nil && f.aliasVersion != f.pinnedTo {
+				f.aliasVersion, f.weights = f.pinnedTo, nil
+				f.revision++
+			}
 		}
 		if r.Method == http.MethodPut {
 			var in map[string]interface{}
 			json.Unmarshal(body, &in)
+			if id, ok := in["RevisionId"].(string); ok && id != fmt.Sprintf("rev-%d", f.revision) {
+				f.rejected++
+				restError(w, http.StatusPreconditionFailed, "PreconditionFailedException")
+				return
+			}
 			f.aliasUpdates = append(f.aliasUpdates, in)
-			f.aliasVersion = in["FunctionVersion"].(string)
+			f.aliasVersion, f.weights = in["FunctionVersion"].(string), nil
+			f.revision++
 		}
-		alias := map[string]interface{}{"Name": "live", "FunctionVersion": f.aliasVersion}
+		alias := map[string]interface{}{"Name": "live", "FunctionVersion": f.aliasVersion, "AliasArn": aliasARN,
+			"RevisionId": fmt.Sprintf("rev-%d", f.revision)}
 		if len(f.weights) > 0 {
 			alias["RoutingConfig"] = map[string]interface{}{"AdditionalVersionWeights": f.weights}
 		}
 		writeJSON(w, alias)
-	case r.URL.Path == "/2015-03-31/functions/api/versions":
-		var vs []map[string]string
-		for _, v := range f.versions {
-			vs = append(vs, map[string]string{"Version": v})
+	case r.URL.Path == "/2015-03-31/functions/api/configuration":
+		v := r.URL.Query().Get("Qualifier")
+		for _, have := range f.versions {
+			if have == v {
+				writeJSON(w, map[string]interface{}{"FunctionName": "api", "Version": v,
+					"FunctionArn": "arn:aws:lambda:eu-west-1:123456789012:function:api:" + v})
+				return
+			}
 		}
-		writeJSON(w, map[string]interface{}{"Versions": vs})
+		restError(w, http.StatusNotFound, "ResourceNotFoundException")
+	case strings.HasPrefix(r.URL.Path, "/2017-03-31/tags/"):
+		if arn := strings.TrimPrefix(r.URL.Path, "/2017-03-31/tags/"); arn != strings.TrimSuffix(aliasARN, ":live") {
+			restError(w, http.StatusBadRequest, "InvalidParameterValueException") // Lambda tags functions only
+			return
+		}
+		writeJSON(w, map[string]interface{}{"Tags": f.tags})
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006."):
 		var in map[string]interface{}
 		json.Unmarshal(body, &in)
 		switch strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006.") {
 		case "ListDeployments":
-			ids := []string{"d-NEW", "d-OLD"} // newest first is not guaranteed: the command compares times
-			if _, filtered := in["includeOnlyStatuses"]; filtered {
-				ids = nil
-				if f.active {
-					ids = []string{"d-NEW"}
+			want := map[string]bool{}
+			statuses, filtered := in["includeOnlyStatuses"].([]interface{})
+			for _, s := range statuses {
+				want[s.(string)] = true
+			}
+			ids := []string{}
+			for _, d := range f.deployments {
+				if !filtered || want[d.status] {
+					ids = append(ids, d.id)
 				}
 			}
 			writeJSON(w, map[string]interface{}{"deployments": ids})
 		case "BatchGetDeployments":
 			var infos []map[string]interface{}
 			for _, raw := range in["deploymentIds"].([]interface{}) {
-				id := raw.(string)
-				created, status := time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC), "Succeeded"
-				if id == "d-NEW" {
-					created = created.Add(time.Hour)
-					if f.active {
-						status = "InProgress"
-					}
+				if d := f.deployment(raw.(string)); d != nil {
+					infos = append(infos, f.info(*d))
 				}
-				infos = append(infos, map[string]interface{}{"deploymentId": id, "status": status, "createTime": float64(created.Unix())})
 			}
 			writeJSON(w, map[string]interface{}{"deploymentsInfo": infos})
+		case "GetDeployment":
+			d := f.deployment(in["deploymentId"].(string))
+			if d == nil {
+				jsonError(w, "DeploymentDoesNotExistException")
+				return
+			}
+			writeJSON(w, map[string]interface{}{"deploymentInfo": f.info(*d)})
+		case "GetApplicationRevision":
+			rev, _ := in["revision"].(map[string]interface{})
+			content, _ := rev["appSpecContent"].(map[string]interface{})
+			for _, d := range f.deployments {
+				if in["applicationName"] == "app" && content["sha256"] == "f00d-"+d.id {
+					writeJSON(w, map[string]interface{}{"applicationName": "app", "revision": map[string]interface{}{
+						"revisionType": "String", "string": map[string]interface{}{"content": d.appSpec(), "sha256": "f00d-" + d.id}}})
+					return
+				}
+			}
+			jsonError(w, "RevisionDoesNotExistException")
 		case "StopDeployment":
+			d := f.deployment(in["deploymentId"].(string))
+			if d != nil && f.finishBeforeStop {
+				d.status = "Succeeded"
+			}
+			if d == nil || !isActive(cdtypes.DeploymentStatus(d.status)) {
+				jsonError(w, "DeploymentAlreadyCompletedException")
+				return
+			}
 			f.stopped = append(f.stopped, in)
+			d.status = "Stopped"
 			writeJSON(w, map[string]interface{}{"status": "Pending"})
 		case "ListDeploymentTargets":
 			writeJSON(w, map[string]interface{}{"targetIds": []string{"api:live"}})
@@ -117,6 +233,8 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			writeJSON(w, map[string]interface{}{"deploymentGroupInfo": map[string]interface{}{
 				"alarmConfiguration": map[string]interface{}{"enabled": true, "alarms": alarms}}})
+		default:
+			jsonError(w, "UnknownOperationException")
 		}
 	case strings.HasSuffix(r.URL.Path, "/operation/DescribeAlarms"):
 		var list cbor.List
@@ -136,13 +254,48 @@ func writeJSON(w http.ResponseWriter, v interface{}) {
 	json.NewEncoder(w).Encode(v)
 }
 
+// restError answers a Lambda (REST-JSON) call with an error the SDK maps to its type by X-Amzn-ErrorType.
+func restError(w http.ResponseWriter, status int, code string) {
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	io.WriteString(w, `{"message":"fake `+code+`"}`)
+}
+
+// jsonError answers a CodeDeploy (JSON 1.1) call with an error.
+func jsonError(w http.ResponseWriter, code string) {
+	w.Header().Set("Content-Type", "application/x-amz-json-1.1")
+	w.WriteHeader(http.StatusBadRequest)
+	json.NewEncoder(w).Encode(map[string]string{"__type": code, "message": "fake " + code})
+}
+
 // cli returns the command wired to the fake, answering prompts with answers.
 func (f *fakeAWS) cli(answers string) cli {
-	return cli{stdin: strings.NewReader(answers), connect: func(context.Context, string, string) (clients, error) {
+	return f.cliReading(strings.NewReader(answers))
+}
+
+func (f *fakeAWS) cliReading(stdin io.Reader) cli {
+	return cli{stdin: stdin, connect: func(context.Context, string, string) (clients, error) {
 		return newClients(aws.Config{Region: "eu-west-1", BaseEndpoint: aws.String(f.srv.URL),
 			Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
 			Retryer:     func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) }}), nil
 	}}
+}
+
+// duringPrompt answers the prompt with answer, after running change: what happens in AWS while the operator reads.
+func duringPrompt(f *fakeAWS, answer string, change func()) io.Reader {
+	return &promptReader{r: strings.NewReader(answer), before: func() { f.set(change) }}
+}
+
+type promptReader struct {
+	r      io.Reader
+	once   sync.Once
+	before func()
+}
+
+func (p *promptReader) Read(b []byte) (int, error) {
+	p.once.Do(p.before)
+	return p.r.Read(b)
 }
 
 func runWith(c cli, args ...string) (int, string, string) {
@@ -162,7 +315,7 @@ func TestStatus(t *testing.T) {
 	}
 	for _, want := range []string{"api:live", "blue version 7 90 %, green version 8 10 %",
 		"deployment d-NEW Succeeded (created 2026-11-25T11:00:00Z)", "BeforeAllowTraffic   Succeeded",
-		"AllowTraffic         InProgress", "ALARM     api-Latency-v7", "OK        api-ErrorRate-v7"} {
+		"AllowTraffic         InProgress", "rollback   to version 7", "ALARM     api-Latency-v7", "OK        api-ErrorRate-v7"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("status lacks %q:\n%s", want, out)
 		}
@@ -171,82 +324,8 @@ func TestStatus(t *testing.T) {
 	var s Status
 	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil || s.Version != "7" || s.BlueWeight < 0.89 ||
 		s.Weights["8"] != 0.1 || s.Deployment.ID != "d-NEW" || s.Deployment.Events[0].Name != "BeforeAllowTraffic" ||
-		s.Alarms["api-Latency-v7"] != "ALARM" || !s.AlarmsEnabled {
+		s.Alarms["api-Latency-v7"] != "ALARM" || !s.AlarmsEnabled || s.RollbackTarget != "7" {
 		t.Errorf("status -json: exit %d, %s", code, out)
-	}
-}
-
-// Mid-shift with no deployment running, rollback puts all traffic back on blue (FunctionVersion), not on an
-// older version; without the group it refuses, since a deployment may be running.
-func TestRollbackOfAWeightedAlias(t *testing.T) {
-	f := newFake(t)
-	f.weights = map[string]float64{"8": 0.1}
-	code, _, errOut := runWith(f.cli("y\n"), "rollback", "-function", "api", "-yes")
-	if code != exitFail || !strings.Contains(errOut, "mid-shift") || len(f.aliasUpdates) != 0 {
-		t.Fatalf("without the group: exit %d: %s", code, errOut)
-	}
-	code, out, errOut := runWith(f.cli("y\n"), append([]string{"rollback"}, group...)...)
-	if code != exitOK || len(f.aliasUpdates) != 1 || f.aliasUpdates[0]["FunctionVersion"] != "7" {
-		t.Fatalf("exit %d, updates %v: %s%s", code, f.aliasUpdates, out, errOut)
-	}
-	weights := f.aliasUpdates[0]["RoutingConfig"].(map[string]interface{})["AdditionalVersionWeights"]
-	if len(weights.(map[string]interface{})) != 0 {
-		t.Errorf("weights not cleared: %v", weights)
-	}
-}
-
-func TestRollbackJSONIsOnlyJSON(t *testing.T) {
-	f := newFake(t)
-	code, out, errOut := runWith(f.cli("y\n"), append([]string{"rollback", "-json"}, group...)...)
-	var result map[string]interface{}
-	if code != exitOK || json.Unmarshal([]byte(out), &result) != nil || result["rolledBack"] != true ||
-		!strings.Contains(result["change"].(string), "back to version 6") || !strings.Contains(errOut, "proceed?") {
-		t.Errorf("exit %d, stdout %q, stderr %q", code, out, errOut)
-	}
-}
-
-func TestRollbackStopsAnInProgressDeployment(t *testing.T) {
-	f := newFake(t)
-	f.active = true
-	code, out, errOut := runWith(f.cli("y\n"), append([]string{"rollback"}, group...)...)
-	if code != exitOK || len(f.stopped) != 1 || f.stopped[0]["deploymentId"] != "d-NEW" || f.stopped[0]["autoRollbackEnabled"] != true {
-		t.Fatalf("exit %d, stopped %v\n%s%s", code, f.stopped, out, errOut)
-	}
-	if !strings.Contains(out, "will stop deployment d-NEW (InProgress)") || len(f.aliasUpdates) != 0 {
-		t.Errorf("output %s, alias updates %v", out, f.aliasUpdates)
-	}
-}
-
-func TestRollbackRepointsTheAlias(t *testing.T) {
-	f := newFake(t)
-	code, out, errOut := runWith(f.cli("yes\n"), append([]string{"rollback"}, group...)...)
-	if code != exitOK || len(f.aliasUpdates) != 1 || f.aliasUpdates[0]["FunctionVersion"] != "6" {
-		t.Fatalf("exit %d, updates %v\n%s%s", code, f.aliasUpdates, out, errOut)
-	}
-	if !strings.Contains(out, "point api:live from version 7 back to version 6") || !strings.Contains(out, "now serves version 6 alone") {
-		t.Errorf("output:\n%s", out)
-	}
-}
-
-func TestRollbackNothingToRollBackTo(t *testing.T) {
-	f := newFake(t)
-	f.versions = []string{"$LATEST", "7"}
-	code, _, errOut := runWith(f.cli("y\n"), "rollback", "-function", "api", "-yes")
-	if code != exitNothing || !strings.Contains(errOut, "api has no version older than 7") || len(f.aliasUpdates) != 0 {
-		t.Errorf("exit %d: %s", code, errOut)
-	}
-}
-
-func TestRollbackDeclined(t *testing.T) {
-	f := newFake(t)
-	code, out, errOut := runWith(f.cli("n\n"), append([]string{"rollback"}, group...)...)
-	if code != exitDecline || !strings.Contains(errOut, "declined") || len(f.aliasUpdates) != 0 || !strings.Contains(out, "proceed? [y/N]") {
-		t.Errorf("exit %d: %s%s", code, out, errOut)
-	}
-	// No answer at all (a script without -yes) declines too.
-	code, _, _ = runWith(f.cli(""), append([]string{"rollback"}, group...)...)
-	if code != exitDecline || len(f.aliasUpdates) != 0 {
-		t.Errorf("no answer: exit %d", code)
 	}
 }
 
@@ -267,7 +346,8 @@ func TestAPIErrors(t *testing.T) {
 
 func TestAWSUsageErrors(t *testing.T) {
 	f := newFake(t)
-	for _, args := range [][]string{{"status"}, {"rollback", "-function", "api", "-application", "app"}} {
+	for _, args := range [][]string{{"status"}, {"rollback", "-function", "api", "-application", "app"},
+		{"rollback", "-function", "api", "-cdk", " "}} {
 		if code, _, _ := runWith(f.cli(""), args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}

@@ -2,17 +2,20 @@
 //
 //	bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]
 //	bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
-//	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-yes] [-profile P] [-region R] [-json]
+//	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw]
+//	                   [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]
 //
 // plan reads a synthesized cloud assembly offline and prints, for every blue/green deployment in it: function,
 // alias, strategy, traffic timeline, rollback alarms, hooks, and the worst-case detection time and exposure
 // (the formulas the constructs use at synth). -svg writes a picture of each timeline into DIR.
 //
 // status shows the alias's versions and weights (blue and green), the group's newest CodeDeploy deployment with
-// its lifecycle events, and the state of every rollback alarm. rollback stops an in-progress deployment with
-// automatic rollback or, with none in progress, points the alias back at the previous retained version, after
-// showing the change and asking for confirmation (-yes skips the prompt). Both use the AWS SDK's standard
-// credential chain.
+// its lifecycle events, the version rollback would go to, and the state of every rollback alarm. rollback stops
+// an in-progress deployment with automatic rollback; with none in progress, it sends a weighted alias left by a
+// failed deployment back to blue, and rolls a finished release back through a deploy of its stack that pins the
+// alias to the previous release (./cdkw deploy --exclusively STACK -c lambda-bluegreen:pin=PATH=VERSION), after
+// showing the change and asking for confirmation (-yes skips the prompt; -print only prints the command). Both use
+// the AWS SDK's standard credential chain.
 //
 // Exit codes: 0 success, 1 failure (an AWS error), 2 bad usage, 3 nothing to roll back to, 4 declined.
 package main
@@ -81,7 +84,8 @@ func (c cli) run(args []string, stdout, stderr io.Writer) int {
 const usage = `usage:
   bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]
   bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
-  bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-yes] [-profile P] [-region R] [-json]`
+  bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw]
+                     [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]`
 
 // target holds the flags status and rollback share.
 type target struct {
@@ -144,46 +148,71 @@ func (c cli) runStatus(args []string, stdout, stderr io.Writer) int {
 }
 
 func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
-	var yes *bool
+	var yes, printOnly *bool
+	var assembly, cdk, deployment *string
 	t, cl, code := c.parseTarget("rollback", args, stderr, func(fs *flag.FlagSet) {
 		yes = fs.Bool("yes", false, "do not ask for confirmation")
+		printOnly = fs.Bool("print", false, "print the command that would roll back, and change nothing")
+		assembly = fs.String("assembly", "cdk.out", "the cloud assembly synthesized from the deployed commit (for a finished release)")
+		cdk = fs.String("cdk", "./cdkw", "the CDK CLI command that deploys, run in the current directory (for a finished release)")
+		deployment = fs.String("deployment", "", "the deployment's construct path, when the function carries no CloudFormation tags (bluegreen plan lists them)")
 	})
 	if code != exitOK {
 		return code
 	}
+	if len(strings.Fields(*cdk)) == 0 {
+		fmt.Fprintln(stderr, "bluegreen rollback: -cdk must name a command, got an empty one")
+		return exitUsage
+	}
 	answers := bufio.NewScanner(c.stdin)
-	prompt := stdout
+	progress := stdout
 	if *t.asJSON {
-		prompt = stderr // stdout carries only the JSON result
+		progress = stderr // stdout carries only the JSON result
 	}
 	var planned string
 	confirm := func(change string) bool {
 		planned = change
-		fmt.Fprintf(prompt, "will %s\n", change)
+		fmt.Fprintf(progress, "will %s\n", change)
 		if *yes {
 			return true
 		}
-		fmt.Fprint(prompt, "proceed? [y/N] ")
+		fmt.Fprint(progress, "proceed? [y/N] ")
 		if !answers.Scan() {
 			return false
 		}
 		a := strings.ToLower(strings.TrimSpace(answers.Text()))
 		return a == "y" || a == "yes"
 	}
+	var deployIn io.Reader
+	if f, ok := c.stdin.(*os.File); ok {
+		deployIn = f // a terminal stays a terminal for the CDK CLI's own prompts
+	}
 	var out bytes.Buffer
-	err := rollback(context.Background(), cl, *t.function, *t.alias, *t.application, *t.group, confirm, &out)
-	result := map[string]interface{}{"rolledBack": err == nil, "change": planned, "message": strings.TrimSpace(out.String())}
+	res, err := rollback(context.Background(), cl, rollbackOptions{
+		function: *t.function, alias: *t.alias, application: *t.application, group: *t.group,
+		assembly: *assembly, deployment: *deployment, cdk: strings.Fields(*cdk), printOnly: *printOnly,
+		confirm: confirm, out: &out, deployOut: progress, deployErr: stderr, deployIn: deployIn,
+	})
+	result := map[string]interface{}{"rolledBack": err == nil && res.Done, "change": planned, "message": strings.TrimSpace(out.String())}
+	if res.Target != "" {
+		result["target"] = res.Target
+	}
+	if res.Command != "" {
+		result["command"] = res.Command
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, errNothing):
-		result["message"] = err.Error()
 		code = exitNothing
 	case errors.Is(err, errDeclined):
-		result["message"] = err.Error()
 		code = exitDecline
+	case errors.Is(err, errUsage):
+		code = exitUsage
 	default:
-		result["message"] = err.Error()
 		code = exitFail
+	}
+	if err != nil {
+		result["message"] = err.Error()
 	}
 	if *t.asJSON {
 		json.NewEncoder(stdout).Encode(result)

@@ -20,10 +20,16 @@ import (
 // Deployment is one blue/green deployment of the assembly.
 type Deployment struct {
 	// Path is the construct path of the deployment (the alias's parent).
-	Path     string `json:"path"`
-	Stack    string `json:"stack"`
-	Function string `json:"function"`
-	Alias    string `json:"alias"`
+	Path string `json:"path"`
+	// Stack is the stack's display name, its path in the app ("Prod/Service" inside a stage), which the CDK CLI
+	// takes to select it; StackName is the CloudFormation stack's name ("Prod-Service").
+	Stack     string `json:"stack"`
+	StackName string `json:"stackName"`
+	Function  string `json:"function"`
+	// FunctionLogicalID is the function's logical id in the stack's template ("" when the alias names a function
+	// outside the template); CloudFormation tags the function with it (aws:cloudformation:logical-id).
+	FunctionLogicalID string `json:"functionLogicalId,omitempty"`
+	Alias             string `json:"alias"`
 	// Strategy names the strategy ("Canary10Percent5Minutes"); Config is CodeDeploy's name for a predefined one.
 	Strategy string `json:"strategy"`
 	Config   string `json:"config,omitempty"`
@@ -90,7 +96,7 @@ func (r resource) path() string {
 // sorted by path.
 func Read(dir string) ([]Deployment, error) {
 	var out []Deployment
-	err := eachStack(dir, func(file, stack string) error {
+	err := eachStack(dir, func(file string, stack stackNames) error {
 		ds, err := readTemplate(file, stack)
 		out = append(out, ds...)
 		return err
@@ -107,9 +113,12 @@ func Read(dir string) ([]Deployment, error) {
 	return out, nil
 }
 
-// eachStack calls visit with the template file and display name of every stack of the cloud assembly in dir,
+// stackNames are the two names of a stack: its display name (its path in the app) and its CloudFormation name.
+type stackNames struct{ display, cloudFormation string }
+
+// eachStack calls visit with the template file and the names of every stack of the cloud assembly in dir,
 // nested assemblies (stages) included.
-func eachStack(dir string, visit func(file, stack string) error) error {
+func eachStack(dir string, visit func(file string, stack stackNames) error) error {
 	b, err := os.ReadFile(filepath.Join(dir, "manifest.json"))
 	if err != nil {
 		return fmt.Errorf("%s is not a cloud assembly: %w", dir, err)
@@ -121,6 +130,7 @@ func eachStack(dir string, visit func(file, stack string) error) error {
 			Properties  struct {
 				TemplateFile  string `json:"templateFile"`
 				DirectoryName string `json:"directoryName"`
+				StackName     string `json:"stackName"`
 			} `json:"properties"`
 		} `json:"artifacts"`
 	}
@@ -130,10 +140,16 @@ func eachStack(dir string, visit func(file, stack string) error) error {
 	for name, a := range manifest.Artifacts {
 		switch a.Type {
 		case "aws:cloudformation:stack":
-			if a.DisplayName != "" {
-				name = a.DisplayName
+			// The CloudFormation name: "stackName … Default: name derived from artifact ID" (cloud assembly
+			// schema, AwsCloudFormationStackProperties); aws-cdk-lib writes it for every stack it synthesizes.
+			names := stackNames{display: a.DisplayName, cloudFormation: a.Properties.StackName}
+			if names.display == "" {
+				names.display = name
 			}
-			if err := visit(filepath.Join(dir, a.Properties.TemplateFile), name); err != nil {
+			if names.cloudFormation == "" {
+				names.cloudFormation = name
+			}
+			if err := visit(filepath.Join(dir, a.Properties.TemplateFile), names); err != nil {
 				return err
 			}
 		case "cdk:cloud-assembly":
@@ -162,7 +178,7 @@ func loadTemplate(file string) (template, error) {
 	return t, nil
 }
 
-func readTemplate(file, stack string) ([]Deployment, error) {
+func readTemplate(file string, stack stackNames) ([]Deployment, error) {
 	t, err := loadTemplate(file)
 	if err != nil {
 		return nil, err
@@ -179,10 +195,12 @@ func readTemplate(file, stack string) ([]Deployment, error) {
 			continue
 		}
 		d := Deployment{
-			Path:     strings.TrimSuffix(alias.path(), "/Alias"),
-			Stack:    stack,
-			Function: t.Resources[ref(alias.Properties["FunctionName"])].path(),
-			Alias:    fmt.Sprint(alias.Properties["Name"]),
+			Path:              strings.TrimSuffix(alias.path(), "/Alias"),
+			Stack:             stack.display,
+			StackName:         stack.cloudFormation,
+			Function:          t.Resources[ref(alias.Properties["FunctionName"])].path(),
+			FunctionLogicalID: t.Resources[ref(alias.Properties["FunctionName"])].id,
+			Alias:             fmt.Sprint(alias.Properties["Name"]),
 		}
 		d.PreHook = t.Resources[ref(update["BeforeAllowTrafficHook"])].path()
 		d.PostHook = t.Resources[ref(update["AfterAllowTrafficHook"])].path()

@@ -37,12 +37,12 @@ type WeightedRecord struct {
 // assemblies included, sorted by path.
 func ReadSwitches(dir string) ([]Switch, error) {
 	var out []Switch
-	err := eachStack(dir, func(file, stack string) error {
+	err := eachStack(dir, func(file string, stack stackNames) error {
 		t, err := loadTemplate(file)
 		if err != nil {
 			return err
 		}
-		out = append(out, switchesOf(t, stack)...)
+		out = append(out, switchesOf(t, stack.display)...)
 		return nil
 	})
 	if err != nil {
