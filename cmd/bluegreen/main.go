@@ -17,7 +17,8 @@
 // showing the change and asking for confirmation (-yes skips the prompt; -print only prints the command). Both use
 // the AWS SDK's standard credential chain.
 //
-// Exit codes: 0 success, 1 failure (an AWS error), 2 bad usage, 3 nothing to roll back to, 4 declined.
+// Exit codes: 0 success, 1 failure (an AWS error, a failed deploy, or AWS changing while the operator decided), 2 bad
+// usage (also a finished release without -application and -group), 3 nothing to roll back to, 4 declined.
 package main
 
 import (
