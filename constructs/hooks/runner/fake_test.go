@@ -6,6 +6,9 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
+	"sort"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -29,7 +32,19 @@ type invokeReply struct {
 	fnError string        // X-Amz-Function-Error, "" for none
 	delay   time.Duration // before answering
 	status  int           // HTTP status, 200 when 0
+	// errorType, when set, makes the answer a Lambda API error of that code (X-Amzn-ErrorType), as Lambda sends
+	// when it does not run the function: TooManyRequestsException with status 429, ServiceException with 500…
+	errorType string
+	// retryAfter is the Retry-After header of a throttle (TooManyRequestsException.retryAfterSeconds).
+	retryAfter string
+	// hangUp closes the connection once the request is read, without an answer: the request reached Lambda,
+	// and the function may have run.
+	hangUp bool
 }
+
+// throttle is the answer Lambda gives a call beyond the function's reserved concurrency.
+var throttle = invokeReply{status: http.StatusTooManyRequests, errorType: "TooManyRequestsException",
+	payload: `{"Type":"User","message":"Rate Exceeded.","Reason":"ReservedFunctionConcurrentInvocationLimitExceeded"}`}
 
 // fakeAWS is a local HTTP server (on loopback) that speaks the parts of the Lambda (REST-JSON), CodeDeploy
 // (JSON 1.1) and CloudWatch (RPC v2 CBOR) APIs the hook uses, so the tests run the real SDK clients.
@@ -53,9 +68,16 @@ type fakeAWS struct {
 	revisionHashOnly bool
 	// putError, when set, is the (client) error code every status report gets.
 	putError string
-	// alarms are the deployment group's alarms and their states; alarmsDisabled turns monitoring off.
-	alarms         map[string]string
-	alarmsDisabled bool
+	// alarms are the deployment group's metric alarms and their states, compositeAlarms its composite alarms,
+	// and deletedAlarms names of the group that CloudWatch no longer has; alarmsDisabled turns monitoring off.
+	alarms          map[string]string
+	compositeAlarms map[string]string
+	deletedAlarms   []string
+	alarmsDisabled  bool
+	// alarmsPageSize, when set, caps a DescribeAlarms page below MaxRecords, as a paginated API may.
+	alarmsPageSize int
+	// describeAlarmsCalls records each DescribeAlarms request: its AlarmTypes and how many names it asked for.
+	describeAlarmsCalls []describeAlarmsCall
 	// invocationsSum is what GetMetricStatistics reports for green.
 	invocationsSum float64
 	// versions and aliases of the function; deleted collects DeleteFunction qualifiers.
@@ -63,6 +85,8 @@ type fakeAWS struct {
 	aliases  map[string]string
 	weighted map[string]string // alias → additional version
 	deleted  []string
+	// deleteError, when set, is the (client) error code every DeleteFunction gets.
+	deleteError string
 
 	// recorded
 	statuses    []string
@@ -112,12 +136,29 @@ func (f *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 		invoke := f.invoke
 		f.mu.Unlock()
 		reply := invoke(q, body)
+		if reply.hangUp {
+			if conn, _, err := w.(http.Hijacker).Hijack(); err == nil {
+				conn.Close()
+			}
+			return
+		}
 		if reply.delay > 0 {
 			select {
 			case <-time.After(reply.delay):
 			case <-r.Context().Done():
 				return
 			}
+		}
+		if reply.errorType != "" {
+			// A Lambda API error: the function did not run (REST-JSON error, code in X-Amzn-ErrorType).
+			w.Header().Set("X-Amzn-ErrorType", reply.errorType)
+			if reply.retryAfter != "" {
+				w.Header().Set("Retry-After", reply.retryAfter)
+			}
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(reply.status)
+			io.WriteString(w, reply.payload)
+			return
 		}
 		if reply.fnError != "" {
 			w.Header().Set("X-Amz-Function-Error", reply.fnError)
@@ -147,8 +188,15 @@ func (f *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 		writeJSON(w, map[string]interface{}{"Aliases": as})
 	case r.Method == http.MethodDelete && len(parts) == 1:
 		f.mu.Lock()
+		defer f.mu.Unlock()
+		if f.deleteError != "" {
+			w.Header().Set("X-Amzn-ErrorType", f.deleteError)
+			w.Header().Set("Content-Type", "application/json")
+			w.WriteHeader(http.StatusBadRequest)
+			io.WriteString(w, `{"message":"refused"}`)
+			return
+		}
 		f.deleted = append(f.deleted, q)
-		f.mu.Unlock()
 		w.WriteHeader(http.StatusNoContent)
 	default:
 		http.Error(w, "unknown Lambda request", http.StatusNotFound)
@@ -186,7 +234,7 @@ func (f *fakeAWS) serveCodeDeploy(w http.ResponseWriter, op string, body []byte)
 		}})
 	case "GetDeploymentGroup":
 		var alarms []map[string]string
-		for name := range f.alarms {
+		for _, name := range f.groupAlarmNames() {
 			alarms = append(alarms, map[string]string{"name": name})
 		}
 		writeJSON(w, map[string]interface{}{"deploymentGroupInfo": map[string]interface{}{
@@ -226,11 +274,7 @@ func (f *fakeAWS) serveCloudWatch(w http.ResponseWriter, op string, body []byte)
 		}
 		out = cbor.Map{"Datapoints": cbor.List{cbor.Map{"Sum": cbor.Float64(f.invocationsSum)}}}
 	case "DescribeAlarms":
-		var alarms cbor.List
-		for name, state := range f.alarms {
-			alarms = append(alarms, cbor.Map{"AlarmName": cbor.String(name), "StateValue": cbor.String(state)})
-		}
-		out = cbor.Map{"MetricAlarms": alarms}
+		out = f.describeAlarms(in)
 	default:
 		http.Error(w, "unknown CloudWatch operation", http.StatusNotFound)
 		return
@@ -238,6 +282,79 @@ func (f *fakeAWS) serveCloudWatch(w http.ResponseWriter, op string, body []byte)
 	w.Header().Set("Smithy-Protocol", "rpc-v2-cbor")
 	w.Header().Set("Content-Type", "application/cbor")
 	w.Write(cbor.Encode(out))
+}
+
+type describeAlarmsCall struct {
+	types []string
+	names int
+}
+
+// groupAlarmNames lists every alarm of the deployment group, sorted: metric, composite and deleted ones.
+func (f *fakeAWS) groupAlarmNames() []string {
+	var names []string
+	for n := range f.alarms {
+		names = append(names, n)
+	}
+	for n := range f.compositeAlarms {
+		names = append(names, n)
+	}
+	names = append(names, f.deletedAlarms...)
+	sort.Strings(names)
+	return names
+}
+
+// describeAlarms answers as CloudWatch does: the alarms of AlarmNames that exist; composite alarms only when
+// AlarmTypes asks for them, metric alarms when AlarmTypes is absent or asks for them (API Reference,
+// DescribeAlarms: "If you omit this parameter, only metric alarms are returned, even if composite alarms exist
+// in the account"); at most MaxRecords (50 when absent, the fake's choice: AWS documents no default) per page,
+// with a NextToken for the rest.
+func (f *fakeAWS) describeAlarms(in cbor.Value) cbor.Map {
+	req, _ := in.(cbor.Map)
+	var names, types []string
+	if l, ok := req["AlarmNames"].(cbor.List); ok {
+		for _, v := range l {
+			names = append(names, string(v.(cbor.String)))
+		}
+	}
+	if l, ok := req["AlarmTypes"].(cbor.List); ok {
+		for _, v := range l {
+			types = append(types, string(v.(cbor.String)))
+		}
+	}
+	f.describeAlarmsCalls = append(f.describeAlarmsCalls, describeAlarmsCall{types: types, names: len(names)})
+	wantMetric := len(types) == 0 || slices.Contains(types, "MetricAlarm")
+	wantComposite := slices.Contains(types, "CompositeAlarm")
+	type alarm struct{ name, state, kind string }
+	var matched []alarm
+	sort.Strings(names)
+	for _, n := range names {
+		if state, ok := f.alarms[n]; ok && wantMetric {
+			matched = append(matched, alarm{n, state, "MetricAlarms"})
+		}
+		if state, ok := f.compositeAlarms[n]; ok && wantComposite {
+			matched = append(matched, alarm{n, state, "CompositeAlarms"})
+		}
+	}
+	pageSize := 50
+	if m, ok := req["MaxRecords"].(cbor.Uint); ok && m > 0 {
+		pageSize = int(m)
+	}
+	if f.alarmsPageSize > 0 {
+		pageSize = min(pageSize, f.alarmsPageSize)
+	}
+	start := 0
+	if tok, ok := req["NextToken"].(cbor.String); ok {
+		start, _ = strconv.Atoi(string(tok))
+	}
+	out := cbor.Map{"MetricAlarms": cbor.List{}, "CompositeAlarms": cbor.List{}}
+	end := min(start+pageSize, len(matched))
+	for _, a := range matched[start:end] {
+		out[a.kind] = append(out[a.kind].(cbor.List), cbor.Map{"AlarmName": cbor.String(a.name), "StateValue": cbor.String(a.state)})
+	}
+	if end < len(matched) {
+		out["NextToken"] = cbor.String(strconv.Itoa(end))
+	}
+	return out
 }
 
 func writeJSON(w http.ResponseWriter, v interface{}) {
@@ -263,12 +380,13 @@ func (f *fakeAWS) hook(cfg hookconfig.Config) (*runner.Hook, *strings.Builder) {
 	}
 	log := &strings.Builder{}
 	return &runner.Hook{
-		Lambda:       lambda.NewFromConfig(base),
-		CodeDeploy:   codedeploy.NewFromConfig(base),
-		CloudWatch:   cloudwatch.NewFromConfig(base),
-		Config:       cfg,
-		Log:          log,
-		ReportMargin: 200 * time.Millisecond,
+		Lambda:        lambda.NewFromConfig(base),
+		CodeDeploy:    codedeploy.NewFromConfig(base),
+		CloudWatch:    cloudwatch.NewFromConfig(base),
+		Config:        cfg,
+		Log:           log,
+		ReportMargin:  200 * time.Millisecond,
+		InvokeBackoff: time.Millisecond,
 	}, log
 }
 

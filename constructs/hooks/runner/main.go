@@ -20,8 +20,9 @@ import (
 const HandlerPackage = "github.com/safeship/lambda-bluegreen/constructs/hooks/handler"
 
 // Main runs the hook as a Lambda function: it reads config.json (package hookconfig) from the function's code
-// folder, builds the AWS clients from the standard credential chain with up to 5 attempts per call, and serves
-// CodeDeploy's lifecycle events. A configuration it cannot read makes every run report Failed, with the reason in
+// folder, builds the AWS clients from the standard credential chain with up to 5 attempts per call (but for the
+// invocations of green, which the SDK sends once and the hook sends again only when Lambda did not run them: see
+// Hook.InvokeAttempts), and serves CodeDeploy's lifecycle events. A configuration it cannot read makes every run report Failed, with the reason in
 // the log.
 func Main() {
 	h := &Hook{Log: os.Stdout}

@@ -2,12 +2,14 @@ package runner
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
@@ -32,7 +34,21 @@ func (h *Hook) postTraffic(ctx context.Context, t Target, r *Result) {
 	}
 }
 
-// servedTraffic sums the invocations green served through the alias since the deployment started.
+// servedTraffic sums the invocations green served through the alias since the deployment started: the
+// Invocations metric with the dimensions FunctionName, Resource "<function>:<alias>" and ExecutedVersion.
+//
+// What the sum can and cannot see, from the AWS documentation:
+//   - AWS Lambda Developer Guide, "Working with Lambda function metrics": Resource views "metrics for a version or
+//     alias of a function", ExecutedVersion "metrics for a combination of alias and version". The pre-traffic
+//     hook invokes green's version, not the alias, so its calls are not in this sum.
+//   - Same page: "Invocations aren't recorded if the invocation request is throttled or otherwise results in an
+//     invocation error", and "The timestamp on a metric reflects when the function was invoked. Depending on the
+//     duration of the invocation, this can be several minutes before the metric is emitted."
+//   - Amazon CloudWatch User Guide, "AWS Lambda metrics": "Note that AWS Lambda only sends these metrics to
+//     CloudWatch if they have a nonzero value." A minute without a call has no datapoint at all.
+//
+// So a quiet function can serve nothing during the shift through no fault of green: the gate is opt-in
+// (MinInvocations defaults to 0).
 func (h *Hook) servedTraffic(ctx context.Context, t Target, min float64) (string, error) {
 	end := h.now()
 	start := t.Started
@@ -72,7 +88,15 @@ func (h *Hook) servedTraffic(ctx context.Context, t Target, min float64) (string
 	return detail, nil
 }
 
-// alarmsQuiet fails when any alarm of the deployment group is in ALARM.
+// alarmsQuiet fails when any rollback alarm of the deployment group is in ALARM, or no longer exists.
+//
+// It asks for both kinds of alarm: Amazon CloudWatch API Reference, DescribeAlarms, AlarmTypes: "If you omit this
+// parameter, only metric alarms are returned, even if composite alarms exist in the account."
+// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html). AlarmNames takes
+// "Maximum number of 100 items", and the operation is paginated (NextToken), so it asks 100 names at a time with
+// MaxRecords 100 (its maximum) and follows NextToken. A name of the group that no page returns is an alarm that
+// was deleted (or that the hook may not read): CodeDeploy cannot watch it either, so it fails the check rather
+// than pass unseen.
 func (h *Hook) alarmsQuiet(ctx context.Context, t Target) (string, error) {
 	g, err := h.CodeDeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{
 		ApplicationName: &t.Application, DeploymentGroupName: &t.DeploymentGroup,
@@ -94,26 +118,54 @@ func (h *Hook) alarmsQuiet(ctx context.Context, t Target) (string, error) {
 	if len(names) == 0 {
 		return "the deployment group has no alarms", nil
 	}
+	found := map[string]bool{}
 	var firing []string
-	for i := 0; i < len(names); i += 100 { // DescribeAlarms takes at most 100 names
-		batch := names[i:min(i+100, len(names))]
-		out, err := h.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{AlarmNames: batch})
-		if err != nil {
-			return "", fmt.Errorf("DescribeAlarms: %w", err)
+	for i := 0; i < len(names); i += 100 {
+		in := &cloudwatch.DescribeAlarmsInput{
+			AlarmNames: names[i:min(i+100, len(names))],
+			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+			MaxRecords: aws.Int32(100),
 		}
-		for _, a := range out.MetricAlarms {
-			if a.StateValue == cwtypes.StateValueAlarm {
-				firing = append(firing, deref(a.AlarmName))
+		for {
+			out, err := h.CloudWatch.DescribeAlarms(ctx, in)
+			if err != nil {
+				return "", fmt.Errorf("DescribeAlarms: %w", err)
 			}
-		}
-		for _, a := range out.CompositeAlarms {
-			if a.StateValue == cwtypes.StateValueAlarm {
-				firing = append(firing, deref(a.AlarmName))
+			for _, a := range out.MetricAlarms {
+				found[deref(a.AlarmName)] = true
+				if a.StateValue == cwtypes.StateValueAlarm {
+					firing = append(firing, deref(a.AlarmName))
+				}
 			}
+			for _, a := range out.CompositeAlarms {
+				found[deref(a.AlarmName)] = true
+				if a.StateValue == cwtypes.StateValueAlarm {
+					firing = append(firing, deref(a.AlarmName)+" (composite)")
+				}
+			}
+			if out.NextToken == nil || *out.NextToken == "" {
+				break
+			}
+			in.NextToken = out.NextToken
 		}
 	}
+	var missing []string
+	for _, n := range names {
+		if !found[n] {
+			missing = append(missing, n)
+		}
+	}
+	var problems []string
 	if len(firing) > 0 {
-		return "", fmt.Errorf("in ALARM: %s", strings.Join(firing, ", "))
+		sort.Strings(firing)
+		problems = append(problems, "in ALARM: "+strings.Join(firing, ", "))
+	}
+	if len(missing) > 0 {
+		problems = append(problems, "not found in CloudWatch (deleted, or not readable by the hook): "+
+			strings.Join(missing, ", "))
+	}
+	if len(problems) > 0 {
+		return "", errors.New(strings.Join(problems, "; "))
 	}
 	return fmt.Sprintf("%d alarms, none in ALARM", len(names)), nil
 }

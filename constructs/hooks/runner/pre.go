@@ -4,8 +4,11 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"net"
 	"reflect"
 	"sort"
 	"strconv"
@@ -14,6 +17,8 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/smithy-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 )
@@ -29,33 +34,147 @@ type invocation struct {
 	fnError  string // "" when the function returned no error
 	latency  time.Duration
 	response interface{}
+	// refused counts the attempts Lambda refused without running the function (throttles…) before this one.
+	refused int
 }
 
+// Lambda refused the call without running the function: the API answered with an error code, and the AWS Lambda
+// API Reference, Invoke, says "The status code in the API response doesn't reflect function errors. Error codes
+// are reserved for errors that prevent your function from executing, such as permissions errors, quota errors, or
+// issues with your function's code and configuration. For example, Lambda returns TooManyRequestsException if
+// running the function would cause you to exceed a concurrency limit at either the account level
+// (ConcurrentInvocationLimitExceeded) or function level (ReservedFunctionConcurrentInvocationLimitExceeded)."
+// (https://docs.aws.amazon.com/lambda/latest/api/API_Invoke.html; the Developer Guide's "Working with Lambda
+// function metrics" agrees: "Invocations aren't recorded if the invocation request is throttled or otherwise
+// results in an invocation error"). Of Lambda's errors, these are the ones that pass by themselves, so that a
+// later attempt can succeed (descriptions from the API's error types, as in the Invoke page's Errors section and
+// the SDK references generated from the same service model, e.g. botocore's "Lambda / Client / exceptions"):
+//   - TooManyRequestsException (429): "The request throughput limit was exceeded"; it carries retryAfterSeconds,
+//     "The number of seconds the caller should wait before retrying", which the hook honours.
+//   - EC2ThrottledException (502): "Amazon EC2 throttled Lambda during Lambda function initialization using the
+//     execution role provided for the function".
+//   - ResourceNotReadyException (502): "The function is inactive and its VPC connection is no longer available.
+//     Wait for the VPC connection to reestablish and try again."
+//   - ENINotReadyException: "Lambda couldn't invoke the Lambda function because the elastic network interface
+//     (ENI) configured for its VPC connection isn't ready yet. Wait a few moments and try the request again."
+//   - SnapStartNotReadyException (409): "Lambda is initializing your function. You can invoke the function when
+//     the function state becomes Active."
+//   - CodeArtifactUserPendingException: "The Lambda function couldn't be invoked because its code artifact user is
+//     still being provisioned. Wait for the function's State to become Active and try the request again."
+//   - ResourceConflictException (409): "The resource already exists, or another operation is in progress."
+//
+// Never retried, because the function may have run: ServiceException (500, "The Lambda service encountered an
+// internal error": AWS does not say whether the function ran), EFSIOException (an error reading or writing the
+// file system, which happens while the function runs), any other 5xx, a function error (a 200 response with
+// X-Amz-Function-Error), and a request that was sent but not answered (a timeout, a reset connection).
+var notRunAndTransient = map[string]bool{
+	"TooManyRequestsException":         true,
+	"EC2ThrottledException":            true,
+	"ResourceNotReadyException":        true,
+	"ENINotReadyException":             true,
+	"SnapStartNotReadyException":       true,
+	"CodeArtifactUserPendingException": true,
+	"ResourceConflictException":        true,
+}
+
+// notRun reports whether err says that Lambda did not run the function and that asking again may succeed, with
+// the wait Lambda asked for (0 when it asked none). A connection that could not even be opened (a dial error)
+// never carried the request: AWS documents nothing here, this is how Go's net package reports a failed connect.
+func notRun(err error) (code string, retryAfter time.Duration, ok bool) {
+	var apiErr smithy.APIError
+	if errors.As(err, &apiErr) {
+		code = apiErr.ErrorCode()
+		var throttled *lambdatypes.TooManyRequestsException
+		if errors.As(err, &throttled) && throttled.RetryAfterSeconds != nil {
+			if s, err := strconv.Atoi(strings.TrimSpace(*throttled.RetryAfterSeconds)); err == nil && s > 0 {
+				retryAfter = time.Duration(s) * time.Second
+			}
+		}
+		return code, retryAfter, notRunAndTransient[code]
+	}
+	var netErr *net.OpError
+	if errors.As(err, &netErr) && netErr.Op == "dial" {
+		return "connection refused before sending", 0, true
+	}
+	return "", 0, false
+}
+
+// invoke calls green's version with payload. The SDK does not retry (RetryMaxAttempts 1): an SDK retry would
+// resend a test payload that may have run. The hook itself asks again, with exponential backoff and jitter, only
+// when Lambda answered that it did not run the function (notRun), at most InvokeAttempts times and never past the
+// check deadline in ctx. The latency is that of the attempt that ran.
 func (h *Hook) invoke(ctx context.Context, t Target, payload []byte) (invocation, error) {
 	if len(payload) == 0 {
 		payload = []byte("{}")
 	}
-	start := h.now()
-	// One attempt: a retried test payload would run twice and its latency would include the retries.
-	out, err := h.Lambda.Invoke(ctx, &lambda.InvokeInput{
-		FunctionName: &t.FunctionName, Qualifier: &t.TargetVersion, Payload: payload,
-	}, func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
-	inv := invocation{latency: h.now().Sub(start)}
-	if err != nil {
-		if ctx.Err() != nil {
-			return inv, fmt.Errorf("timed out after %v waiting for version %s: %w", inv.latency.Round(time.Millisecond),
-				t.TargetVersion, ctx.Err())
+	attempts := h.InvokeAttempts
+	if attempts <= 0 {
+		attempts = 6
+	}
+	var refusals []string
+	for attempt := 1; ; attempt++ {
+		start := h.now()
+		out, err := h.Lambda.Invoke(ctx, &lambda.InvokeInput{
+			FunctionName: &t.FunctionName, Qualifier: &t.TargetVersion, Payload: payload,
+		}, func(o *lambda.Options) { o.RetryMaxAttempts = 1 })
+		inv := invocation{latency: h.now().Sub(start), refused: len(refusals)}
+		if err == nil {
+			inv.payload = out.Payload
+			if out.FunctionError != nil {
+				inv.fnError = *out.FunctionError
+			}
+			if len(bytes.TrimSpace(out.Payload)) > 0 {
+				_ = json.Unmarshal(out.Payload, &inv.response)
+			}
+			return inv, nil
 		}
-		return inv, fmt.Errorf("invoking version %s: %w", t.TargetVersion, err)
+		if ctx.Err() != nil {
+			return inv, fmt.Errorf("timed out after %v waiting for version %s%s: %w", inv.latency.Round(time.Millisecond),
+				t.TargetVersion, refusedNote(refusals), ctx.Err())
+		}
+		code, retryAfter, retry := notRun(err)
+		if !retry {
+			return inv, fmt.Errorf("invoking version %s%s: %w", t.TargetVersion, refusedNote(refusals), err)
+		}
+		refusals = append(refusals, code)
+		if attempt >= attempts {
+			return inv, fmt.Errorf("invoking version %s: Lambda did not run it in %d attempts (%s): %w",
+				t.TargetVersion, attempts, strings.Join(refusals, ", "), err)
+		}
+		wait := max(h.backoff(attempt), retryAfter)
+		if deadline, ok := ctx.Deadline(); ok && h.now().Add(wait).After(deadline) {
+			return inv, fmt.Errorf("invoking version %s: Lambda did not run it (%s), and the next attempt (in %v) "+
+				"would pass the hook's deadline: %w", t.TargetVersion, strings.Join(refusals, ", "),
+				wait.Round(time.Millisecond), err)
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return inv, fmt.Errorf("invoking version %s: Lambda did not run it (%s) before the hook's deadline: %w",
+				t.TargetVersion, strings.Join(refusals, ", "), err)
+		case <-timer.C:
+		}
 	}
-	inv.payload = out.Payload
-	if out.FunctionError != nil {
-		inv.fnError = *out.FunctionError
+}
+
+// backoff is the wait before attempt+1: InvokeBackoff doubled per attempt, at most 32 times InvokeBackoff, with
+// equal jitter (half fixed, half random) so that the load check's workers do not retry in step.
+func (h *Hook) backoff(attempt int) time.Duration {
+	base := h.InvokeBackoff
+	if base <= 0 {
+		base = 100 * time.Millisecond
 	}
-	if len(bytes.TrimSpace(out.Payload)) > 0 {
-		_ = json.Unmarshal(out.Payload, &inv.response)
+	d := base << min(attempt-1, 5)
+	return d/2 + rand.N(d/2+1)
+}
+
+func refusedNote(refusals []string) string {
+	if len(refusals) == 0 {
+		return ""
 	}
-	return inv, nil
+	return fmt.Sprintf(" (after %d attempts Lambda refused without running it: %s)", len(refusals),
+		strings.Join(refusals, ", "))
 }
 
 func (h *Hook) preTraffic(ctx context.Context, t Target, r *Result) {
@@ -134,7 +253,7 @@ func (h *Hook) runTest(ctx context.Context, t Target, tc hookconfig.TestCase) (d
 	if max := time.Duration(tc.MaxLatencyMillis) * time.Millisecond; max > 0 && inv.latency > max {
 		problems = append(problems, fmt.Sprintf("took %v, limit %v", inv.latency.Round(time.Millisecond), max))
 	}
-	detail = fmt.Sprintf("%v", inv.latency.Round(time.Millisecond))
+	detail = fmt.Sprintf("%v", inv.latency.Round(time.Millisecond)) + retriedNote(inv.refused)
 	if len(problems) > 0 {
 		return "", fmt.Errorf("%s (after %s)", strings.Join(problems, "; "), detail)
 	}
@@ -146,6 +265,7 @@ func (h *Hook) loadCheck(ctx context.Context, t Target, l hookconfig.LoadCheck) 
 	n, c := max(l.Invocations, 1), max(l.Concurrency, 1)
 	latencies := make([]time.Duration, n)
 	errs := make([]string, n)
+	refused := make([]int, n)
 	next := make(chan int)
 	var wg sync.WaitGroup
 	for w := 0; w < c; w++ {
@@ -153,7 +273,7 @@ func (h *Hook) loadCheck(ctx context.Context, t Target, l hookconfig.LoadCheck) 
 		go func() {
 			defer wg.Done()
 			for i := range next {
-				h.loadOne(ctx, t, l.Payload, &latencies[i], &errs[i])
+				h.loadOne(ctx, t, l.Payload, &latencies[i], &errs[i], &refused[i])
 			}
 		}()
 	}
@@ -162,7 +282,10 @@ func (h *Hook) loadCheck(ctx context.Context, t Target, l hookconfig.LoadCheck) 
 	}
 	close(next)
 	wg.Wait()
-	failed := 0
+	failed, resent := 0, 0
+	for _, r := range refused {
+		resent += min(r, 1)
+	}
 	first := ""
 	for _, e := range errs {
 		if e != "" {
@@ -175,6 +298,9 @@ func (h *Hook) loadCheck(ctx context.Context, t Target, l hookconfig.LoadCheck) 
 	p := percentile(latencies, l.Percentile)
 	detail := fmt.Sprintf("%d invocations, %d at a time: p%g %v (budget %v)", n, c, l.Percentile,
 		p.Round(time.Millisecond), time.Duration(l.BudgetMillis)*time.Millisecond)
+	if resent > 0 {
+		detail += fmt.Sprintf("; %d sent again after Lambda refused them without running them", resent)
+	}
 	if failed > 0 {
 		return "", fmt.Errorf("%s; %d failed, first: %s", detail, failed, first)
 	}
@@ -185,14 +311,14 @@ func (h *Hook) loadCheck(ctx context.Context, t Target, l hookconfig.LoadCheck) 
 }
 
 // loadOne makes one call of the load check; a panic (this goroutine is not the hook's) becomes its error.
-func (h *Hook) loadOne(ctx context.Context, t Target, payload []byte, latency *time.Duration, errText *string) {
+func (h *Hook) loadOne(ctx context.Context, t Target, payload []byte, latency *time.Duration, errText *string, refused *int) {
 	defer func() {
 		if p := recover(); p != nil {
 			*errText = fmt.Sprintf("panic: %v", p)
 		}
 	}()
 	inv, err := h.invoke(ctx, t, payload)
-	*latency = inv.latency
+	*latency, *refused = inv.latency, inv.refused
 	switch {
 	case err != nil:
 		*errText = err.Error()
@@ -209,7 +335,7 @@ func (h *Hook) probe(ctx context.Context, t Target) (string, error) {
 		return "", err
 	}
 	if inv.fnError == "" {
-		return "answered without an error", nil
+		return "answered without an error" + retriedNote(inv.refused), nil
 	}
 	errorType, _ := lookup(inv.response, "errorType")
 	trace, _ := lookup(inv.response, "stackTrace")
@@ -223,7 +349,20 @@ func (h *Hook) probe(ctx context.Context, t Target) (string, error) {
 	if crashed {
 		return "", fmt.Errorf("crashed instead of returning an error: %s", truncate(string(inv.payload), 300))
 	}
-	return "handled error " + strconv.Quote(typ), nil
+	return "handled error " + strconv.Quote(typ) + retriedNote(inv.refused), nil
+}
+
+// retriedNote tells in a check's detail that Lambda refused its invocation n times, without running the
+// function, before it ran.
+func retriedNote(n int) string {
+	if n == 0 {
+		return ""
+	}
+	times := fmt.Sprintf("%d times", n)
+	if n == 1 {
+		times = "once"
+	}
+	return fmt.Sprintf(" (sent %d times: Lambda refused it %s without running it)", n+1, times)
 }
 
 // lookup walks path (fields separated by dots, array items by index) through v; a string holding JSON is

@@ -65,6 +65,13 @@ type Hook struct {
 	ReportMargin time.Duration
 	// ReportAttempts bounds the attempts to report the result (on top of the SDK's own retries). Default: 5.
 	ReportAttempts int
+	// InvokeAttempts bounds the attempts of one invocation of green (a test, a load-check call, the probe) when
+	// Lambda answers that it did not run the function (throttled, not ready yet); an invocation that may have run
+	// is never sent again. Default: 6.
+	InvokeAttempts int
+	// InvokeBackoff is the first wait before asking again; it doubles with each attempt, up to 32 times, with
+	// jitter, and never past the hook's deadline. Default: 100 milliseconds.
+	InvokeBackoff time.Duration
 	// Now returns the time. Default: time.Now.
 	Now func() time.Time
 }
@@ -87,19 +94,18 @@ type Check struct {
 	Warning bool
 }
 
-// Succeeded reports whether every check that counts passed, and there was at least one.
+// Succeeded reports whether the hook did its work: at least one check ran, and none failed but warnings. A
+// warning (version pruning) never fails the hook, yet it is work done: a post-traffic hook that only prunes (no
+// traffic gate, no alarm check, as under all-at-once) succeeds, also when a deletion failed. Only a hook that ran
+// no check at all (it could not read its configuration or the deployment, which adds a failed check anyway, or it
+// was given nothing to do) fails for want of checks.
 func (r Result) Succeeded() bool {
-	counted := 0
 	for _, c := range r.Checks {
-		if c.Warning {
-			continue
-		}
-		counted++
-		if !c.Passed {
+		if !c.Passed && !c.Warning {
 			return false
 		}
 	}
-	return counted > 0
+	return len(r.Checks) > 0
 }
 
 func (r *Result) add(name string, err error, detail string) {

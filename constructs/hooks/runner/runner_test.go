@@ -3,6 +3,7 @@ package runner_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"sort"
 	"strings"
@@ -107,6 +108,10 @@ func TestInvocationTimeoutAndDeadline(t *testing.T) {
 	wantStatus(t, got, "Failed", log)
 	if elapsed := time.Since(start); elapsed > 1500*time.Millisecond {
 		t.Errorf("the hook reported after %v, past its deadline", elapsed)
+	}
+	if len(f.invocations) != 1 {
+		t.Errorf("%d invocations: an invocation that was sent and timed out may have run, it must not be resent",
+			len(f.invocations))
 	}
 	for _, want := range []string{"timed out after", "✗ deadline: the checks did not finish before the hook's deadline"} {
 		if !strings.Contains(log, want) {
@@ -468,4 +473,109 @@ func TestShortDeadlineKeepsTimeForChecks(t *testing.T) {
 		t.Fatal(err)
 	}
 	wantStatus(t, f.reported(), "Succeeded", log.String())
+}
+
+// A post-traffic hook whose only work is pruning (no traffic gate, no alarm check: all-at-once, or the alarm
+// check skipped) succeeds, also when a deletion fails: pruning warns, it never fails the deployment.
+func TestPostTrafficOnlyPrunes(t *testing.T) {
+	for _, deleteError := range []string{"", "ResourceConflictException"} {
+		t.Run("delete error "+deleteError, func(t *testing.T) {
+			f := newFake(t)
+			f.versions = []string{"1", "2", "3", "4", "5", "6", "7"}
+			f.aliases = map[string]string{"live": "7"}
+			f.deleteError = deleteError
+			got, log := run(t, f, post(hookconfig.Config{KeepVersions: 2}), 5*time.Second)
+			wantStatus(t, got, "Succeeded", log)
+			mark := "✓ prune old versions"
+			if deleteError != "" {
+				mark = "! prune old versions"
+			}
+			if !strings.Contains(log, mark) || !strings.Contains(log, "PASSED") {
+				t.Errorf("log lacks %q:\n%s", mark, log)
+			}
+		})
+	}
+}
+
+func TestResultSucceeded(t *testing.T) {
+	pass := runner.Check{Name: "a", Passed: true}
+	fail := runner.Check{Name: "b"}
+	warned := runner.Check{Name: "prune", Warning: true}
+	warnedOK := runner.Check{Name: "prune", Warning: true, Passed: true}
+	for _, tc := range []struct {
+		name   string
+		checks []runner.Check
+		want   bool
+	}{
+		{"no check ran", nil, false},
+		{"all passed", []runner.Check{pass, pass}, true},
+		{"one failed", []runner.Check{pass, fail}, false},
+		{"only a passed warning check", []runner.Check{warnedOK}, true},
+		{"only a failed warning check", []runner.Check{warned}, true},
+		{"failed check and a warning", []runner.Check{fail, warnedOK}, false},
+	} {
+		if got := (runner.Result{Checks: tc.checks}).Succeeded(); got != tc.want {
+			t.Errorf("%s: Succeeded() = %v, want %v", tc.name, got, tc.want)
+		}
+	}
+}
+
+// A composite rollback alarm in ALARM fails the check: the hook asks DescribeAlarms for both kinds of alarm, and
+// the fake, like CloudWatch, returns composite alarms only when asked.
+func TestPostTrafficCompositeAlarm(t *testing.T) {
+	f := newFake(t)
+	f.alarms = map[string]string{"errors-v7": "OK"}
+	f.compositeAlarms = map[string]string{"service-health": "ALARM"}
+	got, log := run(t, f, post(hookconfig.Config{CheckAlarms: true}), 5*time.Second)
+	wantStatus(t, got, "Failed", log)
+	if !strings.Contains(log, "in ALARM: service-health (composite)") {
+		t.Errorf("log:\n%s", log)
+	}
+	for _, c := range f.describeAlarmsCalls {
+		if !reflect.DeepEqual(c.types, []string{"MetricAlarm", "CompositeAlarm"}) {
+			t.Errorf("DescribeAlarms asked for AlarmTypes %v, want [MetricAlarm CompositeAlarm]", c.types)
+		}
+	}
+	f2 := newFake(t)
+	f2.alarms = map[string]string{"errors-v7": "OK"}
+	f2.compositeAlarms = map[string]string{"service-health": "OK"}
+	got, log = run(t, f2, post(hookconfig.Config{CheckAlarms: true}), 5*time.Second)
+	wantStatus(t, got, "Succeeded", log)
+}
+
+// A rollback alarm of the group that CloudWatch no longer has fails the check, by name: CodeDeploy cannot watch
+// it either.
+func TestPostTrafficDeletedAlarm(t *testing.T) {
+	f := newFake(t)
+	f.alarms = map[string]string{"errors-v7": "OK"}
+	f.deletedAlarms = []string{"latency-v6"}
+	got, log := run(t, f, post(hookconfig.Config{CheckAlarms: true}), 5*time.Second)
+	wantStatus(t, got, "Failed", log)
+	if !strings.Contains(log, "not found in CloudWatch (deleted, or not readable by the hook): latency-v6") {
+		t.Errorf("log:\n%s", log)
+	}
+}
+
+// Many alarms: at most 100 names per DescribeAlarms, and every page of the answer is read.
+func TestPostTrafficManyAlarms(t *testing.T) {
+	for _, last := range []string{"OK", "ALARM"} {
+		f := newFake(t)
+		f.alarmsPageSize = 30
+		f.alarms = map[string]string{}
+		for i := 0; i < 150; i++ {
+			f.alarms[fmt.Sprintf("alarm-%03d", i)] = "OK"
+		}
+		f.alarms["alarm-149"] = last
+		want := map[string]string{"OK": "Succeeded", "ALARM": "Failed"}[last]
+		got, log := run(t, f, post(hookconfig.Config{CheckAlarms: true}), 5*time.Second)
+		wantStatus(t, got, want, log)
+		if last == "ALARM" && !strings.Contains(log, "in ALARM: alarm-149") {
+			t.Errorf("log:\n%s", log)
+		}
+		for _, c := range f.describeAlarmsCalls {
+			if c.names > 100 {
+				t.Errorf("DescribeAlarms asked for %d names, at most 100 allowed", c.names)
+			}
+		}
+	}
 }
