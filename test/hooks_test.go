@@ -11,6 +11,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
@@ -155,7 +156,8 @@ func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
 
 func TestPostTrafficHookPermissions(t *testing.T) {
 	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(5)}})
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(5),
+		MinInvocations: jsii.Number(1)}})
 	tmpl := template(t, stack)
 	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
 		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": like(obj{
@@ -169,14 +171,14 @@ func TestPostTrafficHookPermissions(t *testing.T) {
 		"codedeploy:GetApplicationRevision":               ":application:",
 		"codedeploy:GetDeploymentGroup":                   "DeploymentGroup",
 		"cloudwatch:GetMetricStatistics":                  `"*"`,
-		"cloudwatch:DescribeAlarms":                       ":alarm:*",
+		"cloudwatch:DescribeAlarms":                       `"*"`, // composite alarms are returned only to "*"
 		"lambda:ListVersionsByFunction":                   "ApiFunction",
 		"lambda:ListAliases":                              "ApiFunction",
 		"lambda:DeleteFunction":                           `":*"`,
 		"logs:CreateLogStream":                            "ApiPostTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPostTrafficHookLogs",
 	}
-	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics")
+	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics", "cloudwatch:DescribeAlarms")
 	if _, ok := got["lambda:InvokeFunction"]; ok {
 		t.Errorf("the post-traffic hook must not invoke the function")
 	}
@@ -270,6 +272,12 @@ func TestHookBadInput(t *testing.T) {
 			"PreTraffic.Load.Percentile must be greater than 0 and at most 100, got 120",
 			"PreTraffic.Load.Budget must be positive, got 0s",
 		}},
+		{"post-traffic with nothing left (the traffic gate is off by default)", bluegreen.DeploymentProps{
+			PostTraffic: &hooks.PostTrafficProps{SkipAlarmCheck: true}},
+			[]string{"PostTraffic.at least one check must remain, got none: keep the alarm check (SkipAlarmCheck false), " +
+				"set MinInvocations above 0 (the traffic gate is off by default) or set KeepVersions"}},
+		{"post-traffic that only prunes is fine", bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{
+			SkipAlarmCheck: true, KeepVersions: intp(3)}}, nil},
 		{"bad post-traffic", bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{
 			MinInvocations: jsii.Number(-1), KeepVersions: intp(0)}}, []string{
 			"PostTraffic.MinInvocations must be at least 0, got -1", "PostTraffic.KeepVersions must be at least 1, got 0",
@@ -320,16 +328,20 @@ func TestHookBadInput(t *testing.T) {
 }
 
 // Under all-at-once the post-traffic hook runs before any metric of green exists: it does not require
-// invocations (an info says so), but still checks the alarms.
+// invocations, but still checks the alarms.
 func TestPostTrafficUnderAllAtOnce(t *testing.T) {
 	app := newApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Fast"), nil)
 	deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
 		PostTraffic: &hooks.PostTrafficProps{}})
+	// A hook that only prunes is a valid hook under all-at-once too (it reports Succeeded: package runner's
+	// TestPostTrafficOnlyPrunes).
+	deploy(t, stack, "Pruned", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
+		PostTraffic: &hooks.PostTrafficProps{SkipAlarmCheck: true, KeepVersions: intp(3)}})
 	dir := *app.Synth(nil).Directory()
 	tmpl := assertions.Template_FromStack(stack, nil)
 	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
-		if !strings.Contains(id, "PostTrafficHook") {
+		if !strings.HasPrefix(id, "ApiPostTrafficHook") {
 			continue
 		}
 		key := strings.TrimSuffix(props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")
@@ -343,8 +355,9 @@ func TestPostTrafficUnderAllAtOnce(t *testing.T) {
 			t.Errorf("post-traffic config under all-at-once: %s", b)
 		}
 	}
-	if !containsText(annotations(t, stack, "info"), "the post-traffic hook does not require green to have served traffic") {
-		t.Errorf("no info about the post-traffic hook under all-at-once")
+	// No traffic gate was asked for: nothing to say (TestTrafficGateWarnings covers a gate under all-at-once).
+	if containsText(annotations(t, stack, "warning"), "MinInvocations") {
+		t.Errorf("a warning about a traffic gate nobody set: %v", annotations(t, stack, "warning"))
 	}
 }
 
@@ -377,4 +390,97 @@ func TestOneHookServesTwoDeployments(t *testing.T) {
 	if n != 2 {
 		t.Errorf("%d aliases use A's post-traffic hook, want 2", n)
 	}
+}
+
+// The traffic gate is opt-in: by default the post-traffic hook requires no invocation, so a quiet function is
+// never rolled back for want of callers, and its role gets no GetMetricStatistics.
+func TestPostTrafficRequiresNoTrafficByDefault(t *testing.T) {
+	if got := (&hooks.PostTrafficProps{}).RequiredInvocations(); got != 0 || hooks.DefaultMinInvocations != 0 {
+		t.Errorf("RequiredInvocations() = %v, DefaultMinInvocations = %v, want 0", got, hooks.DefaultMinInvocations)
+	}
+	if got := (&hooks.PostTrafficProps{MinInvocations: jsii.Number(3)}).RequiredInvocations(); got != 3 {
+		t.Errorf("RequiredInvocations() = %v, want 3", got)
+	}
+	var none *hooks.PostTrafficProps
+	if none.RequiredInvocations() != 0 {
+		t.Errorf("a nil PostTrafficProps requires invocations")
+	}
+	stack := newStack(t)
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{}})
+	got := actionsOn(statements(t, template(t, stack), "ApiPostTrafficHookRole"))
+	if _, ok := got["cloudwatch:GetMetricStatistics"]; ok {
+		t.Errorf("the default post-traffic hook reads metrics: the traffic gate must be off by default")
+	}
+	if _, ok := got["cloudwatch:DescribeAlarms"]; !ok {
+		t.Errorf("the default post-traffic hook must still check the alarms")
+	}
+}
+
+// The load check must fit in the protected function's reserved concurrency, which green's test calls share with
+// the traffic blue serves; a reservation of 0 lets no test call run at all.
+func TestHookLoadCheckWithinReservedConcurrency(t *testing.T) {
+	withReserved := func(t *testing.T, stack awscdk.Stack, reserved *float64) *awslambda.FunctionProps {
+		fp := *functionProps(t)
+		fp.ReservedConcurrentExecutions = reserved
+		return &fp
+	}
+	load := func(concurrency int) *hooks.PreTrafficProps {
+		return &hooks.PreTrafficProps{Load: &hooks.LoadCheck{Budget: time.Second, Invocations: intp(20), Concurrency: intp(concurrency)}}
+	}
+	for _, tc := range []struct {
+		name     string
+		reserved *float64
+		pre      *hooks.PreTrafficProps
+		want     string // "" when the hook is fine
+	}{
+		{"below the load check's concurrency", jsii.Number(2), load(5),
+			"PreTraffic.Load.Concurrency must be at most the ReservedConcurrentExecutions of Function TestStack/Api/Function (2), got 5"},
+		{"reservation of 0", jsii.Number(0), &hooks.PreTrafficProps{},
+			"Function TestStack/Api/Function has ReservedConcurrentExecutions 0, which throttles every invocation"},
+		{"equal to the load check's concurrency", jsii.Number(5), load(5), ""},
+		{"above the load check's concurrency", jsii.Number(50), load(5), ""},
+		{"tests only, small reservation", jsii.Number(1), &hooks.PreTrafficProps{Tests: preTraffic().Tests}, ""},
+		{"no reservation", nil, load(20), ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newStack(t)
+			props := &bluegreen.DeploymentProps{FunctionProps: withReserved(t, stack, tc.reserved), PreTraffic: tc.pre}
+			if tc.want == "" {
+				noPanic(t, func() { deploy(t, stack, "Api", props) })
+				return
+			}
+			if msg := mustPanic(t, func() { deploy(t, stack, "Api", props) }); !strings.Contains(msg, tc.want) {
+				t.Errorf("error %q does not contain %q", msg, tc.want)
+			}
+		})
+	}
+	t.Run("a reservation known only at deploy time is not checked", func(t *testing.T) {
+		stack := newStack(t)
+		param := awscdk.NewCfnParameter(stack, jsii.String("Reserved"), &awscdk.CfnParameterProps{Type: jsii.String("Number")})
+		props := &bluegreen.DeploymentProps{FunctionProps: withReserved(t, stack, param.ValueAsNumber()), PreTraffic: load(5)}
+		noPanic(t, func() { deploy(t, stack, "Api", props) })
+	})
+	t.Run("a standalone hook", func(t *testing.T) {
+		stack := newStack(t)
+		fp := withReserved(t, stack, jsii.Number(3))
+		fn := awslambda.NewFunction(stack, jsii.String("Fn"), fp)
+		group := deploy(t, stack, "Other", nil).DeploymentGroup()
+		msg := mustPanic(t, func() {
+			hooks.NewHook(stack, "Hook", &hooks.HookProps{Function: fn, DeploymentGroup: group, PreTraffic: load(4)})
+		})
+		if !strings.Contains(msg, "TestStack/Hook: invalid HookProps: PreTraffic.Load.Concurrency must be at most the "+
+			"ReservedConcurrentExecutions of Function TestStack/Fn (3), got 4") {
+			t.Errorf("got %q", msg)
+		}
+	})
+	t.Run("AddTarget", func(t *testing.T) {
+		stack := newStack(t)
+		a := deploy(t, stack, "A", &bluegreen.DeploymentProps{PreTraffic: load(4)})
+		b := deploy(t, stack, "B", &bluegreen.DeploymentProps{FunctionProps: withReserved(t, stack, jsii.Number(2))})
+		msg := mustPanic(t, func() { a.PreTrafficHook().AddTarget(b.Function(), b.DeploymentGroup()) })
+		if !strings.Contains(msg, "TestStack/A/PreTrafficHook: AddTarget: PreTraffic.Load.Concurrency must be at most the "+
+			"ReservedConcurrentExecutions of Function TestStack/B/Function (2), got 4") {
+			t.Errorf("got %q", msg)
+		}
+	})
 }

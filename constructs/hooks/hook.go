@@ -158,7 +158,63 @@ func (h *hook) AddTarget(function awslambda.IFunction, group awscodedeploy.ILamb
 	if function == nil || group == nil {
 		panic(fmt.Errorf("%s: AddTarget: function and group must be set, got %v and %v", *h.Node().Path(), function, group))
 	}
+	if h.phase == hookconfig.PreTraffic {
+		if err := concurrencyConflict(function, h.config); err != nil {
+			panic(fmt.Errorf("%s: AddTarget: %w", *h.Node().Path(), err))
+		}
+	}
 	h.grant(function, group)
+}
+
+// concurrencyConflict reports why the pre-traffic checks of cfg cannot run within the reserved concurrency of fn,
+// or nil when they can or when it is not known at synth (an imported function, no reserved concurrency, a token).
+//
+// Reserved concurrency caps the whole function, every version included, so green's test calls share it with the
+// traffic blue serves (AWS Lambda API Reference, PutFunctionConcurrency: "Concurrency settings apply to the
+// function as a whole, including all published versions and the unpublished version. Reserving concurrency both
+// ensures that your function has capacity to process the specified number of events simultaneously, and prevents
+// it from scaling beyond that level."), and a call beyond it is refused (Invoke: "Lambda returns
+// TooManyRequestsException if running the function would cause you to exceed a concurrency limit at either the
+// account level (ConcurrentInvocationLimitExceeded) or function level
+// (ReservedFunctionConcurrentInvocationLimitExceeded)"). The hook retries a refused call, but a load check
+// running more calls at once than the function may run could only be throttled or starve blue.
+func concurrencyConflict(fn awslambda.IFunction, cfg hookconfig.Config) error {
+	if fn == nil || cfg.Phase != hookconfig.PreTraffic {
+		return nil
+	}
+	reserved, ok := reservedConcurrency(fn)
+	if !ok {
+		return nil
+	}
+	switch {
+	case reserved == 0:
+		need := 1
+		if cfg.Load != nil {
+			need = max(cfg.Load.Concurrency, 1)
+		}
+		return fmt.Errorf("Function %s has ReservedConcurrentExecutions 0, which throttles every invocation, so the "+
+			"pre-traffic hook could never invoke green: reserve at least %d, or remove the reservation", *fn.Node().Path(), need)
+	case cfg.Load != nil && float64(cfg.Load.Concurrency) > reserved:
+		return fmt.Errorf("PreTraffic.Load.Concurrency must be at most the ReservedConcurrentExecutions of Function %s "+
+			"(%g), got %d: calls beyond it are throttled, and blue's traffic shares the same reservation",
+			*fn.Node().Path(), reserved, cfg.Load.Concurrency)
+	}
+	return nil
+}
+
+// reservedConcurrency returns ReservedConcurrentExecutions from the CloudFormation definition of fn (the
+// AWS::Lambda::Function default child of an awslambda.Function defined in this app). ok is false for an imported
+// function, a function without reserved concurrency, or a value known only at deploy time.
+func reservedConcurrency(fn awslambda.IFunction) (reserved float64, ok bool) {
+	cfn, isFunction := fn.Node().DefaultChild().(awslambda.CfnFunction)
+	if !isFunction {
+		return 0, false
+	}
+	v := cfn.ReservedConcurrentExecutions()
+	if v == nil || *awscdk.Token_IsUnresolved(v) {
+		return 0, false
+	}
+	return *v, true
 }
 
 // explainWildcards records in cdk-nag metadata why the hook's policy has the wildcards it has: each names
@@ -168,11 +224,11 @@ func explainWildcards(role awsiam.Role) {
 		ID: "AwsSolutions-IAM5",
 		Reason: "<function ARN>:* names only the versions of the protected function (to invoke green, or " +
 			"to prune old versions); cloudwatch:GetMetricStatistics supports no resource-level permissions; " +
-			"alarm names change with every green version, so DescribeAlarms reads this account's alarms",
+			"cloudwatch:DescribeAlarms returns composite alarms only to a permission scoped to * (CloudWatch API " +
+			"Reference, DescribeAlarms), and it only reads alarm states",
 		AppliesTo: []interface{}{
 			nag.VersionsOfAFunction,
 			"Resource::*",
-			"Resource::arn:<AWS::Partition>:cloudwatch:<AWS::Region>:<AWS::AccountId>:alarm:*",
 		},
 	})
 }
@@ -214,6 +270,7 @@ func (p HookProps) config() (hookconfig.Config, error) {
 	case p.PreTraffic != nil:
 		cfg, err = p.PreTraffic.config()
 		errs = append(errs, check.Prefix("PreTraffic.", err)...)
+		errs = append(errs, concurrencyConflict(p.Function, cfg))
 	case p.PostTraffic != nil:
 		cfg, err = p.PostTraffic.config()
 		errs = append(errs, check.Prefix("PostTraffic.", err)...)
@@ -248,10 +305,16 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 	}
 	if cfg.CheckAlarms {
 		statement([]string{"codedeploy:GetDeploymentGroup"}, group)
-		// Alarm names change with every green version and alarms can be added after the hook: read the alarms of
-		// this account and region.
-		statement([]string{"cloudwatch:DescribeAlarms"}, jsii.String(fmt.Sprintf("arn:%s:cloudwatch:%s:%s:alarm:*",
-			*awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID())))
+		// The rollback alarms may be composite alarms. Their ARN has the same form as a metric alarm's
+		// (arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>), but CloudWatch returns them only to a
+		// DescribeAlarms permission on "*": Amazon CloudWatch API Reference, DescribeAlarms: "To use this operation
+		// and return information about composite alarms, you must be signed on with the cloudwatch:DescribeAlarms
+		// permission that is scoped to *. You can't return information about composite alarms if your
+		// cloudwatch:DescribeAlarms permission has a narrower scope."
+		// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html). A scope of
+		// "…:alarm:*" would hide a composite alarm in ALARM, and the hook would take it for a deleted alarm.
+		// DescribeAlarms only reads alarm states and definitions.
+		statement([]string{"cloudwatch:DescribeAlarms"}, jsii.String("*"))
 	}
 	if cfg.KeepVersions > 0 {
 		statement([]string{"lambda:ListVersionsByFunction", "lambda:ListAliases"}, fnArn)

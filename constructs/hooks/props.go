@@ -95,12 +95,24 @@ type PreTrafficProps struct {
 	SkipMalformedEventProbe bool
 }
 
-// PostTrafficProps declare what the post-traffic hook checks once green has all the traffic.
+// DefaultMinInvocations is the traffic gate of PostTrafficProps.MinInvocations when it is unset: 0, off. A release
+// never fails only because nobody called the function: a quiet function may see no request during the traffic
+// shift, and the pre-traffic hook's own calls do not count (they invoke green's version, not the alias).
+const DefaultMinInvocations = 0.0
+
+// PostTrafficProps declare what the post-traffic hook checks once green has all the traffic. At least one check
+// must remain: the alarm check, the traffic gate (MinInvocations above 0), or pruning (KeepVersions).
 type PostTrafficProps struct {
-	// MinInvocations is how many invocations green must have served through the alias since the deployment
-	// started; 0 skips the check.
+	// MinInvocations is the traffic gate, opt-in: how many invocations green must have served through the alias
+	// since the deployment started (the AWS/Lambda Invocations metric with the dimensions FunctionName, Resource
+	// "<function>:<alias>" and ExecutedVersion green). 0 turns the gate off.
 	//
-	// Default: 1.
+	// Set it only for a function with steady traffic, and give the strategy time for that traffic to show:
+	// Lambda sends Invocations only for minutes with invocations, a datapoint can be published minutes after the
+	// invocation it counts, and the pre-traffic hook's test calls invoke green's version directly, so they never
+	// count (they carry no ExecutedVersion of the alias). See RequiredInvocations.
+	//
+	// Default: 0 (DefaultMinInvocations): no traffic is required.
 	MinInvocations *float64
 
 	// SkipAlarmCheck turns off the check that no alarm of the deployment group is in ALARM.
@@ -188,8 +200,18 @@ func (p *PreTrafficProps) config() (hookconfig.Config, error) {
 	return c, errors.Join(errs...)
 }
 
+// RequiredInvocations returns the traffic gate these props set: MinInvocations, or DefaultMinInvocations when it
+// is unset (or p is nil); 0 means the post-traffic hook requires no traffic.
+func (p *PostTrafficProps) RequiredInvocations() float64 {
+	if p == nil || p.MinInvocations == nil {
+		return DefaultMinInvocations
+	}
+	return *p.MinInvocations
+}
+
 func (p *PostTrafficProps) config() (hookconfig.Config, error) {
-	c := hookconfig.Config{Phase: hookconfig.PostTraffic, MinInvocations: 1, CheckAlarms: !p.SkipAlarmCheck}
+	c := hookconfig.Config{Phase: hookconfig.PostTraffic, MinInvocations: DefaultMinInvocations,
+		CheckAlarms: !p.SkipAlarmCheck}
 	var errs []error
 	if p.MinInvocations != nil {
 		if *p.MinInvocations < 0 {
@@ -204,7 +226,8 @@ func (p *PostTrafficProps) config() (hookconfig.Config, error) {
 		c.KeepVersions = *p.KeepVersions
 	}
 	if c.MinInvocations == 0 && !c.CheckAlarms && c.KeepVersions == 0 {
-		errs = append(errs, errors.New("at least one check must remain: MinInvocations above 0, the alarm check, or KeepVersions"))
+		errs = append(errs, errors.New("at least one check must remain, got none: keep the alarm check (SkipAlarmCheck "+
+			"false), set MinInvocations above 0 (the traffic gate is off by default) or set KeepVersions"))
 	}
 	return c, errors.Join(errs...)
 }
