@@ -216,7 +216,7 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 			EmergencyBypass: bypass,
 			Dashboard:       true,
 			PreTraffic:      helloTests(),
-			// Green must have served traffic and no alarm may fire; keep the newest 10 versions.
+			// No rollback alarm may fire; keep the newest 10 versions. No traffic gate: the example may be quiet.
 			PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(10)},
 		})
 	}
