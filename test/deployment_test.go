@@ -453,3 +453,21 @@ func TestTrafficGateWarnings(t *testing.T) {
 		})
 	}
 }
+
+// Under all-at-once the traffic gate is dropped; a post-traffic hook that then has nothing to check is refused
+// with the reason, before anything is defined.
+func TestPostTrafficWithNothingLeftUnderAllAtOnce(t *testing.T) {
+	for _, bypass := range []bool{false, true} {
+		s := strategy.AllAtOnce
+		if bypass {
+			s = strategy.Canary10Percent5Minutes
+		}
+		msg := mustPanic(t, func() {
+			deploy(t, newStack(t), "Api", &bluegreen.DeploymentProps{Strategy: s, EmergencyBypass: jsii.Bool(bypass),
+				PostTraffic: &hooks.PostTrafficProps{MinInvocations: jsii.Number(5), SkipAlarmCheck: true}})
+		})
+		if !strings.Contains(msg, "TestStack/Api: invalid DeploymentProps: PostTraffic: under all-at-once (or the emergency bypass) the traffic gate MinInvocations is not applied") {
+			t.Errorf("bypass %v: got %q", bypass, msg)
+		}
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"regexp"
 
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 	"github.com/safeship/lambda-bluegreen/internal/check"
 )
 
@@ -38,6 +39,12 @@ func (p *DeploymentProps) validate() error {
 	}
 	if p.PostTraffic != nil {
 		errs = append(errs, check.Prefix("PostTraffic.", p.PostTraffic.Validate())...)
+		allAtOnce := p.Strategy.Kind() == strategy.KindAllAtOnce || (p.EmergencyBypass != nil && *p.EmergencyBypass)
+		if post := p.PostTraffic; allAtOnce && post.SkipAlarmCheck && post.KeepVersions == nil && post.RequiredInvocations() > 0 {
+			errs = append(errs, errors.New("PostTraffic: under all-at-once (or the emergency bypass) the traffic gate "+
+				"MinInvocations is not applied, and with SkipAlarmCheck the hook has nothing left to check: set "+
+				"KeepVersions, drop SkipAlarmCheck, or drop PostTraffic"))
+		}
 	}
 	if p.PinnedVersion != nil && !check.IsToken(*p.PinnedVersion) && !numberedVersion.MatchString(*p.PinnedVersion) {
 		errs = append(errs, fmt.Errorf("PinnedVersion must be a published version number such as \"6\" "+
