@@ -38,6 +38,8 @@ type release struct {
 	bypass   bool
 	business bool // a rollback alarm of the user's own ("Business") beside the green alarms
 	pre      bool // pre-traffic tests
+	load     bool // with a load check (5 at a time)
+	reserved int  // the function's reserved concurrency, when above 0
 	post     *hooks.PostTrafficProps
 }
 
@@ -58,6 +60,9 @@ func synthRelease(t *testing.T, r release) revision {
 	stack := awscdk.NewStack(app, jsii.String("Svc"), nil)
 	fp := functionProps(t)
 	fp.Environment = &map[string]*string{"COMMIT": jsii.String(r.commit)}
+	if r.reserved > 0 {
+		fp.ReservedConcurrentExecutions = jsii.Number(float64(r.reserved))
+	}
 	props := &bluegreen.DeploymentProps{FunctionProps: fp, Strategy: r.strategy, PostTraffic: r.post,
 		EmergencyBypass: jsii.Bool(r.bypass)}
 	if r.pin != "" {
@@ -65,6 +70,10 @@ func synthRelease(t *testing.T, r release) revision {
 	}
 	if r.pre {
 		props.PreTraffic = &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: "root", Payload: map[string]interface{}{}}}}
+		if r.load {
+			five := 5
+			props.PreTraffic.Load = &hooks.LoadCheck{Budget: time.Second, Concurrency: &five}
+		}
 	}
 	d := bluegreen.NewDeployment(stack, "Api", props)
 	if r.business {
@@ -218,8 +227,10 @@ type world struct {
 
 	// alarmFires says whether the alarm at path is in ALARM at time since into the shift to green (version).
 	alarmFires func(path, green string, since time.Duration) bool
-	// preHookPasses says whether the pre-traffic tests of version green pass.
+	// preHookPasses says whether the pre-traffic tests of version green pass when they run.
 	preHookPasses func(green string) bool
+	// throttled is how many times Lambda refuses each invocation of green with 429 before running it.
+	throttled int
 	// invocations is how many requests a minute reach the alias.
 	invocations float64
 	// stopAt, when positive, has an operator stop the deployment (with rollback) that long into the shift.
@@ -240,6 +251,10 @@ func newWorld(t *testing.T) *world {
 func (w *world) logf(format string, args ...interface{}) {
 	w.log = append(w.log, fmt.Sprintf("[%v] ", w.clock)+fmt.Sprintf(format, args...))
 }
+
+// hookInvokeAttempts is the runner's default bound on the attempts of one invocation Lambda did not run
+// (runner.Hook.InvokeAttempts).
+const hookInvokeAttempts = 6
 
 var errInvalidLambdaConfiguration = errors.New("INVALID_LAMBDA_CONFIGURATION: the alias does not serve the AppSpec's CurrentVersion")
 
@@ -269,8 +284,17 @@ func (w *world) codeDeploy(rev revision, current, target string) error {
 		w.logf("CodeDeploy rolled the alias back to %s: %s", current, reason)
 		return errors.New("deployment failed: " + reason)
 	}
-	if d.PreHook != "" && !w.preHookPasses(target) {
-		return rollback("BeforeAllowTraffic hook failed")
+	if d.PreHook != "" {
+		// Rule (Lambda API reference, Invoke): "Error codes are reserved for errors that prevent your function from
+		// executing"; a 429 (TooManyRequestsException) did not run the function. The hook sends such an
+		// invocation again, at most hookInvokeAttempts times within its deadline (runner.Hook.InvokeAttempts), and
+		// never one that may have run.
+		if w.throttled >= hookInvokeAttempts {
+			return rollback(fmt.Sprintf("BeforeAllowTraffic hook failed: throttled %d times", w.throttled))
+		}
+		if !w.preHookPasses(target) {
+			return rollback("BeforeAllowTraffic hook failed")
+		}
 	}
 	steps := d.StrategyValue().Steps()
 	start := w.clock

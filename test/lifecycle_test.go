@@ -247,3 +247,26 @@ func TestLifecyclePruningKeepsVersionsInUse(t *testing.T) {
 	w.serves("4")
 	versionsAre(t, w, "1", "3", "4") // 1: the mapping's; 3: blue; 4: green
 }
+
+// A function throttled during the pre-traffic tests ships: what Lambda refused without running it is sent again.
+// A load check the function's reserved concurrency cannot hold is refused at synth, before any deploy.
+func TestLifecycleThrottledFunctionDuringPreTraffic(t *testing.T) {
+	w := newWorld(t)
+	tested := func(commit string) release { r := canary(commit); r.pre = true; return r }
+	w.mustDeploy(tested("c1"))
+	w.throttled = 3
+	w.mustDeploy(tested("c2"))
+	w.serves("2")
+	w.throttled = 50 // throttled for good: the hook gives up within its deadline and reports Failed
+	if err := w.deploy(tested("c3")); err == nil || !strings.Contains(err.Error(), "throttled") {
+		t.Fatalf("a function throttled for good must fail its pre-traffic hook, got %v", err)
+	}
+	w.serves("2")
+
+	tight := tested("c4")
+	tight.load, tight.reserved = true, 2
+	msg := mustPanic(t, func() { w.deploy(tight) })
+	if !strings.Contains(msg, "PreTraffic.Load.Concurrency must be at most the ReservedConcurrentExecutions") {
+		t.Errorf("a load check above the reserved concurrency must be refused at synth, got %q", msg)
+	}
+}
