@@ -1,10 +1,13 @@
 package test
 
 import (
+	"crypto/sha256"
+	"encoding/hex"
 	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 
@@ -166,24 +169,11 @@ func TestPipeline(t *testing.T) {
 			}
 		}
 	})
-	t.Run("the check may only read aliases", func(t *testing.T) {
-		n := 0
-		for _, p := range resources(tmpl, "AWS::IAM::Policy") {
-			doc := jsonString(props(p)["PolicyDocument"])
-			if !strings.Contains(doc, "lambda:") {
-				continue
+	t.Run("the pipeline's own policies grant no Lambda action", func(t *testing.T) {
+		for id, p := range resources(tmpl, "AWS::IAM::Policy") {
+			if doc := jsonString(props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:") {
+				t.Errorf("%s grants a Lambda action (the stage stacks grant the checks): %s", id, doc)
 			}
-			n++
-			for _, s := range props(p)["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
-				st := jsonString(s)
-				if strings.Contains(st, "lambda:") && (!strings.Contains(st, `"Action":"lambda:GetAlias"`) ||
-					!strings.Contains(st, ":function:*")) {
-					t.Errorf("lambda statement beyond reading aliases: %s", st)
-				}
-			}
-		}
-		if n != 2 {
-			t.Errorf("%d policies grant lambda actions, want the 2 check projects", n)
 		}
 	})
 	t.Run("artifacts are KMS-encrypted, TLS-only and logged", func(t *testing.T) {
@@ -250,6 +240,20 @@ func TestPipelineBadInput(t *testing.T) {
 			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:x", "o/r", "main"),
 				Stages: []pipeline.Stage{{Stage: dev}}, GoVersion: "1.26"}
 		}, []string{`GoVersion must be a release such as "1.26.8", got "1.26"`}},
+		{"Go release whose checksum is not pinned, without GoSHA256", func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:x", "o/r", "main"),
+				Stages: []pipeline.Stage{{Stage: dev}}, GoVersion: "1.26.7"}
+		}, []string{`GoSHA256 must be set for GoVersion "1.26.7": the library pins the SHA-256 of go1.26.8.linux-amd64.tar.gz ` +
+			`only; copy the one go.dev/dl publishes for go1.26.7.linux-amd64.tar.gz, got none`}},
+		{"GoSHA256 not a hex SHA-256", func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:x", "o/r", "main"),
+				Stages: []pipeline.Stage{{Stage: dev}}, GoVersion: "1.26.7", GoSHA256: "sha256:abc"}
+		}, []string{`GoSHA256 must be 64 lowercase hexadecimal digits (the SHA-256 that go.dev/dl publishes for ` +
+			`go1.26.7.linux-amd64.tar.gz), got "sha256:abc"`}},
+		{"GoSHA256 other than the pinned one", func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:x", "o/r", "main"),
+				Stages: []pipeline.Stage{{Stage: dev}}, GoSHA256: strings.Repeat("0", 64)}
+		}, []string{`GoSHA256 for GoVersion "1.26.8" must be the published ` + publishedGo1268SHA256 + `, got ` + strings.Repeat("0", 64)}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -372,20 +376,12 @@ done
 cat "$STUB_ALIASES/$fn"
 `
 
-// run runs the build's commands in order the way CodeBuild does: each in a fresh sh, with the environment
-// variables (and nothing else) carried from one command to the next, stopping at the first that fails. aliases
-// gives what get-alias prints for each function (version, a tab, the number of extra weights). It returns the
-// log and whether every command passed.
+// run runs the check's commands the way CodeBuild does (runBuild), against stubAWS. aliases gives what get-alias
+// prints for each function (version, a tab, the number of extra weights).
 func (b verifyBuild) run(t *testing.T, aliases map[string]string) (string, bool) {
 	t.Helper()
-	dir := t.TempDir()
-	bin, stub := filepath.Join(dir, "bin"), filepath.Join(dir, "aliases")
-	for _, d := range []string{bin, stub} {
-		if err := os.Mkdir(d, 0o755); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(bin, "aws"), []byte(stubAWS), 0o755); err != nil {
+	stub := filepath.Join(t.TempDir(), "aliases")
+	if err := os.Mkdir(stub, 0o755); err != nil {
 		t.Fatal(err)
 	}
 	for fn, out := range aliases {
@@ -393,15 +389,38 @@ func (b verifyBuild) run(t *testing.T, aliases map[string]string) (string, bool)
 			t.Fatal(err)
 		}
 	}
-	env := []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + dir, "STUB_ALIASES=" + stub}
+	env := map[string]string{"STUB_ALIASES": stub}
 	for k, v := range b.env {
-		env = append(env, k+"="+v)
+		env[k] = v
+	}
+	return runBuild(t, b.commands, env, map[string]string{"aws": stubAWS})
+}
+
+// runBuild runs commands in order the way CodeBuild does: each in a fresh sh, with the environment variables (and
+// nothing else) carried from one command to the next, stopping at the first that fails. stubs are scripts put, by
+// name, in a directory that comes first on the PATH (then /usr/bin and /bin); env is the starting environment, with
+// HOME and TMPDIR set to a new directory. It returns the log and whether every command passed.
+func runBuild(t *testing.T, commands []string, env map[string]string, stubs map[string]string) (string, bool) {
+	t.Helper()
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "bin")
+	if err := os.Mkdir(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	for name, script := range stubs {
+		if err := os.WriteFile(filepath.Join(bin, name), []byte(script), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	vars := []string{"PATH=" + bin + ":/usr/bin:/bin", "HOME=" + dir, "TMPDIR=" + dir}
+	for k, v := range env {
+		vars = append(vars, k+"="+v)
 	}
 	envFile := filepath.Join(dir, "env")
 	var log strings.Builder
-	for _, c := range b.commands {
+	for _, c := range commands {
 		cmd := exec.Command("sh", "-c", `eval "$BUILDSPEC_COMMAND"; status=$?; env -0 > "$BUILDSPEC_ENV"; exit $status`)
-		cmd.Env = append(append([]string(nil), env...), "BUILDSPEC_COMMAND="+c, "BUILDSPEC_ENV="+envFile)
+		cmd.Env = append(append([]string(nil), vars...), "BUILDSPEC_COMMAND="+c, "BUILDSPEC_ENV="+envFile)
 		out, err := cmd.CombinedOutput()
 		log.Write(out)
 		if err != nil {
@@ -411,10 +430,10 @@ func (b verifyBuild) run(t *testing.T, aliases map[string]string) (string, bool)
 		if err != nil {
 			t.Fatal(err)
 		}
-		env = nil
+		vars = nil
 		for _, kv := range strings.Split(strings.TrimRight(string(saved), "\x00"), "\x00") {
 			if !strings.HasPrefix(kv, "BUILDSPEC_") {
-				env = append(env, kv)
+				vars = append(vars, kv)
 			}
 		}
 	}
@@ -470,4 +489,329 @@ func TestPipelineVerifyStepRunsAsCodeBuildRunsIt(t *testing.T) {
 			}
 		})
 	}
+}
+
+// The SHA-256 that go.dev/dl publishes for go1.26.8.linux-amd64.tar.gz, written out here rather than read from the
+// package, so that a changed pin fails the test.
+const publishedGo1268SHA256 = "d0f743b33e8d8945e6b1f432edd15785c70507121d6e2a723b21285eddf8b57b"
+
+// synthBuild is the synth step as CodeBuild gets it: its install commands and the project's environment variables.
+type synthBuild struct {
+	install []string
+	env     map[string]string
+}
+
+// readSynthBuild finds the synth project (the one that downloads Go) in the pipeline template.
+func readSynthBuild(t *testing.T, tmpl assertions.Template) synthBuild {
+	t.Helper()
+	var found []synthBuild
+	for id, p := range resources(tmpl, "AWS::CodeBuild::Project") {
+		text, _ := props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
+		if !strings.Contains(text, "go.dev/dl/") {
+			continue
+		}
+		var spec struct {
+			Phases map[string]struct {
+				Commands []string `json:"commands"`
+			} `json:"phases"`
+		}
+		if err := json.Unmarshal([]byte(text), &spec); err != nil {
+			t.Fatalf("%s: build spec: %v", id, err)
+		}
+		b := synthBuild{install: spec.Phases["install"].Commands, env: map[string]string{}}
+		env, _ := props(p)["Environment"].(map[string]interface{})
+		vars, _ := env["EnvironmentVariables"].([]interface{})
+		for _, v := range vars {
+			m := v.(map[string]interface{})
+			b.env[m["Name"].(string)] = jsonString(m["Value"])
+		}
+		found = append(found, b)
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one project that downloads Go, got %d", len(found))
+	}
+	return found[0]
+}
+
+// Stubs for the install commands. curl writes $STUB_ARCHIVE to the file of -o (or to stdout) and logs the URL; tar
+// logs its arguments and "unpacks" a go command into the directory of -C that reports go$STUB_GO_VERSION.
+const (
+	stubCurl = `#!/bin/sh
+out=""; url=""
+while [ $# -gt 0 ]; do
+  case "$1" in
+    -o) out="$2"; shift ;;
+    https://*) url="$1" ;;
+  esac
+  shift
+done
+echo "curl $url" >> "$STUB_LOG"
+if [ -n "$out" ]; then cp "$STUB_ARCHIVE" "$out"; else cat "$STUB_ARCHIVE"; fi
+`
+	stubTar = `#!/bin/sh
+echo "tar $*" >> "$STUB_LOG"
+dir=""
+while [ $# -gt 0 ]; do
+  [ "$1" = "-C" ] && dir="$2"
+  shift
+done
+mkdir -p "$dir/go/bin"
+printf '#!/bin/sh\necho "go version go%s linux/amd64"\n' "$STUB_GO_VERSION" > "$dir/go/bin/go"
+chmod +x "$dir/go/bin/go"
+`
+)
+
+// The synth step checks the Go archive against the published SHA-256 before unpacking it: its install commands run
+// as CodeBuild runs them (each in a fresh sh), against stub curl and tar and the real sha256sum.
+func TestPipelineSynthChecksTheGoArchive(t *testing.T) {
+	genuine := []byte("the genuine go1.26.7.linux-amd64.tar.gz")
+	sum := sha256.Sum256(genuine)
+	synth := func(t *testing.T, version, goSHA256 string) synthBuild {
+		t.Helper()
+		stack := newPipeline(t, func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
+				Stages: []pipeline.Stage{{Stage: dev}}, GoVersion: version, GoSHA256: goSHA256}
+		})
+		return readSynthBuild(t, template(t, stack))
+	}
+	defaults := synth(t, "", "")
+	custom := synth(t, "1.26.7", hex.EncodeToString(sum[:]))
+
+	t.Run("the default Go is checked against its published SHA-256", func(t *testing.T) {
+		if len(defaults.install) == 0 || !strings.Contains(defaults.install[0], `echo "`+publishedGo1268SHA256+`  $f" | sha256sum -c -`) {
+			t.Errorf("the install commands do not check go1.26.8.linux-amd64.tar.gz against %s: %q", publishedGo1268SHA256, defaults.install)
+		}
+	})
+	t.Run("the go command never fetches another toolchain", func(t *testing.T) {
+		for _, b := range []synthBuild{defaults, custom} {
+			if b.env["GOTOOLCHAIN"] != `"local"` {
+				t.Errorf("synth environment %v: want GOTOOLCHAIN=local", b.env)
+			}
+		}
+	})
+
+	cases := []struct {
+		name    string
+		build   synthBuild
+		archive []byte
+		reports string // the version the unpacked go reports
+		pass    bool
+		want    []string
+	}{
+		{"a download that is not the published go1.26.8 archive stops the build", defaults, []byte("not go"), "1.26.8", false,
+			[]string{"curl https://go.dev/dl/go1.26.8.linux-amd64.tar.gz", "FAILED"}},
+		{"the archive that matches GoSHA256 is unpacked and its go put first", custom, genuine, "1.26.7", true,
+			[]string{"curl https://go.dev/dl/go1.26.7.linux-amd64.tar.gz", ": OK", "tar -C ", "go version go1.26.7 linux/amd64"}},
+		{"a tampered archive stops the build before anything is unpacked", custom, []byte("tampered"), "1.26.7", false,
+			[]string{"FAILED"}},
+		{"a go that reports another version stops the build", custom, genuine, "1.26.6", false, nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			archive, stubLog := filepath.Join(dir, "archive"), filepath.Join(dir, "stub.log")
+			if err := os.WriteFile(archive, tc.archive, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			// The commands unpack into /usr/local; the test moves that to a directory of its own, so that the
+			// machine's Go is neither overwritten nor found on the PATH.
+			prefix := filepath.Join(dir, "usr-local")
+			var commands []string
+			for _, c := range tc.build.install {
+				commands = append(commands, strings.ReplaceAll(c, "/usr/local", prefix))
+			}
+			if !strings.Contains(strings.Join(tc.build.install, "\n"), "tar -C /usr/local -xzf") {
+				t.Fatalf("the install commands no longer unpack into /usr/local, which the test relies on: %q", tc.build.install)
+			}
+			log, pass := runBuild(t, commands, map[string]string{"STUB_ARCHIVE": archive, "STUB_LOG": stubLog,
+				"STUB_GO_VERSION": tc.reports}, map[string]string{"curl": stubCurl, "tar": stubTar})
+			calls, _ := os.ReadFile(stubLog)
+			log += string(calls)
+			if pass != tc.pass {
+				t.Errorf("install passed = %v, want %v; log:\n%s", pass, tc.pass, log)
+			}
+			if unpacked := strings.Contains(string(calls), "tar "); unpacked != (tc.reports == "1.26.6" || tc.pass) {
+				t.Errorf("archive unpacked = %v; log:\n%s", unpacked, log)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(log, w) {
+					t.Errorf("log lacks %q:\n%s", w, log)
+				}
+			}
+		})
+	}
+}
+
+// verifyRoleName returns the RoleName (as JSON) of the role of stage's check in the pipeline template.
+func verifyRoleName(t *testing.T, tmpl assertions.Template, stage string) string {
+	t.Helper()
+	for id, p := range resources(tmpl, "AWS::CodeBuild::Project") {
+		if !strings.Contains(id, "VerifyBlueGreen"+stage) {
+			continue
+		}
+		getAtt, _ := props(p)["ServiceRole"].(map[string]interface{})["Fn::GetAtt"].([]interface{})
+		if len(getAtt) != 2 {
+			t.Fatalf("%s: service role %v", id, props(p)["ServiceRole"])
+		}
+		role, ok := resources(tmpl, "AWS::IAM::Role")[getAtt[0].(string)]
+		if !ok || props(role)["RoleName"] == nil {
+			t.Fatalf("the role of %s has no RoleName: %v", id, role)
+		}
+		return jsonString(props(role)["RoleName"])
+	}
+	t.Fatalf("no check project for stage %s", stage)
+	return ""
+}
+
+// getAliasGrants returns, from a stage stack's template, the roles (as JSON) of the policies that grant Lambda
+// actions and the resources (as JSON) they grant, failing on any statement other than lambda:GetAlias.
+func getAliasGrants(t *testing.T, tmpl assertions.Template) (roles, granted []string) {
+	t.Helper()
+	for id, p := range resources(tmpl, "AWS::IAM::Policy") {
+		if !strings.Contains(jsonString(props(p)["PolicyDocument"]), "lambda:") {
+			continue
+		}
+		for _, r := range props(p)["Roles"].([]interface{}) {
+			roles = append(roles, jsonString(r))
+		}
+		for _, s := range props(p)["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+			st := s.(map[string]interface{})
+			if st["Action"] != "lambda:GetAlias" || st["Effect"] != "Allow" || st["Condition"] != nil {
+				t.Errorf("%s: statement beyond reading aliases: %s", id, jsonString(st))
+			}
+			res, ok := st["Resource"].([]interface{})
+			if !ok {
+				res = []interface{}{st["Resource"]}
+			}
+			for _, r := range res {
+				granted = append(granted, jsonString(r))
+			}
+		}
+	}
+	sort.Strings(granted)
+	return roles, granted
+}
+
+// arnsOf returns the ARNs (as template JSON) of d's function and alias in their stack.
+func arnsOf(stack awscdk.Stack, d bluegreen.Deployment) []string {
+	fn := *stack.GetLogicalId(d.Function().Node().DefaultChild().(awscdk.CfnElement))
+	alias := *stack.GetLogicalId(d.Alias().Node().DefaultChild().(awscdk.CfnElement))
+	return []string{jsonString(obj{"Fn::GetAtt": []string{fn, "Arn"}}), jsonString(obj{"Ref": alias})}
+}
+
+// The check of a stage may read the verified aliases only: each stage stack grants its role lambda:GetAlias on the
+// ARNs of the verified functions and aliases, and the pipeline's own policies grant no Lambda action.
+func TestPipelineVerifyRoleReadsOnlyTheVerifiedAliases(t *testing.T) {
+	for _, tc := range []struct {
+		name                 string
+		pipelineEnv, prodEnv *awscdk.Environment
+		roleSuffix           string
+	}{
+		{"environment-agnostic", nil, nil, `{"Ref":"AWS::Region"}`},
+		{"Prod in another region", &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")},
+			&awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-central-1")}, `-eu-west-1"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			app := newApp(t)
+			stack := awscdk.NewStack(app, jsii.String("Delivery"), &awscdk.StackProps{Env: tc.pipelineEnv})
+			dev := awscdk.NewStage(app, jsii.String("Dev"), &awscdk.StageProps{Env: tc.pipelineEnv})
+			prod := awscdk.NewStage(app, jsii.String("Prod"), &awscdk.StageProps{Env: tc.prodEnv})
+			devService, prodService := awscdk.NewStack(dev, jsii.String("Service"), nil), awscdk.NewStack(prod, jsii.String("Service"), nil)
+			devAPI := deploy(t, devService, "Api", nil)
+			api, worker := deploy(t, prodService, "Api", nil), deploy(t, prodService, "Worker", nil)
+			deploy(t, prodService, "Unverified", nil)
+			pipeline.New(stack, "Delivery", &pipeline.Props{
+				Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
+				Stages: []pipeline.Stage{{Stage: dev, Verify: []bluegreen.Deployment{devAPI}},
+					{Stage: prod, Verify: []bluegreen.Deployment{api, worker}}},
+			})
+			tmpl := template(t, stack)
+			for id, p := range resources(tmpl, "AWS::IAM::Policy") {
+				if doc := jsonString(props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:") {
+					t.Errorf("pipeline policy %s grants a Lambda action: %s", id, doc)
+				}
+			}
+			for _, s := range []struct {
+				stage   string
+				service awscdk.Stack
+				want    []string
+			}{
+				{"Dev", devService, arnsOf(devService, devAPI)},
+				{"Prod", prodService, append(arnsOf(prodService, api), arnsOf(prodService, worker)...)},
+			} {
+				role := verifyRoleName(t, tmpl, s.stage)
+				if !strings.HasSuffix(role, tc.roleSuffix+"]]}") && !strings.HasSuffix(role, tc.roleSuffix) {
+					t.Errorf("%s: role name %s does not end with the pipeline's region %s", s.stage, role, tc.roleSuffix)
+				}
+				roles, granted := getAliasGrants(t, template(t, s.service))
+				if len(roles) != 1 || roles[0] != role {
+					t.Errorf("%s: the GetAlias grant is attached to %v, want the check's role %s", s.stage, roles, role)
+				}
+				sort.Strings(s.want)
+				if strings.Join(granted, " ") != strings.Join(s.want, " ") {
+					t.Errorf("%s: lambda:GetAlias granted on\n  %v\nwant exactly the verified functions and aliases\n  %v", s.stage, granted, s.want)
+				}
+			}
+			if verifyRoleName(t, tmpl, "Dev") == verifyRoleName(t, tmpl, "Prod") {
+				t.Errorf("the checks of Dev and Prod share a role name")
+			}
+		})
+	}
+}
+
+// With a connection whose ARN has the codeconnections service prefix, the source action's role may use it with the
+// codeconnections action (the service prefix of the action must match the resource's); CDK grants only the
+// codestar-connections one.
+func TestPipelineSourceRoleMayUseTheConnection(t *testing.T) {
+	for _, tc := range []struct {
+		arn  string
+		want []string
+	}{
+		{"arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", []string{"codeconnections:UseConnection", "codestar-connections:UseConnection"}},
+		{"arn:aws:codestar-connections:eu-west-1:111111111111:connection/abc", []string{"codestar-connections:UseConnection"}},
+	} {
+		t.Run(tc.arn, func(t *testing.T) {
+			tmpl := template(t, newPipeline(t, func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+				return &pipeline.Props{Source: pipeline.FromConnection(tc.arn, "o/r", "main"), Stages: []pipeline.Stage{{Stage: dev}}}
+			}))
+			_, pl := onlyResource(t, tmpl, "AWS::CodePipeline::Pipeline")
+			var role interface{}
+			for _, s := range props(pl)["Stages"].([]interface{}) {
+				if m := s.(map[string]interface{}); m["Name"] == "Source" {
+					role = m["Actions"].([]interface{})[0].(map[string]interface{})["RoleArn"].(map[string]interface{})["Fn::GetAtt"].([]interface{})[0]
+				}
+			}
+			actions := map[string]bool{}
+			for _, p := range resources(tmpl, "AWS::IAM::Policy") {
+				if !strings.Contains(jsonString(props(p)["Roles"]), jsonString(obj{"Ref": role})) {
+					continue
+				}
+				for _, s := range props(p)["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+					st := s.(map[string]interface{})
+					if jsonString(st["Resource"]) != jsonString(tc.arn) {
+						continue
+					}
+					list, ok := st["Action"].([]interface{})
+					if !ok {
+						list = []interface{}{st["Action"]}
+					}
+					for _, a := range list {
+						actions[a.(string)] = true
+					}
+				}
+			}
+			if got := strings.Join(keysOf(actions), " "); got != strings.Join(tc.want, " ") {
+				t.Errorf("the source action's role may call %q on the connection, want %q", got, tc.want)
+			}
+		})
+	}
+}
+
+func keysOf(m map[string]bool) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
 }

@@ -1,6 +1,7 @@
 package pipeline
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"sort"
@@ -9,7 +10,6 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodebuild"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awskms"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awss3"
 	"github.com/aws/aws-cdk-go/awscdk/v2/pipelines"
@@ -41,56 +41,6 @@ const (
 	DefaultCheckCommand = "go run github.com/safeship/lambda-bluegreen/cmd/checkreport cdk.out"
 )
 
-// Source is where the pipeline gets the code: a CodeConnections connection (GitHub, GitLab, Bitbucket) or an S3
-// object. Build one with FromConnection or FromS3.
-type Source struct {
-	connectionArn, repository, branch string
-	bucket                            awss3.IBucket
-	key                               string
-}
-
-// FromConnection reads repository ("owner/name") at branch through the CodeConnections connection connectionArn.
-func FromConnection(connectionArn, repository, branch string) Source {
-	return Source{connectionArn: connectionArn, repository: repository, branch: branch}
-}
-
-// FromS3 reads the zip archive at key in bucket (versioning must be on).
-func FromS3(bucket awss3.IBucket, key string) Source {
-	return Source{bucket: bucket, key: key}
-}
-
-func (s Source) validate() error {
-	switch {
-	case s.connectionArn == "" && s.bucket == nil:
-		return errors.New("Source must be set: use pipeline.FromConnection or pipeline.FromS3, got none")
-	case s.bucket != nil:
-		if s.key == "" {
-			return errors.New("Source: the S3 object key must be set, got \"\"")
-		}
-	default:
-		var errs []error
-		if !check.IsToken(s.connectionArn) && !strings.HasPrefix(s.connectionArn, "arn:") {
-			errs = append(errs, fmt.Errorf("Source: the connection must be an ARN (arn:aws:codeconnections:…), got %q", s.connectionArn))
-		}
-		if parts := strings.Split(s.repository, "/"); len(parts) != 2 || parts[0] == "" || parts[1] == "" {
-			errs = append(errs, fmt.Errorf("Source: the repository must be \"owner/name\", got %q", s.repository))
-		}
-		if s.branch == "" {
-			errs = append(errs, errors.New("Source: the branch must be set, got \"\""))
-		}
-		return errors.Join(errs...)
-	}
-	return nil
-}
-
-func (s Source) input() pipelines.CodePipelineSource {
-	if s.bucket != nil {
-		return pipelines.CodePipelineSource_S3(s.bucket, jsii.String(s.key), nil)
-	}
-	return pipelines.CodePipelineSource_Connection(jsii.String(s.repository), jsii.String(s.branch),
-		&pipelines.ConnectionSourceOptions{ConnectionArn: jsii.String(s.connectionArn)})
-}
-
 // Stage is one deployment stage of the pipeline.
 type Stage struct {
 	// Stage holds the stacks to deploy, with its environment (explicit account and region for cross-account or
@@ -100,7 +50,9 @@ type Stage struct {
 	// Verify are the blue/green deployments of the stage that must have finished for the stage to pass: a
 	// post-deploy step checks that each alias serves the version the stage deployed, alone (no traffic left on
 	// another version). CloudFormation already fails the stage when CodeDeploy rolls a deployment back; this
-	// check makes it explicit and names the alias in the build log. Only for stages in the pipeline's account.
+	// check makes it explicit and names the alias in the build log. Only for stages in the pipeline's account. The
+	// check's role may call lambda:GetAlias on these functions and aliases only: the pipeline adds a policy granting
+	// it to each deployment's stack (construct id BlueGreenVerifyGetAlias) and gives the role a physical name.
 	//
 	// Default: no post-deploy check.
 	Verify []bluegreen.Deployment
@@ -119,10 +71,19 @@ type Props struct {
 	// Default: no approval.
 	ApprovalBefore []string
 
-	// GoVersion is the Go release the synth step installs (major.minor.patch).
+	// GoVersion is the Go release the synth step installs (major.minor.patch), from go.dev/dl's
+	// go<GoVersion>.linux-amd64.tar.gz, which it checks against GoSHA256 before unpacking it.
 	//
 	// Default: DefaultGoVersion.
 	GoVersion string
+
+	// GoSHA256 is the SHA-256 (64 lowercase hexadecimal digits) of go<GoVersion>.linux-amd64.tar.gz, as go.dev/dl
+	// publishes it: the synth step fails, before unpacking anything, when the download differs. Required when
+	// GoVersion is a release whose checksum the library does not pin (see GoSHA256For); when it does, GoSHA256 must
+	// equal the pinned one.
+	//
+	// Default: the checksum the library pins for GoVersion (DefaultGoSHA256 for DefaultGoVersion).
+	GoSHA256 string
 
 	// CdkCliVersion is the CDK CLI version the pipeline's self-mutation and asset publishing use; keep it equal
 	// to the one your repository pins.
@@ -193,12 +154,11 @@ func New(scope constructs.Construct, id string, props *Props) Pipeline {
 
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	pl := &pipeline{Construct: c}
+	env := goEnv()
 	pl.synth = pipelines.NewShellStep(jsii.String("Synth"), &pipelines.ShellStepProps{
-		Input: p.Source.input(),
-		InstallCommands: jsii.Strings(
-			"curl -fsSL https://go.dev/dl/go"+p.GoVersion+".linux-amd64.tar.gz | tar -C /usr/local -xz",
-			"export PATH=/usr/local/go/bin:$PATH && go version",
-		),
+		Input:           p.Source.input(),
+		InstallCommands: jsii.Strings(goInstallCommands(p.GoVersion, p.GoSHA256)...),
+		Env:             &env,
 		Commands: jsii.Strings(
 			"export PATH=/usr/local/go/bin:$PATH",
 			p.TestCommand,
@@ -252,9 +212,15 @@ func New(scope constructs.Construct, id string, props *Props) Pipeline {
 			})}
 		}
 		if len(s.Verify) > 0 {
-			opts.Post = &[]pipelines.Step{verifyStep(name, s)}
+			opts.Post = &[]pipelines.Step{verifyStep(c, name, s)}
 		}
 		pl.codePipeline.AddStage(s.Stage, opts)
+	}
+	if p.Source.usesCodeConnections() {
+		awscdk.Aspects_Of(c).Add(&grantCodeConnections{
+			sourceStage:   *pl.codePipeline.Node().Path() + "/Pipeline/Source",
+			connectionArn: p.Source.connectionArn,
+		}, nil)
 	}
 	return pl
 }
@@ -262,6 +228,9 @@ func New(scope constructs.Construct, id string, props *Props) Pipeline {
 func (p *Props) applyDefaults() {
 	if p.GoVersion == "" {
 		p.GoVersion = DefaultGoVersion
+	}
+	if p.GoSHA256 == "" {
+		p.GoSHA256, _ = GoSHA256For(p.GoVersion)
 	}
 	if p.TestCommand == "" {
 		p.TestCommand = DefaultTestCommand
@@ -317,6 +286,8 @@ func (p *Props) validate(pipelineAccount string) error {
 	}
 	if p.GoVersion != "" && !release(p.GoVersion) {
 		errs = append(errs, fmt.Errorf("GoVersion must be a release such as %q, got %q", DefaultGoVersion, p.GoVersion))
+	} else if err := validateGoChecksum(cmp.Or(p.GoVersion, DefaultGoVersion), p.GoSHA256); err != nil {
+		errs = append(errs, err)
 	}
 	if p.NodeVersion != "" {
 		if n, err := strconv.Atoi(p.NodeVersion); err != nil || n < 20 {
@@ -340,60 +311,6 @@ func codeBuildDefaults(nodeVersion string) *pipelines.CodeBuildOptions {
 			},
 		}),
 	}
-}
-
-// verifyStep checks, after the stage deployed, that each verified alias serves the version the stage deployed and
-// nothing else. Stack outputs carry the names and the version to the step, which reads the alias with the AWS CLI.
-func verifyStep(stageName string, s Stage) pipelines.Step {
-	env := map[string]awscdk.CfnOutput{}
-	static := map[string]*string{}
-	var checks []string
-	var resources []*string
-	for i, d := range s.Verify {
-		stack := awscdk.Stack_Of(d.Alias()) // a jsii object: jsii cannot pass the Go wrapper
-		prefix := fmt.Sprintf("BG%d", i)
-		output := func(name string, value *string) awscdk.CfnOutput {
-			id := "BlueGreenVerify" + name + *d.Alias().Node().Addr()
-			if existing, ok := stack.Node().TryFindChild(jsii.String(id)).(awscdk.CfnOutput); ok {
-				return existing
-			}
-			return awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value})
-		}
-		env[prefix+"_FUNCTION"] = output("Function", d.Function().FunctionName())
-		env[prefix+"_VERSION"] = output("Version", d.Version().Version())
-		static[prefix+"_ALIAS"] = d.Alias().AliasName()
-		static[prefix+"_REGION"] = stack.Region()
-		checks = append(checks, verifyCommand(prefix))
-		resources = append(resources, jsii.String(fmt.Sprintf("arn:%s:lambda:%s:%s:function:*",
-			*awscdk.Aws_PARTITION(), *stack.Region(), *stack.Account())))
-	}
-	return pipelines.NewCodeBuildStep(jsii.String("VerifyBlueGreen"+stageName), &pipelines.CodeBuildStepProps{
-		EnvFromCfnOutputs: &env,
-		Env:               &static,
-		Commands:          jsii.Strings(checks...),
-		RolePolicyStatements: &[]awsiam.PolicyStatement{awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions:   jsii.Strings("lambda:GetAlias"),
-			Resources: &resources,
-		})},
-	})
-}
-
-// verifyCommand is the buildspec command that checks one alias, whose function, alias, deployed version and region
-// are in the environment variables <prefix>_FUNCTION, _ALIAS, _VERSION and _REGION. It stands alone: CodeBuild
-// carries the working directory and environment variables from one buildspec command to the next, but not shell
-// functions or other shell state (aws-cdk#26694; CodeBuild's "Shells and commands in build environments" documents
-// no more), so a function defined in one command is "not found" in the next. It uses only POSIX sh, CodeBuild's
-// default shell on Linux.
-func verifyCommand(prefix string) string {
-	v := func(name string) string { return `"$` + prefix + "_" + name + `"` }
-	where := `$` + prefix + `_FUNCTION:$` + prefix + `_ALIAS`
-	return `live=$(aws lambda get-alias --region ` + v("REGION") + ` --function-name ` + v("FUNCTION") +
-		` --name ` + v("ALIAS") + " --query '[FunctionVersion, length(keys(RoutingConfig.AdditionalVersionWeights || `{}`))]' " +
-		`--output text) || { echo "could not read alias ` + where + `"; exit 1; }; ` +
-		`echo "blue/green ` + where + ` serves version and extra weights: $live (deployed version $` + prefix + `_VERSION)"; ` +
-		`[ "$live" = "$(printf '%s\t0' ` + v("VERSION") + `)" ] || { echo "alias ` + where + ` does not serve version ` +
-		`$` + prefix + `_VERSION alone: the blue/green deployment did not finish (CodeDeploy rolled it back or it is ` +
-		`still shifting)"; exit 1; }`
 }
 
 func (p *pipeline) CodePipeline() pipelines.CodePipeline { return p.codePipeline }
