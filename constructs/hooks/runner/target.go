@@ -2,14 +2,12 @@ package runner
 
 import (
 	"context"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
-	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
-	"sigs.k8s.io/yaml"
+
+	"github.com/safeship/lambda-bluegreen/internal/appspec"
 )
 
 // Target is what a deployment shifts: read from its AppSpec, so one hook can serve any deployment.
@@ -23,19 +21,6 @@ type Target struct {
 	DeploymentGroup string
 	// Started is when the deployment was created.
 	Started time.Time
-}
-
-// appSpec is the part of a Lambda AppSpec the hook reads.
-type appSpec struct {
-	Resources []map[string]struct {
-		Type       string `json:"Type"`
-		Properties struct {
-			Name           string      `json:"Name"`
-			Alias          string      `json:"Alias"`
-			CurrentVersion flexVersion `json:"CurrentVersion"`
-			TargetVersion  flexVersion `json:"TargetVersion"`
-		} `json:"Properties"`
-	} `json:"Resources"`
 }
 
 // target reads the deployment and its AppSpec.
@@ -52,7 +37,7 @@ func (h *Hook) target(ctx context.Context, deploymentID string) (Target, error) 
 	if info.CreateTime != nil {
 		t.Started = *info.CreateTime
 	}
-	content := appSpecContent(info.Revision)
+	content := appspec.Content(info.Revision)
 	if content == "" && info.Revision != nil {
 		rev, err := h.CodeDeploy.GetApplicationRevision(ctx, &codedeploy.GetApplicationRevisionInput{
 			ApplicationName: info.ApplicationName, Revision: info.Revision,
@@ -60,72 +45,17 @@ func (h *Hook) target(ctx context.Context, deploymentID string) (Target, error) 
 		if err != nil {
 			return Target{}, fmt.Errorf("GetApplicationRevision: %w", err)
 		}
-		content = appSpecContent(rev.Revision)
+		content = appspec.Content(rev.Revision)
 	}
 	if content == "" {
 		return Target{}, fmt.Errorf("deployment %s has no AppSpec content", deploymentID)
 	}
-	name, alias, current, target, err := parseAppSpec(content)
+	fn, err := appspec.Parse(content) // its errors say "malformed AppSpec"
 	if err != nil {
 		return Target{}, fmt.Errorf("deployment %s: %w", deploymentID, err)
 	}
-	t.FunctionName, t.Alias, t.CurrentVersion, t.TargetVersion = name, alias, current, target
+	t.FunctionName, t.Alias, t.CurrentVersion, t.TargetVersion = fn.Name, fn.Alias, fn.CurrentVersion, fn.TargetVersion
 	return t, nil
-}
-
-func appSpecContent(rev *cdtypes.RevisionLocation) string {
-	if rev == nil {
-		return ""
-	}
-	if rev.AppSpecContent != nil && rev.AppSpecContent.Content != nil {
-		return *rev.AppSpecContent.Content
-	}
-	if rev.String_ != nil && rev.String_.Content != nil {
-		return *rev.String_.Content
-	}
-	return ""
-}
-
-// parseAppSpec reads the Lambda function resource of an AppSpec, in JSON or YAML.
-func parseAppSpec(content string) (name, alias, current, target string, err error) {
-	js, err := yaml.YAMLToJSON([]byte(content))
-	if err != nil {
-		return "", "", "", "", fmt.Errorf("malformed AppSpec: %w", err)
-	}
-	var spec appSpec
-	if err := json.Unmarshal(js, &spec); err != nil {
-		return "", "", "", "", fmt.Errorf("malformed AppSpec: %w", err)
-	}
-	for _, res := range spec.Resources {
-		for _, r := range res {
-			if r.Type != "AWS::Lambda::Function" {
-				continue
-			}
-			p := r.Properties
-			if p.Name == "" || p.TargetVersion == "" {
-				return "", "", "", "", errors.New("malformed AppSpec: the Lambda resource needs Name and TargetVersion")
-			}
-			return p.Name, p.Alias, string(p.CurrentVersion), string(p.TargetVersion), nil
-		}
-	}
-	return "", "", "", "", errors.New("malformed AppSpec: no AWS::Lambda::Function resource")
-}
-
-// flexVersion is a version number written as a string ("7") or, in YAML without quotes, as a number (7).
-type flexVersion string
-
-func (v *flexVersion) UnmarshalJSON(b []byte) error {
-	var s string
-	if err := json.Unmarshal(b, &s); err == nil {
-		*v = flexVersion(s)
-		return nil
-	}
-	var n json.Number
-	if err := json.Unmarshal(b, &n); err != nil {
-		return fmt.Errorf("version must be a string or a number, got %s", b)
-	}
-	*v = flexVersion(n.String())
-	return nil
 }
 
 func deref(s *string) string {
