@@ -31,7 +31,7 @@ func verifyStep(scope constructs.Construct, stageName string, s Stage) pipelines
 			return awscdk.NewCfnOutput(stack, jsii.String(id), &awscdk.CfnOutputProps{Value: value})
 		}
 		env[prefix+"_FUNCTION"] = output("Function", d.Function().FunctionName())
-		env[prefix+"_VERSION"] = output("Version", d.Version().Version())
+		env[prefix+"_VERSION"] = output("Version", d.Alias().Version().Version()) // the version the stage deploys: the current one, or a pin
 		static[prefix+"_ALIAS"] = d.Alias().AliasName()
 		static[prefix+"_REGION"] = stack.Region()
 		checks = append(checks, verifyCommand(prefix))
