@@ -815,3 +815,25 @@ func keysOf(m map[string]bool) []string {
 	sort.Strings(out)
 	return out
 }
+
+// A stage deployed with a pinned version is verified against the pinned version, the one its alias must serve.
+func TestPipelineVerifiesThePinnedVersion(t *testing.T) {
+	app := newApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Delivery"), nil)
+	prod := awscdk.NewStage(app, jsii.String("Prod"), nil)
+	service := awscdk.NewStack(prod, jsii.String("Service"), nil)
+	d := deploy(t, service, "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String("6")})
+	pipeline.New(stack, "Delivery", &pipeline.Props{
+		Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
+		Stages: []pipeline.Stage{{Stage: prod, Verify: []bluegreen.Deployment{d}}},
+	})
+	var versions []string
+	for id, o := range *template(t, service).FindOutputs(jsii.String("*"), nil) {
+		if strings.HasPrefix(id, "BlueGreenVerifyVersion") {
+			versions = append(versions, jsonString((*o)["Value"]))
+		}
+	}
+	if len(versions) != 1 || versions[0] != `"6"` {
+		t.Errorf("the verified version output should be the pin, got %v", versions)
+	}
+}
