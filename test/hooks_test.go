@@ -174,11 +174,17 @@ func TestPostTrafficHookPermissions(t *testing.T) {
 		"cloudwatch:DescribeAlarms":                       `"*"`, // composite alarms are returned only to "*"
 		"lambda:ListVersionsByFunction":                   "ApiFunction",
 		"lambda:ListAliases":                              "ApiFunction",
+		"lambda:ListProvisionedConcurrencyConfigs":        "ApiFunction",
+		"lambda:ListEventSourceMappings":                  `"*"`, // no resource-level permissions
 		"lambda:DeleteFunction":                           `":*"`,
 		"logs:CreateLogStream":                            "ApiPostTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPostTrafficHookLogs",
 	}
-	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics", "cloudwatch:DescribeAlarms")
+	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics", "cloudwatch:DescribeAlarms", "lambda:ListEventSourceMappings")
+	// The wildcard carries its reason for cdk-nag.
+	if reasons := nagReasons(t, template(t, stack), "ApiPostTrafficHookRoleDefaultPolicy"); !strings.Contains(reasons, "lambda:ListEventSourceMappings") {
+		t.Errorf("no cdk-nag reason names lambda:ListEventSourceMappings: %s", reasons)
+	}
 	if _, ok := got["lambda:InvokeFunction"]; ok {
 		t.Errorf("the post-traffic hook must not invoke the function")
 	}
@@ -237,6 +243,23 @@ func TestHookConfigAndNoCycle(t *testing.T) {
 	if found != 2 {
 		t.Errorf("found %d hook functions, want 2", found)
 	}
+}
+
+// nagReasons returns the cdk-nag metadata (rules_to_suppress) of the resources whose logical id starts with prefix,
+// as JSON.
+func nagReasons(t *testing.T, tmpl assertions.Template, prefix string) string {
+	t.Helper()
+	var out []string
+	for id, r := range (*tmpl.ToJSON())["Resources"].(map[string]interface{}) {
+		if strings.HasPrefix(id, prefix) {
+			meta, _ := r.(map[string]interface{})["Metadata"].(map[string]interface{})
+			out = append(out, jsonString(meta["cdk_nag"]))
+		}
+	}
+	if len(out) == 0 {
+		t.Fatalf("no resource %s…", prefix)
+	}
+	return strings.Join(out, " ")
 }
 
 func compact(raw json.RawMessage) string {

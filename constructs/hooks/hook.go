@@ -223,9 +223,10 @@ func explainWildcards(role awsiam.Role) {
 	nag.ExplainPolicy(role, nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "<function ARN>:* names only the versions of the protected function (to invoke green, or " +
-			"to prune old versions); cloudwatch:GetMetricStatistics supports no resource-level permissions; " +
-			"cloudwatch:DescribeAlarms returns composite alarms only to a permission scoped to * (CloudWatch API " +
-			"Reference, DescribeAlarms), and it only reads alarm states",
+			"to prune old versions); cloudwatch:GetMetricStatistics and lambda:ListEventSourceMappings support " +
+			"no resource-level permissions (Service Authorization Reference; the hook only lists the mappings " +
+			"of the versions it would prune); cloudwatch:DescribeAlarms returns composite alarms only to a " +
+			"permission scoped to * (CloudWatch API Reference, DescribeAlarms), and it only reads alarm states",
 		AppliesTo: []interface{}{
 			nag.VersionsOfAFunction,
 			"Resource::*",
@@ -317,7 +318,14 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 		statement([]string{"cloudwatch:DescribeAlarms"}, jsii.String("*"))
 	}
 	if cfg.KeepVersions > 0 {
-		statement([]string{"lambda:ListVersionsByFunction", "lambda:ListAliases"}, fnArn)
+		// Read which versions are in use: these take the unqualified function ARN (AWS Lambda Developer Guide,
+		// "Resources and conditions for Lambda actions": ListAliases, ListVersionsByFunction and
+		// ListProvisionedConcurrencyConfigs act on the resource "Function").
+		statement([]string{"lambda:ListVersionsByFunction", "lambda:ListAliases", "lambda:ListProvisionedConcurrencyConfigs"}, fnArn)
+		// Same page, "Event source mapping actions": "GetEventSourceMapping ListEventSourceMappings | * | None";
+		// the Service Authorization Reference likewise gives ListEventSourceMappings no resource type, which means
+		// "you must specify all resources ("*")". It only lists mappings.
+		statement([]string{"lambda:ListEventSourceMappings"}, jsii.String("*"))
 		// Delete only versions (qualified ARNs) of the protected function; the function itself cannot match.
 		statement([]string{"lambda:DeleteFunction"}, versions)
 	}

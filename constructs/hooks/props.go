@@ -121,8 +121,11 @@ type PostTrafficProps struct {
 	SkipAlarmCheck bool
 
 	// KeepVersions deletes the function's versions beyond the newest KeepVersions (at least 1), to stay clear of
-	// Lambda's 75 GB code-storage quota. Blue, green and any version an alias points at are never deleted. A
-	// failed deletion is logged and does not fail the deployment.
+	// Lambda's 75 GB code-storage quota, once every other check of the hook passed (after a failed check nothing
+	// is deleted). A version still in use is never deleted: blue (also the version a rollback returns to),
+	// green, a version an alias points at or routes a weight to, one with provisioned concurrency, one an event
+	// source mapping invokes, and one whose use cannot be read; the hook logs each kept version with the reason.
+	// A failed deletion is logged and does not fail the deployment.
 	//
 	// Default: no version is deleted.
 	KeepVersions *int

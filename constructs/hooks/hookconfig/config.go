@@ -39,8 +39,9 @@ type Config struct {
 	MinInvocations float64 `json:"minInvocations,omitempty"`
 	// CheckAlarms fails the hook when any alarm of the deployment group is in ALARM (post-traffic).
 	CheckAlarms bool `json:"checkAlarms,omitempty"`
-	// KeepVersions deletes the function's versions beyond the newest KeepVersions, never blue, green or a
-	// version an alias points at (post-traffic); 0 keeps every version.
+	// KeepVersions deletes the function's versions beyond the newest KeepVersions once every other check passed,
+	// never a version in use: blue, green, one an alias points at or weights, one with provisioned concurrency or
+	// an event source mapping (post-traffic); 0 keeps every version.
 	KeepVersions int `json:"keepVersions,omitempty"`
 }
 

@@ -87,6 +87,16 @@ type fakeAWS struct {
 	deleted  []string
 	// deleteError, when set, is the (client) error code every DeleteFunction gets.
 	deleteError string
+	// mappings maps a qualifier (a version or an alias) to the UUIDs of the event source mappings that invoke it;
+	// mappingsError, when set, is the error code ListEventSourceMappings answers for the versions it names.
+	mappings      map[string][]string
+	mappingsError map[string]string
+	// provisioned lists the qualifiers (versions or aliases) with a provisioned concurrency configuration;
+	// provisionedError, when set, is the error code ListProvisionedConcurrencyConfigs answers.
+	provisioned      []string
+	provisionedError string
+	// mappingQueries records the FunctionName of each ListEventSourceMappings call.
+	mappingQueries []string
 
 	// recorded
 	statuses    []string
@@ -115,6 +125,10 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/"):
 		f.serveLambda(w, r, body)
+	case strings.HasPrefix(r.URL.Path, "/2015-03-31/event-source-mappings"):
+		f.serveEventSourceMappings(w, r)
+	case strings.HasPrefix(r.URL.Path, "/2019-09-30/functions/") && strings.HasSuffix(r.URL.Path, "/provisioned-concurrency"):
+		f.serveProvisionedConcurrency(w, r)
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006."):
 		f.serveCodeDeploy(w, strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006."), body)
 	case strings.Contains(r.URL.Path, "/operation/"):
@@ -173,7 +187,7 @@ func (f *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "versions":
 		var vs []map[string]string
 		for _, v := range append([]string{"$LATEST"}, f.versions...) {
-			vs = append(vs, map[string]string{"Version": v, "FunctionName": parts[0]})
+			vs = append(vs, map[string]string{"Version": v, "FunctionName": parts[0], "FunctionArn": functionARN(parts[0]) + ":" + v})
 		}
 		writeJSON(w, map[string]interface{}{"Versions": vs})
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "aliases":
@@ -201,6 +215,56 @@ func (f *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 	default:
 		http.Error(w, "unknown Lambda request", http.StatusNotFound)
 	}
+}
+
+// functionARN is the ARN of the fake's function of that name.
+func functionARN(name string) string { return "arn:aws:lambda:eu-west-1:123456789012:function:" + name }
+
+// serveEventSourceMappings answers ListEventSourceMappings (GET /2015-03-31/event-source-mappings/): the mappings
+// whose function ARN is exactly FunctionName, as the fake reads the API Reference's "Version or Alias ARN" name
+// format. A version's own ARN is the only form the hook sends.
+func (f *fakeAWS) serveEventSourceMappings(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := r.URL.Query().Get("FunctionName")
+	f.mappingQueries = append(f.mappingQueries, name)
+	q := name[strings.LastIndex(name, ":")+1:]
+	if code := f.mappingsError[q]; code != "" {
+		restError(w, http.StatusForbidden, code)
+		return
+	}
+	out := []map[string]string{}
+	for _, uuid := range f.mappings[q] {
+		out = append(out, map[string]string{"UUID": uuid, "FunctionArn": name,
+			"EventSourceArn": "arn:aws:sqs:eu-west-1:123456789012:queue-" + uuid})
+	}
+	writeJSON(w, map[string]interface{}{"EventSourceMappings": out})
+}
+
+// serveProvisionedConcurrency answers ListProvisionedConcurrencyConfigs (GET
+// /2019-09-30/functions/{name}/provisioned-concurrency?List=ALL).
+func (f *fakeAWS) serveProvisionedConcurrency(w http.ResponseWriter, r *http.Request) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if f.provisionedError != "" {
+		restError(w, http.StatusBadRequest, f.provisionedError)
+		return
+	}
+	name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2019-09-30/functions/"), "/provisioned-concurrency")
+	out := []map[string]interface{}{}
+	for _, q := range f.provisioned {
+		out = append(out, map[string]interface{}{"FunctionArn": functionARN(name) + ":" + q,
+			"RequestedProvisionedConcurrentExecutions": 5, "Status": "READY"})
+	}
+	writeJSON(w, map[string]interface{}{"ProvisionedConcurrencyConfigs": out})
+}
+
+// restError answers with a Lambda (REST-JSON) API error of that code.
+func restError(w http.ResponseWriter, status int, code string) {
+	w.Header().Set("X-Amzn-ErrorType", code)
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	io.WriteString(w, `{"message":"fake `+code+`"}`)
 }
 
 func (f *fakeAWS) serveCodeDeploy(w http.ResponseWriter, op string, body []byte) {

@@ -26,11 +26,7 @@ func (h *Hook) postTraffic(ctx context.Context, t Target, r *Result) {
 		r.add("rollback alarms", err, detail)
 	}
 	if keep := h.Config.KeepVersions; keep > 0 {
-		detail, err := h.prune(ctx, t, keep)
-		r.Checks = append(r.Checks, Check{Name: "prune old versions", Passed: err == nil, Detail: detail, Warning: true})
-		if err != nil {
-			r.Checks[len(r.Checks)-1].Detail = err.Error()
-		}
+		r.Checks = append(r.Checks, h.pruneAfterChecks(ctx, t, keep, r.Checks))
 	}
 }
 
@@ -170,21 +166,71 @@ func (h *Hook) alarmsQuiet(ctx context.Context, t Target) (string, error) {
 	return fmt.Sprintf("%d alarms, none in ALARM", len(names)), nil
 }
 
-// prune deletes the function's numbered versions beyond the newest keep, never blue, green or a version an alias
-// points at (with or without weight).
-func (h *Hook) prune(ctx context.Context, t Target, keep int) (string, error) {
-	protected := map[string]bool{t.CurrentVersion: true, t.TargetVersion: true}
+// pruneAfterChecks prunes old versions only when every counted check before it passed: after a failed check
+// CodeDeploy rolls the deployment back, and a version that looks old to this deployment may be the one the alias
+// returns to. Pruning is a warning, never a failure: its check is marked Warning.
+func (h *Hook) pruneAfterChecks(ctx context.Context, t Target, keep int, before []Check) Check {
+	c := Check{Name: "prune old versions", Warning: true}
+	var failed []string
+	for _, b := range before {
+		if !b.Passed && !b.Warning {
+			failed = append(failed, b.Name)
+		}
+	}
+	if len(failed) > 0 {
+		c.Detail = fmt.Sprintf("skipped: %s failed, so CodeDeploy rolls this deployment back to blue; no version is "+
+			"deleted after a failed check", strings.Join(failed, ", "))
+		return c
+	}
+	detail, notes, err := h.prune(ctx, t, keep)
+	c.Passed, c.Detail, c.Notes = err == nil, detail, notes
+	if err != nil {
+		c.Detail = err.Error()
+	}
+	return c
+}
+
+// prune deletes the function's numbered versions beyond the newest keep, except every version still in use.
+// It decides with the Lambda APIs, and returns one note per version beyond the newest keep that it kept, with
+// the reason. A version is kept when it is:
+//   - blue, the AppSpec's CurrentVersion, which is also the version a rollback returns the alias to: CodeDeploy
+//     points the alias back at it, and CloudFormation starts its deployments with "CurrentVersion" the version of
+//     the template (DESIGN.md), which after a stack rollback is blue again;
+//   - green, the AppSpec's TargetVersion;
+//   - a version an alias points at or routes a weight to (ListAliases: FunctionVersion and
+//     RoutingConfig.AdditionalVersionWeights). Lambda refuses these itself (API Reference, DeleteFunction,
+//     Qualifier: "Specify a version to delete. You can't delete a version that an alias references."), but the hook
+//     does not rely on the refusal;
+//   - a version with a provisioned concurrency configuration (ListProvisionedConcurrencyConfigs: FunctionArn is
+//     "The Amazon Resource Name (ARN) of the alias or version");
+//   - a version an event source mapping invokes (ListEventSourceMappings with FunctionName the version's ARN: the
+//     API Reference lists "Version or Alias ARN – arn:aws:lambda:us-west-2:123456789012:function:MyFunction:PROD"
+//     among its name formats; the ARN is the FunctionArn ListVersionsByFunction returns for the version). Lambda
+//     does not refuse to delete such a version: DeleteFunction documents only the alias refusal and says "To delete
+//     Lambda event source mappings that invoke a function, use DeleteEventSourceMapping" (older text: "You will
+//     need to delete the event source mappings explicitly"); AWS does not document what the mapping does after its
+//     version is deleted, and users report it stays and fails ("PROBLEM: Function not found",
+//     hashicorp/terraform#4089);
+//   - a version whose mappings could not be listed (an API error, or no ARN in Lambda's answer): kept, and the
+//     prune check warns.
+//
+// An error listing aliases, versions or provisioned concurrency deletes nothing.
+func (h *Hook) prune(ctx context.Context, t Target, keep int) (detail string, notes []string, err error) {
+	inUse := map[string][]string{} // version → why it is in use
+	use := func(v, why string) { inUse[v] = append(inUse[v], why) }
+	use(t.CurrentVersion, "blue (the AppSpec's CurrentVersion), also the version a rollback returns the alias to")
+	use(t.TargetVersion, "green (the AppSpec's TargetVersion)")
 	var marker *string
 	for {
 		out, err := h.Lambda.ListAliases(ctx, &lambda.ListAliasesInput{FunctionName: &t.FunctionName, Marker: marker})
 		if err != nil {
-			return "", fmt.Errorf("ListAliases: %w", err)
+			return "", nil, fmt.Errorf("ListAliases: %w (no version deleted)", err)
 		}
 		for _, a := range out.Aliases {
-			protected[deref(a.FunctionVersion)] = true
+			use(deref(a.FunctionVersion), fmt.Sprintf("alias %s points at it", deref(a.Name)))
 			if a.RoutingConfig != nil {
-				for v := range a.RoutingConfig.AdditionalVersionWeights {
-					protected[v] = true
+				for v, w := range a.RoutingConfig.AdditionalVersionWeights {
+					use(v, fmt.Sprintf("alias %s routes %g%% of its traffic to it", deref(a.Name), w*100))
 				}
 			}
 		}
@@ -192,41 +238,127 @@ func (h *Hook) prune(ctx context.Context, t Target, keep int) (string, error) {
 			break
 		}
 	}
-	var versions []int
 	marker = nil
 	for {
-		out, err := h.Lambda.ListVersionsByFunction(ctx, &lambda.ListVersionsByFunctionInput{FunctionName: &t.FunctionName, Marker: marker})
+		out, err := h.Lambda.ListProvisionedConcurrencyConfigs(ctx, &lambda.ListProvisionedConcurrencyConfigsInput{
+			FunctionName: &t.FunctionName, Marker: marker,
+		})
 		if err != nil {
-			return "", fmt.Errorf("ListVersionsByFunction: %w", err)
+			return "", nil, fmt.Errorf("ListProvisionedConcurrencyConfigs: %w (no version deleted)", err)
 		}
-		for _, v := range out.Versions {
-			if n, err := strconv.Atoi(deref(v.Version)); err == nil { // skips $LATEST
-				versions = append(versions, n)
+		for _, pc := range out.ProvisionedConcurrencyConfigs {
+			// On an alias, the alias's own version is already kept above.
+			if q := qualifier(deref(pc.FunctionArn)); isVersion(q) {
+				use(q, "it has a provisioned concurrency configuration")
 			}
 		}
 		if marker = out.NextMarker; marker == nil {
 			break
 		}
 	}
-	sort.Sort(sort.Reverse(sort.IntSlice(versions)))
-	var deleted, failed []string
-	for i, n := range versions {
-		v := strconv.Itoa(n)
-		if i < keep || protected[v] {
-			continue
-		}
-		if _, err := h.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &t.FunctionName, Qualifier: &v}); err != nil {
-			failed = append(failed, v+" ("+err.Error()+")")
-			continue
-		}
-		deleted = append(deleted, v)
+	type version struct {
+		n   int
+		arn string
 	}
-	detail := fmt.Sprintf("kept the newest %d and blue/green/aliased versions; deleted %d: %s", keep, len(deleted),
-		strings.Join(deleted, ", "))
+	var versions []version
+	marker = nil
+	for {
+		out, err := h.Lambda.ListVersionsByFunction(ctx, &lambda.ListVersionsByFunctionInput{FunctionName: &t.FunctionName, Marker: marker})
+		if err != nil {
+			return "", nil, fmt.Errorf("ListVersionsByFunction: %w (no version deleted)", err)
+		}
+		for _, v := range out.Versions {
+			if n, err := strconv.Atoi(deref(v.Version)); err == nil { // skips $LATEST
+				versions = append(versions, version{n, deref(v.FunctionArn)})
+			}
+		}
+		if marker = out.NextMarker; marker == nil {
+			break
+		}
+	}
+	sort.Slice(versions, func(i, j int) bool { return versions[i].n > versions[j].n })
+	var deleted, failed, unsure []string
+	for i, v := range versions {
+		if i < keep {
+			continue
+		}
+		name := strconv.Itoa(v.n)
+		why := inUse[name]
+		if len(why) == 0 {
+			mappings, err := h.eventSourceMappings(ctx, v.arn)
+			switch {
+			case err != nil:
+				why = []string{fmt.Sprintf("its event source mappings could not be listed (%v)", err)}
+				unsure = append(unsure, name)
+			case len(mappings) > 0:
+				why = []string{"event source mapping " + strings.Join(mappings, ", ") + " invokes it"}
+			}
+		}
+		if len(why) > 0 {
+			notes = append(notes, fmt.Sprintf("kept %s: %s", name, strings.Join(why, "; ")))
+			continue
+		}
+		if _, err := h.Lambda.DeleteFunction(ctx, &lambda.DeleteFunctionInput{FunctionName: &t.FunctionName, Qualifier: &name}); err != nil {
+			failed = append(failed, name+" ("+err.Error()+")")
+			continue
+		}
+		deleted = append(deleted, name)
+	}
+	detail = fmt.Sprintf("kept the newest %d and %d in use beyond them; deleted %d", keep, len(notes), len(deleted))
+	if len(deleted) > 0 {
+		detail += ": " + strings.Join(deleted, ", ")
+	}
+	var problems []string
+	if len(unsure) > 0 {
+		problems = append(problems, "could not tell whether "+strings.Join(unsure, ", ")+" is in use")
+	}
 	if len(failed) > 0 {
-		return "", fmt.Errorf("%s; could not delete %s", detail, strings.Join(failed, ", "))
+		problems = append(problems, "could not delete "+strings.Join(failed, ", "))
 	}
-	return detail, nil
+	if len(problems) > 0 {
+		return "", notes, fmt.Errorf("%s; %s", detail, strings.Join(problems, "; "))
+	}
+	return detail, notes, nil
+}
+
+// eventSourceMappings lists the mappings that invoke the version with this ARN, as "UUID (source ARN)". A version
+// without an ARN cannot be asked about and is reported as an error, so that it is kept.
+func (h *Hook) eventSourceMappings(ctx context.Context, versionARN string) ([]string, error) {
+	if versionARN == "" {
+		return nil, errors.New("ListVersionsByFunction gave no ARN for it")
+	}
+	var found []string
+	var marker *string
+	for {
+		out, err := h.Lambda.ListEventSourceMappings(ctx, &lambda.ListEventSourceMappingsInput{
+			FunctionName: &versionARN, Marker: marker,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("ListEventSourceMappings: %w", err)
+		}
+		for _, m := range out.EventSourceMappings {
+			found = append(found, fmt.Sprintf("%s (%s)", deref(m.UUID), deref(m.EventSourceArn)))
+		}
+		if marker = out.NextMarker; marker == nil {
+			break
+		}
+	}
+	return found, nil
+}
+
+// qualifier returns what follows the function name in a qualified function ARN
+// (arn:<partition>:lambda:<region>:<account>:function:<name>:<qualifier>), or "" for an unqualified one.
+func qualifier(arn string) string {
+	parts := strings.Split(arn, ":")
+	if len(parts) == 8 {
+		return parts[7]
+	}
+	return ""
+}
+
+func isVersion(q string) bool {
+	_, err := strconv.Atoi(q)
+	return err == nil
 }
 
 func str(s string) *string { return &s }

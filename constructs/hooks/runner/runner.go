@@ -28,6 +28,8 @@ type LambdaAPI interface {
 	ListVersionsByFunction(ctx context.Context, in *lambda.ListVersionsByFunctionInput, opts ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error)
 	ListAliases(ctx context.Context, in *lambda.ListAliasesInput, opts ...func(*lambda.Options)) (*lambda.ListAliasesOutput, error)
 	DeleteFunction(ctx context.Context, in *lambda.DeleteFunctionInput, opts ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
+	ListEventSourceMappings(ctx context.Context, in *lambda.ListEventSourceMappingsInput, opts ...func(*lambda.Options)) (*lambda.ListEventSourceMappingsOutput, error)
+	ListProvisionedConcurrencyConfigs(ctx context.Context, in *lambda.ListProvisionedConcurrencyConfigsInput, opts ...func(*lambda.Options)) (*lambda.ListProvisionedConcurrencyConfigsOutput, error)
 }
 
 // CodeDeployAPI is the part of the CodeDeploy client the hook uses.
@@ -92,6 +94,8 @@ type Check struct {
 	Detail string
 	// Warning marks a check whose failure does not fail the hook (version pruning).
 	Warning bool
+	// Notes are further lines of the report under the check (the versions pruning kept, and why).
+	Notes []string
 }
 
 // Succeeded reports whether the hook did its work: at least one check ran, and none failed but warnings. A
@@ -275,6 +279,9 @@ func (r Result) Report(phase hookconfig.Phase, deploymentID string) string {
 			fmt.Fprintf(&b, ": %s", c.Detail)
 		}
 		b.WriteString("\n")
+		for _, n := range c.Notes {
+			fmt.Fprintf(&b, "      %s\n", n)
+		}
 	}
 	return b.String()
 }
