@@ -17,6 +17,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
@@ -128,17 +129,14 @@ func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
 		"codedeploy:GetDeployment":                        "DeploymentGroup",
 		"codedeploy:PutLifecycleEventHookExecutionStatus": "DeploymentGroup",
 		"codedeploy:GetApplicationRevision":               `:application:`,
-		"lambda:InvokeFunction":                           `["ApiFunction`,
+		"lambda:InvokeFunction":                           `"Api`,
 		"logs:CreateLogStream":                            "ApiPreTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPreTrafficHookLogs",
 	}
 	checkGrants(t, got, want)
-	// Invoke only the protected function's versions: "<function ARN>:*".
-	for _, r := range got["lambda:InvokeFunction"] {
-		if !strings.Contains(r, `"Arn"]},":*"]`) {
-			t.Errorf("lambda:InvokeFunction must target the function's versions, got %s", r)
-		}
-	}
+	// Invoke only the protected function's versions ("<function ARN>:*"), and the hook's failure reporter (its
+	// on-failure destination).
+	checkInvokes(t, got["lambda:InvokeFunction"], "ApiFunction", "ApiPreTrafficHookFailureReporter")
 	// CodeDeploy's role may invoke the hook although it is not named CodeDeployHook_*.
 	cd := actionsOn(statements(t, tmpl, "ApiDeploymentGroupServiceRole"))
 	if !strings.Contains(strings.Join(cd["lambda:InvokeFunction"], " "), "ApiPreTrafficHookFunction") {
@@ -180,14 +178,13 @@ func TestPostTrafficHookPermissions(t *testing.T) {
 		"logs:CreateLogStream":                            "ApiPostTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPostTrafficHookLogs",
 	}
+	want["lambda:InvokeFunction"] = "ApiPostTrafficHookFailureReporter" // its on-failure destination, nothing else
 	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics", "cloudwatch:DescribeAlarms", "lambda:ListEventSourceMappings")
 	// The wildcard carries its reason for cdk-nag.
 	if reasons := nagReasons(t, template(t, stack), "ApiPostTrafficHookRoleDefaultPolicy"); !strings.Contains(reasons, "lambda:ListEventSourceMappings") {
 		t.Errorf("no cdk-nag reason names lambda:ListEventSourceMappings: %s", reasons)
 	}
-	if _, ok := got["lambda:InvokeFunction"]; ok {
-		t.Errorf("the post-traffic hook must not invoke the function")
-	}
+	checkInvokes(t, got["lambda:InvokeFunction"], "", "ApiPostTrafficHookFailureReporter")
 	if d.PostTrafficHook().Phase() != hookconfig.PostTraffic {
 		t.Errorf("phase %v", d.PostTrafficHook().Phase())
 	}
@@ -211,7 +208,7 @@ func TestHookConfigAndNoCycle(t *testing.T) {
 	tmpl := assertions.Template_FromStack(stack, nil)
 	found := 0
 	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
-		if !strings.Contains(id, "TrafficHook") {
+		if !strings.Contains(id, "TrafficHookFunction") {
 			continue
 		}
 		key := props(fn)["Code"].(map[string]interface{})["S3Key"].(string)
@@ -260,6 +257,100 @@ func nagReasons(t *testing.T, tmpl assertions.Template, prefix string) string {
 		t.Fatalf("no resource %s…", prefix)
 	}
 	return strings.Join(out, " ")
+}
+
+// checkInvokes fails unless every lambda:InvokeFunction resource is either "<function ARN>:*" of the protected
+// function (logical id prefix fn; "" for none allowed) or the hook's failure reporter (reporter), and the reporter
+// is among them.
+func checkInvokes(t *testing.T, resources []string, fn, reporter string) {
+	t.Helper()
+	sawReporter := false
+	for _, r := range resources {
+		switch {
+		case strings.Contains(r, `"`+reporter):
+			sawReporter = true
+		case fn != "" && strings.Contains(r, `["`+fn) && strings.Contains(r, `"Arn"]},":*"]`):
+		default:
+			t.Errorf("lambda:InvokeFunction on %s: only the protected function's versions and the failure reporter are allowed", r)
+		}
+	}
+	if !sawReporter {
+		t.Errorf("the hook may not invoke its failure reporter (%s): %v", reporter, resources)
+	}
+}
+
+// A hook that never reports (a crash at start, out of memory, a timeout, or an event Lambda gives up on while
+// throttled) reaches CodeDeploy as Failed within minutes: each hook's asynchronous invocation config sends a failed
+// event to a failure reporter after at most 60 seconds (never 6 hours), with no retry; the reporter is the hook's
+// binary in reporter mode, may only report to the hook's groups and write to the hook's log group, and is
+// reachable as FailureReporter().
+func TestHookFailuresReachCodeDeploy(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(), PostTraffic: &hooks.PostTrafficProps{}})
+	other := deploy(t, stack, "Other", nil)
+	d.PostTrafficHook().AddTarget(other.Function(), other.DeploymentGroup())
+	tmpl := template(t, stack)
+	for _, tc := range []struct {
+		h      hooks.Hook
+		prefix string
+	}{{d.PreTrafficHook(), "ApiPreTrafficHook"}, {d.PostTrafficHook(), "ApiPostTrafficHook"}} {
+		t.Run(string(tc.h.Phase()), func(t *testing.T) {
+			if tc.h.FailureReporter() == nil || tc.h.FailureReporter().Role() == nil {
+				t.Fatalf("FailureReporter() is not exposed")
+			}
+			reporter := obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "FailureReporter")), "Arn"}}
+			hasResource(t, tmpl, "AWS::Lambda::EventInvokeConfig", obj{
+				"FunctionName":             obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Function"))},
+				"Qualifier":                "$LATEST",
+				"MaximumRetryAttempts":     0,
+				"MaximumEventAgeInSeconds": 60, // the least Lambda accepts
+				"DestinationConfig":        obj{"OnFailure": obj{"Destination": reporter}},
+			})
+			hasResource(t, tmpl, "AWS::Lambda::Function", like(obj{
+				"Runtime": "provided.al2023", "Handler": "bootstrap", "MemorySize": 128, "Timeout": 30,
+				"Environment":   obj{"Variables": obj{runner.FailureReporterEnv: string(tc.h.Phase())}},
+				"LoggingConfig": obj{"LogGroup": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Logs"))}},
+				"Role":          obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "FailureReporterRole")), "Arn"}},
+			}))
+			got := actionsOn(statements(t, tmpl, tc.prefix+"FailureReporterRole"))
+			checkGrants(t, got, map[string]string{
+				"codedeploy:PutLifecycleEventHookExecutionStatus": "DeploymentGroup",
+				"logs:CreateLogStream":                            tc.prefix + "Logs",
+				"logs:PutLogEvents":                               tc.prefix + "Logs",
+			})
+			groups := strings.Join(got["codedeploy:PutLifecycleEventHookExecutionStatus"], " ")
+			if tc.h.Phase() == hookconfig.PostTraffic && !strings.Contains(groups, "OtherDeploymentGroup") {
+				t.Errorf("AddTarget did not let the reporter report to the other group: %s", groups)
+			}
+			// Whatever the reporter needs is in place before a deployment can invoke the hook.
+			_, fn := onlyResourceWithPrefix(t, tmpl, "AWS::Lambda::Function", tc.prefix+"Function")
+			if deps := jsonString(fn["DependsOn"]); !strings.Contains(deps, tc.prefix+"FailureReporterRoleDefaultPolicy") {
+				t.Errorf("the hook does not wait for its reporter's permissions: DependsOn %s", deps)
+			}
+			if reasons := nagReasons(t, tmpl, tc.prefix+"FailureReporter"); !strings.Contains(reasons, "Serverless-LambdaDLQ") {
+				t.Errorf("no cdk-nag reason for the reporter's missing DLQ: %s", reasons)
+			}
+		})
+	}
+}
+
+// onlyResourceWithPrefix returns the one resource of type typ whose logical id starts with prefix.
+func onlyResourceWithPrefix(t *testing.T, tmpl assertions.Template, typ, prefix string) (string, map[string]interface{}) {
+	t.Helper()
+	var id string
+	var found map[string]interface{}
+	for k, r := range resources(tmpl, typ) {
+		if strings.HasPrefix(k, prefix) {
+			if found != nil {
+				t.Fatalf("more than one %s %s…", typ, prefix)
+			}
+			id, found = k, r
+		}
+	}
+	if found == nil {
+		t.Fatalf("no %s %s…", typ, prefix)
+	}
+	return id, found
 }
 
 func compact(raw json.RawMessage) string {
@@ -364,7 +455,7 @@ func TestPostTrafficUnderAllAtOnce(t *testing.T) {
 	dir := *app.Synth(nil).Directory()
 	tmpl := assertions.Template_FromStack(stack, nil)
 	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
-		if !strings.HasPrefix(id, "ApiPostTrafficHook") {
+		if !strings.HasPrefix(id, "ApiPostTrafficHookFunction") {
 			continue
 		}
 		key := strings.TrimSuffix(props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")

@@ -5,9 +5,13 @@
 // A Hook is a Go Lambda from this repository (package runner, built with gobuild like any Go function here). It
 // does not need to be told which version to test: it reads the deployment's AppSpec (TargetVersion), so nothing
 // ties it to a version number. Its checks are declared in Go (PreTrafficProps, PostTrafficProps) and shipped
-// beside its binary as config.json. Whatever happens (a failed check, an API error, a panic, its own deadline
-// close), it reports Succeeded or Failed to CodeDeploy, so a deployment never hangs for an hour, and it writes a
-// report a person can read to its log group. Its role can invoke, read and prune only the protected function's
+// beside its binary as config.json. Whatever happens in its handler (a failed check, an API error, a panic, its own
+// deadline close), it reports Succeeded or Failed to CodeDeploy, and it writes a report a person can read to its
+// log group. When the handler never gets to report (a crash at start, out of memory, a Lambda timeout, or an event
+// Lambda gives up on after MaxEventAge while throttled), Lambda sends the event to the hook's failure reporter, the
+// same binary in reporter mode, which reports Failed: a deployment does not wait for CodeDeploy's one-hour hook
+// timeout. CodeDeploy keeps the first status of a hook execution, so a second report (a repeated delivery of the
+// event, or the reporter after a hook that had reported) changes nothing and is logged. Its role can invoke, read and prune only the protected function's
 // versions and report only to its own deployment group; CodeDeploy's role is allowed to invoke it whatever its
 // name.
 package hooks

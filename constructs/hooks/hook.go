@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambdadestinations"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -65,8 +66,13 @@ type Hook interface {
 	Function() awslambda.Function
 	// Role returns the hook function's role, with exactly the permissions its checks need.
 	Role() awsiam.Role
-	// LogGroup returns the log group the hook writes its report to.
+	// LogGroup returns the log group the hook writes its report to (its failure reporter writes there too).
 	LogGroup() awslogs.LogGroup
+	// FailureReporter returns the hook's on-failure destination: a function that reports Failed to CodeDeploy
+	// for a hook invocation that ended without reporting (a crash, out of memory, a timeout) or never ran (its
+	// event passed MaxEventAge, throttled). Its role (FailureReporter().Role()) may only report to the hook's
+	// deployment groups and write to LogGroup().
+	FailureReporter() awslambda.Function
 	// Phase returns when CodeDeploy runs the hook.
 	Phase() hookconfig.Phase
 	// AddTarget lets the hook serve the deployments of another function and deployment group too, with the same
@@ -78,16 +84,27 @@ type Hook interface {
 
 type hook struct {
 	constructs.Construct
-	function awslambda.Function
-	role     awsiam.Role
-	logs     awslogs.LogGroup
-	phase    hookconfig.Phase
-	config   hookconfig.Config
+	function     awslambda.Function
+	role         awsiam.Role
+	logs         awslogs.LogGroup
+	reporter     awslambda.Function
+	reporterRole awsiam.Role
+	phase        hookconfig.Phase
+	config       hookconfig.Config
 }
 
+// MaxEventAge is how long Lambda keeps trying to run a hook's event (throttled, or failed by Lambda itself) before
+// it gives up and sends the event to the hook's failure reporter: 60 seconds, the least Lambda accepts (AWS
+// Lambda API Reference, PutFunctionEventInvokeConfig, MaximumEventAgeInSeconds: "Valid Range: Minimum value of
+// 60. Maximum value of 21600."). By default Lambda would retry a throttled or system-failed event "for up to 6
+// hours" (Developer Guide, "Asynchronous invocation"), far past CodeDeploy's one-hour hook timeout.
+const MaxEventAge = 60 * time.Second
+
 // NewHook builds the hook's handler (go build, like any Go function of this library), writes its checks beside
-// it as config.json, and defines the function, its log group and a least-privilege role. It panics, naming the
-// construct path, with every problem in props; nothing is defined then.
+// it as config.json, and defines the function, its log group, a least-privilege role, and the failure reporter
+// (construct id FailureReporter, with its own role FailureReporterRole) that Lambda invokes when an invocation of
+// the hook fails or its event expires. It panics, naming the construct path, with every problem in props; nothing
+// is defined then.
 func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	p := HookProps{}
 	if props != nil {
@@ -136,6 +153,27 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	if build.Arch == "amd64" {
 		arch = awslambda.Architecture_X86_64()
 	}
+	// The failure reporter: the same binary and asset, made a reporter by its environment (runner.FailureReporter),
+	// with a role of its own that may only report Failed to the hook's groups and write to the hook's log group,
+	// where a person reading the hook's report finds its line too.
+	h.reporterRole = awsiam.NewRole(c, jsii.String("FailureReporterRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
+		Description: jsii.String(fmt.Sprintf("bluegreen %s hook failure reporter", cfg.Phase)),
+	})
+	h.logs.GrantWrite(h.reporterRole)
+	h.reporter = awslambda.NewFunction(c, jsii.String("FailureReporter"), &awslambda.FunctionProps{
+		Code:         awslambda.Code_FromAsset(jsii.String(codeDir), nil),
+		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
+		Architecture: arch,
+		Handler:      jsii.String("bootstrap"),
+		Timeout:      awscdk.Duration_Seconds(jsii.Number(30)),
+		MemorySize:   jsii.Number(128),
+		Role:         h.reporterRole,
+		LogGroup:     h.logs,
+		Environment:  &map[string]*string{runner.FailureReporterEnv: jsii.String(string(cfg.Phase))},
+		Description: jsii.String(fmt.Sprintf("bluegreen %s hook failure reporter: reports Failed to CodeDeploy for a "+
+			"hook invocation that ended without reporting", cfg.Phase)),
+	})
 	h.function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
 		Code:         awslambda.Code_FromAsset(jsii.String(codeDir), nil),
 		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
@@ -145,13 +183,40 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		MemorySize:   jsii.Number(256),
 		Role:         h.role,
 		LogGroup:     h.logs,
-		// CodeDeploy invokes the hook asynchronously; a retry would report a second time.
+		// CodeDeploy invokes the hook asynchronously. No retry after a function error: the hook reports before it
+		// returns, and a retry would run the checks again. A hook invocation that fails without reporting, or
+		// whose event Lambda gives up on (throttled, failed by Lambda) after MaxEventAge instead of up to 6 hours,
+		// goes to the failure reporter, which reports Failed (Developer Guide, "Asynchronous invocation": "On
+		// failure – Send a record when the event fails all processing attempts or exceeds the maximum age").
 		RetryAttempts: jsii.Number(0),
-		Description:   jsii.String(fmt.Sprintf("bluegreen %s hook: tests the version a deployment shifts to", cfg.Phase)),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(MaxEventAge.Seconds())),
+		// Grants the hook's role lambda:InvokeFunction on the reporter: "To send events to a destination, your
+		// function needs additional permissions … Lambda – InvokeFunction" (same guide).
+		OnFailure:   awslambdadestinations.NewLambdaDestination(h.reporter, nil),
+		Description: jsii.String(fmt.Sprintf("bluegreen %s hook: tests the version a deployment shifts to", cfg.Phase)),
 	})
+	// The deployment waits for the hook function (bluegreen.Deployment makes the alias depend on it): the
+	// reporter's permission to report must be in place by then too.
+	h.function.Node().AddDependency(h.reporterRole)
 	h.grant(p.Function, p.DeploymentGroup)
 	explainWildcards(h.role)
+	explainFailureHandling(h.function, h.reporter)
 	return h
+}
+
+// explainFailureHandling records in cdk-nag metadata why neither function has a dead-letter queue.
+func explainFailureHandling(hookFn, reporter awslambda.Function) {
+	nag.Explain(hookFn, nag.Rule{
+		ID: "Serverless-LambdaDLQ",
+		Reason: "a failed asynchronous invocation of the hook goes to its on-failure destination, the failure " +
+			"reporter, which reports Failed to CodeDeploy; a dead-letter queue would only keep the event",
+	})
+	nag.Explain(reporter, nag.Rule{
+		ID: "Serverless-LambdaDLQ",
+		Reason: "the failure reporter is the hook's on-failure destination and only reports Failed to CodeDeploy; " +
+			"if it fails too, CodeDeploy's one-hour hook timeout fails the deployment, and its log group (the " +
+			"hook's) says why; a dead-letter queue would hold nothing to act on",
+	})
 }
 
 func (h *hook) AddTarget(function awslambda.IFunction, group awscodedeploy.ILambdaDeploymentGroup) {
@@ -223,7 +288,8 @@ func explainWildcards(role awsiam.Role) {
 	nag.ExplainPolicy(role, nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "<function ARN>:* names only the versions of the protected function (to invoke green, or " +
-			"to prune old versions); cloudwatch:GetMetricStatistics and lambda:ListEventSourceMappings support " +
+			"to prune old versions), or of the hook's failure reporter (CDK's invoke grant for the on-failure " +
+			"destination); cloudwatch:GetMetricStatistics and lambda:ListEventSourceMappings support " +
 			"no resource-level permissions (Service Authorization Reference; the hook only lists the mappings " +
 			"of the versions it would prune); cloudwatch:DescribeAlarms returns composite alarms only to a " +
 			"permission scoped to * (CloudWatch API Reference, DescribeAlarms), and it only reads alarm states",
@@ -292,8 +358,11 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 			Actions: jsii.Strings(actions...), Resources: &resources,
 		}))
 	}
-	// Read only its own deployments, and report to its own group.
+	// Read only its own deployments, and report to its own group; the failure reporter may only report there.
 	statement([]string{"codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"}, group)
+	h.reporterRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("codedeploy:PutLifecycleEventHookExecutionStatus"), Resources: &[]*string{group},
+	}))
 	statement([]string{"codedeploy:GetApplicationRevision"}, deploymentGroup.Application().ApplicationArn())
 	if cfg.Phase == hookconfig.PreTraffic {
 		// Invoke only the protected function's versions (qualified ARNs), never the function or anything else.
@@ -334,4 +403,7 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 func (h *hook) Function() awslambda.Function { return h.function }
 func (h *hook) Role() awsiam.Role            { return h.role }
 func (h *hook) LogGroup() awslogs.LogGroup   { return h.logs }
-func (h *hook) Phase() hookconfig.Phase      { return h.phase }
+func (h *hook) FailureReporter() awslambda.Function {
+	return h.reporter
+}
+func (h *hook) Phase() hookconfig.Phase { return h.phase }

@@ -99,6 +99,7 @@ type fakeAWS struct {
 	mappingQueries []string
 
 	// recorded
+	completed   map[string]bool // hook executions with a status
 	statuses    []string
 	puts        int
 	invocations []string // qualifiers
@@ -315,6 +316,16 @@ func (f *fakeAWS) serveCodeDeploy(w http.ResponseWriter, op string, body []byte)
 			jsonError(w, "ThrottlingException", "Rate exceeded")
 			return
 		}
+		// CodeDeploy keeps the first status of a hook execution and refuses any later one.
+		id, _ := in["lifecycleEventHookExecutionId"].(string)
+		if f.completed[id] {
+			jsonError(w, "LifecycleEventAlreadyCompletedException", "An attempt to return the status of an already completed lifecycle event occurred.")
+			return
+		}
+		if f.completed == nil {
+			f.completed = map[string]bool{}
+		}
+		f.completed[id] = true
 		f.statuses = append(f.statuses, in["status"].(string))
 		writeJSON(w, map[string]interface{}{"lifecycleEventHookExecutionId": in["lifecycleEventHookExecutionId"]})
 	default:

@@ -24,10 +24,21 @@ const HandlerPackage = "github.com/safeship/lambda-bluegreen/constructs/hooks/ha
 // invocations of green, which the SDK sends once and the hook sends again only when Lambda did not run them: see
 // Hook.InvokeAttempts), and serves CodeDeploy's lifecycle events. A configuration it cannot read makes every run report Failed, with the reason in
 // the log.
+//
+// With FailureReporterEnv set, the same binary is the hook's failure reporter instead (see FailureReporter): it
+// reads no configuration and only reports Failed for the invocation records Lambda sends it.
 func Main() {
+	aws, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(5))
+	if phase := os.Getenv(FailureReporterEnv); phase != "" {
+		r := &FailureReporter{CodeDeploy: codedeploy.NewFromConfig(aws), Phase: hookconfig.Phase(phase), Log: os.Stdout}
+		if err != nil {
+			r.ConfigError = fmt.Errorf("AWS SDK configuration: %w", err)
+		}
+		awslambda.Start(r.Handle)
+		return
+	}
 	h := &Hook{Log: os.Stdout}
 	h.Config, h.ConfigError = ReadConfig()
-	aws, err := config.LoadDefaultConfig(context.Background(), config.WithRetryMaxAttempts(5))
 	if err != nil && h.ConfigError == nil {
 		h.ConfigError = fmt.Errorf("AWS SDK configuration: %w", err)
 	}

@@ -122,8 +122,8 @@ func (r *Result) add(name string, err error, detail string) {
 
 // Handle is the Lambda handler: it runs the checks for the deployment in raw and reports the status to
 // CodeDeploy. It returns an error only when the event names no deployment to report to, so that the invocation
-// shows as failed; otherwise the status reported to CodeDeploy carries the outcome, and returning nil keeps
-// Lambda from retrying the asynchronous invocation and reporting twice.
+// shows as failed; otherwise the status reported to CodeDeploy carries the outcome, and returning nil tells Lambda
+// the invocation succeeded, so that its on-failure destination (the failure reporter) is not invoked.
 func (h *Hook) Handle(ctx context.Context, raw json.RawMessage) error {
 	log := h.Log
 	if log == nil {
@@ -203,28 +203,50 @@ func (h *Hook) runSafely(ctx context.Context, ev Event) (result Result) {
 	return result
 }
 
-// report sends the status to CodeDeploy, retrying on errors (throttling among them) until it succeeds, the
-// attempts run out, or ctx ends.
+// report sends the status to CodeDeploy (see reportStatus).
 func (h *Hook) report(ctx context.Context, ev Event, succeeded bool, log io.Writer) {
 	status := cdtypes.LifecycleEventStatusFailed
 	if succeeded {
 		status = cdtypes.LifecycleEventStatusSucceeded
 	}
-	attempts := h.ReportAttempts
+	_ = reportStatus(ctx, h.CodeDeploy, ev, status, h.ReportAttempts, log)
+}
+
+// reportStatus sends status for the hook execution of ev to CodeDeploy, retrying on errors (throttling among
+// them) until it succeeds, the attempts (default 5) run out, or ctx ends; it logs the outcome and returns the
+// last error, or nil once CodeDeploy holds a status for the execution.
+//
+// CodeDeploy keeps the first status of a hook execution and refuses any later one with
+// LifecycleEventAlreadyCompletedException, "An attempt to return the status of an already completed lifecycle
+// event occurred" (CodeDeploy API Reference, PutLifecycleEventHookExecutionStatus, Errors). A second report
+// happens by design: Lambda may deliver the hook's event more than once (AWS Lambda Developer Guide, "Asynchronous
+// invocation": "Even if your function doesn't return an error, it's possible for it to receive the same event from
+// Lambda multiple times because the queue itself is eventually consistent"), and the failure reporter reports
+// Failed for a hook invocation that failed after it had reported. So that refusal means the work is done: it is
+// logged, not retried, and not an error.
+func reportStatus(ctx context.Context, cd CodeDeployAPI, ev Event, status cdtypes.LifecycleEventStatus, attempts int,
+	log io.Writer) error {
 	if attempts <= 0 {
 		attempts = 5
 	}
 	wait := 200 * time.Millisecond
 	var err error
 	for i := 0; i < attempts; i++ {
-		_, err = h.CodeDeploy.PutLifecycleEventHookExecutionStatus(ctx, &codedeploy.PutLifecycleEventHookExecutionStatusInput{
+		_, err = cd.PutLifecycleEventHookExecutionStatus(ctx, &codedeploy.PutLifecycleEventHookExecutionStatusInput{
 			DeploymentId:                  &ev.DeploymentID,
 			LifecycleEventHookExecutionId: &ev.LifecycleEventHookExecutionID,
 			Status:                        status,
 		})
 		if err == nil {
 			fmt.Fprintf(log, "bluegreen hook: reported %s to CodeDeploy\n", status)
-			return
+			return nil
+		}
+		if alreadyCompleted(err) {
+			fmt.Fprintf(log, "bluegreen hook: CodeDeploy already holds a status for hook execution %s of deployment %s "+
+				"(LifecycleEventAlreadyCompletedException): this %s is not recorded, the first report stands (a repeated "+
+				"delivery of the hook's event, or a report by the hook and by its failure reporter)\n",
+				ev.LifecycleEventHookExecutionID, ev.DeploymentID, status)
+			return nil
 		}
 		if !retryable(err) || i == attempts-1 {
 			break
@@ -237,10 +259,18 @@ func (h *Hook) report(ctx context.Context, ev Event, succeeded bool, log io.Writ
 		}
 	}
 	fmt.Fprintf(log, "bluegreen hook: could not report %s to CodeDeploy: %v\n", status, err)
+	return err
+}
+
+// alreadyCompleted reports whether CodeDeploy refused a status because the hook execution already has one.
+func alreadyCompleted(err error) bool {
+	var done *cdtypes.LifecycleEventAlreadyCompletedException
+	var apiErr smithy.APIError
+	return errors.As(err, &done) || (errors.As(err, &apiErr) && apiErr.ErrorCode() == "LifecycleEventAlreadyCompletedException")
 }
 
 // retryable reports whether a failed report may succeed when sent again: throttling, server faults and network
-// errors may; a client error such as an already completed hook or a denied permission never will.
+// errors may; a client error such as a denied permission never will.
 func retryable(err error) bool {
 	var apiErr smithy.APIError
 	if !errors.As(err, &apiErr) {

@@ -439,10 +439,10 @@ func TestPanicInTheLoadCheck(t *testing.T) {
 	}
 }
 
-// A report CodeDeploy refuses for good (the hook already completed) is not retried.
+// A report CodeDeploy refuses for good (an unknown hook execution) is not retried.
 func TestNonRetryableReportStops(t *testing.T) {
 	f := newFake(t)
-	f.putError = "LifecycleEventAlreadyCompletedException"
+	f.putError = "InvalidLifecycleEventHookExecutionIdException"
 	_, log := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
 	if f.puts != 1 || !strings.Contains(log, "could not report Succeeded") {
 		t.Errorf("%d report attempts, want 1; log:\n%s", f.puts, log)
