@@ -155,7 +155,10 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	}
 	// The failure reporter: the same binary and asset, made a reporter by its environment (runner.FailureReporter),
 	// with a role of its own that may only report Failed to the hook's groups and write to the hook's log group,
-	// where a person reading the hook's report finds its line too.
+	// where a person reading the hook's report finds its line too. AWS does not document whether Lambda invokes a
+	// destination function synchronously or asynchronously; the reporter keeps Lambda's default asynchronous
+	// settings (two retries), which is safe because a repeated report changes nothing (runner.reportStatus). If the
+	// reporter fails as well, CodeDeploy's one-hour hook timeout still fails the deployment.
 	h.reporterRole = awsiam.NewRole(c, jsii.String("FailureReporterRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook failure reporter", cfg.Phase)),
