@@ -151,16 +151,6 @@ func defineService(stack awscdk.Stack, props *StackProps) bluegreen.Deployment {
 		Id:     jsii.String("Serverless-LambdaDLQ"),
 		Reason: jsii.String("Invoked only synchronously (through its function URL or HTTP API); a DLQ applies to asynchronous invocations"),
 	}}, jsii.Bool(false))
-	for _, h := range []hooks.Hook{deployment.PreTrafficHook(), deployment.PostTrafficHook()} {
-		if h != nil {
-			why := jsii.String("A CodeDeploy hook reports its result itself; an invocation that fails fails the " +
-				"deployment when CodeDeploy's hook timeout ends, so a DLQ or failure destination holds nothing to act on")
-			cdknag.NagSuppressions_AddResourceSuppressions(h.Function(), &[]*cdknag.NagPackSuppression{
-				{Id: jsii.String("Serverless-LambdaDLQ"), Reason: why},
-				{Id: jsii.String("Serverless-LambdaAsyncFailureDestination"), Reason: why},
-			}, jsii.Bool(true))
-		}
-	}
 	return deployment
 }
 
