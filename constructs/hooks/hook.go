@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"os"
+	"regexp"
 	"strings"
 	"sync"
 	"time"
@@ -54,6 +55,58 @@ type HookProps struct {
 	//
 	// Default: gobuild's defaults (arm64).
 	Build *gobuild.Options
+
+	// Targets are further functions this pre-traffic hook tests, each with its own checks: one hook for a whole
+	// service. The hook tags each target function with hookconfig.TargetTagKey = its Key and, for a deployment,
+	// runs the checks of the function the deployment shifts (Function keeps PreTraffic's). Only with PreTraffic.
+	//
+	// Default: none.
+	Targets []Target
+}
+
+// Target is a further function of a shared pre-traffic hook, with its own checks.
+type Target struct {
+	// Key names the target in the hook's configuration and in the function's tag: 1 to 128 letters, digits and
+	// "_.:/=+-@", unique among the hook's targets. Required.
+	Key string
+	// Function is the function to test; it must be defined in the app (the hook tags it). Required.
+	Function awslambda.Function
+	// DeploymentGroup is the group whose deployments shift Function. Required.
+	DeploymentGroup awscodedeploy.ILambdaDeploymentGroup
+	// PreTraffic are the function's checks. Required.
+	PreTraffic *PreTrafficProps
+}
+
+var targetKeyPattern = regexp.MustCompile(`^[\pL\pN_.:/=+\-@]{1,128}$`)
+
+// targets adds the checks of each target to cfg, and returns every problem with them.
+func (p HookProps) targets(cfg *hookconfig.Config) []error {
+	if len(p.Targets) == 0 {
+		return nil
+	}
+	var errs []error
+	if p.PreTraffic == nil {
+		return []error{errors.New("Targets are only for a pre-traffic hook (PreTraffic set), got PostTraffic")}
+	}
+	cfg.Targets = map[string]hookconfig.Checks{}
+	for i, t := range p.Targets {
+		field := fmt.Sprintf("Targets[%d]", i)
+		if !targetKeyPattern.MatchString(t.Key) {
+			errs = append(errs, fmt.Errorf("%s.Key must be 1 to 128 letters, digits and \"_.:/=+-@\", got %q", field, t.Key))
+		} else if _, twice := cfg.Targets[t.Key]; twice {
+			errs = append(errs, fmt.Errorf("%s.Key must be unique, got %q twice", field, t.Key))
+		}
+		if t.Function == nil || t.DeploymentGroup == nil || t.PreTraffic == nil {
+			errs = append(errs, fmt.Errorf("%s: Function, DeploymentGroup and PreTraffic must be set", field))
+			continue
+		}
+		c, err := t.PreTraffic.config()
+		errs = append(errs, check.Prefix(field+".PreTraffic.", err)...)
+		errs = append(errs, check.Prefix(field+": ", concurrencyConflict(t.Function, c))...)
+		cfg.Targets[t.Key] = hookconfig.Checks{Tests: c.Tests, Load: c.Load, MalformedEventProbe: c.MalformedEventProbe,
+			StackTraceIsCrash: strings.HasPrefix(*t.Function.Runtime().Name(), "provided")}
+	}
+	return errs
 }
 
 // Hook is a CodeDeploy lifecycle hook for a Lambda deployment: a Go function from this repository that reads the
@@ -111,7 +164,7 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		p = *props
 	}
 	cfg, err := p.config()
-	if err != nil {
+	if err = errors.Join(append([]error{err}, p.targets(&cfg)...)...); err != nil {
 		panic(fmt.Errorf("%s/%s: invalid HookProps: %w", *scope.Node().Path(), id, err))
 	}
 	if p.Timeout == 0 {
@@ -202,6 +255,10 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	// reporter's permission to report must be in place by then too.
 	h.function.Node().AddDependency(h.reporterRole)
 	h.grant(p.Function, p.DeploymentGroup)
+	for _, t := range p.Targets {
+		h.grant(t.Function, t.DeploymentGroup)
+		awscdk.Tags_Of(t.Function).Add(jsii.String(hookconfig.TargetTagKey), jsii.String(t.Key), nil)
+	}
 	explainWildcards(h.role)
 	explainFailureHandling(h.function, h.reporter)
 	return h
@@ -370,6 +427,11 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 	if cfg.Phase == hookconfig.PreTraffic {
 		// Invoke only the protected function's versions (qualified ARNs), never the function or anything else.
 		statement([]string{"lambda:InvokeFunction"}, versions)
+		if len(cfg.Targets) > 0 {
+			// A shared hook reads the function's tag to choose its checks (GetFunction returns the tags; it acts
+			// on the resource "Function", Lambda Developer Guide, "Resources and conditions for Lambda actions").
+			statement([]string{"lambda:GetFunction"}, fnArn)
+		}
 		return
 	}
 	if cfg.MinInvocations > 0 {

@@ -4,6 +4,8 @@
 package nag
 
 import (
+	"fmt"
+
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -32,12 +34,19 @@ func Explain(c constructs.IConstruct, rules ...Rule) {
 			all = append(all, prior...)
 		}
 	}
+	seen := map[string]bool{}
+	for _, r := range all {
+		seen[fmt.Sprint(r)] = true
+	}
 	for _, r := range rules {
 		rule := map[string]interface{}{"id": r.ID, "reason": r.Reason}
 		if len(r.AppliesTo) > 0 {
 			rule["applies_to"] = r.AppliesTo
 		}
-		all = append(all, rule)
+		if key := fmt.Sprint(rule); !seen[key] { // a resource shared by many constructs is explained once
+			seen[key] = true
+			all = append(all, rule)
+		}
 	}
 	cfn.AddMetadata(jsii.String("cdk_nag"), map[string]interface{}{"rules_to_suppress": all})
 }

@@ -43,6 +43,34 @@ type Config struct {
 	// never a version in use: blue, green, one an alias points at or weights, one with provisioned concurrency or
 	// an event source mapping (post-traffic); 0 keeps every version.
 	KeepVersions int `json:"keepVersions,omitempty"`
+
+	// Targets are the checks of each further function a shared pre-traffic hook tests, by key. The hook reads the
+	// tag TargetTagKey of the function a deployment shifts: a function tagged with a key gets that key's checks,
+	// and an untagged one the checks above.
+	Targets map[string]Checks `json:"targets,omitempty"`
+}
+
+// TargetTagKey is the tag a shared pre-traffic hook puts on each function it tests with checks of its own; its
+// value is the function's key in Config.Targets.
+const TargetTagKey = "lambda-bluegreen:pre-traffic-tests"
+
+// Checks are the pre-traffic checks of one function of a shared hook.
+type Checks struct {
+	Tests               []TestCase `json:"tests,omitempty"`
+	Load                *LoadCheck `json:"load,omitempty"`
+	MalformedEventProbe bool       `json:"malformedEventProbe,omitempty"`
+	StackTraceIsCrash   bool       `json:"stackTraceIsCrash,omitempty"`
+}
+
+// For returns c with the pre-traffic checks of the target with key in place of its own, and whether c has
+// that target.
+func (c Config) For(key string) (Config, bool) {
+	t, ok := c.Targets[key]
+	if !ok {
+		return c, false
+	}
+	c.Tests, c.Load, c.MalformedEventProbe, c.StackTraceIsCrash = t.Tests, t.Load, t.MalformedEventProbe, t.StackTraceIsCrash
+	return c, true
 }
 
 // TestCase is one invocation of green and what its result must be.

@@ -97,6 +97,8 @@ type fakeAWS struct {
 	provisionedError string
 	// mappingQueries records the FunctionName of each ListEventSourceMappings call.
 	mappingQueries []string
+	// tags are each function's tags, as GetFunction returns them.
+	tags map[string]map[string]string
 
 	// recorded
 	completed   map[string]bool // hook executions with a status
@@ -185,6 +187,14 @@ func (f *fakeAWS) serveLambda(w http.ResponseWriter, r *http.Request, body []byt
 		}
 		w.WriteHeader(status)
 		io.WriteString(w, reply.payload)
+	case r.Method == http.MethodGet && len(parts) == 1:
+		f.mu.Lock()
+		tags := f.tags[parts[0]]
+		f.mu.Unlock()
+		writeJSON(w, map[string]interface{}{
+			"Configuration": map[string]string{"FunctionName": parts[0], "FunctionArn": functionARN(parts[0])},
+			"Tags":          tags,
+		})
 	case r.Method == http.MethodGet && len(parts) == 2 && parts[1] == "versions":
 		var vs []map[string]string
 		for _, v := range append([]string{"$LATEST"}, f.versions...) {

@@ -30,6 +30,7 @@ type LambdaAPI interface {
 	DeleteFunction(ctx context.Context, in *lambda.DeleteFunctionInput, opts ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error)
 	ListEventSourceMappings(ctx context.Context, in *lambda.ListEventSourceMappingsInput, opts ...func(*lambda.Options)) (*lambda.ListEventSourceMappingsOutput, error)
 	ListProvisionedConcurrencyConfigs(ctx context.Context, in *lambda.ListProvisionedConcurrencyConfigsInput, opts ...func(*lambda.Options)) (*lambda.ListProvisionedConcurrencyConfigsOutput, error)
+	GetFunction(ctx context.Context, in *lambda.GetFunctionInput, opts ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error)
 }
 
 // CodeDeployAPI is the part of the CodeDeploy client the hook uses.
@@ -195,6 +196,15 @@ func (h *Hook) runSafely(ctx context.Context, ev Event) (result Result) {
 		return result
 	}
 	result.Target = target
+	if len(h.Config.Targets) > 0 && h.Config.Phase == hookconfig.PreTraffic {
+		// A shared hook: the function's tag names its own checks.
+		own, err := h.checksFor(ctx, target)
+		if err != nil {
+			result.add("choose the function's checks", err, "")
+			return result
+		}
+		h = own
+	}
 	if h.Config.Phase == hookconfig.PostTraffic {
 		h.postTraffic(ctx, target, &result)
 	} else {
@@ -328,4 +338,26 @@ func (h *Hook) now() time.Time {
 		return h.Now()
 	}
 	return time.Now()
+}
+
+// checksFor returns a copy of h that runs the checks of the function t shifts: those of the key in its tag
+// hookconfig.TargetTagKey, or h's own when it has none. GetFunction returns the function's tags ("Tags: The
+// function's tags", Lambda API reference, GetFunction).
+func (h *Hook) checksFor(ctx context.Context, t Target) (*Hook, error) {
+	out, err := h.Lambda.GetFunction(ctx, &lambda.GetFunctionInput{FunctionName: &t.FunctionName})
+	if err != nil {
+		return nil, fmt.Errorf("GetFunction %s (to read its tag %s): %w", t.FunctionName, hookconfig.TargetTagKey, err)
+	}
+	key, tagged := out.Tags[hookconfig.TargetTagKey]
+	if !tagged {
+		return h, nil
+	}
+	cfg, ok := h.Config.For(key)
+	if !ok {
+		return nil, fmt.Errorf("%s is tagged %s=%s, which this hook does not know (its keys: %s): was it tagged by "+
+			"another hook?", t.FunctionName, hookconfig.TargetTagKey, key, strings.Join(sortedKeys(h.Config.Targets), ", "))
+	}
+	own := *h
+	own.Config = cfg
+	return &own, nil
 }

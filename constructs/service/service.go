@@ -1,0 +1,254 @@
+// Package service ships a whole service of Lambda functions blue/green from one stack: each function keeps its
+// own bluegreen.Deployment (alias, deployment group, green alarms, strategy), while everything that can be shared
+// is shared: one pre-traffic hook that runs each function's own tests, one post-traffic hook, one CodeDeploy
+// service role, and the stack's CodeDeploy application and deployment configurations.
+package service
+
+import (
+	"errors"
+	"fmt"
+	"regexp"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/constructs-go/constructs/v10"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/internal/check"
+	"github.com/safeship/lambda-bluegreen/internal/nag"
+)
+
+// Props configure a Service.
+type Props struct {
+	// Functions are the service's functions, in order; each gets a bluegreen.Deployment with construct id
+	// Function.ID under the service. At least one.
+	Functions []Function
+
+	// Strategy is how traffic moves for every function that sets none of its own.
+	//
+	// Default: strategy.Canary10Percent5Minutes.
+	Strategy strategy.Strategy
+
+	// GreenAlarms tune the default rollback alarms of every function that sets none of its own.
+	//
+	// Default: all four green alarms on with their defaults.
+	GreenAlarms alarms.Options
+
+	// PostTraffic declares the checks of the service's one post-traffic hook (construct id "PostTrafficHook"),
+	// which every function's deployment runs once green has all the traffic.
+	//
+	// Default: no post-traffic hook.
+	PostTraffic *hooks.PostTrafficProps
+
+	// PreTrafficTimeout is the timeout of the shared pre-traffic hook, 30 seconds to 15 minutes (see
+	// hooks.HookProps.Timeout); zero means the default.
+	//
+	// Default: 5 minutes.
+	PreTrafficTimeout time.Duration
+
+	// EmergencyBypass ships every function of this deploy all at once with alarm monitoring off (see
+	// bluegreen.DeploymentProps.EmergencyBypass).
+	//
+	// Default: false.
+	EmergencyBypass *bool
+}
+
+// Function is one function of a Service.
+type Function struct {
+	// ID is the construct id of the function's Deployment under the service: stable PascalCase (changing it
+	// replaces the function's resources). Required.
+	ID string
+
+	// Function is an existing function to ship; set it or FunctionProps.
+	//
+	// Default: none.
+	Function awslambda.Function
+
+	// FunctionProps are the props of a new function (construct id "<ID>/Function"); set them or Function.
+	//
+	// Default: none.
+	FunctionProps *awslambda.FunctionProps
+
+	// AliasName is the function's alias.
+	//
+	// Default: "live".
+	AliasName *string
+
+	// Strategy overrides the service's strategy for this function.
+	//
+	// Default: Props.Strategy.
+	Strategy strategy.Strategy
+
+	// GreenAlarms overrides the service's green alarm options for this function.
+	//
+	// Default: Props.GreenAlarms.
+	GreenAlarms *alarms.Options
+
+	// Alarms are rollback alarms of this function's own (business metrics…), beside its green alarms.
+	//
+	// Default: none.
+	Alarms []awscloudwatch.IAlarm
+
+	// PreTraffic are this function's own tests, which the service's shared pre-traffic hook runs before any
+	// traffic reaches a new version of this function.
+	//
+	// Default: no pre-traffic tests for this function.
+	PreTraffic *hooks.PreTrafficProps
+}
+
+// Service is a group of functions in one stack, each shipped blue/green with its own deployment, sharing one
+// pre-traffic hook, one post-traffic hook and one CodeDeploy service role.
+type Service interface {
+	constructs.Construct
+	// Deployments returns the functions' deployments, in the order of Props.Functions.
+	Deployments() []bluegreen.Deployment
+	// Deployment returns the deployment with construct id id, or nil.
+	Deployment(id string) bluegreen.Deployment
+	// PreTrafficHook returns the shared pre-traffic hook, or nil when no function declares tests.
+	PreTrafficHook() hooks.Hook
+	// PostTrafficHook returns the shared post-traffic hook, or nil when Props.PostTraffic is nil.
+	PostTrafficHook() hooks.Hook
+	// DeploymentRole returns the CodeDeploy service role every deployment group of the service uses.
+	DeploymentRole() awsiam.Role
+}
+
+type service struct {
+	constructs.Construct
+	deployments []bluegreen.Deployment
+	byID        map[string]bluegreen.Deployment
+	pre, post   hooks.Hook
+	role        awsiam.Role
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
+
+func (p Props) validate() error {
+	var errs []error
+	if len(p.Functions) == 0 {
+		errs = append(errs, errors.New("Functions must list at least one function, got none"))
+	}
+	ids := map[string]bool{}
+	for i, f := range p.Functions {
+		field := fmt.Sprintf("Functions[%d]", i)
+		switch {
+		case !idPattern.MatchString(f.ID):
+			errs = append(errs, fmt.Errorf("%s.ID must be a construct id of letters and digits starting with a letter, got %q", field, f.ID))
+		case ids[f.ID] || f.ID == "DeploymentRole" || f.ID == "PreTrafficHook" || f.ID == "PostTrafficHook":
+			errs = append(errs, fmt.Errorf("%s.ID must be unique and not DeploymentRole, PreTrafficHook or PostTrafficHook, got %q", field, f.ID))
+		}
+		ids[f.ID] = true
+		if (f.Function == nil) == (f.FunctionProps == nil) {
+			errs = append(errs, fmt.Errorf("%s: exactly one of Function and FunctionProps must be set", field))
+		}
+		if f.PreTraffic != nil {
+			errs = append(errs, check.Prefix(field+".PreTraffic.", f.PreTraffic.Validate())...)
+		}
+	}
+	errs = append(errs, check.Prefix("Strategy: ", p.Strategy.Validate())...)
+	errs = append(errs, check.Prefix("GreenAlarms.", p.GreenAlarms.Validate())...)
+	if p.PostTraffic != nil {
+		errs = append(errs, check.Prefix("PostTraffic.", p.PostTraffic.Validate())...)
+	}
+	return errors.Join(errs...)
+}
+
+// New defines the service: a CodeDeploy service role ("DeploymentRole"), a bluegreen.Deployment per function
+// (construct id Function.ID) in the stack's shared CodeDeploy application, one pre-traffic hook
+// ("PreTrafficHook") running each function's own tests when any function declares tests, and one post-traffic
+// hook ("PostTrafficHook") when Props.PostTraffic is set. It panics, naming the construct path, with every problem
+// in props; nothing is defined then.
+func New(scope constructs.Construct, id string, props *Props) Service {
+	p := Props{}
+	if props != nil {
+		p = *props
+	}
+	if err := p.validate(); err != nil {
+		panic(fmt.Errorf("%s/%s: invalid service.Props: %w", *scope.Node().Path(), id, err))
+	}
+	c := constructs.NewConstruct(scope, jsii.String(id))
+	s := &service{Construct: c, byID: map[string]bluegreen.Deployment{}}
+	// One role for every group: CDK attaches AWSCodeDeployRoleForLambdaLimited to a role it is given, as to the
+	// role it would define, and each group's hooks add their invoke grants to this role's one policy.
+	s.role = awsiam.NewRole(c, jsii.String("DeploymentRole"), &awsiam.RoleProps{
+		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codedeploy.amazonaws.com"), nil),
+		Description: jsii.String("CodeDeploy's role for the blue/green deployments of " + *c.Node().Path()),
+	})
+	var targets []hooks.Target
+	for _, f := range p.Functions {
+		d := bluegreen.NewDeployment(c, f.ID, s.deploymentProps(p, f))
+		s.deployments = append(s.deployments, d)
+		s.byID[f.ID] = d
+		if f.PreTraffic != nil {
+			targets = append(targets, hooks.Target{Key: f.ID, Function: d.Function(), DeploymentGroup: d.DeploymentGroup(),
+				PreTraffic: f.PreTraffic})
+		}
+	}
+	if len(targets) > 0 {
+		first := targets[0]
+		s.pre = hooks.NewHook(c, "PreTrafficHook", &hooks.HookProps{
+			Function: first.Function, DeploymentGroup: first.DeploymentGroup, PreTraffic: first.PreTraffic,
+			Targets: targets[1:], Timeout: p.PreTrafficTimeout,
+		})
+		for _, t := range targets {
+			s.byID[t.Key].DeploymentGroup().AddPreHook(s.pre.Function())
+			s.waitFor(s.byID[t.Key], s.pre)
+		}
+	}
+	if p.PostTraffic != nil {
+		post := *p.PostTraffic
+		first := s.deployments[0]
+		s.post = hooks.NewHook(c, "PostTrafficHook", &hooks.HookProps{
+			Function: first.Function(), DeploymentGroup: first.DeploymentGroup(), PostTraffic: &post,
+		})
+		for i, d := range s.deployments {
+			if i > 0 {
+				s.post.AddTarget(d.Function(), d.DeploymentGroup())
+			}
+			d.DeploymentGroup().AddPostHook(s.post.Function())
+			s.waitFor(d, s.post)
+		}
+	}
+	if s.pre != nil || s.post != nil {
+		nag.ExplainPolicy(s.role, nag.Rule{
+			ID:        "AwsSolutions-IAM5",
+			Reason:    "CDK's invoke grant for a CodeDeploy hook covers the hook function and its versions only",
+			AppliesTo: []interface{}{nag.VersionsOfAFunction},
+		})
+	}
+	return s
+}
+
+// deploymentProps are the props of f's deployment: the service's defaults where f sets nothing.
+func (s *service) deploymentProps(p Props, f Function) *bluegreen.DeploymentProps {
+	d := &bluegreen.DeploymentProps{
+		Function: f.Function, FunctionProps: f.FunctionProps, AliasName: f.AliasName, Strategy: f.Strategy,
+		GreenAlarms: p.GreenAlarms, Alarms: f.Alarms, DeploymentRole: s.role, EmergencyBypass: p.EmergencyBypass,
+	}
+	if d.Strategy.IsZero() {
+		d.Strategy = p.Strategy
+	}
+	if f.GreenAlarms != nil {
+		d.GreenAlarms = *f.GreenAlarms
+	}
+	return d
+}
+
+// waitFor makes d's alias wait for hook (its function, role and failure reporter): the deployment the alias update
+// starts must find the hook, with this synth's checks, in place. None of them refers to the alias: no cycle.
+func (s *service) waitFor(d bluegreen.Deployment, hook hooks.Hook) {
+	d.Alias().Node().AddDependency(hook.Function(), hook.Role(), s.role)
+}
+
+func (s *service) Deployments() []bluegreen.Deployment {
+	return append([]bluegreen.Deployment(nil), s.deployments...)
+}
+func (s *service) Deployment(id string) bluegreen.Deployment { return s.byID[id] }
+func (s *service) PreTrafficHook() hooks.Hook                { return s.pre }
+func (s *service) PostTrafficHook() hooks.Hook               { return s.post }
+func (s *service) DeploymentRole() awsiam.Role               { return s.role }

@@ -1,0 +1,193 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/hooks"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/service"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+)
+
+// serviceFunctions returns n functions of the example handler, each with a test of its own.
+func serviceFunctions(t *testing.T, n int) []service.Function {
+	var fs []service.Function
+	for i := 0; i < n; i++ {
+		fs = append(fs, service.Function{ID: fmt.Sprintf("Fn%d", i), FunctionProps: functionProps(t),
+			PreTraffic: &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: fmt.Sprintf("root of %d", i),
+				Payload: map[string]interface{}{"rawPath": fmt.Sprintf("/fn%d", i)}}}}})
+	}
+	return fs
+}
+
+func newService(t *testing.T, n int, tweak func(*service.Props)) (awscdk.App, awscdk.Stack, service.Service) {
+	t.Helper()
+	app := newApp(t)
+	stack := awscdk.NewStack(app, jsii.String("Svc"), nil)
+	keep := 10
+	p := &service.Props{Functions: serviceFunctions(t, n), PostTraffic: &hooks.PostTrafficProps{KeepVersions: &keep}}
+	if tweak != nil {
+		tweak(p)
+	}
+	return app, stack, service.New(stack, "Shop", p)
+}
+
+func resourceCount(tmpl assertions.Template) int {
+	var doc struct {
+		Resources map[string]interface{} `json:"Resources"`
+	}
+	b, _ := json.Marshal(tmpl.ToJSON())
+	_ = json.Unmarshal(b, &doc)
+	return len(doc.Resources)
+}
+
+// MaxResourcesPerServiceFunction is the issue's target for each additional protected function with tests.
+const maxResourcesPerServiceFunction = 12
+
+func TestServiceSharesHooksAndRole(t *testing.T) {
+	_, two, _ := newService(t, 2, nil)
+	_, three, svc := newService(t, 3, nil)
+	tmpl := template(t, three)
+	per := resourceCount(tmpl) - resourceCount(template(t, two))
+	t.Logf("each additional protected function with tests costs %d resources (%d in a 3-function stack)", per, resourceCount(tmpl))
+	if per > maxResourcesPerServiceFunction {
+		t.Errorf("each additional function costs %d resources, want at most %d", per, maxResourcesPerServiceFunction)
+	}
+	// One pre-traffic and one post-traffic hook (each with its failure reporter) for the three functions, one
+	// CodeDeploy role for the three groups.
+	countIs(t, tmpl, "AWS::Lambda::Function", 3+4)
+	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", 3)
+	countIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
+	if len(svc.Deployments()) != 3 || svc.PreTrafficHook() == nil || svc.PostTrafficHook() == nil || svc.DeploymentRole() == nil ||
+		svc.Deployment("Fn1") != svc.Deployments()[1] {
+		t.Fatalf("the service must expose its deployments, hooks and role")
+	}
+	roleID := *three.GetLogicalId(svc.DeploymentRole().Node().DefaultChild().(awscdk.CfnElement))
+	preID := *three.GetLogicalId(svc.PreTrafficHook().Function().Node().DefaultChild().(awscdk.CfnElement))
+	postID := *three.GetLogicalId(svc.PostTrafficHook().Function().Node().DefaultChild().(awscdk.CfnElement))
+	for id, g := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+		if role := jsonString(props(g)["ServiceRoleArn"]); !strings.Contains(role, roleID) {
+			t.Errorf("group %s uses role %s, want the shared %s", id, role, roleID)
+		}
+	}
+	for id, a := range resources(tmpl, "AWS::Lambda::Alias") {
+		update := jsonString(a["UpdatePolicy"])
+		deps := jsonString(a["DependsOn"])
+		if !strings.Contains(update, preID) || !strings.Contains(update, postID) || !strings.Contains(deps, preID) ||
+			!strings.Contains(deps, postID) {
+			t.Errorf("alias %s must use and wait for both shared hooks: update %s, depends on %s", id, update, deps)
+		}
+	}
+}
+
+// The shared pre-traffic hook runs each function's own tests: its configuration holds them by key and each
+// function after the first carries its key as a tag; the hook may read those tags and invoke those versions.
+func TestServiceHookRunsEachFunctionsOwnTests(t *testing.T) {
+	app, stack, svc := newService(t, 3, nil)
+	dir := *app.Synth(nil).Directory()
+	tmpl := template(t, stack)
+	var cfg hookconfig.Config
+	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
+		if !strings.Contains(id, "PreTrafficHookFunction") {
+			continue
+		}
+		key := strings.TrimSuffix(props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")
+		b, err := os.ReadFile(filepath.Join(dir, "asset."+key, hookconfig.FileName))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(b, &cfg); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(cfg.Tests) != 1 || cfg.Tests[0].Name != "root of 0" || len(cfg.Targets) != 2 ||
+		cfg.Targets["Fn1"].Tests[0].Name != "root of 1" || cfg.Targets["Fn2"].Tests[0].Name != "root of 2" {
+		t.Fatalf("hook configuration: %+v", cfg)
+	}
+	for i, d := range svc.Deployments() {
+		id := *stack.GetLogicalId(d.Function().Node().DefaultChild().(awscdk.CfnElement))
+		tags := jsonString(props(resources(tmpl, "AWS::Lambda::Function")[id])["Tags"])
+		tagged := strings.Contains(tags, fmt.Sprintf(`{"Key":"%s","Value":"Fn%d"}`, hookconfig.TargetTagKey, i))
+		if tagged != (i > 0) {
+			t.Errorf("function %d tags %s", i, tags)
+		}
+	}
+	policy := ""
+	for _, p := range resources(tmpl, "AWS::IAM::Policy") {
+		if doc := jsonString(props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:GetFunction") {
+			policy = doc
+		}
+	}
+	for _, d := range svc.Deployments() {
+		id := *stack.GetLogicalId(d.Function().Node().DefaultChild().(awscdk.CfnElement))
+		if strings.Count(policy, id) < 2 { // its versions (invoke) and the function (GetFunction)
+			t.Errorf("the hook's policy must let it invoke and read %s: %s", id, policy)
+		}
+	}
+}
+
+func TestServiceFunctionOverridesAndBadInput(t *testing.T) {
+	_, stack, svc := newService(t, 2, func(p *service.Props) {
+		p.Strategy = strategy.Linear10PercentEvery10Minutes
+		p.Functions[1].Strategy = strategy.AllAtOnce
+	})
+	if svc.Deployments()[0].Strategy() != strategy.Linear10PercentEvery10Minutes || svc.Deployments()[1].Strategy() != strategy.AllAtOnce {
+		t.Errorf("strategies %v, %v", svc.Deployments()[0].Strategy(), svc.Deployments()[1].Strategy())
+	}
+	template(t, stack)
+
+	msg := mustPanic(t, func() {
+		service.New(newStack(t), "Shop", &service.Props{Functions: []service.Function{
+			{ID: "Api"}, {ID: "Api", FunctionProps: functionProps(t)}, {ID: "pre-traffic", FunctionProps: functionProps(t)},
+		}})
+	})
+	for _, want := range []string{"TestStack/Shop: invalid service.Props",
+		"Functions[0]: exactly one of Function and FunctionProps must be set",
+		`Functions[1].ID must be unique and not DeploymentRole, PreTrafficHook or PostTrafficHook, got "Api"`,
+		`Functions[2].ID must be a construct id of letters and digits starting with a letter, got "pre-traffic"`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not contain %q", msg, want)
+		}
+	}
+	if msg := mustPanic(t, func() { service.New(newStack(t), "Shop", nil) }); !strings.Contains(msg, "Functions must list at least one function, got none") {
+		t.Errorf("got %q", msg)
+	}
+}
+
+func TestHookTargetsBadInput(t *testing.T) {
+	stack := newStack(t)
+	a, b := deploy(t, stack, "A", nil), deploy(t, stack, "B", nil)
+	tests := &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: "x"}}}
+	msg := mustPanic(t, func() {
+		hooks.NewHook(stack, "Hook", &hooks.HookProps{Function: a.Function(), DeploymentGroup: a.DeploymentGroup(),
+			PreTraffic: tests, Targets: []hooks.Target{
+				{Key: "b", Function: b.Function(), DeploymentGroup: b.DeploymentGroup(), PreTraffic: tests},
+				{Key: "b", Function: b.Function(), DeploymentGroup: b.DeploymentGroup(), PreTraffic: tests},
+				{Key: "a key with spaces!", Function: b.Function(), DeploymentGroup: b.DeploymentGroup(), PreTraffic: tests},
+				{Key: "c", Function: b.Function()},
+			}})
+	})
+	for _, want := range []string{`Targets[1].Key must be unique, got "b" twice`,
+		`Targets[2].Key must be 1 to 128 letters, digits and "_.:/=+-@", got "a key with spaces!"`,
+		"Targets[3]: Function, DeploymentGroup and PreTraffic must be set"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not contain %q", msg, want)
+		}
+	}
+	msg = mustPanic(t, func() {
+		hooks.NewHook(stack, "Post", &hooks.HookProps{Function: a.Function(), DeploymentGroup: a.DeploymentGroup(),
+			PostTraffic: &hooks.PostTrafficProps{}, Targets: []hooks.Target{{Key: "b"}}})
+	})
+	if !strings.Contains(msg, "Targets are only for a pre-traffic hook (PreTraffic set), got PostTraffic") {
+		t.Errorf("got %q", msg)
+	}
+}
