@@ -43,8 +43,9 @@ func TestPlanOfTheExampleApp(t *testing.T) {
 	if got != string(want) {
 		t.Errorf("plan output differs from %s:\n--- got\n%s\n--- want\n%s", golden, got, want)
 	}
-	if len(ds) != 6 {
-		t.Fatalf("want the 6 deployments of the example (2 stacks, 2 pipeline stages, 2 environments), got %d", len(ds))
+	if len(ds) != 6+service.FleetSize {
+		t.Fatalf("want the %d deployments of the example (2 stacks, 2 pipeline stages, 2 environments, the fleet), got %d",
+			6+service.FleetSize, len(ds))
 	}
 	// The example's DNS switch: all answers to blue, green the fallback, both health-checked.
 	if len(ss) != 1 || ss[0].Path != "TwoEnvironments/Switch/Switch" || ss[0].Name != "api.example.com." ||

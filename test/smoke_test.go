@@ -52,6 +52,7 @@ func TestExampleAppSynthesizesCleanly(t *testing.T) {
 		stacks = append(stacks, s.Stack)
 	}
 	stacks = append(stacks, example.Environments.Stacks()...)
+	stacks = append(stacks, example.Fleet.Stack)
 
 	t.Run("no error-level validation findings", func(t *testing.T) {
 		if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
@@ -148,5 +149,23 @@ func TestExampleAppTakesPinsFromTheCommandLine(t *testing.T) {
 	})
 	if !strings.Contains(msg, `no deployment is at "BlueGreenServiceProd/Api"; the example's deployments are BlueGreenServiceDev/Service, BlueGreenServiceProd/Service`) {
 		t.Errorf("got %q", msg)
+	}
+}
+
+// The example's whole service: FleetSize functions in one stack, each with its own deployment and test, sharing
+// one pre- and one post-traffic hook, well within CloudFormation's 500 resources.
+func TestExampleFleet(t *testing.T) {
+	app := newApp(t)
+	example := service.NewApp(app, repoRoot, nil)
+	tmpl := template(t, example.Fleet.Stack)
+	if n := len(example.Fleet.Service.Deployments()); n < 20 || n != service.FleetSize {
+		t.Fatalf("the fleet has %d functions, want %d (at least 20)", n, service.FleetSize)
+	}
+	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", service.FleetSize)
+	countIs(t, tmpl, "AWS::Lambda::Function", service.FleetSize+4) // + the two hooks and their failure reporters
+	total := resourceCount(tmpl)
+	t.Logf("the fleet stack has %d resources for %d functions", total, service.FleetSize)
+	if total > 400 {
+		t.Errorf("the fleet stack has %d resources: more than 80 %% of CloudFormation's 500", total)
 	}
 }

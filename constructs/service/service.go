@@ -95,6 +95,12 @@ type Function struct {
 	// Default: none.
 	Alarms []awscloudwatch.IAlarm
 
+	// PinnedVersion points this function's alias at an existing version for this deploy (see
+	// bluegreen.DeploymentProps.PinnedVersion): a rollback through a deploy.
+	//
+	// Default: none; the alias follows the function's current version.
+	PinnedVersion *string
+
 	// PreTraffic are this function's own tests, which the service's shared pre-traffic hook runs before any
 	// traffic reaches a new version of this function.
 	//
@@ -229,6 +235,7 @@ func (s *service) deploymentProps(p Props, f Function) *bluegreen.DeploymentProp
 	d := &bluegreen.DeploymentProps{
 		Function: f.Function, FunctionProps: f.FunctionProps, AliasName: f.AliasName, Strategy: f.Strategy,
 		GreenAlarms: p.GreenAlarms, Alarms: f.Alarms, DeploymentRole: s.role, EmergencyBypass: p.EmergencyBypass,
+		PinnedVersion: f.PinnedVersion,
 	}
 	if d.Strategy.IsZero() {
 		d.Strategy = p.Strategy

@@ -165,6 +165,8 @@ type Example struct {
 	// Environments is the whole-environment blue/green stage: the service in a Blue and a Green environment and
 	// the Switch between them.
 	Environments *TwoEnvironments
+	// Fleet is a whole service of FleetSize functions in one stack, sharing hooks (constructs/service).
+	Fleet *FleetStack
 }
 
 // Services returns every service stack of the example.
@@ -213,6 +215,7 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 	e := &Example{Dev: dev(app, "BlueGreenServiceDev"), Prod: prod(app, "BlueGreenServiceProd")}
 	e.Pipeline, e.PipelineDev, e.PipelineProd = newPipelineStack(app, env, dev, prod)
 	e.Environments = newTwoEnvironments(app, codeDir, bypass)
+	e.Fleet = newFleet(app, env, codeDir, bypass)
 	e.checkPins(app)
 	return e
 }
@@ -243,7 +246,8 @@ func (e *Example) Deployments() []bluegreen.Deployment {
 	for _, s := range e.Services() {
 		out = append(out, s.Deployment)
 	}
-	return append(out, e.Environments.Blue.Environment.Deployment(), e.Environments.Green.Environment.Deployment())
+	out = append(out, e.Environments.Blue.Environment.Deployment(), e.Environments.Green.Environment.Deployment())
+	return append(out, e.Fleet.Service.Deployments()...)
 }
 
 // helloTests are the pre-traffic tests of the hello handler: each route answers as it should, fast, and a load

@@ -5,6 +5,7 @@ package nag
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -51,10 +52,24 @@ func Explain(c constructs.IConstruct, rules ...Rule) {
 	cfn.AddMetadata(jsii.String("cdk_nag"), map[string]interface{}{"rules_to_suppress": all})
 }
 
-// ExplainPolicy is Explain on the default policy of role (the policy CDK's grants write to), if it has one.
+// ExplainPolicy is Explain on the default policy of role (the policy CDK's grants write to), if it has one, and
+// on the managed "OverflowPolicyN" policies CDK moves statements into when the role's inline policy grows past
+// IAM's size limit (a role shared by many functions). CDK splits the policy in an aspect at synth, so the overflow
+// policies are explained by an aspect that runs after it.
 func ExplainPolicy(role constructs.IConstruct, rules ...Rule) {
 	if policy := role.Node().TryFindChild(jsii.String("DefaultPolicy")); policy != nil {
 		Explain(policy, rules...)
+		awscdk.Aspects_Of(role).Add(&overflowAspect{rules: rules},
+			&awscdk.AspectOptions{Priority: awscdk.AspectPriority_READONLY()})
+	}
+}
+
+// overflowAspect explains the overflow policies of a role with its rules.
+type overflowAspect struct{ rules []Rule }
+
+func (a *overflowAspect) Visit(node constructs.IConstruct) {
+	if strings.HasPrefix(*node.Node().Id(), "OverflowPolicy") {
+		Explain(node, a.rules...)
 	}
 }
 

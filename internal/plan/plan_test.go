@@ -80,3 +80,26 @@ func TestExposureAtTheDetectionTime(t *testing.T) {
 		}
 	}
 }
+
+// The summary has a header and one line per deployment, whatever their number.
+func TestSummaryOneLinePerDeployment(t *testing.T) {
+	var ds []Deployment
+	for i := 0; i < 50; i++ {
+		ds = append(ds, Deployment{Path: "Svc/Fn" + strconv.Itoa(i), Strategy: "Canary10Percent5Minutes",
+			Alarms: make([]Alarm, 4), AlarmsEnabled: true, PreHook: "h", Detection: 4 * time.Minute, Exposure: 10})
+	}
+	ds[7].PreHook, ds[7].Detection, ds[7].Exposure = "", 0, 100
+	lines := strings.Split(strings.TrimSuffix(Summary(ds), "\n"), "\n")
+	if len(lines) != 51 || strings.Join(strings.Fields(lines[0]), " ") != "DEPLOYMENT STRATEGY ALARMS HOOKS DETECTION EXPOSURE" {
+		t.Fatalf("summary:\n%s", Summary(ds))
+	}
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "Svc/Fn0 Canary10Percent5Minutes 4 pre 4m0s 10 %" {
+		t.Errorf("line 1: %q", got)
+	}
+	if got := strings.Join(strings.Fields(lines[8]), " "); got != "Svc/Fn7 Canary10Percent5Minutes 4 - none 100 %" {
+		t.Errorf("line 8: %q", got)
+	}
+	if !strings.HasPrefix(Text(ds), Summary(ds)) {
+		t.Errorf("the text starts with the summary")
+	}
+}

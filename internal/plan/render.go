@@ -10,16 +10,16 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 )
 
-// Text renders the deployments for a person.
+// Text renders the deployments for a person: a summary table, one line per deployment, then each in detail.
 func Text(ds []Deployment) string {
 	var b strings.Builder
 	if len(ds) == 0 {
 		b.WriteString("no blue/green deployment in this cloud assembly\n")
+	} else {
+		b.WriteString(Summary(ds))
 	}
-	for i, d := range ds {
-		if i > 0 {
-			b.WriteString("\n")
-		}
+	for _, d := range ds {
+		b.WriteString("\n")
 		fmt.Fprintf(&b, "%s (stack %s)\n", d.Path, d.Stack)
 		fmt.Fprintf(&b, "  function   %s\n", d.Function)
 		fmt.Fprintf(&b, "  alias      %s\n", d.Alias)
@@ -57,6 +57,50 @@ func Text(ds []Deployment) string {
 		fmt.Fprintf(&b, "  detection  %v worst case (alarm periods × datapoints + %v metric lag + %v CodeDeploy alarm check)\n",
 			d.Detection, alarms.MetricLag, alarms.AlarmCheckDelay)
 		fmt.Fprintf(&b, "  exposure   %g %% of requests can reach a broken green before a rollback can start\n", d.Exposure)
+	}
+	return b.String()
+}
+
+// Summary renders one line per deployment: path, strategy, alarms, hooks, worst-case detection and exposure,
+// readable for a service of dozens of functions.
+func Summary(ds []Deployment) string {
+	rows := [][]string{{"DEPLOYMENT", "STRATEGY", "ALARMS", "HOOKS", "DETECTION", "EXPOSURE"}}
+	for _, d := range ds {
+		hooks := "-"
+		switch {
+		case d.PreHook != "" && d.PostHook != "":
+			hooks = "pre+post"
+		case d.PreHook != "":
+			hooks = "pre"
+		case d.PostHook != "":
+			hooks = "post"
+		}
+		alarmCount := fmt.Sprint(len(d.Alarms))
+		if !d.AlarmsEnabled && len(d.Alarms) > 0 {
+			alarmCount += " (off)"
+		}
+		detection := "none"
+		if d.Detection > 0 {
+			detection = d.Detection.String()
+		}
+		rows = append(rows, []string{d.Path, d.Strategy, alarmCount, hooks, detection, fmt.Sprintf("%g %%", d.Exposure)})
+	}
+	widths := make([]int, len(rows[0]))
+	for _, r := range rows {
+		for i, c := range r {
+			widths[i] = max(widths[i], len([]rune(c)))
+		}
+	}
+	var b strings.Builder
+	for _, r := range rows {
+		for i, c := range r {
+			if i == len(r)-1 {
+				b.WriteString(c)
+			} else {
+				b.WriteString(c + strings.Repeat(" ", widths[i]-len([]rune(c))+2))
+			}
+		}
+		b.WriteString("\n")
 	}
 	return b.String()
 }
