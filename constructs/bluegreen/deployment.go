@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsapplicationautoscaling"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 	"github.com/safeship/lambda-bluegreen/internal/check"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
@@ -45,6 +47,14 @@ type Deployment interface {
 	Version() awslambda.Version
 	// Alias returns the alias that serves traffic. CodeDeploy moves it; nothing else should.
 	Alias() awslambda.Alias
+	// ProvisionedConcurrencyTarget returns the Application Auto Scaling scalable target that holds the alias's
+	// provisioned concurrency (minimum and maximum both DeploymentProps.ProvisionedConcurrency, or the range of
+	// DeploymentProps.ProvisionedConcurrencyScaling), or nil when neither is set. It depends on the alias, so
+	// CloudFormation updates it once the alias update, and with it the traffic shift, is done.
+	ProvisionedConcurrencyTarget() awsapplicationautoscaling.ScalableTarget
+	// ProvisionedConcurrencyPolicy returns the target-tracking scaling policy of ProvisionedConcurrencyScaling
+	// (metric LambdaProvisionedConcurrencyUtilization), or nil when it is not set.
+	ProvisionedConcurrencyPolicy() awsapplicationautoscaling.TargetTrackingScalingPolicy
 	// Application returns the CodeDeploy application of the deployment group.
 	Application() awscodedeploy.ILambdaApplication
 	// DeploymentGroup returns the CodeDeploy deployment group that shifts the alias.
@@ -100,6 +110,9 @@ type deployment struct {
 	green       alarms.GreenAlarms
 	preHook     hooks.Hook
 	postHook    hooks.Hook
+	pcTarget    awsapplicationautoscaling.ScalableTarget
+	pcPolicy    awsapplicationautoscaling.TargetTrackingScalingPolicy
+	pcCheck     *hookconfig.ProvisionedConcurrency // what the pre-traffic hook waits for; nil for none
 	bypass      bool
 	pinned      string
 	warnedCount bool
@@ -169,9 +182,60 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 		})
 	}
 	d.alias = awslambda.NewAlias(c, jsii.String("Alias"), &awslambda.AliasProps{
-		AliasName: jsii.String(aliasName),
-		Version:   green,
+		AliasName:   jsii.String(aliasName),
+		Version:     green,
+		Description: p.AliasDescription,
 	})
+	// Provisioned concurrency is held by an Application Auto Scaling scalable target of the alias, never by the
+	// alias's own ProvisionedConcurrencyConfig, so that a deploy that changes both the version and the amount
+	// applies them one after the other:
+	//   - Lambda refuses to change it during the shift: "you can't manage provisioned concurrency settings on the
+	//     alias while the routing configuration is in place" (Lambda Developer Guide, "Configuring provisioned
+	//     concurrency"), and CodeDeploy shifts with the alias's routing configuration. Users report the refusal
+	//     ("Alias with weights can not be used with Provisioned Concurrency": hashicorp/terraform#24957,
+	//     aws/serverless-application-model#1296), and a ProvisionedConcurrencyConfig on an alias with a CodeDeploy
+	//     update policy that was not applied (aws/serverless-application-model#1298). CloudFormation documents no
+	//     order between the alias's other properties and the CodeDeploy deployment it starts for a new version.
+	//   - The scalable target refers to the alias, and "Resource B is updated before resource A" when A refers to B
+	//     (CloudFormation, DependsOn attribute); the alias update lasts until CodeDeploy's deployment is done. So a
+	//     new amount is registered after the shift, when the alias has no weights, and a failed shift rolls back
+	//     before the amount changed.
+	//   - Registering sets the amount: RegisterScalableTarget "changes the resource's current capacity to a value
+	//     that is inside of this range" (Application Auto Scaling API Reference). It acts asynchronously; whether
+	//     Application Auto Scaling retries a change Lambda refused is not documented, so the pre-traffic hook
+	//     checks the amount before the next shift (hookconfig.ProvisionedConcurrency).
+	//   - Removing the scalable target "deletes the scaling policies and the scheduled actions" (same reference,
+	//     DeregisterScalableTarget), not the capacity: ProvisionedConcurrency 0 releases it through a deploy.
+	// During a shift Lambda allocates the alias's provisioned concurrency to blue and green: the allocation
+	// "fluctuates depending on the amount of concurrency that is provisioned for the function versions" in
+	// "linear and canary deployments" (Lambda API Reference, PutProvisionedConcurrencyConfig).
+	if lo, hi, ok := p.provisionedConcurrencyRange(); ok {
+		scalable := d.alias.AddAutoScaling(&awslambda.AutoScalingOptions{
+			MinCapacity: jsii.Number(lo), MaxCapacity: jsii.Number(hi),
+		})
+		d.pcTarget = scalable.Node().FindChild(jsii.String("Target")).(awsapplicationautoscaling.ScalableTarget)
+		// On the alias's resource, not the Alias construct: the scalable target is one of its children.
+		d.pcTarget.Node().AddDependency(d.alias.Node().DefaultChild())
+		if s := p.ProvisionedConcurrencyScaling; s != nil {
+			scalable.ScaleOnUtilization(&awslambda.UtilizationScalingOptions{UtilizationTarget: s.TargetUtilization})
+			tracking := d.pcTarget.Node().FindChild(jsii.String("Tracking"))
+			d.pcPolicy = tracking.(awsapplicationautoscaling.TargetTrackingScalingPolicy)
+			if d.strategy.Kind() != strategy.KindAllAtOnce {
+				awscdk.Annotations_Of(c).AddInfoV2(jsii.String("lambda-bluegreen:provisionedConcurrencyScaling"),
+					jsii.String(fmt.Sprintf("Application Auto Scaling cannot change the alias's provisioned concurrency "+
+						"while CodeDeploy's weights are on it: with %s, scaling pauses for up to %v of every deploy",
+						d.strategy, d.strategy.TotalDuration())))
+			}
+		}
+		if known(lo) && known(hi) && lo >= 1 {
+			d.pcCheck = &hookconfig.ProvisionedConcurrency{Min: lo, Max: hi}
+		}
+		if known(hi) && hi == 0 {
+			awscdk.Annotations_Of(c).AddWarningV2(jsii.String("lambda-bluegreen:provisionedConcurrencyRelease"),
+				jsii.String("ProvisionedConcurrency 0 releases the alias's provisioned concurrency through Application "+
+					"Auto Scaling; once a deploy has applied it, remove the field"), nil)
+		}
+	}
 
 	if !p.GreenAlarms.Disabled {
 		d.green = alarms.NewGreenAlarms(c, "GreenAlarms", &alarms.GreenAlarmsProps{
@@ -306,6 +370,7 @@ func (d *deployment) attachHooks(p *DeploymentProps) {
 	if p.PreTraffic != nil {
 		d.preHook = hooks.NewHook(d.Construct, "PreTrafficHook", &hooks.HookProps{
 			Function: d.function, DeploymentGroup: d.group, PreTraffic: p.PreTraffic,
+			ProvisionedConcurrency: d.pcCheck,
 		})
 		d.group.AddPreHook(d.preHook.Function())
 	} else if p.PreHook != nil {
@@ -366,6 +431,13 @@ func (d *deployment) PostTrafficHook() hooks.Hook { return d.postHook }
 func (d *deployment) GreenAlarms() alarms.GreenAlarms { return d.green }
 func (d *deployment) EmergencyBypass() bool           { return d.bypass }
 func (d *deployment) PinnedVersion() string           { return d.pinned }
+
+func (d *deployment) ProvisionedConcurrencyTarget() awsapplicationautoscaling.ScalableTarget {
+	return d.pcTarget
+}
+func (d *deployment) ProvisionedConcurrencyPolicy() awsapplicationautoscaling.TargetTrackingScalingPolicy {
+	return d.pcPolicy
+}
 
 func (d *deployment) GrantInvoke(grantee awsiam.IGrantable) awsiam.Grant {
 	return d.alias.GrantInvoke(grantee)

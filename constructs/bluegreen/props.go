@@ -113,4 +113,46 @@ type DeploymentProps struct {
 	//
 	// Default: a new role with the AWSCodeDeployRoleForLambdaLimited managed policy.
 	DeploymentRole awsiam.IRole
+
+	// AliasDescription is the description of the alias, at most 256 characters.
+	//
+	// Default: none.
+	AliasDescription *string
+
+	// ProvisionedConcurrency is how many execution environments Lambda keeps initialized for the alias: a whole
+	// number from 1, at most the function's ReservedConcurrentExecutions. It is set through Application Auto
+	// Scaling (a scalable target of the alias with minimum and maximum both this number), so that a change of it
+	// is applied after the traffic shift of the same deploy, never while CodeDeploy's weights are on the alias.
+	// During the shift, Lambda allocates the alias's provisioned concurrency to blue and green by their weights.
+	// 0 releases the alias's provisioned concurrency (Application Auto Scaling scales it to 0): do that before
+	// removing the field, because removing the scalable target does not release it. Billed while allocated.
+	//
+	// Default: none (on-demand concurrency only). At most one of ProvisionedConcurrency and
+	// ProvisionedConcurrencyScaling.
+	ProvisionedConcurrency *float64
+
+	// ProvisionedConcurrencyScaling scales the alias's provisioned concurrency with Application Auto Scaling
+	// between MinCapacity and MaxCapacity to keep its utilization at TargetUtilization. Like
+	// ProvisionedConcurrency, it is applied after the traffic shift of the deploy that changes it; during a shift
+	// Lambda refuses any change of the alias's provisioned concurrency, so no scaling happens then.
+	//
+	// Default: none. At most one of ProvisionedConcurrency and ProvisionedConcurrencyScaling.
+	ProvisionedConcurrencyScaling *ProvisionedConcurrencyScaling
+}
+
+// ProvisionedConcurrencyScaling configures target-tracking auto scaling of the alias's provisioned concurrency
+// (aws-cdk-lib's Alias.addAutoScaling(...).scaleOnUtilization(...)).
+type ProvisionedConcurrencyScaling struct {
+	// MinCapacity is the least provisioned concurrency, a whole number from 1.
+	//
+	// Default: 1.
+	MinCapacity *float64
+
+	// MaxCapacity is the most provisioned concurrency, a whole number from MinCapacity, at most the function's
+	// ReservedConcurrentExecutions. Required.
+	MaxCapacity *float64
+
+	// TargetUtilization is the share of the allocated provisioned concurrency in use that scaling keeps, from 0.1
+	// to 0.9 (as aws-cdk-lib requires): 0.7 scales out above 70 %. Required.
+	TargetUtilization *float64
 }

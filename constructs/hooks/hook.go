@@ -56,6 +56,15 @@ type HookProps struct {
 	// Default: gobuild's defaults (arm64).
 	Build *gobuild.Options
 
+	// ProvisionedConcurrency, for a pre-traffic hook, is the provisioned concurrency of the deployment's alias
+	// (bluegreen.Deployment sets it from its props): before any traffic shifts, the hook waits within its Timeout
+	// until that provisioned concurrency is READY at an amount from Min to Max, and fails when it is FAILED or not
+	// READY in time. Give the hook a Timeout that covers the allocation (Lambda allocates after a minute or two of
+	// preparation). It applies to Function only, not to Targets.
+	//
+	// Default: no provisioned concurrency check.
+	ProvisionedConcurrency *hookconfig.ProvisionedConcurrency
+
 	// Targets are further functions this pre-traffic hook tests, each with its own checks: one hook for a whole
 	// service. The hook tags each target function with hookconfig.TargetTagKey = its Key and, for a deployment,
 	// runs the checks of the function the deployment shifts (Function keeps PreTraffic's). Only with PreTraffic.
@@ -347,8 +356,9 @@ func reservedConcurrency(fn awslambda.IFunction) (reserved float64, ok bool) {
 func explainWildcards(role awsiam.Role) {
 	nag.ExplainPolicy(role, nag.Rule{
 		ID: "AwsSolutions-IAM5",
-		Reason: "<function ARN>:* names only the versions of the protected function (to invoke green, or " +
-			"to prune old versions), or of the hook's failure reporter (CDK's invoke grant for the on-failure " +
+		Reason: "<function ARN>:* names only the versions and aliases of the protected function (to invoke " +
+			"green, to read the provisioned concurrency of green or of its alias, or to prune old versions), or " +
+			"the versions of the hook's failure reporter (CDK's invoke grant for the on-failure " +
 			"destination); cloudwatch:GetMetricStatistics and lambda:ListEventSourceMappings support " +
 			"no resource-level permissions (Service Authorization Reference; the hook only lists the mappings " +
 			"of the versions it would prune); cloudwatch:DescribeAlarms returns composite alarms only to a " +
@@ -398,9 +408,21 @@ func (p HookProps) config() (hookconfig.Config, error) {
 		cfg, err = p.PreTraffic.config()
 		errs = append(errs, check.Prefix("PreTraffic.", err)...)
 		errs = append(errs, concurrencyConflict(p.Function, cfg))
+		if pc := p.ProvisionedConcurrency; pc != nil {
+			if pc.Min < 1 || pc.Max < pc.Min {
+				errs = append(errs, fmt.Errorf("ProvisionedConcurrency must have 1 <= Min <= Max, got Min %g, Max %g",
+					pc.Min, pc.Max))
+			}
+			c := *pc
+			cfg.ProvisionedConcurrency = &c
+		}
 	case p.PostTraffic != nil:
 		cfg, err = p.PostTraffic.config()
 		errs = append(errs, check.Prefix("PostTraffic.", err)...)
+		if p.ProvisionedConcurrency != nil {
+			errs = append(errs, errors.New("ProvisionedConcurrency is checked by a pre-traffic hook only, got it "+
+				"with PostTraffic"))
+		}
 	default:
 		errs = append(errs, errors.New("exactly one of PreTraffic and PostTraffic must be set, got neither"))
 	}
@@ -427,6 +449,12 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 	if cfg.Phase == hookconfig.PreTraffic {
 		// Invoke only the protected function's versions (qualified ARNs), never the function or anything else.
 		statement([]string{"lambda:InvokeFunction"}, versions)
+		if cfg.ProvisionedConcurrency != nil {
+			// Read the provisioned concurrency of green's version or of the alias: the action acts on the resources
+			// "Function alias, Function version" (Lambda Developer Guide, "Resources and conditions for Lambda
+			// actions"), qualified ARNs that "<function ARN>:*" covers and the unqualified ARN does not.
+			statement([]string{"lambda:GetProvisionedConcurrencyConfig"}, versions)
+		}
 		if len(cfg.Targets) > 0 {
 			// A shared hook reads the function's tag to choose its checks (GetFunction returns the tags; it acts
 			// on the resource "Function", Lambda Developer Guide, "Resources and conditions for Lambda actions").

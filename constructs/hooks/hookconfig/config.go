@@ -44,6 +44,11 @@ type Config struct {
 	// an event source mapping (post-traffic); 0 keeps every version.
 	KeepVersions int `json:"keepVersions,omitempty"`
 
+	// ProvisionedConcurrency, when set, makes the pre-traffic hook wait, within its deadline, until the provisioned
+	// concurrency that is to serve green is READY: a configuration on green's version if it has one, else the
+	// configuration of the deployment's alias, whose requested amount must lie within [Min, Max] (pre-traffic).
+	ProvisionedConcurrency *ProvisionedConcurrency `json:"provisionedConcurrency,omitempty"`
+
 	// Targets are the checks of each further function a shared pre-traffic hook tests, by key. The hook reads the
 	// tag TargetTagKey of the function a deployment shifts: a function tagged with a key gets that key's checks,
 	// and an untagged one the checks above.
@@ -60,6 +65,15 @@ type Checks struct {
 	Load                *LoadCheck `json:"load,omitempty"`
 	MalformedEventProbe bool       `json:"malformedEventProbe,omitempty"`
 	StackTraceIsCrash   bool       `json:"stackTraceIsCrash,omitempty"`
+	// ProvisionedConcurrency is the function's provisioned concurrency check; nil checks none.
+	ProvisionedConcurrency *ProvisionedConcurrency `json:"provisionedConcurrency,omitempty"`
+}
+
+// ProvisionedConcurrency is the provisioned concurrency a deployment's alias is configured with: between Min and
+// Max (both the same number when it is fixed).
+type ProvisionedConcurrency struct {
+	Min float64 `json:"min"`
+	Max float64 `json:"max"`
 }
 
 // For returns c with the pre-traffic checks of the target with key in place of its own, and whether c has
@@ -70,6 +84,7 @@ func (c Config) For(key string) (Config, bool) {
 		return c, false
 	}
 	c.Tests, c.Load, c.MalformedEventProbe, c.StackTraceIsCrash = t.Tests, t.Load, t.MalformedEventProbe, t.StackTraceIsCrash
+	c.ProvisionedConcurrency = t.ProvisionedConcurrency
 	return c, true
 }
 

@@ -97,6 +97,12 @@ type fakeAWS struct {
 	provisionedError string
 	// mappingQueries records the FunctionName of each ListEventSourceMappings call.
 	mappingQueries []string
+	// pcConfigs maps a qualifier (a version or an alias) to what GetProvisionedConcurrencyConfig answers for it,
+	// one answer per call, the last one repeating; a qualifier with none has no configuration
+	// (ProvisionedConcurrencyConfigNotFoundException, 404).
+	pcConfigs map[string][]pcConfig
+	// pcQueries records the Qualifier of each GetProvisionedConcurrencyConfig call.
+	pcQueries []string
 	// tags are each function's tags, as GetFunction returns them.
 	tags map[string]map[string]string
 
@@ -252,11 +258,44 @@ func (f *fakeAWS) serveEventSourceMappings(w http.ResponseWriter, r *http.Reques
 	writeJSON(w, map[string]interface{}{"EventSourceMappings": out})
 }
 
+// pcConfig is one answer of GetProvisionedConcurrencyConfig: a configuration, or the API error errorCode.
+type pcConfig struct {
+	status               string // IN_PROGRESS, READY or FAILED
+	requested, allocated int
+	reason               string
+	errorCode            string
+}
+
 // serveProvisionedConcurrency answers ListProvisionedConcurrencyConfigs (GET
-// /2019-09-30/functions/{name}/provisioned-concurrency?List=ALL).
+// /2019-09-30/functions/{name}/provisioned-concurrency?List=ALL) and GetProvisionedConcurrencyConfig (the same
+// path with ?Qualifier=).
 func (f *fakeAWS) serveProvisionedConcurrency(w http.ResponseWriter, r *http.Request) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
+	if q := r.URL.Query().Get("Qualifier"); q != "" {
+		f.pcQueries = append(f.pcQueries, q)
+		answers := f.pcConfigs[q]
+		if len(answers) == 0 {
+			restError(w, http.StatusNotFound, "ProvisionedConcurrencyConfigNotFoundException")
+			return
+		}
+		a := answers[0]
+		if len(answers) > 1 {
+			f.pcConfigs[q] = answers[1:]
+		}
+		if a.errorCode != "" {
+			restError(w, http.StatusForbidden, a.errorCode)
+			return
+		}
+		out := map[string]interface{}{"Status": a.status, "RequestedProvisionedConcurrentExecutions": a.requested,
+			"AllocatedProvisionedConcurrentExecutions": a.allocated, "AvailableProvisionedConcurrentExecutions": a.allocated,
+			"LastModified": "2026-12-01T10:00:00+0000"}
+		if a.reason != "" {
+			out["StatusReason"] = a.reason
+		}
+		writeJSON(w, out)
+		return
+	}
 	if f.provisionedError != "" {
 		restError(w, http.StatusBadRequest, f.provisionedError)
 		return

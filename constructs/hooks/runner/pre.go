@@ -178,6 +178,10 @@ func refusedNote(refusals []string) string {
 }
 
 func (h *Hook) preTraffic(ctx context.Context, t Target, r *Result) {
+	if pc := h.Config.ProvisionedConcurrency; pc != nil {
+		detail, err := h.provisionedConcurrencyReady(ctx, t, *pc)
+		r.add("provisioned concurrency", err, detail)
+	}
 	for i, tc := range h.Config.Tests {
 		name := tc.Name
 		if name == "" {
@@ -449,4 +453,167 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	rank := int(math.Ceil(p / 100 * float64(len(sorted))))
 	rank = min(max(rank, 1), len(sorted))
 	return sorted[rank-1]
+}
+
+// provisionedConcurrencyAPI is the Lambda call of the provisioned concurrency check. The SDK's *lambda.Client has
+// it; a LambdaAPI without it fails the check instead of skipping it.
+type provisionedConcurrencyAPI interface {
+	GetProvisionedConcurrencyConfig(ctx context.Context, in *lambda.GetProvisionedConcurrencyConfigInput,
+		opts ...func(*lambda.Options)) (*lambda.GetProvisionedConcurrencyConfigOutput, error)
+}
+
+// pcState is one reading of the provisioned concurrency that is to serve green.
+type pcState struct {
+	where  string // "version 7" or "alias live"; "" when neither has a configuration
+	alias  bool
+	out    *lambda.GetProvisionedConcurrencyConfigOutput
+	target Target
+}
+
+// provisionedConcurrencyReady waits, within ctx's deadline, until the provisioned concurrency that is to serve
+// green is READY, and reports how it found it.
+//
+// What it reads, and why (AWS Lambda Developer Guide, "Configuring provisioned concurrency"): "Each version of a
+// function can only have one provisioned concurrency configuration. This can be directly on the version itself,
+// or on an alias that points to the version." A configuration on green's version is what serves it; otherwise the
+// alias's serves it once the alias routes to it: "If you change the version that an alias points to, Lambda
+// deallocates the provisioned concurrency from the old version and allocates it to the new version", and during a
+// weighted shift the alias's allocation "fluctuates depending on the amount of concurrency that is provisioned for
+// the function versions" (API Reference, GetProvisionedConcurrencyConfig / PutProvisionedConcurrencyConfig,
+// AllocatedProvisionedConcurrentExecutions: "When a weighted alias is used during linear and canary deployments").
+// Before the first shift the alias's configuration is therefore what green's share is taken from: it must be READY
+// at the amount the deployment declares (bluegreen sets it through Application Auto Scaling, which may not have
+// applied a change yet), not IN_PROGRESS or FAILED ("Valid Values: IN_PROGRESS | READY | FAILED"; StatusReason:
+// "For failed allocations, the reason that provisioned concurrency could not be allocated"). AWS does not
+// document whether green's first share waits for its part of the allocation.
+//
+// It polls every 5 seconds (a twentieth of the time left when that is shorter), and fails when the next poll
+// would pass the deadline.
+func (h *Hook) provisionedConcurrencyReady(ctx context.Context, t Target,
+	want hookconfig.ProvisionedConcurrency) (string, error) {
+	api, ok := h.Lambda.(provisionedConcurrencyAPI)
+	if !ok {
+		return "", errors.New("the hook's Lambda client cannot call GetProvisionedConcurrencyConfig")
+	}
+	start := h.now()
+	for polls := 1; ; polls++ {
+		st, err := readProvisionedConcurrency(ctx, api, t)
+		waited := h.now().Sub(start).Round(time.Millisecond)
+		if err != nil {
+			return "", fmt.Errorf("%w (after %v)", err, waited)
+		}
+		if st.out != nil && st.out.Status == lambdatypes.ProvisionedConcurrencyStatusEnumFailed {
+			return "", fmt.Errorf("%s: allocation FAILED: %s (%s) (after %v)", st.where, deref(st.out.StatusReason),
+				st.amounts(), waited)
+		}
+		if st.ready(want) {
+			return fmt.Sprintf("%s READY, %s, after %v (%d reads)%s", st.where, st.amounts(), waited, polls, st.note()), nil
+		}
+		wait := 5 * time.Second
+		deadline, hasDeadline := ctx.Deadline()
+		if hasDeadline {
+			wait = min(wait, max(deadline.Sub(h.now())/20, 10*time.Millisecond))
+			if h.now().Add(wait).After(deadline) {
+				return "", fmt.Errorf("not READY before the hook's deadline (waited %v, %d reads): %s; give the hook a "+
+					"longer Timeout if the allocation needs it", waited, polls, st.describe(want))
+			}
+		}
+		timer := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			timer.Stop()
+			return "", fmt.Errorf("not READY before the hook's deadline (waited %v, %d reads): %s", waited, polls,
+				st.describe(want))
+		case <-timer.C:
+		}
+	}
+}
+
+// readProvisionedConcurrency reads the configuration of green's version, else of the alias.
+func readProvisionedConcurrency(ctx context.Context, api provisionedConcurrencyAPI, t Target) (pcState, error) {
+	st := pcState{target: t}
+	for _, q := range []struct {
+		qualifier, where string
+		alias            bool
+	}{{t.TargetVersion, "version " + t.TargetVersion, false}, {t.Alias, "alias " + t.Alias, true}} {
+		if q.qualifier == "" {
+			continue
+		}
+		out, err := api.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{
+			FunctionName: &t.FunctionName, Qualifier: &q.qualifier,
+		})
+		if pcNotFound(err) {
+			continue
+		}
+		if err != nil {
+			return st, fmt.Errorf("GetProvisionedConcurrencyConfig %s:%s: %w", t.FunctionName, q.qualifier, err)
+		}
+		st.where, st.alias, st.out = q.where, q.alias, out
+		return st, nil
+	}
+	return st, nil
+}
+
+// pcNotFound reports whether err says the qualifier has no provisioned concurrency configuration ("The specified
+// configuration does not exist", API Reference, GetProvisionedConcurrencyConfig, Errors).
+func pcNotFound(err error) bool {
+	var nf *lambdatypes.ProvisionedConcurrencyConfigNotFoundException
+	var apiErr smithy.APIError
+	return errors.As(err, &nf) ||
+		(errors.As(err, &apiErr) && apiErr.ErrorCode() == "ProvisionedConcurrencyConfigNotFoundException")
+}
+
+func (s pcState) requested() float64 {
+	if s.out == nil || s.out.RequestedProvisionedConcurrentExecutions == nil {
+		return 0
+	}
+	return float64(*s.out.RequestedProvisionedConcurrentExecutions)
+}
+
+// ready reports whether the configuration is READY and, for the alias's, requests an amount the deployment
+// declares.
+func (s pcState) ready(want hookconfig.ProvisionedConcurrency) bool {
+	if s.out == nil || s.out.Status != lambdatypes.ProvisionedConcurrencyStatusEnumReady {
+		return false
+	}
+	return !s.alias || (s.requested() >= want.Min && s.requested() <= want.Max)
+}
+
+func (s pcState) amounts() string {
+	n := func(p *int32) int32 {
+		if p == nil {
+			return 0
+		}
+		return *p
+	}
+	return fmt.Sprintf("%d of %d requested allocated, %d available", n(s.out.AllocatedProvisionedConcurrentExecutions),
+		n(s.out.RequestedProvisionedConcurrentExecutions), n(s.out.AvailableProvisionedConcurrentExecutions))
+}
+
+// note explains, once the alias's configuration is READY, how green gets its part of it.
+func (s pcState) note() string {
+	if !s.alias {
+		return ""
+	}
+	return fmt.Sprintf("; version %s has no configuration of its own: Lambda allocates the alias's to it as the "+
+		"shift gives it weight", s.target.TargetVersion)
+}
+
+// describe says why the configuration is not ready.
+func (s pcState) describe(want hookconfig.ProvisionedConcurrency) string {
+	declared := fmt.Sprintf("%g", want.Min)
+	if want.Max != want.Min {
+		declared = fmt.Sprintf("from %g to %g", want.Min, want.Max)
+	}
+	switch {
+	case s.out == nil:
+		return fmt.Sprintf("neither version %s nor alias %s has a provisioned concurrency configuration, and the "+
+			"deployment declares %s: Application Auto Scaling has not applied it (see its scaling activities for "+
+			"the alias)", s.target.TargetVersion, s.target.Alias, declared)
+	case s.out.Status != lambdatypes.ProvisionedConcurrencyStatusEnumReady:
+		return fmt.Sprintf("%s is %s, %s", s.where, s.out.Status, s.amounts())
+	default:
+		return fmt.Sprintf("%s is READY with %g requested, but the deployment declares %s: Application Auto Scaling "+
+			"has not applied it (see its scaling activities for the alias)", s.where, s.requested(), declared)
+	}
 }
