@@ -455,13 +455,6 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
-// provisionedConcurrencyAPI is the Lambda call of the provisioned concurrency check. The SDK's *lambda.Client has
-// it; a LambdaAPI without it fails the check instead of skipping it.
-type provisionedConcurrencyAPI interface {
-	GetProvisionedConcurrencyConfig(ctx context.Context, in *lambda.GetProvisionedConcurrencyConfigInput,
-		opts ...func(*lambda.Options)) (*lambda.GetProvisionedConcurrencyConfigOutput, error)
-}
-
 // pcState is one reading of the provisioned concurrency that is to serve green.
 type pcState struct {
 	where  string // "version 7" or "alias live"; "" when neither has a configuration
@@ -491,10 +484,7 @@ type pcState struct {
 // would pass the deadline.
 func (h *Hook) provisionedConcurrencyReady(ctx context.Context, t Target,
 	want hookconfig.ProvisionedConcurrency) (string, error) {
-	api, ok := h.Lambda.(provisionedConcurrencyAPI)
-	if !ok {
-		return "", errors.New("the hook's Lambda client cannot call GetProvisionedConcurrencyConfig")
-	}
+	api := h.Lambda
 	start := h.now()
 	for polls := 1; ; polls++ {
 		st, err := readProvisionedConcurrency(ctx, api, t)
@@ -530,7 +520,7 @@ func (h *Hook) provisionedConcurrencyReady(ctx context.Context, t Target,
 }
 
 // readProvisionedConcurrency reads the configuration of green's version, else of the alias.
-func readProvisionedConcurrency(ctx context.Context, api provisionedConcurrencyAPI, t Target) (pcState, error) {
+func readProvisionedConcurrency(ctx context.Context, api LambdaAPI, t Target) (pcState, error) {
 	st := pcState{target: t}
 	for _, q := range []struct {
 		qualifier, where string
