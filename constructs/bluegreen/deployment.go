@@ -1,6 +1,7 @@
 package bluegreen
 
 import (
+	"errors"
 	"fmt"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -130,7 +131,7 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 		p = *props
 		p.Alarms = append([]awscloudwatch.IAlarm(nil), props.Alarms...)
 	}
-	if err := p.validate(); err != nil {
+	if err := errors.Join(p.validate(), checkFunctionStack(scope, p.Function)); err != nil {
 		panic(fmt.Errorf("%s/%s: invalid DeploymentProps: %w", *scope.Node().Path(), id, err))
 	}
 	if p.Strategy.IsZero() {
@@ -156,6 +157,7 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 		}
 	}()
 	d.define(&p, aliasName)
+	trackStackSize(d, &p) // once per stack: warns at synth near CloudFormation's 500 resources, fails above
 	return d
 }
 
