@@ -16,8 +16,8 @@ const DefaultAliasName = "live"
 
 // DeploymentProps configure a Deployment. Set exactly one of Function and FunctionProps.
 type DeploymentProps struct {
-	// Function is an existing function to ship blue/green. Its current version is published and retained, and the
-	// alias points at it.
+	// Function is an existing function to ship blue/green, defined in the Deployment's stack (or a stack nested in
+	// it; another stack is refused). Its current version is published and retained, and the alias points at it.
 	//
 	// Default: none; FunctionProps must be set instead.
 	Function awslambda.Function
