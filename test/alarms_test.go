@@ -670,3 +670,31 @@ func TestDashboardBadInput(t *testing.T) {
 		t.Errorf("a refused dashboard was left in the tree")
 	}
 }
+
+// A dashboard stays within CloudWatch's limits: 500 widgets (7 per deployment) and 100 alarms per alarm widget.
+func TestDashboardLimits(t *testing.T) {
+	stack := newStack(t)
+	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	for i := 0; i < 101; i++ {
+		d.AddAlarm(newAlarm(stack, fmt.Sprintf("A%d", i)))
+	}
+	board := dashboard.New(stack, "Dashboard", nil)
+	for i := 0; i < dashboard.MaxWidgets/dashboard.WidgetsPerDeployment; i++ {
+		board.AddDeployment(d)
+	}
+	msg := mustPanic(t, func() { board.AddDeployment(d) })
+	if !strings.Contains(msg, "TestStack/Dashboard: AddDeployment TestStack/Api: a CloudWatch dashboard holds at most 500 widgets and each deployment takes 7, so this one holds at most 71 deployments") {
+		t.Errorf("got %q", msg)
+	}
+
+	small := newStack(t)
+	s := deploy(t, small, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	for i := 0; i < 101; i++ {
+		s.AddAlarm(newAlarm(small, fmt.Sprintf("A%d", i)))
+	}
+	dashboard.New(small, "Dashboard", &dashboard.Props{Deployments: []bluegreen.Deployment{s}})
+	listed := alarmsInDashboard(t, template(t, small))
+	if len(listed) != dashboard.MaxAlarmsPerWidget {
+		t.Errorf("the alarm widget lists %d alarms, want the first %d", len(listed), dashboard.MaxAlarmsPerWidget)
+	}
+}

@@ -51,9 +51,20 @@ type Dashboard interface {
 
 type dashboard struct {
 	constructs.Construct
-	board  awscloudwatch.Dashboard
-	period time.Duration
+	board   awscloudwatch.Dashboard
+	period  time.Duration
+	widgets int
 }
+
+// Limits of a CloudWatch dashboard ("Dashboard Body Structure and Syntax"): a DashboardBody "can include an array
+// of between 0 and 500 widget objects", and an alarm status widget's alarms array "can have 1-100 ARNs".
+const (
+	MaxWidgets = 500
+	// WidgetsPerDeployment is how many widgets a deployment's section has.
+	WidgetsPerDeployment = 7
+	// MaxAlarmsPerWidget is how many alarms one alarm status widget can list.
+	MaxAlarmsPerWidget = 100
+)
 
 // New defines the dashboard (construct id "Resource" under id) with a section per deployment. It panics, naming
 // the construct path, when Period or TimeRange is invalid or a deployment is nil; nothing is defined then.
@@ -105,6 +116,13 @@ func (d *dashboard) AddDeployment(dep bluegreen.Deployment) {
 	if dep == nil {
 		panic(fmt.Errorf("%s: AddDeployment: deployment must be a deployment, got nil", *d.Node().Path()))
 	}
+	if d.widgets+WidgetsPerDeployment > MaxWidgets {
+		panic(fmt.Errorf("%s: AddDeployment %s: a CloudWatch dashboard holds at most %d widgets and each deployment "+
+			"takes %d, so this one holds at most %d deployments; give the rest a dashboard of their own (one per "+
+			"service, or per %d functions)", *d.Node().Path(), *dep.Node().Path(), MaxWidgets, WidgetsPerDeployment,
+			MaxWidgets/WidgetsPerDeployment, MaxWidgets/WidgetsPerDeployment))
+	}
+	d.widgets += WidgetsPerDeployment
 	period := d.period
 	percentile, minInvocations := alarms.DefaultLatencyPercentile, alarms.DefaultMinInvocations
 	var target alarms.Target
@@ -205,12 +223,17 @@ func (w *alarmWidget) ToJson() *[]interface{} {
 			"stopped deployments roll back."}
 		return &[]interface{}{widget}
 	}
+	title := "Rollback alarms"
+	if len(all) > MaxAlarmsPerWidget {
+		title = fmt.Sprintf("Rollback alarms: the first %d of %d", MaxAlarmsPerWidget, len(all))
+		all = all[:MaxAlarmsPerWidget]
+	}
 	arns := make([]interface{}, len(all))
 	for i, a := range all {
 		arns[i] = *a.AlarmArn()
 	}
 	widget["properties"] = map[string]interface{}{
-		"title": "Rollback alarms", "alarms": arns, "sortBy": "stateUpdatedTimestamp",
+		"title": title, "alarms": arns, "sortBy": "stateUpdatedTimestamp",
 	}
 	return &[]interface{}{widget}
 }
