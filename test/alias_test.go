@@ -1,9 +1,6 @@
 package test
 
 import (
-	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -118,7 +115,7 @@ func TestProvisionedConcurrencyScaling(t *testing.T) {
 }
 
 // hookConfig synthesizes app and returns the configuration the pre-traffic hook of stack ships with.
-func hookConfig(t *testing.T, app awscdk.App, stack awscdk.Stack) hookconfig.Config {
+func preTrafficConfig(t *testing.T, app awscdk.App, stack awscdk.Stack) hookconfig.Config {
 	t.Helper()
 	var dir string
 	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
@@ -133,16 +130,7 @@ func hookConfig(t *testing.T, app awscdk.App, stack awscdk.Stack) hookconfig.Con
 		if !strings.Contains(id, "PreTrafficHookFunction") {
 			continue
 		}
-		key := props(fn)["Code"].(map[string]interface{})["S3Key"].(string)
-		b, err := os.ReadFile(filepath.Join(dir, "asset."+strings.TrimSuffix(key, ".zip"), hookconfig.FileName))
-		if err != nil {
-			t.Fatalf("%s: %v", id, err)
-		}
-		var cfg hookconfig.Config
-		if err := json.Unmarshal(b, &cfg); err != nil {
-			t.Fatal(err)
-		}
-		return cfg
+		return hookConfig(t, dir, fn)
 	}
 	t.Fatalf("no pre-traffic hook")
 	return hookconfig.Config{}
@@ -169,7 +157,7 @@ func TestPreTrafficHookWaitsForProvisionedConcurrency(t *testing.T) {
 			p := tc.props
 			p.PreTraffic = preTraffic()
 			deploy(t, stack, "Api", &p)
-			cfg := hookConfig(t, app, stack)
+			cfg := preTrafficConfig(t, app, stack)
 			switch pc := cfg.ProvisionedConcurrency; {
 			case tc.permission && (pc == nil || pc.Min != tc.min || pc.Max != tc.max):
 				t.Errorf("hook config provisionedConcurrency = %+v, want %g to %g", pc, tc.min, tc.max)

@@ -19,6 +19,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/internal/report"
 )
 
@@ -93,6 +94,23 @@ func reportedFindings(msg string) string {
 		return "\n  (" + err.Error() + ")"
 	}
 	return "\n  " + strings.Join(findings, "\n  ")
+}
+
+// hookConfig reads the configuration a hook function carries beside its bootstrap (hookconfig.FileName in its code
+// asset) from the cloud assembly in dir; fn is the function's resource in the template.
+func hookConfig(t testing.TB, dir string, fn map[string]interface{}) hookconfig.Config {
+	t.Helper()
+	code, _ := props(fn)["Code"].(map[string]interface{})
+	key := strings.TrimSuffix(fmt.Sprint(code["S3Key"]), ".zip")
+	b, err := os.ReadFile(filepath.Join(dir, "asset."+key, hookconfig.FileName))
+	if err != nil {
+		t.Fatalf("reading a hook's configuration: %v", err)
+	}
+	var cfg hookconfig.Config
+	if err := json.Unmarshal(b, &cfg); err != nil {
+		t.Fatalf("a hook's configuration: %v\n%s", err, b)
+	}
+	return cfg
 }
 
 // helloCode returns the example handler's code as a new asset (CDK binds an asset to one stack); the handler is

@@ -211,29 +211,22 @@ func TestHookConfigAndNoCycle(t *testing.T) {
 		if !strings.Contains(id, "TrafficHookFunction") {
 			continue
 		}
-		key := props(fn)["Code"].(map[string]interface{})["S3Key"].(string)
-		b, err := os.ReadFile(filepath.Join(dir, "asset."+strings.TrimSuffix(key, ".zip"), hookconfig.FileName))
-		if err != nil {
-			t.Fatalf("%s: %v", id, err)
-		}
-		var cfg hookconfig.Config
-		if err := json.Unmarshal(b, &cfg); err != nil {
-			t.Fatal(err)
-		}
+		cfg := hookConfig(t, dir, fn)
 		found++
 		switch cfg.Phase {
 		case hookconfig.PreTraffic:
 			if len(cfg.Tests) != 1 || cfg.Tests[0].StatusCode != 200 || compact(cfg.Tests[0].Payload) != `{"rawPath":"/"}` ||
 				compact(cfg.Tests[0].Equals["body.ok"]) != "true" || cfg.Tests[0].MaxLatencyMillis != 2000 ||
 				!cfg.MalformedEventProbe || cfg.Load == nil || cfg.Load.Invocations != 20 || cfg.Load.BudgetMillis != 1000 {
-				t.Errorf("pre-traffic config: %s", b)
+				t.Errorf("pre-traffic config: %+v", cfg)
 			}
 		case hookconfig.PostTraffic:
 			if cfg.MinInvocations != 10 || !cfg.CheckAlarms || cfg.KeepVersions != 0 {
-				t.Errorf("post-traffic config: %s", b)
+				t.Errorf("post-traffic config: %+v", cfg)
 			}
 		}
-		if _, err := os.Stat(filepath.Join(dir, "asset."+strings.TrimSuffix(key, ".zip"), "bootstrap")); err != nil {
+		key := strings.TrimSuffix(props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")
+		if _, err := os.Stat(filepath.Join(dir, "asset."+key, "bootstrap")); err != nil {
 			t.Errorf("%s: no bootstrap beside the config", id)
 		}
 	}
@@ -458,15 +451,8 @@ func TestPostTrafficUnderAllAtOnce(t *testing.T) {
 		if !strings.HasPrefix(id, "ApiPostTrafficHookFunction") {
 			continue
 		}
-		key := strings.TrimSuffix(props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")
-		b, err := os.ReadFile(filepath.Join(dir, "asset."+key, hookconfig.FileName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		var cfg hookconfig.Config
-		json.Unmarshal(b, &cfg)
-		if cfg.MinInvocations != 0 || !cfg.CheckAlarms {
-			t.Errorf("post-traffic config under all-at-once: %s", b)
+		if cfg := hookConfig(t, dir, fn); cfg.MinInvocations != 0 || !cfg.CheckAlarms {
+			t.Errorf("post-traffic config under all-at-once: %+v", cfg)
 		}
 	}
 	// No traffic gate was asked for: nothing to say (TestTrafficGateWarnings covers a gate under all-at-once).

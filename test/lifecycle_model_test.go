@@ -118,16 +118,9 @@ func synthRelease(t *testing.T, r release) revision {
 				rev.aliasVersion = v["Fn::GetAtt"].([]interface{})[0].(string)
 			}
 		case "AWS::Lambda::Function":
-			if code, ok := res.Properties["Code"].(map[string]interface{}); ok && strings.Contains(id, "PostTrafficHook") {
-				key := strings.TrimSuffix(fmt.Sprint(code["S3Key"]), ".zip")
-				cb, err := os.ReadFile(filepath.Join(dir, "asset."+key, hookconfig.FileName))
-				if err != nil {
-					t.Fatal(err)
-				}
-				rev.post = &hookconfig.Config{}
-				if err := json.Unmarshal(cb, rev.post); err != nil {
-					t.Fatal(err)
-				}
+			if strings.Contains(id, "PostTrafficHookFunction") {
+				cfg := hookConfig(t, dir, map[string]interface{}{"Properties": res.Properties})
+				rev.post = &cfg
 			}
 		}
 	}

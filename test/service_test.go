@@ -3,8 +3,6 @@ package test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -100,14 +98,7 @@ func TestServiceHookRunsEachFunctionsOwnTests(t *testing.T) {
 		if !strings.Contains(id, "PreTrafficHookFunction") {
 			continue
 		}
-		key := strings.TrimSuffix(props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")
-		b, err := os.ReadFile(filepath.Join(dir, "asset."+key, hookconfig.FileName))
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := json.Unmarshal(b, &cfg); err != nil {
-			t.Fatal(err)
-		}
+		cfg = hookConfig(t, dir, fn)
 	}
 	if len(cfg.Tests) != 1 || cfg.Tests[0].Name != "root of 0" || len(cfg.Targets) != 2 ||
 		cfg.Targets["Fn1"].Tests[0].Name != "root of 1" || cfg.Targets["Fn2"].Tests[0].Name != "root of 2" {
