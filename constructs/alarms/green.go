@@ -58,6 +58,10 @@ type GreenAlarms interface {
 	DetectionTime() (d time.Duration, ok bool)
 	// Target returns the traffic the alarms measure, for building more metrics.
 	Target() Target
+	// Timing returns the Timing of alarm when it is one of these alarms, as ReadTiming would read it from the
+	// alarm's CloudFormation definition but without a call into the CDK (ReadTiming costs some 30 per alarm);
+	// ok is false for any other alarm.
+	Timing(alarm awscloudwatch.IAlarm) (t Timing, ok bool)
 }
 
 type greenAlarms struct {
@@ -73,6 +77,7 @@ type greenAlarms struct {
 	minInvoke  float64
 	detection  time.Duration
 	namePrefix string
+	timings    map[awscloudwatch.IAlarm]Timing
 }
 
 // NewGreenAlarms defines the green alarms that props.Options leaves on. It panics, naming the construct path, when
@@ -93,7 +98,7 @@ func NewGreenAlarms(scope constructs.Construct, id string, props *GreenAlarmsPro
 	}
 	o := p.Options
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	g := &greenAlarms{Construct: c, target: NewTarget(p.Alias, p.Version)}
+	g := &greenAlarms{Construct: c, target: NewTarget(p.Alias, p.Version), timings: map[awscloudwatch.IAlarm]Timing{}}
 	// Alarm names carry green's version number, so each new version gets new alarms (CloudFormation replaces an
 	// alarm whose name changes). A new alarm starts without a state; an updated one would keep its old state, and
 	// an alarm left in ALARM by a broken blue would stop the very deployment that fixes it.
@@ -121,7 +126,7 @@ func NewGreenAlarms(scope constructs.Construct, id string, props *GreenAlarmsPro
 			fmt.Sprintf("Green had more than %g throttled requests per %v: CodeDeploy rolls back to blue.",
 				thr.threshold, thr.period))
 	}
-	lat := resolveLatency(o, p.Alias)
+	lat := resolveLatency(o, g.target.function)
 	g.budget, g.percentile = lat.budget, lat.percentile
 	if lat.enabled {
 		stat := fmt.Sprintf("p%g", lat.percentile)
@@ -149,6 +154,7 @@ func (g *greenAlarms) alarm(id string, r resolved, metric awscloudwatch.IMetric,
 		AlarmDescription:   jsii.String(description),
 	})
 	g.alarms = append(g.alarms, a)
+	g.timings[a] = Timing{Period: r.period, EvaluationPeriods: r.evaluate, DatapointsToAlarm: r.datapoints}
 	return a
 }
 
@@ -177,14 +183,16 @@ func resolveThrottles(o Options) resolved {
 	return r
 }
 
-func resolveLatency(o Options, alias awslambda.Alias) resolved {
+func resolveLatency(o Options, function awslambda.IFunction) resolved {
 	e := o.Latency
 	r := resolved{enabled: !o.Disabled && !e.Disabled, percentile: orDefault(e.Percentile, DefaultLatencyPercentile),
 		budget: e.Budget}
 	if r.budget == 0 {
 		timeout := lambdaDefaultTimeout
-		if fn, ok := alias.Lambda().(awslambda.Function); ok && fn.Timeout() != nil {
-			timeout = time.Duration(*fn.Timeout().ToMilliseconds(nil)) * time.Millisecond
+		if fn, ok := function.(awslambda.Function); ok {
+			if t := fn.Timeout(); t != nil {
+				timeout = time.Duration(*t.ToMilliseconds(nil)) * time.Millisecond
+			}
 		}
 		r.budget = time.Duration(float64(timeout) * DefaultLatencyBudgetShare).Round(time.Millisecond)
 	}
@@ -205,3 +213,8 @@ func (g *greenAlarms) LatencyPercentile() float64             { return g.percent
 func (g *greenAlarms) Target() Target                         { return g.target }
 func (g *greenAlarms) MinInvocations() float64                { return g.minInvoke }
 func (g *greenAlarms) DetectionTime() (time.Duration, bool)   { return g.detection, g.detection > 0 }
+
+func (g *greenAlarms) Timing(alarm awscloudwatch.IAlarm) (Timing, bool) {
+	t, ok := g.timings[alarm]
+	return t, ok
+}

@@ -13,6 +13,7 @@ import (
 // Target names the traffic the metrics of this package measure: the requests a function serves through one
 // alias, and among them those served by one version (green).
 type Target struct {
+	function     awslambda.IFunction
 	functionName *string
 	resource     *string
 	version      *string
@@ -29,8 +30,11 @@ type metricCache struct {
 // NewTarget returns the target of alias, with green the given version (usually the alias's current version: the
 // one a deployment moves to).
 func NewTarget(alias awslambda.Alias, green awslambda.IVersion) Target {
-	name := alias.Lambda().FunctionName()
+	// Each read below is a call into the CDK (Node.js): read each value once and keep it.
+	fn := alias.Lambda()
+	name := fn.FunctionName()
 	return Target{
+		function:     fn,
 		functionName: name,
 		resource:     jsii.String(*name + ":" + *alias.AliasName()),
 		version:      green.Version(),
