@@ -147,8 +147,16 @@ func (d *deployment) adviseBake(alarm awscloudwatch.IAlarm) {
 	if d.green != nil && (alarm == awscloudwatch.IAlarm(d.green.ErrorRate()) || alarm == awscloudwatch.IAlarm(d.green.RelativeErrorRate())) {
 		return
 	}
-	t, ok := alarms.ReadTiming(alarm)
+	// The green alarms' timing is known in Go; reading it back from the CDK costs dozens of calls into Node.
+	var t alarms.Timing
+	ok := false
+	if d.green != nil {
+		t, ok = d.green.Timing(alarm)
+	}
 	if !ok {
+		t, ok = alarms.ReadTiming(alarm)
+	}
+	if !ok || BakeAdvice(d.strategy, "", t) == "" { // the path is built only for a warning
 		return
 	}
 	if msg := BakeAdvice(d.strategy, *alarm.Node().Path(), t); msg != "" {
