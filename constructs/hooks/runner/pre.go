@@ -486,12 +486,19 @@ func (h *Hook) provisionedConcurrencyReady(ctx context.Context, t Target,
 	want hookconfig.ProvisionedConcurrency) (string, error) {
 	api := h.Lambda
 	start := h.now()
+	var last *pcState
 	for polls := 1; ; polls++ {
 		st, err := readProvisionedConcurrency(ctx, api, t)
 		waited := h.now().Sub(start).Round(time.Millisecond)
+		if err != nil && ctx.Err() != nil && last != nil {
+			// The deadline came during a read: report the last state read, not the cancelled call.
+			return "", fmt.Errorf("not READY before the hook's deadline (waited %v, %d reads): %s; give the hook a "+
+				"longer Timeout if the allocation needs it", waited, polls-1, last.describe(want))
+		}
 		if err != nil {
 			return "", fmt.Errorf("%w (after %v)", err, waited)
 		}
+		last = &st
 		if st.out != nil && st.out.Status == lambdatypes.ProvisionedConcurrencyStatusEnumFailed {
 			return "", fmt.Errorf("%s: allocation FAILED: %s (%s) (after %v)", st.where, deref(st.out.StatusReason),
 				st.amounts(), waited)
