@@ -5,9 +5,7 @@ import (
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 	"github.com/cdklabs/cdk-nag-go/cdknag/v2"
@@ -35,14 +33,7 @@ type FleetStack struct {
 func newFleet(scope constructs.Construct, env *awscdk.Environment, codeDir string, bypass bool) *FleetStack {
 	stack := awscdk.NewStack(scope, jsii.String("BlueGreenFleet"), &awscdk.StackProps{Env: env,
 		Description: jsii.String(fmt.Sprintf("Example blue/green service of %d functions sharing hooks", FleetSize))})
-	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
-		Retention: awslogs.RetentionDays_ONE_MONTH, RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
-	})
-	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
-		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Runs the example fleet's functions"),
-	})
-	logs.GrantWrite(role)
+	logs, role := logsAndRole(stack, "Runs the example fleet's functions")
 	pins, err := bluegreen.PinsFromContext(stack)
 	if err != nil {
 		panic(err)

@@ -98,20 +98,25 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 	return out
 }
 
-// defineService defines the service's function in stack, shipped blue/green as props say, with its own log group
-// and role, and the cdk-nag reasons for what the packs flag on it.
-func defineService(stack awscdk.Stack, props *StackProps) bluegreen.Deployment {
+// logsAndRole defines the functions' log group (30 days) and a role of their own, allowed to write only to that
+// log group (instead of the managed AWSLambdaBasicExecutionRole, which may write to any log group).
+func logsAndRole(stack awscdk.Stack, description string) (awslogs.LogGroup, awsiam.Role) {
 	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
-	// A role of our own, allowed to write only to the function's log group (instead of the managed
-	// AWSLambdaBasicExecutionRole, which may write to any log group).
 	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil),
-		Description: jsii.String("Runs the example service's function"),
+		Description: jsii.String(description),
 	})
 	logs.GrantWrite(role)
+	return logs, role
+}
+
+// defineService defines the service's function in stack, shipped blue/green as props say, with its own log group
+// and role, and the cdk-nag reasons for what the packs flag on it.
+func defineService(stack awscdk.Stack, props *StackProps) bluegreen.Deployment {
+	logs, role := logsAndRole(stack, "Runs the example service's function")
 	// A pin from the command line (bluegreen rollback sets it) moves the alias back to an older version for one
 	// deploy.
 	pins, err := bluegreen.PinsFromContext(stack)
