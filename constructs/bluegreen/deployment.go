@@ -103,20 +103,25 @@ type deployment struct {
 	function    awslambda.Function
 	version     awslambda.Version
 	alias       awslambda.Alias
+	aliasNode   constructs.Node // the alias's node, read once: each read is a call into the CDK
+	role        awsiam.IRole    // the deployment group's role, read once
+	sizes       *stackSize      // the size check of the stack, which also keeps its shared application
 	application awscodedeploy.ILambdaApplication
 	group       awscodedeploy.LambdaDeploymentGroup
-	config      awscodedeploy.ILambdaDeploymentConfig
-	strategy    strategy.Strategy
-	alarms      []awscloudwatch.IAlarm
-	green       alarms.GreenAlarms
-	preHook     hooks.Hook
-	postHook    hooks.Hook
-	pcTarget    awsapplicationautoscaling.ScalableTarget
-	pcPolicy    awsapplicationautoscaling.TargetTrackingScalingPolicy
-	pcCheck     *hookconfig.ProvisionedConcurrency // what the pre-traffic hook waits for; nil for none
-	bypass      bool
-	pinned      string
-	warnedCount bool
+	// groupResource is the group's AWS::CodeDeploy::DeploymentGroup, which renders AlarmConfiguration.Enabled.
+	groupResource awscdk.CfnResource
+	config        awscodedeploy.ILambdaDeploymentConfig
+	strategy      strategy.Strategy
+	alarms        []awscloudwatch.IAlarm
+	green         alarms.GreenAlarms
+	preHook       hooks.Hook
+	postHook      hooks.Hook
+	pcTarget      awsapplicationautoscaling.ScalableTarget
+	pcPolicy      awsapplicationautoscaling.TargetTrackingScalingPolicy
+	pcCheck       *hookconfig.ProvisionedConcurrency // what the pre-traffic hook waits for; nil for none
+	bypass        bool
+	pinned        string
+	warnedCount   bool
 }
 
 // NewDeployment defines a function shipped blue/green: the function (or the given one), its current version
@@ -150,14 +155,21 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	d := &deployment{Construct: c, strategy: p.Strategy, bypass: bypass}
 	// CDK may still refuse what validate cannot see (FunctionProps it rejects, an id already taken): take the
 	// half-defined construct out of the tree again before passing the error on, with the construct path.
+	// The stack's size check goes too if this call defined it.
+	var newSizes bool
 	defer func() {
 		if r := recover(); r != nil {
 			scope.Node().TryRemoveChild(jsii.String(id))
+			if newSizes {
+				d.sizes.stackNode.TryRemoveChild(jsii.String(StackSizeID))
+			}
 			panic(check.WithPath(scope, id, r))
 		}
 	}()
+	// Once per stack: warns at synth near CloudFormation's 500 resources, fails above.
+	d.sizes, newSizes = stackSizeOf(c)
 	d.define(&p, aliasName)
-	trackStackSize(d, &p) // once per stack: warns at synth near CloudFormation's 500 resources, fails above
+	d.sizes.track(d, &p)
 	return d
 }
 
@@ -188,6 +200,7 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 		Version:     green,
 		Description: p.AliasDescription,
 	})
+	d.aliasNode = d.alias.Node()
 	// Provisioned concurrency is held by an Application Auto Scaling scalable target of the alias, never by the
 	// alias's own ProvisionedConcurrencyConfig, so that a deploy that changes both the version and the amount
 	// applies them one after the other:
@@ -217,7 +230,7 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 		})
 		d.pcTarget = scalable.Node().FindChild(jsii.String("Target")).(awsapplicationautoscaling.ScalableTarget)
 		// On the alias's resource, not the Alias construct: the scalable target is one of its children.
-		d.pcTarget.Node().AddDependency(d.alias.Node().DefaultChild())
+		d.pcTarget.Node().AddDependency(d.aliasNode.DefaultChild())
 		if s := p.ProvisionedConcurrencyScaling; s != nil {
 			scalable.ScaleOnUtilization(&awslambda.UtilizationScalingOptions{UtilizationTarget: s.TargetUtilization})
 			tracking := d.pcTarget.Node().FindChild(jsii.String("Tracking"))
@@ -252,16 +265,21 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 
 	d.application = p.Application
 	if d.application == nil {
-		d.application = sharedApplication(c)
+		d.application = d.sizes.application()
 	}
 	d.config = p.Strategy.DeploymentConfig(c)
 
-	var noAlarms []interfacesawscloudwatch.IAlarmRef
+	// The alarms known now go in the props (one call into the CDK instead of one AddAlarm each), in the order
+	// AddAlarm would have added them; later ones go through AddAlarm.
+	refs := make([]interfacesawscloudwatch.IAlarmRef, len(all))
+	for i, a := range all {
+		refs[i] = a
+	}
 	d.group = awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String("DeploymentGroup"), &awscodedeploy.LambdaDeploymentGroupProps{
 		Alias:            d.alias,
 		Application:      d.application,
 		DeploymentConfig: d.config,
-		Alarms:           &noAlarms, // added below with addAlarm, which also orders them before the alias
+		Alarms:           &refs,
 		// The emergency bypass keeps the alarms attached but turns alarm monitoring off (CDK renders this as
 		// AlarmConfiguration.Enabled false) until a synth without the bypass turns it on again.
 		IgnoreAlarmConfiguration: jsii.Bool(d.bypass),
@@ -276,16 +294,20 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	// Without the feature flag @aws-cdk/aws-codedeploy:removeAlarmsFromDeploymentGroup, CDK omits the alarm
 	// configuration when the last alarm is removed, and CloudFormation then keeps the old alarms attached
 	// (aws-cdk#23307). Rendering Enabled ourselves turns monitoring off explicitly whatever the app's flags.
-	cfn := d.group.Node().DefaultChild().(awscdk.CfnResource)
-	cfn.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), awscdk.Lazy_UncachedAny(&alarmsEnabled{d}, nil))
-	explainManagedPolicy(d.group.Role())
-	d.attachHooks(p)
+	d.groupResource = d.group.Node().DefaultChild().(awscdk.CfnResource)
+	d.renderAlarmsEnabled(len(all) > 0)
+	d.role = d.group.Role()
+	explainManagedPolicy(d.role)
 	// The alias update starts the CodeDeploy deployment: the group's strategy and alarm settings of this synth
-	// (an emergency bypass, or its end) must be in place first. The group does not refer to the alias: no cycle.
-	d.alias.Node().AddDependency(d.group)
+	// (an emergency bypass, or its end), the hooks with this synth's checks and CodeDeploy's permission to invoke
+	// them, and the alarms (updated to watch the new green version) must be in place first. None of them refers to
+	// the alias: no cycle. One call for all of them: CDK renders DependsOn sorted, whatever the order of the calls.
+	deps := append([]constructs.IDependable{d.group, d.role}, d.attachHooks(p)...)
 	for _, a := range all {
-		d.addAlarm(a)
+		deps = append(deps, a)
+		d.noteAlarm(a)
 	}
+	d.aliasNode.AddDependency(deps...)
 	d.annotate()
 }
 
@@ -303,25 +325,11 @@ func explainManagedPolicy(role awsiam.IRole) {
 	})
 }
 
-// sharedApplication returns the stack's shared CodeDeploy application, defining it on first use.
-func sharedApplication(scope constructs.Construct) awscodedeploy.ILambdaApplication {
-	stack := awscdk.Stack_Of(scope)
-	if existing := stack.Node().TryFindChild(jsii.String(ApplicationID)); existing != nil {
-		if app, ok := existing.(awscodedeploy.ILambdaApplication); ok {
-			return app
-		}
-		panic(fmt.Errorf("%s: construct id %q is taken by a construct that is not a CodeDeploy Lambda application",
-			*stack.Node().Path(), ApplicationID))
-	}
-	return awscodedeploy.NewLambdaApplication(stack, jsii.String(ApplicationID), nil)
-}
-
-// alarmsEnabled renders AlarmConfiguration.Enabled at synth, after every AddAlarm. It is uncached: a resolution
-// before a late AddAlarm must not freeze the value.
-type alarmsEnabled struct{ d *deployment }
-
-func (a *alarmsEnabled) Produce(awscdk.IResolveContext) interface{} {
-	return len(a.d.alarms) > 0 && !a.d.bypass
+// renderAlarmsEnabled sets AlarmConfiguration.Enabled: on when the group has alarms, unless the emergency bypass
+// is on. It is a plain value rather than a Lazy (a callback from the CDK into Go at every resolution): only the
+// first alarm can change it, and addAlarm renders it again then.
+func (d *deployment) renderAlarmsEnabled(hasAlarms bool) {
+	d.groupResource.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), jsii.Bool(hasAlarms && !d.bypass))
 }
 
 func (d *deployment) Function() awslambda.Function                            { return d.function }
@@ -346,9 +354,17 @@ func (d *deployment) AddAlarm(alarm awscloudwatch.IAlarm) {
 // addAlarm attaches alarm to the group and makes the alias depend on it: CloudFormation then updates the alarm
 // (to watch the new green version) before the alias update starts CodeDeploy's traffic shift.
 func (d *deployment) addAlarm(alarm awscloudwatch.IAlarm) {
-	d.alarms = append(d.alarms, alarm)
 	d.group.AddAlarm(alarm)
-	d.alias.Node().AddDependency(alarm)
+	d.aliasNode.AddDependency(alarm)
+	if len(d.alarms) == 0 {
+		d.renderAlarmsEnabled(true)
+	}
+	d.noteAlarm(alarm)
+}
+
+// noteAlarm records an alarm attached to the group and ordered before the alias, with what synth should say of it.
+func (d *deployment) noteAlarm(alarm awscloudwatch.IAlarm) {
+	d.alarms = append(d.alarms, alarm)
 	if len(d.alarms) == legacyAlarmLimit+1 {
 		awscdk.Annotations_Of(d.Construct).AddInfoV2(jsii.String("lambda-bluegreen:alarmLegacyLimit"),
 			jsii.String(fmt.Sprintf("this deployment group has more than %d alarms: CodeDeploy allows %d by default, "+
@@ -367,8 +383,9 @@ func (d *deployment) addAlarm(alarm awscloudwatch.IAlarm) {
 }
 
 // attachHooks defines the declared hooks (or takes the user's functions) and attaches them to the group, which
-// grants CodeDeploy's role the right to invoke them and them the right to report to it.
-func (d *deployment) attachHooks(p *DeploymentProps) {
+// grants CodeDeploy's role the right to invoke them and them the right to report to it. It returns what it defined
+// that the alias must depend on.
+func (d *deployment) attachHooks(p *DeploymentProps) []constructs.IDependable {
 	if p.PreTraffic != nil {
 		d.preHook = hooks.NewHook(d.Construct, "PreTrafficHook", &hooks.HookProps{
 			Function: d.function, DeploymentGroup: d.group, PreTraffic: p.PreTraffic,
@@ -404,17 +421,16 @@ func (d *deployment) attachHooks(p *DeploymentProps) {
 		d.group.AddPostHook(p.PostHook)
 	}
 	if p.DeploymentRole == nil && (d.preHook != nil || d.postHook != nil) {
-		explainHookGrants(d.group.Role())
+		explainHookGrants(d.role)
 	}
-	// The deployment the alias update starts must find the hooks (with this synth's checks) and CodeDeploy's
-	// permission to invoke them in place. None of them refers to the alias: no cycle.
-	d.alias.Node().AddDependency(d.group.Role())
+	var deps []constructs.IDependable
 	for _, h := range []hooks.Hook{d.preHook, d.postHook} {
 		if h != nil {
 			// The jsii objects, not the Go wrapper: jsii cannot pass a struct that embeds a construct.
-			d.alias.Node().AddDependency(h.Function(), h.Role())
+			deps = append(deps, h.Function(), h.Role())
 		}
 	}
+	return deps
 }
 
 // explainHookGrants records in cdk-nag metadata why CodeDeploy's role may invoke "<hook ARN>:*": CDK's invoke

@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
@@ -38,6 +39,8 @@ const StackSizeWarning = "lambda-bluegreen:stackSize"
 type stackSize struct {
 	constructs.Construct
 	stack       awscdk.Stack
+	stackNode   constructs.Node
+	app         awscodedeploy.ILambdaApplication // the shared CodeDeploy application, once defined or found
 	deployments []sizedDeployment
 }
 
@@ -48,22 +51,27 @@ type sizedDeployment struct {
 	hooks []awslambda.IFunction
 }
 
-// trackStackSize registers d with the size check of its stack, defining the check on the stack's first
-// Deployment.
-func trackStackSize(d *deployment, p *DeploymentProps) {
-	stack := awscdk.Stack_Of(d.Construct)
-	var s *stackSize
-	switch existing := stack.Node().TryFindChild(jsii.String(StackSizeID)).(type) {
+// stackSizeOf returns the size check of the stack holding scope, defining it on the stack's first Deployment,
+// and whether it defined it.
+func stackSizeOf(scope constructs.Construct) (*stackSize, bool) {
+	stack := awscdk.Stack_Of(scope)
+	node := stack.Node()
+	switch existing := node.TryFindChild(jsii.String(StackSizeID)).(type) {
 	case nil:
-		s = &stackSize{stack: stack}
+		s := &stackSize{stack: stack, stackNode: node}
 		constructs.NewConstruct_Override(s, stack, jsii.String(StackSizeID))
 		s.Node().AddValidation(s)
+		return s, true
 	case *stackSize:
-		s = existing
+		return existing, false
 	default:
 		panic(fmt.Errorf("%s: construct id %q is taken by a construct that is not the blue/green stack size check",
-			*stack.Node().Path(), StackSizeID))
+			*node.Path(), StackSizeID))
 	}
+}
+
+// track registers d with the size check, once d is defined.
+func (s *stackSize) track(d *deployment, p *DeploymentProps) {
 	var hooks []awslambda.IFunction
 	for _, h := range []awslambda.IFunction{p.PreHook, p.PostHook} {
 		if h != nil {
@@ -73,12 +81,33 @@ func trackStackSize(d *deployment, p *DeploymentProps) {
 	s.deployments = append(s.deployments, sizedDeployment{d: d, hooks: hooks})
 }
 
+// application returns the stack's shared CodeDeploy application, defining it on first use. The size check keeps
+// it: one construct per stack, found with one lookup, serves both.
+func (s *stackSize) application() awscodedeploy.ILambdaApplication {
+	if s.app != nil {
+		return s.app
+	}
+	switch existing := s.stackNode.TryFindChild(jsii.String(ApplicationID)).(type) {
+	case nil:
+		s.app = awscodedeploy.NewLambdaApplication(s.stack, jsii.String(ApplicationID), nil)
+	case awscodedeploy.ILambdaApplication:
+		s.app = existing
+	default:
+		panic(fmt.Errorf("%s: construct id %q is taken by a construct that is not a CodeDeploy Lambda application",
+			*s.stackNode.Path(), ApplicationID))
+	}
+	return s.app
+}
+
 // Validate implements constructs.IValidation. Above MaxResourcesPerStack it returns the error, which fails the
 // synth as CDK's own validation errors do ("Validation failed with the following errors"), before CDK's own
 // TooManyResourcesInStack check throws while writing the template (an error annotation could not be seen then);
 // above StackSizeWarningAbove it adds a warning to the stack.
 func (s *stackSize) Validate() *[]*string {
-	none := []*string{} // not nil: CDK spreads the result
+	none := []*string{}          // not nil: CDK spreads the result
+	if len(s.deployments) == 0 { // every Deployment of the stack failed to define
+		return &none
+	}
 	count := countResources(s.stack, s.stack)
 	if count <= StackSizeWarningAbove {
 		return &none
