@@ -1,0 +1,427 @@
+// Package formatter is the logic of the notification Lambda that package notify deploys: for each CodeDeploy
+// deployment state change EventBridge delivers, it reads the deployment (which function, which versions, and,
+// when it failed or stopped, why) and publishes one readable notice to the notification topic: plain text for
+// e-mail, an AWS chat custom notification (Slack, Microsoft Teams) for every other protocol.
+//
+// The event itself names only the application, the deployment group, the deployment id and the new state
+// (EventBridge, "CodeDeploy Deployment State-change Notification"). Everything else comes from CodeDeploy's API:
+// GetDeployment (status, creator, errorInformation, rollbackInfo, the AppSpec with the function, alias and
+// versions), GetApplicationRevision when the deployment carries only the AppSpec's hash, the deployment target's
+// lifecycle events (which hook failed) and, for a deployment stopped by an alarm, the group's alarms and their
+// state in CloudWatch. What cannot be read is said in the notice instead of holding it back.
+package formatter
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/sns"
+	"sigs.k8s.io/yaml"
+
+	"github.com/safeship/lambda-bluegreen/internal/appspec"
+)
+
+// HandlerPackage is the import path of the notification Lambda's main package, which calls Main.
+const HandlerPackage = "github.com/safeship/lambda-bluegreen/constructs/notify/handler"
+
+// TopicEnv is the environment variable that holds the ARN of the topic notices are published to.
+const TopicEnv = "NOTIFY_TOPIC_ARN"
+
+// CodeDeployAPI is the part of the CodeDeploy client the formatter uses.
+type CodeDeployAPI interface {
+	GetDeployment(ctx context.Context, in *codedeploy.GetDeploymentInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error)
+	GetApplicationRevision(ctx context.Context, in *codedeploy.GetApplicationRevisionInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetApplicationRevisionOutput, error)
+	GetDeploymentGroup(ctx context.Context, in *codedeploy.GetDeploymentGroupInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
+	ListDeploymentTargets(ctx context.Context, in *codedeploy.ListDeploymentTargetsInput, opts ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentTargetsOutput, error)
+	GetDeploymentTarget(ctx context.Context, in *codedeploy.GetDeploymentTargetInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentTargetOutput, error)
+}
+
+// CloudWatchAPI is the part of the CloudWatch client the formatter uses.
+type CloudWatchAPI interface {
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+}
+
+// SNSAPI is the part of the SNS client the formatter uses.
+type SNSAPI interface {
+	Publish(ctx context.Context, in *sns.PublishInput, opts ...func(*sns.Options)) (*sns.PublishOutput, error)
+}
+
+// Formatter turns CodeDeploy deployment events into notices and publishes them. Set the clients and TopicARN.
+type Formatter struct {
+	CodeDeploy CodeDeployAPI
+	CloudWatch CloudWatchAPI
+	SNS        SNSAPI
+	// TopicARN is the topic every notice is published to.
+	TopicARN string
+	// Log receives each notice's text. Default: io.Discard.
+	Log io.Writer
+}
+
+// Handle is the Lambda handler. It publishes one notice for the event and returns an error only when it could not
+// publish it (or the event is not a deployment state change): Lambda then retries the event and, after its last
+// attempt, sends the invocation record (the original event, requestPayload) to the function's on-failure
+// destination, the same topic, so that the deployment still reaches the team, unformatted.
+func (f *Formatter) Handle(ctx context.Context, ev events.CodeDeployEvent) error {
+	if ev.DetailType != events.CodeDeployDeploymentEventDetailType || ev.Detail.DeploymentID == "" {
+		return fmt.Errorf("notify: not a CodeDeploy deployment state change (detail-type %q, deployment %q)",
+			ev.DetailType, ev.Detail.DeploymentID)
+	}
+	n := f.Notice(ctx, ev)
+	message, err := n.Message()
+	if err != nil {
+		return err
+	}
+	log := f.Log
+	if log == nil {
+		log = io.Discard
+	}
+	fmt.Fprint(log, n.Text())
+	// SNS, Publish, MessageStructure: "Set MessageStructure to json if you want to send a different message for
+	// each protocol. … If you set MessageStructure to json, the value of the Message parameter must: be a
+	// syntactically valid JSON object; and contain at least a top-level JSON key of "default" with a value that is
+	// a string." E-mail gets the text; everything else (the chat integration subscribes over HTTPS) the default.
+	_, err = f.SNS.Publish(ctx, &sns.PublishInput{
+		TopicArn:         &f.TopicARN,
+		Subject:          ptr(n.Subject()),
+		Message:          &message,
+		MessageStructure: ptr("json"),
+	})
+	if err != nil {
+		return fmt.Errorf("notify: publishing the notice of deployment %s to %s: %w", n.DeploymentID, f.TopicARN, err)
+	}
+	return nil
+}
+
+// Notice is what a team is told about one deployment state change.
+type Notice struct {
+	// State is the event's state: START, SUCCESS, FAILURE, STOP or READY.
+	State string
+	// EventID is the EventBridge event's id.
+	EventID string
+	// Time is when the state changed.
+	Time time.Time
+
+	Region, Account                         string
+	DeploymentID, Application, Group        string
+	Config, Creator, Status                 string
+	Created, Completed                      time.Time
+	Function, Alias, FromVersion, ToVersion string
+
+	// RollbackOf is, for a deployment that rolls another back, the id of the deployment that failed or stopped
+	// (rollbackInfo.rollbackTriggeringDeploymentId). CloudFormationRollback marks a rollback CloudFormation
+	// started: RollbackOf may then be empty.
+	RollbackOf string
+	// RolledBackBy is, for a deployment that failed or stopped, the deployment that rolls it back
+	// (rollbackInfo.rollbackDeploymentId), and RollbackMessage what CodeDeploy says about it.
+	RolledBackBy, RollbackMessage string
+
+	// ErrorCode and ErrorMessage are CodeDeploy's errorInformation.
+	ErrorCode, ErrorMessage string
+	// Reasons say, one line each, why the deployment failed or stopped: the hook that failed, the alarms in
+	// ALARM, a stop on request.
+	Reasons []string
+	// Problems list what could not be read, so the reader knows the notice is partial.
+	Problems []string
+}
+
+// Notice reads the deployment of ev and explains its new state. It always returns a notice: an API error becomes
+// one of its Problems.
+func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notice {
+	n := Notice{
+		State: string(ev.Detail.State), EventID: ev.ID, Time: ev.Time, Region: ev.Region, Account: ev.AccountID,
+		DeploymentID: ev.Detail.DeploymentID, Application: ev.Detail.Application, Group: ev.Detail.DeploymentGroup,
+	}
+	if n.Region == "" {
+		n.Region = ev.Detail.Region
+	}
+	out, err := f.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: &n.DeploymentID})
+	if err != nil || out.DeploymentInfo == nil {
+		n.Problems = append(n.Problems, fmt.Sprintf("could not read the deployment (GetDeployment): %v", errOr(err, "no deployment returned")))
+		return n
+	}
+	info := out.DeploymentInfo
+	n.Config, n.Creator, n.Status = deref(info.DeploymentConfigName), string(info.Creator), string(info.Status)
+	if info.CreateTime != nil {
+		n.Created = *info.CreateTime
+	}
+	if info.CompleteTime != nil {
+		n.Completed = *info.CompleteTime
+	}
+	if e := info.ErrorInformation; e != nil {
+		n.ErrorCode, n.ErrorMessage = string(e.Code), deref(e.Message)
+	}
+	// CodeDeploy user guide, "Redeploy and roll back a deployment": "CodeDeploy rolls back deployments by
+	// redeploying a previously deployed revision of an application as a new deployment. These rolled-back
+	// deployments are technically new deployments, with new deployment IDs". rollbackInfo links the two (API
+	// Reference, RollbackInfo: rollbackDeploymentId, "The ID of the deployment rollback";
+	// rollbackTriggeringDeploymentId, "The deployment ID of the deployment that was underway and triggered a
+	// rollback deployment because it failed or was stopped").
+	if r := info.RollbackInfo; r != nil {
+		if id := deref(r.RollbackTriggeringDeploymentId); id != n.DeploymentID {
+			n.RollbackOf = id
+		}
+		if id := deref(r.RollbackDeploymentId); id != n.DeploymentID {
+			n.RolledBackBy = id
+		}
+		n.RollbackMessage = deref(r.RollbackMessage)
+	}
+
+	content := appspec.Content(info.Revision)
+	if content == "" && info.Revision != nil {
+		rev, err := f.CodeDeploy.GetApplicationRevision(ctx, &codedeploy.GetApplicationRevisionInput{
+			ApplicationName: info.ApplicationName, Revision: info.Revision,
+		})
+		if err != nil {
+			n.Problems = append(n.Problems, fmt.Sprintf("could not read the AppSpec (GetApplicationRevision): %v", err))
+		} else {
+			content = appspec.Content(rev.Revision)
+		}
+	}
+	var hooks map[string]string
+	if content != "" {
+		if fn, err := appspec.Parse(content); err != nil {
+			n.Problems = append(n.Problems, err.Error())
+		} else {
+			n.Function, n.Alias, n.FromVersion, n.ToVersion = fn.Name, fn.Alias, fn.CurrentVersion, fn.TargetVersion
+		}
+		hooks = hookFunctions(content)
+	}
+
+	if n.State != string(events.CodeDeployDeploymentStateFailure) && n.State != string(events.CodeDeployDeploymentStateStop) {
+		return n
+	}
+	n.Reasons = f.reasons(ctx, &n, info, hooks)
+	return n
+}
+
+// reasons explains a deployment that failed or stopped. CodeDeploy's API Reference documents the error codes
+// (ErrorInformation: ALARM_ACTIVE, HOOK_EXECUTION_FAILURE, MANUAL_STOP among them) but not the text of their
+// messages, so the formatter names the alarm and the hook itself, from the group's alarms and the target's
+// lifecycle events, and quotes CodeDeploy's message beside them.
+func (f *Formatter) reasons(ctx context.Context, n *Notice, info *cdtypes.DeploymentInfo, hooks map[string]string) []string {
+	var out []string
+	switch cdtypes.ErrorCode(n.ErrorCode) {
+	case cdtypes.ErrorCodeAlarmActive:
+		out = append(out, f.alarmReasons(ctx, n, info)...)
+	case cdtypes.ErrorCodeHookExecutionFailure:
+		out = append(out, f.hookReasons(ctx, n, hooks)...)
+	case cdtypes.ErrorCodeManualStop:
+		out = append(out, "stopped on request (StopDeployment, from the console, the CLI or `bluegreen rollback`)")
+	case "":
+		if n.State == string(events.CodeDeployDeploymentStateStop) {
+			out = append(out, "stopped on request (StopDeployment)")
+		}
+	default:
+		// A failed lifecycle event explains other failures too (a hook that timed out, a traffic shift that failed).
+		out = append(out, f.hookReasons(ctx, n, hooks)...)
+	}
+	return out
+}
+
+// alarmReasons names the deployment's rollback alarms that are in ALARM. The deployment's own alarm override
+// (overrideAlarmConfiguration) wins over the group's alarms when it is enabled.
+func (f *Formatter) alarmReasons(ctx context.Context, n *Notice, info *cdtypes.DeploymentInfo) []string {
+	var names []string
+	if o := info.OverrideAlarmConfiguration; o != nil && o.Enabled {
+		names = alarmNames(o)
+	} else {
+		out, err := f.CodeDeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{
+			ApplicationName: &n.Application, DeploymentGroupName: &n.Group,
+		})
+		if err != nil || out.DeploymentGroupInfo == nil {
+			n.Problems = append(n.Problems, fmt.Sprintf("could not read the group's alarms (GetDeploymentGroup): %v", errOr(err, "no group returned")))
+			return []string{"a rollback alarm fired (ALARM_ACTIVE)"}
+		}
+		names = alarmNames(out.DeploymentGroupInfo.AlarmConfiguration)
+	}
+	if len(names) == 0 {
+		return []string{"a rollback alarm fired (ALARM_ACTIVE); the group lists no alarm any more"}
+	}
+	firing, err := f.inAlarm(ctx, names)
+	if err != nil {
+		n.Problems = append(n.Problems, fmt.Sprintf("could not read the alarms' state (DescribeAlarms): %v", err))
+		return []string{"a rollback alarm fired (ALARM_ACTIVE); the group's alarms: " + strings.Join(names, ", ")}
+	}
+	if len(firing) == 0 {
+		return []string{"a rollback alarm fired (ALARM_ACTIVE), but none of the group's alarms is in ALARM now (" +
+			strings.Join(names, ", ") + "): read their history"}
+	}
+	var out []string
+	for _, a := range firing {
+		line := "rollback alarm " + a.name + " is in ALARM"
+		if a.reason != "" {
+			line += ": " + a.reason
+		}
+		out = append(out, truncate(line, 400))
+	}
+	return out
+}
+
+type firingAlarm struct{ name, reason string }
+
+// inAlarm returns the alarms of names that are in ALARM. CloudWatch API Reference, DescribeAlarms, AlarmTypes:
+// "If you omit this parameter, only metric alarms are returned, even if composite alarms exist in the account",
+// so both types are asked for.
+func (f *Formatter) inAlarm(ctx context.Context, names []string) ([]firingAlarm, error) {
+	var out []firingAlarm
+	var token *string
+	for {
+		page, err := f.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
+			AlarmNames: names, NextToken: token, StateValue: cwtypes.StateValueAlarm,
+			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+		})
+		if err != nil {
+			return nil, err
+		}
+		for _, a := range page.MetricAlarms {
+			out = append(out, firingAlarm{deref(a.AlarmName), deref(a.StateReason)})
+		}
+		for _, a := range page.CompositeAlarms {
+			out = append(out, firingAlarm{deref(a.AlarmName), deref(a.StateReason)})
+		}
+		if page.NextToken == nil || *page.NextToken == "" {
+			return out, nil
+		}
+		token = page.NextToken
+	}
+}
+
+// hookReasons names the lifecycle event that failed and the hook function the AppSpec gives it.
+func (f *Formatter) hookReasons(ctx context.Context, n *Notice, hooks map[string]string) []string {
+	lifecycle, err := f.lifecycleEvents(ctx, n.DeploymentID)
+	if err != nil {
+		n.Problems = append(n.Problems, "could not read the deployment's lifecycle events: "+err.Error())
+	}
+	var out []string
+	for _, e := range lifecycle {
+		if e.Status != cdtypes.LifecycleEventStatusFailed {
+			continue
+		}
+		name := deref(e.LifecycleEventName)
+		line := name + " failed"
+		if fn := hooks[name]; fn != "" {
+			line = fmt.Sprintf("%s hook %s (%s) reported Failed", phaseOf(name), fn, name)
+		}
+		if d := e.Diagnostics; d != nil && deref(d.Message) != "" {
+			line += ": " + deref(d.Message)
+		}
+		if hooks[name] != "" {
+			line += "; the hook's log group has its report"
+		}
+		out = append(out, truncate(line, 400))
+	}
+	if len(out) == 0 && cdtypes.ErrorCode(n.ErrorCode) == cdtypes.ErrorCodeHookExecutionFailure {
+		var names []string
+		for event, fn := range hooks {
+			names = append(names, fmt.Sprintf("%s (%s)", fn, event))
+		}
+		line := "a lifecycle hook reported Failed (HOOK_EXECUTION_FAILURE)"
+		if len(names) > 0 {
+			line += "; the deployment's hooks: " + strings.Join(sorted(names), ", ")
+		}
+		out = append(out, line)
+	}
+	return out
+}
+
+// lifecycleEvents returns the lifecycle events of the deployment's targets (one function, for a Lambda
+// deployment). CodeDeploy API Reference, GetDeploymentTarget: a Lambda target's lifecycleEvents list each event
+// with its status and diagnostics.
+func (f *Formatter) lifecycleEvents(ctx context.Context, deploymentID string) ([]cdtypes.LifecycleEvent, error) {
+	list, err := f.CodeDeploy.ListDeploymentTargets(ctx, &codedeploy.ListDeploymentTargetsInput{DeploymentId: &deploymentID})
+	if err != nil {
+		return nil, fmt.Errorf("ListDeploymentTargets: %w", err)
+	}
+	var out []cdtypes.LifecycleEvent
+	var errs []error
+	for _, id := range list.TargetIds {
+		t, err := f.CodeDeploy.GetDeploymentTarget(ctx, &codedeploy.GetDeploymentTargetInput{DeploymentId: &deploymentID, TargetId: &id})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("GetDeploymentTarget %s: %w", id, err))
+			continue
+		}
+		if t.DeploymentTarget == nil {
+			continue
+		}
+		switch {
+		case t.DeploymentTarget.LambdaTarget != nil:
+			out = append(out, t.DeploymentTarget.LambdaTarget.LifecycleEvents...)
+		case t.DeploymentTarget.CloudFormationTarget != nil:
+			out = append(out, t.DeploymentTarget.CloudFormationTarget.LifecycleEvents...)
+		}
+	}
+	return out, errors.Join(errs...)
+}
+
+// phaseOf names the phase of a Lambda lifecycle event (CodeDeploy user guide, "AppSpec 'hooks' section for an AWS
+// Lambda deployment": BeforeAllowTraffic runs before traffic shifts to the new version, AfterAllowTraffic after).
+func phaseOf(event string) string {
+	switch event {
+	case "BeforeAllowTraffic":
+		return "pre-traffic"
+	case "AfterAllowTraffic":
+		return "post-traffic"
+	}
+	return event
+}
+
+// hookFunctions reads the hooks section of an AppSpec: lifecycle event name → hook function. CodeDeploy documents
+// it as a list of one-entry maps ("hooks: - BeforeAllowTraffic: …"); CloudFormation writes the key capitalized.
+func hookFunctions(content string) map[string]string {
+	js, err := yaml.YAMLToJSON([]byte(content))
+	if err != nil {
+		return nil
+	}
+	var s struct {
+		Hooks []map[string]string `json:"Hooks"` // encoding/json matches "hooks" too
+	}
+	if json.Unmarshal(js, &s) != nil {
+		return nil
+	}
+	out := map[string]string{}
+	for _, h := range s.Hooks {
+		for event, fn := range h {
+			out[event] = fn
+		}
+	}
+	return out
+}
+
+func alarmNames(c *cdtypes.AlarmConfiguration) []string {
+	if c == nil {
+		return nil
+	}
+	var out []string
+	for _, a := range c.Alarms {
+		if a.Name != nil {
+			out = append(out, *a.Name)
+		}
+	}
+	return out
+}
+
+func errOr(err error, fallback string) string {
+	if err != nil {
+		return err.Error()
+	}
+	return fallback
+}
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+func ptr[T any](v T) *T { return &v }
