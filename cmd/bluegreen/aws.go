@@ -37,8 +37,20 @@ func connectAWS(ctx context.Context, profile, region string) (clients, error) {
 	}
 	cfg, err := config.LoadDefaultConfig(ctx, opts...)
 	if err != nil {
-		return clients{}, err
+		return clients{}, err // an unknown profile among others: explain says what to do
 	}
+	if cfg.Region == "" {
+		return clients{}, errNoRegion
+	}
+	// The chain is read at the first call; its failure is marked so that explain can tell it from an API error.
+	if cfg.Credentials != nil {
+		cfg.Credentials = markedCredentials{cfg.Credentials}
+	}
+	// Throttling: the clients keep the SDK's standard retryer ("By default, service clients use retry.Standard",
+	// 3 attempts, exponential backoff of at most 20 s, ThrottlingException and the other throttle codes retried:
+	// AWS SDK for Go v2 Developer Guide, "Retries and Timeouts"). CodeDeploy documents no request rate for its
+	// API; AWS support is reported saying the limits are dynamic and advising retries with backoff (GetDeployment
+	// ThrottlingException, devpeace.com/python/55016714). watch keeps going when a poll is throttled anyway.
 	return newClients(cfg), nil
 }
 
@@ -130,39 +142,61 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 	} else {
 		s.RollbackTarget = r.Version
 	}
+	names, enabled, err := groupAlarms(ctx, c, app, group)
+	if err != nil {
+		return s, err
+	}
+	s.AlarmsEnabled = enabled
+	if len(names) > 0 {
+		if s.Alarms, err = alarmStates(ctx, c, names); err != nil {
+			return s, err
+		}
+	}
+	return s, nil
+}
+
+// alarmStates reads the state of each named alarm: OK, ALARM, INSUFFICIENT_DATA, or MISSING for an alarm the group
+// names that CloudWatch does not have (deleted). DescribeAlarms returns metric alarms only unless AlarmTypes asks for
+// composite ones too, and takes at most 100 names a call (CloudWatch API reference, DescribeAlarms).
+func alarmStates(ctx context.Context, c clients, names []string) (map[string]string, error) {
+	states := map[string]string{}
+	for _, n := range names {
+		states[n] = "MISSING" // attached to the group but not found in CloudWatch
+	}
+	for i := 0; i < len(names); i += 100 {
+		out, err := c.cloudwatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
+			AlarmNames: names[i:min(i+100, len(names))],
+			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
+		})
+		if err != nil {
+			return nil, fmt.Errorf("DescribeAlarms: %w", err)
+		}
+		for _, a := range out.MetricAlarms {
+			states[aws.ToString(a.AlarmName)] = string(a.StateValue)
+		}
+		for _, a := range out.CompositeAlarms {
+			states[aws.ToString(a.AlarmName)] = string(a.StateValue)
+		}
+	}
+	return states, nil
+}
+
+// groupAlarms returns the names of the group's rollback alarms and whether CodeDeploy watches them.
+func groupAlarms(ctx context.Context, c clients, app, group string) ([]string, bool, error) {
 	g, err := c.codedeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{ApplicationName: &app, DeploymentGroupName: &group})
 	if err != nil {
-		return s, fmt.Errorf("GetDeploymentGroup: %w", err)
+		return nil, false, fmt.Errorf("GetDeploymentGroup %s/%s: %w", app, group, err)
 	}
 	var names []string
+	enabled := false
 	if info := g.DeploymentGroupInfo; info != nil && info.AlarmConfiguration != nil {
-		s.AlarmsEnabled = info.AlarmConfiguration.Enabled
+		enabled = info.AlarmConfiguration.Enabled
 		for _, a := range info.AlarmConfiguration.Alarms {
 			names = append(names, aws.ToString(a.Name))
 		}
 	}
-	if len(names) > 0 {
-		s.Alarms = map[string]string{}
-		for _, n := range names {
-			s.Alarms[n] = "MISSING" // attached to the group but not found in CloudWatch
-		}
-		for i := 0; i < len(names); i += 100 {
-			out, err := c.cloudwatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
-				AlarmNames: names[i:min(i+100, len(names))],
-				AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
-			})
-			if err != nil {
-				return s, fmt.Errorf("DescribeAlarms: %w", err)
-			}
-			for _, a := range out.MetricAlarms {
-				s.Alarms[aws.ToString(a.AlarmName)] = string(a.StateValue)
-			}
-			for _, a := range out.CompositeAlarms {
-				s.Alarms[aws.ToString(a.AlarmName)] = string(a.StateValue)
-			}
-		}
-	}
-	return s, nil
+	sort.Strings(names)
+	return names, enabled, nil
 }
 
 // activeStatuses are the statuses of a deployment that has not ended: Created, Queued, InProgress and Ready

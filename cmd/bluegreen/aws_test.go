@@ -32,6 +32,7 @@ type fakeAWS struct {
 	weights      map[string]float64
 	revision     int
 	aliasError   string // error code GetAlias answers with
+	aliasMessage string // and its message ("fake <code>" when empty)
 	versions     []string
 	tags         map[string]string // the function's tags (ListTags)
 	deployments  []fakeDeployment  // the group's deployments, oldest first (ListDeployments answers in this order)
@@ -47,6 +48,14 @@ type fakeAWS struct {
 	stopped      []map[string]interface{}
 	aliasUpdates []map[string]interface{}
 	rejected     int // UpdateAlias calls refused for a stale RevisionId
+
+	// logGroups are other functions (hooks) GetFunctionConfiguration knows, with their custom log group ("" for
+	// Lambda's default).
+	logGroups map[string]string
+	// throttle answers the named CodeDeploy operations with ThrottlingException, as many times as given.
+	throttle map[string]int
+	// calls counts the CodeDeploy operations called.
+	calls map[string]int
 }
 
 // fakeDeployment is a deployment of the group, with its AppSpec.
@@ -57,9 +66,34 @@ type fakeDeployment struct {
 	// hashOnly: GetDeployment's revision carries only the AppSpec's hash, the content comes from
 	// GetApplicationRevision (as for some deployments CloudFormation starts); yaml writes the AppSpec in YAML.
 	hashOnly, yaml bool
+
+	// For watch: the deployment config (CodeDeployDefault.LambdaCanary10Percent5Minutes when empty), the hook
+	// functions by lifecycle event (the AppSpec's Hooks), the lifecycle events GetDeploymentTarget answers (the
+	// fake's fixed three when nil), errorInformation and rollbackInfo.
+	config                  string
+	hooks                   map[string]string
+	events                  []fakeEvent
+	errorCode, errorMessage string
+	rollbackID, rollbackMsg string
 }
 
+// fakeEvent is a lifecycle event of a deployment's Lambda target.
+type fakeEvent struct{ name, status, message string }
+
 func (d fakeDeployment) appSpec() string {
+	hooks := ""
+	for _, event := range []string{"BeforeAllowTraffic", "AfterAllowTraffic"} {
+		if fn := d.hooks[event]; fn != "" {
+			if hooks != "" {
+				hooks += ","
+			}
+			hooks += fmt.Sprintf(`{"%s":"%s"}`, event, fn)
+		}
+	}
+	if hooks != "" {
+		return fmt.Sprintf(`{"version":0.0,"Resources":[{"Api":{"Type":"AWS::Lambda::Function","Properties":`+
+			`{"Name":"api","Alias":"live","CurrentVersion":"%s","TargetVersion":"%s"}}}],"Hooks":[%s]}`, d.current, d.target, hooks)
+	}
 	if d.yaml {
 		return fmt.Sprintf("version: 0.0\nResources:\n  - api:\n      Type: AWS::Lambda::Function\n      Properties:\n"+
 			"        Name: api\n        Alias: live\n        CurrentVersion: %s\n        TargetVersion: %s\n", d.current, d.target)
@@ -106,9 +140,20 @@ func (f *fakeAWS) info(d fakeDeployment) map[string]interface{} {
 	if d.hashOnly {
 		content = map[string]interface{}{"sha256": "f00d-" + d.id}
 	}
-	return map[string]interface{}{"deploymentId": d.id, "status": d.status, "createTime": float64(d.created.Unix()),
-		"applicationName": "app", "deploymentGroupName": "grp",
+	config := d.config
+	if config == "" {
+		config = "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+	}
+	info := map[string]interface{}{"deploymentId": d.id, "status": d.status, "createTime": float64(d.created.Unix()),
+		"applicationName": "app", "deploymentGroupName": "grp", "deploymentConfigName": config, "creator": "CloudFormation",
 		"revision": map[string]interface{}{"revisionType": "AppSpecContent", "appSpecContent": content}}
+	if d.errorCode != "" || d.errorMessage != "" {
+		info["errorInformation"] = map[string]string{"code": d.errorCode, "message": d.errorMessage}
+	}
+	if d.rollbackID != "" || d.rollbackMsg != "" {
+		info["rollbackInfo"] = map[string]string{"rollbackDeploymentId": d.rollbackID, "rollbackMessage": d.rollbackMsg}
+	}
+	return info
 }
 
 const aliasARN = "arn:aws:lambda:eu-west-1:123456789012:function:api:live"
@@ -120,7 +165,7 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	switch {
 	case strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/api/aliases/live"):
 		if f.aliasError != "" {
-			restError(w, http.StatusForbidden, f.aliasError)
+			restErrorMessage(w, http.StatusForbidden, f.aliasError, f.aliasMessage)
 			return
 		}
 		if f.deployed != "" {
@@ -157,6 +202,18 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		restError(w, http.StatusNotFound, "ResourceNotFoundException")
+	case strings.HasPrefix(r.URL.Path, "/2015-03-31/functions/") && strings.HasSuffix(r.URL.Path, "/configuration"):
+		name := strings.TrimSuffix(strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/"), "/configuration")
+		group, ok := f.logGroups[name]
+		if !ok {
+			restError(w, http.StatusNotFound, "ResourceNotFoundException")
+			return
+		}
+		config := map[string]interface{}{"FunctionName": name, "Version": "$LATEST"}
+		if group != "" {
+			config["LoggingConfig"] = map[string]string{"LogGroup": group}
+		}
+		writeJSON(w, config)
 	case strings.HasPrefix(r.URL.Path, "/2017-03-31/tags/"):
 		if arn := strings.TrimPrefix(r.URL.Path, "/2017-03-31/tags/"); arn != strings.TrimSuffix(aliasARN, ":live") {
 			restError(w, http.StatusBadRequest, "InvalidParameterValueException") // Lambda tags functions only
@@ -166,7 +223,17 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 	case strings.HasPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006."):
 		var in map[string]interface{}
 		json.Unmarshal(body, &in)
-		switch strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006.") {
+		op := strings.TrimPrefix(r.Header.Get("X-Amz-Target"), "CodeDeploy_20141006.")
+		if f.calls == nil {
+			f.calls = map[string]int{}
+		}
+		f.calls[op]++
+		if f.throttle[op] > 0 {
+			f.throttle[op]--
+			jsonError(w, "ThrottlingException")
+			return
+		}
+		switch op {
 		case "ListDeployments":
 			want := map[string]bool{}
 			statuses, filtered := in["includeOnlyStatuses"].([]interface{})
@@ -221,11 +288,36 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 		case "ListDeploymentTargets":
 			writeJSON(w, map[string]interface{}{"targetIds": []string{"api:live"}})
 		case "GetDeploymentTarget":
+			events := []map[string]interface{}{
+				{"lifecycleEventName": "BeforeAllowTraffic", "status": "Succeeded"},
+				{"lifecycleEventName": "AllowTraffic", "status": "InProgress"},
+				{"lifecycleEventName": "AfterAllowTraffic", "status": "Pending"}}
+			if d := f.deployment(fmt.Sprint(in["deploymentId"])); d != nil && d.events != nil {
+				events = nil
+				for _, e := range d.events {
+					event := map[string]interface{}{"lifecycleEventName": e.name, "status": e.status}
+					if e.message != "" {
+						event["diagnostics"] = map[string]string{"errorCode": "ScriptFailed", "message": e.message}
+					}
+					events = append(events, event)
+				}
+			}
 			writeJSON(w, map[string]interface{}{"deploymentTarget": map[string]interface{}{"deploymentTargetType": "LambdaTarget",
-				"lambdaTarget": map[string]interface{}{"lifecycleEvents": []map[string]string{
-					{"lifecycleEventName": "BeforeAllowTraffic", "status": "Succeeded"},
-					{"lifecycleEventName": "AllowTraffic", "status": "InProgress"},
-					{"lifecycleEventName": "AfterAllowTraffic", "status": "Pending"}}}}})
+				"lambdaTarget": map[string]interface{}{"lifecycleEvents": events}}})
+		case "GetDeploymentConfig":
+			routing, ok := map[string]map[string]interface{}{
+				"CodeDeployDefault.LambdaCanary10Percent5Minutes": {"type": "TimeBasedCanary",
+					"timeBasedCanary": map[string]int{"canaryPercentage": 10, "canaryInterval": 5}},
+				"CodeDeployDefault.LambdaAllAtOnce": {"type": "AllAtOnce"},
+				"Linear25PercentEvery1Minute": {"type": "TimeBasedLinear",
+					"timeBasedLinear": map[string]int{"linearPercentage": 25, "linearInterval": 1}},
+			}[fmt.Sprint(in["deploymentConfigName"])]
+			if !ok {
+				jsonError(w, "DeploymentConfigDoesNotExistException")
+				return
+			}
+			writeJSON(w, map[string]interface{}{"deploymentConfigInfo": map[string]interface{}{
+				"deploymentConfigName": in["deploymentConfigName"], "computePlatform": "Lambda", "trafficRoutingConfig": routing}})
 		case "GetDeploymentGroup":
 			var alarms []map[string]string
 			for n := range f.alarms {
@@ -256,10 +348,18 @@ func writeJSON(w http.ResponseWriter, v interface{}) {
 
 // restError answers a Lambda (REST-JSON) call with an error the SDK maps to its type by X-Amzn-ErrorType.
 func restError(w http.ResponseWriter, status int, code string) {
+	restErrorMessage(w, status, code, "")
+}
+
+func restErrorMessage(w http.ResponseWriter, status int, code, message string) {
+	if message == "" {
+		message = "fake " + code
+	}
 	w.Header().Set("X-Amzn-ErrorType", code)
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(status)
-	io.WriteString(w, `{"message":"fake `+code+`"}`)
+	b, _ := json.Marshal(map[string]string{"message": message})
+	w.Write(b)
 }
 
 // jsonError answers a CodeDeploy (JSON 1.1) call with an error.

@@ -2,23 +2,41 @@
 //
 //	bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]
 //	bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
+//	bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX] [-timeout 2h]
+//	                [-interval 10s] [-profile P] [-region R] [-json]
 //	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw]
 //	                   [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]
+//	bluegreen help [COMMAND]        (or -h, --help; bluegreen COMMAND -h lists the command's flags)
 //
 // plan reads a synthesized cloud assembly offline and prints, for every blue/green deployment in it: function,
 // alias, strategy, traffic timeline, rollback alarms, hooks, and the worst-case detection time and exposure
-// (the formulas the constructs use at synth). -svg writes a picture of each timeline into DIR.
+// (the formulas the constructs use at synth). -svg writes a picture of each timeline into DIR and prints the
+// paths it wrote.
 //
 // status shows the alias's versions and weights (blue and green), the group's newest CodeDeploy deployment with
-// its lifecycle events, the version rollback would go to, and the state of every rollback alarm. rollback stops
-// an in-progress deployment with automatic rollback; with none in progress, it sends a weighted alias left by a
-// failed deployment back to blue, and rolls a finished release back through a deploy of its stack that pins the
-// alias to the previous release (./cdkw deploy --exclusively STACK -c lambda-bluegreen:pin=PATH=VERSION), after
-// showing the change and asking for confirmation (-yes skips the prompt; -print only prints the command). Both use
-// the AWS SDK's standard credential chain.
+// its lifecycle events, the version rollback would go to, and the state of every rollback alarm.
 //
-// Exit codes: 0 success, 1 failure (an AWS error, a failed deploy, or AWS changing while the operator decided), 2 bad
-// usage (also a finished release without -application and -group), 3 nothing to roll back to, 4 declined.
+// watch follows a deployment live, beside ./cdkw deploy or in CI: the group's deployment in progress, the one given
+// with -deployment, or else the next one to start. It shows the strategy's timeline as a progress bar with green's
+// share of traffic (redrawn on a terminal, plain lines otherwise), each lifecycle hook's result and every rollback
+// alarm's state, and at the end the outcome with its reason: the hook and where its logs are, or the alarms, and the
+// deployment's page in the console.
+//
+// rollback stops an in-progress deployment with automatic rollback; with none in progress, it sends a weighted
+// alias left by a failed deployment back to blue, and rolls a finished release back through a deploy of its stack
+// that pins the alias to the previous release (./cdkw deploy --exclusively STACK -c
+// lambda-bluegreen:pin=PATH=VERSION), after showing the change and asking for confirmation (-yes skips the prompt;
+// -print only prints the command).
+//
+// status, watch and rollback use the AWS SDK's standard credential chain; -profile and -region override it. An
+// error the operator can fix says what to do first: no credentials, no region, an unknown profile, refused
+// credentials, a denied IAM action (named when AWS names it), a missing cloud assembly.
+//
+// Exit codes: 0 success (for watch: the deployment succeeded); 1 failure (an AWS error, a deployment that failed, was
+// stopped or rolled back, a failed deploy, or AWS changing while the operator decided); 2 bad usage (also a missing
+// cloud assembly, and a finished release without -application and -group); 3 nothing to roll back to; 4 declined;
+// 5 watch timed out with the deployment still running (or none started); 130 watch interrupted (Ctrl-C). Help
+// exits 0.
 package main
 
 import (
@@ -33,33 +51,83 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/safeship/lambda-bluegreen/internal/plan"
 )
 
 // Exit codes a script can use.
 const (
-	exitOK      = 0
-	exitFail    = 1
-	exitUsage   = 2
-	exitNothing = 3
-	exitDecline = 4
+	exitOK          = 0
+	exitFail        = 1
+	exitUsage       = 2
+	exitNothing     = 3
+	exitDecline     = 4
+	exitTimeout     = 5
+	exitInterrupted = 130 // the shell's code for a process ended by SIGINT (128 + 2)
 )
 
 func main() {
-	os.Exit(cli{stdin: os.Stdin, connect: connectAWS}.run(os.Args[1:], os.Stdout, os.Stderr))
+	os.Exit(cli{stdin: os.Stdin, connect: connectAWS, signals: true}.run(os.Args[1:], os.Stdout, os.Stderr))
 }
 
-// cli carries what the AWS commands need from outside: the operator's answers and the way to reach AWS.
+// cli carries what the AWS commands need from outside: the operator's answers, the way to reach AWS, and, for
+// watch, the clock and whether output goes to a terminal. Zero values mean the real ones.
 type cli struct {
 	stdin   io.Reader
 	connect connector
+	// ctx is the commands' context (context.Background when nil); with signals, watch ends it on Ctrl-C (SIGINT) to
+	// report before exiting. The other commands keep Go's default: Ctrl-C ends them at once, at a prompt too.
+	ctx     context.Context
+	signals bool
+	// now and sleep are watch's clock; sleep returns early with the context's error.
+	now   func() time.Time
+	sleep func(ctx context.Context, d time.Duration) error
+	// terminal reports whether w is an interactive terminal (watch redraws a progress bar there).
+	terminal func(w io.Writer) bool
+}
+
+func (c cli) context() context.Context {
+	if c.ctx != nil {
+		return c.ctx
+	}
+	return context.Background()
 }
 
 // run is the command without AWS access (plan and usage): tests of those need no connector.
 func run(args []string, stdout, stderr io.Writer) int {
 	return cli{stdin: strings.NewReader(""), connect: connectAWS}.run(args, stdout, stderr)
 }
+
+// commands lists each command with what it does, in the order help shows them.
+var commands = []struct{ name, synopsis, summary string }{
+	{"plan", "bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]",
+		"offline: what each blue/green deployment of a synthesized cloud assembly does: strategy, timeline, alarms, hooks, detection time, exposure"},
+	{"status", "bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]",
+		"what the alias serves now (blue and green), the group's newest deployment, the version rollback would go to, each rollback alarm's state"},
+	{"watch", "bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX] [-timeout 2h] [-interval 10s] [-profile P] [-region R] [-json]",
+		"follow a deployment live (beside ./cdkw deploy, or in CI) until it ends: traffic shift, hooks, alarms; exits 1 on a rollback, 5 on a timeout"},
+	{"rollback", "bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw] [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]",
+		"stop a deployment in progress, or roll a finished release back through a pinned deploy; shows the change and asks first"},
+}
+
+const exitCodes = `exit codes: 0 done (watch: the deployment succeeded); 1 failed (an AWS error; a deployment that failed, was
+  stopped or rolled back; a failed deploy; AWS changing during the prompt); 2 bad usage (also a missing cloud
+  assembly); 3 nothing to roll back to; 4 declined; 5 watch timed out; 130 watch interrupted`
+
+// usage is the overview bluegreen help prints.
+var usage = func() string {
+	var b strings.Builder
+	b.WriteString("bluegreen: the operator's tool for blue/green Lambda deployments (CodeDeploy)\n\n")
+	b.WriteString("usage: bluegreen COMMAND [flags]   (bluegreen COMMAND -h lists its flags)\n\ncommands:\n")
+	for _, c := range commands {
+		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
+	}
+	fmt.Fprintf(&b, "  %-9s %s\n\n", "help", "this overview; bluegreen help COMMAND shows a command's flags")
+	b.WriteString("status, watch and rollback use the AWS SDK's standard credential chain; -profile and -region override it.\n")
+	b.WriteString(exitCodes)
+	return b.String()
+}()
 
 func (c cli) run(args []string, stdout, stderr io.Writer) int {
 	if len(args) == 0 {
@@ -71,9 +139,21 @@ func (c cli) run(args []string, stdout, stderr io.Writer) int {
 		return runPlan(args[1:], stdout, stderr)
 	case "status":
 		return c.runStatus(args[1:], stdout, stderr)
+	case "watch":
+		return c.runWatch(args[1:], stdout, stderr)
 	case "rollback":
 		return c.runRollback(args[1:], stdout, stderr)
-	case "-h", "-help", "--help", "help":
+	case "help":
+		if len(args) > 1 && args[1] != "help" {
+			if summary(args[1]) == "" {
+				fmt.Fprintf(stderr, "bluegreen help: unknown command %q\n%s\n", args[1], usage)
+				return exitUsage
+			}
+			return c.run([]string{args[1], "-h"}, stdout, stderr)
+		}
+		fmt.Fprintln(stdout, usage)
+		return exitOK
+	case "-h", "-help", "--help":
 		fmt.Fprintln(stdout, usage)
 		return exitOK
 	default:
@@ -82,13 +162,67 @@ func (c cli) run(args []string, stdout, stderr io.Writer) int {
 	}
 }
 
-const usage = `usage:
-  bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]
-  bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
-  bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw]
-                     [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]`
+func summary(name string) string {
+	for _, c := range commands {
+		if c.name == name {
+			return c.summary
+		}
+	}
+	return ""
+}
 
-// target holds the flags status and rollback share.
+func synopsis(name string) string {
+	for _, c := range commands {
+		if c.name == name {
+			return c.synopsis
+		}
+	}
+	return ""
+}
+
+// newFlags is a command's flag set: its errors go to stderr, and help is printed by parseFlags.
+func newFlags(name string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {}
+	return fs
+}
+
+// commandHelp writes what the command does, its synopsis, and each flag with its meaning.
+func commandHelp(w io.Writer, fs *flag.FlagSet) {
+	fmt.Fprintf(w, "bluegreen %s: %s\n\nusage: %s\n\nflags:\n", fs.Name(), summary(fs.Name()), synopsis(fs.Name()))
+	out := fs.Output()
+	fs.SetOutput(w)
+	fs.PrintDefaults()
+	fs.SetOutput(out)
+	fmt.Fprintf(w, "\n%s\n", exitCodes)
+}
+
+// parseFlags parses args; when it returns done, the command ends with code: 0 after -h (help on stdout), 2 for a
+// bad flag or a stray argument (the error and the help on stderr).
+func parseFlags(fs *flag.FlagSet, args []string, stdout, stderr io.Writer) (code int, done bool) {
+	err := fs.Parse(args)
+	switch {
+	case errors.Is(err, flag.ErrHelp):
+		commandHelp(stdout, fs)
+		return exitOK, true
+	case err != nil: // the flag package has printed the error
+	case fs.NArg() > 0:
+		fmt.Fprintf(stderr, "bluegreen %s: unexpected argument %q (flags come as -name value)\n", fs.Name(), fs.Arg(0))
+	default:
+		return exitOK, false
+	}
+	commandHelp(stderr, fs)
+	return exitUsage, true
+}
+
+// failed prints err for command name, with what to do when the operator can fix it, and returns exit code 1.
+func failed(stderr io.Writer, name string, err error) int {
+	fmt.Fprintf(stderr, "bluegreen %s: %v\n", name, explain(err))
+	return exitFail
+}
+
+// target holds the flags status, watch and rollback share.
 type target struct {
 	function, alias, application, group, profile, region *string
 	asJSON                                               *bool
@@ -98,45 +232,51 @@ func targetFlags(fs *flag.FlagSet) target {
 	return target{
 		function:    fs.String("function", "", "the protected function's name or ARN (required)"),
 		alias:       fs.String("alias", "live", "the alias CodeDeploy shifts"),
-		application: fs.String("application", "", "the CodeDeploy application (with -group: show and stop its deployments)"),
-		group:       fs.String("group", "", "the CodeDeploy deployment group"),
-		profile:     fs.String("profile", "", "the AWS profile (default: the standard credential chain)"),
-		region:      fs.String("region", "", "the AWS region (default: the profile's or AWS_REGION)"),
-		asJSON:      fs.Bool("json", false, "print JSON instead of text"),
+		application: fs.String("application", "", "the CodeDeploy application (with -group; bluegreen plan, or the deployment group's CloudFormation resource, names both)"),
+		group:       fs.String("group", "", "the CodeDeploy deployment group (with -application)"),
+		profile:     fs.String("profile", "", "the AWS profile (default: AWS_PROFILE, else the standard credential chain)"),
+		region:      fs.String("region", "", "the AWS region (default: AWS_REGION, else the profile's)"),
+		asJSON:      fs.Bool("json", false, "print JSON on standard output, and progress on standard error"),
 	}
 }
 
-func (c cli) parseTarget(name string, args []string, stderr io.Writer, extra func(*flag.FlagSet)) (target, clients, int) {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
+// parseTarget parses a command's flags and connects to AWS; it returns done with the exit code when the command
+// ends there (help, bad usage, no AWS configuration).
+// check, when given, returns what is wrong with the parsed flags beyond the shared rules, or "".
+func (c cli) parseTarget(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet), check func(target) string) (target, clients, int, bool) {
+	fs := newFlags(name, stderr)
 	t := targetFlags(fs)
 	if extra != nil {
 		extra(fs)
 	}
-	if err := fs.Parse(args); err != nil {
-		return t, clients{}, exitUsage
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return t, clients{}, code, true
 	}
 	if *t.function == "" || (*t.application == "") != (*t.group == "") {
-		fmt.Fprintf(stderr, "bluegreen %s: -function is required, and -application and -group go together\n", name)
-		return t, clients{}, exitUsage
+		fmt.Fprintf(stderr, "bluegreen %s: -function is required, and -application and -group go together (bluegreen %s -h lists the flags)\n", name, name)
+		return t, clients{}, exitUsage, true
 	}
-	cl, err := c.connect(context.Background(), *t.profile, *t.region)
+	if check != nil {
+		if problem := check(t); problem != "" {
+			fmt.Fprintf(stderr, "bluegreen %s: %s (bluegreen %s -h lists the flags)\n", name, problem, name)
+			return t, clients{}, exitUsage, true
+		}
+	}
+	cl, err := c.connect(c.context(), *t.profile, *t.region)
 	if err != nil {
-		fmt.Fprintf(stderr, "bluegreen %s: %v\n", name, err)
-		return t, clients{}, exitFail
+		return t, clients{}, failed(stderr, name, err), true
 	}
-	return t, cl, exitOK
+	return t, cl, exitOK, false
 }
 
 func (c cli) runStatus(args []string, stdout, stderr io.Writer) int {
-	t, cl, code := c.parseTarget("status", args, stderr, nil)
-	if code != exitOK {
+	t, cl, code, done := c.parseTarget("status", args, stdout, stderr, nil, nil)
+	if done {
 		return code
 	}
-	s, err := readStatus(context.Background(), cl, *t.function, *t.alias, *t.application, *t.group)
+	s, err := readStatus(c.context(), cl, *t.function, *t.alias, *t.application, *t.group)
 	if err != nil {
-		fmt.Fprintln(stderr, "bluegreen status:", err)
-		return exitFail
+		return failed(stderr, "status", err)
 	}
 	if *t.asJSON {
 		enc := json.NewEncoder(stdout)
@@ -151,14 +291,14 @@ func (c cli) runStatus(args []string, stdout, stderr io.Writer) int {
 func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 	var yes, printOnly *bool
 	var assembly, cdk, deployment *string
-	t, cl, code := c.parseTarget("rollback", args, stderr, func(fs *flag.FlagSet) {
+	t, cl, code, done := c.parseTarget("rollback", args, stdout, stderr, func(fs *flag.FlagSet) {
 		yes = fs.Bool("yes", false, "do not ask for confirmation")
 		printOnly = fs.Bool("print", false, "print the command that would roll back, and change nothing")
 		assembly = fs.String("assembly", "cdk.out", "the cloud assembly synthesized from the deployed commit (for a finished release)")
 		cdk = fs.String("cdk", "./cdkw", "the CDK CLI command that deploys, run in the current directory (for a finished release)")
 		deployment = fs.String("deployment", "", "the deployment's construct path, when the function carries no CloudFormation tags (bluegreen plan lists them)")
-	})
-	if code != exitOK {
+	}, nil)
+	if done {
 		return code
 	}
 	if len(strings.Fields(*cdk)) == 0 {
@@ -189,7 +329,7 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 		deployIn = f // a terminal stays a terminal for the CDK CLI's own prompts
 	}
 	var out bytes.Buffer
-	res, err := rollback(context.Background(), cl, rollbackOptions{
+	res, err := rollback(c.context(), cl, rollbackOptions{
 		function: *t.function, alias: *t.alias, application: *t.application, group: *t.group,
 		assembly: *assembly, deployment: *deployment, cdk: strings.Fields(*cdk), printOnly: *printOnly,
 		confirm: confirm, out: &out, deployOut: progress, deployErr: stderr, deployIn: deployIn,
@@ -207,12 +347,13 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 		code = exitNothing
 	case errors.Is(err, errDeclined):
 		code = exitDecline
-	case errors.Is(err, errUsage):
+	case errors.Is(err, errUsage), errors.Is(err, errNoAssembly):
 		code = exitUsage
 	default:
 		code = exitFail
 	}
 	if err != nil {
+		err = explain(err)
 		result["message"] = err.Error()
 	}
 	if *t.asJSON {
@@ -226,12 +367,15 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 }
 
 func runPlan(args []string, stdout, stderr io.Writer) int {
-	fs := flag.NewFlagSet("plan", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	assembly := fs.String("assembly", "cdk.out", "the synthesized cloud assembly")
-	svgDir := fs.String("svg", "", "write an SVG of each deployment's timeline into this folder")
-	asJSON := fs.Bool("json", false, "print JSON instead of text")
-	if err := fs.Parse(args); err != nil {
+	fs := newFlags("plan", stderr)
+	assembly := fs.String("assembly", "cdk.out", "the synthesized cloud assembly (./cdkw synth writes it)")
+	svgDir := fs.String("svg", "", "write an SVG of each deployment's timeline into this folder, and print the paths written")
+	asJSON := fs.Bool("json", false, "print JSON instead of text (the paths -svg writes go to standard error)")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	if err := checkAssembly(*assembly); err != nil {
+		fmt.Fprintln(stderr, "bluegreen plan:", err)
 		return exitUsage
 	}
 	ds, err := plan.Read(*assembly)
@@ -240,39 +384,48 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		ss, err = plan.ReadSwitches(*assembly)
 	}
 	if err != nil {
-		fmt.Fprintln(stderr, "bluegreen plan:", err)
-		return exitFail
+		return failed(stderr, "plan", err)
 	}
+	var written []string
 	if *svgDir != "" {
-		if err := writeSVGs(*svgDir, ds); err != nil {
-			fmt.Fprintln(stderr, "bluegreen plan:", err)
-			return exitFail
+		if written, err = writeSVGs(*svgDir, ds); err != nil {
+			return failed(stderr, "plan", err)
 		}
 	}
+	paths := stdout
 	if *asJSON {
+		paths = stderr // stdout carries only the JSON document
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if ss == nil {
 			ss = []plan.Switch{}
 		}
 		if err := enc.Encode(map[string]interface{}{"deployments": ds, "switches": ss}); err != nil {
-			fmt.Fprintln(stderr, "bluegreen plan:", err)
-			return exitFail
+			return failed(stderr, "plan", err)
 		}
-		return exitOK
+	} else {
+		fmt.Fprint(stdout, plan.Text(ds)+plan.SwitchText(ss))
 	}
-	fmt.Fprint(stdout, plan.Text(ds)+plan.SwitchText(ss))
+	for _, p := range written {
+		fmt.Fprintln(paths, p)
+	}
 	return exitOK
 }
 
-func writeSVGs(dir string, ds []plan.Deployment) error {
+// writeSVGs writes each deployment's timeline into dir and returns the paths it wrote.
+func writeSVGs(dir string, ds []plan.Deployment) ([]string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return err
+		return nil, err
 	}
 	var errs []error
+	var written []string
 	for _, d := range ds {
-		name := strings.NewReplacer("/", "-", " ", "_").Replace(d.Path) + ".svg"
-		errs = append(errs, os.WriteFile(filepath.Join(dir, name), plan.SVG(d), 0o644))
+		name := filepath.Join(dir, strings.NewReplacer("/", "-", " ", "_").Replace(d.Path)+".svg")
+		if err := os.WriteFile(name, plan.SVG(d), 0o644); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		written = append(written, name)
 	}
-	return errors.Join(errs...)
+	return written, errors.Join(errs...)
 }

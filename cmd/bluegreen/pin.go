@@ -27,6 +27,9 @@ const (
 // locateDeployment finds the deployment of fn:alias in the local cloud assembly: the stack CloudFormation tagged
 // the function with and the function's logical id in it, or the construct path -deployment gives.
 func locateDeployment(ctx context.Context, c clients, o rollbackOptions, a *lambda.GetAliasOutput) (plan.Deployment, error) {
+	if err := checkAssembly(o.assembly); err != nil {
+		return plan.Deployment{}, err
+	}
 	ds, err := plan.Read(o.assembly)
 	if err != nil {
 		return plan.Deployment{}, fmt.Errorf("%w (synthesize the deployed commit first, for example ./cdkw synth)", err)

@@ -89,9 +89,22 @@ func findRelease(ctx context.Context, c clients, fn, alias, app, group, serving 
 	return release{}, fmt.Errorf("%w: %s", errNothing, why)
 }
 
-// readAppSpec reads the Lambda resource of a deployment's AppSpec: from the deployment's revision, or, when that
-// carries only the content's hash (as CloudFormation's deployments may), from GetApplicationRevision.
+// readAppSpec reads the Lambda resource of a deployment's AppSpec.
 func readAppSpec(ctx context.Context, c clients, app string, d cdtypes.DeploymentInfo) (appspec.Function, error) {
+	content, err := appSpecContent(ctx, c, app, d)
+	if err != nil {
+		return appspec.Function{}, err
+	}
+	f, err := appspec.Parse(content)
+	if err != nil {
+		return appspec.Function{}, fmt.Errorf("deployment %s: %w", aws.ToString(d.DeploymentId), err)
+	}
+	return f, nil
+}
+
+// appSpecContent reads a deployment's AppSpec: from the deployment's revision, or, when that carries only the
+// content's hash (as CloudFormation's deployments may), from GetApplicationRevision.
+func appSpecContent(ctx context.Context, c clients, app string, d cdtypes.DeploymentInfo) (string, error) {
 	id := aws.ToString(d.DeploymentId)
 	if d.ApplicationName != nil {
 		app = *d.ApplicationName
@@ -102,18 +115,14 @@ func readAppSpec(ctx context.Context, c clients, app string, d cdtypes.Deploymen
 			ApplicationName: &app, Revision: d.Revision,
 		})
 		if err != nil {
-			return appspec.Function{}, fmt.Errorf("GetApplicationRevision of %s: %w", id, err)
+			return "", fmt.Errorf("GetApplicationRevision of %s: %w", id, err)
 		}
 		content = appspec.Content(rev.Revision)
 	}
 	if content == "" {
-		return appspec.Function{}, fmt.Errorf("deployment %s has no AppSpec content", id)
+		return "", fmt.Errorf("deployment %s has no AppSpec content", id)
 	}
-	f, err := appspec.Parse(content)
-	if err != nil {
-		return appspec.Function{}, fmt.Errorf("deployment %s: %w", id, err)
-	}
-	return f, nil
+	return content, nil
 }
 
 // versionExists reports whether the function still has the version: a post-traffic hook may prune old ones.

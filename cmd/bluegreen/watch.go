@@ -1,0 +1,1071 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"os/signal"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/aws/retry"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"sigs.k8s.io/yaml"
+
+	"github.com/safeship/lambda-bluegreen/internal/appspec"
+)
+
+// The defaults of watch's flags.
+const (
+	// defaultTimeout covers the longest predefined Lambda strategy (Linear10PercentEvery10Minutes: 90 minutes of
+	// shifting) with half an hour left for the hooks. A hook may take up to an hour before CodeDeploy fails it
+	// (DESIGN.md), so a deployment can outlast it: watch then exits 5 and the deployment goes on.
+	defaultTimeout = 2 * time.Hour
+	// defaultInterval: four reads a poll (GetDeployment, GetDeploymentTarget, GetAlias, DescribeAlarms), so 10 s
+	// is 24 requests a minute, far from any throttling, while every change shows within 10 s: traffic moves in
+	// whole minutes (CodeDeploy's intervals are whole minutes, TimeBasedCanary/TimeBasedLinear), Lambda metrics
+	// and CodeDeploy's alarm check come about once a minute (DESIGN.md), and a hook can end in seconds. The AWS
+	// CLI's own waiter polls GetDeployment every 15 s (aws deploy wait deployment-successful).
+	defaultInterval = 10 * time.Second
+	minInterval     = time.Second
+	// maxTransient is how many polls in a row may fail with a throttling or transient error (after the SDK's own
+	// retries) before watch gives up.
+	maxTransient = 10
+)
+
+// The lifecycle events of a Lambda deployment, in order: CodeDeploy runs the BeforeAllowTraffic hook, shifts
+// traffic (AllowTraffic), then runs the AfterAllowTraffic hook ("For AWS Lambda deployments, the available
+// lifecycle hooks are BeforeAllowTraffic and AfterAllowTraffic", CodeDeploy API reference,
+// PutLifecycleEventHookExecutionStatus; AppSpec "hooks" section for an AWS Lambda deployment).
+const (
+	eventBefore = "BeforeAllowTraffic"
+	eventShift  = "AllowTraffic"
+	eventAfter  = "AfterAllowTraffic"
+)
+
+// The statuses a lifecycle event has: Pending, InProgress, Succeeded, Failed, Skipped, Unknown (CodeDeploy API
+// reference, LifecycleEvent). A Lambda hook's event is Failed when its function reported Failed or never reported
+// within the hour (DESIGN.md).
+const eventFailed = "Failed"
+
+// Outcomes of watch.
+const (
+	outcomeSucceeded   = "succeeded"
+	outcomeFailed      = "failed"
+	outcomeStopped     = "stopped"
+	outcomeTimedOut    = "timed out"
+	outcomeInterrupted = "interrupted"
+	outcomeError       = "error"
+)
+
+// WatchResult is what watch prints with -json.
+type WatchResult struct {
+	Deployment string `json:"deployment,omitempty"`
+	// Status is CodeDeploy's last status of the deployment; Outcome is succeeded, failed, stopped, timed out,
+	// interrupted or error; Reason says why, and what to look at.
+	Status  string `json:"status,omitempty"`
+	Outcome string `json:"outcome"`
+	Reason  string `json:"reason,omitempty"`
+	// ErrorCode and ErrorMessage are the deployment's errorInformation.
+	ErrorCode    string `json:"errorCode,omitempty"`
+	ErrorMessage string `json:"errorMessage,omitempty"`
+	// Alarms are the rollback alarms in ALARM at the end.
+	Alarms []string `json:"alarms,omitempty"`
+	// Hook is the lifecycle hook that failed.
+	Hook *HookFailure `json:"hook,omitempty"`
+	// RollbackDeployment and RollbackMessage are the deployment's rollbackInfo.
+	RollbackDeployment string `json:"rollbackDeployment,omitempty"`
+	RollbackMessage    string `json:"rollbackMessage,omitempty"`
+	// GreenPercent is green's last share of the alias's traffic; Serving says what the alias serves at the end.
+	GreenPercent   float64 `json:"greenPercent"`
+	Serving        string  `json:"serving,omitempty"`
+	ConsoleURL     string  `json:"consoleUrl,omitempty"`
+	ElapsedSeconds float64 `json:"elapsedSeconds"`
+	// Message is the error that ended watch (outcome error).
+	Message string `json:"message,omitempty"`
+}
+
+// HookFailure is a lifecycle hook that failed, and where its logs are.
+type HookFailure struct {
+	Event    string `json:"event"`
+	Function string `json:"function,omitempty"`
+	LogGroup string `json:"logGroup,omitempty"`
+	Message  string `json:"message,omitempty"`
+}
+
+// exitCode maps the result to the command's exit code.
+func (r WatchResult) exitCode() int {
+	switch r.Outcome {
+	case outcomeSucceeded:
+		return exitOK
+	case outcomeTimedOut:
+		return exitTimeout
+	case outcomeInterrupted:
+		return exitInterrupted
+	default:
+		return exitFail
+	}
+}
+
+func (c cli) runWatch(args []string, stdout, stderr io.Writer) int {
+	var deployment *string
+	var timeout, interval *time.Duration
+	t, cl, code, done := c.parseTarget("watch", args, stdout, stderr, func(fs *flag.FlagSet) {
+		deployment = fs.String("deployment", "", "the deployment to follow (d-XXXXXXXXX); default: the group's deployment in progress, or else the next one to start")
+		timeout = fs.Duration("timeout", defaultTimeout, "stop watching after this long, with exit code 5 (the deployment goes on)")
+		interval = fs.Duration("interval", defaultInterval, "time between two reads of the deployment (at least 1s)")
+	}, func(t target) string {
+		switch {
+		case *t.application == "":
+			return "-application and -group are required: they name the CodeDeploy deployment group to follow"
+		case *interval < minInterval:
+			return fmt.Sprintf("-interval must be at least %s, got %s", minInterval, *interval)
+		case *timeout <= 0:
+			return fmt.Sprintf("-timeout must be positive, got %s", *timeout)
+		case *deployment != "" && !strings.HasPrefix(*deployment, "d-"):
+			return fmt.Sprintf("-deployment takes a CodeDeploy deployment id (d-XXXXXXXXX), got %q", *deployment)
+		}
+		return ""
+	})
+	if done {
+		return code
+	}
+	progress := stdout
+	if *t.asJSON {
+		progress = stderr // stdout carries only the JSON result
+	}
+	o := watchOptions{function: *t.function, alias: *t.alias, application: *t.application, group: *t.group,
+		deployment: *deployment, timeout: *timeout, interval: *interval,
+		now: c.now, sleep: c.sleep, out: progress, terminal: c.isTerminal(progress)}
+	ctx := c.context()
+	if c.signals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
+	}
+	res, err := watch(ctx, cl, o)
+	if err != nil {
+		err = explain(err)
+		res.Outcome, res.Message = outcomeError, err.Error()
+	}
+	if *t.asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		enc.Encode(res)
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "bluegreen watch: %v\n", err)
+	}
+	return res.exitCode()
+}
+
+// isTerminal reports whether w is an interactive terminal: a character device (os.File.Stat, ModeCharDevice),
+// and not TERM=dumb.
+func (c cli) isTerminal(w io.Writer) bool {
+	if c.terminal != nil {
+		return c.terminal(w)
+	}
+	f, ok := w.(*os.File)
+	if !ok || os.Getenv("TERM") == "dumb" {
+		return false
+	}
+	st, err := f.Stat()
+	return err == nil && st.Mode()&os.ModeCharDevice != 0
+}
+
+// watchOptions are what watch follows and how it reports.
+type watchOptions struct {
+	function, alias, application, group string
+	// deployment is the deployment to follow; "" follows the group's deployment in progress, or the next one.
+	deployment        string
+	timeout, interval time.Duration
+	now               func() time.Time
+	sleep             func(ctx context.Context, d time.Duration) error
+	// out receives the progress; terminal redraws a progress bar on it instead of printing plain lines only.
+	out      io.Writer
+	terminal bool
+}
+
+func sleepContext(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-t.C:
+		return nil
+	}
+}
+
+// watch follows one deployment of the group until it ends, the timeout passes or ctx ends, and returns how it
+// ended. It returns an error only when AWS cannot be read (access denied, no credentials, a deployment that does
+// not exist); throttling and transient errors are retried by the SDK and then at the next poll.
+func watch(ctx context.Context, c clients, o watchOptions) (WatchResult, error) {
+	if o.now == nil {
+		o.now = time.Now
+	}
+	if o.sleep == nil {
+		o.sleep = sleepContext
+	}
+	w := &watcher{c: c, o: o, share: -1, started: o.now()}
+	w.deadline = w.started.Add(o.timeout)
+	res, err := w.run(ctx)
+	w.clearBar()
+	if err == nil {
+		w.report(res)
+	}
+	return res, err
+}
+
+type watcher struct {
+	c                 clients
+	o                 watchOptions
+	started, deadline time.Time
+
+	id   string
+	info *cdtypes.DeploymentInfo
+	// strat is the deployment's traffic shift (zero when unknown).
+	strat shift
+	// hooks are the hook functions by lifecycle event (the AppSpec's Hooks); blue and green the versions shifted
+	// from and to (CurrentVersion, TargetVersion).
+	hooks       map[string]string
+	blue, green string
+	targetID    string
+	events      []cdtypes.LifecycleEvent
+	shiftStart  time.Time
+	share       float64 // green's share of traffic in percent; -1 before the first read
+	peak        float64 // the most traffic green had
+	lastStatus  cdtypes.DeploymentStatus
+	alarmNames  []string
+	alarmsOn    bool
+	alarms      map[string]string
+	lastLine    time.Time
+	barDrawn    bool
+	transient   int
+}
+
+// run finds the deployment, then polls it until it ends.
+func (w *watcher) run(ctx context.Context) (WatchResult, error) {
+	id := w.o.deployment
+	if id == "" {
+		var res WatchResult
+		var err error
+		if id, res, err = w.await(ctx); err != nil || id == "" {
+			return res, err
+		}
+	}
+	w.id = id
+	for {
+		err := w.begin(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil {
+			return w.interrupted(), nil
+		}
+		if !w.retryable(err) {
+			return w.result(""), err
+		}
+		w.transient++
+		w.say("reading the deployment failed (%d in a row, trying again in %s): %s", w.transient, w.o.interval, oneLine(err.Error()))
+		if !w.o.now().Before(w.deadline) {
+			return w.timedOut(), nil
+		}
+		if w.o.sleep(ctx, min(w.o.interval, w.deadline.Sub(w.o.now()))) != nil {
+			return w.interrupted(), nil
+		}
+	}
+	w.transient = 0
+	for {
+		err := w.poll(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return w.interrupted(), nil
+		case err != nil && w.retryable(err):
+			w.transient++
+			w.say("reading the deployment failed (%d in a row, trying again in %s): %s", w.transient, w.o.interval, oneLine(err.Error()))
+		case err != nil:
+			return w.result(""), err
+		default:
+			w.transient = 0
+		}
+		if w.info != nil && !isActive(w.info.Status) {
+			return w.finish(ctx), nil
+		}
+		w.drawBar()
+		if !w.o.now().Before(w.deadline) {
+			return w.timedOut(), nil
+		}
+		if w.o.sleep(ctx, min(w.o.interval, w.deadline.Sub(w.o.now()))) != nil {
+			return w.interrupted(), nil
+		}
+		w.heartbeat()
+	}
+}
+
+// retryable reports whether a failed poll is worth repeating: a throttling or transient error the SDK's
+// retryer gave up on (its own lists: retry.DefaultThrottles, retry.DefaultRetryables), fewer than maxTransient
+// times in a row. A credential failure never is.
+func (w *watcher) retryable(err error) bool {
+	var creds *credentialsError
+	if errors.As(err, &creds) || w.transient+1 >= maxTransient {
+		return false
+	}
+	return retry.IsErrorThrottles(retry.DefaultThrottles).IsErrorThrottle(err) == aws.TrueTernary ||
+		retry.IsErrorRetryables(retry.DefaultRetryables).IsErrorRetryable(err) == aws.TrueTernary
+}
+
+// await returns the deployment to follow: the group's deployment in progress, or else the next one created.
+// With none before the deadline, it returns "" and the result to report.
+func (w *watcher) await(ctx context.Context) (string, WatchResult, error) {
+	app, group := w.o.application, w.o.group
+	active, err := newestDeployment(ctx, w.c, app, group, activeStatuses)
+	if err != nil {
+		return "", WatchResult{}, err
+	}
+	if active != nil {
+		w.say("deployment %s of %s/%s is %s: following it", aws.ToString(active.DeploymentId), app, group, active.Status)
+		return aws.ToString(active.DeploymentId), WatchResult{}, nil
+	}
+	// Deployments created since a little before now (ListDeployments createTimeRange; the hour absorbs clock
+	// skew), less those already there, are new.
+	since := w.started.Add(-time.Hour)
+	known, err := deploymentIDs(ctx, w.c, app, group, since)
+	if err != nil {
+		return "", WatchResult{}, err
+	}
+	seen := map[string]bool{}
+	for _, id := range known {
+		seen[id] = true
+	}
+	w.say("waiting for the next deployment of %s/%s: it starts when a deploy changes %s (./cdkw deploy); up to %s",
+		app, group, w.o.function, w.o.timeout)
+	for {
+		if !w.o.now().Before(w.deadline) {
+			res := WatchResult{Outcome: outcomeTimedOut, GreenPercent: 0, ElapsedSeconds: w.o.now().Sub(w.started).Seconds(),
+				Reason: fmt.Sprintf("no deployment of %s/%s started within %s", app, group, w.o.timeout)}
+			w.clearBar()
+			fmt.Fprintf(w.o.out, "TIMED OUT  %s\n", res.Reason)
+			return "", res, nil
+		}
+		if w.o.sleep(ctx, min(w.o.interval, w.deadline.Sub(w.o.now()))) != nil {
+			res := WatchResult{Outcome: outcomeInterrupted, ElapsedSeconds: w.o.now().Sub(w.started).Seconds(),
+				Reason: "interrupted while waiting for a deployment"}
+			w.clearBar()
+			fmt.Fprintf(w.o.out, "INTERRUPTED  %s\n", res.Reason)
+			return "", res, nil
+		}
+		ids, err := deploymentIDs(ctx, w.c, app, group, since)
+		if err != nil {
+			if w.retryable(err) {
+				w.transient++
+				continue
+			}
+			return "", WatchResult{}, err
+		}
+		w.transient = 0
+		for _, id := range ids {
+			if !seen[id] {
+				w.say("deployment %s started", id)
+				return id, WatchResult{}, nil
+			}
+		}
+	}
+}
+
+// deploymentIDs lists the group's deployments created since the given time.
+func deploymentIDs(ctx context.Context, c clients, app, group string, since time.Time) ([]string, error) {
+	var ids []string
+	pages := codedeploy.NewListDeploymentsPaginator(c.codedeploy, &codedeploy.ListDeploymentsInput{
+		ApplicationName: &app, DeploymentGroupName: &group, CreateTimeRange: &cdtypes.TimeRange{Start: &since},
+	})
+	for pages.HasMorePages() {
+		page, err := pages.NextPage(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("ListDeployments %s/%s: %w", app, group, err)
+		}
+		ids = append(ids, page.Deployments...)
+	}
+	return ids, nil
+}
+
+// begin reads what does not change during the deployment: its traffic shift, its AppSpec (versions and hooks)
+// and the group's rollback alarms, and says what is being followed.
+func (w *watcher) begin(ctx context.Context) error {
+	info, err := getDeployment(ctx, w.c, w.id)
+	if err != nil {
+		return err
+	}
+	w.info = info
+	app := w.o.application
+	if info.ApplicationName != nil {
+		app = *info.ApplicationName
+	}
+	if content, err := appSpecContent(ctx, w.c, app, *info); err == nil {
+		w.hooks = parseHooks(content)
+		if f, err := appspec.Parse(content); err == nil {
+			w.blue, w.green = f.CurrentVersion, f.TargetVersion
+		}
+	}
+	from := ""
+	if w.blue != "" && w.green != "" {
+		from = fmt.Sprintf(" from version %s to %s", w.blue, w.green)
+	}
+	by := ""
+	if info.Creator != "" {
+		by = " by " + string(info.Creator)
+	}
+	w.say("following deployment %s of %s/%s: %s:%s%s, created%s at %s", w.id, app, aws.ToString(info.DeploymentGroupName),
+		w.o.function, w.o.alias, from, by, clock(info.CreateTime))
+	w.readStrategy(ctx)
+	names, enabled, err := groupAlarms(ctx, w.c, app, aws.ToString(info.DeploymentGroupName))
+	if err != nil {
+		return err
+	}
+	w.alarmNames, w.alarmsOn = names, enabled
+	switch {
+	case len(names) == 0:
+		w.say("alarms   none: no rollback alarm watches this group")
+	case !enabled:
+		w.say("alarms   %d, monitoring off (an emergency bypass): CodeDeploy ignores them", len(names))
+	}
+	return nil
+}
+
+// readStrategy reads the deployment's traffic shift from its deployment config (GetDeploymentConfig:
+// trafficRoutingConfig, TimeBasedCanary canaryPercentage and canaryInterval in minutes, TimeBasedLinear
+// linearPercentage and linearInterval in minutes, or AllAtOnce; CodeDeploy API reference, TrafficRoutingConfig).
+// Without it (no permission, say), a predefined config is known by its name; otherwise the bar shows green's share
+// only.
+func (w *watcher) readStrategy(ctx context.Context) {
+	name := aws.ToString(w.info.DeploymentConfigName)
+	out, err := w.c.codedeploy.GetDeploymentConfig(ctx, &codedeploy.GetDeploymentConfigInput{DeploymentConfigName: &name})
+	if err == nil && out.DeploymentConfigInfo != nil && out.DeploymentConfigInfo.TrafficRoutingConfig != nil {
+		r := out.DeploymentConfigInfo.TrafficRoutingConfig
+		switch {
+		case r.Type == cdtypes.TrafficRoutingTypeTimeBasedCanary && r.TimeBasedCanary != nil:
+			w.strat = shift{kind: r.Type, percent: int(r.TimeBasedCanary.CanaryPercentage),
+				interval: time.Duration(r.TimeBasedCanary.CanaryInterval) * time.Minute}
+		case r.Type == cdtypes.TrafficRoutingTypeTimeBasedLinear && r.TimeBasedLinear != nil:
+			w.strat = shift{kind: r.Type, percent: int(r.TimeBasedLinear.LinearPercentage),
+				interval: time.Duration(r.TimeBasedLinear.LinearInterval) * time.Minute}
+		case r.Type == cdtypes.TrafficRoutingTypeAllAtOnce:
+			w.strat = shift{kind: r.Type, percent: 100}
+		}
+	} else {
+		w.strat = predefinedShift(name)
+	}
+	if !w.strat.valid() {
+		w.strat = shift{}
+		why := "unknown traffic routing"
+		if err != nil {
+			why = oneLine(explain(err).Error())
+		}
+		w.say("strategy %s: timeline unknown (%s); the bar shows green's share", name, why)
+		return
+	}
+	var steps []string
+	for _, s := range w.strat.steps() {
+		steps = append(steps, fmt.Sprintf("%s → %s", s.at, pct(s.percent)))
+	}
+	label := strings.TrimPrefix(name, "CodeDeployDefault.Lambda")
+	if label == name && name != w.strat.String() { // a custom config: name its shape too
+		label = fmt.Sprintf("%s (%s)", name, w.strat)
+	}
+	w.say("strategy %s: %s; green has all traffic %s after the pre-traffic hook", label, strings.Join(steps, ", "), w.strat.total())
+}
+
+// shift is a Lambda deployment config's traffic routing: all at once, or canary or linear with a whole percentage
+// and a whole number of minutes (CodeDeploy API reference, TimeBasedCanary and TimeBasedLinear: Integer).
+type shift struct {
+	kind     cdtypes.TrafficRoutingType
+	percent  int
+	interval time.Duration
+}
+
+// shiftStep is a point of the timeline: from at after the shift starts, green has percent of the traffic.
+type shiftStep struct {
+	at      time.Duration
+	percent float64
+}
+
+func (s shift) valid() bool {
+	switch s.kind {
+	case cdtypes.TrafficRoutingTypeAllAtOnce:
+		return true
+	case cdtypes.TrafficRoutingTypeTimeBasedCanary, cdtypes.TrafficRoutingTypeTimeBasedLinear:
+		return s.percent >= 1 && s.percent <= 99 && s.interval >= time.Minute
+	}
+	return false
+}
+
+// steps is the timeline: a canary shifts its percentage, then the rest after its interval; a linear shift adds its
+// percentage every interval until green has all traffic (the same timeline as constructs/strategy).
+func (s shift) steps() []shiftStep {
+	switch s.kind {
+	case cdtypes.TrafficRoutingTypeTimeBasedCanary:
+		return []shiftStep{{0, float64(s.percent)}, {s.interval, 100}}
+	case cdtypes.TrafficRoutingTypeTimeBasedLinear:
+		var steps []shiftStep
+		for i := 0; i*s.percent < 100; i++ {
+			steps = append(steps, shiftStep{time.Duration(i) * s.interval, math.Min(100, float64((i+1)*s.percent))})
+		}
+		return steps
+	case cdtypes.TrafficRoutingTypeAllAtOnce:
+		return []shiftStep{{0, 100}}
+	}
+	return nil
+}
+
+// total is the time from the first shift to green having all traffic.
+func (s shift) total() time.Duration {
+	steps := s.steps()
+	if len(steps) == 0 {
+		return 0
+	}
+	return steps[len(steps)-1].at
+}
+
+// String names the shift as CodeDeploy names its predefined configs: Canary10Percent5Minutes,
+// Linear10PercentEvery1Minute, AllAtOnce.
+func (s shift) String() string {
+	minutes := fmt.Sprintf("%dMinutes", int(s.interval/time.Minute))
+	if s.interval == time.Minute {
+		minutes = "1Minute"
+	}
+	switch s.kind {
+	case cdtypes.TrafficRoutingTypeTimeBasedCanary:
+		return fmt.Sprintf("Canary%dPercent%s", s.percent, minutes)
+	case cdtypes.TrafficRoutingTypeTimeBasedLinear:
+		return fmt.Sprintf("Linear%dPercentEvery%s", s.percent, minutes)
+	case cdtypes.TrafficRoutingTypeAllAtOnce:
+		return "AllAtOnce"
+	}
+	return "unknown"
+}
+
+var predefinedName = regexp.MustCompile(`^CodeDeployDefault\.Lambda(Canary|Linear)(\d+)Percent(?:Every)?(\d+)Minutes?$`)
+
+// predefinedShift reads a predefined Lambda config from its name (CodeDeployDefault.LambdaCanary10Percent5Minutes,
+// …LambdaLinear10PercentEvery1Minute, …LambdaAllAtOnce: CodeDeploy User Guide, "Deployment configurations on an AWS
+// Lambda compute platform").
+func predefinedShift(name string) shift {
+	if name == "CodeDeployDefault.LambdaAllAtOnce" {
+		return shift{kind: cdtypes.TrafficRoutingTypeAllAtOnce, percent: 100}
+	}
+	m := predefinedName.FindStringSubmatch(name)
+	if m == nil {
+		return shift{}
+	}
+	p, _ := strconv.Atoi(m[2])
+	minutes, _ := strconv.Atoi(m[3])
+	kind := cdtypes.TrafficRoutingTypeTimeBasedCanary
+	if m[1] == "Linear" {
+		kind = cdtypes.TrafficRoutingTypeTimeBasedLinear
+	}
+	return shift{kind: kind, percent: p, interval: time.Duration(minutes) * time.Minute}
+}
+
+// poll reads the deployment, its lifecycle events, the alias's weights and the alarms, and prints what changed.
+func (w *watcher) poll(ctx context.Context) error {
+	info, err := getDeployment(ctx, w.c, w.id)
+	if err != nil {
+		return err
+	}
+	if info.Status != w.lastStatus {
+		w.say("status   %s", info.Status)
+		w.lastStatus = info.Status
+	}
+	w.info = info
+	if info.Status != cdtypes.DeploymentStatusCreated && info.Status != cdtypes.DeploymentStatusQueued {
+		if err := w.readEvents(ctx); err != nil {
+			return err
+		}
+	}
+	if err := w.readTraffic(ctx); err != nil {
+		return err
+	}
+	return w.readAlarms(ctx)
+}
+
+// readEvents reads the Lambda target's lifecycle events (ListDeploymentTargets, GetDeploymentTarget: a Lambda
+// deployment has one target, the alias) and prints each change of status.
+func (w *watcher) readEvents(ctx context.Context) error {
+	if w.targetID == "" {
+		out, err := w.c.codedeploy.ListDeploymentTargets(ctx, &codedeploy.ListDeploymentTargetsInput{DeploymentId: &w.id})
+		var notStarted *cdtypes.DeploymentNotStartedException
+		if errors.As(err, &notStarted) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("ListDeploymentTargets %s: %w", w.id, err)
+		}
+		if len(out.TargetIds) == 0 {
+			return nil
+		}
+		w.targetID = out.TargetIds[0]
+	}
+	out, err := w.c.codedeploy.GetDeploymentTarget(ctx, &codedeploy.GetDeploymentTargetInput{DeploymentId: &w.id, TargetId: &w.targetID})
+	if err != nil {
+		return fmt.Errorf("GetDeploymentTarget %s %s: %w", w.id, w.targetID, err)
+	}
+	if out.DeploymentTarget == nil || out.DeploymentTarget.LambdaTarget == nil {
+		return nil
+	}
+	lt := out.DeploymentTarget.LambdaTarget
+	if fi := lt.LambdaFunctionInfo; fi != nil {
+		if w.blue == "" {
+			w.blue = aws.ToString(fi.CurrentVersion)
+		}
+		if w.green == "" {
+			w.green = aws.ToString(fi.TargetVersion)
+		}
+	}
+	previous := map[string]cdtypes.LifecycleEventStatus{}
+	for _, e := range w.events {
+		previous[aws.ToString(e.LifecycleEventName)] = e.Status
+	}
+	for _, e := range lt.LifecycleEvents {
+		name := aws.ToString(e.LifecycleEventName)
+		if name == eventShift && w.shiftStart.IsZero() &&
+			(e.Status == cdtypes.LifecycleEventStatusInProgress || e.Status == cdtypes.LifecycleEventStatusSucceeded) {
+			w.shiftStart = w.o.now()
+			if e.StartTime != nil {
+				w.shiftStart = *e.StartTime
+			}
+		}
+		old, seen := previous[name]
+		if e.Status == old || (!seen && e.Status == cdtypes.LifecycleEventStatusPending) {
+			continue
+		}
+		line := fmt.Sprintf("%-8s %s %s", "hook", name, e.Status)
+		if name == eventShift {
+			line = fmt.Sprintf("%-8s %s %s", "shift", name, e.Status)
+		} else if fn := w.hooks[name]; fn != "" {
+			line = fmt.Sprintf("%-8s %s (%s) %s", "hook", name, fn, e.Status)
+		}
+		if d := e.Diagnostics; d != nil && e.Status == eventFailed && aws.ToString(d.Message) != "" {
+			line += ": " + oneLine(aws.ToString(d.Message))
+		}
+		w.say("%s", line)
+	}
+	w.events = lt.LifecycleEvents
+	return nil
+}
+
+// readTraffic reads green's share of the alias's traffic (GetAlias: RoutingConfig.AdditionalVersionWeights is the
+// share of the versions other than FunctionVersion, Lambda API reference, AliasRoutingConfiguration) and prints it
+// when it changes.
+func (w *watcher) readTraffic(ctx context.Context) error {
+	fn, alias := w.o.function, w.o.alias
+	a, err := w.c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &fn, Name: &alias})
+	if err != nil {
+		return fmt.Errorf("GetAlias %s:%s: %w", fn, alias, err)
+	}
+	share := 0.0
+	var weights map[string]float64
+	if a.RoutingConfig != nil {
+		weights = a.RoutingConfig.AdditionalVersionWeights
+	}
+	switch {
+	case w.green != "" && aws.ToString(a.FunctionVersion) == w.green && len(weights) == 0:
+		share = 100
+	case w.green != "":
+		share = weights[w.green] * 100
+	default:
+		for _, v := range weights {
+			share += v * 100
+		}
+	}
+	share = math.Round(share*10) / 10
+	if share == w.share {
+		return nil
+	}
+	w.share = share
+	w.peak = max(w.peak, share)
+	version := ""
+	if w.green != "" {
+		version = " (version " + w.green + ")"
+	}
+	w.say("traffic  green%s %s  %s", version, pct(share), w.progress(false))
+	return nil
+}
+
+// readAlarms reads the state of every rollback alarm of the group and prints each change.
+func (w *watcher) readAlarms(ctx context.Context) error {
+	if len(w.alarmNames) == 0 {
+		return nil
+	}
+	states, err := alarmStates(ctx, w.c, w.alarmNames)
+	if err != nil {
+		return err
+	}
+	for _, n := range w.alarmNames {
+		if old, ok := w.alarms[n]; !ok || old != states[n] {
+			w.say("alarm    %-17s %s", states[n], n)
+		}
+	}
+	w.alarms = states
+	return nil
+}
+
+// progress is the timeline as a bar: the share of the strategy's schedule that has passed since the traffic
+// shift started, then green's share, the time and the next step.
+func (w *watcher) progress(fancy bool) string {
+	const width = 30
+	total := w.strat.total()
+	var elapsed time.Duration
+	if !w.shiftStart.IsZero() {
+		elapsed = max(0, min(w.o.now().Sub(w.shiftStart), total)).Round(time.Second)
+	}
+	frac := max(w.share, 0) / 100
+	switch {
+	case !w.strat.valid():
+	case w.shiftStart.IsZero():
+		frac = 0
+	case total == 0: // all at once
+		frac = 1
+	default:
+		frac = float64(elapsed) / float64(total)
+	}
+	if w.info != nil && w.info.Status == cdtypes.DeploymentStatusSucceeded {
+		frac = 1
+	}
+	full, empty := "#", "."
+	if fancy {
+		full, empty = "█", "░"
+	}
+	n := int(math.Round(frac * width))
+	bar := "[" + strings.Repeat(full, n) + strings.Repeat(empty, width-n) + "]"
+	switch {
+	case !w.strat.valid():
+		return bar
+	case w.shiftStart.IsZero():
+		return bar + fmt.Sprintf("  shift of %s not started", total)
+	}
+	s := fmt.Sprintf("%s  %s of %s", bar, elapsed, total)
+	if w.info != nil && !isActive(w.info.Status) {
+		return s + ", " + strings.ToLower(string(w.info.Status))
+	}
+	for _, step := range w.strat.steps() {
+		if step.at > elapsed {
+			s += fmt.Sprintf(", next %s at %s (%s)", pct(step.percent), step.at, clock(aws.Time(w.shiftStart.Add(step.at))))
+			break
+		}
+	}
+	return s
+}
+
+// say prints one line of progress with the time, above the bar on a terminal.
+func (w *watcher) say(format string, a ...interface{}) {
+	w.clearBar()
+	fmt.Fprintf(w.o.out, "%s  %s\n", w.o.now().Format("15:04:05"), fmt.Sprintf(format, a...))
+	w.lastLine = w.o.now()
+}
+
+// heartbeat prints the progress on a line when nothing was printed for a minute and no bar is drawn (CI logs).
+func (w *watcher) heartbeat() {
+	if w.o.terminal || w.o.now().Sub(w.lastLine) < time.Minute || w.info == nil {
+		return
+	}
+	phase := string(w.info.Status)
+	for _, e := range w.events {
+		if e.Status == cdtypes.LifecycleEventStatusInProgress {
+			phase = aws.ToString(e.LifecycleEventName) + " " + string(e.Status)
+		}
+	}
+	w.say("progress green %s  %s  (%s)", pct(max(w.share, 0)), w.progress(false), phase)
+}
+
+func (w *watcher) drawBar() {
+	if !w.o.terminal {
+		return
+	}
+	w.clearBar()
+	fmt.Fprintf(w.o.out, "  green %s  %s", pct(max(w.share, 0)), w.progress(true))
+	w.barDrawn = true
+}
+
+func (w *watcher) clearBar() {
+	if w.barDrawn {
+		fmt.Fprint(w.o.out, "\r\x1b[K")
+		w.barDrawn = false
+	}
+}
+
+// result is what is known of the deployment so far.
+func (w *watcher) result(outcome string) WatchResult {
+	r := WatchResult{Deployment: w.id, Outcome: outcome, GreenPercent: max(w.share, 0),
+		ElapsedSeconds: w.o.now().Sub(w.started).Seconds(), ConsoleURL: w.consoleURL()}
+	if w.info != nil {
+		r.Status = string(w.info.Status)
+	}
+	return r
+}
+
+func (w *watcher) timedOut() WatchResult {
+	r := w.result(outcomeTimedOut)
+	r.Reason = fmt.Sprintf("deployment %s is still %s after %s of watching; it goes on: bluegreen watch -deployment %s "+
+		"follows it again, bluegreen rollback stops it", w.id, r.Status, w.o.timeout, w.id)
+	return r
+}
+
+func (w *watcher) interrupted() WatchResult {
+	r := w.result(outcomeInterrupted)
+	r.Reason = fmt.Sprintf("stopped watching; deployment %s goes on (bluegreen status, bluegreen watch -deployment %s)", w.id, w.id)
+	return r
+}
+
+// activatedAlarms reads the alarm names from CodeDeploy's ALARM_ACTIVE message. AWS documents neither the code's
+// meaning nor the message; users report "One or more alarms have been activated according to the Amazon
+// CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <name>", with
+// the deployment Stopped.
+var activatedAlarms = regexp.MustCompile(`<([^<>]+)>`)
+
+// finish explains how the deployment ended. The reason is read, in order, from: errorInformation.code
+// ALARM_ACTIVE (the rollback alarms; AWS lists the code in the API's ErrorCode values without documenting it); a
+// lifecycle hook whose event is Failed (its function, from the AppSpec's Hooks, and its log group); MANUAL_STOP,
+// or Stopped with no alarm in ALARM (a stop by a user or a tool: StopDeployment, which bluegreen rollback calls);
+// otherwise the code and message as CodeDeploy gives them. rollbackInfo says which deployment rolls back.
+func (w *watcher) finish(ctx context.Context) WatchResult {
+	st := w.info.Status
+	r := w.result(strings.ToLower(string(st)))
+	if w.info.CreateTime != nil && w.info.CompleteTime != nil {
+		r.ElapsedSeconds = w.info.CompleteTime.Sub(*w.info.CreateTime).Seconds()
+	}
+	if a, err := w.c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &w.o.function, Name: &w.o.alias}); err == nil {
+		r.Serving = serving(a)
+	}
+	for _, n := range w.alarmNames {
+		if w.alarms[n] == "ALARM" {
+			r.Alarms = append(r.Alarms, n)
+		}
+	}
+	if st == cdtypes.DeploymentStatusSucceeded {
+		r.Outcome = outcomeSucceeded
+		r.Reason = fmt.Sprintf("%s:%s %s", w.o.function, w.o.alias, r.Serving)
+		return r
+	}
+	if ei := w.info.ErrorInformation; ei != nil {
+		r.ErrorCode, r.ErrorMessage = string(ei.Code), aws.ToString(ei.Message)
+	}
+	if ri := w.info.RollbackInfo; ri != nil {
+		r.RollbackDeployment, r.RollbackMessage = aws.ToString(ri.RollbackDeploymentId), aws.ToString(ri.RollbackMessage)
+	}
+	hook := w.failedHook(ctx)
+	fnLogs := "/aws/lambda/" + functionName(w.o.function)
+	switch {
+	case r.ErrorCode == string(cdtypes.ErrorCodeAlarmActive) || (st == cdtypes.DeploymentStatusStopped && hook == nil &&
+		r.ErrorCode != string(cdtypes.ErrorCodeManualStop) && len(r.Alarms) > 0):
+		names := r.Alarms
+		for _, m := range activatedAlarms.FindAllStringSubmatch(r.ErrorMessage[strings.Index(r.ErrorMessage, "Activated alarms")+1:], -1) {
+			if !contains(names, m[1]) {
+				names = append(names, m[1])
+			}
+		}
+		if len(names) == 0 {
+			names = []string{"(CodeDeploy names none)"}
+		}
+		r.Alarms = names
+		r.Reason = fmt.Sprintf("rollback alarm %s went into ALARM when green had reached %s of traffic; look at the alarm "+
+			"(aws cloudwatch describe-alarm-history --alarm-name %s) and at green's logs in %s (version %s)",
+			strings.Join(names, ", "), pct(w.peak), names[0], fnLogs, orUnknown(w.green))
+	case hook != nil:
+		r.Hook = hook
+		stage := "the post-traffic hook"
+		after := "after green took all traffic"
+		if hook.Event == eventBefore {
+			stage, after = "the pre-traffic hook", "before green took any traffic"
+		}
+		fn := hook.Function
+		if fn == "" {
+			fn = "(the AppSpec names no function)"
+		}
+		r.Reason = fmt.Sprintf("%s %s failed (%s) %s; its logs are in CloudWatch log group %s", stage, fn, hook.Event, after,
+			orUnknown(hook.LogGroup))
+		if hook.Message != "" {
+			r.Reason += ": " + hook.Message
+		}
+	case r.ErrorCode == string(cdtypes.ErrorCodeManualStop) || st == cdtypes.DeploymentStatusStopped:
+		r.Reason = "stopped by a user or a tool (StopDeployment: bluegreen rollback, the console, or aws deploy stop-deployment)"
+	default:
+		r.Reason = "CodeDeploy reports " + orUnknown(r.ErrorCode)
+		if hint := codeHints[cdtypes.ErrorCode(r.ErrorCode)]; hint != "" {
+			r.Reason += ": " + hint
+		}
+	}
+	return r
+}
+
+// codeHints say what to do about the errorInformation codes a Lambda deployment of these constructs can end with
+// for a reason other than a hook or an alarm.
+var codeHints = map[cdtypes.ErrorCode]string{
+	// DESIGN.md, "The release lifecycle": CodeDeploy refuses a deployment whose AppSpec CurrentVersion the alias
+	// does not serve.
+	cdtypes.ErrorCodeInvalidLambdaConfiguration: "the alias did not serve the version the stack's template holds " +
+		"(was it changed outside CloudFormation?): point it back at the template's version, then deploy (README, Roll back a release)",
+	// "IAM_ROLE_PERMISSIONS: The service role does not have the correct permissions" (API reference,
+	// ErrorInformation); the usual cause is a hook the role may not invoke (DESIGN.md).
+	cdtypes.ErrorCodeIamRolePermissions: "CodeDeploy's service role lacks a permission, typically to invoke a hook " +
+		"function not named CodeDeployHook_*",
+	// "TIMEOUT: The deployment has timed out" (API reference, ErrorInformation).
+	cdtypes.ErrorCodeTimeout: "the deployment timed out; a hook that never reports fails after an hour",
+}
+
+// failedHook is the hook whose lifecycle event failed, with its function and log group: Lambda logs to the log
+// group /aws/lambda/<function name> unless the function's LoggingConfig names another (Lambda Developer Guide,
+// "Configuring CloudWatch log groups"; GetFunctionConfiguration LoggingConfig.LogGroup).
+func (w *watcher) failedHook(ctx context.Context) *HookFailure {
+	for _, e := range w.events {
+		name := aws.ToString(e.LifecycleEventName)
+		if e.Status != eventFailed || (name != eventBefore && name != eventAfter) {
+			continue
+		}
+		h := &HookFailure{Event: name, Function: functionName(w.hooks[name])}
+		if d := e.Diagnostics; d != nil {
+			h.Message = oneLine(aws.ToString(d.Message))
+		}
+		if h.Function != "" {
+			h.LogGroup = "/aws/lambda/" + h.Function
+			cfg, err := w.c.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(w.hooks[name])})
+			if err == nil && cfg.LoggingConfig != nil && aws.ToString(cfg.LoggingConfig.LogGroup) != "" {
+				h.LogGroup = aws.ToString(cfg.LoggingConfig.LogGroup)
+			}
+		}
+		return h
+	}
+	return nil
+}
+
+// consoleURL is the deployment's page in the CodeDeploy console. AWS documents no URL format; this is the one the
+// console itself uses.
+func (w *watcher) consoleURL() string {
+	if w.id == "" {
+		return ""
+	}
+	region := w.c.codedeploy.Options().Region
+	return fmt.Sprintf("https://%s.console.aws.amazon.com/codesuite/codedeploy/deployments/%s?region=%s", region, w.id, region)
+}
+
+// report prints the outcome: a headline, then one line for each thing to look at.
+func (w *watcher) report(r WatchResult) {
+	if r.Deployment == "" {
+		return // await has reported
+	}
+	out := w.o.out
+	took := time.Duration(r.ElapsedSeconds * float64(time.Second)).Round(time.Second)
+	switch r.Outcome {
+	case outcomeSucceeded:
+		fmt.Fprintf(out, "SUCCEEDED  deployment %s after %s: %s\n", r.Deployment, took, r.Reason)
+		return
+	case outcomeTimedOut:
+		fmt.Fprintf(out, "TIMED OUT  %s\n", r.Reason)
+	case outcomeInterrupted:
+		fmt.Fprintf(out, "INTERRUPTED  %s\n", r.Reason)
+	default:
+		fmt.Fprintf(out, "%s  deployment %s %s after %s: %s\n", strings.ToUpper(r.Outcome), r.Deployment, r.Status, took, r.Reason)
+		if r.ErrorCode != "" || r.ErrorMessage != "" {
+			fmt.Fprintf(out, "  %-10s %s: %s\n", "codedeploy", orUnknown(r.ErrorCode), oneLine(r.ErrorMessage))
+		}
+		if r.RollbackDeployment != "" || r.RollbackMessage != "" {
+			fmt.Fprintf(out, "  %-10s %s %s\n", "rollback", r.RollbackDeployment, oneLine(r.RollbackMessage))
+		}
+		if r.Serving != "" {
+			fmt.Fprintf(out, "  %-10s %s:%s %s\n", "now", w.o.function, w.o.alias, r.Serving)
+		}
+	}
+	fmt.Fprintf(out, "  %-10s %s\n", "console", r.ConsoleURL)
+}
+
+// serving says what an alias serves: one version alone, or its weights.
+func serving(a *lambda.GetAliasOutput) string {
+	v := aws.ToString(a.FunctionVersion)
+	if a.RoutingConfig == nil || len(a.RoutingConfig.AdditionalVersionWeights) == 0 {
+		return "serves version " + v + " alone"
+	}
+	var parts []string
+	rest := 100.0
+	for other, weight := range a.RoutingConfig.AdditionalVersionWeights {
+		parts = append(parts, fmt.Sprintf("version %s %s", other, pct(weight*100)))
+		rest -= weight * 100
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("still sends traffic to more than one version: version %s %s, %s", v, pct(rest), strings.Join(parts, ", "))
+}
+
+// parseHooks reads the hook functions of an AppSpec, by lifecycle event: "Hooks: - BeforeAllowTraffic: <function>"
+// (CodeDeploy User Guide, AppSpec file example for an AWS Lambda deployment). CloudFormation writes the AppSpec of
+// the deployments it starts; AWS does not document its form, so both key cases are read and an unreadable AppSpec
+// gives no hooks.
+func parseHooks(content string) map[string]string {
+	js, err := yaml.YAMLToJSON([]byte(content))
+	if err != nil {
+		return nil
+	}
+	var spec map[string]json.RawMessage
+	if json.Unmarshal(js, &spec) != nil {
+		return nil
+	}
+	hooks := map[string]string{}
+	for key, raw := range spec {
+		if !strings.EqualFold(key, "hooks") {
+			continue
+		}
+		var list []map[string]interface{}
+		if json.Unmarshal(raw, &list) != nil {
+			continue
+		}
+		for _, item := range list {
+			for event, fn := range item {
+				if s, ok := fn.(string); ok {
+					for _, known := range []string{eventBefore, eventAfter} {
+						if strings.EqualFold(event, known) {
+							hooks[known] = s
+						}
+					}
+				}
+			}
+		}
+	}
+	return hooks
+}
+
+// clock formats a time of day, or "?" for none.
+func clock(t *time.Time) string {
+	if t == nil {
+		return "?"
+	}
+	return t.Format("15:04:05")
+}
+
+// pct formats a percentage with at most one decimal: "10 %", "12.5 %".
+func pct(f float64) string {
+	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64) + " %"
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
