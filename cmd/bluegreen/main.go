@@ -232,7 +232,7 @@ func targetFlags(fs *flag.FlagSet) target {
 	return target{
 		function:    fs.String("function", "", "the protected function's name or ARN (required)"),
 		alias:       fs.String("alias", "live", "the alias CodeDeploy shifts"),
-		application: fs.String("application", "", "the CodeDeploy application (with -group; bluegreen plan, or the deployment group's CloudFormation resource, names both)"),
+		application: fs.String("application", "", "the CodeDeploy application (with -group; the deployment group's CloudFormation resource names both, as do the pipeline's BlueGreenVerify… outputs)"),
 		group:       fs.String("group", "", "the CodeDeploy deployment group (with -application)"),
 		profile:     fs.String("profile", "", "the AWS profile (default: AWS_PROFILE, else the standard credential chain)"),
 		region:      fs.String("region", "", "the AWS region (default: AWS_REGION, else the profile's)"),

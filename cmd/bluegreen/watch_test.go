@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"regexp"
 	"strings"
@@ -297,6 +298,48 @@ func TestWatchUsage(t *testing.T) {
 	} {
 		if code, _, errOut := runWith(f.cli(""), args...); code != exitUsage || !strings.Contains(errOut, "bluegreen watch") {
 			t.Errorf("%v: exit %d, want %d: %s", args, code, exitUsage, errOut)
+		}
+	}
+}
+
+// The timeline comes from the deployment config; a predefined config is also known by its name alone.
+func TestShiftTimeline(t *testing.T) {
+	cases := []struct {
+		s     shift
+		name  string
+		steps string
+		total time.Duration
+	}{
+		{predefinedShift("CodeDeployDefault.LambdaCanary10Percent30Minutes"), "Canary10Percent30Minutes", "0s 10, 30m0s 100", 30 * time.Minute},
+		{predefinedShift("CodeDeployDefault.LambdaLinear10PercentEvery1Minute"), "Linear10PercentEvery1Minute",
+			"0s 10, 1m0s 20, 2m0s 30, 3m0s 40, 4m0s 50, 5m0s 60, 6m0s 70, 7m0s 80, 8m0s 90, 9m0s 100", 9 * time.Minute},
+		{predefinedShift("CodeDeployDefault.LambdaAllAtOnce"), "AllAtOnce", "0s 100", 0},
+		{shift{kind: "TimeBasedLinear", percent: 30, interval: 2 * time.Minute}, "Linear30PercentEvery2Minutes",
+			"0s 30, 2m0s 60, 4m0s 90, 6m0s 100", 6 * time.Minute},
+	}
+	for _, tc := range cases {
+		var steps []string
+		for _, s := range tc.s.steps() {
+			steps = append(steps, fmt.Sprintf("%s %g", s.at, s.percent))
+		}
+		if !tc.s.valid() || tc.s.String() != tc.name || strings.Join(steps, ", ") != tc.steps || tc.s.total() != tc.total {
+			t.Errorf("%+v: %s, %s, %s; want %s, %s, %s", tc.s, tc.s, strings.Join(steps, ", "), tc.s.total(), tc.name, tc.steps, tc.total)
+		}
+	}
+	if s := predefinedShift("my-config"); s.valid() {
+		t.Errorf("a custom config's name gave a timeline: %+v", s)
+	}
+}
+
+// The hooks come from the AppSpec's Hooks, in JSON or YAML, keys in either case.
+func TestParseHooks(t *testing.T) {
+	for _, content := range []string{
+		`{"Resources":[],"Hooks":[{"BeforeAllowTraffic":"pre"},{"AfterAllowTraffic":"arn:aws:lambda:eu-west-1:1:function:post"}]}`,
+		"version: 0.0\nhooks:\n  - beforeallowtraffic: pre\n  - afterallowtraffic: arn:aws:lambda:eu-west-1:1:function:post\n",
+	} {
+		h := parseHooks(content)
+		if h[eventBefore] != "pre" || functionName(h[eventAfter]) != "post" {
+			t.Errorf("%q: %v", content, h)
 		}
 	}
 }

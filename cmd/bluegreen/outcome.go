@@ -1,0 +1,230 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+)
+
+// result is what is known of the deployment so far.
+func (w *watcher) result(outcome string) WatchResult {
+	r := WatchResult{Deployment: w.id, Outcome: outcome, GreenPercent: max(w.share, 0),
+		ElapsedSeconds: w.o.now().Sub(w.started).Seconds(), ConsoleURL: w.consoleURL()}
+	if w.info != nil {
+		r.Status = string(w.info.Status)
+	}
+	return r
+}
+
+func (w *watcher) timedOut() WatchResult {
+	r := w.result(outcomeTimedOut)
+	r.Reason = fmt.Sprintf("deployment %s is still %s after %s of watching; it goes on: bluegreen watch -deployment %s "+
+		"follows it again, bluegreen rollback stops it", w.id, r.Status, w.o.timeout, w.id)
+	return r
+}
+
+func (w *watcher) interrupted() WatchResult {
+	r := w.result(outcomeInterrupted)
+	r.Reason = fmt.Sprintf("stopped watching; deployment %s goes on (bluegreen status, bluegreen watch -deployment %s)", w.id, w.id)
+	return r
+}
+
+// activatedAlarms reads the alarm names from CodeDeploy's ALARM_ACTIVE message. AWS documents neither the code's
+// meaning nor the message; users report "One or more alarms have been activated according to the Amazon
+// CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <name>", with
+// the deployment Stopped.
+var activatedAlarms = regexp.MustCompile(`<([^<>]+)>`)
+
+// finish explains how the deployment ended. The reason is read, in order, from: errorInformation.code
+// ALARM_ACTIVE (the rollback alarms; AWS lists the code in the API's ErrorCode values without documenting it); a
+// lifecycle hook whose event is Failed (its function, from the AppSpec's Hooks, and its log group); MANUAL_STOP,
+// or Stopped with no alarm in ALARM (a stop by a user or a tool: StopDeployment, which bluegreen rollback calls);
+// otherwise the code and message as CodeDeploy gives them. rollbackInfo says which deployment rolls back.
+func (w *watcher) finish(ctx context.Context) WatchResult {
+	st := w.info.Status
+	r := w.result(strings.ToLower(string(st)))
+	if w.info.CreateTime != nil && w.info.CompleteTime != nil {
+		r.ElapsedSeconds = w.info.CompleteTime.Sub(*w.info.CreateTime).Seconds()
+	}
+	if a, err := w.c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &w.o.function, Name: &w.o.alias}); err == nil {
+		r.Serving = serving(a)
+	}
+	for _, n := range w.alarmNames {
+		if w.alarms[n] == "ALARM" {
+			r.Alarms = append(r.Alarms, n)
+		}
+	}
+	if st == cdtypes.DeploymentStatusSucceeded {
+		r.Outcome = outcomeSucceeded
+		r.Reason = fmt.Sprintf("%s:%s %s", w.o.function, w.o.alias, r.Serving)
+		return r
+	}
+	if ei := w.info.ErrorInformation; ei != nil {
+		r.ErrorCode, r.ErrorMessage = string(ei.Code), aws.ToString(ei.Message)
+	}
+	if ri := w.info.RollbackInfo; ri != nil {
+		r.RollbackDeployment, r.RollbackMessage = aws.ToString(ri.RollbackDeploymentId), aws.ToString(ri.RollbackMessage)
+	}
+	hook := w.failedHook(ctx)
+	fnLogs := "/aws/lambda/" + functionName(w.o.function)
+	switch {
+	case r.ErrorCode == string(cdtypes.ErrorCodeAlarmActive) || (st == cdtypes.DeploymentStatusStopped && hook == nil &&
+		r.ErrorCode != string(cdtypes.ErrorCodeManualStop) && len(r.Alarms) > 0):
+		names := r.Alarms
+		for _, m := range activatedAlarms.FindAllStringSubmatch(r.ErrorMessage[strings.Index(r.ErrorMessage, "Activated alarms")+1:], -1) {
+			if !contains(names, m[1]) {
+				names = append(names, m[1])
+			}
+		}
+		if len(names) == 0 {
+			names = []string{"(CodeDeploy names none)"}
+		}
+		r.Alarms = names
+		r.Reason = fmt.Sprintf("rollback alarm %s went into ALARM when green had reached %s of traffic; look at the alarm "+
+			"(aws cloudwatch describe-alarm-history --alarm-name %s) and at green's logs in %s (version %s)",
+			strings.Join(names, ", "), pct(w.peak), names[0], fnLogs, orUnknown(w.green))
+	case hook != nil:
+		r.Hook = hook
+		stage := "the post-traffic hook"
+		after := "after green took all traffic"
+		if hook.Event == eventBefore {
+			stage, after = "the pre-traffic hook", "before green took any traffic"
+		}
+		fn := hook.Function
+		if fn == "" {
+			fn = "(the AppSpec names no function)"
+		}
+		r.Reason = fmt.Sprintf("%s %s failed (%s) %s; its logs are in CloudWatch log group %s", stage, fn, hook.Event, after,
+			orUnknown(hook.LogGroup))
+		if hook.Message != "" {
+			r.Reason += ": " + hook.Message
+		}
+	case r.ErrorCode == string(cdtypes.ErrorCodeManualStop) || st == cdtypes.DeploymentStatusStopped:
+		r.Reason = "stopped by a user or a tool (StopDeployment: bluegreen rollback, the console, or aws deploy stop-deployment)"
+	default:
+		r.Reason = "CodeDeploy reports " + orUnknown(r.ErrorCode)
+		if hint := codeHints[cdtypes.ErrorCode(r.ErrorCode)]; hint != "" {
+			r.Reason += ": " + hint
+		}
+	}
+	return r
+}
+
+// codeHints say what to do about the errorInformation codes a Lambda deployment of these constructs can end with
+// for a reason other than a hook or an alarm.
+var codeHints = map[cdtypes.ErrorCode]string{
+	// DESIGN.md, "The release lifecycle": CodeDeploy refuses a deployment whose AppSpec CurrentVersion the alias
+	// does not serve.
+	cdtypes.ErrorCodeInvalidLambdaConfiguration: "the alias did not serve the version the stack's template holds " +
+		"(was it changed outside CloudFormation?): point it back at the template's version, then deploy (README, Roll back a release)",
+	// "IAM_ROLE_PERMISSIONS: The service role does not have the correct permissions" (API reference,
+	// ErrorInformation); the usual cause is a hook the role may not invoke (DESIGN.md).
+	cdtypes.ErrorCodeIamRolePermissions: "CodeDeploy's service role lacks a permission, typically to invoke a hook " +
+		"function not named CodeDeployHook_*",
+	// "TIMEOUT: The deployment has timed out" (API reference, ErrorInformation).
+	cdtypes.ErrorCodeTimeout: "the deployment timed out; a hook that never reports fails after an hour",
+}
+
+// failedHook is the hook whose lifecycle event failed, with its function and log group: Lambda logs to the log
+// group /aws/lambda/<function name> unless the function's LoggingConfig names another (Lambda Developer Guide,
+// "Configuring CloudWatch log groups"; GetFunctionConfiguration LoggingConfig.LogGroup).
+func (w *watcher) failedHook(ctx context.Context) *HookFailure {
+	for _, e := range w.events {
+		name := aws.ToString(e.LifecycleEventName)
+		if e.Status != eventFailed || (name != eventBefore && name != eventAfter) {
+			continue
+		}
+		h := &HookFailure{Event: name, Function: functionName(w.hooks[name])}
+		if d := e.Diagnostics; d != nil {
+			h.Message = oneLine(aws.ToString(d.Message))
+		}
+		if h.Function != "" {
+			h.LogGroup = "/aws/lambda/" + h.Function
+			cfg, err := w.c.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(w.hooks[name])})
+			if err == nil && cfg.LoggingConfig != nil && aws.ToString(cfg.LoggingConfig.LogGroup) != "" {
+				h.LogGroup = aws.ToString(cfg.LoggingConfig.LogGroup)
+			}
+		}
+		return h
+	}
+	return nil
+}
+
+// consoleURL is the deployment's page in the CodeDeploy console. AWS documents no URL format; this is the one the
+// console itself uses.
+func (w *watcher) consoleURL() string {
+	if w.id == "" {
+		return ""
+	}
+	region := w.c.codedeploy.Options().Region
+	return fmt.Sprintf("https://%s.console.aws.amazon.com/codesuite/codedeploy/deployments/%s?region=%s", region, w.id, region)
+}
+
+// report prints the outcome: a headline, then one line for each thing to look at.
+func (w *watcher) report(r WatchResult) {
+	if r.Deployment == "" {
+		return // await has reported
+	}
+	out := w.o.out
+	took := time.Duration(r.ElapsedSeconds * float64(time.Second)).Round(time.Second)
+	switch r.Outcome {
+	case outcomeSucceeded:
+		fmt.Fprintf(out, "SUCCEEDED  deployment %s after %s: %s\n", r.Deployment, took, r.Reason)
+		return
+	case outcomeTimedOut:
+		fmt.Fprintf(out, "TIMED OUT  %s\n", r.Reason)
+	case outcomeInterrupted:
+		fmt.Fprintf(out, "INTERRUPTED  %s\n", r.Reason)
+	default:
+		fmt.Fprintf(out, "%s  deployment %s %s after %s: %s\n", strings.ToUpper(r.Outcome), r.Deployment, r.Status, took, r.Reason)
+		if r.ErrorCode != "" || r.ErrorMessage != "" {
+			fmt.Fprintf(out, "  %-10s %s: %s\n", "codedeploy", orUnknown(r.ErrorCode), oneLine(r.ErrorMessage))
+		}
+		if r.RollbackDeployment != "" || r.RollbackMessage != "" {
+			fmt.Fprintf(out, "  %-10s %s %s\n", "rollback", r.RollbackDeployment, oneLine(r.RollbackMessage))
+		}
+		if r.Serving != "" {
+			fmt.Fprintf(out, "  %-10s %s:%s %s\n", "now", w.o.function, w.o.alias, r.Serving)
+		}
+	}
+	fmt.Fprintf(out, "  %-10s %s\n", "console", r.ConsoleURL)
+}
+
+// serving says what an alias serves: one version alone, or its weights.
+func serving(a *lambda.GetAliasOutput) string {
+	v := aws.ToString(a.FunctionVersion)
+	if a.RoutingConfig == nil || len(a.RoutingConfig.AdditionalVersionWeights) == 0 {
+		return "serves version " + v + " alone"
+	}
+	var parts []string
+	rest := 100.0
+	for other, weight := range a.RoutingConfig.AdditionalVersionWeights {
+		parts = append(parts, fmt.Sprintf("version %s %s", other, pct(weight*100)))
+		rest -= weight * 100
+	}
+	sort.Strings(parts)
+	return fmt.Sprintf("still sends traffic to more than one version: version %s %s, %s", v, pct(rest), strings.Join(parts, ", "))
+}
+
+func orUnknown(s string) string {
+	if s == "" {
+		return "unknown"
+	}
+	return s
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
+}
