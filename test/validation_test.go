@@ -5,6 +5,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/jsii-runtime-go"
@@ -31,11 +32,19 @@ func TestBadInput(t *testing.T) {
 			return &bluegreen.DeploymentProps{Function: fn, FunctionProps: functionProps(t)}
 		}, []string{"exactly one of Function and FunctionProps must be set, got both"}},
 		{"percent above 99", withStrategy(strategy.Canary(120, 5*time.Minute)),
-			[]string{"Strategy: canary percentage must be a whole number from 1 to 99, got 120"}},
+			[]string{"Strategy: canary percentage must be between 1 and 99, got 120"}},
 		{"percent below 1", withStrategy(strategy.Linear(0, 5*time.Minute)),
-			[]string{"linear percentage must be a whole number from 1 to 99, got 0"}},
-		{"percent not an integer", withStrategy(strategy.Canary(12.5, 5*time.Minute)),
-			[]string{"canary percentage must be a whole number from 1 to 99, got 12.5"}},
+			[]string{"linear percentage must be between 1 and 99, got 0"}},
+		// A percentage such as 12.5 does not compile: CodeDeploy's percentages are integers.
+		{"percent from a token", func(t *testing.T, fn awslambda.Function) *bluegreen.DeploymentProps {
+			percent := awscdk.Token_AsNumber(awscdk.Fn_ImportValue(jsii.String("Percent")))
+			return withStrategy(strategy.Canary(int(*percent), 5*time.Minute))(t, fn)
+		}, []string{"Strategy: canary percentage must be a number known at synth", "CDK token",
+			"CDK tokens are not supported in a strategy"}},
+		{"interval from a token", func(t *testing.T, fn awslambda.Function) *bluegreen.DeploymentProps {
+			minutes := awscdk.Token_AsNumber(awscdk.Fn_ImportValue(jsii.String("Minutes")))
+			return withStrategy(strategy.Linear(10, time.Duration(*minutes*float64(time.Minute))))(t, fn)
+		}, []string{"Strategy: linear interval must be a duration known at synth", "CDK tokens are not supported"}},
 		{"interval not whole minutes", withStrategy(strategy.Canary(10, 90*time.Second)),
 			[]string{"canary interval must be whole minutes, got 1m30s"}},
 		{"interval below 1 minute", withStrategy(strategy.Linear(10, 30*time.Second)),
@@ -45,7 +54,7 @@ func TestBadInput(t *testing.T) {
 		{"linear schedule longer than 48 hours", withStrategy(strategy.Linear(10, 6*time.Hour)),
 			[]string{"linear schedule must take at most 48h0m0s (CodeDeploy's limit), got 10 shifts 6h0m0s apart = 54h0m0s"}},
 		{"several problems at once", withStrategy(strategy.Linear(150, 10*time.Second)),
-			[]string{"Strategy: linear percentage must be a whole number from 1 to 99, got 150", "\nStrategy: linear interval must be at least 1 minute, got 10s"}},
+			[]string{"Strategy: linear percentage must be between 1 and 99, got 150", "\nStrategy: linear interval must be at least 1 minute, got 10s"}},
 		{"alias name with a space", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
 			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String("my alias")}
 		}, []string{`AliasName must be 1 to 128 letters, digits, '-' or '_', and not only digits, got "my alias"`}},

@@ -68,7 +68,7 @@ func PinsFromContext(scope constructs.Construct) (map[string]string, error) {
 // left to the caller: no alarm can limit its exposure.
 func DetectionAdvice(s strategy.Strategy, detection time.Duration) string {
 	share := s.ShareAt(detection)
-	if share <= s.Percent() {
+	if share <= float64(s.Percent()) {
 		return ""
 	}
 	safe := detection.Truncate(time.Minute) + time.Minute

@@ -22,10 +22,10 @@ func ExampleLinear() {
 	// 9m0s → 100%
 }
 
-// Percentages must be whole numbers from 1 to 99, intervals whole minutes.
+// Percentages must be from 1 to 99, intervals whole minutes.
 func ExampleStrategy_Validate() {
-	fmt.Println(strategy.Canary(12.5, 90*time.Second).Validate())
+	fmt.Println(strategy.Canary(120, 90*time.Second).Validate())
 	// Output:
-	// canary percentage must be a whole number from 1 to 99, got 12.5
+	// canary percentage must be between 1 and 99, got 120
 	// canary interval must be whole minutes, got 1m30s
 }

@@ -2,7 +2,6 @@ package strategy
 
 import (
 	"fmt"
-	"math"
 	"strconv"
 	"time"
 )
@@ -42,7 +41,7 @@ const MaxSchedule = 48 * time.Hour
 // The zero Strategy means "not set": constructs that take a Strategy apply their own default to it.
 type Strategy struct {
 	kind       Kind
-	percent    float64
+	percent    int
 	interval   time.Duration
 	predefined string
 }
@@ -93,30 +92,35 @@ func Predefined() []Strategy {
 // Default is the strategy constructs use when none is given: canary 10 % for 5 minutes.
 func Default() Strategy { return Canary10Percent5Minutes }
 
-func predefined(kind Kind, percent float64, interval time.Duration) Strategy {
+func predefined(kind Kind, percent int, interval time.Duration) Strategy {
 	s := Strategy{kind: kind, percent: percent, interval: interval}
 	s.predefined = predefinedPrefix + s.String()
 	return s
 }
 
-// Canary shifts percent of traffic to green, waits interval, then shifts the rest. percent must be a whole number
-// from 1 to 99 and interval whole minutes from 1 minute to 48 hours; Validate (and every construct that takes the
-// strategy) reports a value outside those bounds. A canary equal to a predefined one uses the predefined CodeDeploy
-// configuration.
-func Canary(percent float64, interval time.Duration) Strategy {
+// Canary shifts percent of traffic to green, waits interval, then shifts the rest. percent must be from 1 to 99
+// (an int: CodeDeploy's CanaryPercentage is an integer) and interval whole minutes from 1 minute to 48 hours;
+// Validate (and every construct that takes the strategy) reports a value outside those bounds. A canary equal to a
+// predefined one uses the predefined CodeDeploy configuration.
+//
+// Both must be known at synth: a CDK token (a CfnParameter's ValueAsNumber, awscdk.Token_AsNumber) converted to
+// an int or a time.Duration is refused by Validate, because the CodeDeploy configuration (predefined or custom,
+// and the custom one's construct id), the traffic timeline and the synth checks of alarm timing are all worked
+// out from the numbers at synth. Choose the strategy in Go instead, for example from context (-c).
+func Canary(percent int, interval time.Duration) Strategy {
 	return custom(KindCanary, percent, interval)
 }
 
 // Linear shifts percent of traffic to green every interval until green serves all of it: the first shift happens
-// when the deployment starts and the last one after interval × (⌈100 / percent⌉ − 1). percent must be a whole
-// number from 1 to 99, interval whole minutes of at least 1 minute, and the whole schedule at most 48 hours;
-// Validate reports a value outside those bounds. A linear strategy equal to a predefined one uses the predefined
-// CodeDeploy configuration.
-func Linear(percent float64, interval time.Duration) Strategy {
+// when the deployment starts and the last one after interval × (⌈100 / percent⌉ − 1). percent must be from 1 to
+// 99 (an int: CodeDeploy's LinearPercentage is an integer), interval whole minutes of at least 1 minute, and the
+// whole schedule at most 48 hours; Validate reports a value outside those bounds. A linear strategy equal to a
+// predefined one uses the predefined CodeDeploy configuration. Like Canary, it takes no CDK token.
+func Linear(percent int, interval time.Duration) Strategy {
 	return custom(KindLinear, percent, interval)
 }
 
-func custom(kind Kind, percent float64, interval time.Duration) Strategy {
+func custom(kind Kind, percent int, interval time.Duration) Strategy {
 	s := Strategy{kind: kind, percent: percent, interval: interval}
 	for _, p := range Predefined() {
 		if p.kind == s.kind && p.percent == s.percent && p.interval == s.interval {
@@ -131,7 +135,7 @@ func (s Strategy) Kind() Kind { return s.kind }
 
 // Percent returns the share of traffic moved by each shift: the canary's first step or each linear step, and 100
 // for all-at-once.
-func (s Strategy) Percent() float64 { return s.percent }
+func (s Strategy) Percent() int { return s.percent }
 
 // Interval returns the time between shifts: a canary's bake time or a linear step; 0 for all-at-once.
 func (s Strategy) Interval() time.Duration { return s.interval }
@@ -153,9 +157,9 @@ func (s Strategy) String() string {
 	case KindAllAtOnce:
 		return "AllAtOnce"
 	case KindCanary:
-		return fmt.Sprintf("Canary%sPercent%s", formatNumber(s.percent), formatMinutes(s.interval))
+		return fmt.Sprintf("Canary%dPercent%s", s.percent, formatMinutes(s.interval))
 	case KindLinear:
-		return fmt.Sprintf("Linear%sPercentEvery%s", formatNumber(s.percent), formatMinutes(s.interval))
+		return fmt.Sprintf("Linear%dPercentEvery%s", s.percent, formatMinutes(s.interval))
 	default:
 		return "Unset"
 	}
@@ -167,7 +171,7 @@ func (s Strategy) String() string {
 func (s Strategy) Steps() []Step {
 	switch s.kind {
 	case KindCanary:
-		return []Step{{At: 0, Percent: s.percent}, {At: s.interval, Percent: 100}}
+		return []Step{{At: 0, Percent: float64(s.percent)}, {At: s.interval, Percent: 100}}
 	case KindLinear:
 		if s.percent <= 0 {
 			return nil
@@ -175,7 +179,7 @@ func (s Strategy) Steps() []Step {
 		n := s.linearSteps()
 		steps := make([]Step, 0, n)
 		for i := 0; i < n; i++ {
-			steps = append(steps, Step{At: time.Duration(i) * s.interval, Percent: math.Min(100, float64(i+1)*s.percent)})
+			steps = append(steps, Step{At: time.Duration(i) * s.interval, Percent: float64(min(100, (i+1)*s.percent))})
 		}
 		return steps
 	case KindAllAtOnce:
@@ -201,12 +205,12 @@ func (s Strategy) TotalDuration() time.Duration {
 	}
 }
 
+// linearSteps returns ⌈100 / percent⌉ for a percent of at least 1.
 func (s Strategy) linearSteps() int {
-	return int(math.Ceil(100 / s.percent))
-}
-
-func formatNumber(f float64) string {
-	return strconv.FormatFloat(f, 'f', -1, 64)
+	if s.percent >= 100 {
+		return 1
+	}
+	return (100 + s.percent - 1) / s.percent
 }
 
 func formatMinutes(d time.Duration) string {

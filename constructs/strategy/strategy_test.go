@@ -1,6 +1,8 @@
 package strategy
 
 import (
+	"math"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -90,10 +92,12 @@ func TestValidate(t *testing.T) {
 		{Canary(99, 48*time.Hour), ""},
 		{Linear(1, 29*time.Minute), ""}, // 99 intervals × 29 min = 47h51m
 		{Linear(50, 48*time.Hour), ""},  // one interval of 48 h
-		{Canary(0, time.Minute), "canary percentage must be a whole number from 1 to 99, got 0"},
-		{Canary(100, time.Minute), "got 100"},
+		{Canary(0, time.Minute), "canary percentage must be between 1 and 99, got 0"},
+		{Canary(100, time.Minute), "canary percentage must be between 1 and 99, got 100"},
+		{Canary(120, time.Minute), "canary percentage must be between 1 and 99, got 120"},
 		{Canary(-5, time.Minute), "got -5"},
-		{Linear(33.3, time.Minute), "linear percentage must be a whole number from 1 to 99, got 33.3"},
+		{Linear(33, time.Minute), ""},
+		{Linear(100, time.Minute), "linear percentage must be between 1 and 99, got 100"},
 		{Canary(10, 0), "canary interval must be at least 1 minute, got 0s"},
 		{Canary(10, -time.Minute), "canary interval must be at least 1 minute, got -1m0s"},
 		{Canary(10, 61*time.Second), "canary interval must be whole minutes, got 1m1s"},
@@ -135,6 +139,49 @@ func TestShareAt(t *testing.T) {
 	for _, tc := range cases {
 		if got := tc.s.ShareAt(tc.t); got != tc.want {
 			t.Errorf("%v.ShareAt(%v) = %v, want %v", tc.s, tc.t, got, tc.want)
+		}
+	}
+}
+
+// CodeDeploy's CanaryPercentage and LinearPercentage are integers (TimeBasedCanary, TimeBasedLinear): a percentage
+// such as 10.5 must not compile.
+func TestPercentIsWhole(t *testing.T) {
+	for name, f := range map[string]interface{}{"Canary": Canary, "Linear": Linear} {
+		if k := reflect.TypeOf(f).In(0).Kind(); k != reflect.Int {
+			t.Errorf("%s takes its percentage as %v, want int", name, k)
+		}
+	}
+	if k := reflect.TypeOf(Strategy.Percent).Out(0).Kind(); k != reflect.Int {
+		t.Errorf("Percent returns %v, want int", k)
+	}
+	if got := Linear(30, time.Minute).Steps(); len(got) != 4 || got[3].Percent != 100 || got[2].Percent != 90 {
+		t.Errorf("Linear(30, 1m) steps %+v", got)
+	}
+}
+
+// A CDK number token converted to int or time.Duration is named as a token, with the reason, not reported as an
+// odd number.
+func TestTokenRefused(t *testing.T) {
+	token := -1.8881545897087626e+289 // what awscdk.Token_AsNumber returns
+	cases := []struct {
+		s    Strategy
+		want []string
+	}{
+		{Canary(int(token), 5*time.Minute), []string{"canary percentage must be a number known at synth, got -9223372036854775808",
+			"CDK token", "converted to int", "CDK tokens are not supported in a strategy, because"}},
+		{Linear(10, time.Duration(token*float64(time.Minute))), []string{"linear interval must be a duration known at synth",
+			"converted to time.Duration", "CDK tokens are not supported"}},
+		{Linear(math.MinInt, time.Duration(math.MinInt64)), []string{"linear percentage must be a number known at synth", "linear interval must be a duration known at synth"}},
+	}
+	for _, tc := range cases {
+		err := tc.s.Validate()
+		for _, want := range tc.want {
+			if err == nil || !strings.Contains(err.Error(), want) {
+				t.Errorf("%v: got %v, want an error containing %q", tc.s, err, want)
+			}
+		}
+		if err != nil && strings.Contains(err.Error(), "between 1 and 99") {
+			t.Errorf("a token is reported as an out-of-range percentage: %v", err)
 		}
 	}
 }

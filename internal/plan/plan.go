@@ -257,10 +257,10 @@ func readStrategy(t template, v interface{}) (strategy.Strategy, string, error) 
 	switch routing["Type"] {
 	case "TimeBasedCanary":
 		c, _ := routing["TimeBasedCanary"].(map[string]interface{})
-		return strategy.Canary(num(c, "CanaryPercentage"), time.Duration(num(c, "CanaryInterval"))*time.Minute), "", nil
+		return strategy.Canary(int(num(c, "CanaryPercentage")), time.Duration(num(c, "CanaryInterval"))*time.Minute), "", nil
 	case "TimeBasedLinear":
 		l, _ := routing["TimeBasedLinear"].(map[string]interface{})
-		return strategy.Linear(num(l, "LinearPercentage"), time.Duration(num(l, "LinearInterval"))*time.Minute), "", nil
+		return strategy.Linear(int(num(l, "LinearPercentage")), time.Duration(num(l, "LinearInterval"))*time.Minute), "", nil
 	case "AllAtOnce":
 		return strategy.AllAtOnce, "", nil
 	}
