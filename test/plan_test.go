@@ -8,6 +8,11 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/examples/service"
 	"github.com/safeship/lambda-bluegreen/internal/plan"
 )
@@ -71,5 +76,33 @@ func TestPlanOfTheExampleApp(t *testing.T) {
 			len(strings.Fields(doc.Polyline[0].Points)) != 2*len(d.Timeline)+1 {
 			t.Errorf("%s: the SVG is not a timeline picture: %v %+v", d.Path, err, doc)
 		}
+	}
+}
+
+// An alarm imported by name is rendered by CDK as a plain string in the group's AlarmConfiguration: plan lists it,
+// with its timing unknown, instead of dropping it.
+func TestPlanAlarmImportedByName(t *testing.T) {
+	app := newAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
+	stack := awscdk.NewStack(app, jsii.String("S"), nil)
+	imported := awscloudwatch.Alarm_FromAlarmName(stack, jsii.String("Orders"), jsii.String("orders-drop"))
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{Alarms: []awscloudwatch.IAlarm{imported}})
+	ds, err := plan.Read(*app.Synth(nil).Directory())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 {
+		t.Fatalf("want 1 deployment, got %d", len(ds))
+	}
+	var found []plan.Alarm
+	for _, a := range ds[0].Alarms {
+		if a.Path == "" {
+			found = append(found, a)
+		}
+	}
+	if len(ds[0].Alarms) != 5 || len(found) != 1 || found[0].Name != "orders-drop" || !found[0].TimingUnknown {
+		t.Fatalf("want the 4 green alarms and orders-drop with unknown timing, got %+v", ds[0].Alarms)
+	}
+	if text := plan.Text(ds); !strings.Contains(text, "orders-drop: attached by name, not defined in this template: timing unknown") {
+		t.Errorf("plan does not list the imported alarm:\n%s", text)
 	}
 }

@@ -59,13 +59,22 @@ type Step struct {
 
 // Alarm is a rollback alarm of a deployment.
 type Alarm struct {
+	// Path is the alarm's construct path, or "" for an alarm the template does not define (see Name).
 	Path          string        `json:"path"`
 	Period        time.Duration `json:"-"`
 	PeriodSeconds float64       `json:"periodSeconds"`
 	// Datapoints of the newest EvaluationPeriods must breach for the alarm to fire (M of N).
 	Datapoints        int `json:"datapoints"`
 	EvaluationPeriods int `json:"evaluationPeriods"`
+	// Name is how the deployment group names an alarm the template does not define: its name as a plain string
+	// (an alarm imported with awscloudwatch.Alarm_FromAlarmName or Alarm_FromAlarmArn) or, for a value only known
+	// at deploy time (a reference to another stack, a parameter), that CloudFormation expression as JSON.
+	Name string `json:"name,omitempty"`
+	// TimingUnknown is true when the alarm's period and datapoints cannot be read from the template (an alarm
+	// attached by name, a composite alarm); Period, Datapoints and EvaluationPeriods are 0 then.
+	TimingUnknown bool `json:"timingUnknown,omitempty"`
 }
+
 
 // StrategyValue returns the deployment's strategy.
 func (d Deployment) StrategyValue() strategy.Strategy { return d.strategy }
@@ -222,11 +231,18 @@ func readTemplate(file string, stack stackNames) ([]Deployment, error) {
 		list, _ := cfg["Alarms"].([]interface{})
 		for _, a := range list {
 			m, _ := a.(map[string]interface{})
-			if res, ok := t.Resources[ref(m["Name"])]; ok {
-				d.Alarms = append(d.Alarms, readAlarm(res))
-			}
+			d.Alarms = append(d.Alarms, groupAlarm(t, m["Name"]))
 		}
-		sort.Slice(d.Alarms, func(i, j int) bool { return d.Alarms[i].Path < d.Alarms[j].Path })
+		sort.Slice(d.Alarms, func(i, j int) bool { // the template's alarms by path, then those attached by name
+			ai, aj := d.Alarms[i], d.Alarms[j]
+			if (ai.Path == "") != (aj.Path == "") {
+				return aj.Path == ""
+			}
+			if ai.Path != aj.Path {
+				return ai.Path < aj.Path
+			}
+			return ai.Name < aj.Name
+		})
 		d.Detection = detection(d.Path, d.Alarms, d.AlarmsEnabled)
 		d.DetectionSeconds = d.Detection.Seconds()
 		d.Exposure = 100
@@ -265,6 +281,27 @@ func readStrategy(t template, v interface{}) (strategy.Strategy, string, error) 
 		return strategy.AllAtOnce, "", nil
 	}
 	return strategy.Strategy{}, "", fmt.Errorf("unsupported traffic routing %v", routing["Type"])
+}
+
+// groupAlarm describes one entry of a deployment group's AlarmConfiguration.Alarms by its Name: a Ref to an alarm
+// of the template is read in full; anything else is an alarm the template does not define, listed by name with
+// its timing unknown. CDK renders an alarm imported by name (awscloudwatch.Alarm_FromAlarmName) or by ARN as its
+// name, a plain string; an alarm of another stack as Fn::ImportValue.
+func groupAlarm(t template, name interface{}) Alarm {
+	if res, ok := t.Resources[ref(name)]; ok {
+		if res.Type != "AWS::CloudWatch::Alarm" { // a composite alarm has no period of its own
+			return Alarm{Path: res.path(), TimingUnknown: true}
+		}
+		return readAlarm(res)
+	}
+	a := Alarm{TimingUnknown: true}
+	if s, ok := name.(string); ok {
+		a.Name = s
+	} else {
+		b, _ := json.Marshal(name)
+		a.Name = string(b)
+	}
+	return a
 }
 
 func readAlarm(r resource) Alarm {

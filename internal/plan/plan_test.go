@@ -103,3 +103,49 @@ func TestSummaryOneLinePerDeployment(t *testing.T) {
 		t.Errorf("the text starts with the summary")
 	}
 }
+
+// An alarm attached by name (awscloudwatch.Alarm_FromAlarmName renders its name as a plain string in the group's
+// AlarmConfiguration, not a Ref) or from another stack is listed with its timing unknown, not dropped; it does not
+// count towards the detection time, which stays that of the green error alarms.
+func TestAlarmsAttachedByName(t *testing.T) {
+	resources := deploymentResources("CodeDeployDefault.LambdaCanary10Percent5Minutes", map[string]string{
+		"ErrorRate": greenAlarm("ErrorRate", 4, 1, 60),
+	})
+	resources = strings.Replace(resources, `"Alarms":[`,
+		`"Alarms":[{"Name":"orders-drop"},{"Name":{"Fn::ImportValue":"Shared:AlarmName"}},`, 1)
+	ds, err := Read(writeAssembly(t, resources))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ds) != 1 {
+		t.Fatalf("want 1 deployment, got %+v", ds)
+	}
+	d := ds[0]
+	want := []Alarm{
+		{Path: "S/Api/GreenAlarms/ErrorRate", Period: time.Minute, PeriodSeconds: 60, Datapoints: 1, EvaluationPeriods: 4},
+		{Name: "orders-drop", TimingUnknown: true},
+		{Name: `{"Fn::ImportValue":"Shared:AlarmName"}`, TimingUnknown: true},
+	}
+	if len(d.Alarms) != len(want) {
+		t.Fatalf("alarms: got %+v, want %+v", d.Alarms, want)
+	}
+	for i := range want {
+		if d.Alarms[i] != want[i] {
+			t.Errorf("alarm %d: got %+v, want %+v", i, d.Alarms[i], want[i])
+		}
+	}
+	if d.Detection != 4*time.Minute {
+		t.Errorf("detection %v, want 4m0s (the green error alarm's)", d.Detection)
+	}
+	text := Text(ds)
+	for _, want := range []string{"alarms     3\n",
+		"orders-drop: attached by name, not defined in this template: timing unknown",
+		`{"Fn::ImportValue":"Shared:AlarmName"}: attached by name, not defined in this template: timing unknown`} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+	if got := strings.Join(strings.Fields(strings.Split(Summary(ds), "\n")[1]), " "); got != "S/Api Canary10Percent5Minutes 3 - 4m0s 10 %" {
+		t.Errorf("summary line %q", got)
+	}
+}

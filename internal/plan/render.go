@@ -46,7 +46,14 @@ func Text(ds []Deployment) string {
 			}
 			fmt.Fprintf(&b, "  alarms     %d%s\n", len(d.Alarms), state)
 			for _, a := range d.Alarms {
-				fmt.Fprintf(&b, "             %s: %d of %d × %v\n", a.Path, a.Datapoints, a.EvaluationPeriods, a.Period)
+				switch {
+				case a.Path == "":
+					fmt.Fprintf(&b, "             %s: attached by name, not defined in this template: timing unknown\n", a.Name)
+				case a.TimingUnknown:
+					fmt.Fprintf(&b, "             %s: timing unknown (not a metric alarm)\n", a.Path)
+				default:
+					fmt.Fprintf(&b, "             %s: %d of %d × %v\n", a.Path, a.Datapoints, a.EvaluationPeriods, a.Period)
+				}
 			}
 		}
 		if d.Detection == 0 {
