@@ -85,6 +85,24 @@ func DetectionAdvice(s strategy.Strategy, detection time.Duration) string {
 	return ""
 }
 
+// NoAlarmsWarning is the id of the warning synth gives when a Deployment shifts traffic gradually (canary or
+// linear) but has no rollback alarm at all; Annotations.AcknowledgeWarning takes it.
+const NoAlarmsWarning = "lambda-bluegreen:noAlarms"
+
+// warnIfNoAlarms warns when d shifts traffic gradually with no rollback alarm (GreenAlarms off, none given, none
+// added with AddAlarm): CodeDeploy then rolls back only on a failed hook or a stop, and the canary or linear
+// steps protect nothing. It runs at synth, after every AddAlarm.
+func (d *deployment) warnIfNoAlarms() {
+	if len(d.alarms) > 0 || d.bypass || d.strategy.Kind() == strategy.KindAllAtOnce {
+		return
+	}
+	awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String(NoAlarmsWarning), jsii.String(fmt.Sprintf(
+		"%s shifts traffic gradually, but this deployment has no rollback alarm (GreenAlarms are off and no alarm "+
+			"was given in Alarms or added with AddAlarm): CodeDeploy rolls back only when a hook fails or the "+
+			"deployment is stopped, so a broken green reaches 100 %% of traffic after %v; keep the green alarms, "+
+			"add an alarm, or choose strategy.AllAtOnce", d.strategy, d.strategy.TotalDuration())), nil)
+}
+
 // annotate tells at synth what the configuration can catch, and shouts when the emergency bypass is on.
 func (d *deployment) annotate() {
 	notes := awscdk.Annotations_Of(d.Construct)

@@ -108,6 +108,11 @@ func (s *stackSize) Validate() *[]*string {
 	if len(s.deployments) == 0 { // every Deployment of the stack failed to define
 		return &none
 	}
+	// The stack's one validation also runs the checks of each Deployment that depend on later calls (AddAlarm),
+	// rather than one validation per Deployment: a call into the CDK each.
+	for _, sd := range s.deployments {
+		sd.d.warnIfNoAlarms()
+	}
 	count := countResources(s.stack, s.stack)
 	if count <= StackSizeWarningAbove {
 		return &none
