@@ -5,6 +5,10 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/jsii-runtime-go"
+
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 )
 
@@ -18,4 +22,15 @@ func ExampleBuild() {
 	entries, _ := os.ReadDir(dir)
 	fmt.Println(filepath.Base(filepath.Dir(dir)), entries[0].Name())
 	// Output: gobuild-example bootstrap
+}
+
+// A Go handler as a Lambda function, ready for bluegreen.DeploymentProps.Function. The relative Entry is resolved
+// against the working directory: the folder holding cdk.json under cdk synth.
+func ExampleNewFunction() {
+	app := awscdk.NewApp(nil)
+	stack := awscdk.NewStack(app, jsii.String("Service"), nil)
+	gobuild.NewFunction(stack, "Api", &gobuild.Props{
+		Entry:    "examples/handlers/hello",
+		Function: &awslambda.FunctionProps{MemorySize: jsii.Number(256)},
+	})
 }

@@ -54,6 +54,10 @@ type Options struct {
 // current directory) into a file named "bootstrap" for the provided.al2023 runtime and returns the folder that
 // holds it, ready to be a Lambda asset.
 //
+// A relative entry is resolved against the working directory of the process, not against the Go file that names
+// it: the folder holding cdk.json under cdk synth (or ./cdkw), the package's folder under go test. Errors say
+// what it resolved to.
+//
 // The build is reproducible: CGO off, GOOS=linux, -trimpath, -buildvcs=false, -ldflags "-s -w -buildid=", and
 // GOFLAGS, GOEXPERIMENT and the GOARM64/GOAMD64 level fixed (so neither your shell nor a CI runner's environment
 // changes the bytes). The binary then depends only on the source, its dependencies and the Go toolchain version:
@@ -69,17 +73,29 @@ func Build(entry string, opts *Options) (string, error) {
 		return "", fmt.Errorf("gobuild: arch must be \"arm64\" or \"amd64\", got %q", o.Arch)
 	}
 	dir, target := "", "."
+	wd, err := os.Getwd()
+	if err != nil {
+		return "", fmt.Errorf("gobuild: entry %q: reading the working directory: %w", entry, err)
+	}
+	// The go command in entry, or in the working directory for an import path: what entry means here, for errors.
+	var where string
 	if st, err := os.Stat(entry); err == nil && st.IsDir() {
 		if dir, err = filepath.Abs(entry); err != nil {
 			return "", fmt.Errorf("gobuild: entry %q: %w", entry, err)
 		}
-	} else if isImportPath(entry) {
-		target = entry
-		if dir, err = os.Getwd(); err != nil {
-			return "", fmt.Errorf("gobuild: %w", err)
+		if !filepath.IsAbs(entry) {
+			where = fmt.Sprintf(" (entry %q, resolved against the working directory %s)", entry, wd)
 		}
+	} else if isImportPath(entry) {
+		target, dir = entry, wd
+		where = fmt.Sprintf(" (entry %q, an import path resolved by the module of the working directory %s)", entry, wd)
 	} else {
-		return "", fmt.Errorf("gobuild: entry must be a folder holding a Go main package, or its import path, got %q", entry)
+		got := fmt.Sprintf("%q", entry)
+		if !filepath.IsAbs(entry) {
+			got += fmt.Sprintf(", resolved against the working directory %s to %s", wd, filepath.Join(wd, entry))
+		}
+		return "", fmt.Errorf("gobuild: entry must be a folder holding a Go main package, or its import path, got %s, "+
+			"which is not a folder", got)
 	}
 	if err := os.MkdirAll(o.CacheDir, 0o755); err != nil {
 		return "", fmt.Errorf("gobuild: cache dir: %w", err)
@@ -101,12 +117,13 @@ func Build(entry string, opts *Options) (string, error) {
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	if err := cmd.Run(); err != nil {
-		return "", fmt.Errorf("gobuild: go build in %s failed: %w\n%s", dir, err, strings.TrimSpace(stderr.String()))
+		return "", fmt.Errorf("gobuild: go build in %s%s failed: %w\n%s", dir, where, err,
+			strings.TrimSpace(stderr.String()))
 	}
 
 	sum, err := checkExecutable(out)
 	if err != nil {
-		return "", fmt.Errorf("gobuild: %s: %w", dir, err)
+		return "", fmt.Errorf("gobuild: %s%s: %w", dir, where, err)
 	}
 	if err := os.Chmod(out, 0o755); err != nil {
 		return "", fmt.Errorf("gobuild: %w", err)
@@ -184,14 +201,21 @@ func Code(entry string, opts *Options) awslambda.AssetCode {
 
 // FunctionProps returns a copy of base (which may be nil) set up to run the Go main package in entry: Code built
 // by Code, Runtime provided.al2023, Handler "bootstrap" and the Architecture the code was built for. Fields of base
-// that are set are kept, except Code, Runtime and Architecture, which must match the build.
+// that are set are kept, except Code, Runtime and Architecture, which must match the build. A relative entry is
+// resolved against the working directory (see Build). It panics with the build error, which cannot name a
+// construct path: NewFunction does.
 func FunctionProps(entry string, opts *Options, base *awslambda.FunctionProps) *awslambda.FunctionProps {
+	o := withDefaults(opts)
+	return functionProps(Code(entry, &o), o, base)
+}
+
+// functionProps returns a copy of base running code built with o.
+func functionProps(code awslambda.Code, o Options, base *awslambda.FunctionProps) *awslambda.FunctionProps {
 	props := awslambda.FunctionProps{}
 	if base != nil {
 		props = *base
 	}
-	o := withDefaults(opts)
-	props.Code = Code(entry, &o)
+	props.Code = code
 	props.Runtime = awslambda.Runtime_PROVIDED_AL2023()
 	if o.Arch == "amd64" {
 		props.Architecture = awslambda.Architecture_X86_64()
