@@ -24,12 +24,11 @@ func ExampleNewHook() {
 	group := awscodedeploy.NewLambdaDeploymentGroup(stack, jsii.String("Group"), &awscodedeploy.LambdaDeploymentGroupProps{
 		Alias: alias,
 	})
-	ok := 200
 	hook := hooks.NewHook(stack, "PreTrafficHook", &hooks.HookProps{
 		Function:        fn,
 		DeploymentGroup: group,
 		PreTraffic: &hooks.PreTrafficProps{Tests: []hooks.TestCase{{
-			Name: "health", Payload: map[string]string{"rawPath": "/health"}, StatusCode: &ok, MaxLatency: time.Second,
+			Name: "health", Payload: map[string]string{"rawPath": "/health"}, StatusCode: hooks.Int(200), MaxLatency: time.Second,
 		}}},
 	})
 	group.AddPreHook(hook.Function())

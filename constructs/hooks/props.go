@@ -9,6 +9,12 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 )
 
+// Int returns a pointer to v, for the whole-number fields of this package: TestCase.StatusCode,
+// LoadCheck.Invocations and Concurrency, PostTrafficProps.KeepVersions (hooks.Int(200)). They are ints because
+// only the hook reads them, never CDK; every number that CDK reads is a *float64, set with jsii.Number, and jsii
+// has no helper for *int.
+func Int(v int) *int { return &v }
+
 // TestCase is one invocation of green before it takes traffic, and what its result must be.
 type TestCase struct {
 	// Name identifies the test in the hook's log. Required, unique within the hook.
