@@ -1,0 +1,337 @@
+package test
+
+import (
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awssns"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/notify"
+	"github.com/safeship/lambda-bluegreen/constructs/notify/formatter"
+	"github.com/safeship/lambda-bluegreen/examples/service"
+)
+
+// teamID and tenantID are placeholder Microsoft Teams ids of the form CloudFormation takes.
+const (
+	teamID   = "0a1b2c3d-0000-4000-8000-000000000001"
+	tenantID = "0a1b2c3d-0000-4000-8000-000000000002"
+)
+
+// logicalID returns the logical id of the one resource of type typ whose logical id and JSON contain every text of
+// want.
+func logicalID(t *testing.T, tmpl assertions.Template, typ string, want ...string) string {
+	t.Helper()
+	var found []string
+	for id, r := range resources(tmpl, typ) {
+		js, ok := id+" "+jsonString(r), true
+		for _, w := range want {
+			ok = ok && strings.Contains(js, w)
+		}
+		if ok {
+			found = append(found, id)
+		}
+	}
+	if len(found) != 1 {
+		t.Fatalf("want one %s with %q, got %v", typ, want, found)
+	}
+	return found[0]
+}
+
+// notifierFunction returns the logical id and definition of the notification function (the one with the topic in
+// its environment).
+func notifierFunction(t *testing.T, tmpl assertions.Template) (string, map[string]interface{}) {
+	t.Helper()
+	id := logicalID(t, tmpl, "AWS::Lambda::Function", formatter.TopicEnv)
+	return id, resources(tmpl, "AWS::Lambda::Function")[id]
+}
+
+func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
+	stack := newStack(t)
+	api := deploy(t, stack, "Api", nil)
+	n := notify.New(stack, "Notifications", &notify.Props{
+		Deployments: []bluegreen.Deployment{api},
+		Emails:      []string{"team@example.com"},
+		Slack:       &notify.SlackChannel{ConfigurationName: "deployments", WorkspaceID: "T0123ABCD", ChannelID: "C0123ABCD"},
+		Teams: &notify.TeamsChannel{ConfigurationName: "deployments-teams", TeamID: teamID, TenantID: tenantID,
+			ChannelID: "19%3achannel%40thread.tacv2"},
+	})
+	if n.Key() == nil || n.Slack() == nil || n.Teams() == nil || n.TeamsRole() == nil || len(n.EmailSubscriptions()) != 1 ||
+		n.Rule() == nil || n.Function() == nil || n.Role() == nil || n.LogGroup() == nil || n.Topic() == nil {
+		t.Fatalf("a defined resource is not exposed")
+	}
+	tmpl := template(t, stack)
+	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
+	topicID, _ := onlyResource(t, tmpl, "AWS::SNS::Topic")
+	keyID, _ := onlyResource(t, tmpl, "AWS::KMS::Key")
+	fnID, fn := notifierFunction(t, tmpl)
+	roleRef := props(fn)["Role"]
+	roleID := roleRef.(map[string]interface{})["Fn::GetAtt"].([]interface{})[0].(string)
+
+	t.Run("the rule matches the group's deployment state changes and invokes the function", func(t *testing.T) {
+		ruleID, rule := onlyResource(t, tmpl, "AWS::Events::Rule")
+		pattern := props(rule)["EventPattern"].(map[string]interface{})
+		if got := jsonString(pattern["source"]); got != `["aws.codedeploy"]` {
+			t.Errorf("source %s", got)
+		}
+		if got := jsonString(pattern["detail-type"]); got != `["CodeDeploy Deployment State-change Notification"]` {
+			t.Errorf("detail-type %s", got)
+		}
+		if got := jsonString(pattern["detail"]); got != `{"state":["START","SUCCESS","FAILURE","STOP"]}` {
+			t.Errorf("detail %s, want the four default states", got)
+		}
+		res, _ := pattern["resources"].([]interface{})
+		if len(res) != 1 || !strings.Contains(jsonString(res[0]), `":deploymentgroup:"`) ||
+			!strings.Contains(jsonString(res[0]), `{"Ref":"`+groupID+`"}`) || !strings.Contains(jsonString(res[0]), `{"Ref":"`+appID+`"}`) {
+			t.Errorf("resources %s, want the ARN of deployment group %s", jsonString(res), groupID)
+		}
+		targets := props(rule)["Targets"].([]interface{})
+		if len(targets) != 1 || jsonString(targets[0].(map[string]interface{})["Arn"]) != `{"Fn::GetAtt":["`+fnID+`","Arn"]}` {
+			t.Errorf("targets %s, want the notification function", jsonString(targets))
+		}
+		hasResource(t, tmpl, "AWS::Lambda::Permission", obj{
+			"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
+			"FunctionName": obj{"Fn::GetAtt": arr{fnID, "Arn"}}, "SourceArn": obj{"Fn::GetAtt": arr{ruleID, "Arn"}},
+		})
+	})
+
+	t.Run("the function publishes to the topic, and its failures go there too", func(t *testing.T) {
+		p := props(fn)
+		if p["Runtime"] != "provided.al2023" || jsonString(p["Architectures"]) != `["arm64"]` || p["MemorySize"] != 128.0 ||
+			p["Timeout"] != 60.0 || p["ReservedConcurrentExecutions"] != nil {
+			t.Errorf("function %s", jsonString(p))
+		}
+		if got := jsonString(p["Environment"]); got != `{"Variables":{"`+formatter.TopicEnv+`":{"Ref":"`+topicID+`"}}}` {
+			t.Errorf("environment %s", got)
+		}
+		hasResource(t, tmpl, "AWS::Lambda::EventInvokeConfig", obj{
+			"FunctionName":      obj{"Ref": fnID},
+			"Qualifier":         "$LATEST",
+			"DestinationConfig": obj{"OnFailure": obj{"Destination": obj{"Ref": topicID}}},
+		})
+		logsID := logicalID(t, tmpl, "AWS::Logs::LogGroup", `"RetentionInDays":30`, "Notifications")
+		if got := jsonString(p["LoggingConfig"]); !strings.Contains(got, logsID) {
+			t.Errorf("logging config %s, want log group %s", got, logsID)
+		}
+	})
+
+	t.Run("the role reads only its group and application and publishes only to the topic", func(t *testing.T) {
+		got := actionsOn(statements(t, tmpl, roleID))
+		want := map[string]string{
+			"codedeploy:GetDeployment":          `"Ref":"` + groupID,
+			"codedeploy:GetDeploymentGroup":     `"Ref":"` + groupID,
+			"codedeploy:ListDeploymentTargets":  `"Ref":"` + groupID,
+			"codedeploy:GetDeploymentTarget":    `"Ref":"` + groupID,
+			"codedeploy:GetApplicationRevision": `:application:`,
+			"cloudwatch:DescribeAlarms":         `"*"`,
+			"sns:Publish":                       `{"Ref":"` + topicID + `"}`,
+			"kms:Decrypt":                       keyID,
+			"kms:GenerateDataKey*":              keyID,
+			"logs:CreateLogStream":              "Notifications",
+			"logs:PutLogEvents":                 "Notifications",
+		}
+		var gotActions, wantActions []string
+		for a := range got {
+			gotActions = append(gotActions, a)
+		}
+		for a := range want {
+			wantActions = append(wantActions, a)
+		}
+		sort.Strings(gotActions)
+		sort.Strings(wantActions)
+		if strings.Join(gotActions, " ") != strings.Join(wantActions, " ") {
+			t.Errorf("actions %v, want %v", gotActions, wantActions)
+		}
+		for a, text := range want {
+			for _, r := range got[a] {
+				if !strings.Contains(r, text) {
+					t.Errorf("%s on %s, want a resource with %s", a, r, text)
+				}
+			}
+		}
+	})
+
+	t.Run("the topic is encrypted with a rotated key the function may use through SNS only", func(t *testing.T) {
+		hasResource(t, tmpl, "AWS::SNS::Topic", like(obj{"KmsMasterKeyId": obj{"Fn::GetAtt": arr{keyID, "Arn"}}}))
+		hasResource(t, tmpl, "AWS::KMS::Key", like(obj{
+			"EnableKeyRotation": true,
+			"KeyPolicy": like(obj{"Statement": arrayWith(like(obj{
+				"Effect":    "Allow",
+				"Principal": obj{"AWS": obj{"Fn::GetAtt": arr{roleID, "Arn"}}},
+				"Action":    arr{"kms:Decrypt", "kms:GenerateDataKey*"},
+				"Condition": obj{"StringEquals": obj{"kms:ViaService": obj{"Fn::Join": arr{"", arr{"sns.", obj{"Ref": "AWS::Region"}, ".amazonaws.com"}}}}},
+			}))}),
+		}))
+	})
+
+	t.Run("the topic's policy denies every other publisher and plain HTTP", func(t *testing.T) {
+		hasResource(t, tmpl, "AWS::SNS::TopicPolicy", obj{
+			"Topics": arr{obj{"Ref": topicID}},
+			"PolicyDocument": like(obj{"Statement": assertions.Match_ArrayEquals(&[]interface{}{
+				obj{"Sid": "AllowPublishThroughSSLOnly", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+					"Resource": obj{"Ref": topicID}, "Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}}},
+				obj{"Sid": "OnlyTheNotificationFunctionPublishes", "Effect": "Deny", "Principal": "*",
+					"Action": "sns:Publish", "Resource": obj{"Ref": topicID},
+					"Condition": obj{"ArnNotEquals": obj{"aws:PrincipalArn": obj{"Fn::GetAtt": arr{roleID, "Arn"}}}}},
+			})}),
+		})
+	})
+
+	t.Run("e-mail, Slack and Teams receive the topic", func(t *testing.T) {
+		hasResource(t, tmpl, "AWS::SNS::Subscription", obj{
+			"Protocol": "email", "Endpoint": "team@example.com", "TopicArn": obj{"Ref": topicID},
+		})
+		guardrail := arr{obj{"Fn::Join": arr{"", arr{"arn:", obj{"Ref": "AWS::Partition"}, ":iam::aws:policy/CloudWatchReadOnlyAccess"}}}}
+		hasResource(t, tmpl, "AWS::Chatbot::SlackChannelConfiguration", like(obj{
+			"ConfigurationName": "deployments", "SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD",
+			"SnsTopicArns": arr{obj{"Ref": topicID}}, "GuardrailPolicies": guardrail,
+		}))
+		teamsRoleID := logicalID(t, tmpl, "AWS::IAM::Role", "chatbot.amazonaws.com", "Teams")
+		hasResource(t, tmpl, "AWS::Chatbot::MicrosoftTeamsChannelConfiguration", like(obj{
+			"ConfigurationName": "deployments-teams", "TeamId": teamID, "TeamsTenantId": tenantID,
+			"TeamsChannelId": "19%3achannel%40thread.tacv2", "SnsTopicArns": arr{obj{"Ref": topicID}},
+			"IamRoleArn": obj{"Fn::GetAtt": arr{teamsRoleID, "Arn"}}, "GuardrailPolicies": guardrail,
+		}))
+		// The chat integration's roles carry no permission: the notices need none.
+		for _, p := range resources(tmpl, "AWS::IAM::Policy") {
+			if strings.Contains(jsonString(props(p)["Roles"]), "Teams") || strings.Contains(jsonString(props(p)["Roles"]), "Slack") {
+				t.Errorf("a chat role has a policy: %s", jsonString(p))
+			}
+		}
+	})
+}
+
+// A topic of your own is used as it is: no key, no policy of ours; the function may publish to it. Chosen states
+// and groups added later reach the rule and the role.
+func TestNotifyWithYourTopicAndLaterGroups(t *testing.T) {
+	stack := newStack(t)
+	api := deploy(t, stack, "Api", nil)
+	worker := deploy(t, stack, "Worker", nil)
+	topic := awssns.NewTopic(stack, jsii.String("Alerts"), nil)
+	n := notify.New(stack, "Notifications", &notify.Props{
+		DeploymentGroups:    []awscodedeploy.ILambdaDeploymentGroup{api.DeploymentGroup()},
+		Topic:               topic,
+		Events:              []notify.Event{notify.Failed, notify.Stopped},
+		ReservedConcurrency: intp(2),
+	})
+	n.AddDeployment(worker)
+	n.AddDeployment(api) // twice: no second entry
+	if n.Key() != nil || n.Topic() != awssns.ITopic(topic) {
+		t.Errorf("with a topic of yours: key %v, topic %v", n.Key(), n.Topic())
+	}
+	tmpl := template(t, stack)
+	countIs(t, tmpl, "AWS::KMS::Key", 0)
+	countIs(t, tmpl, "AWS::SNS::TopicPolicy", 0)
+	topicID, _ := onlyResource(t, tmpl, "AWS::SNS::Topic")
+	_, fn := notifierFunction(t, tmpl)
+	if props(fn)["ReservedConcurrentExecutions"] != 2.0 {
+		t.Errorf("reserved concurrency %v, want 2", props(fn)["ReservedConcurrentExecutions"])
+	}
+	_, rule := onlyResource(t, tmpl, "AWS::Events::Rule")
+	pattern := props(rule)["EventPattern"].(map[string]interface{})
+	if got := jsonString(pattern["detail"]); got != `{"state":["FAILURE","STOP"]}` {
+		t.Errorf("detail %s", got)
+	}
+	res := jsonString(pattern["resources"])
+	for id := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+		if strings.Count(res, `{"Ref":"`+id+`"}`) != 1 {
+			t.Errorf("resources %s, want group %s once", res, id)
+		}
+	}
+	roleID := props(fn)["Role"].(map[string]interface{})["Fn::GetAtt"].([]interface{})[0].(string)
+	got := actionsOn(statements(t, tmpl, roleID))
+	if r := got["sns:Publish"]; len(r) != 1 || r[0] != `{"Ref":"`+topicID+`"}` {
+		t.Errorf("sns:Publish on %v, want your topic", r)
+	}
+	if r := got["codedeploy:GetDeployment"]; len(r) != 2 {
+		t.Errorf("codedeploy:GetDeployment on %v, want both groups", r)
+	}
+}
+
+func TestNotifyRefusesBadProps(t *testing.T) {
+	stack := newStack(t)
+	msg := mustPanic(t, func() {
+		notify.New(stack, "Notifications", &notify.Props{Emails: []string{"nobody"}, Events: []notify.Event{"DONE"}})
+	})
+	for _, want := range []string{
+		"TestStack/Notifications: invalid notify.Props:",
+		"Deployments and DeploymentGroups must name at least one deployment group, got none",
+		`Events[0] must be one of START, SUCCESS, FAILURE, STOP, READY, got "DONE"`,
+		`Emails[0] must be an e-mail address, got "nobody"`,
+	} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("the error does not say %q:\n%s", want, msg)
+		}
+	}
+	if stack.Node().TryFindChild(jsii.String("Notifications")) != nil {
+		t.Errorf("bad props left a half-defined construct")
+	}
+}
+
+// With every option on, the cdk-nag packs the example runs find nothing unexplained.
+func TestNotifyIsNagClean(t *testing.T) {
+	stack := awscdk.NewStack(newApp(t), jsii.String("Notified"), nil)
+	api := deploy(t, stack, "Api", nil)
+	n := notify.New(stack, "Notifications", &notify.Props{
+		Deployments: []bluegreen.Deployment{api},
+		Emails:      []string{"team@example.com"},
+		Slack:       &notify.SlackChannel{ConfigurationName: "deployments", WorkspaceID: "T0123ABCD", ChannelID: "C0123ABCD"},
+		Teams: &notify.TeamsChannel{ConfigurationName: "deployments", TeamID: teamID, TenantID: tenantID,
+			ChannelID: "19%3achannel%40thread.tacv2"},
+	})
+	// The packs over the notification resources only (their scope: a Go Notifier cannot be handed to the CDK as
+	// it is): the test's bare function is not the subject.
+	service.ApplyNag(n.Rule().Node().Scope())
+	template(t, stack)
+	for _, pack := range []string{"AwsSolutions-.*", "Serverless-.*"} {
+		found := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"),
+			assertions.Match_StringLikeRegexp(jsii.String(pack)))
+		for _, f := range *found {
+			t.Errorf("%s: %v", *f.Id, f.Entry.Data)
+		}
+	}
+	// The check can fail: the packs ran over the stack (the function has no X-Ray tracing, a warning).
+	warnings := assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"),
+		assertions.Match_StringLikeRegexp(jsii.String("Serverless-LambdaTracing")))
+	if len(*warnings) == 0 {
+		t.Errorf("cdk-nag left no finding on the stack: its packs did not run")
+	}
+}
+
+// The example's prod stacks notify; dev does not.
+func TestNotifyExampleProdStack(t *testing.T) {
+	example := service.NewApp(newApp(t), repoRoot, nil)
+	if example.Prod.Notifier == nil || example.PipelineProd.Notifier == nil || example.Dev.Notifier != nil {
+		t.Fatalf("notifiers: prod %v, pipeline prod %v, dev %v", example.Prod.Notifier, example.PipelineProd.Notifier, example.Dev.Notifier)
+	}
+	tmpl := template(t, example.Prod.Stack)
+	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	_, rule := onlyResource(t, tmpl, "AWS::Events::Rule")
+	if !strings.Contains(jsonString(props(rule)["EventPattern"]), `{"Ref":"`+groupID+`"}`) {
+		t.Errorf("the prod rule does not match the service's group: %s", jsonString(rule))
+	}
+	countIs(t, tmpl, "AWS::SNS::Topic", 1)
+	countIs(t, tmpl, "AWS::SNS::Subscription", 0) // no address given on the command line
+	countIs(t, template(t, example.Dev.Stack), "AWS::Events::Rule", 0)
+}
+
+// E-mail addresses and a Slack channel from the command line reach the example's prod stack.
+func TestNotifyExampleTakesChannelsFromTheCommandLine(t *testing.T) {
+	app := newAppWith(t, map[string]interface{}{
+		service.ContextNotifyEmails:   "a@example.com, b@example.com",
+		service.ContextSlackWorkspace: "T0123ABCD", service.ContextSlackChannel: "C0123ABCD",
+	})
+	example := service.NewApp(app, repoRoot, nil)
+	tmpl := template(t, example.Prod.Stack)
+	countIs(t, tmpl, "AWS::SNS::Subscription", 2)
+	hasResource(t, tmpl, "AWS::SNS::Subscription", like(obj{"Protocol": "email", "Endpoint": "b@example.com"}))
+	hasResource(t, tmpl, "AWS::Chatbot::SlackChannelConfiguration", like(obj{
+		"ConfigurationName": "bluegreen-BlueGreenServiceProd", "SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD",
+	}))
+}
