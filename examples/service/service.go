@@ -20,6 +20,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/dashboard"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
+	"github.com/safeship/lambda-bluegreen/constructs/notify"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
@@ -57,6 +58,12 @@ type StackProps struct {
 	//
 	// Default: false.
 	EmergencyBypass bool
+
+	// Notifications report every deployment of the service to an encrypted topic of the stack (notify.New),
+	// and to the e-mail addresses and Slack channel the context names (ContextNotifyEmails, ContextSlackWorkspace).
+	//
+	// Default: false (no notifications).
+	Notifications bool
 }
 
 // Stack is one stage of the example service.
@@ -71,6 +78,9 @@ type Stack struct {
 
 	// Dashboard shows the deployment, when StackProps.Dashboard is set; nil otherwise.
 	Dashboard dashboard.Dashboard
+
+	// Notifier reports the deployments, when StackProps.Notifications is set; nil otherwise.
+	Notifier notify.Notifier
 }
 
 // NewStack defines one stage of the example service: the function, shipped blue/green with props.Strategy, and a
@@ -94,6 +104,9 @@ func NewStack(scope constructs.Construct, id string, props *StackProps) *Stack {
 		out.Dashboard = dashboard.New(stack, "Dashboard", &dashboard.Props{
 			Deployments: []bluegreen.Deployment{deployment},
 		})
+	}
+	if props.Notifications {
+		out.Notifier = newNotifier(stack, deployment)
 	}
 	return out
 }
@@ -180,7 +193,7 @@ func (e *Example) Services() []*Stack {
 }
 
 // NewApp adds the example's stacks to app: BlueGreenServiceDev (all-at-once), BlueGreenServiceProd (canary 10 %
-// for 5 minutes, pre- and post-traffic hooks, a dashboard), BlueGreenPipeline, which delivers the same two stages
+// for 5 minutes, pre- and post-traffic hooks, a dashboard, deployment notifications), BlueGreenPipeline, which delivers the same two stages
 // (named Dev and Prod) from a repository, and the stage TwoEnvironments (the service in two whole environments,
 // Blue and Green, behind weighted DNS records; see its context keys). root is the repository's root folder, where examples/handlers lives.
 // env, if not nil, pins the stacks to an account and region; nil leaves them environment-agnostic. The context key
@@ -212,6 +225,7 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 			CodeDir:         codeDir,
 			EmergencyBypass: bypass,
 			Dashboard:       true,
+			Notifications:   true,
 			PreTraffic:      helloTests(),
 			// No rollback alarm may fire; keep the newest 10 versions. No traffic gate: the example may be quiet.
 			PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(10)},
@@ -221,6 +235,7 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 	e.Pipeline, e.PipelineDev, e.PipelineProd = newPipelineStack(app, env, dev, prod)
 	e.Environments = newTwoEnvironments(app, codeDir, bypass)
 	e.Fleet = newFleet(app, env, codeDir, bypass)
+	NewGitHubAccess(app, env) // BlueGreenGitHubAccess: the GitHub Actions workflow's deploy roles
 	e.checkPins(app)
 	return e
 }
