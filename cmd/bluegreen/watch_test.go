@@ -343,3 +343,17 @@ func TestParseHooks(t *testing.T) {
 		}
 	}
 }
+
+// Ctrl-C: watch says the deployment goes on and exits 130.
+func TestWatchInterrupted(t *testing.T) {
+	f := newWatchFake(t)
+	f.deployments = append(f.deployments, newRelease("InProgress", events("Succeeded", "InProgress", "Pending")...))
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := f.scripted(false, step{20 * time.Second, func(*fakeAWS) { cancel() }})
+	c.ctx = ctx
+	code, out, _ := runWith(c, watchArgs...)
+	if code != exitInterrupted || !strings.Contains(out, "INTERRUPTED  stopped watching; deployment d-REL goes on") {
+		t.Errorf("exit %d, want %d:\n%s", code, exitInterrupted, out)
+	}
+}
