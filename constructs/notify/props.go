@@ -17,17 +17,19 @@ type Event string
 // deployments, with new deployment IDs", CodeDeploy user guide): it is reported through these states too, as
 // "rollback started", "rolled back" or "rollback FAILED".
 const (
-	// Started: CodeDeploy started the deployment (before the pre-traffic hook).
+	// Started means CodeDeploy started the deployment (before the pre-traffic hook).
 	Started Event = "START"
-	// Succeeded: the alias serves the new version; for a rollback, the old one again.
+	// Succeeded means the alias serves the new version; for a rollback, the old one again.
 	Succeeded Event = "SUCCESS"
-	// Failed: a hook failed or the deployment could not proceed; the notice says why and which deployment rolls
+	// Failed means a hook failed or the deployment could not proceed; the notice says why and which deployment rolls
 	// it back.
 	Failed Event = "FAILURE"
-	// Stopped: a rollback alarm fired (the notice names it) or someone stopped the deployment.
+	// Stopped means a rollback alarm fired (the notice names it) or someone stopped the deployment.
 	Stopped Event = "STOP"
-	// Ready: a blue/green deployment waits to reroute traffic; CodeDeploy documents it for EC2/on-premises
-	// blue/green deployments ("Applies to blue/green deployments only"), Lambda deployments do not wait.
+	// Ready is a state CodeDeploy documents for replacement instances ("Applies to blue/green deployments only.
+	// Indicates that the latest application revision is installed on instances in a replacement environment and
+	// that traffic from the original environment can now be rerouted", CodeDeploy user guide, SNS event
+	// notifications); it documents nothing of it for Lambda.
 	Ready Event = "READY"
 )
 
