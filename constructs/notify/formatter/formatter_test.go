@@ -4,12 +4,17 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
 	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/credentials"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
@@ -379,5 +384,40 @@ func TestSubjectIsASCIIAndShort(t *testing.T) {
 	s := n.Subject()
 	if len(s) > 99 || !strings.HasSuffix(s, "...") || !strings.HasPrefix(s, "Deployment FAILED: a-very-long") {
 		t.Errorf("subject %q (%d characters)", s, len(s))
+	}
+}
+
+// The real SNS client sends what the fakes above record: a Publish with the subject and one message per protocol
+// (a local HTTP server on loopback answers as SNS does, in its Query protocol).
+func TestPublishesWithTheRealSNSClient(t *testing.T) {
+	var form url.Values
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if err := r.ParseForm(); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		form = r.PostForm
+		w.Header().Set("Content-Type", "text/xml")
+		io.WriteString(w, `<PublishResponse xmlns="http://sns.amazonaws.com/doc/2010-03-31/"><PublishResult>`+
+			`<MessageId>m-1</MessageId></PublishResult><ResponseMetadata><RequestId>r-1</RequestId></ResponseMetadata></PublishResponse>`)
+	}))
+	defer srv.Close()
+	f := &fakeAWS{deployment: deployment(cdtypes.DeploymentStatusSucceeded)}
+	fm, _ := f.formatter()
+	fm.SNS = sns.NewFromConfig(aws.Config{
+		Region: "eu-west-1", BaseEndpoint: aws.String(srv.URL),
+		Credentials: credentials.NewStaticCredentialsProvider("AKIDTEST", "secret", ""),
+	})
+	if err := fm.Handle(context.Background(), event(events.CodeDeployDeploymentStateSuccess)); err != nil {
+		t.Fatalf("Handle: %v", err)
+	}
+	if form.Get("Action") != "Publish" || form.Get("TopicArn") != fm.TopicARN || form.Get("MessageStructure") != "json" ||
+		form.Get("Subject") != "Deployment succeeded: api-fn (alias live): version 6 -> 7" {
+		t.Errorf("SNS received %v", form)
+	}
+	var perProtocol map[string]string
+	if err := json.Unmarshal([]byte(form.Get("Message")), &perProtocol); err != nil || perProtocol["default"] == "" ||
+		!strings.HasPrefix(perProtocol["email"], "bluegreen: Deployment succeeded") {
+		t.Errorf("message %q: %v", form.Get("Message"), err)
 	}
 }
