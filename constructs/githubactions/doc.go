@@ -7,7 +7,11 @@
 // environments (subject repo:OWNER/REPO:environment:NAME, for jobs that reference one) it names, with the
 // audience sts.amazonaws.com. Wildcards are refused. Its only permission is sts:AssumeRole on the CDK bootstrap
 // roles (deploy, file-publishing, image-publishing and lookup) of the target accounts and regions: what the role
-// may change in AWS is what those roles may change, as for `cdk deploy` from a laptop.
+// may change in AWS is what those roles may change, as for `cdk deploy` from a laptop. The deploy role passes the
+// bootstrap's CloudFormation execution role, which `cdk bootstrap` gives AdministratorAccess unless
+// --cloudformation-execution-policies names others: with the default, a workflow that may deploy may change
+// anything in the account (this role included). Bootstrap with narrower execution policies, or a permissions
+// boundary, where that is too much, and protect the workflow file and the environment that deploys to production.
 //
 // An account holds one IAM OIDC provider per issuer URL. Define it once per account (the first DeployRole does
 // it when Provider is nil, or NewProvider), and give the others that provider, or ExistingProvider when the
