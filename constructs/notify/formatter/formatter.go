@@ -220,6 +220,8 @@ func (f *Formatter) reasons(ctx context.Context, n *Notice, info *cdtypes.Deploy
 	case "":
 		if n.State == string(events.CodeDeployDeploymentStateStop) {
 			out = append(out, "stopped on request (StopDeployment)")
+		} else {
+			out = append(out, f.hookReasons(ctx, n, hooks)...)
 		}
 	default:
 		// A failed lifecycle event explains other failures too (a hook that timed out, a traffic shift that failed).

@@ -421,3 +421,13 @@ func TestPublishesWithTheRealSNSClient(t *testing.T) {
 		t.Errorf("message %q: %v", form.Get("Message"), err)
 	}
 }
+
+// A failure without an error code is still explained by the lifecycle event that failed.
+func TestFailureWithoutErrorCode(t *testing.T) {
+	f := &fakeAWS{deployment: deployment(cdtypes.DeploymentStatusFailed), lifecycle: []cdtypes.LifecycleEvent{
+		{LifecycleEventName: aws.String("BeforeAllowTraffic"), Status: cdtypes.LifecycleEventStatusSucceeded},
+		{LifecycleEventName: aws.String("AfterAllowTraffic"), Status: cdtypes.LifecycleEventStatusFailed},
+	}}
+	p := handle(t, f, event(events.CodeDeployDeploymentStateFailure))
+	contains(t, "the e-mail", p.email, "Why:             post-traffic hook api-post-hook (AfterAllowTraffic) reported Failed; the hook's log group has its report")
+}
