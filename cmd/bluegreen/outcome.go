@@ -97,12 +97,13 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 		if hook.Event == eventBefore {
 			stage, after = "the pre-traffic hook", "before green took any traffic"
 		}
-		fn := hook.Function
-		if fn == "" {
-			fn = "(the AppSpec names no function)"
+		if hook.Function != "" {
+			r.Reason = fmt.Sprintf("%s %s failed (%s) %s; its logs are in CloudWatch log group %s", stage, hook.Function,
+				hook.Event, after, hook.LogGroup)
+		} else {
+			r.Reason = fmt.Sprintf("%s failed (%s) %s; the deployment's AppSpec names no hook function: its logs are in "+
+				"CloudWatch log group /aws/lambda/<hook function> (bluegreen plan lists the hooks)", stage, hook.Event, after)
 		}
-		r.Reason = fmt.Sprintf("%s %s failed (%s) %s; its logs are in CloudWatch log group %s", stage, fn, hook.Event, after,
-			orUnknown(hook.LogGroup))
 		if hook.Message != "" {
 			r.Reason += ": " + hook.Message
 		}

@@ -161,6 +161,17 @@ func TestWatchPreTrafficHookFails(t *testing.T) {
 		res.Hook.Function != "CodeDeployHook_api_pre" || res.Hook.LogGroup != "/hooks/api" || res.Outcome != "failed" {
 		t.Errorf("custom log group: exit %d, %+v, %v\n%s", code, res.Hook, err, out)
 	}
+	// An AppSpec without Hooks (AWS does not document the one CloudFormation writes): the event is named, and where
+	// a hook's logs are.
+	h := newWatchFake(t)
+	rel := newRelease("Failed", fakeEvent{name: "AfterAllowTraffic", status: "Failed"})
+	rel.hooks = nil
+	h.deployments = append(h.deployments, rel)
+	code, out, _ = runWith(h.scripted(false), append(watchArgs, "-deployment", "d-REL")...)
+	if want := "the post-traffic hook failed (AfterAllowTraffic) after green took all traffic; the deployment's AppSpec " +
+		"names no hook function: its logs are in CloudWatch log group /aws/lambda/<hook function>"; code != exitFail || !strings.Contains(out, want) {
+		t.Errorf("no hooks in the AppSpec: exit %d, want %q:\n%s", code, want, out)
+	}
 }
 
 // An alarm during the canary: CodeDeploy stops the deployment (ALARM_ACTIVE) and rolls back; exit 1 naming the
