@@ -2,7 +2,7 @@
 //
 //	bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]
 //	bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
-//	bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX] [-timeout 2h]
+//	bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX|latest] [-timeout 2h]
 //	                [-interval 10s] [-profile P] [-region R] [-json]
 //	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw]
 //	                   [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]
@@ -17,7 +17,8 @@
 // its lifecycle events, the version rollback would go to, and the state of every rollback alarm.
 //
 // watch follows a deployment live, beside ./cdkw deploy or in CI: the group's deployment in progress, the one given
-// with -deployment, or else the next one to start. It shows the strategy's timeline as a progress bar with green's
+// with -deployment, or else the next one to start (-deployment latest reports the group's newest at once when it has
+// ended: a verify step after the deploy). It shows the strategy's timeline as a progress bar with green's
 // share of traffic (redrawn on a terminal, plain lines otherwise), each lifecycle hook's result and every rollback
 // alarm's state, and at the end the outcome with its reason: the hook and where its logs are, or the alarms, and the
 // deployment's page in the console.
@@ -105,7 +106,7 @@ var commands = []struct{ name, synopsis, summary string }{
 		"offline: what each blue/green deployment of a synthesized cloud assembly does: strategy, timeline, alarms, hooks, detection time, exposure"},
 	{"status", "bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]",
 		"what the alias serves now (blue and green), the group's newest deployment, the version rollback would go to, each rollback alarm's state"},
-	{"watch", "bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX] [-timeout 2h] [-interval 10s] [-profile P] [-region R] [-json]",
+	{"watch", "bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX|latest] [-timeout 2h] [-interval 10s] [-profile P] [-region R] [-json]",
 		"follow a deployment live (beside ./cdkw deploy, or in CI) until it ends: traffic shift, hooks, alarms; exits 1 on a rollback, 5 on a timeout"},
 	{"rollback", "bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw] [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]",
 		"stop a deployment in progress, or roll a finished release back through a pinned deploy; shows the change and asks first"},

@@ -23,6 +23,9 @@ import (
 	"github.com/safeship/lambda-bluegreen/internal/appspec"
 )
 
+// latest, as -deployment, names the group's newest deployment.
+const latest = "latest"
+
 // The defaults of watch's flags.
 const (
 	// defaultTimeout covers the longest predefined Lambda strategy (Linear10PercentEvery10Minutes: 90 minutes of
@@ -119,7 +122,8 @@ func (c cli) runWatch(args []string, stdout, stderr io.Writer) int {
 	var deployment *string
 	var timeout, interval *time.Duration
 	t, cl, code, done := c.parseTarget("watch", args, stdout, stderr, func(fs *flag.FlagSet) {
-		deployment = fs.String("deployment", "", "the deployment to follow (d-XXXXXXXXX); default: the group's deployment in progress, or else the next one to start")
+		deployment = fs.String("deployment", "", "the deployment to follow (d-XXXXXXXXX), or latest: the group's newest, reported at once if it has ended "+
+			"(a verify step after the deploy); default: the group's deployment in progress, or else the next one to start")
 		timeout = fs.Duration("timeout", defaultTimeout, "stop watching after this long, with exit code 5 (the deployment goes on)")
 		interval = fs.Duration("interval", defaultInterval, "time between two reads of the deployment (at least 1s)")
 	}, func(t target) string {
@@ -130,8 +134,8 @@ func (c cli) runWatch(args []string, stdout, stderr io.Writer) int {
 			return fmt.Sprintf("-interval must be at least %s, got %s", minInterval, *interval)
 		case *timeout <= 0:
 			return fmt.Sprintf("-timeout must be positive, got %s", *timeout)
-		case *deployment != "" && !strings.HasPrefix(*deployment, "d-"):
-			return fmt.Sprintf("-deployment takes a CodeDeploy deployment id (d-XXXXXXXXX), got %q", *deployment)
+		case *deployment != "" && *deployment != latest && !strings.HasPrefix(*deployment, "d-"):
+			return fmt.Sprintf("-deployment takes a CodeDeploy deployment id (d-XXXXXXXXX) or latest, got %q", *deployment)
 		}
 		return ""
 	})
@@ -255,6 +259,16 @@ type watcher struct {
 // run finds the deployment, then polls it until it ends.
 func (w *watcher) run(ctx context.Context) (WatchResult, error) {
 	id := w.o.deployment
+	if id == latest {
+		d, err := newestDeployment(ctx, w.c, w.o.application, w.o.group, nil)
+		if err != nil {
+			return WatchResult{}, err
+		}
+		if d == nil {
+			return WatchResult{}, fmt.Errorf("the group %s/%s has no deployment yet", w.o.application, w.o.group)
+		}
+		id = aws.ToString(d.DeploymentId)
+	}
 	if id == "" {
 		var res WatchResult
 		var err error

@@ -368,3 +368,23 @@ func TestWatchInterrupted(t *testing.T) {
 		t.Errorf("exit %d, want %d:\n%s", code, exitInterrupted, out)
 	}
 }
+
+// -deployment latest (a verify step after the deploy): the group's newest deployment, reported at once when it has
+// ended, with its exit code.
+func TestWatchLatest(t *testing.T) {
+	f := newWatchFake(t)
+	rel := newRelease("Stopped", events("Succeeded", "Failed", "Skipped")...)
+	rel.errorCode = "ALARM_ACTIVE"
+	rel.errorMessage = "One or more alarms have been activated. Activated alarms: <api-ErrorRate-v8>"
+	f.deployments = append(f.deployments, rel)
+	code, out, errOut := runWith(f.scripted(false), append(watchArgs, "-deployment", "latest")...)
+	if code != exitFail || !strings.Contains(out, "following deployment d-REL") ||
+		!strings.Contains(out, "STOPPED  deployment d-REL Stopped") || !strings.Contains(out, "rollback alarm api-ErrorRate-v8 went into ALARM") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+	g := newWatchFake(t) // d-NEW, the newest, succeeded
+	if code, out, _ := runWith(g.scripted(false), append(watchArgs, "-deployment", "latest")...); code != exitOK ||
+		!strings.Contains(out, "SUCCEEDED  deployment d-NEW") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}
