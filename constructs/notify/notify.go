@@ -288,7 +288,9 @@ func (n *notifier) AddDeploymentGroup(group awscodedeploy.ILambdaDeploymentGroup
 		return
 	}
 	n.groups[*arn] = true
-	// Rule.addEventPattern merges: the rule matches an event whose resources name any of the groups.
+	// Rule.addEventPattern merges the lists: the rule matches an event whose resources name any of the groups
+	// (EventBridge User Guide, event patterns, arrays: "If the value in the event is an array, then the event
+	// pattern matches if the intersection of the event pattern array and the event array is non-empty").
 	n.rule.AddEventPattern(&awsevents.EventPattern{Resources: &[]*string{arn}})
 	// Read only these groups' deployments (CodeDeploy's API takes the deployment group ARN for GetDeployment,
 	// GetDeploymentGroup and the deployment target calls) and their application's revisions.
