@@ -69,7 +69,8 @@ var refusedCredentials = map[string]bool{
 var deniedCodes = map[string]bool{"AccessDeniedException": true, "AccessDenied": true}
 
 // IAM's denial message names the action: "User: arn:… is not authorized to perform: lambda:GetAlias on resource:
-// …" (IAM User Guide, "Troubleshoot access denied error messages").
+// … because no identity-based policy allows the lambda:GetAlias action", or "… with an explicit deny in …" (IAM User
+// Guide, "Troubleshoot access denied error messages").
 var deniedAction = regexp.MustCompile(`not authorized to perform: ([A-Za-z0-9-]+:[A-Za-z0-9*]+)`)
 
 // iamPrefix is each client's IAM service prefix, by the SDK's service ID.
@@ -114,6 +115,9 @@ func explain(err error) error {
 // operation that failed (Lambda's GetAlias needs lambda:GetAlias: every action here has the operation's name).
 func deniedWhat(err error, api smithy.APIError) string {
 	if m := deniedAction.FindStringSubmatch(api.ErrorMessage()); m != nil {
+		if strings.Contains(api.ErrorMessage(), "explicit deny") {
+			return "a policy explicitly denies " + m[1] + " (an administrator must lift the deny)"
+		}
 		return "the IAM policy does not allow " + m[1]
 	}
 	var op *smithy.OperationError
