@@ -13,7 +13,9 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/dnsswitch"
+	"github.com/safeship/lambda-bluegreen/constructs/githubactions"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+	"github.com/safeship/lambda-bluegreen/constructs/notify"
 	"github.com/safeship/lambda-bluegreen/constructs/pipeline"
 )
 
@@ -67,6 +69,7 @@ func TestReadmePropsTables(t *testing.T) {
 	for _, typ := range []reflect.Type{
 		reflect.TypeOf(bluegreen.DeploymentProps{}), reflect.TypeOf(gobuild.Options{}), reflect.TypeOf(pipeline.Props{}),
 		reflect.TypeOf(dnsswitch.EnvironmentProps{}), reflect.TypeOf(dnsswitch.SwitchProps{}),
+		reflect.TypeOf(notify.Props{}), reflect.TypeOf(githubactions.DeployRoleProps{}),
 	} {
 		for i := 0; i < typ.NumField(); i++ {
 			if row := "| `" + typ.Field(i).Name + "` |"; !strings.Contains(string(readme), row) {
