@@ -185,6 +185,8 @@ type Example struct {
 	Environments *TwoEnvironments
 	// Fleet is a whole service of FleetSize functions in one stack, sharing hooks (constructs/service).
 	Fleet *FleetStack
+	// GitHub is the stack that lets the example's GitHub Actions workflow deploy (examples/github-actions).
+	GitHub *GitHubAccess
 }
 
 // Services returns every service stack of the example.
@@ -193,9 +195,10 @@ func (e *Example) Services() []*Stack {
 }
 
 // NewApp adds the example's stacks to app: BlueGreenServiceDev (all-at-once), BlueGreenServiceProd (canary 10 %
-// for 5 minutes, pre- and post-traffic hooks, a dashboard, deployment notifications), BlueGreenPipeline, which delivers the same two stages
-// (named Dev and Prod) from a repository, and the stage TwoEnvironments (the service in two whole environments,
-// Blue and Green, behind weighted DNS records; see its context keys). root is the repository's root folder, where examples/handlers lives.
+// for 5 minutes, pre- and post-traffic hooks, a dashboard, deployment notifications), BlueGreenPipeline, which
+// delivers the same two stages (named Dev and Prod) from a repository, the stage TwoEnvironments (the service in two
+// whole environments, Blue and Green, behind weighted DNS records; see its context keys), BlueGreenFleet (a service
+// of FleetSize functions) and BlueGreenGitHubAccess (the GitHub Actions workflow's deploy roles). root is the repository's root folder, where examples/handlers lives.
 // env, if not nil, pins the stacks to an account and region; nil leaves them environment-agnostic. The context key
 // bluegreen.EmergencyBypassContextKey, set to true, ships every stage all at once with alarms ignored; ContextNag,
 // set to true, runs the cdk-nag packs over every stack.
@@ -235,7 +238,7 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 	e.Pipeline, e.PipelineDev, e.PipelineProd = newPipelineStack(app, env, dev, prod)
 	e.Environments = newTwoEnvironments(app, codeDir, bypass)
 	e.Fleet = newFleet(app, env, codeDir, bypass)
-	NewGitHubAccess(app, env) // BlueGreenGitHubAccess: the GitHub Actions workflow's deploy roles
+	e.GitHub = NewGitHubAccess(app, env) // BlueGreenGitHubAccess: the GitHub Actions workflow's deploy roles
 	e.checkPins(app)
 	return e
 }
