@@ -161,6 +161,7 @@ func (a aliasState) String() string {
 	return a.version + "+" + strings.Join(extra, ",")
 }
 
+//lint:ignore ST1005 Lambda's own error text, which the model returns as AWS words it
 var errVersionExists = errors.New("A version for this Lambda function exists with the same code and configuration")
 
 // publish publishes the function's code and configuration config as a new version.

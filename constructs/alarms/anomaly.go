@@ -114,6 +114,7 @@ func NewAnomalyAlarm(scope constructs.Construct, id string, props *AnomalyAlarmP
 func (p AnomalyAlarmProps) validate() error {
 	var errs []error
 	if p.Metric == nil {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, errors.New("Metric must be set, got nil"))
 	}
 	if p.StdDevs != nil && !(*p.StdDevs > 0) {

@@ -53,6 +53,7 @@ func (p *DeploymentProps) validate() error {
 	}
 	for i, a := range p.Alarms {
 		if a == nil {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Alarms[%d] must be an alarm, got nil", i))
 		}
 	}

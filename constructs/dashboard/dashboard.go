@@ -97,6 +97,7 @@ func New(scope constructs.Construct, id string, props *Props) Dashboard {
 func (p Props) validate() error {
 	var errs []error
 	if p.Period < 0 || p.Period%time.Minute != 0 {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, fmt.Errorf("Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got %v", p.Period))
 	}
 	if p.TimeRange < 0 || p.TimeRange%time.Minute != 0 {
@@ -104,6 +105,7 @@ func (p Props) validate() error {
 	}
 	for i, dep := range p.Deployments {
 		if dep == nil {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Deployments[%d] must be a deployment, got nil", i))
 		}
 	}

@@ -155,6 +155,7 @@ func NewEnvironment(scope constructs.Construct, id string, props *EnvironmentPro
 	}
 	zoneName, zoneErr := readZoneName(p.Zone)
 	if zoneErr != nil {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		zoneErr = fmt.Errorf("Zone: %w", zoneErr)
 	}
 	if err := errors.Join(p.validate(zoneName), zoneErr); err != nil {

@@ -166,6 +166,7 @@ func readZoneName(zone awsroute53.IHostedZone) (name string, err error) {
 	}
 	defer func() {
 		if r := recover(); r != nil {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			err = errors.New("Zone must carry its name (import it with awsroute53.HostedZone_FromHostedZoneAttributes), " +
 				"got a zone imported by id only")
 		}
@@ -208,6 +209,7 @@ var setIdentifierPattern = regexp.MustCompile(`^.{1,128}$`)
 func (p *SwitchProps) validate(zoneName string) error {
 	var errs []error
 	if p.Zone == nil {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, errors.New("Zone must be the hosted zone of the record name, got nil"))
 	}
 	for _, e := range []struct {
@@ -235,8 +237,10 @@ func (p *SwitchProps) validate(zoneName string) error {
 		switch {
 		case p.Blue == p.Green || (p.Blue.RegionalDomainName != nil && p.Green.RegionalDomainName != nil &&
 			*p.Blue.RegionalDomainName == *p.Green.RegionalDomainName):
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, errors.New("Blue and Green must be two different environments, got the same one twice"))
 		case sameStack(p.Blue, p.Green) || sameRegion(p.Blue, p.Green):
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Blue and Green must be in different regions, since a custom domain "+
 				"name of API Gateway is unique within a region across all accounts, got both in %s", where(p.Blue)))
 		}
@@ -250,6 +254,7 @@ func (p *SwitchProps) validate(zoneName string) error {
 		if !inZone(name, zone) {
 			errs = append(errs, fmt.Errorf("RecordName must be inside the zone %q, got %q", zone, name))
 		} else if name == zone && p.Ttl != nil {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Ttl makes the records CNAME records, which cannot be at the zone apex %q; "+
 				"leave Ttl unset for alias records", zone))
 		}
@@ -267,6 +272,7 @@ func (p *SwitchProps) validate(zoneName string) error {
 	}
 	if p.Ttl != nil && !*p.Ttl.IsUnresolved() {
 		if s := *p.Ttl.ToSeconds(&awscdk.TimeConversionOptions{Integral: jsii.Bool(false)}); s < 0 || s > 2147483647 || s != float64(int64(s)) {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Ttl must be a whole number of seconds from 0 to 2147483647, got %v", s))
 		}
 	}

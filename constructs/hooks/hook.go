@@ -95,6 +95,7 @@ func (p HookProps) targets(cfg *hookconfig.Config) []error {
 	}
 	var errs []error
 	if p.PreTraffic == nil {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		return []error{errors.New("Targets are only for a pre-traffic hook (PreTraffic set), got PostTraffic")}
 	}
 	cfg.Targets = map[string]hookconfig.Checks{}
@@ -397,6 +398,7 @@ func (p HookProps) config() (hookconfig.Config, error) {
 		errs = append(errs, errors.New("DeploymentGroup must be set, got nil"))
 	}
 	if p.Timeout != 0 && (p.Timeout < 30*time.Second || p.Timeout > 15*time.Minute || p.Timeout%time.Second != 0) {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, fmt.Errorf("Timeout must be whole seconds from 30s to 15m0s, got %v", p.Timeout))
 	}
 	var cfg hookconfig.Config

@@ -255,6 +255,7 @@ func (p *Props) validate(pipelineAccount string) error {
 		errs = append(errs, err)
 	}
 	if len(p.Stages) == 0 {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, errors.New("Stages must list at least one stage, got none"))
 	}
 	names := map[string]bool{}
@@ -265,6 +266,7 @@ func (p *Props) validate(pipelineAccount string) error {
 		}
 		name := *s.Stage.Node().Id()
 		if names[name] {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Stages[%d]: stage names must be unique, got %q twice", i, name))
 		}
 		names[name] = true

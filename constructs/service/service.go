@@ -137,6 +137,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9]*$`)
 func (p Props) validate() error {
 	var errs []error
 	if len(p.Functions) == 0 {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, errors.New("Functions must list at least one function, got none"))
 	}
 	ids := map[string]bool{}

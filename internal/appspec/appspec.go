@@ -82,8 +82,9 @@ func Content(rev *cdtypes.RevisionLocation) string {
 	if rev.AppSpecContent != nil && rev.AppSpecContent.Content != nil {
 		return *rev.AppSpecContent.Content
 	}
-	if rev.String_ != nil && rev.String_.Content != nil {
-		return *rev.String_.Content
+	//lint:ignore SA1019 CodeDeploy still returns revisions registered in the older String form: read on purpose
+	if old := rev.String_; old != nil && old.Content != nil {
+		return *old.Content
 	}
 	return ""
 }

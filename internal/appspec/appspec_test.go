@@ -59,6 +59,7 @@ func TestContent(t *testing.T) {
 		{"nil", nil, ""},
 		{"AppSpecContent", &cdtypes.RevisionLocation{AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String("a")}}, "a"},
 		{"hash only", &cdtypes.RevisionLocation{AppSpecContent: &cdtypes.AppSpecContent{Sha256: aws.String("f00d")}}, ""},
+		//lint:ignore SA1019 the older String form, which Content still reads
 		{"String", &cdtypes.RevisionLocation{String_: &cdtypes.RawString{Content: aws.String("s")}}, "s"},
 	}
 	for _, tc := range cases {

@@ -75,7 +75,6 @@ type Alarm struct {
 	TimingUnknown bool `json:"timingUnknown,omitempty"`
 }
 
-
 // StrategyValue returns the deployment's strategy.
 func (d Deployment) StrategyValue() strategy.Strategy { return d.strategy }
 

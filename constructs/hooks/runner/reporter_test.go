@@ -82,12 +82,12 @@ func TestFailureReporterReportsFailed(t *testing.T) {
 // A hook that reported and then failed keeps its own status: CodeDeploy refuses the reporter's, which is no error.
 func TestFailureReporterAfterTheHookReported(t *testing.T) {
 	f := newFake(t)
-	got, _ := run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
+	run(t, f, pre(hookconfig.TestCase{Name: "x"}), 5*time.Second)
 	r, log := f.reporter()
 	if err := r.Handle(context.Background(), json.RawMessage(record("RetriesExhausted", 1, `{"errorType":"Runtime.ExitError"}`))); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}
-	if got = f.reported(); len(got) != 1 || got[0] != "Succeeded" {
+	if got := f.reported(); len(got) != 1 || got[0] != "Succeeded" {
 		t.Errorf("statuses %v, want the hook's [Succeeded] only", got)
 	}
 	if !strings.Contains(log.String(), "(LifecycleEventAlreadyCompletedException): this Failed is not recorded, the first report stands") {
