@@ -262,3 +262,18 @@ func like(m obj) assertions.Matcher { return assertions.Match_ObjectLike(&m) }
 func arrayWith(a ...interface{}) assertions.Matcher {
 	return assertions.Match_ArrayWith(&a)
 }
+
+// nagErrors returns the unsuppressed cdk-nag errors (AwsSolutions and Serverless packs) on stack, each as
+// "rule: finding".
+func nagErrors(stack awscdk.Stack) []string {
+	var out []string
+	for _, pack := range []string{"AwsSolutions-.*", "Serverless-.*"} {
+		found := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"),
+			assertions.Match_StringLikeRegexp(jsii.String(pack)))
+		for _, f := range *found {
+			//lint:ignore SA1019 the assertions API returns cxapi.SynthesisMessage; its replacement (@aws-cdk/cloud-assembly-api) has no Go binding
+			out = append(out, fmt.Sprintf("%s: %v", *f.Id, f.Entry.Data))
+		}
+	}
+	return out
+}

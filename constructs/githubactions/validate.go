@@ -42,6 +42,7 @@ func (p DeployRoleProps) validate() error {
 	var errs []error
 	errs = append(errs, validateRepository(p.Repository)...)
 	if len(p.Branches) == 0 && len(p.Environments) == 0 {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, errors.New("Branches or Environments must name at least one branch or GitHub environment "+
 			"whose jobs may assume the role, got none"))
 	}
@@ -66,6 +67,7 @@ func (p DeployRoleProps) validate() error {
 		seen[e] = true
 	}
 	if p.Qualifier != nil && !check.IsToken(*p.Qualifier) && !qualifierPattern.MatchString(*p.Qualifier) {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, fmt.Errorf("Qualifier must be the CDK bootstrap qualifier, 1 to 10 letters, digits, "+
 			"'_' or '-', got %q", *p.Qualifier))
 	}
@@ -75,6 +77,7 @@ func (p DeployRoleProps) validate() error {
 		errs = append(errs, fmt.Errorf("MaxSessionDuration must be whole seconds between 1 and 12 hours, got %s", d))
 	}
 	if p.Description != nil && len(*p.Description) > maxDescription {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, fmt.Errorf("Description must be at most %d characters, got %d", maxDescription,
 			len(*p.Description)))
 	}
@@ -87,19 +90,24 @@ func validateRepository(r string) []error {
 	case check.IsToken(r):
 		return nil
 	case r == "":
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		return []error{errors.New(`Repository must name one repository as "owner/name", got none`)}
 	case wildcard(r):
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		return []error{fmt.Errorf("Repository must name one repository, got %q: a wildcard would let other "+
 			"repositories assume the role", r)}
 	case !ok || strings.Contains(name, "/"):
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		return []error{fmt.Errorf(`Repository must be "owner/name", got %q`, r)}
 	}
 	var errs []error
 	if !ownerPattern.MatchString(owner) {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, fmt.Errorf("Repository owner must be a GitHub user or organization name (letters, "+
 			"digits and single hyphens, not first or last, at most 39), got %q", owner))
 	}
 	if !repoPattern.MatchString(name) || name == "." || name == ".." {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, fmt.Errorf("Repository name must be 1 to 100 letters, digits, '.', '-' or '_', got %q", name))
 	}
 	return errs

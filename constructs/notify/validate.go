@@ -31,10 +31,12 @@ var email = regexp.MustCompile(`^[^@\s]+@[^@\s]+\.[^@\s]+$`)
 func (p Props) validate() error {
 	var errs []error
 	if len(p.Deployments)+len(p.DeploymentGroups) == 0 {
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, errors.New("Deployments and DeploymentGroups must name at least one deployment group, got none"))
 	}
 	for i, d := range p.Deployments {
 		if d == nil {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Deployments[%d] must be set, got nil", i))
 		}
 	}
@@ -48,9 +50,11 @@ func (p Props) validate() error {
 		switch e {
 		case Started, Succeeded, Failed, Stopped, Ready:
 		default:
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Events[%d] must be one of START, SUCCESS, FAILURE, STOP, READY, got %q", i, e))
 		}
 		if seen[e] {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Events[%d] must be unique, got %q twice", i, e))
 		}
 		seen[e] = true
@@ -61,9 +65,11 @@ func (p Props) validate() error {
 			continue
 		}
 		if !email.MatchString(a) {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Emails[%d] must be an e-mail address, got %q", i, a))
 		}
 		if addresses[a] {
+			//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 			errs = append(errs, fmt.Errorf("Emails[%d] must be unique, got %q twice", i, a))
 		}
 		addresses[a] = true

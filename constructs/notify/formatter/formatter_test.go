@@ -57,6 +57,7 @@ func (f *fakeAWS) GetDeployment(_ context.Context, in *codedeploy.GetDeploymentI
 func (f *fakeAWS) GetApplicationRevision(_ context.Context, in *codedeploy.GetApplicationRevisionInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetApplicationRevisionOutput, error) {
 	f.calls = append(f.calls, "GetApplicationRevision "+*in.ApplicationName)
 	return &codedeploy.GetApplicationRevisionOutput{Revision: &cdtypes.RevisionLocation{
+		//lint:ignore SA1019 the older String form, which CodeDeploy still returns and the formatter still reads
 		RevisionType: cdtypes.RevisionLocationTypeString, String_: &cdtypes.RawString{Content: aws.String(f.revision)},
 	}}, nil
 }
