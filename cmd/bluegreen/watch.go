@@ -18,7 +18,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"sigs.k8s.io/yaml"
 
 	"github.com/safeship/lambda-bluegreen/internal/appspec"
 )
@@ -49,9 +48,9 @@ const (
 // lifecycle hooks are BeforeAllowTraffic and AfterAllowTraffic", CodeDeploy API reference,
 // PutLifecycleEventHookExecutionStatus; AppSpec "hooks" section for an AWS Lambda deployment).
 const (
-	eventBefore = "BeforeAllowTraffic"
+	eventBefore = appspec.BeforeAllowTraffic
 	eventShift  = "AllowTraffic"
-	eventAfter  = "AfterAllowTraffic"
+	eventAfter  = appspec.AfterAllowTraffic
 )
 
 // The statuses a lifecycle event has: Pending, InProgress, Succeeded, Failed, Skipped, Unknown (CodeDeploy API
@@ -424,7 +423,7 @@ func (w *watcher) begin(ctx context.Context) error {
 		app = *info.ApplicationName
 	}
 	if content, err := appSpecContent(ctx, w.c, app, *info); err == nil {
-		w.hooks = parseHooks(content)
+		w.hooks = appspec.Hooks(content)
 		if f, err := appspec.Parse(content); err == nil {
 			w.blue, w.green = f.CurrentVersion, f.TargetVersion
 		}
@@ -638,41 +637,4 @@ func (w *watcher) readAlarms(ctx context.Context) error {
 	}
 	w.alarms = states
 	return nil
-}
-
-// parseHooks reads the hook functions of an AppSpec, by lifecycle event: "Hooks: - BeforeAllowTraffic: <function>"
-// (CodeDeploy User Guide, AppSpec file example for an AWS Lambda deployment). CloudFormation writes the AppSpec of
-// the deployments it starts; AWS does not document its form, so both key cases are read and an unreadable AppSpec
-// gives no hooks.
-func parseHooks(content string) map[string]string {
-	js, err := yaml.YAMLToJSON([]byte(content))
-	if err != nil {
-		return nil
-	}
-	var spec map[string]json.RawMessage
-	if json.Unmarshal(js, &spec) != nil {
-		return nil
-	}
-	hooks := map[string]string{}
-	for key, raw := range spec {
-		if !strings.EqualFold(key, "hooks") {
-			continue
-		}
-		var list []map[string]interface{}
-		if json.Unmarshal(raw, &list) != nil {
-			continue
-		}
-		for _, item := range list {
-			for event, fn := range item {
-				if s, ok := fn.(string); ok {
-					for _, known := range []string{eventBefore, eventAfter} {
-						if strings.EqualFold(event, known) {
-							hooks[known] = s
-						}
-					}
-				}
-			}
-		}
-	}
-	return hooks
 }

@@ -342,18 +342,6 @@ func TestShiftTimeline(t *testing.T) {
 	}
 }
 
-// The hooks come from the AppSpec's Hooks, in JSON or YAML, keys in either case.
-func TestParseHooks(t *testing.T) {
-	for _, content := range []string{
-		`{"Resources":[],"Hooks":[{"BeforeAllowTraffic":"pre"},{"AfterAllowTraffic":"arn:aws:lambda:eu-west-1:1:function:post"}]}`,
-		"version: 0.0\nhooks:\n  - beforeallowtraffic: pre\n  - afterallowtraffic: arn:aws:lambda:eu-west-1:1:function:post\n",
-	} {
-		h := parseHooks(content)
-		if h[eventBefore] != "pre" || functionName(h[eventAfter]) != "post" {
-			t.Errorf("%q: %v", content, h)
-		}
-	}
-}
 
 // Ctrl-C: watch says the deployment goes on and exits 130.
 func TestWatchInterrupted(t *testing.T) {

@@ -15,6 +15,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"sigs.k8s.io/yaml"
@@ -104,4 +105,46 @@ func (v *version) UnmarshalJSON(b []byte) error {
 	}
 	*v = version(n.String())
 	return nil
+}
+
+// The lifecycle events of a Lambda deployment that run hooks: BeforeAllowTraffic before traffic shifts to the
+// target version, AfterAllowTraffic after ("AppSpec 'hooks' section for an AWS Lambda deployment", CodeDeploy user
+// guide).
+const (
+	BeforeAllowTraffic = "BeforeAllowTraffic"
+	AfterAllowTraffic  = "AfterAllowTraffic"
+)
+
+// Hooks reads the hook functions of an AppSpec by lifecycle event: "Hooks: - BeforeAllowTraffic: <function>", a
+// list of one-entry maps (CodeDeploy user guide, AppSpec file example for an AWS Lambda deployment), in JSON or
+// YAML. CloudFormation writes the AppSpec of the deployments it starts and AWS does not document its form, so the
+// keys are read in any case; BeforeAllowTraffic and AfterAllowTraffic come back spelt so, other events as written.
+// An unreadable AppSpec, or one without hooks, gives none (an empty map).
+func Hooks(content string) map[string]string {
+	hooks := map[string]string{}
+	js, err := yaml.YAMLToJSON([]byte(content))
+	if err != nil {
+		return hooks
+	}
+	var s struct {
+		Hooks []map[string]interface{} `json:"Hooks"` // encoding/json matches "hooks" too
+	}
+	if json.Unmarshal(js, &s) != nil {
+		return hooks
+	}
+	for _, item := range s.Hooks {
+		for event, fn := range item {
+			name, ok := fn.(string)
+			if !ok {
+				continue
+			}
+			for _, known := range []string{BeforeAllowTraffic, AfterAllowTraffic} {
+				if strings.EqualFold(event, known) {
+					event = known
+				}
+			}
+			hooks[event] = name
+		}
+	}
+	return hooks
 }

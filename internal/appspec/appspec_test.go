@@ -68,3 +68,21 @@ func TestContent(t *testing.T) {
 		}
 	}
 }
+
+// The hooks come from the AppSpec's Hooks, in JSON or YAML, keys in either case; an unreadable AppSpec has none.
+func TestHooks(t *testing.T) {
+	for _, content := range []string{
+		`{"Resources":[],"Hooks":[{"BeforeAllowTraffic":"pre"},{"AfterAllowTraffic":"post"}]}`,
+		"version: 0.0\nhooks:\n  - beforeallowtraffic: pre\n  - afterallowtraffic: post\n",
+	} {
+		h := Hooks(content)
+		if len(h) != 2 || h[BeforeAllowTraffic] != "pre" || h[AfterAllowTraffic] != "post" {
+			t.Errorf("%q: got %v", content, h)
+		}
+	}
+	for _, content := range []string{"", "{", `{"Resources":[]}`, `{"Hooks":"pre"}`} {
+		if h := Hooks(content); len(h) != 0 {
+			t.Errorf("%q: got %v, want no hooks", content, h)
+		}
+	}
+}

@@ -13,7 +13,6 @@ package formatter
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -26,7 +25,6 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
-	"sigs.k8s.io/yaml"
 
 	"github.com/safeship/lambda-bluegreen/internal/appspec"
 )
@@ -194,7 +192,7 @@ func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notic
 		} else {
 			n.Function, n.Alias, n.FromVersion, n.ToVersion = fn.Name, fn.Alias, fn.CurrentVersion, fn.TargetVersion
 		}
-		hooks = hookFunctions(content)
+		hooks = appspec.Hooks(content)
 	}
 
 	if n.State != string(events.CodeDeployDeploymentStateFailure) && n.State != string(events.CodeDeployDeploymentStateStop) {
@@ -375,28 +373,6 @@ func phaseOf(event string) string {
 		return "post-traffic"
 	}
 	return event
-}
-
-// hookFunctions reads the hooks section of an AppSpec: lifecycle event name → hook function. CodeDeploy documents
-// it as a list of one-entry maps ("hooks: - BeforeAllowTraffic: …"); CloudFormation writes the key capitalized.
-func hookFunctions(content string) map[string]string {
-	js, err := yaml.YAMLToJSON([]byte(content))
-	if err != nil {
-		return nil
-	}
-	var s struct {
-		Hooks []map[string]string `json:"Hooks"` // encoding/json matches "hooks" too
-	}
-	if json.Unmarshal(js, &s) != nil {
-		return nil
-	}
-	out := map[string]string{}
-	for _, h := range s.Hooks {
-		for event, fn := range h {
-			out[event] = fn
-		}
-	}
-	return out
 }
 
 func alarmNames(c *cdtypes.AlarmConfiguration) []string {
