@@ -4,10 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"os"
 	"regexp"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
@@ -193,7 +191,7 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		build = *p.Build
 	}
 	build.Files = nil
-	codeDir, err := handlerBinary(build)
+	codeDir, err := gobuild.BuildOnce(runner.HandlerPackage, &build)
 	if err == nil {
 		codeDir, err = gobuild.AddFiles(codeDir, map[string][]byte{hookconfig.FileName: raw}, &build)
 	}
@@ -369,24 +367,6 @@ func explainWildcards(role awsiam.Role) {
 			"Resource::*",
 		},
 	})
-}
-
-// builds remembers the hook handler built for each set of build options in this process: every hook runs the same
-// binary (only its config.json differs), and a go build costs about 0.4 s, too much to pay once per hook.
-var builds sync.Map // key: fmt.Sprint(options) → *builtHandler
-
-type builtHandler struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-func handlerBinary(o gobuild.Options) (string, error) {
-	cwd, _ := os.Getwd() // an import-path build resolves the package through the module of the working directory
-	v, _ := builds.LoadOrStore(fmt.Sprintf("%s %+v", cwd, o), &builtHandler{})
-	b := v.(*builtHandler)
-	b.once.Do(func() { b.dir, b.err = gobuild.Build(runner.HandlerPackage, &o) })
-	return b.dir, b.err
 }
 
 func (p HookProps) config() (hookconfig.Config, error) {

@@ -2,8 +2,6 @@ package notify
 
 import (
 	"fmt"
-	"os"
-	"sync"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awschatbot"
@@ -92,7 +90,7 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		build = *p.Build
 	}
 	build.Files = nil
-	codeDir, err := handlerBinary(build)
+	codeDir, err := gobuild.BuildOnce(formatter.HandlerPackage, &build)
 	if err != nil {
 		panic(fmt.Errorf("%s/%s: building the notification function: %w", *scope.Node().Path(), id, err))
 	}
@@ -335,24 +333,6 @@ func explain(role awsiam.Role, fn awslambda.Function, rule awsevents.Rule) {
 			"function, once invoked, sends an event it cannot handle to the notification topic; a dead-letter " +
 			"queue would hold events nobody reads",
 	})
-}
-
-// builds remembers the notification function built for each set of build options in this process: a go build
-// costs about 0.4 s.
-var builds sync.Map // key: cwd and options → *builtHandler
-
-type builtHandler struct {
-	once sync.Once
-	dir  string
-	err  error
-}
-
-func handlerBinary(o gobuild.Options) (string, error) {
-	cwd, _ := os.Getwd() // an import-path build resolves the package through the module of the working directory
-	v, _ := builds.LoadOrStore(fmt.Sprintf("%s %+v", cwd, o), &builtHandler{})
-	b := v.(*builtHandler)
-	b.once.Do(func() { b.dir, b.err = gobuild.Build(formatter.HandlerPackage, &o) })
-	return b.dir, b.err
 }
 
 func (n *notifier) Topic() awssns.ITopic                      { return n.topic }
