@@ -69,7 +69,7 @@ func TestReadmePropsTables(t *testing.T) {
 	for _, typ := range []reflect.Type{
 		reflect.TypeOf(bluegreen.DeploymentProps{}), reflect.TypeOf(gobuild.Options{}), reflect.TypeOf(pipeline.Props{}),
 		reflect.TypeOf(dnsswitch.EnvironmentProps{}), reflect.TypeOf(dnsswitch.SwitchProps{}),
-		reflect.TypeOf(notify.Props{}), reflect.TypeOf(githubactions.DeployRoleProps{}),
+		reflect.TypeOf(notify.Props{}), reflect.TypeOf(githubactions.DeployRoleProps{}), reflect.TypeOf(gobuild.Props{}),
 	} {
 		for i := 0; i < typ.NumField(); i++ {
 			if row := "| `" + typ.Field(i).Name + "` |"; !strings.Contains(string(readme), row) {
