@@ -342,7 +342,6 @@ func TestShiftTimeline(t *testing.T) {
 	}
 }
 
-
 // Ctrl-C: watch says the deployment goes on and exits 130.
 func TestWatchInterrupted(t *testing.T) {
 	f := newWatchFake(t)
