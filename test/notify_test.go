@@ -126,8 +126,8 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 		want := map[string]string{
 			"codedeploy:GetDeployment":          `"Ref":"` + groupID,
 			"codedeploy:GetDeploymentGroup":     `"Ref":"` + groupID,
-			"codedeploy:ListDeploymentTargets":  `"Ref":"` + groupID,
-			"codedeploy:GetDeploymentTarget":    `"Ref":"` + groupID,
+			"codedeploy:ListDeploymentTargets":  `"*"`, // no resource type in the Service Authorization Reference
+			"codedeploy:GetDeploymentTarget":    `"*"`,
 			"codedeploy:GetApplicationRevision": `:application:`,
 			"cloudwatch:DescribeAlarms":         `"*"`,
 			"sns:Publish":                       `{"Ref":"` + topicID + `"}`,

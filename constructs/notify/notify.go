@@ -135,8 +135,9 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		ReservedConcurrentExecutions: reserved,
 		Environment:                  &map[string]*string{formatter.TopicEnv: n.topic.TopicArn()},
 		// EventBridge invokes the function asynchronously. After Lambda's retries (two by default) a failed event
-		// goes to the on-failure destination, the topic itself: the team still hears of the deployment, as the
-		// raw invocation record (Developer Guide, "Asynchronous invocation": "On failure – Send a record when the
+		// goes to the on-failure destination, the topic itself: e-mail subscribers still hear of the deployment, as
+		// the raw invocation record (chat channels do not: AWS's chat integration does not show messages that are
+		// not an AWS event or custom notification) (Developer Guide, "Asynchronous invocation": "On failure – Send a record when the
 		// event fails all processing attempts or exceeds the maximum age"; the record holds the event as
 		// requestPayload). CDK's SnsDestination grants the role sns:Publish on the topic, and the KMS actions on its
 		// key when CDK knows it.
@@ -164,6 +165,12 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 	// function only reads the state of the alarms CodeDeploy names for a stopped deployment.
 	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("cloudwatch:DescribeAlarms"), Resources: jsii.Strings("*"),
+	}))
+	// ListDeploymentTargets and GetDeploymentTarget, which say which hook failed, have no resource type in the
+	// Service Authorization Reference (CodeDeploy: "Resource types" empty for both), so only "*" grants them.
+	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions:   jsii.Strings("codedeploy:ListDeploymentTargets", "codedeploy:GetDeploymentTarget"),
+		Resources: jsii.Strings("*"),
 	}))
 	for _, d := range p.Deployments {
 		n.AddDeployment(d)
@@ -206,8 +213,9 @@ func (n *notifier) defineTopic(c constructs.Construct) {
 		RemovalPolicy:     awscdk.RemovalPolicy_DESTROY,
 	})
 	// SNS Developer Guide, "Encryption at rest" key management: a principal that publishes to an encrypted topic
-	// needs "kms:GenerateDataKey*" and "kms:Decrypt" on its key. The key policy lets the function's role use the
-	// key through SNS only.
+	// needs "kms:GenerateDataKey*" and "kms:Decrypt" on its key. The key policy names the function's role for use
+	// through SNS; CDK's SnsDestination also grants the same actions in the role's own policy (which CDK's default
+	// key policy lets count), so the key is not limited to SNS use by this statement alone.
 	n.key.AddToResourcePolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Sid:        jsii.String("AllowTheNotificationFunctionToPublishThroughSNS"),
 		Principals: &[]awsiam.IPrincipal{n.role},
@@ -290,11 +298,10 @@ func (n *notifier) AddDeploymentGroup(group awscodedeploy.ILambdaDeploymentGroup
 	// (EventBridge User Guide, event patterns, arrays: "If the value in the event is an array, then the event
 	// pattern matches if the intersection of the event pattern array and the event array is non-empty").
 	n.rule.AddEventPattern(&awsevents.EventPattern{Resources: &[]*string{arn}})
-	// Read only these groups' deployments (CodeDeploy's API takes the deployment group ARN for GetDeployment,
-	// GetDeploymentGroup and the deployment target calls) and their application's revisions.
+	// Read only these groups' deployments (the Service Authorization Reference gives the deploymentgroup resource
+	// type for GetDeployment and GetDeploymentGroup) and their application's revisions.
 	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup",
-			"codedeploy:ListDeploymentTargets", "codedeploy:GetDeploymentTarget"),
+		Actions:   jsii.Strings("codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"),
 		Resources: &[]*string{arn},
 	}))
 	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
@@ -317,7 +324,9 @@ func explain(role awsiam.Role, fn awslambda.Function, rule awsevents.Rule) {
 	nag.ExplainPolicy(role, nag.Rule{
 		ID: "AwsSolutions-IAM5",
 		Reason: "cloudwatch:DescribeAlarms returns composite alarms only to a permission scoped to * (CloudWatch API " +
-			"Reference, DescribeAlarms), and the function only reads alarm states; kms:GenerateDataKey* on the " +
+			"Reference, DescribeAlarms), and the function only reads alarm states; codedeploy:ListDeploymentTargets " +
+			"and GetDeploymentTarget have no resource type in the Service Authorization Reference, so only * grants " +
+			"them (read-only: which lifecycle hook failed); kms:GenerateDataKey* on the " +
 			"topic's key is what SNS requires of a principal that publishes to an encrypted topic (SNS Developer " +
 			"Guide, key management), granted by CDK's SnsDestination",
 		AppliesTo: []interface{}{"Resource::*", "Action::kms:GenerateDataKey*"},

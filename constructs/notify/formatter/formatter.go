@@ -174,16 +174,9 @@ func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notic
 		n.RollbackMessage = deref(r.RollbackMessage)
 	}
 
-	content := appspec.Content(info.Revision)
-	if content == "" && info.Revision != nil {
-		rev, err := f.CodeDeploy.GetApplicationRevision(ctx, &codedeploy.GetApplicationRevisionInput{
-			ApplicationName: info.ApplicationName, Revision: info.Revision,
-		})
-		if err != nil {
-			n.Problems = append(n.Problems, fmt.Sprintf("could not read the AppSpec (GetApplicationRevision): %v", err))
-		} else {
-			content = appspec.Content(rev.Revision)
-		}
+	content, err := f.appSpec(ctx, info)
+	if err != nil {
+		n.Problems = append(n.Problems, err.Error())
 	}
 	var hooks map[string]string
 	if content != "" {
@@ -193,6 +186,13 @@ func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notic
 			n.Function, n.Alias, n.FromVersion, n.ToVersion = fn.Name, fn.Alias, fn.CurrentVersion, fn.TargetVersion
 		}
 		hooks = appspec.Hooks(content)
+	}
+	// A rollback redeploys "a previously deployed revision" (user guide, above): its own AppSpec is that earlier
+	// release's, whose versions are not the ones this rollback moves between, and AWS documents no Lambda rollback's
+	// AppSpec. The versions come from the deployment it rolls back instead: from that one's target (green) back to
+	// its current version (blue).
+	if n.RollbackOf != "" {
+		f.rollbackVersions(ctx, &n)
 	}
 
 	if n.State != string(events.CodeDeployDeploymentStateFailure) && n.State != string(events.CodeDeployDeploymentStateStop) {
@@ -361,6 +361,44 @@ func (f *Formatter) lifecycleEvents(ctx context.Context, deploymentID string) ([
 		}
 	}
 	return out, errors.Join(errs...)
+}
+
+// appSpec returns the AppSpec text of a deployment: from its revision, or, when that carries only the content's
+// hash, from GetApplicationRevision.
+func (f *Formatter) appSpec(ctx context.Context, info *cdtypes.DeploymentInfo) (string, error) {
+	content := appspec.Content(info.Revision)
+	if content != "" || info.Revision == nil {
+		return content, nil
+	}
+	rev, err := f.CodeDeploy.GetApplicationRevision(ctx, &codedeploy.GetApplicationRevisionInput{
+		ApplicationName: info.ApplicationName, Revision: info.Revision,
+	})
+	if err != nil {
+		return "", fmt.Errorf("could not read the AppSpec (GetApplicationRevision): %w", err)
+	}
+	return appspec.Content(rev.Revision), nil
+}
+
+// rollbackVersions sets n's function, alias and versions from the deployment n rolls back: from its target version
+// back to its current one. What it cannot read it adds to n.Problems, keeping what n's own AppSpec said.
+func (f *Formatter) rollbackVersions(ctx context.Context, n *Notice) {
+	out, err := f.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: &n.RollbackOf})
+	if err != nil || out.DeploymentInfo == nil {
+		n.Problems = append(n.Problems, fmt.Sprintf("could not read the rolled-back deployment %s (GetDeployment): %v",
+			n.RollbackOf, errOr(err, "no deployment info")))
+		return
+	}
+	content, err := f.appSpec(ctx, out.DeploymentInfo)
+	if err != nil {
+		n.Problems = append(n.Problems, err.Error())
+		return
+	}
+	fn, err := appspec.Parse(content)
+	if err != nil {
+		n.Problems = append(n.Problems, fmt.Sprintf("the rolled-back deployment %s: %v", n.RollbackOf, err))
+		return
+	}
+	n.Function, n.Alias, n.FromVersion, n.ToVersion = fn.Name, fn.Alias, fn.TargetVersion, fn.CurrentVersion
 }
 
 // phaseOf names the phase of a Lambda lifecycle event (CodeDeploy user guide, "AppSpec 'hooks' section for an AWS

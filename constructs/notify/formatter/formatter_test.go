@@ -33,6 +33,7 @@ const appSpec = `{"version":0.0,"Resources":[{"Api":{"Type":"AWS::Lambda::Functi
 type fakeAWS struct {
 	deployment    *cdtypes.DeploymentInfo
 	deploymentErr error
+	others        map[string]*cdtypes.DeploymentInfo // other deployments GetDeployment knows, by id
 	revision      string // what GetApplicationRevision answers
 	groupAlarms   []string
 	alarms        map[string]string // name → state reason, for alarms in ALARM
@@ -50,6 +51,12 @@ func (f *fakeAWS) GetDeployment(_ context.Context, in *codedeploy.GetDeploymentI
 	f.calls = append(f.calls, "GetDeployment "+*in.DeploymentId)
 	if f.deploymentErr != nil {
 		return nil, f.deploymentErr
+	}
+	if *in.DeploymentId != *f.deployment.DeploymentId {
+		if other, ok := f.others[*in.DeploymentId]; ok {
+			return &codedeploy.GetDeploymentOutput{DeploymentInfo: other}, nil
+		}
+		return nil, &cdtypes.DeploymentDoesNotExistException{Message: aws.String("no deployment " + *in.DeploymentId)}
 	}
 	return &codedeploy.GetDeploymentOutput{DeploymentInfo: f.deployment}, nil
 }
@@ -305,21 +312,33 @@ func TestSuccess(t *testing.T) {
 	}
 }
 
-// A rollback is a deployment of its own: it says so, and its chat notice joins the thread of the deployment it
-// rolls back.
+// A rollback is a deployment of its own: it says so, names the versions of the deployment it rolls back (from that
+// one's green back to its blue: the rollback's own AppSpec is an earlier release's), and its chat notice joins the
+// thread of the deployment it rolls back.
 func TestRollbackJoinsTheFailedDeployment(t *testing.T) {
 	f := &fakeAWS{deployment: deployment(cdtypes.DeploymentStatusSucceeded)}
+	failed := deployment(cdtypes.DeploymentStatusStopped) // d-1's AppSpec: 6 → 7
+	failed.DeploymentId = aws.String("d-0")
+	f.others = map[string]*cdtypes.DeploymentInfo{"d-0": failed}
 	f.deployment.Creator = cdtypes.DeploymentCreatorCodeDeployRollback
 	f.deployment.RollbackInfo = &cdtypes.RollbackInfo{RollbackTriggeringDeploymentId: aws.String("d-0")}
 	f.deployment.Revision.AppSpecContent.Content = aws.String(strings.NewReplacer(`"CurrentVersion":"6","TargetVersion":"7"`,
-		`"CurrentVersion":"7","TargetVersion":"6"`).Replace(appSpec))
+		`"CurrentVersion":"5","TargetVersion":"6"`).Replace(appSpec)) // the previously deployed revision
 	p := handle(t, f, event(events.CodeDeployDeploymentStateSuccess))
 	contains(t, "the e-mail", p.email, "Deployment rolled back: api-fn (alias live): version 7 → 6; the alias serves version 6 again",
 		"Rolls back:", "d-0")
+	if strings.Contains(p.email, "Not known:") {
+		t.Errorf("problems reported:\n%s", p.email)
+	}
 	if meta := p.chat["metadata"].(map[string]interface{}); meta["threadId"] != "d-0" {
 		t.Errorf("the rollback's thread is %v, want d-0", meta["threadId"])
 	}
 	contains(t, "the chat title", chatTitle(p), "↩️")
+
+	// The rolled-back deployment cannot be read: the rollback's own AppSpec is all there is, and the notice says so.
+	g := &fakeAWS{deployment: f.deployment}
+	p = handle(t, g, event(events.CodeDeployDeploymentStateSuccess))
+	contains(t, "the e-mail", p.email, "Deployment rolled back", "Not known:", "could not read the rolled-back deployment d-0")
 }
 
 // A deployment CloudFormation started may carry only its AppSpec's hash: the content comes from
