@@ -34,7 +34,7 @@ type fakeAWS struct {
 	deployment    *cdtypes.DeploymentInfo
 	deploymentErr error
 	others        map[string]*cdtypes.DeploymentInfo // other deployments GetDeployment knows, by id
-	revision      string // what GetApplicationRevision answers
+	revision      string                             // what GetApplicationRevision answers
 	groupAlarms   []string
 	alarms        map[string]string // name → state reason, for alarms in ALARM
 	composite     map[string]string
