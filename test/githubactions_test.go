@@ -353,7 +353,7 @@ func TestGitHubWorkflowLints(t *testing.T) {
 		for _, b := range []struct{ from, to, want string }{
 			{"needs: deploy-dev", "needs: deploy-qa", "deploy-qa"},
 			{"steps.aws.outcome", "steps.aws.outcom", "outcom"},
-			{"timeout-minutes: 90", "timeout-minutes: soon", "float number"},
+			{"timeout-minutes: 55", "timeout-minutes: soon", "float number"},
 			{"id-token: write", "id-token: admin", "admin"},
 		} {
 			if !strings.Contains(string(content), b.from) {
@@ -513,14 +513,21 @@ func TestGitHubReportSaysWhyTheReleaseFailed(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", releases, "../examples/github-actions/releases").CombinedOutput(); err != nil {
 		t.Fatalf("building releases: %v\n%s", err, out)
 	}
-	// The stub aws answers the three calls of the report; LAST is the group's newest deployment and its status.
+	// The stub aws answers the calls of the report; LAST is the group's newest deployment and its status.
+	// d-7EXAMPLE was stopped on an alarm; d-8ROLLBACK is CodeDeploy's rollback of it; any other deployment succeeded.
 	stubAWS := `#!/bin/sh
 case "$1 $2" in
 "cloudformation describe-stack-resource")
   [ -n "$NAMES_GONE" ] && { echo "An error occurred (ValidationError): Stack with id BlueGreenServiceProd does not exist" >&2; exit 254; }
   while [ $# -gt 0 ]; do [ "$1" = --logical-resource-id ] && echo "phys-$2"; shift; done ;;
 "deploy get-deployment-group") printf '%s\n' "$LAST" ;;
-"deploy get-deployment") printf 'ALARM_ACTIVE\tOne or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <ErrorRate-v7>\tDeployment rolled back\n' ;;
+"deploy get-deployment")
+  while [ $# -gt 0 ]; do [ "$1" = --deployment-id ] && id="$2"; shift; done
+  case "$id" in
+  d-7EXAMPLE) printf 'Stopped\tALARM_ACTIVE\tOne or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <ErrorRate-v7>\tDeployment rolled back\tNone\n' ;;
+  d-8ROLLBACK) printf 'Succeeded\tNone\tNone\tNone\td-7EXAMPLE\n' ;;
+  *) printf 'Succeeded\tNone\tNone\tNone\tNone\n' ;;
+  esac ;;
 *) echo "unexpected aws $*" >&2; exit 1 ;;
 esac
 `
@@ -539,6 +546,13 @@ esac
 					":live): CodeDeploy deployment d-7EXAMPLE Stopped: ALARM_ACTIVE: One or more alarms have been activated",
 				"Activated alarms: <ErrorRate-v7>. Deployment rolled back",
 			}, nil},
+		{"the newest deployment is CodeDeploy's rollback of the release", "d-8ROLLBACK\tSucceeded", "", 0,
+			[]string{
+				"CodeDeploy deployment d-8ROLLBACK (Succeeded) rolls back deployment d-7EXAMPLE: reporting d-7EXAMPLE",
+				"CodeDeploy deployment d-7EXAMPLE: Stopped",
+				"::error title=Blue/green release rolled back::BlueGreenServiceProd/Service/Alias (" + fn +
+					":live): CodeDeploy deployment d-7EXAMPLE Stopped: ALARM_ACTIVE",
+			}, []string{"failed for another reason"}},
 		{"the newest deployment succeeded", "d-6EXAMPLE\tSucceeded", "", 0,
 			[]string{"the newest CodeDeploy deployment is Succeeded; the deploy failed for another reason"},
 			[]string{"::error"}},

@@ -75,6 +75,9 @@ type fakeDeployment struct {
 	events                  []fakeEvent
 	errorCode, errorMessage string
 	rollbackID, rollbackMsg string
+	// creator is who created the deployment (CloudFormation when empty); rollbackOf, for a rollback, the deployment
+	// it rolls back (rollbackInfo.rollbackTriggeringDeploymentId).
+	creator, rollbackOf string
 }
 
 // fakeEvent is a lifecycle event of a deployment's Lambda target.
@@ -147,11 +150,15 @@ func (f *fakeAWS) info(d fakeDeployment) map[string]interface{} {
 	info := map[string]interface{}{"deploymentId": d.id, "status": d.status, "createTime": float64(d.created.Unix()),
 		"applicationName": "app", "deploymentGroupName": "grp", "deploymentConfigName": config, "creator": "CloudFormation",
 		"revision": map[string]interface{}{"revisionType": "AppSpecContent", "appSpecContent": content}}
+	if d.creator != "" {
+		info["creator"] = d.creator
+	}
 	if d.errorCode != "" || d.errorMessage != "" {
 		info["errorInformation"] = map[string]string{"code": d.errorCode, "message": d.errorMessage}
 	}
-	if d.rollbackID != "" || d.rollbackMsg != "" {
-		info["rollbackInfo"] = map[string]string{"rollbackDeploymentId": d.rollbackID, "rollbackMessage": d.rollbackMsg}
+	if d.rollbackID != "" || d.rollbackMsg != "" || d.rollbackOf != "" {
+		info["rollbackInfo"] = map[string]string{"rollbackDeploymentId": d.rollbackID, "rollbackMessage": d.rollbackMsg,
+			"rollbackTriggeringDeploymentId": d.rollbackOf}
 	}
 	return info
 }

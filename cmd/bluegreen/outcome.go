@@ -61,6 +61,13 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 			r.Alarms = append(r.Alarms, n)
 		}
 	}
+	if st == cdtypes.DeploymentStatusSucceeded && isRollback(w.info) {
+		// A rollback that does not say which deployment it rolls back: its success means the release failed.
+		r.Outcome = outcomeRolledBack
+		r.Reason = fmt.Sprintf("deployment %s, created by %s, rolled a release back; %s:%s %s", w.id, w.info.Creator,
+			w.o.function, w.o.alias, r.Serving)
+		return r
+	}
 	if st == cdtypes.DeploymentStatusSucceeded {
 		r.Outcome = outcomeSucceeded
 		r.Reason = fmt.Sprintf("%s:%s %s", w.o.function, w.o.alias, r.Serving)

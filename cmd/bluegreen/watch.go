@@ -63,6 +63,7 @@ const (
 	outcomeSucceeded   = "succeeded"
 	outcomeFailed      = "failed"
 	outcomeStopped     = "stopped"
+	outcomeRolledBack  = "rolled back"
 	outcomeTimedOut    = "timed out"
 	outcomeInterrupted = "interrupted"
 	outcomeError       = "error"
@@ -71,8 +72,8 @@ const (
 // WatchResult is what watch prints with -json.
 type WatchResult struct {
 	Deployment string `json:"deployment,omitempty"`
-	// Status is CodeDeploy's last status of the deployment; Outcome is succeeded, failed, stopped, timed out,
-	// interrupted or error; Reason says why, and what to look at.
+	// Status is CodeDeploy's last status of the deployment; Outcome is succeeded, failed, stopped, rolled back (a
+	// rollback deployment that does not name the release it rolled back), timed out, interrupted or error; Reason says why, and what to look at.
 	Status  string `json:"status,omitempty"`
 	Outcome string `json:"outcome"`
 	Reason  string `json:"reason,omitempty"`
@@ -324,6 +325,24 @@ func (w *watcher) run(ctx context.Context) (WatchResult, error) {
 	}
 }
 
+// rollbackOf returns the id of the deployment info rolls back, or "" when it is not a rollback (or does not say
+// which deployment it rolls back).
+func rollbackOf(info *cdtypes.DeploymentInfo) string {
+	if info.RollbackInfo == nil {
+		return ""
+	}
+	if of := aws.ToString(info.RollbackInfo.RollbackTriggeringDeploymentId); of != aws.ToString(info.DeploymentId) {
+		return of
+	}
+	return ""
+}
+
+// isRollback reports whether CodeDeploy or CloudFormation created the deployment to roll another back.
+func isRollback(info *cdtypes.DeploymentInfo) bool {
+	return info.Creator == cdtypes.DeploymentCreatorCodeDeployRollback ||
+		info.Creator == cdtypes.DeploymentCreatorCloudFormationRollback || rollbackOf(info) != ""
+}
+
 // retryable reports whether a failed poll is worth repeating: a throttling or transient error the SDK's
 // retryer gave up on (its own lists: retry.DefaultThrottles, retry.DefaultRetryables), fewer than maxTransient
 // times in a row. A credential failure never is.
@@ -416,6 +435,18 @@ func (w *watcher) begin(ctx context.Context) error {
 	info, err := getDeployment(ctx, w.c, w.id)
 	if err != nil {
 		return err
+	}
+	// A rollback is a deployment of its own: "CodeDeploy rolls back deployments by redeploying a previously
+	// deployed revision of an application as a new deployment … with new deployment IDs" (user guide, "Redeploy and
+	// roll back a deployment"), and it may be the newest or the only active one when watch looks. Its success is
+	// not the release's: follow the deployment it rolls back (RollbackInfo.rollbackTriggeringDeploymentId, "the
+	// deployment that was underway and triggered a rollback deployment because it failed or was stopped").
+	if of := rollbackOf(info); of != "" {
+		w.say("deployment %s rolls back deployment %s: following %s, the release it rolled back", w.id, of, of)
+		w.id = of
+		if info, err = getDeployment(ctx, w.c, w.id); err != nil {
+			return err
+		}
 	}
 	w.info = info
 	app := w.o.application

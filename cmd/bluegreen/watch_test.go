@@ -375,3 +375,32 @@ func TestWatchLatest(t *testing.T) {
 		t.Errorf("exit %d:\n%s", code, out)
 	}
 }
+
+// After an alarm, CodeDeploy's rollback is the newest deployment, and it succeeds: -deployment latest reports the
+// release it rolled back (exit 1, naming the alarm), not the rollback's success; a rollback that names no release
+// still ends in exit 1.
+func TestWatchLatestAfterARollback(t *testing.T) {
+	f := newWatchFake(t)
+	rel := newRelease("Stopped", events("Succeeded", "Failed", "Skipped")...)
+	rel.errorCode = "ALARM_ACTIVE"
+	rel.errorMessage = "One or more alarms have been activated. Activated alarms: <api-ErrorRate-v8>"
+	rel.rollbackID = "d-RB"
+	rb := newRelease("Succeeded", events("Skipped", "Succeeded", "Skipped")...)
+	rb.id, rb.created, rb.current, rb.target = "d-RB", rel.created.Add(5*time.Minute), "8", "7"
+	rb.creator, rb.rollbackOf = "codeDeployRollback", "d-REL"
+	f.deployments = append(f.deployments, rel, rb)
+	code, out, errOut := runWith(f.scripted(false), append(watchArgs, "-deployment", "latest")...)
+	if code != exitFail || !strings.Contains(out, "deployment d-RB rolls back deployment d-REL") ||
+		!strings.Contains(out, "STOPPED  deployment d-REL Stopped") || !strings.Contains(out, "api-ErrorRate-v8") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+
+	g := newWatchFake(t)
+	anon := rb
+	anon.rollbackOf = ""
+	g.deployments = append(g.deployments, anon)
+	code, out, errOut = runWith(g.scripted(false), append(watchArgs, "-deployment", "d-RB")...)
+	if code != exitFail || !strings.Contains(out, "ROLLED BACK  deployment d-RB") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+}

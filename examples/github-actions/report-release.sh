@@ -78,15 +78,28 @@ while IFS=$'\t' read -r path alias fn app group <&3; do
     echo "::endgroup::"
     continue
   fi
-  if ! why="$(aws deploy get-deployment --deployment-id "$id" \
-    --query 'deploymentInfo.[errorInformation.code, errorInformation.message, rollbackInfo.rollbackMessage]' \
-    --output text </dev/null)"; then
+  # A rollback is a deployment of its own ("CodeDeploy rolls back deployments by redeploying a previously deployed
+  # revision … as a new deployment", CodeDeploy user guide): when the newest one is CodeDeploy's rollback, report the
+  # release it rolled back (rollbackInfo.rollbackTriggeringDeploymentId), not the rollback's success.
+  query='deploymentInfo.[status, errorInformation.code, errorInformation.message, rollbackInfo.rollbackMessage, rollbackInfo.rollbackTriggeringDeploymentId]'
+  if ! why="$(aws deploy get-deployment --deployment-id "$id" --query "$query" --output text </dev/null)"; then
     echo "$path: could not read CodeDeploy deployment $id"
     echo "::endgroup::"
     code=1
     continue
   fi
-  IFS=$'\t' read -r error_code error_message rollback <<<"$why"
+  IFS=$'\t' read -r status error_code error_message rollback rolls_back <<<"$why"
+  if [ -n "$rolls_back" ] && [ "$rolls_back" != "None" ] && [ "$rolls_back" != "$id" ]; then
+    echo "CodeDeploy deployment $id ($status) rolls back deployment $rolls_back: reporting $rolls_back"
+    id="$rolls_back"
+    if ! why="$(aws deploy get-deployment --deployment-id "$id" --query "$query" --output text </dev/null)"; then
+      echo "$path: could not read CodeDeploy deployment $id"
+      echo "::endgroup::"
+      code=1
+      continue
+    fi
+    IFS=$'\t' read -r status error_code error_message rollback rolls_back <<<"$why"
+  fi
   echo "CodeDeploy deployment $id: $status"
   echo "  error:    $error_code: $error_message"
   echo "  rollback: $rollback"
