@@ -359,6 +359,14 @@ func (w *watcher) retryable(err error) bool {
 // With none before the deadline, it returns "" and the result to report.
 func (w *watcher) await(ctx context.Context) (string, WatchResult, error) {
 	app, group := w.o.application, w.o.group
+	// Deployments created since a little before now (ListDeployments createTimeRange; the hour absorbs clock
+	// skew), less those already there, are new. They are listed before the active one is looked for, so that a
+	// deployment created between the two reads is either active or new, never taken for an old one.
+	since := w.started.Add(-time.Hour)
+	known, err := deploymentIDs(ctx, w.c, app, group, since)
+	if err != nil {
+		return "", WatchResult{}, err
+	}
 	active, err := newestDeployment(ctx, w.c, app, group, activeStatuses)
 	if err != nil {
 		return "", WatchResult{}, err
@@ -366,13 +374,6 @@ func (w *watcher) await(ctx context.Context) (string, WatchResult, error) {
 	if active != nil {
 		w.say("deployment %s of %s/%s is %s: following it", aws.ToString(active.DeploymentId), app, group, active.Status)
 		return aws.ToString(active.DeploymentId), WatchResult{}, nil
-	}
-	// Deployments created since a little before now (ListDeployments createTimeRange; the hour absorbs clock
-	// skew), less those already there, are new.
-	since := w.started.Add(-time.Hour)
-	known, err := deploymentIDs(ctx, w.c, app, group, since)
-	if err != nil {
-		return "", WatchResult{}, err
 	}
 	seen := map[string]bool{}
 	for _, id := range known {
