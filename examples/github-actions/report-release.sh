@@ -23,6 +23,16 @@ fi
 read -r -a bluegreen <<<"${BLUEGREEN:-go run ./cmd/bluegreen}"
 read -r -a releases <<<"${RELEASES:-go run ./examples/github-actions/releases}"
 
+# read_deployment ID sets status, error_code, error_message, rollback (rollbackInfo's message) and rolls_back (the
+# deployment this one rolls back, or None) from CodeDeploy's GetDeployment; it fails when the deployment cannot be read.
+read_deployment() {
+  local why
+  why="$(aws deploy get-deployment --deployment-id "$1" --output text --query \
+    'deploymentInfo.[status, errorInformation.code, errorInformation.message, rollbackInfo.rollbackMessage, rollbackInfo.rollbackTriggeringDeploymentId]' \
+    </dev/null)" || return 1
+  IFS=$'\t' read -r status error_code error_message rollback rolls_back <<<"$why"
+}
+
 # annotate prints a GitHub Actions error annotation, escaped as workflow commands require (%, CR, LF).
 annotate() {
   local msg="$2"
@@ -81,24 +91,21 @@ while IFS=$'\t' read -r path alias fn app group <&3; do
   # A rollback is a deployment of its own ("CodeDeploy rolls back deployments by redeploying a previously deployed
   # revision … as a new deployment", CodeDeploy user guide): when the newest one is CodeDeploy's rollback, report the
   # release it rolled back (rollbackInfo.rollbackTriggeringDeploymentId), not the rollback's success.
-  query='deploymentInfo.[status, errorInformation.code, errorInformation.message, rollbackInfo.rollbackMessage, rollbackInfo.rollbackTriggeringDeploymentId]'
-  if ! why="$(aws deploy get-deployment --deployment-id "$id" --query "$query" --output text </dev/null)"; then
+  if ! read_deployment "$id"; then
     echo "$path: could not read CodeDeploy deployment $id"
     echo "::endgroup::"
     code=1
     continue
   fi
-  IFS=$'\t' read -r status error_code error_message rollback rolls_back <<<"$why"
   if [ -n "$rolls_back" ] && [ "$rolls_back" != "None" ] && [ "$rolls_back" != "$id" ]; then
     echo "CodeDeploy deployment $id ($status) rolls back deployment $rolls_back: reporting $rolls_back"
     id="$rolls_back"
-    if ! why="$(aws deploy get-deployment --deployment-id "$id" --query "$query" --output text </dev/null)"; then
+    if ! read_deployment "$id"; then
       echo "$path: could not read CodeDeploy deployment $id"
       echo "::endgroup::"
       code=1
       continue
     fi
-    IFS=$'\t' read -r status error_code error_message rollback rolls_back <<<"$why"
   fi
   echo "CodeDeploy deployment $id: $status"
   echo "  error:    $error_code: $error_message"
