@@ -311,7 +311,9 @@ func (w *watcher) run(ctx context.Context) (WatchResult, error) {
 		default:
 			w.transient = 0
 		}
-		if w.info != nil && !isActive(w.info.Status) {
+		// Finish only after a whole poll: a read that failed after the final status was stored would leave the
+		// lifecycle events (which hook failed) or the alarms of an earlier poll; the next poll reads them again.
+		if err == nil && w.info != nil && !isActive(w.info.Status) {
 			return w.finish(ctx), nil
 		}
 		w.heartbeat()

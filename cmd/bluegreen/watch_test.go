@@ -404,3 +404,24 @@ func TestWatchLatestAfterARollback(t *testing.T) {
 		t.Errorf("exit %d:\n%s%s", code, out, errOut)
 	}
 }
+
+// A read that fails right after the deployment ended (here the lifecycle events, throttled past the SDK's retries)
+// does not end watch with the events of an earlier poll: the next poll reads them, and the failed hook is named.
+func TestWatchEndsOnlyAfterAWholePoll(t *testing.T) {
+	f := newWatchFake(t)
+	f.deployments = append(f.deployments, newRelease("InProgress", events("InProgress", "Pending", "Pending")...))
+	c := f.scripted(false, step{30 * time.Second, func(f *fakeAWS) {
+		f.update("d-REL", func(d *fakeDeployment) {
+			d.status = "Failed"
+			d.events = []fakeEvent{{name: "BeforeAllowTraffic", status: "Failed", message: "smoke test: GET /health returned 500"},
+				{name: "AllowTraffic", status: "Skipped"}, {name: "AfterAllowTraffic", status: "Skipped"}}
+			d.errorCode, d.errorMessage = "HOOK_EXECUTION_FAILURE", "lifecycle event BeforeAllowTraffic failed"
+		})
+		f.throttle = map[string]int{"GetDeploymentTarget": 3} // every attempt of the next poll's read
+	}})
+	code, out, errOut := runWith(c, append(watchArgs, "-deployment", "d-REL")...)
+	if code != exitFail || !strings.Contains(out, "reading the deployment failed (1 in a row") ||
+		!strings.Contains(out, "the pre-traffic hook CodeDeployHook_api_pre failed (BeforeAllowTraffic)") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+}
