@@ -62,7 +62,8 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 			ChannelID: "19%3achannel%40thread.tacv2"},
 	})
 	if n.Key() == nil || n.Slack() == nil || n.Teams() == nil || n.TeamsRole() == nil || len(n.EmailSubscriptions()) != 1 ||
-		n.Rule() == nil || n.Function() == nil || n.Role() == nil || n.LogGroup() == nil || n.Topic() == nil {
+		n.Rule() == nil || n.Function() == nil || n.Role() == nil || n.LogGroup() == nil || n.Topic() == nil ||
+		n.UndeliveredAlarm() == nil {
 		t.Fatalf("a defined resource is not exposed")
 	}
 	tmpl := template(t, stack)
@@ -73,6 +74,22 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 	fnID, fn := notifierFunction(t, tmpl)
 	roleRef := props(fn)["Role"]
 	roleID := roleRef.(map[string]interface{})["Fn::GetAtt"].([]interface{})[0].(string)
+
+	t.Run("an alarm says when a notice may be lost, late data allowed for", func(t *testing.T) {
+		id := logicalID(t, tmpl, "AWS::CloudWatch::Alarm", "DestinationDeliveryFailures")
+		a := props(resources(tmpl, "AWS::CloudWatch::Alarm")[id])
+		if a["EvaluationPeriods"] != 3.0 || a["DatapointsToAlarm"] != 1.0 || a["Threshold"] != 1.0 ||
+			a["TreatMissingData"] != "notBreaching" || a["AlarmActions"] != nil {
+			t.Errorf("alarm %s", jsonString(a))
+		}
+		js := jsonString(a["Metrics"])
+		for _, want := range []string{`"MetricName":"DestinationDeliveryFailures"`, `"MetricName":"AsyncEventsDropped"`,
+			`"Ref":"` + fnID + `"`, `"Period":300`, "FILL(undelivered, 0) + FILL(dropped, 0)"} {
+			if !strings.Contains(js, want) {
+				t.Errorf("alarm metrics lack %s: %s", want, js)
+			}
+		}
+	})
 
 	t.Run("the rule matches the group's deployment state changes and invokes the function", func(t *testing.T) {
 		ruleID, rule := onlyResource(t, tmpl, "AWS::Events::Rule")

@@ -2,9 +2,11 @@ package notify
 
 import (
 	"fmt"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awschatbot"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsevents"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awseventstargets"
@@ -18,6 +20,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/notify/formatter"
@@ -50,6 +53,10 @@ type Notifier interface {
 	Teams() awschatbot.CfnMicrosoftTeamsChannelConfiguration
 	// TeamsRole returns the role of the Teams channel configuration (it has no permissions), or nil.
 	TeamsRole() awsiam.Role
+	// UndeliveredAlarm returns the alarm that goes into ALARM when a notice may be lost: Lambda could not deliver
+	// a failed event's record to the topic (DestinationDeliveryFailures), or dropped an event (AsyncEventsDropped).
+	// It has no action: add one to a topic of your own paging (not Topic, which may be what fails).
+	UndeliveredAlarm() awscloudwatch.Alarm
 	// AddDeployment reports the deployments of d's group too.
 	AddDeployment(d bluegreen.Deployment)
 	// AddDeploymentGroup reports the deployments of group too: the rule matches it, the function may read it.
@@ -68,6 +75,7 @@ type notifier struct {
 	slack     awschatbot.SlackChannelConfiguration
 	teams     awschatbot.CfnMicrosoftTeamsChannelConfiguration
 	teamsRole awsiam.Role
+	health    awscloudwatch.Alarm
 	groups    map[string]bool
 }
 
@@ -144,6 +152,7 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		OnFailure:   awslambdadestinations.NewSnsDestination(n.topic),
 		Description: jsii.String("bluegreen deployment notifications: publishes a readable notice per deployment state change"),
 	})
+	n.health = undeliveredAlarm(c, n.function)
 	// The function's policy must be in place before the first event reaches it.
 	n.rule = awsevents.NewRule(c, jsii.String("Rule"), &awsevents.RuleProps{
 		Description: jsii.String("CodeDeploy deployment state changes of the bluegreen deployment groups"),
@@ -310,6 +319,37 @@ func (n *notifier) AddDeploymentGroup(group awscodedeploy.ILambdaDeploymentGroup
 	}))
 }
 
+// undeliveredAlarm defines the alarm on notices that may be lost. Lambda Developer Guide, "Capturing records of
+// Lambda asynchronous invocations": "If Lambda can't send a record to a destination you have configured, it sends a
+// DestinationDeliveryFailures metric to Amazon CloudWatch" (permissions errors and size limits among the causes);
+// AsyncEventsDropped counts the events Lambda discarded without the function processing them (AWS Compute Blog,
+// "Introducing new asynchronous invocation metrics for AWS Lambda"), whose records then went to the topic raw. A
+// quiet function publishes neither metric: missing data is not breaching. The sum fills missing data with 0, so its
+// window leaves room for data that arrives late, as the green alarms' does (alarms.LatePeriods): 1 of 1 + late.
+func undeliveredAlarm(c constructs.Construct, fn awslambda.Function) awscloudwatch.Alarm {
+	const minutes = 5
+	period := awscdk.Duration_Minutes(jsii.Number(minutes))
+	sum := &awscloudwatch.MetricOptions{Statistic: jsii.String("Sum"), Period: period}
+	return awscloudwatch.NewAlarm(c, jsii.String("Undelivered"), &awscloudwatch.AlarmProps{
+		AlarmDescription: jsii.String("A deployment notice may be lost: Lambda could not deliver a failed event's " +
+			"record to the notification topic, or dropped an event. Read the notification function's log group."),
+		Metric: awscloudwatch.NewMathExpression(&awscloudwatch.MathExpressionProps{
+			Expression: jsii.String("FILL(undelivered, 0) + FILL(dropped, 0)"),
+			UsingMetrics: &map[string]awscloudwatch.IMetric{
+				"undelivered": fn.Metric(jsii.String("DestinationDeliveryFailures"), sum),
+				"dropped":     fn.Metric(jsii.String("AsyncEventsDropped"), sum),
+			},
+			Period: period,
+			Label:  jsii.String("notices that may be lost"),
+		}),
+		Threshold:          jsii.Number(1),
+		ComparisonOperator: awscloudwatch.ComparisonOperator_GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+		DatapointsToAlarm:  jsii.Number(1),
+		EvaluationPeriods:  jsii.Number(float64(1 + alarms.LatePeriods(minutes*time.Minute))),
+		TreatMissingData:   awscloudwatch.TreatMissingData_NOT_BREACHING,
+	})
+}
+
 // eventStates returns the states of events as the rule's detail.state values.
 func eventStates(events []Event) []interface{} {
 	out := make([]interface{}, len(events))
@@ -355,4 +395,5 @@ func (n *notifier) Slack() awschatbot.SlackChannelConfiguration {
 	return n.slack
 }
 func (n *notifier) Teams() awschatbot.CfnMicrosoftTeamsChannelConfiguration { return n.teams }
+func (n *notifier) UndeliveredAlarm() awscloudwatch.Alarm                   { return n.health }
 func (n *notifier) TeamsRole() awsiam.Role                                  { return n.teamsRole }
