@@ -127,12 +127,7 @@ func TestWatchPreTrafficHookFails(t *testing.T) {
 	f := newWatchFake(t)
 	f.deployments = append(f.deployments, newRelease("InProgress", events("InProgress", "Pending", "Pending")...))
 	c := f.scripted(false, step{30 * time.Second, func(f *fakeAWS) {
-		f.update("d-REL", func(d *fakeDeployment) {
-			d.status = "Failed"
-			d.events = []fakeEvent{{name: "BeforeAllowTraffic", status: "Failed", message: "smoke test: GET /health returned 500"},
-				{name: "AllowTraffic", status: "Skipped"}, {name: "AfterAllowTraffic", status: "Skipped"}}
-			d.errorCode, d.errorMessage = "HOOK_EXECUTION_FAILURE", "lifecycle event BeforeAllowTraffic failed"
-		})
+		f.update("d-REL", failPreTraffic)
 	}})
 	code, out, errOut := runWith(c, append(watchArgs, "-deployment", "d-REL")...)
 	if code != exitFail {
@@ -411,12 +406,7 @@ func TestWatchEndsOnlyAfterAWholePoll(t *testing.T) {
 	f := newWatchFake(t)
 	f.deployments = append(f.deployments, newRelease("InProgress", events("InProgress", "Pending", "Pending")...))
 	c := f.scripted(false, step{30 * time.Second, func(f *fakeAWS) {
-		f.update("d-REL", func(d *fakeDeployment) {
-			d.status = "Failed"
-			d.events = []fakeEvent{{name: "BeforeAllowTraffic", status: "Failed", message: "smoke test: GET /health returned 500"},
-				{name: "AllowTraffic", status: "Skipped"}, {name: "AfterAllowTraffic", status: "Skipped"}}
-			d.errorCode, d.errorMessage = "HOOK_EXECUTION_FAILURE", "lifecycle event BeforeAllowTraffic failed"
-		})
+		f.update("d-REL", failPreTraffic)
 		f.throttle = map[string]int{"GetDeploymentTarget": 3} // every attempt of the next poll's read
 	}})
 	code, out, errOut := runWith(c, append(watchArgs, "-deployment", "d-REL")...)
@@ -424,4 +414,12 @@ func TestWatchEndsOnlyAfterAWholePoll(t *testing.T) {
 		!strings.Contains(out, "the pre-traffic hook CodeDeployHook_api_pre failed (BeforeAllowTraffic)") {
 		t.Errorf("exit %d:\n%s%s", code, out, errOut)
 	}
+}
+
+// failPreTraffic ends d as CodeDeploy ends a deployment whose pre-traffic hook reported Failed.
+func failPreTraffic(d *fakeDeployment) {
+	d.status = "Failed"
+	d.events = []fakeEvent{{name: "BeforeAllowTraffic", status: "Failed", message: "smoke test: GET /health returned 500"},
+		{name: "AllowTraffic", status: "Skipped"}, {name: "AfterAllowTraffic", status: "Skipped"}}
+	d.errorCode, d.errorMessage = "HOOK_EXECUTION_FAILURE", "lifecycle event BeforeAllowTraffic failed"
 }
