@@ -231,6 +231,13 @@ func FunctionProps(entry string, opts *Options, base *awslambda.FunctionProps) *
 	return functionProps(Code(entry, &o), o, base)
 }
 
+// BuiltFunctionProps is FunctionProps for a folder Build, BuildOnce or AddFiles returned: a copy of base running the
+// bootstrap in dir, built with opts (whose Arch sets the Architecture). Constructs that build once and define
+// several functions from the same folder use it.
+func BuiltFunctionProps(dir string, opts *Options, base *awslambda.FunctionProps) *awslambda.FunctionProps {
+	return functionProps(awslambda.Code_FromAsset(jsii.String(dir), nil), withDefaults(opts), base)
+}
+
 // functionProps returns a copy of base running code built with o.
 func functionProps(code awslambda.Code, o Options, base *awslambda.FunctionProps) *awslambda.FunctionProps {
 	props := awslambda.FunctionProps{}

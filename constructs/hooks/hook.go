@@ -210,10 +210,6 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook", cfg.Phase)),
 	})
 	h.logs.GrantWrite(h.role)
-	arch := awslambda.Architecture_ARM_64()
-	if build.Arch == "amd64" {
-		arch = awslambda.Architecture_X86_64()
-	}
 	// The failure reporter: the same binary and asset, made a reporter by its environment (runner.FailureReporter),
 	// with a role of its own that may only report Failed to the hook's groups and write to the hook's log group,
 	// where a person reading the hook's report finds its line too. AWS does not document whether Lambda invokes a
@@ -225,28 +221,20 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook failure reporter", cfg.Phase)),
 	})
 	h.logs.GrantWrite(h.reporterRole)
-	h.reporter = awslambda.NewFunction(c, jsii.String("FailureReporter"), &awslambda.FunctionProps{
-		Code:         awslambda.Code_FromAsset(jsii.String(codeDir), nil),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: arch,
-		Handler:      jsii.String("bootstrap"),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(30)),
-		MemorySize:   jsii.Number(128),
-		Role:         h.reporterRole,
-		LogGroup:     h.logs,
-		Environment:  &map[string]*string{runner.FailureReporterEnv: jsii.String(string(cfg.Phase))},
+	h.reporter = awslambda.NewFunction(c, jsii.String("FailureReporter"), gobuild.BuiltFunctionProps(codeDir, &build, &awslambda.FunctionProps{
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(30)),
+		MemorySize:  jsii.Number(128),
+		Role:        h.reporterRole,
+		LogGroup:    h.logs,
+		Environment: &map[string]*string{runner.FailureReporterEnv: jsii.String(string(cfg.Phase))},
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook failure reporter: reports Failed to CodeDeploy for a "+
 			"hook invocation that ended without reporting", cfg.Phase)),
-	})
-	h.function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
-		Code:         awslambda.Code_FromAsset(jsii.String(codeDir), nil),
-		Runtime:      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture: arch,
-		Handler:      jsii.String("bootstrap"),
-		Timeout:      awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
-		MemorySize:   jsii.Number(256),
-		Role:         h.role,
-		LogGroup:     h.logs,
+	}))
+	h.function = awslambda.NewFunction(c, jsii.String("Function"), gobuild.BuiltFunctionProps(codeDir, &build, &awslambda.FunctionProps{
+		Timeout:    awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
+		MemorySize: jsii.Number(256),
+		Role:       h.role,
+		LogGroup:   h.logs,
 		// CodeDeploy invokes the hook asynchronously. No retry after a function error: the hook reports before it
 		// returns, and a retry would run the checks again. A hook invocation that fails without reporting, or
 		// whose event Lambda gives up on (throttled, failed by Lambda) after MaxEventAge instead of up to 6 hours,
@@ -258,7 +246,7 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		// function needs additional permissions … Lambda – InvokeFunction" (same guide).
 		OnFailure:   awslambdadestinations.NewLambdaDestination(h.reporter, nil),
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook: tests the version a deployment shifts to", cfg.Phase)),
-	})
+	}))
 	// The deployment waits for the hook function (bluegreen.Deployment makes the alias depend on it): the
 	// reporter's permission to report must be in place by then too.
 	h.function.Node().AddDependency(h.reporterRole)

@@ -123,19 +123,11 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		n.defineTopic(c)
 	}
 
-	arch := awslambda.Architecture_ARM_64()
-	if build.Arch == "amd64" {
-		arch = awslambda.Architecture_X86_64()
-	}
 	var reserved *float64
 	if p.ReservedConcurrency != nil {
 		reserved = jsii.Number(float64(*p.ReservedConcurrency))
 	}
-	n.function = awslambda.NewFunction(c, jsii.String("Function"), &awslambda.FunctionProps{
-		Code:                         awslambda.Code_FromAsset(jsii.String(codeDir), nil),
-		Runtime:                      awslambda.Runtime_PROVIDED_AL2023(),
-		Architecture:                 arch,
-		Handler:                      jsii.String("bootstrap"),
+	n.function = awslambda.NewFunction(c, jsii.String("Function"), gobuild.BuiltFunctionProps(codeDir, &build, &awslambda.FunctionProps{
 		Timeout:                      awscdk.Duration_Seconds(jsii.Number(60)),
 		MemorySize:                   jsii.Number(128),
 		Role:                         n.role,
@@ -151,7 +143,7 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		// key when CDK knows it.
 		OnFailure:   awslambdadestinations.NewSnsDestination(n.topic),
 		Description: jsii.String("bluegreen deployment notifications: publishes a readable notice per deployment state change"),
-	})
+	}))
 	n.health = undeliveredAlarm(c, n.function)
 	// The function's policy must be in place before the first event reaches it.
 	n.rule = awsevents.NewRule(c, jsii.String("Rule"), &awsevents.RuleProps{
