@@ -168,7 +168,9 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		Actions: jsii.Strings("cloudwatch:DescribeAlarms"), Resources: jsii.Strings("*"),
 	}))
 	// ListDeploymentTargets and GetDeploymentTarget, which say which hook failed, have no resource type in the
-	// Service Authorization Reference (CodeDeploy: "Resource types" empty for both), so only "*" grants them.
+	// Service Authorization Reference for CodeDeploy ("Resource types" empty for both, as read from a full-text copy
+	// of the page; this repository's tools could not open the page itself), and an action without a resource type
+	// is granted only by "*". "*" grants them whichever way the page reads: the role can still name the failed hook.
 	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("codedeploy:ListDeploymentTargets", "codedeploy:GetDeploymentTarget"),
 		Resources: jsii.Strings("*"),
