@@ -197,6 +197,13 @@ func (h *Hook) runSafely(ctx context.Context, ev Event) (result Result) {
 		return result
 	}
 	result.Target = target
+	if Return(target) {
+		result.add("a return to an earlier release", nil, fmt.Sprintf("version %s is older than version %s, which "+
+			"the alias serves: a rollback (CloudFormation rolling a stack update back, or bluegreen rollback) to a "+
+			"version that served before; no test, alarm check or pruning runs, so nothing can hold it up",
+			target.TargetVersion, target.CurrentVersion))
+		return result
+	}
 	if len(h.Config.Targets) > 0 && h.Config.Phase == hookconfig.PreTraffic {
 		// A shared hook: the function's tag names its own checks.
 		own, err := h.checksFor(ctx, target)

@@ -580,3 +580,34 @@ func TestPostTrafficManyAlarms(t *testing.T) {
 		}
 	}
 }
+
+// A deployment back to an older version (CloudFormation's reverse deployment in a stack rollback, or bluegreen
+// rollback) passes both hooks at once: a failing test, a firing alarm or pruning must never keep traffic on the
+// version being left.
+func TestReturnToAnEarlierReleasePasses(t *testing.T) {
+	for _, cfg := range []hookconfig.Config{
+		pre(hookconfig.TestCase{Name: "root", Payload: raw(`{}`), StatusCode: 200}),
+		{Phase: hookconfig.PostTraffic, CheckAlarms: true, MinInvocations: 1000, KeepVersions: 1},
+	} {
+		t.Run(string(cfg.Phase), func(t *testing.T) {
+			f := newFake(t)
+			f.appSpec = strings.Replace(strings.Replace(f.appSpec, `"CurrentVersion":"6"`, `"CurrentVersion":"7"`, 1),
+				`"TargetVersion":"7"`, `"TargetVersion":"6"`, 1)
+			f.alarms = map[string]string{"api-ErrorRate-v7": "ALARM"}
+			f.invoke = func(string, []byte) invokeReply { return invokeReply{payload: `{"statusCode":500}`} }
+			got, log := run(t, f, cfg, 5*time.Second)
+			wantStatus(t, got, "Succeeded", log)
+			if len(f.invocations) != 0 {
+				t.Errorf("a return invoked %v: it must test nothing", f.invocations)
+			}
+			if !strings.Contains(log, "a return to an earlier release: version 6 is older than version 7") {
+				t.Errorf("the log must say why nothing ran:\n%s", log)
+			}
+		})
+	}
+	if runner.Return(runner.Target{CurrentVersion: "9", TargetVersion: "10"}) ||
+		runner.Return(runner.Target{CurrentVersion: "$LATEST", TargetVersion: "1"}) ||
+		!runner.Return(runner.Target{CurrentVersion: "10", TargetVersion: "9"}) {
+		t.Error("Return must compare version numbers, and only numbers")
+	}
+}

@@ -3,6 +3,7 @@ package runner
 import (
 	"context"
 	"fmt"
+	"strconv"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
@@ -63,4 +64,20 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// Return reports whether the deployment goes back to a version published before the one the alias serves: a
+// rollback, whether CloudFormation rolls a stack update back (a reverse deployment of an alias whose shift had
+// finished) or an operator rolls a release back (bluegreen rollback). The hooks pass such a deployment at once:
+// the version served before, and a test, an alarm still in ALARM from the release being undone or a crash of the
+// hook must never keep traffic on the version being left.
+//
+// It relies on Lambda numbering versions in the order it publishes them ("Lambda assigns the version number",
+// versions 1, 2, 3…, AWS Lambda API Reference, PublishVersion), never giving a number twice: AWS does not say the
+// latter in so many words, and it is listed among the assumptions (the README, "What this library assumes about
+// AWS"). A deployment whose versions are not numbers (an alias of $LATEST) is not a return.
+func Return(t Target) bool {
+	target, errT := strconv.Atoi(t.TargetVersion)
+	current, errC := strconv.Atoi(t.CurrentVersion)
+	return errT == nil && errC == nil && target < current
 }
