@@ -132,6 +132,10 @@ func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
 		"lambda:InvokeFunction":                           `"Api`,
 		"logs:CreateLogStream":                            "ApiPreTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPreTrafficHookLogs",
+		// The watchdog: its own schedules only, and the role Scheduler invokes the reporter as.
+		"scheduler:CreateSchedule": ":schedule/default/bluegreen-*",
+		"scheduler:DeleteSchedule": ":schedule/default/bluegreen-*",
+		"iam:PassRole":             "ApiPreTrafficHookWatchdogRole",
 	}
 	checkGrants(t, got, want)
 	// Invoke only the protected function's versions ("<function ARN>:*"), and the hook's failure reporter (its
@@ -177,6 +181,9 @@ func TestPostTrafficHookPermissions(t *testing.T) {
 		"lambda:DeleteFunction":                           `":*"`,
 		"logs:CreateLogStream":                            "ApiPostTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPostTrafficHookLogs",
+		"scheduler:CreateSchedule":                         ":schedule/default/bluegreen-*",
+		"scheduler:DeleteSchedule":                         ":schedule/default/bluegreen-*",
+		"iam:PassRole":                                     "ApiPostTrafficHookWatchdogRole",
 	}
 	want["lambda:InvokeFunction"] = "ApiPostTrafficHookFailureReporter" // its on-failure destination, nothing else
 	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics", "cloudwatch:DescribeAlarms", "lambda:ListEventSourceMappings")
@@ -296,7 +303,9 @@ func TestHookFailuresReachCodeDeploy(t *testing.T) {
 				"FunctionName":             obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Function"))},
 				"Qualifier":                "$LATEST",
 				"MaximumRetryAttempts":     0,
-				"MaximumEventAgeInSeconds": 60, // the least Lambda accepts
+				// CodeDeploy's hour, less the hook's 5-minute timeout and a minute: an event that starts this late can
+				// still report in time, so no queueing a healthy release survives fails it.
+				"MaximumEventAgeInSeconds": 3240,
 				"DestinationConfig":        obj{"OnFailure": obj{"Destination": reporter}},
 			})
 			hasResource(t, tmpl, "AWS::Lambda::Function", like(obj{
@@ -305,6 +314,23 @@ func TestHookFailuresReachCodeDeploy(t *testing.T) {
 				"LoggingConfig": obj{"LogGroup": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Logs"))}},
 				"Role":          obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "FailureReporterRole")), "Arn"}},
 			}))
+			// The watchdog: the hook knows the reporter and the role to invoke it as; Scheduler (of this account
+			// only) may assume that role, and the role may only invoke the reporter.
+			hasResource(t, tmpl, "AWS::Lambda::Function", like(obj{
+				"Role": obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Role")), "Arn"}},
+				"Environment": obj{"Variables": like(obj{
+					runner.WatchdogTargetEnv: reporter,
+					runner.WatchdogRoleEnv:   obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "WatchdogRole")), "Arn"}},
+				})},
+			}))
+			hasResource(t, tmpl, "AWS::IAM::Role", like(obj{
+				"AssumeRolePolicyDocument": like(obj{"Statement": arr{like(obj{
+					"Principal": obj{"Service": "scheduler.amazonaws.com"},
+					"Condition": obj{"StringEquals": obj{"aws:SourceAccount": obj{"Ref": "AWS::AccountId"}}},
+				})}}),
+			}))
+			checkGrants(t, actionsOn(statements(t, tmpl, tc.prefix+"WatchdogRole")),
+				map[string]string{"lambda:InvokeFunction": tc.prefix + "FailureReporter"})
 			got := actionsOn(statements(t, tmpl, tc.prefix+"FailureReporterRole"))
 			checkGrants(t, got, map[string]string{
 				"codedeploy:PutLifecycleEventHookExecutionStatus": "DeploymentGroup",

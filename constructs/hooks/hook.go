@@ -131,9 +131,12 @@ type Hook interface {
 	LogGroup() awslogs.LogGroup
 	// FailureReporter returns the hook's on-failure destination: a function that reports Failed to CodeDeploy
 	// for a hook invocation that ended without reporting (a crash, out of memory, a timeout) or never ran (its
-	// event passed MaxEventAge, throttled). Its role (FailureReporter().Role()) may only report to the hook's
+	// event passed MaxEventAge, throttled), and that the hook's watchdog invokes for a hook that never reported. Its role (FailureReporter().Role()) may only report to the hook's
 	// deployment groups and write to LogGroup().
 	FailureReporter() awslambda.Function
+	// WatchdogRole returns the role EventBridge Scheduler assumes to invoke the failure reporter when the hook's
+	// watchdog fires (see runner.Watchdog): it may only invoke the reporter.
+	WatchdogRole() awsiam.Role
 	// Phase returns when CodeDeploy runs the hook.
 	Phase() hookconfig.Phase
 	// AddTarget lets the hook serve the deployments of another function and deployment group too, with the same
@@ -150,16 +153,29 @@ type hook struct {
 	logs         awslogs.LogGroup
 	reporter     awslambda.Function
 	reporterRole awsiam.Role
+	watchdogRole awsiam.Role
 	phase        hookconfig.Phase
 	config       hookconfig.Config
 }
 
-// MaxEventAge is how long Lambda keeps trying to run a hook's event (throttled, or failed by Lambda itself) before
-// it gives up and sends the event to the hook's failure reporter: 60 seconds, the least Lambda accepts (AWS
-// Lambda API Reference, PutFunctionEventInvokeConfig, MaximumEventAgeInSeconds: "Valid Range: Minimum value of
-// 60. Maximum value of 21600."). By default Lambda would retry a throttled or system-failed event "for up to 6
-// hours" (Developer Guide, "Asynchronous invocation"), far past CodeDeploy's one-hour hook timeout.
-const MaxEventAge = 60 * time.Second
+// HookReportLimit is how long CodeDeploy waits for a lifecycle hook to report its status before it fails the
+// deployment: one hour (DESIGN.md, "How a Lambda blue/green deployment works on AWS").
+const HookReportLimit = time.Hour
+
+// MaxEventAge returns how long Lambda keeps trying to start a hook's event (throttled, or failed by Lambda itself)
+// before it gives up and sends the event to the hook's failure reporter, for a hook of the given timeout: the
+// hour CodeDeploy waits for the hook (HookReportLimit), less the hook's timeout and a minute. An event that starts
+// within that age can still run its checks and report within CodeDeploy's hour, so no queueing a healthy release
+// could survive fails it (a service stack starts dozens of hooks together, and a new account may run only a few
+// functions at once); an event older than that could not report in time anyway, so failing it then loses nothing.
+// Lambda retries a throttled event "for up to 6 hours", with waits growing "from 1 second after the first attempt
+// to a maximum of 5 minutes" (AWS Lambda Developer Guide, "Asynchronous invocation"), and accepts 60 to 21,600
+// seconds (API Reference, PutFunctionEventInvokeConfig, MaximumEventAgeInSeconds). The age matters only when
+// CodeDeploy invokes the hook asynchronously (AWS does not document how it invokes hooks); the hook's watchdog
+// (runner.Watchdog) covers a hook that started and never reported, however it was invoked.
+func MaxEventAge(timeout time.Duration) time.Duration {
+	return max(HookReportLimit-timeout-time.Minute, time.Minute)
+}
 
 // NewHook builds the hook's handler (go build, like any Go function of this library), writes its checks beside
 // it as config.json, and defines the function, its log group, a least-privilege role, and the failure reporter
@@ -235,21 +251,47 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		MemorySize: jsii.Number(256),
 		Role:       h.role,
 		LogGroup:   h.logs,
-		// CodeDeploy invokes the hook asynchronously. No retry after a function error: the hook reports before it
-		// returns, and a retry would run the checks again. A hook invocation that fails without reporting, or
-		// whose event Lambda gives up on (throttled, failed by Lambda) after MaxEventAge instead of up to 6 hours,
-		// goes to the failure reporter, which reports Failed (Developer Guide, "Asynchronous invocation": "On
-		// failure – Send a record when the event fails all processing attempts or exceeds the maximum age").
+		// For an asynchronous invocation (AWS does not document how CodeDeploy invokes hooks): no retry after a
+		// function error: the hook reports before it returns, and a retry would run the checks again. A hook
+		// invocation that fails without reporting, or whose event Lambda gives up on (throttled, failed by Lambda)
+		// after MaxEventAge instead of up to 6 hours, goes to the failure reporter, which reports Failed
+		// (Developer Guide, "Asynchronous invocation": "On failure – Send a record when the event fails all
+		// processing attempts or exceeds the maximum age"). The watchdog covers a synchronous invocation.
 		RetryAttempts: jsii.Number(0),
-		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(MaxEventAge.Seconds())),
+		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(MaxEventAge(p.Timeout).Seconds())),
 		// Grants the hook's role lambda:InvokeFunction on the reporter: "To send events to a destination, your
 		// function needs additional permissions … Lambda – InvokeFunction" (same guide).
 		OnFailure:   awslambdadestinations.NewLambdaDestination(h.reporter, nil),
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook: tests the version a deployment shifts to", cfg.Phase)),
 	}))
+	// The watchdog (runner.Watchdog): the hook arms a one-time EventBridge Scheduler schedule that invokes the
+	// reporter a minute after the hook's deadline, and deletes it once it has reported, so that a hook that dies
+	// without reporting is reported Failed whether CodeDeploy invoked it synchronously or asynchronously.
+	// Scheduler invokes the reporter as the watchdog role ("EventBridge Scheduler … assumes … the execution role
+	// you specify", EventBridge Scheduler User Guide, "Set up the execution role"), which the hook must pass.
+	h.watchdogRole = awsiam.NewRole(c, jsii.String("WatchdogRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("scheduler.amazonaws.com"), &awsiam.ServicePrincipalOpts{
+			Conditions: &map[string]interface{}{"StringEquals": map[string]interface{}{"aws:SourceAccount": awscdk.Aws_ACCOUNT_ID()}},
+		}),
+		Description: jsii.String(fmt.Sprintf("bluegreen %s hook watchdog: invokes the failure reporter", cfg.Phase)),
+	})
+	h.reporter.GrantInvoke(h.watchdogRole)
+	h.watchdogRole.GrantPassRole(h.role)
+	h.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+		Actions: jsii.Strings("scheduler:CreateSchedule", "scheduler:DeleteSchedule"),
+		Resources: jsii.Strings(fmt.Sprintf("arn:%s:scheduler:%s:%s:schedule/default/%s*", *awscdk.Aws_PARTITION(),
+			*awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), runner.WatchdogSchedulePrefix)),
+	}))
+	nag.ExplainPolicy(h.watchdogRole, nag.Rule{
+		ID:        "AwsSolutions-IAM5",
+		Reason:    "CDK's invoke grant for the failure reporter covers that function and its versions only",
+		AppliesTo: []interface{}{nag.VersionsOfAFunction},
+	})
+	h.function.AddEnvironment(jsii.String(runner.WatchdogTargetEnv), h.reporter.FunctionArn(), nil)
+	h.function.AddEnvironment(jsii.String(runner.WatchdogRoleEnv), h.watchdogRole.RoleArn(), nil)
 	// The deployment waits for the hook function (bluegreen.Deployment makes the alias depend on it): the
-	// reporter's permission to report must be in place by then too.
-	h.function.Node().AddDependency(h.reporterRole)
+	// reporter's permission to report, and the watchdog's to invoke it, must be in place by then too.
+	h.function.Node().AddDependency(h.reporterRole, h.watchdogRole)
 	h.grant(p.Function, p.DeploymentGroup)
 	for _, t := range p.Targets {
 		h.grant(t.Function, t.DeploymentGroup)
@@ -346,13 +388,16 @@ func explainWildcards(role awsiam.Role) {
 		Reason: "<function ARN>:* names only the versions and aliases of the protected function (to invoke " +
 			"green, to read the provisioned concurrency of green or of its alias, or to prune old versions), or " +
 			"the versions of the hook's failure reporter (CDK's invoke grant for the on-failure " +
-			"destination); cloudwatch:GetMetricStatistics and lambda:ListEventSourceMappings support " +
+			"destination); schedule/default/bluegreen-* names only the watchdog schedules the hook creates and " +
+			"deletes for its own deployments (their names are only known at run time: bluegreen-<deployment id>-<phase>); cloudwatch:GetMetricStatistics and lambda:ListEventSourceMappings support " +
 			"no resource-level permissions (Service Authorization Reference; the hook only lists the mappings " +
 			"of the versions it would prune); cloudwatch:DescribeAlarms returns composite alarms only to a " +
 			"permission scoped to * (CloudWatch API Reference, DescribeAlarms), and it only reads alarm states",
 		AppliesTo: []interface{}{
 			nag.VersionsOfAFunction,
 			"Resource::*",
+			"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/" +
+				runner.WatchdogSchedulePrefix + "*",
 		},
 	})
 }
@@ -469,4 +514,5 @@ func (h *hook) LogGroup() awslogs.LogGroup   { return h.logs }
 func (h *hook) FailureReporter() awslambda.Function {
 	return h.reporter
 }
-func (h *hook) Phase() hookconfig.Phase { return h.phase }
+func (h *hook) Phase() hookconfig.Phase   { return h.phase }
+func (h *hook) WatchdogRole() awsiam.Role { return h.watchdogRole }

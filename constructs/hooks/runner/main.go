@@ -12,6 +12,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 )
@@ -45,6 +46,9 @@ func Main() {
 	h.Lambda = lambda.NewFromConfig(aws)
 	h.CodeDeploy = codedeploy.NewFromConfig(aws)
 	h.CloudWatch = cloudwatch.NewFromConfig(aws)
+	if target, role := os.Getenv(WatchdogTargetEnv), os.Getenv(WatchdogRoleEnv); target != "" && role != "" {
+		h.Watchdog = &Watchdog{Scheduler: scheduler.NewFromConfig(aws), TargetARN: target, RoleARN: role}
+	}
 	awslambda.Start(h.Handle)
 }
 

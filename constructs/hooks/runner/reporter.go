@@ -114,6 +114,10 @@ func (rec InvocationRecord) why() string {
 	switch rec.RequestContext.Condition {
 	case "RetriesExhausted":
 		fmt.Fprintf(&b, "its invocation failed (RetriesExhausted after %s)", attempts)
+	case WatchdogCondition:
+		b.WriteString("its watchdog fired a minute after the hook's deadline and the hook had not reported: it crashed, " +
+			"ran out of memory, timed out or was never run")
+		return b.String()
 	case "EventAgeExceeded":
 		fmt.Fprintf(&b, "its event passed its maximum age before a run succeeded (EventAgeExceeded after %s): "+
 			"throttled, or failed by Lambda", attempts)

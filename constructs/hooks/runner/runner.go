@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/aws/aws-lambda-go/lambdacontext"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
@@ -78,6 +79,9 @@ type Hook struct {
 	InvokeBackoff time.Duration
 	// Now returns the time. Default: time.Now.
 	Now func() time.Time
+	// Watchdog, when set, reports Failed a minute after the hook's deadline if the hook has not reported by then
+	// (see Watchdog). Main sets it from WatchdogTargetEnv and WatchdogRoleEnv. Default: none.
+	Watchdog *Watchdog
 }
 
 // Result is the outcome of a hook run.
@@ -144,6 +148,11 @@ func (h *Hook) Handle(ctx context.Context, raw json.RawMessage) error {
 		return fmt.Errorf("bluegreen hook: malformed event: %w", err)
 	}
 
+	var hookARN string
+	if lc, ok := lambdacontext.FromContext(ctx); ok {
+		hookARN = lc.InvokedFunctionArn
+	}
+	watchdog := h.armWatchdog(ctx, ev, hookARN, log)
 	checkCtx, cancel := h.checkContext(ctx)
 	defer cancel()
 	result := h.runSafely(checkCtx, ev)
@@ -153,6 +162,7 @@ func (h *Hook) Handle(ctx context.Context, raw json.RawMessage) error {
 	}
 	fmt.Fprint(log, result.Report(h.Config.Phase, ev.DeploymentID))
 	h.report(ctx, ev, result.Succeeded(), log)
+	h.disarmWatchdog(ctx, watchdog, log)
 	return nil
 }
 
