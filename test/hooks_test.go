@@ -181,9 +181,9 @@ func TestPostTrafficHookPermissions(t *testing.T) {
 		"lambda:DeleteFunction":                           `":*"`,
 		"logs:CreateLogStream":                            "ApiPostTrafficHookLogs",
 		"logs:PutLogEvents":                               "ApiPostTrafficHookLogs",
-		"scheduler:CreateSchedule":                         ":schedule/default/bluegreen-*",
-		"scheduler:DeleteSchedule":                         ":schedule/default/bluegreen-*",
-		"iam:PassRole":                                     "ApiPostTrafficHookWatchdogRole",
+		"scheduler:CreateSchedule":                        ":schedule/default/bluegreen-*",
+		"scheduler:DeleteSchedule":                        ":schedule/default/bluegreen-*",
+		"iam:PassRole":                                    "ApiPostTrafficHookWatchdogRole",
 	}
 	want["lambda:InvokeFunction"] = "ApiPostTrafficHookFailureReporter" // its on-failure destination, nothing else
 	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics", "cloudwatch:DescribeAlarms", "lambda:ListEventSourceMappings")
@@ -300,9 +300,9 @@ func TestHookFailuresReachCodeDeploy(t *testing.T) {
 			}
 			reporter := obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "FailureReporter")), "Arn"}}
 			hasResource(t, tmpl, "AWS::Lambda::EventInvokeConfig", obj{
-				"FunctionName":             obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Function"))},
-				"Qualifier":                "$LATEST",
-				"MaximumRetryAttempts":     0,
+				"FunctionName":         obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Function"))},
+				"Qualifier":            "$LATEST",
+				"MaximumRetryAttempts": 0,
 				// CodeDeploy's hour, less the hook's 5-minute timeout and a minute: an event that starts this late can
 				// still report in time, so no queueing a healthy release survives fails it.
 				"MaximumEventAgeInSeconds": 3240,

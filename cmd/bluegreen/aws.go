@@ -10,18 +10,28 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/config"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
 	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	"github.com/aws/aws-sdk-go-v2/service/sts"
 )
 
-// clients are the AWS APIs status and rollback use.
+// clients are the AWS APIs the commands use: CloudFormation for the stacks (rollback of a finished release,
+// recover), SSM for the release blocks, S3 for a rollback template too large for a request, STS for who blocks a
+// release.
 type clients struct {
-	lambda     *lambda.Client
-	codedeploy *codedeploy.Client
-	cloudwatch *cloudwatch.Client
+	lambda         *lambda.Client
+	codedeploy     *codedeploy.Client
+	cloudwatch     *cloudwatch.Client
+	cloudformation *cloudformation.Client
+	ssm            *ssm.Client
+	s3             *s3.Client
+	sts            *sts.Client
 }
 
 // connect builds the clients from the standard credential chain, with an optional profile and region.
@@ -56,7 +66,8 @@ func connectAWS(ctx context.Context, profile, region string) (clients, error) {
 
 func newClients(cfg aws.Config) clients {
 	return clients{lambda: lambda.NewFromConfig(cfg), codedeploy: codedeploy.NewFromConfig(cfg),
-		cloudwatch: cloudwatch.NewFromConfig(cfg)}
+		cloudwatch: cloudwatch.NewFromConfig(cfg), cloudformation: cloudformation.NewFromConfig(cfg),
+		ssm: ssm.NewFromConfig(cfg), s3: s3.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg)}
 }
 
 // Status is what status reports.

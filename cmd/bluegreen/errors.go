@@ -22,8 +22,7 @@ var (
 	// at the first call, as an endpoint rule error ("Invalid Configuration: Missing Region"), so connectAWS checks
 	// the loaded configuration first.
 	errNoRegion = errors.New("no AWS region: pass -region or set AWS_REGION")
-	// errNoAssembly: plan, or rollback of a finished release, was pointed at a folder without a cloud assembly.
-	// It is bad usage (exit code 2).
+	// errNoAssembly: plan was pointed at a folder without a cloud assembly. It is bad usage (exit code 2).
 	errNoAssembly = errors.New("no cloud assembly")
 )
 
@@ -74,7 +73,8 @@ var deniedCodes = map[string]bool{"AccessDeniedException": true, "AccessDenied":
 var deniedAction = regexp.MustCompile(`not authorized to perform: ([A-Za-z0-9-]+:[A-Za-z0-9*]+)`)
 
 // iamPrefix is each client's IAM service prefix, by the SDK's service ID.
-var iamPrefix = map[string]string{"Lambda": "lambda", "CodeDeploy": "codedeploy", "CloudWatch": "cloudwatch"}
+var iamPrefix = map[string]string{"Lambda": "lambda", "CodeDeploy": "codedeploy", "CloudWatch": "cloudwatch",
+	"CloudFormation": "cloudformation", "SSM": "ssm", "S3": "s3", "STS": "sts"}
 
 // explain puts what to do in front of an error the operator can fix (no credentials, no region, an unknown
 // profile, refused credentials, a denied IAM action, no cloud assembly), keeping the error itself after it.

@@ -4,8 +4,12 @@
 //	bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]
 //	bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX|latest] [-timeout 2h]
 //	                [-interval 10s] [-profile P] [-region R] [-json]
-//	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw]
-//	                   [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]
+//	bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-stack NAME] [-template-bucket B]
+//	                   [-timeout 15m] [-no-block] [-print] [-yes] [-profile P] [-region R] [-json]
+//	bluegreen rollback -stack NAME [-template-bucket B] [-timeout 15m] [-no-block] [-print] [-yes] [-profile P]
+//	                   [-region R] [-json]
+//	bluegreen unblock -function NAME (-release R | -all) [-yes] [-profile P] [-region R] [-json]
+//	bluegreen recover -stack NAME [-dry-run] [-yes] [-timeout 30m] [-profile P] [-region R] [-json]
 //	bluegreen help [COMMAND]        (or -h, --help; bluegreen COMMAND -h lists the command's flags)
 //
 // plan reads a synthesized cloud assembly offline and prints, for every blue/green deployment in it: function,
@@ -14,7 +18,8 @@
 // paths it wrote.
 //
 // status shows the alias's versions and weights (blue and green), the group's newest CodeDeploy deployment with
-// its lifecycle events, the version rollback would go to, and the state of every rollback alarm.
+// its lifecycle events, the version rollback would go to, every rollback alarm's state, and the function's blocked
+// releases.
 //
 // watch follows a deployment live, beside ./cdkw deploy or in CI: the group's deployment in progress, the one given
 // with -deployment, or else the next one to start (-deployment latest reports the group's newest at once when it has
@@ -24,20 +29,31 @@
 // deployment's page in the console.
 //
 // rollback stops an in-progress deployment with automatic rollback; with none in progress, it sends a weighted
-// alias left by a failed deployment back to blue, and rolls a finished release back through a deploy of its stack
-// that pins the alias to the previous release (./cdkw deploy --exclusively STACK -c
-// lambda-bluegreen:pin=PATH=VERSION), after showing the change and asking for confirmation (-yes skips the prompt;
-// -print only prints the command).
+// alias left by a failed deployment back to blue, and rolls a finished release back in one update of its stack's
+// deployed template (the alias pinned to the previous release, its group all at once with alarms off for that
+// update: no synth, no build, nothing from the operator's checkout), after showing what serves, the target, the
+// template's changes and the expected time, and asking for confirmation (-yes skips the prompt; -print only prints
+// what it would do). With -stack and no -function, it rolls back every protected alias of the stack released by its
+// last operation, in one update. A release taken out of service (by the stop or the rollback) is blocked: a deploy
+// of the same code and configuration is refused until unblock lifts it (-no-block skips that).
 //
-// status, watch and rollback use the AWS SDK's standard credential chain; -profile and -region override it. An
-// error the operator can fix says what to do first: no credentials, no region, an unknown profile, refused
-// credentials, a denied IAM action (named when AWS names it), a missing cloud assembly.
+// unblock lifts the block of one release of a function (-release), or of all of them (-all).
 //
-// Exit codes: 0 success (for watch: the deployment succeeded); 1 failure (an AWS error, a deployment that failed, was
-// stopped or rolled back, a failed deploy, or AWS changing while the operator decided); 2 bad usage (also a missing
-// cloud assembly, and a finished release without -application and -group); 3 nothing to roll back to; 4 declined;
-// 5 watch timed out with the deployment still running (or none started); 130 watch interrupted (Ctrl-C). Help
-// exits 0.
+// recover brings a stack out of UPDATE_ROLLBACK_FAILED: it makes the failed aliases' deployment groups shift all at
+// once without alarms, continues the rollback, skips the failed aliases only if it fails again (then points them at
+// the rolled-back template's versions), and restores the groups; -dry-run prints each step with its API call.
+//
+// status, watch, rollback, unblock and recover use the AWS SDK's standard credential chain; -profile and -region
+// override it. An error the operator can fix says what to do first: no credentials, no region, an unknown profile,
+// refused credentials, a denied IAM action (named when AWS names it), a missing cloud assembly.
+//
+// Exit codes: 0 success (for watch: the deployment succeeded; for recover: the stack is deployable); 1 failure (an
+// AWS error, a deployment that failed, was stopped or rolled back, a stack update that failed, a stack not
+// deployable after recover, or AWS changing while the operator decided); 2 bad usage (also a missing cloud
+// assembly, and a finished release without -application and -group); 3 nothing to do (no release to roll back to,
+// no block to lift, a stack recover need not help); 4 declined; 5 timed out (watch with the deployment still
+// running or none started; rollback or recover with the stack operation still running); 130 watch interrupted
+// (Ctrl-C). Help exits 0.
 package main
 
 import (
@@ -108,13 +124,19 @@ var commands = []struct{ name, synopsis, summary string }{
 		"what the alias serves now (blue and green), the group's newest deployment, the version rollback would go to, each rollback alarm's state"},
 	{"watch", "bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX|latest] [-timeout 2h] [-interval 10s] [-profile P] [-region R] [-json]",
 		"follow a deployment live (beside ./cdkw deploy, or in CI) until it ends: traffic shift, hooks, alarms; exits 1 on a rollback, 5 on a timeout"},
-	{"rollback", "bluegreen rollback -function NAME [-alias live] [-application APP -group GROUP] [-assembly cdk.out] [-cdk ./cdkw] [-deployment PATH] [-print] [-yes] [-profile P] [-region R] [-json]",
-		"stop a deployment in progress, or roll a finished release back through a pinned deploy; shows the change and asks first"},
+	{"rollback", "bluegreen rollback (-function NAME [-alias live] [-application APP -group GROUP] [-stack NAME] | -stack NAME) [-template-bucket B] [-timeout 15m] [-no-block] [-print] [-yes] [-profile P] [-region R] [-json]",
+		"stop a deployment in progress, or roll a finished release back in one update of its deployed stack; blocks the release; shows the change and asks first"},
+	{"unblock", "bluegreen unblock -function NAME (-release R | -all) [-yes] [-profile P] [-region R] [-json]",
+		"let a release that rollback blocked take traffic again (a deploy of its code and configuration is refused until then)"},
+	{"recover", "bluegreen recover -stack NAME [-dry-run] [-yes] [-timeout 30m] [-profile P] [-region R] [-json]",
+		"bring a stack out of UPDATE_ROLLBACK_FAILED: retry its rollback all at once without alarms, skip only failed aliases, restore the groups"},
 }
 
-const exitCodes = `exit codes: 0 done (watch: the deployment succeeded); 1 failed (an AWS error; a deployment that failed, was
-  stopped or rolled back; a failed deploy; AWS changing during the prompt); 2 bad usage (also a missing cloud
-  assembly); 3 nothing to roll back to; 4 declined; 5 watch timed out; 130 watch interrupted`
+const exitCodes = `exit codes: 0 done (watch: the deployment succeeded; recover: the stack is deployable); 1 failed (an AWS
+  error; a deployment that failed, was stopped or rolled back; a failed stack update; AWS changing during the
+  prompt); 2 bad usage (also a missing cloud assembly); 3 nothing to do (no release to roll back to, no block to
+  lift, no stack to recover); 4 declined; 5 timed out (watch, or a stack operation rollback or recover waited for);
+  130 watch interrupted`
 
 // usage is the overview bluegreen help prints.
 var usage = func() string {
@@ -125,7 +147,7 @@ var usage = func() string {
 		fmt.Fprintf(&b, "  %-9s %s\n", c.name, c.summary)
 	}
 	fmt.Fprintf(&b, "  %-9s %s\n\n", "help", "this overview; bluegreen help COMMAND shows a command's flags")
-	b.WriteString("status, watch and rollback use the AWS SDK's standard credential chain; -profile and -region override it.\n")
+	b.WriteString("status, watch, rollback, unblock and recover use the AWS SDK's standard credential chain; -profile and -region override it.\n")
 	b.WriteString(exitCodes)
 	return b.String()
 }()
@@ -144,6 +166,10 @@ func (c cli) run(args []string, stdout, stderr io.Writer) int {
 		return c.runWatch(args[1:], stdout, stderr)
 	case "rollback":
 		return c.runRollback(args[1:], stdout, stderr)
+	case "unblock":
+		return c.runUnblock(args[1:], stdout, stderr)
+	case "recover":
+		return c.runRecover(args[1:], stdout, stderr)
 	case "help":
 		if len(args) > 1 && args[1] != "help" {
 			if summary(args[1]) == "" {
@@ -243,7 +269,7 @@ func targetFlags(fs *flag.FlagSet) target {
 
 // parseTarget parses a command's flags and connects to AWS; it returns done with the exit code when the command
 // ends there (help, bad usage, no AWS configuration).
-// check, when given, returns what is wrong with the parsed flags beyond the shared rules, or "".
+// check returns what is wrong with the parsed flags beyond the shared rules, or ""; nil means requireFunction.
 func (c cli) parseTarget(name string, args []string, stdout, stderr io.Writer, extra func(*flag.FlagSet), check func(target) string) (target, clients, int, bool) {
 	fs := newFlags(name, stderr)
 	t := targetFlags(fs)
@@ -253,11 +279,14 @@ func (c cli) parseTarget(name string, args []string, stdout, stderr io.Writer, e
 	if code, done := parseFlags(fs, args, stdout, stderr); done {
 		return t, clients{}, code, true
 	}
-	if *t.function == "" || (*t.application == "") != (*t.group == "") {
-		fmt.Fprintf(stderr, "bluegreen %s: -function is required, and -application and -group go together (bluegreen %s -h lists the flags)\n", name, name)
+	if check == nil {
+		check = requireFunction
+	}
+	if (*t.application == "") != (*t.group == "") {
+		fmt.Fprintf(stderr, "bluegreen %s: -application and -group go together (bluegreen %s -h lists the flags)\n", name, name)
 		return t, clients{}, exitUsage, true
 	}
-	if check != nil {
+	{
 		if problem := check(t); problem != "" {
 			fmt.Fprintf(stderr, "bluegreen %s: %s (bluegreen %s -h lists the flags)\n", name, problem, name)
 			return t, clients{}, exitUsage, true
@@ -268,6 +297,32 @@ func (c cli) parseTarget(name string, args []string, stdout, stderr io.Writer, e
 		return t, clients{}, failed(stderr, name, err), true
 	}
 	return t, cl, exitOK, false
+}
+
+// requireFunction is the check of a command that needs -function.
+func requireFunction(t target) string {
+	if *t.function == "" {
+		return "-function is required"
+	}
+	return ""
+}
+
+// confirmer shows a change on w and returns whether the operator approved it: always with yes, otherwise when the
+// answer read from the command's input is y or yes. No answer (a script without -yes) declines.
+func (c cli) confirmer(w io.Writer, yes bool) func(change string) bool {
+	answers := bufio.NewScanner(c.stdin)
+	return func(change string) bool {
+		fmt.Fprintf(w, "will %s\n", change)
+		if yes {
+			return true
+		}
+		fmt.Fprint(w, "proceed? [y/N] ")
+		if !answers.Scan() {
+			return false
+		}
+		a := strings.ToLower(strings.TrimSpace(answers.Text()))
+		return a == "y" || a == "yes"
+	}
 }
 
 func (c cli) runStatus(args []string, stdout, stderr io.Writer) int {
@@ -290,50 +345,45 @@ func (c cli) runStatus(args []string, stdout, stderr io.Writer) int {
 }
 
 func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
-	var yes, printOnly *bool
-	var assembly, cdk, deployment *string
+	var yes, printOnly, noBlock *bool
+	var stack, bucket *string
+	var timeout *time.Duration
 	t, cl, code, done := c.parseTarget("rollback", args, stdout, stderr, func(fs *flag.FlagSet) {
 		yes = fs.Bool("yes", false, "do not ask for confirmation")
-		printOnly = fs.Bool("print", false, "print the command that would roll back, and change nothing")
-		assembly = fs.String("assembly", "cdk.out", "the cloud assembly synthesized from the deployed commit (for a finished release)")
-		cdk = fs.String("cdk", "./cdkw", "the CDK CLI command that deploys, run in the current directory (for a finished release)")
-		deployment = fs.String("deployment", "", "the deployment's construct path, when the function carries no CloudFormation tags (bluegreen plan lists them)")
-	}, nil)
+		printOnly = fs.Bool("print", false, "print what would be done (for a finished release: the template's changes), and change nothing")
+		stack = fs.String("stack", "", "the function's CloudFormation stack, when the function carries no CloudFormation tags; "+
+			"without -function: roll back every protected alias of this stack released by its last operation, in one update")
+		bucket = fs.String("template-bucket", "", "the S3 bucket a rollback template over 51,200 bytes is uploaded to "+
+			"(default: the bucket the template's functions load their code from, the CDK's bootstrap assets bucket)")
+		timeout = fs.Duration("timeout", 15*time.Minute, "the longest wait for the stack update of a finished release (exit code 5 after it; the update goes on)")
+		noBlock = fs.Bool("no-block", false, "do not block the release taken out of service (by default a deploy of the same code and configuration is refused until bluegreen unblock)")
+	}, func(t target) string {
+		switch {
+		case *t.function == "" && *stack == "":
+			return "-function or -stack is required"
+		case *t.function == "" && *t.application != "":
+			return "-application and -group go with -function (without it, -stack rolls back every protected alias of the stack and finds their groups in it)"
+		case *timeout <= 0:
+			return fmt.Sprintf("-timeout must be positive, got %s", *timeout)
+		}
+		return ""
+	})
 	if done {
 		return code
 	}
-	if len(strings.Fields(*cdk)) == 0 {
-		fmt.Fprintln(stderr, "bluegreen rollback: -cdk must name a command, got an empty one")
-		return exitUsage
-	}
-	answers := bufio.NewScanner(c.stdin)
 	progress := stdout
 	if *t.asJSON {
 		progress = stderr // stdout carries only the JSON result
 	}
 	var planned string
-	confirm := func(change string) bool {
-		planned = change
-		fmt.Fprintf(progress, "will %s\n", change)
-		if *yes {
-			return true
-		}
-		fmt.Fprint(progress, "proceed? [y/N] ")
-		if !answers.Scan() {
-			return false
-		}
-		a := strings.ToLower(strings.TrimSpace(answers.Text()))
-		return a == "y" || a == "yes"
-	}
-	var deployIn io.Reader
-	if f, ok := c.stdin.(*os.File); ok {
-		deployIn = f // a terminal stays a terminal for the CDK CLI's own prompts
-	}
+	confirm := c.confirmer(progress, *yes)
 	var out bytes.Buffer
 	res, err := rollback(c.context(), cl, rollbackOptions{
 		function: *t.function, alias: *t.alias, application: *t.application, group: *t.group,
-		assembly: *assembly, deployment: *deployment, cdk: strings.Fields(*cdk), printOnly: *printOnly,
-		confirm: confirm, out: &out, deployOut: progress, deployErr: stderr, deployIn: deployIn,
+		stack: *stack, templateBucket: *bucket, printOnly: *printOnly, noBlock: *noBlock,
+		confirm: func(change string) bool { planned = change; return confirm(change) },
+		out:     &out, progress: progress, now: c.now,
+		wait: waiter{timeout: *timeout, now: c.now, sleep: c.sleep, progress: progress},
 	})
 	result := map[string]interface{}{"rolledBack": err == nil && res.Done, "change": planned, "message": strings.TrimSpace(out.String())}
 	if res.Target != "" {
@@ -342,20 +392,43 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 	if res.Command != "" {
 		result["command"] = res.Command
 	}
+	if res.Stack != "" {
+		result["stack"] = res.Stack
+	}
+	if len(res.Pins) > 0 {
+		result["aliases"] = res.Pins
+	}
+	if len(res.Changes) > 0 {
+		result["changes"] = res.Changes
+	}
+	if len(res.Skipped) > 0 {
+		result["skipped"] = res.Skipped
+	}
+	if res.NoChange {
+		result["unchanged"] = true
+	}
+	if res.Blocked != nil {
+		result["blocked"] = res.Blocked
+	}
 	switch {
 	case err == nil:
 	case errors.Is(err, errNothing):
 		code = exitNothing
 	case errors.Is(err, errDeclined):
 		code = exitDecline
-	case errors.Is(err, errUsage), errors.Is(err, errNoAssembly):
+	case errors.Is(err, errUsage):
 		code = exitUsage
+	case errors.Is(err, errTimedOut):
+		code = exitTimeout
 	default:
 		code = exitFail
 	}
 	if err != nil {
 		err = explain(err)
-		result["message"] = err.Error()
+		if out.Len() > 0 && !*t.asJSON {
+			fmt.Fprint(stdout, out.String())
+		}
+		result["message"] = strings.TrimSpace(out.String() + "\n" + err.Error())
 	}
 	if *t.asJSON {
 		json.NewEncoder(stdout).Encode(result)

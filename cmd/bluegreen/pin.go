@@ -7,87 +7,64 @@ import (
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-
-	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
-	"github.com/safeship/lambda-bluegreen/internal/plan"
 )
 
 // The tags CloudFormation puts on the resources it creates: "In addition to any tags you define, CloudFormation
 // automatically creates the following stack-level tags with the aws: prefix: aws:cloudformation:logical-id,
 // aws:cloudformation:stack-id, aws:cloudformation:stack-name" (CloudFormation template reference, "Resource
 // tagging"). The same page says their propagation "varies by resource type"; Lambda functions, which take Tags,
-// are expected to carry them, and -deployment names the deployment when one does not. Lambda's ListTags returns a
+// are expected to carry them, and -stack names the stack when one does not. Lambda's ListTags returns a
 // function's tags; it takes the function's ARN ("Lambda does not support adding tags to aliases or versions").
 const (
 	tagStackName = "aws:cloudformation:stack-name"
 	tagLogicalID = "aws:cloudformation:logical-id"
 )
 
-// locateDeployment finds the deployment of fn:alias in the local cloud assembly: the stack CloudFormation tagged
-// the function with and the function's logical id in it, or the construct path -deployment gives.
-func locateDeployment(ctx context.Context, c clients, o rollbackOptions, a *lambda.GetAliasOutput) (plan.Deployment, error) {
-	if err := checkAssembly(o.assembly); err != nil {
-		return plan.Deployment{}, err
-	}
-	ds, err := plan.Read(o.assembly)
-	if err != nil {
-		return plan.Deployment{}, fmt.Errorf("%w (synthesize the deployed commit first, for example ./cdkw synth)", err)
-	}
-	var stack, logicalID string
-	arn := strings.TrimSuffix(aws.ToString(a.AliasArn), ":"+o.alias) // the alias's ARN is the function's plus ":alias"
-	tags, err := c.lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: &arn})
-	switch {
-	case err != nil && o.deployment == "":
-		return plan.Deployment{}, fmt.Errorf("ListTags %s: %w (or name the deployment with -deployment)", arn, err)
-	case err == nil:
-		stack, logicalID = tags.Tags[tagStackName], tags.Tags[tagLogicalID]
-	}
-	if o.deployment == "" && (stack == "" || logicalID == "") {
-		return plan.Deployment{}, fmt.Errorf("%s carries no %s and %s tags: it was not created by CloudFormation; "+
-			"name its deployment with -deployment (bluegreen plan lists them)", o.function, tagStackName, tagLogicalID)
-	}
-	var found []plan.Deployment
-	for _, d := range ds {
-		if (o.deployment != "" && d.Path == strings.Trim(o.deployment, "/")) ||
-			(o.deployment == "" && d.StackName == stack && d.FunctionLogicalID == logicalID && d.Alias == o.alias) {
-			found = append(found, d)
-		}
-	}
-	switch {
-	case len(found) == 0 && o.deployment != "":
-		return plan.Deployment{}, fmt.Errorf("no deployment %s in the cloud assembly %s (bluegreen plan lists them)", o.deployment, o.assembly)
-	case len(found) == 0:
-		return plan.Deployment{}, fmt.Errorf("no deployment of alias %s of function %s (stack %s) in the cloud assembly %s: "+
-			"synthesize the commit that is deployed, or name the deployment with -deployment", o.alias, logicalID, stack, o.assembly)
-	case len(found) > 1:
-		var paths []string
-		for _, d := range found {
-			paths = append(paths, d.Path)
-		}
-		return plan.Deployment{}, fmt.Errorf("several deployments match %s:%s (%s): name one with -deployment", o.function, o.alias, strings.Join(paths, ", "))
-	}
-	d := found[0]
-	if d.Alias != o.alias {
-		return plan.Deployment{}, fmt.Errorf("deployment %s shifts alias %s, not %s", d.Path, d.Alias, o.alias)
-	}
-	if stack != "" && (d.StackName != stack || d.FunctionLogicalID != logicalID) {
-		return plan.Deployment{}, fmt.Errorf("deployment %s is function %s of stack %s in the cloud assembly, but %s is %s of stack %s",
-			d.Path, d.FunctionLogicalID, d.StackName, o.function, logicalID, stack)
-	}
-	return d, nil
+// location is where CloudFormation defined a function.
+type location struct {
+	stack, logicalID string
+	// functionARN is the function's unqualified ARN.
+	functionARN string
+	// resources are the stack's resources when they were read to find the function (nil otherwise).
+	resources []cfntypes.StackResourceSummary
 }
 
-// pinCommand is the deploy that rolls d back to version: the stack alone (--exclusively: "Only deploy requested
-// stacks, don't include dependencies", CDK CLI reference, cdk deploy) with the pin as context
-// (bluegreen.PinContextKey, read by bluegreen.PinsFromContext). The CDK CLI selects stacks by their hierarchical
-// id, the manifest's displayName or else the artifact id ("Prod/Service" inside a stage), and splits each -c at
-// its first "=" only, so the value keeps "<path>=<version>" (CDK CLI 2.1148.1 source: toolkit-lib
-// stack-assembly matcherFor, cli/user-configuration parseStringContextListToObject; the CLI reference documents
-// neither).
-func pinCommand(cdk []string, d plan.Deployment, version string) []string {
-	cmd := append([]string{}, cdk...)
-	return append(cmd, "deploy", "--exclusively", d.Stack, "-c", bluegreen.PinContextKey+"="+d.Path+"="+version)
+// functionARN is the function's unqualified ARN: the alias's ARN is the function's plus ":alias".
+func functionARN(a *lambda.GetAliasOutput, alias string) string {
+	return strings.TrimSuffix(aws.ToString(a.AliasArn), ":"+alias)
+}
+
+// locateFunction finds the stack of fn and the function's logical id in it: from the tags CloudFormation put on
+// the function, or, when it carries none, in stack (the -stack flag): the resource of type AWS::Lambda::Function
+// whose physical id, the function's name, is fn's.
+func locateFunction(ctx context.Context, c clients, fn, alias, stack string, a *lambda.GetAliasOutput) (location, error) {
+	loc := location{functionARN: functionARN(a, alias)}
+	tags, err := c.lambda.ListTags(ctx, &lambda.ListTagsInput{Resource: &loc.functionARN})
+	switch {
+	case err != nil && stack == "":
+		return loc, fmt.Errorf("ListTags %s: %w (or name the function's stack with -stack)", loc.functionARN, err)
+	case err == nil:
+		loc.stack, loc.logicalID = tags.Tags[tagStackName], tags.Tags[tagLogicalID]
+	}
+	if loc.stack != "" && loc.logicalID != "" {
+		if stack != "" && stack != loc.stack {
+			return loc, fmt.Errorf("%s belongs to stack %s (its %s tag), not to -stack %s", fn, loc.stack, tagStackName, stack)
+		}
+		return loc, nil
+	}
+	if stack == "" {
+		return loc, fmt.Errorf("%s carries no %s and %s tags: name its CloudFormation stack with -stack", fn, tagStackName, tagLogicalID)
+	}
+	loc.stack = stack
+	if loc.resources, err = listResources(ctx, c, stack); err != nil {
+		return loc, err
+	}
+	if loc.logicalID = logicalIDOf(loc.resources, typeFunction, functionName(fn)); loc.logicalID == "" {
+		return loc, fmt.Errorf("stack %s has no %s named %s", stack, typeFunction, functionName(fn))
+	}
+	return loc, nil
 }
 
 var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./:=,@+%-]+$`)

@@ -5,7 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os/exec"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
@@ -27,36 +27,66 @@ var (
 // rollbackOptions are what rollback acts on and how it reports.
 type rollbackOptions struct {
 	function, alias, application, group string
-	// assembly is the cloud assembly synthesized from the deployed commit; deployment optionally names the
-	// deployment's construct path in it; cdk is the CDK CLI command (program and leading arguments).
-	assembly, deployment string
-	cdk                  []string
-	// printOnly prints the command that would roll back, and changes nothing.
-	printOnly bool
+	// stack names the function's stack when the function carries no CloudFormation tags; without function, it is
+	// the stack whose protected aliases all roll back. templateBucket receives a rollback template too large for
+	// the request ("" for the code bucket the template names).
+	stack, templateBucket string
+	// printOnly prints what would be done, and changes nothing; noBlock writes no block.
+	printOnly, noBlock bool
 	// confirm shows the change and returns whether the operator approved it.
 	confirm func(change string) bool
-	// out receives what was done; deployOut and deployErr stream the deploy's own output; deployIn is its input
-	// (the operator's terminal, so the CDK CLI can ask for approval of security changes), or nil.
-	out, deployOut, deployErr io.Writer
-	deployIn                  io.Reader
+	// out receives what was done; progress the stack's states while the update runs.
+	out, progress io.Writer
+	// wait waits for the stack update; now is the time blocks are recorded at (time.Now when nil).
+	wait waiter
+	now  func() time.Time
 }
 
 func (o rollbackOptions) grouped() bool { return o.application != "" && o.group != "" }
 
+func (o rollbackOptions) clock() time.Time {
+	if o.now != nil {
+		return o.now()
+	}
+	return time.Now()
+}
+
 // rollbackResult is what a rollback did or would do.
 type rollbackResult struct {
-	Target  string // the version all traffic goes to
-	Command string // the equivalent (or, for a finished release, the actual) command
-	Done    bool
+	Target  string // the version all traffic goes to (one alias)
+	Command string // the equivalent AWS CLI command (stop, repoint)
+	// Stack is the stack a finished release rolled back through, Pins each alias's move, Changes the template's,
+	// Skipped the aliases a whole-stack rollback left alone and why, Blocked the releases blocked.
+	Stack    string
+	Pins     []pinResult
+	Changes  []string
+	Skipped  []string
+	Blocked  []string
+	Done     bool
+	NoChange bool // CloudFormation found nothing to update
+}
+
+// pinResult is one alias of a finished-release rollback.
+type pinResult struct {
+	Function string `json:"function"`
+	Alias    string `json:"alias"`
+	From     string `json:"from"`
+	To       string `json:"to"`
 }
 
 // rollback sends all of the alias's traffic back to the last good version, after o.confirm approves:
 //   - a deployment of the group is in progress: stop it with automatic rollback (CodeDeploy puts the alias back on
-//     blue and CloudFormation rolls the stack update back, so template and alias agree);
+//     blue and CloudFormation rolls the stack update back, so template and alias agree), and block green's release;
 //   - the alias has weights and no deployment runs: point it at blue alone, only when the group's newest
 //     deployment failed or stopped while shifting from blue (blue is then the version in the stack's template);
-//   - a finished release: deploy the stack with the alias pinned to the previous release (see pinRelease).
+//   - a finished release: update the stack's deployed template with the alias pinned to the previous release (see
+//     pinRelease), and block the release it served.
+//
+// Without a function, every protected alias of o.stack rolls back (rollbackStack).
 func rollback(ctx context.Context, c clients, o rollbackOptions) (rollbackResult, error) {
+	if o.function == "" {
+		return rollbackStack(ctx, c, o)
+	}
 	if o.grouped() {
 		d, err := newestDeployment(ctx, c, o.application, o.group, activeStatuses)
 		if err != nil {
@@ -99,7 +129,9 @@ func stopDeployment(ctx context.Context, c clients, o rollbackOptions, d *cdtype
 		fmt.Fprintln(o.out, res.Command)
 		return res, nil
 	}
-	if !o.confirm(fmt.Sprintf("stop deployment %s (%s) and roll %s:%s back to blue", id, d.Status, o.function, o.alias)) {
+	plan := greenBlock(ctx, c, o, d)
+	if !o.confirm(fmt.Sprintf("stop deployment %s (%s) and roll %s:%s back to blue\nblock: %s", id, d.Status, o.function,
+		o.alias, plan.promise(o.noBlock))) {
 		return res, errDeclined
 	}
 	now, err := getDeployment(ctx, c, id)
@@ -122,7 +154,38 @@ func stopDeployment(ctx context.Context, c clients, o rollbackOptions, d *cdtype
 	}
 	res.Done = true
 	fmt.Fprintf(o.out, "stopped %s (stop %s); CodeDeploy is putting %s:%s back on blue\n", id, out.Status, o.function, o.alias)
+	if !o.noBlock {
+		res.Blocked = writeBlocks(ctx, c, []blockPlan{plan}, o.clock(), o.out)
+	}
 	return res, nil
+}
+
+// greenBlock names the release deployment d shifts to (green: its AppSpec's TargetVersion), to block it once the
+// deployment is stopped: the version resource of the function's stack that published green. While the stack update
+// that started d runs, the stack lists that resource with green's ARN as its physical id. A release that cannot be
+// named is not blocked, with a warning: the stop matters more.
+func greenBlock(ctx context.Context, c clients, o rollbackOptions, d *cdtypes.DeploymentInfo) blockPlan {
+	b := blockPlan{function: functionName(o.function)}
+	if o.noBlock {
+		return b
+	}
+	f, err := readAppSpec(ctx, c, o.application, *d)
+	if err != nil {
+		b.note = err.Error()
+		return b
+	}
+	a, err := c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &o.function, Name: &o.alias})
+	if err != nil {
+		b.note = fmt.Sprintf("GetAlias %s:%s: %v", o.function, o.alias, err)
+		return b
+	}
+	loc, err := locateFunction(ctx, c, o.function, o.alias, o.stack, a)
+	if err != nil {
+		b.note = err.Error()
+		b.entry.Version = f.TargetVersion
+		return b
+	}
+	return releaseBlock(ctx, c, o.function, loc.stack, loc.functionARN, f.TargetVersion, "", loc.resources)
 }
 
 func endedBeforeStop(d *cdtypes.DeploymentInfo) error {
@@ -219,63 +282,38 @@ func pointAlias(ctx context.Context, c clients, a *lambda.GetAliasOutput, fn, al
 	return nil
 }
 
-// pinRelease rolls a finished release back through CloudFormation: it deploys the function's stack with the alias
-// pinned to the previous release (bluegreen.DeploymentProps.PinnedVersion, set from the context key
-// bluegreen.PinContextKey), so CloudFormation updates the alias, CodeDeploy shifts traffic to the pinned version
-// with the deployment's strategy, hooks and alarms, and the template holds the version the alias serves. Pointing
-// the alias outside CloudFormation instead would make CodeDeploy refuse the next deploy (see restoreBlue).
+// pinRelease rolls a finished release back in one update of the function's stack: the deployed template with the
+// alias pinned to the previous release, its group shifting all at once with no alarm read (see package revert), so
+// the stack ships exactly what is deployed and its template holds the version the alias serves. Pointing the alias
+// outside CloudFormation instead would make CodeDeploy refuse the next deploy (see restoreBlue).
 func pinRelease(ctx context.Context, c clients, o rollbackOptions, a *lambda.GetAliasOutput) (rollbackResult, error) {
 	serving := aws.ToString(a.FunctionVersion)
 	r, err := findRelease(ctx, c, o.function, o.alias, o.application, o.group, serving)
 	if err != nil {
 		return rollbackResult{}, err
 	}
-	d, err := locateDeployment(ctx, c, o, a)
+	res := rollbackResult{Target: r.Version}
+	loc, err := locateFunction(ctx, c, o.function, o.alias, o.stack, a)
 	if err != nil {
-		return rollbackResult{Target: r.Version}, err
-	}
-	cmd := pinCommand(o.cdk, d, r.Version)
-	res := rollbackResult{Target: r.Version, Command: shellLine(cmd)}
-	if o.printOnly {
-		fmt.Fprintln(o.out, res.Command)
-		return res, nil
-	}
-	if !o.confirm(fmt.Sprintf("roll %s:%s back from version %s to version %s (%s) by deploying stack %s with %s pinned "+
-		"to it; run it from the commit that is deployed:\n  %s",
-		o.function, o.alias, serving, r.Version, r.Why, d.Stack, d.Path, res.Command)) {
-		return res, errDeclined
-	}
-	// Something may have changed during the prompt: a deployment started, or the alias moved.
-	if active, err := newestDeployment(ctx, c, o.application, o.group, activeStatuses); err != nil {
 		return res, err
-	} else if active != nil {
-		return res, fmt.Errorf("%w: deployment %s (%s) started, nothing was deployed: run bluegreen rollback again",
-			errChanged, aws.ToString(active.DeploymentId), active.Status)
 	}
-	now, err := c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &o.function, Name: &o.alias})
+	st, err := describeStack(ctx, c, loc.stack)
 	if err != nil {
-		return res, fmt.Errorf("GetAlias %s:%s: %w", o.function, o.alias, err)
+		return res, err
 	}
-	if aws.ToString(now.RevisionId) != aws.ToString(a.RevisionId) || aws.ToString(now.FunctionVersion) != serving || weighted(now) {
-		return res, fmt.Errorf("%w: %s:%s changed since it was read, nothing was deployed: run bluegreen rollback again",
-			errChanged, o.function, o.alias)
+	if err := checkStable(st); err != nil {
+		return res, err
 	}
-	run := exec.CommandContext(ctx, cmd[0], cmd[1:]...)
-	run.Stdin, run.Stdout, run.Stderr = o.deployIn, o.deployOut, o.deployErr
-	if err := run.Run(); err != nil {
-		return res, fmt.Errorf("%s: %w; a failed stack update rolls back, so %s:%s should still serve version %s (bluegreen status)",
-			res.Command, err, o.function, o.alias, serving)
-	}
-	after, err := c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &o.function, Name: &o.alias})
+	t, err := deployedTemplate(ctx, c, st.name)
 	if err != nil {
-		return res, fmt.Errorf("GetAlias %s:%s after the deploy: %w", o.function, o.alias, err)
+		return res, err
 	}
-	if aws.ToString(after.FunctionVersion) != r.Version || weighted(after) {
-		return res, fmt.Errorf("the deploy succeeded but %s:%s serves version %s, not %s: does the app pass "+
-			"bluegreen.PinsFromContext to DeploymentProps.PinnedVersion?", o.function, o.alias, aws.ToString(after.FunctionVersion), r.Version)
+	al, err := t.FindAlias(loc.logicalID, o.alias)
+	if err != nil {
+		return res, fmt.Errorf("stack %s: %w", st.name, err)
 	}
-	res.Done = true
-	fmt.Fprintf(o.out, "%s:%s now serves version %s; stack %s holds it until a deploy without the pin\n",
-		o.function, o.alias, r.Version, d.Stack)
-	return res, nil
+	p := stackPin{function: o.function, alias: o.alias, application: o.application, group: o.group, aliasID: al.LogicalID,
+		serving: serving, revision: aws.ToString(a.RevisionId), target: r.Version, why: r.Why}
+	p.block = releaseBlock(ctx, c, o.function, st.name, loc.functionARN, serving, al.Release, loc.resources)
+	return revertStack(ctx, c, o, st, t, []stackPin{p}, nil)
 }

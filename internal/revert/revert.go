@@ -16,6 +16,10 @@
 //     template's policy CloudFormation applies to an update (the documentation does not say).
 //   - The next ordinary deploy brings the synthesized group back (strategy and alarms on): CloudFormation updates
 //     every resource whose template differs from the deployed one.
+//
+// The package also reads what an operator's command needs from a deployed template without changing it: the
+// aliases and the deployment group each one shifts through (Aliases, Group), and the bucket the functions load
+// their code from (CodeBucket), where a template too large to travel in an UpdateStack request is uploaded.
 package revert
 
 import (
@@ -295,4 +299,66 @@ func (t *Template) Parameters() []string {
 	}
 	sort.Strings(out)
 	return out
+}
+
+// Group is a CodeDeploy deployment group of the template.
+type Group struct {
+	LogicalID string
+	// Name is the group's DeploymentGroupName when the template gives it literally; "" when CloudFormation names
+	// the group (its physical id, which Ref returns, is then the name).
+	Name string
+	// ApplicationLogicalID is the application's logical id when the group's ApplicationName refers to a resource
+	// of the template; Application is the name when the template gives it literally.
+	ApplicationLogicalID, Application string
+}
+
+// Group returns the deployment group with logical id id.
+func (t *Template) Group(id string) (Group, bool) {
+	r, ok := t.resource(id)
+	if !ok || typeOf(r) != "AWS::CodeDeploy::DeploymentGroup" {
+		return Group{}, false
+	}
+	p := props(r)
+	g := Group{LogicalID: id, ApplicationLogicalID: refTo(p["ApplicationName"])}
+	g.Name, _ = p["DeploymentGroupName"].(string)
+	g.Application, _ = p["ApplicationName"].(string)
+	return g, true
+}
+
+// CodeBucket returns the S3 bucket the template's Lambda functions load their code from (Code.S3Bucket of the
+// first function, by logical id, that names one the caller can resolve): a literal name, or an Fn::Sub string
+// whose only variables are the pseudo parameters given (the CDK's bootstrap bucket is
+// {"Fn::Sub": "cdk-hnb659fds-assets-${AWS::AccountId}-${AWS::Region}"}). pseudo maps a pseudo parameter's name
+// ("AWS::AccountId") to its value.
+func (t *Template) CodeBucket(pseudo map[string]string) (string, bool) {
+	ids := make([]string, 0, len(t.resources()))
+	for id := range t.resources() {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	for _, id := range ids {
+		r, ok := t.resource(id)
+		if !ok || typeOf(r) != "AWS::Lambda::Function" {
+			continue
+		}
+		code, _ := props(r)["Code"].(map[string]interface{})
+		switch b := code["S3Bucket"].(type) {
+		case string:
+			if b != "" {
+				return b, true
+			}
+		case map[string]interface{}:
+			sub, _ := b["Fn::Sub"].(string)
+			if len(b) != 1 || sub == "" {
+				continue
+			}
+			for name, value := range pseudo {
+				sub = strings.ReplaceAll(sub, "${"+name+"}", value)
+			}
+			if !strings.Contains(sub, "${") {
+				return sub, true
+			}
+		}
+	}
+	return "", false
 }
