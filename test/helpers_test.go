@@ -18,6 +18,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	releaseguard "github.com/safeship/lambda-bluegreen/constructs/release"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/internal/report"
@@ -160,6 +161,26 @@ func resources(tmpl assertions.Template, typ string) map[string]map[string]inter
 		}
 	}
 	return out
+}
+
+// onlyOwnResource is onlyResource among the resources that are not the stack's release guard's (every stack with
+// a Deployment has one: a function, its role and log group, and an EventBridge rule per CodeDeploy application).
+func onlyOwnResource(t testing.TB, tmpl assertions.Template, typ string) (string, map[string]interface{}) {
+	t.Helper()
+	var id string
+	var found map[string]interface{}
+	n := 0
+	for k, r := range resources(tmpl, typ) {
+		path, _ := r["Metadata"].(map[string]interface{})["aws:cdk:path"].(string)
+		if strings.Contains(path, "/"+releaseguard.GuardID+"/") || strings.HasPrefix(k, releaseguard.GuardID) {
+			continue
+		}
+		id, found, n = k, r, n+1
+	}
+	if n != 1 {
+		t.Fatalf("want exactly one %s besides the release guard's, got %d", typ, n)
+	}
+	return id, found
 }
 
 // onlyResource returns the one resource of type typ, failing the test when there is not exactly one.

@@ -92,7 +92,7 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 	})
 
 	t.Run("the rule matches the group's deployment state changes and invokes the function", func(t *testing.T) {
-		ruleID, rule := onlyResource(t, tmpl, "AWS::Events::Rule")
+		ruleID, rule := onlyOwnResource(t, tmpl, "AWS::Events::Rule")
 		pattern := props(rule)["EventPattern"].(map[string]interface{})
 		if got := jsonString(pattern["source"]); got != `["aws.codedeploy"]` {
 			t.Errorf("source %s", got)
@@ -250,7 +250,7 @@ func TestNotifyWithYourTopicAndLaterGroups(t *testing.T) {
 	if props(fn)["ReservedConcurrentExecutions"] != 2.0 {
 		t.Errorf("reserved concurrency %v, want 2", props(fn)["ReservedConcurrentExecutions"])
 	}
-	_, rule := onlyResource(t, tmpl, "AWS::Events::Rule")
+	_, rule := onlyOwnResource(t, tmpl, "AWS::Events::Rule")
 	pattern := props(rule)["EventPattern"].(map[string]interface{})
 	if got := jsonString(pattern["detail"]); got != `{"state":["FAILURE","STOP"]}` {
 		t.Errorf("detail %s", got)
@@ -325,13 +325,13 @@ func TestNotifyExampleProdStack(t *testing.T) {
 	}
 	tmpl := template(t, example.Prod.Stack)
 	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
-	_, rule := onlyResource(t, tmpl, "AWS::Events::Rule")
+	_, rule := onlyOwnResource(t, tmpl, "AWS::Events::Rule")
 	if !strings.Contains(jsonString(props(rule)["EventPattern"]), `{"Ref":"`+groupID+`"}`) {
 		t.Errorf("the prod rule does not match the service's group: %s", jsonString(rule))
 	}
 	countIs(t, tmpl, "AWS::SNS::Topic", 1)
 	countIs(t, tmpl, "AWS::SNS::Subscription", 0) // no address given on the command line
-	countIs(t, template(t, example.Dev.Stack), "AWS::Events::Rule", 0)
+	countIs(t, template(t, example.Dev.Stack), "AWS::Events::Rule", 1) // the release guard's only
 }
 
 // E-mail addresses and a Slack channel from the command line reach the example's prod stack.

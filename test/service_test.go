@@ -61,8 +61,8 @@ func TestServiceSharesHooksAndRole(t *testing.T) {
 		t.Errorf("each additional function costs %d resources, want at most %d", per, maxResourcesPerServiceFunction)
 	}
 	// One pre-traffic and one post-traffic hook (each with its failure reporter) for the three functions, one
-	// CodeDeploy role for the three groups.
-	countIs(t, tmpl, "AWS::Lambda::Function", 3+4)
+	// CodeDeploy role for the three groups, one release guard for the stack.
+	countIs(t, tmpl, "AWS::Lambda::Function", 3+4+1)
 	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", 3)
 	countIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
 	if len(svc.Deployments()) != 3 || svc.PreTrafficHook() == nil || svc.PostTrafficHook() == nil || svc.DeploymentRole() == nil ||

@@ -158,7 +158,7 @@ func TestExampleFleet(t *testing.T) {
 		t.Fatalf("the fleet has %d functions, want %d (at least 20)", n, service.FleetSize)
 	}
 	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", service.FleetSize)
-	countIs(t, tmpl, "AWS::Lambda::Function", service.FleetSize+4) // + the two hooks and their failure reporters
+	countIs(t, tmpl, "AWS::Lambda::Function", service.FleetSize+4+1) // + the two hooks and their failure reporters, the release guard
 	total := resourceCount(tmpl)
 	t.Logf("the fleet stack has %d resources for %d functions", total, service.FleetSize)
 	if total > 400 {

@@ -17,7 +17,10 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/release"
+	"github.com/safeship/lambda-bluegreen/constructs/release/guard"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/internal/block"
 	"github.com/safeship/lambda-bluegreen/internal/check"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
@@ -120,7 +123,10 @@ type deployment struct {
 	pcPolicy      awsapplicationautoscaling.TargetTrackingScalingPolicy
 	pcCheck       *hookconfig.ProvisionedConcurrency // what the pre-traffic hook waits for; nil for none
 	bypass        bool
+	alarmsOff     bool // the emergency bypass or a pin: alarm monitoring off for this deploy
 	pinned        string
+	guard         release.Guard // the stack's release guard
+	gate          awscdk.CfnCustomResource
 	warnedCount   bool
 }
 
@@ -143,7 +149,9 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 		p.Strategy = strategy.Default()
 	}
 	bypass := p.EmergencyBypass != nil && *p.EmergencyBypass
-	if bypass {
+	// A pin is a rollback: one step, past any alarm (see DeploymentProps.PinnedVersion).
+	oneStep := bypass || p.PinnedVersion != nil
+	if oneStep {
 		p.Strategy = strategy.AllAtOnce
 	}
 	aliasName := DefaultAliasName
@@ -152,7 +160,7 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	}
 
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	d := &deployment{Construct: c, strategy: p.Strategy, bypass: bypass}
+	d := &deployment{Construct: c, strategy: p.Strategy, bypass: bypass, alarmsOff: oneStep}
 	// CDK may still refuse what validate cannot see (FunctionProps it rejects, an id already taken): take the
 	// half-defined construct out of the tree again before passing the error on, with the construct path.
 	// The stack's size check goes too if this call defined it.
@@ -280,9 +288,9 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 		Application:      d.application,
 		DeploymentConfig: d.config,
 		Alarms:           &refs,
-		// The emergency bypass keeps the alarms attached but turns alarm monitoring off (CDK renders this as
-		// AlarmConfiguration.Enabled false) until a synth without the bypass turns it on again.
-		IgnoreAlarmConfiguration: jsii.Bool(d.bypass),
+		// The emergency bypass and a pin keep the alarms attached but turn alarm monitoring off (CDK renders this
+		// as AlarmConfiguration.Enabled false) until a synth without them turns it on again.
+		IgnoreAlarmConfiguration: jsii.Bool(d.alarmsOff),
 		Role:                     p.DeploymentRole,
 		// DeploymentInAlarm stays unset: CDK then adds DEPLOYMENT_STOP_ON_ALARM exactly when there are alarms,
 		// including ones added later with AddAlarm.
@@ -302,7 +310,8 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	// (an emergency bypass, or its end), the hooks with this synth's checks and CodeDeploy's permission to invoke
 	// them, and the alarms (updated to watch the new green version) must be in place first. None of them refers to
 	// the alias: no cycle. One call for all of them: CDK renders DependsOn sorted, whatever the order of the calls.
-	deps := append([]constructs.IDependable{d.group, d.role}, d.attachHooks(p)...)
+	d.defineGate(len(all) > 0)
+	deps := append([]constructs.IDependable{d.group, d.role, d.gate}, d.attachHooks(p)...)
 	for _, a := range all {
 		deps = append(deps, a)
 		d.noteAlarm(a)
@@ -326,10 +335,36 @@ func explainManagedPolicy(role awsiam.IRole) {
 }
 
 // renderAlarmsEnabled sets AlarmConfiguration.Enabled: on when the group has alarms, unless the emergency bypass
-// is on. It is a plain value rather than a Lazy (a callback from the CDK into Go at every resolution): only the
-// first alarm can change it, and addAlarm renders it again then.
+// or a pin is on; the release gate puts the same value back before the alias moves. It is a plain value rather
+// than a Lazy (a callback from the CDK into Go at every resolution): only the first alarm can change it, and
+// addAlarm renders it again then.
 func (d *deployment) renderAlarmsEnabled(hasAlarms bool) {
-	d.groupResource.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), jsii.Bool(hasAlarms && !d.bypass))
+	on := hasAlarms && !d.alarmsOff
+	d.groupResource.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), jsii.Bool(on))
+	if d.gate != nil {
+		d.gate.AddPropertyOverride(jsii.String(guard.GateAlarmsEnabled), jsii.String(fmt.Sprint(on)))
+	}
+}
+
+// defineGate defines the release gate (construct id ReleaseGate): a custom resource of the stack's release guard
+// (package release) that the alias depends on. Before the alias moves, it refuses a release a person rolled back
+// (bluegreen rollback blocks it; bluegreen unblock lifts it), and puts the group's strategy and alarm monitoring
+// back as this template has them (after a failed release left the group in abort mode). The release is named by
+// the logical id of the function's current version, which CDK derives from a hash of the function's code and
+// version-relevant configuration: the same commit names the same release; a pin names "pinned:<version>", which
+// the gate lets through.
+func (d *deployment) defineGate(hasAlarms bool) {
+	g := release.GuardOf(d.Construct)
+	d.guard = g
+	g.Serve(d.application)
+	name := jsii.String(block.PinnedPrefix + d.pinned)
+	if d.pinned == "" {
+		name = awscdk.Stack_Of(d.Construct).GetLogicalId(d.version.Node().DefaultChild().(awscdk.CfnElement))
+	}
+	d.gate = g.Gate(d.Construct, "ReleaseGate", &release.GateProps{
+		Function: d.function, Release: name, Group: d.group, ConfigName: d.config.DeploymentConfigName(),
+		AlarmsEnabled: hasAlarms && !d.alarmsOff,
+	})
 }
 
 func (d *deployment) Function() awslambda.Function                            { return d.function }

@@ -93,7 +93,7 @@ const NoAlarmsWarning = "lambda-bluegreen:noAlarms"
 // added with AddAlarm): CodeDeploy then rolls back only on a failed hook or a stop, and the canary or linear
 // steps protect nothing. It runs at synth, after every AddAlarm.
 func (d *deployment) warnIfNoAlarms() {
-	if len(d.alarms) > 0 || d.bypass || d.strategy.Kind() == strategy.KindAllAtOnce {
+	if len(d.alarms) > 0 || d.alarmsOff || d.strategy.Kind() == strategy.KindAllAtOnce {
 		return
 	}
 	awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String(NoAlarmsWarning), jsii.String(fmt.Sprintf(
@@ -114,9 +114,10 @@ func (d *deployment) annotate() {
 	}
 	if d.pinned != "" {
 		notes.AddWarningV2(jsii.String("lambda-bluegreen:pinned"), jsii.String(fmt.Sprintf(
-			"PINNED: this deploy moves alias %s to version %s (not the function's current version) with the "+
-				"deployment's strategy, hooks and alarms; the next deploy without the pin moves it to the current "+
-				"version again", *d.alias.AliasName(), d.pinned)), nil)
+			"PINNED: this deploy moves alias %s to version %s (not the function's current version) in one step, "+
+				"with alarm monitoring off (a rollback must not be stopped by the alarm that caused it; the hooks pass a "+
+				"return to an earlier version); the next deploy without the pin restores the strategy and alarms and "+
+				"moves the alias to the current version again", *d.alias.AliasName(), d.pinned)), nil)
 	}
 	if d.green == nil {
 		return
@@ -159,7 +160,7 @@ func BakeAdvice(s strategy.Strategy, path string, t alarms.Timing) string {
 // left to DetectionAdvice, which weighs them against each step of the strategy; an alarm whose timing cannot be
 // read at synth (imported, composite) is skipped.
 func (d *deployment) adviseBake(alarm awscloudwatch.IAlarm) {
-	if d.bypass || d.strategy.Kind() == strategy.KindAllAtOnce {
+	if d.alarmsOff || d.strategy.Kind() == strategy.KindAllAtOnce {
 		return
 	}
 	if d.green != nil && (alarm == awscloudwatch.IAlarm(d.green.ErrorRate()) || alarm == awscloudwatch.IAlarm(d.green.RelativeErrorRate())) {

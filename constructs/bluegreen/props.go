@@ -71,12 +71,13 @@ type DeploymentProps struct {
 	EmergencyBypass *bool
 
 	// PinnedVersion points the alias at this existing version of the function for this deploy, instead of the
-	// function's current version: the way to roll back a finished release through a deploy. CloudFormation updates
-	// the alias, and CodeDeploy shifts traffic from the version the alias serves to the pinned one with this
-	// deployment's strategy, hooks and alarms (the green alarms watch the pinned version), so the template and the
-	// alias always agree and the next deploy without a pin (of a fixed commit, say) ships as usual. Synth warns
-	// while a pin is set. PinsFromContext reads pins from the command line (cdk deploy -c
-	// lambda-bluegreen:pin=<deployment path>=<version>) for apps that wire it; bluegreen rollback runs that deploy.
+	// function's current version: a rollback through a deploy of your app. CloudFormation updates the alias, and
+	// CodeDeploy moves all traffic to the pinned version in one step with alarm monitoring off (a rollback must
+	// not be stopped by the alarm that caused it), while the hooks pass a return to an earlier version; the
+	// template and the alias agree throughout, and the next deploy without a pin restores the strategy and alarms.
+	// Synth warns while a pin is set. PinsFromContext reads pins from the command line (cdk deploy -c
+	// lambda-bluegreen:pin=<deployment path>=<version>) for apps that wire it. bluegreen rollback does the same
+	// from the deployed template, without a synth (see the README's rollback runbook).
 	//
 	// Default: none; the alias follows the function's current version.
 	PinnedVersion *string

@@ -145,7 +145,7 @@ func (s *stackSize) advice(count int) string {
 	}
 	return fmt.Sprintf("%s; its %d blue/green %s for %d of them, about %d per protected function (function, "+
 		"version, alias, alarms, deployment group, hooks and their roles, and the stack's share of the CodeDeploy "+
-		"application and deployment configs); to make room, share one pre- and post-traffic hook across the "+
+		"application, deployment configs and release guard); to make room, share one pre- and post-traffic hook across the "+
 		"stack's functions, or split the service across stacks (see README: Split a service across stacks)",
 		head, n, functions, protected, each)
 }
@@ -153,7 +153,7 @@ func (s *stackSize) advice(count int) string {
 // protectedResources counts the resources the stack's Deployments cost it: those under each Deployment, and
 // those of what a Deployment uses elsewhere in the stack (a function given as DeploymentProps.Function with
 // the version the Deployment publishes, hooks given as functions, the CodeDeploy application, custom deployment
-// configs, a CodeDeploy role given), each counted once however many Deployments share it. Hooks attached later
+// configs, a CodeDeploy role given, the stack's release guard), each counted once however many Deployments share it. Hooks attached later
 // with DeploymentGroup().AddPreHook or AddPostHook are not seen.
 func (s *stackSize) protectedResources() int {
 	var roots []constructs.IConstruct
@@ -161,7 +161,7 @@ func (s *stackSize) protectedResources() int {
 		roots = append(roots, e.d.Construct)
 	}
 	for _, e := range s.deployments {
-		elsewhere := []interface{}{e.d.function, e.d.application, e.d.config, e.d.group.Role()}
+		elsewhere := []interface{}{e.d.function, e.d.application, e.d.config, e.d.group.Role(), e.d.guard}
 		for _, h := range e.hooks {
 			elsewhere = append(elsewhere, h)
 		}
