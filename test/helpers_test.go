@@ -18,9 +18,9 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
-	releaseguard "github.com/safeship/lambda-bluegreen/constructs/release"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	releaseguard "github.com/safeship/lambda-bluegreen/constructs/release"
 	"github.com/safeship/lambda-bluegreen/internal/report"
 )
 

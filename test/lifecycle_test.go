@@ -142,7 +142,7 @@ func TestLifecycleManualRollbackAfterRelease(t *testing.T) {
 				t.Errorf("a pin moves all traffic back in one step, got a weighted step: %s", l)
 			}
 		}
-		versionsAre(t, w, "1", "2")   // nothing deleted: the bad version stays for the record
+		versionsAre(t, w, "1", "2") // nothing deleted: the bad version stays for the record
 		w.mustDeploy(canary("c3"))
 		w.serves("3")
 	})

@@ -330,7 +330,7 @@ func TestNotifyExampleProdStack(t *testing.T) {
 		t.Errorf("the prod rule does not match the service's group: %s", jsonString(rule))
 	}
 	countIs(t, tmpl, "AWS::SNS::Topic", 1)
-	countIs(t, tmpl, "AWS::SNS::Subscription", 0) // no address given on the command line
+	countIs(t, tmpl, "AWS::SNS::Subscription", 0)                      // no address given on the command line
 	countIs(t, template(t, example.Dev.Stack), "AWS::Events::Rule", 1) // the release guard's only
 }
 
