@@ -1,0 +1,186 @@
+package guard_test
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/cfn"
+
+	"github.com/safeship/lambda-bluegreen/constructs/release/guard"
+	"github.com/safeship/lambda-bluegreen/internal/block"
+)
+
+func newGuard(f *fakeAWS) (*guard.Guard, *strings.Builder) {
+	log := &strings.Builder{}
+	return &guard.Guard{Blocks: f, CloudFormation: f, CodeDeploy: f, Log: log}, log
+}
+
+func gateEvent(kind cfn.RequestType, release string) cfn.Event {
+	return cfn.Event{RequestType: kind, LogicalResourceID: "ApiReleaseGate", StackID: "arn:stack/Svc/1",
+		ResourceProperties: map[string]interface{}{
+			block.GateFunctionName: "svc-api", block.GateRelease: release,
+			guard.GateApplication: "app", guard.GateDeploymentGroup: "api-group",
+			guard.GateDeploymentConfig: "CodeDeployDefault.LambdaCanary10Percent5Minutes", guard.GateAlarmsEnabled: "true",
+		}}
+}
+
+func blocked(f *fakeAWS, release string) {
+	f.blocks["svc-api"] = block.List{Entries: []block.Entry{{Release: release, Version: "7",
+		At: time.Date(2026, 12, 6, 3, 0, 0, 0, time.UTC), By: "arn:aws:iam::1:user/oncall"}}}
+}
+
+// A release a person rolled back is refused, with a reason that says how to release it deliberately; the group
+// is not touched.
+func TestGateRefusesABlockedRelease(t *testing.T) {
+	f := newFake()
+	f.groups["api-group"] = &fakeGroup{config: guard.AllAtOnce, enabled: false}
+	blocked(f, "ApiFunctionCurrentVersionAAAA")
+	g, _ := newGuard(f)
+	_, _, err := g.Gate(context.Background(), gateEvent(cfn.RequestUpdate, "ApiFunctionCurrentVersionAAAA"))
+	if err == nil {
+		t.Fatal("a blocked release must be refused")
+	}
+	for _, want := range []string{"release ApiFunctionCurrentVersionAAAA of svc-api (version 7", "by arn:aws:iam::1:user/oncall",
+		"bluegreen unblock -function svc-api -release ApiFunctionCurrentVersionAAAA"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("refusal %q lacks %q", err, want)
+		}
+	}
+	if len(f.updates) != 0 {
+		t.Errorf("a refused release must not touch the group: %v", f.updates)
+	}
+}
+
+// Any other release goes through, and the group gets the template's strategy and alarm monitoring back when a
+// failed release left it in abort mode.
+func TestGateLetsOtherReleasesThroughAndRestoresTheGroup(t *testing.T) {
+	f := newFake()
+	f.groups["api-group"] = &fakeGroup{config: guard.AllAtOnce, enabled: false, alarms: []string{"a-v7", "b-v7"}}
+	blocked(f, "ApiFunctionCurrentVersionAAAA")
+	g, _ := newGuard(f)
+	if _, _, err := g.Gate(context.Background(), gateEvent(cfn.RequestUpdate, "ApiFunctionCurrentVersionBBBB")); err != nil {
+		t.Fatal(err)
+	}
+	grp := f.groups["api-group"]
+	if grp.config != "CodeDeployDefault.LambdaCanary10Percent5Minutes" || !grp.enabled {
+		t.Errorf("group left with %s, alarms %v; want the template's canary with alarms on", grp.config, grp.enabled)
+	}
+	// Already as the template has it: no update.
+	f.updates = nil
+	if _, _, err := g.Gate(context.Background(), gateEvent(cfn.RequestCreate, "ApiFunctionCurrentVersionCCCC")); err != nil || len(f.updates) != 0 {
+		t.Errorf("err %v, updates %v", err, f.updates)
+	}
+}
+
+// A gate never refuses what a rollback needs: a pinned version, a Delete, or anything while the stack rolls back
+// (a FAILED answer then would leave the stack in UPDATE_ROLLBACK_FAILED).
+func TestGateNeverBlocksARollback(t *testing.T) {
+	f := newFake()
+	f.groups["api-group"] = &fakeGroup{config: guard.AllAtOnce}
+	blocked(f, "ApiFunctionCurrentVersionAAAA")
+	g, _ := newGuard(f)
+	if _, _, err := g.Gate(context.Background(), gateEvent(cfn.RequestUpdate, block.PinnedPrefix+"6")); err != nil {
+		t.Errorf("a pinned rollback was refused: %v", err)
+	}
+	if len(f.updates) != 0 {
+		t.Errorf("a pinned rollback must keep the group as the rollback template has it (all at once): %v", f.updates)
+	}
+	if _, _, err := g.Gate(context.Background(), gateEvent(cfn.RequestDelete, "ApiFunctionCurrentVersionAAAA")); err != nil {
+		t.Errorf("a Delete was refused: %v", err)
+	}
+	f.stackStatus = "UPDATE_ROLLBACK_IN_PROGRESS"
+	if _, _, err := g.Gate(context.Background(), gateEvent(cfn.RequestUpdate, "ApiFunctionCurrentVersionAAAA")); err != nil {
+		t.Errorf("the gate refused during a stack rollback: %v", err)
+	}
+}
+
+// A gate that cannot read the blocks refuses (it cannot tell), saying what to grant.
+func TestGateCannotReadTheBlocks(t *testing.T) {
+	f := newFake()
+	f.blocksErr = errors.New("AccessDeniedException")
+	g, _ := newGuard(f)
+	_, _, err := g.Gate(context.Background(), gateEvent(cfn.RequestUpdate, "ApiFunctionCurrentVersionAAAA"))
+	if err == nil || !strings.Contains(err.Error(), "grant ssm:GetParameter on /lambda-bluegreen/blocked/svc-api") {
+		t.Errorf("got %v", err)
+	}
+}
+
+// Through Handle, CloudFormation receives the refusal as a FAILED response with the reason the deploy shows.
+func TestGateAnswersCloudFormation(t *testing.T) {
+	var got map[string]interface{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		_ = json.Unmarshal(b, &got)
+	}))
+	defer srv.Close()
+	f := newFake()
+	blocked(f, "ApiFunctionCurrentVersionAAAA")
+	g, _ := newGuard(f)
+	ev := gateEvent(cfn.RequestUpdate, "ApiFunctionCurrentVersionAAAA")
+	ev.ResponseURL, ev.RequestID, ev.PhysicalResourceID = srv.URL, "req-1", "ApiReleaseGate"
+	raw, _ := json.Marshal(ev)
+	if err := g.Handle(context.Background(), raw); err != nil {
+		t.Fatal(err)
+	}
+	if got["Status"] != "FAILED" || !strings.Contains(got["Reason"].(string), "bluegreen unblock") ||
+		got["PhysicalResourceId"] != "ApiReleaseGate" {
+		t.Errorf("CloudFormation got %v", got)
+	}
+}
+
+func deploymentEvent(id, state string) json.RawMessage {
+	return json.RawMessage(`{"source":"aws.codedeploy","detail-type":"` + guard.DeploymentStateChange + `",` +
+		`"detail":{"application":"app","deploymentGroup":"g1","deploymentId":"` + id + `","state":"` + state + `"}}`)
+}
+
+// One release of the service fails: every other running release of the application is stopped with rollback at
+// once, a deployment going back (CloudFormation's reverse deployment, CodeDeploy's rollback) is left alone, and
+// every group is put in abort mode so the stack rollback's reverse deployments are one step that no alarm stops.
+func TestCoordinatorEndsTheWholeRelease(t *testing.T) {
+	f := newFake()
+	canary := "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+	for _, g := range []string{"g1", "g2", "g3", "g4"} {
+		f.groups[g] = &fakeGroup{config: canary, enabled: true, alarms: []string{g + "-ErrorRate-v2"}}
+	}
+	f.deployments["d-FAILED"] = &fakeDeployment{group: "g1", status: "Stopped", current: "1", target: "2", creator: "CloudFormation"}
+	f.deployments["d-SIBLING"] = &fakeDeployment{group: "g2", status: "InProgress", current: "4", target: "5", creator: "CloudFormation"}
+	f.deployments["d-REVERSE"] = &fakeDeployment{group: "g3", status: "InProgress", current: "8", target: "7", creator: "CloudFormationRollback"}
+	f.deployments["d-ROLLBACK"] = &fakeDeployment{group: "g4", status: "InProgress", current: "2", target: "3", creator: "codeDeployRollback", rollbackOf: "d-X"}
+	g, log := newGuard(f)
+	if err := g.Handle(context.Background(), deploymentEvent("d-FAILED", guard.StateStop)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(f.stopped, ",") != "d-SIBLING" {
+		t.Errorf("stopped %v, want only the sibling release d-SIBLING\n%s", f.stopped, log)
+	}
+	for name, grp := range f.groups {
+		if grp.config != guard.AllAtOnce || grp.enabled || len(grp.alarms) != 1 {
+			t.Errorf("group %s: %s, alarms on %v, %v; want abort mode with its alarms kept", name, grp.config, grp.enabled, grp.alarms)
+		}
+	}
+}
+
+// A failed return (a rollback that could not finish) ends no release, and a success is no failure.
+func TestCoordinatorIgnoresReturnsAndSuccesses(t *testing.T) {
+	f := newFake()
+	f.groups["g1"] = &fakeGroup{config: "c", enabled: true}
+	f.groups["g2"] = &fakeGroup{config: "c", enabled: true}
+	f.deployments["d-BACK"] = &fakeDeployment{group: "g1", status: "Failed", current: "5", target: "4", creator: "CloudFormation"}
+	f.deployments["d-OTHER"] = &fakeDeployment{group: "g2", status: "InProgress", current: "1", target: "2", creator: "CloudFormation"}
+	g, _ := newGuard(f)
+	for _, ev := range []json.RawMessage{deploymentEvent("d-BACK", guard.StateFailure), deploymentEvent("d-OTHER", "SUCCESS")} {
+		if err := g.Handle(context.Background(), ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if len(f.stopped) != 0 || len(f.updates) != 0 {
+		t.Errorf("stopped %v, updated %v: want nothing", f.stopped, f.updates)
+	}
+}
