@@ -359,7 +359,9 @@ func (d *deployment) defineGate(hasAlarms bool) {
 	g.Serve(d.application)
 	name := jsii.String(block.PinnedPrefix + d.pinned)
 	if d.pinned == "" {
-		name = awscdk.Stack_Of(d.Construct).GetLogicalId(d.version.Node().DefaultChild().(awscdk.CfnElement))
+		// The element's LogicalId, not Stack.GetLogicalId: CDK overrides the version's id with the hash of the
+		// function's code and configuration, and only the element's token resolves to the id the template has.
+		name = d.version.Node().DefaultChild().(awscdk.CfnElement).LogicalId()
 	}
 	d.gate = g.Gate(d.Construct, "ReleaseGate", &release.GateProps{
 		Function: d.function, Release: name, Group: d.group, ConfigName: d.config.DeploymentConfigName(),

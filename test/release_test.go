@@ -1,0 +1,108 @@
+package test
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/release/guard"
+	"github.com/safeship/lambda-bluegreen/internal/block"
+)
+
+// Each Deployment's alias waits for its release gate, which names the release by the logical id of the function's
+// current version and carries the group's configuration as the template has it; the stack's one guard serves every
+// gate and one EventBridge rule for the application, whatever the number of functions.
+func TestReleaseGateAndGuard(t *testing.T) {
+	stack := newStack(t)
+	var ds []bluegreen.Deployment
+	for _, id := range []string{"Api", "Worker", "Admin"} {
+		ds = append(ds, deploy(t, stack, id, nil))
+	}
+	tmpl := template(t, stack)
+	gates := resources(tmpl, block.GateResourceType)
+	if len(gates) != 3 {
+		t.Fatalf("want a release gate per deployment, got %d", len(gates))
+	}
+	versionID := awscdk.Stack_Of(stack).Resolve(ds[0].Version().Node().DefaultChild().(awscdk.CfnElement).LogicalId()).(string)
+	hasResource(t, tmpl, block.GateResourceType, like(obj{
+		block.GateFunctionName:     obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction"))},
+		block.GateRelease:          versionID,
+		guard.GateDeploymentGroup:  obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiDeploymentGroup"))},
+		guard.GateDeploymentConfig: "CodeDeployDefault.LambdaCanary10Percent5Minutes",
+		guard.GateAlarmsEnabled:    "true",
+		"ServiceToken":             obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^BlueGreenReleaseGuardFunction")), "Arn"}},
+	}))
+	if !strings.HasPrefix(versionID, "ApiFunctionCurrentVersion") {
+		t.Errorf("the release is named %q, want the current version's logical id", versionID)
+	}
+	for id, alias := range resources(tmpl, "AWS::Lambda::Alias") {
+		deps := jsonString(alias["DependsOn"])
+		prefix := strings.TrimSuffix(id, "Alias"+id[strings.Index(id, "Alias")+5:])
+		if !strings.Contains(deps, prefix+"ReleaseGate") {
+			t.Errorf("alias %s does not wait for its release gate: %s", id, deps)
+		}
+	}
+	countIs(t, tmpl, "AWS::Lambda::Function", 3+1)
+	countIs(t, tmpl, "AWS::Events::Rule", 1)
+	hasResource(t, tmpl, "AWS::Events::Rule", like(obj{"EventPattern": obj{
+		"source": arr{"aws.codedeploy"}, "detail-type": arr{guard.DeploymentStateChange},
+		"detail": obj{"application": arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^BlueGreenApplication"))}},
+			"state": arr{guard.StateFailure, guard.StateStop}},
+	}}))
+	// The guard's policy does not grow with the number of functions: one statement per kind of access.
+	got := actionsOn(statements(t, tmpl, "BlueGreenReleaseGuardRole"))
+	checkGrants(t, got, map[string]string{
+		"ssm:GetParameter":                  ":parameter/lambda-bluegreen/blocked/*",
+		"cloudformation:DescribeStacks":     "AWS::StackId",
+		"codedeploy:GetDeploymentGroup":     ":deploymentgroup:",
+		"codedeploy:UpdateDeploymentGroup":  ":deploymentgroup:",
+		"codedeploy:ListDeployments":        ":deploymentgroup:",
+		"codedeploy:GetDeployment":          ":deploymentgroup:",
+		"codedeploy:StopDeployment":         ":deploymentgroup:",
+		"codedeploy:ListDeploymentGroups":   ":application:",
+		"codedeploy:GetApplicationRevision": ":application:",
+		"logs:CreateLogStream":              "BlueGreenReleaseGuardLogs",
+		"logs:PutLogEvents":                 "BlueGreenReleaseGuardLogs",
+	})
+	if n := len(statements(t, tmpl, "BlueGreenReleaseGuardRole")); n > 6 {
+		t.Errorf("the guard's policy has %d statements for 3 functions: it must not grow per function", n)
+	}
+}
+
+// A new commit names a new release; the same commit names the same one; a pin names "pinned:<version>", which the
+// gate lets through, and the group goes all at once with alarm monitoring off for that deploy.
+func TestReleaseNames(t *testing.T) {
+	release := func(env string, pin *string) (string, map[string]interface{}) {
+		stack := newStack(t)
+		fp := functionProps(t)
+		fp.Environment = &map[string]*string{"COMMIT": jsii.String(env)}
+		deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp, PinnedVersion: pin})
+		tmpl := template(t, stack)
+		_, gate := onlyResource(t, tmpl, block.GateResourceType)
+		_, group := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+		return props(gate)[block.GateRelease].(string), props(group)
+	}
+	c1, _ := release("c1", nil)
+	again, _ := release("c1", nil)
+	c2, group := release("c2", nil)
+	if c1 != again || c1 == c2 {
+		t.Errorf("releases c1 %s, c1 again %s, c2 %s: the same code must name the same release, another code another", c1, again, c2)
+	}
+	if group["DeploymentConfigName"] != "CodeDeployDefault.LambdaCanary10Percent5Minutes" {
+		t.Errorf("group config %v", group["DeploymentConfigName"])
+	}
+	pinned, group := release("c2", jsii.String("6"))
+	if pinned != block.PinnedPrefix+"6" {
+		t.Errorf("a pin names %q, want %q", pinned, block.PinnedPrefix+"6")
+	}
+	if group["DeploymentConfigName"] != "CodeDeployDefault.LambdaAllAtOnce" ||
+		jsonString(group["AlarmConfiguration"]) == "" || !strings.Contains(jsonString(group["AlarmConfiguration"]), `"Enabled":false`) {
+		t.Errorf("a pin must ship all at once with alarm monitoring off, got %s %s", group["DeploymentConfigName"],
+			jsonString(group["AlarmConfiguration"]))
+	}
+}
+
