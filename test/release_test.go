@@ -105,4 +105,3 @@ func TestReleaseNames(t *testing.T) {
 			jsonString(group["AlarmConfiguration"]))
 	}
 }
-
