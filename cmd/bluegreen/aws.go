@@ -19,6 +19,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
+
+	"github.com/safeship/lambda-bluegreen/internal/block"
 )
 
 // clients are the AWS APIs the commands use: CloudFormation for the stacks (rollback of a finished release,
@@ -88,6 +90,14 @@ type Status struct {
 	// RollbackNote says why there is none (or why it could not be read).
 	RollbackTarget string `json:"rollbackTarget,omitempty"`
 	RollbackNote   string `json:"rollbackNote,omitempty"`
+	// Pinned is the version a rollback pinned the alias to in its stack's deployed template (until the next
+	// ordinary deploy), and Stack that stack; empty when the template is an ordinary one or cannot be read.
+	Pinned string `json:"pinnedByRollback,omitempty"`
+	Stack  string `json:"stack,omitempty"`
+	// Blocked are the function's releases that rollback blocked, newest first; BlockedNote says why they could not
+	// be read.
+	Blocked     []block.Entry `json:"blocked,omitempty"`
+	BlockedNote string        `json:"blockedNote,omitempty"`
 }
 
 // DeploymentStatus is the newest CodeDeploy deployment of the group.
@@ -116,6 +126,12 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 		for _, w := range s.Weights {
 			s.BlueWeight -= w
 		}
+	}
+	s.Stack, s.Pinned = rollbackPin(ctx, c, fn, alias, a)
+	if l, err := (block.Store{SSM: c.ssm}).Get(ctx, functionName(fn)); err != nil {
+		s.BlockedNote = explain(err).Error() // status still shows the rest
+	} else {
+		s.Blocked = l.Entries
 	}
 	if app == "" || group == "" {
 		return s, nil
@@ -164,6 +180,29 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 		}
 	}
 	return s, nil
+}
+
+// rollbackPin returns the function's stack and, when its deployed template is a rollback's (revert.MetadataKey),
+// the version it pins the alias to. It is best effort: status shows the rest when the stack cannot be read.
+func rollbackPin(ctx context.Context, c clients, fn, alias string, a *lambda.GetAliasOutput) (string, string) {
+	loc, err := locateFunction(ctx, c, fn, alias, "", a)
+	if err != nil {
+		return "", ""
+	}
+	t, err := deployedTemplate(ctx, c, loc.stack)
+	if err != nil {
+		return loc.stack, ""
+	}
+	al, err := t.FindAlias(loc.logicalID, alias)
+	if err != nil {
+		return loc.stack, ""
+	}
+	for _, p := range t.Pins() {
+		if p.AliasLogicalID == al.LogicalID {
+			return loc.stack, p.Version
+		}
+	}
+	return loc.stack, ""
 }
 
 // alarmStates reads the state of each named alarm: OK, ALARM, INSUFFICIENT_DATA, or MISSING for an alarm the group
@@ -299,6 +338,20 @@ func (s Status) text(w io.Writer) {
 		fmt.Fprintf(w, "  rollback   to version %s (bluegreen rollback)\n", s.RollbackTarget)
 	case s.RollbackNote != "":
 		fmt.Fprintf(w, "  rollback   none: %s\n", s.RollbackNote)
+	}
+	if s.Pinned != "" {
+		fmt.Fprintf(w, "  pinned     to version %s by a rollback of stack %s, until its next ordinary deploy (which restores the strategy and alarms)\n",
+			s.Pinned, s.Stack)
+	}
+	for i, e := range s.Blocked {
+		label := ""
+		if i == 0 {
+			label = "blocked"
+		}
+		fmt.Fprintf(w, "  %-10s %s\n", label, blockLine(e))
+	}
+	if s.BlockedNote != "" {
+		fmt.Fprintf(w, "  blocked    unreadable: %s\n", s.BlockedNote)
 	}
 	if len(s.Alarms) > 0 {
 		names := make([]string, 0, len(s.Alarms))

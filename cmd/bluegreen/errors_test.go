@@ -75,14 +75,3 @@ func TestAccessDeniedAndRefusedCredentials(t *testing.T) {
 		}
 	}
 }
-
-// Rolling a finished release back needs the cloud assembly of the deployed commit: without one it is bad usage.
-func TestRollbackWithoutAssembly(t *testing.T) {
-	f := newFake(t)
-	script, argsFile := stubCDK(t, f, 0, true)
-	code, _, errOut := runWith(f.cli("y\n"), append([]string{"rollback", "-assembly", "testdata/none", "-cdk", script}, group...)...)
-	if code != exitUsage || deployArgs(t, argsFile) != nil ||
-		!strings.Contains(errOut, "no cloud assembly at testdata/none: run ./cdkw synth first, or pass -assembly") {
-		t.Errorf("exit %d, want %d: %s", code, exitUsage, errOut)
-	}
-}

@@ -121,7 +121,7 @@ var commands = []struct{ name, synopsis, summary string }{
 	{"plan", "bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]",
 		"offline: what each blue/green deployment of a synthesized cloud assembly does: strategy, timeline, alarms, hooks, detection time, exposure"},
 	{"status", "bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]",
-		"what the alias serves now (blue and green), the group's newest deployment, the version rollback would go to, each rollback alarm's state"},
+		"what the alias serves now (blue and green), the group's newest deployment, the version rollback would go to, each rollback alarm's state, the blocked releases"},
 	{"watch", "bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX|latest] [-timeout 2h] [-interval 10s] [-profile P] [-region R] [-json]",
 		"follow a deployment live (beside ./cdkw deploy, or in CI) until it ends: traffic shift, hooks, alarms; exits 1 on a rollback, 5 on a timeout"},
 	{"rollback", "bluegreen rollback (-function NAME [-alias live] [-application APP -group GROUP] [-stack NAME] | -stack NAME) [-template-bucket B] [-timeout 15m] [-no-block] [-print] [-yes] [-profile P] [-region R] [-json]",
@@ -257,7 +257,7 @@ type target struct {
 
 func targetFlags(fs *flag.FlagSet) target {
 	return target{
-		function:    fs.String("function", "", "the protected function's name or ARN (required)"),
+		function:    fs.String("function", "", "the protected function's name or ARN (required, except by rollback -stack)"),
 		alias:       fs.String("alias", "live", "the alias CodeDeploy shifts"),
 		application: fs.String("application", "", "the CodeDeploy application (with -group; the deployment group's CloudFormation resource names both, as do the pipeline's BlueGreenVerify… outputs)"),
 		group:       fs.String("group", "", "the CodeDeploy deployment group (with -application)"),
@@ -286,11 +286,9 @@ func (c cli) parseTarget(name string, args []string, stdout, stderr io.Writer, e
 		fmt.Fprintf(stderr, "bluegreen %s: -application and -group go together (bluegreen %s -h lists the flags)\n", name, name)
 		return t, clients{}, exitUsage, true
 	}
-	{
-		if problem := check(t); problem != "" {
-			fmt.Fprintf(stderr, "bluegreen %s: %s (bluegreen %s -h lists the flags)\n", name, problem, name)
-			return t, clients{}, exitUsage, true
-		}
+	if problem := check(t); problem != "" {
+		fmt.Fprintf(stderr, "bluegreen %s: %s (bluegreen %s -h lists the flags)\n", name, problem, name)
+		return t, clients{}, exitUsage, true
 	}
 	cl, err := c.connect(c.context(), *t.profile, *t.region)
 	if err != nil {

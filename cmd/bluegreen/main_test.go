@@ -93,7 +93,8 @@ func TestHelp(t *testing.T) {
 			t.Errorf("%v: exit %d, stderr %q", args, code, errOut.String())
 		}
 		for _, want := range []string{"usage: bluegreen COMMAND", "  plan      offline:", "  status    what the alias serves",
-			"  watch     follow a deployment live", "  rollback  stop a deployment in progress", "5 watch timed out"} {
+			"  watch     follow a deployment live", "  rollback  stop a deployment in progress", "  unblock   let a release",
+			"  recover   bring a stack out of UPDATE_ROLLBACK_FAILED", "3 nothing to do", "5 timed out"} {
 			if !strings.Contains(out.String(), want) {
 				t.Errorf("%v lacks %q:\n%s", args, want, out.String())
 			}
@@ -103,7 +104,9 @@ func TestHelp(t *testing.T) {
 		"plan":     {"-assembly", "-svg", "-json"},
 		"status":   {"-function", "-alias", "-application", "-group", "-profile", "-region", "-json"},
 		"watch":    {"-function", "-alias", "-application", "-group", "-deployment", "-timeout", "-interval", "-profile", "-region", "-json"},
-		"rollback": {"-function", "-alias", "-application", "-group", "-assembly", "-cdk", "-deployment", "-print", "-yes", "-profile", "-region", "-json"},
+		"rollback": {"-function", "-alias", "-application", "-group", "-stack", "-template-bucket", "-timeout", "-no-block", "-print", "-yes", "-profile", "-region", "-json"},
+		"unblock":  {"-function", "-release", "-all", "-yes", "-profile", "-region", "-json"},
+		"recover":  {"-stack", "-dry-run", "-yes", "-timeout", "-profile", "-region", "-json"},
 	}
 	for cmd, names := range flags {
 		for _, args := range [][]string{{cmd, "-h"}, {cmd, "--help"}, {"help", cmd}} {

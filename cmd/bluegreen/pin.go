@@ -49,7 +49,7 @@ func locateFunction(ctx context.Context, c clients, fn, alias, stack string, a *
 		loc.stack, loc.logicalID = tags.Tags[tagStackName], tags.Tags[tagLogicalID]
 	}
 	if loc.stack != "" && loc.logicalID != "" {
-		if stack != "" && stack != loc.stack {
+		if stack != "" && stackName(stack) != loc.stack {
 			return loc, fmt.Errorf("%s belongs to stack %s (its %s tag), not to -stack %s", fn, loc.stack, tagStackName, stack)
 		}
 		return loc, nil
@@ -65,6 +65,16 @@ func locateFunction(ctx context.Context, c clients, fn, alias, stack string, a *
 		return loc, fmt.Errorf("stack %s has no %s named %s", stack, typeFunction, functionName(fn))
 	}
 	return loc, nil
+}
+
+// stackName is a stack's name, given its name or its ARN (arn:partition:cloudformation:region:account:stack/NAME/id).
+func stackName(s string) string {
+	if strings.HasPrefix(s, "arn:") {
+		if parts := strings.Split(s, "/"); len(parts) >= 2 {
+			return parts[1]
+		}
+	}
+	return s
 }
 
 var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./:=,@+%-]+$`)

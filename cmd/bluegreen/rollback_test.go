@@ -1,6 +1,7 @@
 package main
 
 import (
+	"crypto/sha256"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -8,36 +9,161 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/safeship/lambda-bluegreen/internal/block"
+	"github.com/safeship/lambda-bluegreen/internal/revert"
 )
 
-// stubCDK writes a stand-in for ./cdkw that records its arguments, prints to both streams and exits with exit.
-// When applies, the fake then shows the alias on f.pinnedTo, as the deploy would leave it.
-func stubCDK(t *testing.T, f *fakeAWS, exit int, applies bool) (script, argsFile string) {
+// pinArgs is the command line for a finished release of api:live.
+func pinArgs(extra ...string) []string {
+	return append(append([]string{"rollback"}, group...), extra...)
+}
+
+// sent is the template of the stack's only UpdateStack request, parsed into its sections and resources.
+type sentTemplate struct {
+	Resources  map[string]json.RawMessage
+	Parameters json.RawMessage
+	Rules      json.RawMessage
+	Metadata   map[string]json.RawMessage
+}
+
+func onlyUpdate(t *testing.T, s *fakeStack) (fakeUpdate, sentTemplate) {
+	t.Helper()
+	if len(s.updates) != 1 {
+		t.Fatalf("%d UpdateStack requests, want 1", len(s.updates))
+	}
+	var doc sentTemplate
+	if err := json.Unmarshal([]byte(s.updates[0].body), &doc); err != nil {
+		t.Fatalf("the template sent is not JSON: %v", err)
+	}
+	return s.updates[0], doc
+}
+
+// property reads a property of a resource of the template sent, as compact JSON.
+func property(t *testing.T, doc sentTemplate, id string, path ...string) string {
+	t.Helper()
+	var v interface{}
+	json.Unmarshal(doc.Resources[id], &v)
+	for _, p := range append([]string{"Properties"}, path...) {
+		m, _ := v.(map[string]interface{})
+		v = m[p]
+	}
+	b, _ := json.Marshal(v)
+	return string(b)
+}
+
+// unchangedExcept checks that every resource and section of the template sent is the deployed one, except the
+// resources named.
+func unchangedExcept(t *testing.T, deployed string, doc sentTemplate, changed ...string) {
+	t.Helper()
+	var before sentTemplate
+	json.Unmarshal([]byte(deployed), &before)
+	if len(before.Resources) != len(doc.Resources) {
+		t.Errorf("the template sent has %d resources, the deployed one %d", len(doc.Resources), len(before.Resources))
+	}
+	skip := map[string]bool{}
+	for _, id := range changed {
+		skip[id] = true
+	}
+	for id, raw := range before.Resources {
+		if !skip[id] && canonical(t, raw) != canonical(t, doc.Resources[id]) {
+			t.Errorf("resource %s changed:\n%s\n%s", id, canonical(t, raw), canonical(t, doc.Resources[id]))
+		}
+	}
+	if canonical(t, before.Parameters) != canonical(t, doc.Parameters) || canonical(t, before.Rules) != canonical(t, doc.Rules) {
+		t.Errorf("the parameters or rules changed")
+	}
+}
+
+// noCDK makes ./cdkw, and cdkw and cdk on the PATH, write a marker if anything runs them; it returns the marker.
+func noCDK(t *testing.T) string {
 	t.Helper()
 	dir := t.TempDir()
-	script, argsFile = filepath.Join(dir, "cdk"), filepath.Join(dir, "args")
-	body := fmt.Sprintf("#!/bin/sh\nprintf '%%s\\n' \"$@\" > '%s'\necho 'stub cdk: deploying'\necho 'stub cdk: progress' >&2\nexit %d\n", argsFile, exit)
-	if err := os.WriteFile(script, []byte(body), 0o755); err != nil {
-		t.Fatal(err)
+	marker := filepath.Join(dir, "ran")
+	for _, name := range []string{"cdkw", "cdk"} {
+		os.WriteFile(filepath.Join(dir, name), []byte("#!/bin/sh\ntouch '"+marker+"'\n"), 0o755)
 	}
-	if applies {
-		f.deployed = argsFile
-	}
-	return script, argsFile
+	t.Setenv("PATH", dir+string(os.PathListSeparator)+os.Getenv("PATH"))
+	t.Chdir(dir)
+	return marker
 }
 
-func deployArgs(t *testing.T, argsFile string) []string {
-	t.Helper()
-	b, err := os.ReadFile(argsFile)
-	if err != nil {
-		return nil
+// A finished release rolls back in one UpdateStack of the deployed template: the alias pinned to the previous
+// release, its group all at once with alarms off, the gate letting the pin through, nothing else changed; then the
+// alias serves the target alone, and the release that served is blocked. No CDK command runs.
+func TestFinishedReleaseRollsBackInOneStackUpdate(t *testing.T) {
+	f := newFake(t)
+	marker := noCDK(t)
+	s := f.stacks["Svc"]
+	deployed := s.template
+	code, out, errOut := runWith(f.cli("y\n"), pinArgs()...)
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
 	}
-	return strings.Split(strings.TrimSpace(string(b)), "\n")
-}
-
-// pinArgs is the command line for a finished release, with the stub deploy and the test assembly.
-func pinArgs(script string, extra ...string) []string {
-	return append(append([]string{"rollback", "-assembly", "testdata/assembly", "-cdk", script}, group...), extra...)
+	u, doc := onlyUpdate(t, s)
+	for _, c := range []struct{ got, want string }{
+		{property(t, doc, "ApiAliasLive", "FunctionVersion"), `"6"`},
+		{property(t, doc, "ApiGroup", "DeploymentConfigName"), `"CodeDeployDefault.LambdaAllAtOnce"`},
+		{property(t, doc, "ApiGroup", "AlarmConfiguration", "Enabled"), `false`},
+		{property(t, doc, "ApiGroup", "AlarmConfiguration", "Alarms"), `[{"Name":{"Ref":"ApiErrors"}}]`},
+		{property(t, doc, "ApiGate", "Release"), `"pinned:6"`},
+		{string(doc.Metadata[revert.MetadataKey]), `[{"alias":"ApiAliasLive","version":"6"}]`},
+	} {
+		if c.got != c.want {
+			t.Errorf("template sent: got %s, want %s", c.got, c.want)
+		}
+	}
+	unchangedExcept(t, deployed, doc, "ApiAliasLive", "ApiGroup", "ApiGate")
+	var alias, group map[string]json.RawMessage
+	json.Unmarshal(doc.Resources["ApiAliasLive"], &alias)
+	json.Unmarshal(doc.Resources["ApiGroup"], &group)
+	if canonical(t, alias["UpdatePolicy"]) != `{"CodeDeployLambdaAliasUpdate":{"ApplicationName":{"Ref":"App"},"BeforeAllowTrafficHook":{"Ref":"ApiPre"},"DeploymentGroupName":{"Ref":"ApiGroup"}}}` ||
+		property(t, doc, "ApiGroup", "AutoRollbackConfiguration", "Enabled") != "true" {
+		t.Errorf("the alias's update policy or the group's auto-rollback changed: %s", alias["UpdatePolicy"])
+	}
+	// The request: the template in the body, each parameter's previous value, the capabilities, no role.
+	if u.viaURL != "" || u.form.Get("Parameters.member.1.ParameterKey") != "BootstrapVersion" ||
+		u.form.Get("Parameters.member.1.UsePreviousValue") != "true" || u.form.Has("Parameters.member.1.ParameterValue") ||
+		strings.Join(formList(u.form, "Capabilities"), ",") != "CAPABILITY_IAM,CAPABILITY_NAMED_IAM,CAPABILITY_AUTO_EXPAND" ||
+		u.form.Has("RoleARN") || u.form.Has("UsePreviousTemplate") {
+		t.Errorf("UpdateStack request: %v", u.form)
+	}
+	if f.aliasVersion != "6" || len(f.weights) != 0 {
+		t.Errorf("the alias serves %s %v, want 6 alone", f.aliasVersion, f.weights)
+	}
+	for _, want := range []string{
+		"will roll back stack Svc in one update of its deployed template (no synth, no build",
+		"api:live serves version 7 now → version 6 (served before successful deployment d-NEW)",
+		`ApiAliasLive FunctionVersion: {"Fn::GetAtt":["ApiCurrentVersion7F2A","Version"]} → "6"`,
+		`ApiGroup DeploymentConfigName: "CodeDeployDefault.LambdaCanary10Percent5Minutes" → "CodeDeployDefault.LambdaAllAtOnce"`,
+		"ApiGroup AlarmConfiguration.Enabled: true → false", `ApiGate Release: "ApiCurrentVersion7F2A" → "pinned:6"`,
+		"template: sent in the UpdateStack request", "expected time: " + expectedTime,
+		"block: release ApiCurrentVersion7F2A of api (version 7) will be blocked: a deploy of the same code and configuration is refused until `bluegreen unblock -function api -release ApiCurrentVersion7F2A`",
+		"proceed? [y/N]", "stack Svc UPDATE_IN_PROGRESS", "stack Svc UPDATE_COMPLETE",
+		"api:live now serves version 6 alone (it served 7)",
+		"release ApiCurrentVersion7F2A of api is blocked: a deploy of the same code and configuration is refused until `bluegreen unblock -function api -release ApiCurrentVersion7F2A`",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if strings.Index(out, "proceed?") > strings.Index(out, "UPDATE_IN_PROGRESS") {
+		t.Errorf("the stack was updated before the prompt:\n%s", out)
+	}
+	l, err := block.Parse(f.params["/lambda-bluegreen/blocked/api"])
+	want := block.Entry{Release: "ApiCurrentVersion7F2A", Version: "7", Stack: "Svc", At: t0.Add(3 * time.Hour).Add(stackPoll),
+		By: "arn:aws:sts::123456789012:assumed-role/Ops/alice", Reason: "bluegreen rollback"}
+	if err != nil || len(l.Entries) != 1 || l.Entries[0] != want {
+		t.Errorf("blocks %+v (%v), want %+v", l.Entries, err, want)
+	}
+	if _, err := os.Stat(marker); err == nil {
+		t.Error("a CDK command ran")
+	}
+	code, out, _ = runWith(f.cli(""), "status", "-function", "api")
+	if code != exitOK || !strings.Contains(out, "  pinned     to version 6 by a rollback of stack Svc, until its next ordinary deploy") ||
+		!strings.Contains(out, "  blocked    ApiCurrentVersion7F2A (version 7)") {
+		t.Errorf("status after the rollback: exit %d:\n%s", code, out)
+	}
 }
 
 // Releases CodeDeploy rolled back keep their versions (7 before the current release, 9 after it); release 8
@@ -46,7 +172,7 @@ func pinArgs(script string, extra ...string) []string {
 // The AppSpecs come from the deployments, from GetApplicationRevision and in YAML.
 func TestFinishedReleaseRollsBackToTheLastSuccessfulRelease(t *testing.T) {
 	f := newFake(t)
-	f.aliasVersion, f.versions, f.pinnedTo = "8", []string{"$LATEST", "5", "6", "7", "8", "9"}, "6"
+	f.aliasVersion, f.versions = "8", []string{"$LATEST", "5", "6", "7", "8", "9"}
 	f.deployments = []fakeDeployment{
 		{id: "d-1", status: "Succeeded", created: t0, current: "5", target: "6", yaml: true},
 		{id: "d-4", status: "Failed", created: t0.Add(3 * time.Hour), current: "8", target: "9"},
@@ -57,97 +183,191 @@ func TestFinishedReleaseRollsBackToTheLastSuccessfulRelease(t *testing.T) {
 	if code != exitOK || !strings.Contains(out, "rollback   to version 6") {
 		t.Errorf("status: exit %d, want the rollback target 6:\n%s%s", code, out, errOut)
 	}
-	script, argsFile := stubCDK(t, f, 0, true)
-	code, out, errOut = runWith(f.cli("y\n"), pinArgs(script)...)
-	want := []string{"deploy", "--exclusively", "Svc", "-c", "lambda-bluegreen:pin=Svc/Api=6"}
-	if got := deployArgs(t, argsFile); code != exitOK || strings.Join(got, " ") != strings.Join(want, " ") {
-		t.Fatalf("exit %d, deploy ran with %q, want %q\n%s%s", code, got, want, out, errOut)
+	code, out, errOut = runWith(f.cli("y\n"), pinArgs()...)
+	if code != exitOK || f.aliasVersion != "6" {
+		t.Fatalf("exit %d, alias on %s:\n%s%s", code, f.aliasVersion, out, errOut)
+	}
+	if _, doc := onlyUpdate(t, f.stacks["Svc"]); property(t, doc, "ApiAliasLive", "FunctionVersion") != `"6"` {
+		t.Errorf("the template pins %s", property(t, doc, "ApiAliasLive", "FunctionVersion"))
 	}
 	if strings.Contains(out, "version 7") || strings.Contains(out, "version 9") || len(f.aliasUpdates) != 0 {
 		t.Errorf("the rollback mentions a failed release's version or repointed the alias (%v):\n%s", f.aliasUpdates, out)
 	}
 }
 
-// The pin deploy: the command is shown before the prompt, runs after it with its output streamed, and the
-// command checks that the alias serves the pinned version afterwards.
-func TestFinishedReleaseDeploysWithThePin(t *testing.T) {
+// Declining changes nothing; -print shows the whole rollback (changes included) and changes nothing; -json keeps
+// standard output for the result.
+func TestFinishedReleaseDeclinedPrintAndJSON(t *testing.T) {
 	f := newFake(t)
-	f.pinnedTo = "6"
-	script, argsFile := stubCDK(t, f, 0, true)
-	code, out, errOut := runWith(f.cli("y\n"), pinArgs(script)...)
-	if code != exitOK {
-		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	if code, _, _ := runWith(f.cli("n\n"), pinArgs()...); code != exitDecline || len(f.stacks["Svc"].updates) != 0 || len(f.log) != 0 {
+		t.Errorf("declined: exit %d, calls %v", code, f.log)
 	}
-	for _, want := range []string{"will roll api:live back from version 7 to version 6 (served before successful deployment d-NEW)",
-		"by deploying stack Svc with Svc/Api pinned to it", script + " deploy --exclusively Svc -c lambda-bluegreen:pin=Svc/Api=6",
-		"proceed? [y/N]", "stub cdk: deploying", "api:live now serves version 6; stack Svc holds it until a deploy without the pin"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("output lacks %q:\n%s", want, out)
-		}
+	code, out, errOut := runWith(f.cli(""), pinArgs("-print")...)
+	if code != exitOK || len(f.log) != 0 || f.aliasVersion != "7" || strings.Contains(out+errOut, "proceed?") ||
+		!strings.HasPrefix(out, "would roll back stack Svc") || !strings.Contains(out, `ApiAliasLive FunctionVersion: `) ||
+		!strings.Contains(out, "expected time: about 1–2 minutes") || !strings.Contains(out, "will be blocked") {
+		t.Errorf("-print: exit %d, calls %v, stdout %q, stderr %q", code, f.log, out, errOut)
 	}
-	if !strings.Contains(errOut, "stub cdk: progress") || len(deployArgs(t, argsFile)) != 5 {
-		t.Errorf("the deploy's standard error was not streamed, or it did not run:\n%s", errOut)
+	code, out, errOut = runWith(f.cli("y\n"), pinArgs("-json")...)
+	var result struct {
+		RolledBack bool        `json:"rolledBack"`
+		Target     string      `json:"target"`
+		Stack      string      `json:"stack"`
+		Changes    []string    `json:"changes"`
+		Aliases    []pinResult `json:"aliases"`
+		Blocked    []string    `json:"blocked"`
 	}
-	// The deploy ran once, after the prompt: declining runs nothing.
-	g := newFake(t)
-	script, argsFile = stubCDK(t, g, 0, true)
-	if code, _, _ := runWith(g.cli("n\n"), pinArgs(script)...); code != exitDecline || deployArgs(t, argsFile) != nil {
-		t.Errorf("declined: exit %d, deploy ran with %v", code, deployArgs(t, argsFile))
-	}
-}
-
-// -print prints the exact command and changes nothing; -json keeps standard output for the result.
-func TestFinishedReleasePrintAndJSON(t *testing.T) {
-	f := newFake(t)
-	script, argsFile := stubCDK(t, f, 0, true)
-	code, out, errOut := runWith(f.cli(""), pinArgs(script, "-print")...)
-	if code != exitOK || strings.TrimSpace(out) != script+" deploy --exclusively Svc -c lambda-bluegreen:pin=Svc/Api=6" ||
-		deployArgs(t, argsFile) != nil || strings.Contains(out+errOut, "proceed?") {
-		t.Errorf("-print: exit %d, stdout %q, stderr %q", code, out, errOut)
-	}
-	f.pinnedTo = "6"
-	code, out, errOut = runWith(f.cli("y\n"), pinArgs(script, "-json")...)
-	var result map[string]interface{}
-	if code != exitOK || json.Unmarshal([]byte(out), &result) != nil || result["rolledBack"] != true || result["target"] != "6" ||
-		!strings.Contains(result["command"].(string), "lambda-bluegreen:pin=Svc/Api=6") ||
-		!strings.Contains(errOut, "proceed?") || !strings.Contains(errOut, "stub cdk: deploying") {
+	if err := json.Unmarshal([]byte(out), &result); code != exitOK || err != nil || !result.RolledBack || result.Target != "6" ||
+		result.Stack != "Svc" || len(result.Changes) != 4 || len(result.Aliases) != 1 || result.Aliases[0].From != "7" ||
+		strings.Join(result.Blocked, ",") != "ApiCurrentVersion7F2A" || !strings.Contains(errOut, "proceed?") ||
+		!strings.Contains(errOut, "UPDATE_COMPLETE") {
 		t.Errorf("-json: exit %d, stdout %q, stderr %q", code, out, errOut)
 	}
 }
 
-func TestFinishedReleaseDeployFails(t *testing.T) {
+// -no-block rolls back without writing a block, and says so before the prompt.
+func TestFinishedReleaseNoBlock(t *testing.T) {
 	f := newFake(t)
-	script, _ := stubCDK(t, f, 3, false)
-	code, out, errOut := runWith(f.cli("y\n"), pinArgs(script, "-json")...)
-	if code != exitFail || !strings.Contains(out, `"rolledBack":false`) || !strings.Contains(out, "exit status 3") ||
-		!strings.Contains(out, "should still serve version 7") {
-		t.Errorf("exit %d: %s%s", code, out, errOut)
-	}
-	// A deploy that succeeds but leaves the alias (an app that ignores the pin) is no rollback either.
-	script, _ = stubCDK(t, f, 0, false)
-	code, _, errOut = runWith(f.cli("y\n"), pinArgs(script)...)
-	if code != exitFail || !strings.Contains(errOut, "serves version 7, not 6") || !strings.Contains(errOut, "PinsFromContext") {
-		t.Errorf("pin ignored: exit %d: %s", code, errOut)
+	code, out, errOut := runWith(f.cli("y\n"), pinArgs("-no-block")...)
+	if code != exitOK || f.aliasVersion != "6" || len(f.params) != 0 || strings.Contains(strings.Join(f.log, " "), "PutParameter") ||
+		!strings.Contains(out, "block: not blocked (-no-block)") || strings.Contains(out, "is blocked") {
+		t.Errorf("exit %d, params %v:\n%s%s", code, f.params, out, errOut)
 	}
 }
 
-// After a pinned rollback from 7 to 6, rolling back again goes to 5, not forward to the abandoned 7.
-func TestSecondRollbackGoesFurtherBack(t *testing.T) {
+// An update CloudFormation rolls back is reported with its newest failure reason, and blocks nothing.
+func TestFinishedReleaseUpdateFails(t *testing.T) {
 	f := newFake(t)
-	f.aliasVersion = "6"
-	f.deployments = append(f.deployments, fakeDeployment{id: "d-PIN", status: "Succeeded", created: t0.Add(2 * time.Hour), current: "7", target: "6"})
-	script, _ := stubCDK(t, f, 0, false)
-	code, out, errOut := runWith(f.cli(""), pinArgs(script, "-print")...)
-	if code != exitOK || !strings.HasSuffix(strings.TrimSpace(out), "lambda-bluegreen:pin=Svc/Api=5") {
-		t.Errorf("exit %d: %s%s", code, out, errOut)
+	f.stacks["Svc"].updateFails = "Version 6 of function api was deleted"
+	code, out, errOut := runWith(f.cli("y\n"), pinArgs()...)
+	if code != exitFail || f.aliasVersion != "7" || len(f.params) != 0 ||
+		!strings.Contains(errOut, "the rollback failed and CloudFormation put stack Svc back as it was (UPDATE_ROLLBACK_COMPLETE): "+
+			"ApiAliasLive (AWS::Lambda::Alias): Version 6 of function api was deleted") {
+		t.Errorf("exit %d, params %v:\n%s%s", code, f.params, out, errOut)
+	}
+}
+
+// CloudFormation's "No updates are to be performed" means the template already holds the rollback: exit 0.
+func TestFinishedReleaseAlreadyInTheTemplate(t *testing.T) {
+	f := newFake(t)
+	s := f.stacks["Svc"]
+	tmpl, _ := revert.Parse([]byte(s.template))
+	tmpl.Rollback([]revert.Pin{{AliasLogicalID: "ApiAliasLive", Version: "6"}})
+	s.template = string(tmpl.Bytes())
+	code, out, errOut := runWith(f.cli(""), pinArgs("-yes")...)
+	if code != exitOK || !strings.Contains(out, "stack Svc already holds this rollback (CloudFormation: no updates are to be performed); nothing was changed") ||
+		len(f.params) != 0 {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+}
+
+// A template over 51,200 bytes goes to the code bucket the template names (the CDK's bootstrap bucket, resolved
+// from the stack's ARN, owner checked), or to -template-bucket, and UpdateStack gets its URL; with no bucket to go
+// to, the rollback is refused before anything changes.
+func TestLargeTemplateGoesThroughS3(t *testing.T) {
+	for _, tc := range []struct {
+		name   string
+		opts   svcOptions
+		extra  []string
+		bucket string
+		owner  string
+	}{
+		{"bootstrap bucket", svcOptions{big: true}, nil, "cdk-hnb659fds-assets-123456789012-eu-west-1", "123456789012"},
+		{"literal bucket", svcOptions{big: true, literalBucket: true}, nil, "my-assets", "123456789012"},
+		{"-template-bucket", svcOptions{big: true}, []string{"-template-bucket", "ops-templates"}, "ops-templates", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := newFake(t)
+			f.stacks["Svc"] = svcStack(t, tc.opts)
+			deployed := f.stacks["Svc"].template
+			code, out, errOut := runWith(f.cli("y\n"), pinArgs(tc.extra...)...)
+			if code != exitOK {
+				t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+			}
+			u, doc := onlyUpdate(t, f.stacks["Svc"])
+			key := fmt.Sprintf("lambda-bluegreen/rollback/Svc/%x.json", sha256.Sum256([]byte(u.body)))
+			if u.form.Has("TemplateBody") || u.viaURL != "https://s3.eu-west-1.amazonaws.com/"+tc.bucket+"/"+key ||
+				f.log[0] != "PutObject "+tc.bucket+"/"+key+" owner="+tc.owner || len(u.body) <= maxTemplateBody {
+				t.Errorf("template URL %q, calls %v", u.viaURL, f.log)
+			}
+			if property(t, doc, "ApiAliasLive", "FunctionVersion") != `"6"` || f.aliasVersion != "6" ||
+				!strings.Contains(out, "over the 51200 bytes a request may carry: uploaded to s3://"+tc.bucket+"/"+key) {
+				t.Errorf("alias on %s:\n%s", f.aliasVersion, out)
+			}
+			unchangedExcept(t, deployed, doc, "ApiAliasLive", "ApiGroup", "ApiGate")
+		})
+	}
+	f := newFake(t)
+	f.stacks["Svc"] = svcStack(t, svcOptions{big: true, noBucket: true})
+	code, out, errOut := runWith(f.cli("y\n"), pinArgs()...)
+	if code != exitFail || len(f.log) != 0 || strings.Contains(out, "proceed?") ||
+		!strings.Contains(errOut, "over CloudFormation's limit of 51200 bytes for a template sent in the request") ||
+		!strings.Contains(errOut, "pass -template-bucket") {
+		t.Errorf("no bucket: exit %d, calls %v:\n%s%s", code, f.log, out, errOut)
+	}
+}
+
+// A stack that an operation is changing, or whose rollback failed, is not updated.
+func TestFinishedReleaseRefusesAnUnstableStack(t *testing.T) {
+	for status, want := range map[string]string{
+		"UPDATE_IN_PROGRESS":          "stack Svc is UPDATE_IN_PROGRESS: a stack operation is running",
+		"UPDATE_ROLLBACK_IN_PROGRESS": "stack Svc is UPDATE_ROLLBACK_IN_PROGRESS: a stack operation is running",
+		"UPDATE_ROLLBACK_FAILED":      "run bluegreen recover -stack Svc first",
+		"ROLLBACK_COMPLETE":           "stack Svc is ROLLBACK_COMPLETE, a state no update can start from",
+	} {
+		t.Run(status, func(t *testing.T) {
+			f := newFake(t)
+			f.stacks["Svc"].status = status
+			code, out, errOut := runWith(f.cli("y\n"), pinArgs()...)
+			if code != exitFail || len(f.log) != 0 || !strings.Contains(errOut, want) || strings.Contains(out, "proceed?") {
+				t.Errorf("exit %d, calls %v:\n%s%s", code, f.log, out, errOut)
+			}
+		})
+	}
+}
+
+// A stack update that outlasts -timeout ends the command with exit code 5; the update goes on.
+func TestFinishedReleaseTimesOut(t *testing.T) {
+	f := newFake(t)
+	f.stacks["Svc"].hang = true
+	code, _, errOut := runWith(f.cli("y\n"), pinArgs("-timeout", "1m")...)
+	if code != exitTimeout || !strings.Contains(errOut, "stack Svc is still UPDATE_IN_PROGRESS after 1m0s; the operation goes on") || len(f.params) != 0 {
+		t.Errorf("exit %d: %s", code, errOut)
+	}
+}
+
+// Rolling back twice: the first rollback pins 6 and blocks release 7; the second goes further back to 5, not
+// forward to the abandoned 7, from the template the first left; the version it takes out of service has no version
+// resource in that template, so it is not blocked, with a warning.
+func TestLifecycleRollbackTwiceGoesFurtherBack(t *testing.T) {
+	f := newFake(t)
+	if code, out, errOut := runWith(f.cli(""), pinArgs("-yes")...); code != exitOK || f.aliasVersion != "6" {
+		t.Fatalf("first rollback: exit %d:\n%s%s", code, out, errOut)
+	}
+	code, out, errOut := runWith(f.cli(""), pinArgs("-yes")...)
+	s := f.stacks["Svc"]
+	if code != exitOK || f.aliasVersion != "5" || len(s.updates) != 2 {
+		t.Fatalf("second rollback: exit %d, alias on %s:\n%s%s", code, f.aliasVersion, out, errOut)
+	}
+	var doc sentTemplate
+	json.Unmarshal([]byte(s.updates[1].body), &doc)
+	if property(t, doc, "ApiAliasLive", "FunctionVersion") != `"5"` || property(t, doc, "ApiGate", "Release") != `"pinned:5"` ||
+		string(doc.Metadata[revert.MetadataKey]) != `[{"alias":"ApiAliasLive","version":"5"}]` {
+		t.Errorf("second template: %s", s.updates[1].body)
+	}
+	if !strings.Contains(out, `ApiAliasLive FunctionVersion: "6" → "5"`) || !strings.Contains(out, "WARNING: the release of api cannot be blocked") ||
+		!strings.Contains(out, "WARNING: the release of api was not blocked") {
+		t.Errorf("output:\n%s", out)
+	}
+	if l, _ := block.Parse(f.params["/lambda-bluegreen/blocked/api"]); len(l.Entries) != 1 || l.Entries[0].Release != "ApiCurrentVersion7F2A" {
+		t.Errorf("blocks %+v", l.Entries)
 	}
 }
 
 func TestFinishedReleaseNothingToRollBackTo(t *testing.T) {
 	f := newFake(t)
 	f.versions = []string{"$LATEST", "7"} // 5 and 6 were pruned
-	script, _ := stubCDK(t, f, 0, false)
-	code, _, errOut := runWith(f.cli("y\n"), pinArgs(script)...)
+	code, _, errOut := runWith(f.cli("y\n"), pinArgs()...)
 	if code != exitNothing || !strings.Contains(errOut, "no successful deployment of app/grp shows a version of api:live other than 7") ||
 		!strings.Contains(errOut, "version 6 (served before successful deployment d-NEW) was deleted; version 5 (served before successful deployment d-OLD) was deleted") {
 		t.Errorf("exit %d: %s", code, errOut)
@@ -163,24 +383,115 @@ func TestFinishedReleaseNeedsTheGroup(t *testing.T) {
 	}
 }
 
-// The deployment is found from the function's CloudFormation tags; without them, -deployment names it.
-func TestFinishedReleaseLocatesTheDeployment(t *testing.T) {
+// The stack is found from the function's CloudFormation tags; without them, -stack names it and the function's
+// logical id is read from the stack's resources.
+func TestFinishedReleaseLocatesTheStack(t *testing.T) {
 	f := newFake(t)
 	f.tags = map[string]string{"team": "x"}
-	script, _ := stubCDK(t, f, 0, false)
-	code, _, errOut := runWith(f.cli(""), pinArgs(script, "-print")...)
-	if code != exitFail || !strings.Contains(errOut, "carries no aws:cloudformation:stack-name") || !strings.Contains(errOut, "-deployment") {
+	code, _, errOut := runWith(f.cli(""), pinArgs("-print")...)
+	if code != exitFail || !strings.Contains(errOut, "api carries no aws:cloudformation:stack-name and aws:cloudformation:logical-id tags: name its CloudFormation stack with -stack") {
 		t.Errorf("no tags: exit %d: %s", code, errOut)
 	}
-	code, out, errOut := runWith(f.cli(""), pinArgs(script, "-print", "-deployment", "Svc/Api")...)
-	if code != exitOK || !strings.HasSuffix(strings.TrimSpace(out), "-c lambda-bluegreen:pin=Svc/Api=6") {
-		t.Errorf("-deployment: exit %d: %s%s", code, out, errOut)
+	code, out, errOut := runWith(f.cli(""), pinArgs("-print", "-stack", "Svc")...)
+	if code != exitOK || !strings.Contains(out, `ApiAliasLive FunctionVersion: {"Fn::GetAtt":["ApiCurrentVersion7F2A","Version"]} → "6"`) ||
+		!strings.Contains(out, "release ApiCurrentVersion7F2A of api (version 7) will be blocked") {
+		t.Errorf("-stack: exit %d: %s%s", code, out, errOut)
 	}
-	// Tags naming a function the assembly does not hold: a stale or foreign cdk.out.
+	code, _, errOut = runWith(f.cli(""), pinArgs("-print", "-stack", "Nope")...)
+	if code != exitFail || !strings.Contains(errOut, "Stack with id Nope does not exist") {
+		t.Errorf("unknown stack: exit %d: %s", code, errOut)
+	}
+	f.tags = map[string]string{"aws:cloudformation:stack-name": "Svc", "aws:cloudformation:logical-id": "Api"}
+	code, _, errOut = runWith(f.cli(""), pinArgs("-print", "-stack", "Other")...)
+	if code != exitFail || !strings.Contains(errOut, "api belongs to stack Svc (its aws:cloudformation:stack-name tag), not to -stack Other") {
+		t.Errorf("other stack: exit %d: %s", code, errOut)
+	}
 	f.tags = map[string]string{"aws:cloudformation:stack-name": "Svc", "aws:cloudformation:logical-id": "Gone"}
-	code, _, errOut = runWith(f.cli(""), pinArgs(script, "-print")...)
-	if code != exitFail || !strings.Contains(errOut, "no deployment of alias live of function Gone (stack Svc)") {
-		t.Errorf("stale assembly: exit %d: %s", code, errOut)
+	code, _, errOut = runWith(f.cli(""), pinArgs("-print")...)
+	if code != exitFail || !strings.Contains(errOut, "the deployed template has no alias of function Gone") {
+		t.Errorf("unknown function: exit %d: %s", code, errOut)
+	}
+}
+
+// The stack is not updated when a deployment starts, or the alias moves, during the prompt.
+func TestFinishedReleaseRefusedWhenSomethingChangesDuringThePrompt(t *testing.T) {
+	for name, tc := range map[string]struct {
+		change func(f *fakeAWS)
+		want   string
+	}{
+		"deployment started": {func(f *fakeAWS) {
+			f.deployments = append(f.deployments, fakeDeployment{id: "d-NEXT", status: "Queued", created: t0.Add(3 * time.Hour), current: "7", target: "8"})
+		}, "deployment d-NEXT (Queued) of app/grp started, nothing was changed"},
+		"alias moved": {func(f *fakeAWS) { f.aliasVersion = "8"; f.revision++ }, "api:live changed since it was read, nothing was changed"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			f := newFake(t)
+			c := f.cliReading(duringPrompt(f, "y\n", func() { tc.change(f) }))
+			code, _, errOut := runWith(c, pinArgs()...)
+			if code != exitFail || len(f.stacks["Svc"].updates) != 0 || !strings.Contains(errOut, tc.want) {
+				t.Errorf("exit %d, updates %d: %s", code, len(f.stacks["Svc"].updates), errOut)
+			}
+		})
+	}
+}
+
+// rollback -stack without -function pins every protected alias its last operation released, in one update.
+func TestWholeStackRollbackPinsEveryAliasInOneUpdate(t *testing.T) {
+	f := newFake(t)
+	withWorker(f)
+	s := f.stacks["Svc"]
+	deployed := s.template
+	code, out, errOut := runWith(f.cli("y\n"), "rollback", "-stack", "Svc")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	_, doc := onlyUpdate(t, s)
+	for _, c := range []struct{ got, want string }{
+		{property(t, doc, "ApiAliasLive", "FunctionVersion"), `"6"`},
+		{property(t, doc, "WorkerAliasLive", "FunctionVersion"), `"2"`},
+		{property(t, doc, "ApiGroup", "DeploymentConfigName"), `"CodeDeployDefault.LambdaAllAtOnce"`},
+		{property(t, doc, "WorkerGroup", "DeploymentConfigName"), `"CodeDeployDefault.LambdaAllAtOnce"`},
+		{property(t, doc, "ApiGroup", "AlarmConfiguration", "Enabled"), `false`},
+		{property(t, doc, "WorkerGroup", "AlarmConfiguration"), `null`},
+	} {
+		if c.got != c.want {
+			t.Errorf("template sent: got %s, want %s", c.got, c.want)
+		}
+	}
+	unchangedExcept(t, deployed, doc, "ApiAliasLive", "WorkerAliasLive", "ApiGroup", "WorkerGroup", "ApiGate")
+	if f.aliasVersion != "6" || f.aliases["worker/live"].version != "2" {
+		t.Errorf("api serves %s, worker %s", f.aliasVersion, f.aliases["worker/live"].version)
+	}
+	for _, want := range []string{"api:live serves version 7 now → version 6", "worker:live serves version 3 now → version 2 (served before successful deployment d-W2)",
+		"release ApiCurrentVersion7F2A of api is blocked", "release WorkerCurrentVersionB3C1 of worker is blocked"} {
+		if !strings.Contains(out, want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+	if l, _ := block.Parse(f.params["/lambda-bluegreen/blocked/worker"]); len(l.Entries) != 1 || l.Entries[0].Version != "3" {
+		t.Errorf("worker's blocks %+v", l.Entries)
+	}
+}
+
+// An alias whose newest deployment did not come from the stack's last operation, failed, or runs, is left alone
+// with a line saying why; with none left, there is nothing to roll back.
+func TestWholeStackRollbackLeavesAliasesAlone(t *testing.T) {
+	f := newFake(t)
+	withWorker(f)
+	f.deployment("d-W2").created = t0.Add(30 * time.Minute) // before the stack's last update
+	code, out, errOut := runWith(f.cli(""), "rollback", "-stack", "Svc", "-print")
+	if code != exitOK || !strings.Contains(out, "api:live serves version 7 now → version 6") ||
+		!strings.Contains(out, "left alone: worker:live (WorkerAliasLive): its newest release, deployment d-W2, is older than the stack's last operation (2026-11-25T10:59:00Z)") ||
+		strings.Contains(out, "WorkerAliasLive FunctionVersion") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+	f.deployment("d-NEW").status = "InProgress"
+	f.deployment("d-W2").status = "Failed"
+	code, out, errOut = runWith(f.cli(""), "rollback", "-stack", "Svc", "-yes")
+	if code != exitNothing || len(f.log) != 0 ||
+		!strings.Contains(errOut, "api:live (ApiAliasLive): deployment d-NEW is InProgress: stop it with bluegreen rollback -function api -alias live -application app -group grp") ||
+		!strings.Contains(errOut, "worker:live (WorkerAliasLive): its newest deployment d-W2 Failed") {
+		t.Errorf("exit %d, calls %v:\n%s%s", code, f.log, out, errOut)
 	}
 }
 
@@ -197,6 +508,42 @@ func TestRollbackStopsAnInProgressDeployment(t *testing.T) {
 	}
 }
 
+// Stopping a release in progress blocks green's release: the version resource of the stack whose physical id is
+// green's version ARN (the AppSpec's TargetVersion); -no-block does not.
+func TestRollbackStopBlocksGreensRelease(t *testing.T) {
+	f := newFake(t)
+	f.versions = append(f.versions, "8")
+	f.deployments = append(f.deployments, fakeDeployment{id: "d-REL", status: "InProgress", created: t0.Add(2 * time.Hour), current: "7", target: "8"})
+	s := f.stacks["Svc"]
+	s.resources = append(s.resources, &fakeResource{id: "ApiCurrentVersion9E1B", typ: "AWS::Lambda::Version", physical: fnARN + "api:8", status: "CREATE_COMPLETE"})
+	code, out, errOut := runWith(f.cli("y\n"), append([]string{"rollback"}, group...)...)
+	l, _ := block.Parse(f.params["/lambda-bluegreen/blocked/api"])
+	if code != exitOK || len(f.stopped) != 1 || len(l.Entries) != 1 || l.Entries[0].Release != "ApiCurrentVersion9E1B" ||
+		l.Entries[0].Version != "8" || l.Entries[0].Stack != "Svc" || l.Entries[0].Reason != "bluegreen rollback" {
+		t.Fatalf("exit %d, blocks %+v:\n%s%s", code, l.Entries, out, errOut)
+	}
+	if !strings.Contains(out, "block: release ApiCurrentVersion9E1B of api (version 8) will be blocked") ||
+		!strings.Contains(out, "release ApiCurrentVersion9E1B of api is blocked: a deploy of the same code and configuration is refused until `bluegreen unblock -function api -release ApiCurrentVersion9E1B`") ||
+		strings.Index(out, "will be blocked") > strings.Index(out, "proceed?") {
+		t.Errorf("output:\n%s", out)
+	}
+	// -no-block; and a release the stack does not name is not blocked, with a warning, and the stop still happens.
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"-no-block"}, "block: not blocked (-no-block)"},
+		{nil, "WARNING: the release of api was not blocked: stack Svc has no AWS::Lambda::Version for version 8"},
+	} {
+		g := newFake(t)
+		g.deployments = append(g.deployments, fakeDeployment{id: "d-REL", status: "InProgress", created: t0.Add(2 * time.Hour), current: "7", target: "8"})
+		code, out, errOut := runWith(g.cli("y\n"), append(append([]string{"rollback"}, group...), tc.args...)...)
+		if code != exitOK || len(g.stopped) != 1 || len(g.params) != 0 || !strings.Contains(out, tc.want) {
+			t.Errorf("%v: exit %d, params %v:\n%s%s", tc.args, code, g.params, out, errOut)
+		}
+	}
+}
+
 // A deployment that ends while the operator reads the prompt is not reported as stopped.
 func TestRollbackOfADeploymentThatEndsDuringThePrompt(t *testing.T) {
 	for _, end := range []string{"Succeeded", "Failed"} {
@@ -207,7 +554,7 @@ func TestRollbackOfADeploymentThatEndsDuringThePrompt(t *testing.T) {
 			code, out, errOut := runWith(c, append([]string{"rollback", "-json"}, group...)...)
 			var result map[string]interface{}
 			json.Unmarshal([]byte(out), &result)
-			if code != exitFail || result["rolledBack"] != false || len(f.stopped) != 0 ||
+			if code != exitFail || result["rolledBack"] != false || len(f.stopped) != 0 || len(f.params) != 0 ||
 				!strings.Contains(fmt.Sprint(result["message"]), "before it could be stopped, nothing was changed") {
 				t.Errorf("exit %d, stopped %v: %s%s", code, f.stopped, out, errOut)
 			}
@@ -300,29 +647,6 @@ func TestRollbackRepointRefusedWhenTheAliasChangesDuringThePrompt(t *testing.T) 
 	code, _, errOut := runWith(c, append([]string{"rollback"}, group...)...)
 	if code != exitFail || f.rejected != 1 || len(f.aliasUpdates) != 0 || !strings.Contains(errOut, "api:live changed since it was read, nothing was changed") {
 		t.Errorf("exit %d, rejected %d, updates %v: %s", code, f.rejected, f.aliasUpdates, errOut)
-	}
-}
-
-// The pin deploy is not run when a deployment starts, or the alias moves, during the prompt.
-func TestPinRollbackRefusedWhenSomethingChangesDuringThePrompt(t *testing.T) {
-	for name, tc := range map[string]struct {
-		change func(f *fakeAWS)
-		want   string
-	}{
-		"deployment started": {func(f *fakeAWS) {
-			f.deployments = append(f.deployments, fakeDeployment{id: "d-NEXT", status: "Queued", created: t0.Add(3 * time.Hour), current: "7", target: "8"})
-		}, "deployment d-NEXT (Queued) started, nothing was deployed"},
-		"alias moved": {func(f *fakeAWS) { f.aliasVersion = "8"; f.revision++ }, "api:live changed since it was read, nothing was deployed"},
-	} {
-		t.Run(name, func(t *testing.T) {
-			f := newFake(t)
-			script, argsFile := stubCDK(t, f, 0, true)
-			c := f.cliReading(duringPrompt(f, "y\n", func() { tc.change(f) }))
-			code, _, errOut := runWith(c, pinArgs(script)...)
-			if code != exitFail || deployArgs(t, argsFile) != nil || !strings.Contains(errOut, tc.want) {
-				t.Errorf("exit %d, deploy ran with %v: %s", code, deployArgs(t, argsFile), errOut)
-			}
-		})
 	}
 }
 

@@ -128,6 +128,8 @@ func (c cli) runWatch(args []string, stdout, stderr io.Writer) int {
 		interval = fs.Duration("interval", defaultInterval, "time between two reads of the deployment (at least 1s)")
 	}, func(t target) string {
 		switch {
+		case *t.function == "":
+			return requireFunction(t)
 		case *t.application == "":
 			return "-application and -group are required: they name the CodeDeploy deployment group to follow"
 		case *interval < minInterval:

@@ -37,8 +37,8 @@ import (
 // AllAtOnce is CodeDeploy's predefined configuration that shifts all traffic at once.
 const AllAtOnce = "CodeDeployDefault.LambdaAllAtOnce"
 
-// MetadataKey is the template-level Metadata entry that records the pins of a rollback template: it tells status
-// and recover that the deployed template is a rollback's.
+// MetadataKey is the template-level Metadata entry that records the pins of a rollback template: it tells
+// bluegreen status that the deployed template is a rollback's, and which version each alias is pinned to.
 const MetadataKey = "LambdaBlueGreenRollback"
 
 // Pin is one alias to point at an existing version.
