@@ -420,42 +420,50 @@ func TestAliasAlarmCreatesNoCycle(t *testing.T) {
 	}))
 }
 
-// A post-traffic traffic gate is opt-in; when set, synth warns if the strategy ends the shift before a minute of
-// green's invocations can be published, and under all-at-once the gate is not applied (it could only fail).
-func TestTrafficGateWarnings(t *testing.T) {
+// A post-traffic traffic gate is opt-in; a gate that can only fail (a shift shorter than the metric lag and a
+// minute, or all at once) is refused at synth, naming the field, the value and what is allowed. The emergency
+// bypass and a pin ship all at once: the gate is then not applied to that deploy (with a warning), never refused.
+func TestTrafficGateRefusedWhenItCanOnlyFail(t *testing.T) {
 	cases := []struct {
-		name string
-		s    strategy.Strategy
-		min  *float64
-		want string // "" for no warning about the gate
+		name   string
+		s      strategy.Strategy
+		min    *float64
+		bypass bool
+		want   string // the error, "" for none
 	}{
-		{"no gate", strategy.Canary(10, 2*time.Minute), nil, ""},
-		{"gate with a 5-minute canary", strategy.Canary10Percent5Minutes, jsii.Number(5), ""},
-		{"gate with a 2-minute canary", strategy.Canary(10, 2*time.Minute), jsii.Number(5),
-			"PostTraffic.MinInvocations 5: the post-traffic hook counts green's invocations 2m0s after the shift starts " +
-				"(Canary10Percent2Minutes), but AWS/Lambda publishes them up to 2m0s late"},
-		{"gate with a 3-minute canary", strategy.Canary(10, 3*time.Minute), jsii.Number(1), ""},
-		{"gate under all-at-once", strategy.AllAtOnce, jsii.Number(5),
-			"PostTraffic.MinInvocations 5 is not applied under all-at-once"},
+		{"no gate", strategy.Canary(10, 2*time.Minute), nil, false, ""},
+		{"gate with a 5-minute canary", strategy.Canary10Percent5Minutes, jsii.Number(5), false, ""},
+		{"gate with a 3-minute canary", strategy.Canary(10, 3*time.Minute), jsii.Number(1), false, ""},
+		{"gate with a 2-minute canary", strategy.Canary(10, 2*time.Minute), jsii.Number(5), false,
+			"PostTraffic.MinInvocations 5 cannot be met under Canary10Percent2Minutes: the post-traffic hook counts " +
+				"green's invocations 2m0s after the shift starts, but AWS/Lambda publishes them up to 2m0s late"},
+		{"gate under all-at-once", strategy.AllAtOnce, jsii.Number(5), false,
+			"PostTraffic.MinInvocations 5 cannot be met under AllAtOnce: the post-traffic hook runs right after the shift"},
+		{"gate with the emergency bypass", strategy.Canary(10, 2*time.Minute), jsii.Number(5), true, ""},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			stack := newStack(t)
-			deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s,
-				PostTraffic: &hooks.PostTrafficProps{MinInvocations: tc.min}})
-			warnings := annotations(t, stack, "warning")
-			if tc.want == "" && containsText(warnings, "MinInvocations") {
-				t.Errorf("unexpected warnings: %v", warnings)
+			props := &bluegreen.DeploymentProps{Strategy: tc.s, EmergencyBypass: jsii.Bool(tc.bypass),
+				PostTraffic: &hooks.PostTrafficProps{MinInvocations: tc.min}}
+			if tc.want != "" {
+				msg := mustPanic(t, func() { deploy(t, stack, "Api", props) })
+				if !strings.Contains(msg, "TestStack/Api: invalid DeploymentProps: "+tc.want) {
+					t.Errorf("got %q, want %q", msg, tc.want)
+				}
+				return
 			}
-			if tc.want != "" && !containsText(warnings, tc.want) {
-				t.Errorf("warnings %v do not contain %q", warnings, tc.want)
+			deploy(t, stack, "Api", props)
+			warnings := annotations(t, stack, "warning")
+			if tc.bypass != containsText(warnings, "PostTraffic.MinInvocations 5 is not applied to this deploy") {
+				t.Errorf("bypass %v, warnings %v", tc.bypass, warnings)
 			}
 		})
 	}
 }
 
-// Under all-at-once the traffic gate is dropped; a post-traffic hook that then has nothing to check is refused
-// with the reason, before anything is defined.
+// Under all-at-once a traffic gate is refused; under the emergency bypass it is dropped, and a post-traffic hook
+// that then has nothing to check is refused with the reason, before anything is defined.
 func TestPostTrafficWithNothingLeftUnderAllAtOnce(t *testing.T) {
 	for _, bypass := range []bool{false, true} {
 		s := strategy.AllAtOnce
@@ -466,8 +474,12 @@ func TestPostTrafficWithNothingLeftUnderAllAtOnce(t *testing.T) {
 			deploy(t, newStack(t), "Api", &bluegreen.DeploymentProps{Strategy: s, EmergencyBypass: jsii.Bool(bypass),
 				PostTraffic: &hooks.PostTrafficProps{MinInvocations: jsii.Number(5), SkipAlarmCheck: true}})
 		})
-		if !strings.Contains(msg, "TestStack/Api: invalid DeploymentProps: PostTraffic: under all-at-once (or the emergency bypass) the traffic gate MinInvocations is not applied") {
-			t.Errorf("bypass %v: got %q", bypass, msg)
+		want := "TestStack/Api: invalid DeploymentProps: PostTraffic.MinInvocations 5 cannot be met under AllAtOnce"
+		if bypass {
+			want = "TestStack/Api: invalid DeploymentProps: PostTraffic: under the emergency bypass or a pin the traffic gate MinInvocations is not applied"
+		}
+		if !strings.Contains(msg, want) {
+			t.Errorf("bypass %v: got %q, want %q", bypass, msg, want)
 		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -180,5 +181,33 @@ func TestHookTargetsBadInput(t *testing.T) {
 	})
 	if !strings.Contains(msg, "Targets are only for a pre-traffic hook (PreTraffic set), got PostTraffic") {
 		t.Errorf("got %q", msg)
+	}
+}
+
+// The service's one post-traffic hook serves every function: a traffic gate that can only fail under a function's
+// strategy (all at once, or a shift shorter than the metric lag and a minute) is refused at synth, naming the
+// function, as it is for a Deployment.
+func TestServiceRefusesAGateThatCanOnlyFail(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		tweak func(*service.Props)
+		want  string
+	}{
+		{"an all-at-once service", func(p *service.Props) { p.Strategy = strategy.AllAtOnce },
+			"Functions[0] (Fn0): PostTraffic.MinInvocations 5 cannot be met under AllAtOnce"},
+		{"one function on a 2-minute canary", func(p *service.Props) { p.Functions[1].Strategy = strategy.Canary(10, 2*time.Minute) },
+			"Functions[1] (Fn1): PostTraffic.MinInvocations 5 cannot be met under Canary10Percent2Minutes"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			msg := mustPanic(t, func() {
+				newService(t, 2, func(p *service.Props) {
+					p.PostTraffic.MinInvocations = jsii.Number(5)
+					tc.tweak(p)
+				})
+			})
+			if !strings.Contains(msg, "invalid service.Props: "+tc.want) && !strings.Contains(msg, tc.want) {
+				t.Errorf("got %q, want %q", msg, tc.want)
+			}
+		})
 	}
 }

@@ -434,21 +434,13 @@ func (d *deployment) attachHooks(p *DeploymentProps) []constructs.IDependable {
 	}
 	if p.PostTraffic != nil {
 		post := *p.PostTraffic
-		gate := post.MinInvocations != nil && *post.MinInvocations > 0
-		switch {
-		case gate && d.strategy.Kind() == strategy.KindAllAtOnce:
-			// The post-traffic hook runs right after an all-at-once shift, before Lambda has published a minute of
-			// green's invocations: a minimum could only fail.
+		if post.RequiredInvocations() > 0 && d.alarmsOff {
+			// validate refused a gate that can only fail under the strategy; the emergency bypass and a pin ship
+			// all at once, when no metric of green can exist yet: the gate is not applied to that deploy.
 			awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:postTrafficAllAtOnce"),
-				jsii.String(fmt.Sprintf("PostTraffic.MinInvocations %g is not applied under all-at-once: the "+
-					"post-traffic hook runs right after the shift, before any metric of green exists, so it could only "+
-					"fail", *post.MinInvocations)), nil)
+				jsii.String(fmt.Sprintf("PostTraffic.MinInvocations %g is not applied to this deploy: the emergency "+
+					"bypass or a pin ships all at once, before any metric of green exists", *post.MinInvocations)), nil)
 			post.MinInvocations = jsii.Number(0)
-		case gate:
-			if msg := TrafficGateAdvice(d.strategy, *post.MinInvocations); msg != "" {
-				awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:trafficGate"),
-					jsii.String(msg), nil)
-			}
 		}
 		d.postHook = hooks.NewHook(d.Construct, "PostTrafficHook", &hooks.HookProps{
 			Function: d.function, DeploymentGroup: d.group, PostTraffic: &post,

@@ -184,20 +184,34 @@ func (d *deployment) adviseBake(alarm awscloudwatch.IAlarm) {
 	}
 }
 
-// TrafficGateAdvice returns a warning when a post-traffic gate of min invocations (PostTrafficProps.MinInvocations)
-// cannot see green's traffic under s, or "". The post-traffic hook runs as soon as the shift ends, s.TotalDuration
-// after it started. Lambda publishes Invocations once a minute and only for minutes with invocations, stamped
-// with the time of the invocation ("Using CloudWatch metrics with Lambda"), and the data reaches CloudWatch up to
-// alarms.MetricLag later; the pre-traffic tests invoke the version, not the alias, so they do not count. Unless
-// the shift lasts a full minute longer than the lag, no minute of green's traffic may be published when the hook
-// counts it, and the gate fails every release.
-func TrafficGateAdvice(s strategy.Strategy, min float64) string {
-	need := alarms.MetricLag + time.Minute
-	if s.Kind() == strategy.KindAllAtOnce || s.TotalDuration() >= need {
-		return ""
+// TrafficGateError returns why a post-traffic traffic gate of min invocations (PostTrafficProps.MinInvocations)
+// can only fail under s, or nil when it can pass: it is the one check of the gate for a Deployment and for each
+// function of a service (package service). The post-traffic hook runs as soon as the shift ends,
+// s.TotalDuration after it started. Lambda publishes Invocations once a minute and only for minutes with
+// invocations, stamped with the time of the invocation ("Using CloudWatch metrics with Lambda"), and the data
+// reaches CloudWatch up to alarms.MetricLag later; the pre-traffic tests invoke the version, not the alias, so they
+// do not count. Unless the shift lasts a full minute longer than the lag, no minute of green's traffic may be
+// published when the hook counts it, and the gate rolls back every release; under all-at-once the hook runs right
+// after the shift, before any metric of green exists.
+func TrafficGateError(s strategy.Strategy, min float64) error {
+	if min <= 0 {
+		return nil
 	}
-	return fmt.Sprintf("PostTraffic.MinInvocations %g: the post-traffic hook counts green's invocations %v after the "+
-		"shift starts (%v), but AWS/Lambda publishes them up to %v late, so it may see none and roll back every "+
-		"release; use a strategy that shifts for at least %v, or leave MinInvocations unset", min, s.TotalDuration(), s,
-		alarms.MetricLag, need)
+	if s.IsZero() {
+		s = strategy.Default()
+	}
+	need := alarms.MetricLag + time.Minute
+	if s.Kind() == strategy.KindAllAtOnce {
+		return fmt.Errorf("PostTraffic.MinInvocations %g cannot be met under %s: the post-traffic hook runs right "+
+			"after the shift, before AWS/Lambda has published any of green's invocations (they arrive up to %v "+
+			"late), so it would roll back every release; leave MinInvocations unset, or choose a strategy that "+
+			"shifts for at least %v", min, s, alarms.MetricLag, need)
+	}
+	if s.TotalDuration() < need {
+		return fmt.Errorf("PostTraffic.MinInvocations %g cannot be met under %s: the post-traffic hook counts "+
+			"green's invocations %v after the shift starts, but AWS/Lambda publishes them up to %v late, so it may "+
+			"see none and roll back every release; choose a strategy that shifts for at least %v, or leave "+
+			"MinInvocations unset", min, s, s.TotalDuration(), alarms.MetricLag, need)
+	}
+	return nil
 }

@@ -6,7 +6,6 @@ import (
 	"math"
 	"regexp"
 
-	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 	"github.com/safeship/lambda-bluegreen/internal/check"
 )
 
@@ -40,9 +39,12 @@ func (p *DeploymentProps) validate() error {
 	}
 	if p.PostTraffic != nil {
 		errs = append(errs, check.Prefix("PostTraffic.", p.PostTraffic.Validate())...)
-		allAtOnce := p.Strategy.Kind() == strategy.KindAllAtOnce || (p.EmergencyBypass != nil && *p.EmergencyBypass)
-		if post := p.PostTraffic; allAtOnce && post.SkipAlarmCheck && post.KeepVersions == nil && post.RequiredInvocations() > 0 {
-			errs = append(errs, errors.New("PostTraffic: under all-at-once (or the emergency bypass) the traffic gate "+
+		oneStep := (p.EmergencyBypass != nil && *p.EmergencyBypass) || p.PinnedVersion != nil
+		post := p.PostTraffic
+		if !oneStep {
+			errs = append(errs, TrafficGateError(p.Strategy, post.RequiredInvocations()))
+		} else if post.SkipAlarmCheck && post.KeepVersions == nil && post.RequiredInvocations() > 0 {
+			errs = append(errs, errors.New("PostTraffic: under the emergency bypass or a pin the traffic gate "+
 				"MinInvocations is not applied, and with SkipAlarmCheck the hook has nothing left to check: set "+
 				"KeepVersions, drop SkipAlarmCheck, or drop PostTraffic"))
 		}

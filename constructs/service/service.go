@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
@@ -157,6 +158,20 @@ func (p Props) validate() error {
 			errs = append(errs, check.Prefix(field+".PreTraffic.", f.PreTraffic.Validate())...)
 		}
 	}
+	if p.PostTraffic != nil && (p.EmergencyBypass == nil || !*p.EmergencyBypass) {
+		// The one post-traffic hook serves every function: its traffic gate must be possible under each one's
+		// strategy (the same check as a Deployment's).
+		for i, f := range p.Functions {
+			s := f.Strategy
+			if s.IsZero() {
+				s = p.Strategy
+			}
+			if f.PinnedVersion == nil {
+				errs = append(errs, check.Prefix(fmt.Sprintf("Functions[%d] (%s): ", i, f.ID),
+					bluegreen.TrafficGateError(s, p.PostTraffic.RequiredInvocations()))...)
+			}
+		}
+	}
 	errs = append(errs, check.Prefix("Strategy: ", p.Strategy.Validate())...)
 	errs = append(errs, check.Prefix("GreenAlarms.", p.GreenAlarms.Validate())...)
 	if p.PostTraffic != nil {
@@ -209,6 +224,14 @@ func New(scope constructs.Construct, id string, props *Props) Service {
 	}
 	if p.PostTraffic != nil {
 		post := *p.PostTraffic
+		if p.EmergencyBypass != nil && *p.EmergencyBypass && post.RequiredInvocations() > 0 {
+			// Validation refused a gate that can only fail under a strategy; the bypass ships all at once, before
+			// any metric of green exists: the gate is not applied to that deploy (as for a Deployment).
+			awscdk.Annotations_Of(c).AddWarningV2(jsii.String("lambda-bluegreen:postTrafficAllAtOnce"),
+				jsii.String(fmt.Sprintf("PostTraffic.MinInvocations %g is not applied to this deploy: the emergency "+
+					"bypass ships all at once, before any metric of green exists", *post.MinInvocations)), nil)
+			post.MinInvocations = jsii.Number(0)
+		}
 		first := s.deployments[0]
 		s.post = hooks.NewHook(c, "PostTrafficHook", &hooks.HookProps{
 			Function: first.Function(), DeploymentGroup: first.DeploymentGroup(), PostTraffic: &post,
