@@ -51,7 +51,7 @@ func TestReleaseGateAndGuard(t *testing.T) {
 	hasResource(t, tmpl, "AWS::Events::Rule", like(obj{"EventPattern": obj{
 		"source": arr{"aws.codedeploy"}, "detail-type": arr{guard.DeploymentStateChange},
 		"detail": obj{"application": arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^BlueGreenApplication"))}},
-			"state": arr{guard.StateFailure, guard.StateStop}},
+			"state": arr{guard.StateFailure, guard.StateStop, guard.StateStart}},
 	}}))
 	// The guard's policy does not grow with the number of functions: one statement per kind of access.
 	got := actionsOn(statements(t, tmpl, "BlueGreenReleaseGuardRole"))

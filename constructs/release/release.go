@@ -37,11 +37,11 @@ type Guard interface {
 	Role() awsiam.Role
 	// LogGroup returns the log group the guard writes what it did to.
 	LogGroup() awslogs.LogGroup
-	// Rule returns the EventBridge rule (construct id: the application's id + "Events") that sends the failed and
-	// stopped deployments of application to the guard, or nil when the guard does not serve it.
+	// Rule returns the EventBridge rule (construct id: the application's id + "Events") that sends the deployments
+	// of application that start, fail or stop to the guard, or nil when the guard does not serve it.
 	Rule(application awscodedeploy.ILambdaApplication) awsevents.Rule
-	// Serve makes the guard coordinate the releases of application: an EventBridge rule for its failed and
-	// stopped deployments (one pattern, whatever the number of groups), and the permissions on its deployment
+	// Serve makes the guard coordinate the releases of application: an EventBridge rule for its deployments that
+	// start, fail or stop (one pattern, whatever the number of groups), and the permissions on its deployment
 	// groups. Serving an application twice changes nothing.
 	Serve(application awscodedeploy.ILambdaApplication)
 	// Gate defines the release gate of one deployment in scope (construct id id): a custom resource the alias
@@ -179,7 +179,7 @@ func (g *releaseGuard) Serve(application awscodedeploy.ILambdaApplication) {
 	}))
 	// The rule's construct id is the application's (BlueGreenApplication for a stack's shared one) + "Events".
 	rule := awsevents.NewRule(g, jsii.String(*application.Node().Id()+"Events"), &awsevents.RuleProps{
-		Description: jsii.String("bluegreen release guard: failed and stopped deployments of one CodeDeploy application"),
+		Description: jsii.String("bluegreen release guard: deployments of one CodeDeploy application that start, fail or stop"),
 		// One pattern for the whole application, whatever the number of its groups (EventBridge's event pattern
 		// quota is 2,048 characters): "detail": {"application": …, "state": …} of CodeDeploy's deployment
 		// state-change events (EventBridge events reference, AWS CodeDeploy events).
@@ -188,7 +188,7 @@ func (g *releaseGuard) Serve(application awscodedeploy.ILambdaApplication) {
 			DetailType: jsii.Strings(guard.DeploymentStateChange),
 			Detail: &map[string]interface{}{
 				"application": []*string{name},
-				"state":       []string{guard.StateFailure, guard.StateStop},
+				"state":       []string{guard.StateFailure, guard.StateStop, guard.StateStart},
 			},
 		},
 	})

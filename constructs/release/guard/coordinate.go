@@ -13,10 +13,12 @@ import (
 // DeploymentStateChange is the detail-type of CodeDeploy's deployment events in EventBridge.
 const DeploymentStateChange = "CodeDeploy Deployment State-change Notification"
 
-// The states of a deployment event that end a release badly.
+// The states of a deployment event the guard acts on: the two that end a release badly, and the start of a
+// deployment (a reverse deployment of a stack rollback is put in abort mode as it starts).
 const (
 	StateFailure = "FAILURE"
 	StateStop    = "STOP"
+	StateStart   = "START"
 )
 
 // DeploymentEvent is CodeDeploy's deployment state-change event, as EventBridge delivers it: source
@@ -37,8 +39,9 @@ type DeploymentEvent struct {
 var activeStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
 	cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusReady}
 
-// Coordinate ends a failed release everywhere in its application, when a deployment of it failed or was stopped
-// (the EventBridge rule passes only those states of the stack's application; others are ignored here too).
+// Coordinate ends a failed release everywhere in its application, when a deployment of it failed or was stopped,
+// and puts the group of a reverse deployment in abort mode as it starts (see reverseStarted). The EventBridge rule
+// passes only those states of the stack's application; others are ignored here too.
 //
 //  1. It stops, with automatic rollback, every other deployment of the application still running that is a
 //     release (CloudFormation created it, and it goes to a newer version): CodeDeploy puts each alias back on blue
@@ -64,6 +67,9 @@ var activeStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated,
 func (g *Guard) Coordinate(ctx context.Context, ev DeploymentEvent) error {
 	d := ev.Detail
 	log := g.log()
+	if d.State == StateStart {
+		return g.reverseStarted(ctx, d.Application, d.DeploymentGroup, d.DeploymentID)
+	}
 	if d.State != StateFailure && d.State != StateStop {
 		fmt.Fprintf(log, "bluegreen release guard: deployment %s is %s: nothing to do\n", d.DeploymentID, d.State)
 		return nil
@@ -190,4 +196,22 @@ func (g *Guard) abortMode(ctx context.Context, app, group string) error {
 	fmt.Fprintf(g.log(), "bluegreen release guard: %s/%s in abort mode (all at once, alarm monitoring off) until the "+
 		"next release's gate puts its template configuration back\n", app, group)
 	return nil
+}
+
+// reverseStarted puts the group of a reverse deployment CloudFormation just started (Creator
+// "CloudFormationRollback": a stack rollback moving an alias whose shift had finished back to its previous
+// version) in abort mode. CloudFormation may have rolled the group back to the previous template's strategy and
+// alarms before the alias (AWS documents no order); if CodeDeploy reads the group's alarm configuration at each
+// check rather than once when the deployment starts (not documented either), no alarm can stop this deployment
+// from its next check on. Any other deployment starting is left alone.
+func (g *Guard) reverseStarted(ctx context.Context, app, group, id string) error {
+	out, err := g.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: &id})
+	if err != nil || out.DeploymentInfo == nil {
+		return fmt.Errorf("GetDeployment %s: %w", id, err)
+	}
+	if out.DeploymentInfo.Creator != cdtypes.DeploymentCreatorCloudFormationRollback {
+		return nil
+	}
+	fmt.Fprintf(g.log(), "bluegreen release guard: %s of %s/%s is CloudFormation rolling the stack back\n", id, app, group)
+	return g.abortMode(ctx, app, group)
 }

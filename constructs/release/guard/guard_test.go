@@ -184,3 +184,24 @@ func TestCoordinatorIgnoresReturnsAndSuccesses(t *testing.T) {
 		t.Errorf("stopped %v, updated %v: want nothing", f.stopped, f.updates)
 	}
 }
+
+// A reverse deployment of a stack rollback gets abort mode as it starts (CloudFormation may have put the group's
+// previous strategy and alarms back first); any other deployment starting is left alone.
+func TestCoordinatorPutsAReverseDeploymentInAbortModeAsItStarts(t *testing.T) {
+	f := newFake()
+	f.groups["g1"] = &fakeGroup{config: "canary", enabled: true}
+	f.groups["g2"] = &fakeGroup{config: "canary", enabled: true}
+	f.deployments["d-REVERSE"] = &fakeDeployment{group: "g1", status: "InProgress", current: "8", target: "7", creator: "CloudFormationRollback"}
+	f.deployments["d-RELEASE"] = &fakeDeployment{group: "g2", status: "InProgress", current: "1", target: "2", creator: "CloudFormation"}
+	g, _ := newGuard(f)
+	for _, id := range []string{"d-REVERSE", "d-RELEASE"} {
+		ev := strings.Replace(string(deploymentEvent(id, guard.StateStart)), `"deploymentGroup":"g1"`,
+			`"deploymentGroup":"`+f.deployments[id].group+`"`, 1)
+		if err := g.Handle(context.Background(), json.RawMessage(ev)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if g1, g2 := f.groups["g1"], f.groups["g2"]; g1.config != guard.AllAtOnce || g1.enabled || g2.config != "canary" || !g2.enabled {
+		t.Errorf("g1 %+v (a reverse deployment: abort mode), g2 %+v (a release: untouched)", *g1, *g2)
+	}
+}
