@@ -1,11 +1,15 @@
 package test
 
-// A small model of the AWS rules a blue/green release depends on, driven by the templates the constructs
-// synthesize. It is a test fixture that encodes documented behaviour, not a cloud emulator: each rule carries the
-// AWS documentation it encodes, and where AWS documents nothing the comment says so. The lifecycle tests
-// (lifecycle_test.go) replay sequences of deploys through it.
+// A model of the AWS rules a blue/green release depends on, driven by the templates the constructs synthesize and
+// by the library's own run-time code: the hooks (package runner: tests, retries, the alarm check, pruning, the
+// failure reporter and its watchdog), the release guard (package guard: the release gate and the coordinator) and
+// the rollback of a deployed template (package revert). It is a test fixture that encodes documented behaviour,
+// not a cloud emulator: each rule it applies is named in a comment ("rule:<id>") and listed, documented or
+// assumed, in lifecycle_rules_test.go. Where AWS documents nothing and the answer matters, the model replays every
+// plausible answer (variants). The lifecycle tests (lifecycle_test.go) replay sequences of deploys through it.
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -14,23 +18,40 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-lambda-go/cfn"
+	"github.com/aws/aws-lambda-go/lambdacontext"
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cftypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+	"github.com/aws/aws-sdk-go-v2/service/scheduler"
 	"github.com/aws/jsii-runtime-go"
 
-	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
+	"github.com/safeship/lambda-bluegreen/constructs/release/guard"
+	"github.com/safeship/lambda-bluegreen/constructs/service"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/internal/block"
 	"github.com/safeship/lambda-bluegreen/internal/plan"
+	"github.com/safeship/lambda-bluegreen/internal/revert"
 )
 
 // release is what one deploy ships: a commit of the service (its code and configuration), and the deployment's
-// settings in that commit.
+// settings in that commit. With service set, the stack holds a service of functions instead of one Deployment.
 type release struct {
 	commit   string // the function's code and configuration: a new commit publishes a new version
 	strategy strategy.Strategy
@@ -41,23 +62,101 @@ type release struct {
 	load     bool // with a load check (5 at a time)
 	reserved int  // the function's reserved concurrency, when above 0
 	post     *hooks.PostTrafficProps
+	service  *serviceRelease
 }
 
-// revision is a synthesized template of a release, read as CloudFormation and CodeDeploy see it.
+// serviceRelease is a service of n functions "Fn00"…: each function's commit and strategy (the default canary
+// when nil), with pre-traffic tests for each and one post-traffic hook.
+type serviceRelease struct {
+	n        int
+	commit   func(i int) string
+	strategy func(i int) strategy.Strategy
+}
+
+func (r release) key() string {
+	b, _ := json.Marshal([]interface{}{r.commit, r.strategy.String(), r.pin, r.bypass, r.business, r.pre, r.load,
+		r.reserved, r.post})
+	if s := r.service; s != nil {
+		for i := 0; i < s.n; i++ {
+			st := ""
+			if s.strategy != nil {
+				st = s.strategy(i).String()
+			}
+			b = append(b, []byte(","+s.commit(i)+"/"+st)...)
+		}
+	}
+	return string(b)
+}
+
+// revision is a synthesized (or rewritten) template of a release, read as CloudFormation and CodeDeploy see it.
 type revision struct {
+	raw []byte // the template, as CloudFormation gets it
+	dir string // the cloud assembly it was synthesized into (the hooks' configurations)
+	fns map[string]*fnRev
+	ids []string // the deployments' ids, sorted
+}
+
+// fnRev is one protected function of a revision.
+type fnRev struct {
+	id       string            // the Deployment's construct id, which the model also uses as the function's name
 	versions map[string]string // AWS::Lambda::Version logical id → DeletionPolicy
+	config   string            // the function's code and configuration (its CloudFormation properties)
 	// aliasVersion is the alias's FunctionVersion: the logical id of a version of the template, or a version
 	// number (a pin).
 	aliasVersion string
 	deployment   plan.Deployment
-	post         *hookconfig.Config
+	pre, post    *hookSetup
+	gate         map[string]interface{} // the release gate's properties, nil without one
+	group        string                 // JSON of the group's properties: CloudFormation updates it when they change
+	// versioned are the alarms whose names carry green's version (a new alarm each release).
+	versioned map[string]bool
 }
 
-// synthRelease synthesizes the release as stack "Svc" with deployment "Api", as cdk synth would.
-func synthRelease(t *testing.T, r release) revision {
+// hookSetup is a hook of the template: its checks, its timeout and whether it has a watchdog.
+type hookSetup struct {
+	cfg      hookconfig.Config
+	timeout  time.Duration
+	watchdog bool
+}
+
+var (
+	revisionsMu sync.Mutex
+	revisions   = map[string]*revision{}
+	// strategies are the strategies of the deployment configurations the templates name, by name.
+	strategies = map[string]strategy.Strategy{guard.AllAtOnce: strategy.AllAtOnce}
+)
+
+// synthRelease synthesizes the release as stack "Svc" (deployment "Api", or service "Shop"), as cdk synth would;
+// the same release is synthesized once per test run.
+func synthRelease(t *testing.T, r release) *revision {
 	t.Helper()
+	revisionsMu.Lock()
+	defer revisionsMu.Unlock()
+	if rev, ok := revisions[r.key()]; ok {
+		return rev
+	}
 	app := newAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
 	stack := awscdk.NewStack(app, jsii.String("Svc"), nil)
+	if r.service != nil {
+		defineService(t, stack, r)
+	} else {
+		defineDeployment(t, stack, r)
+	}
+	var dir string
+	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	if dir == "" {
+		t.FailNow()
+	}
+	raw, err := os.ReadFile(filepath.Join(dir, "Svc.template.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := readRevision(t, dir, raw)
+	revisions[r.key()] = rev
+	return rev
+}
+
+func defineDeployment(t *testing.T, stack awscdk.Stack, r release) {
 	fp := functionProps(t)
 	fp.Environment = &map[string]*string{"COMMIT": jsii.String(r.commit)}
 	if r.reserved > 0 {
@@ -82,49 +181,135 @@ func synthRelease(t *testing.T, r release) revision {
 			Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
 		}))
 	}
-	var dir string
-	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
-	if dir == "" {
-		t.FailNow()
+}
+
+func defineService(t *testing.T, stack awscdk.Stack, r release) {
+	s := r.service
+	var fs []service.Function
+	for i := 0; i < s.n; i++ {
+		fp := functionProps(t)
+		fp.Environment = &map[string]*string{"COMMIT": jsii.String(s.commit(i))}
+		f := service.Function{ID: fmt.Sprintf("Fn%02d", i), FunctionProps: fp,
+			PreTraffic: &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: "root", Payload: map[string]interface{}{}}}}}
+		if s.strategy != nil {
+			f.Strategy = s.strategy(i)
+		}
+		fs = append(fs, f)
 	}
-	ds, err := plan.Read(dir)
-	if err != nil || len(ds) != 1 {
-		t.Fatalf("reading the deployment of %s: %v %+v", dir, err, ds)
-	}
-	b, err := os.ReadFile(filepath.Join(dir, "Svc.template.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
+	keep := 5
+	service.New(stack, "Shop", &service.Props{Functions: fs, PostTraffic: &hooks.PostTrafficProps{KeepVersions: &keep}})
+}
+
+// readRevision reads a template (synthesized into dir, or rewritten from one that was) as the model needs it.
+func readRevision(t *testing.T, dir string, raw []byte) *revision {
+	t.Helper()
 	var tmpl struct {
 		Resources map[string]struct {
 			Type           string                 `json:"Type"`
 			DeletionPolicy string                 `json:"DeletionPolicy"`
 			Properties     map[string]interface{} `json:"Properties"`
+			Metadata       map[string]interface{} `json:"Metadata"`
 		} `json:"Resources"`
 	}
-	if err := json.Unmarshal(b, &tmpl); err != nil {
+	if err := json.Unmarshal(raw, &tmpl); err != nil {
 		t.Fatal(err)
 	}
-	rev := revision{versions: map[string]string{}, deployment: ds[0]}
+	ds, err := plan.Read(assemblyWith(t, dir, raw))
+	if err != nil {
+		t.Fatalf("reading the deployments of %s: %v", dir, err)
+	}
+	rev := &revision{raw: raw, dir: dir, fns: map[string]*fnRev{}}
+	paths := map[string]string{} // construct path of a resource → logical id
 	for id, res := range tmpl.Resources {
-		switch res.Type {
-		case "AWS::Lambda::Version":
-			rev.versions[id] = res.DeletionPolicy
-		case "AWS::Lambda::Alias":
-			switch v := res.Properties["FunctionVersion"].(type) {
-			case string:
-				rev.aliasVersion = v
-			case map[string]interface{}:
-				rev.aliasVersion = v["Fn::GetAtt"].([]interface{})[0].(string)
+		p, _ := res.Metadata["aws:cdk:path"].(string)
+		paths[strings.TrimSuffix(p, "/Resource")] = id
+	}
+	for _, d := range ds {
+		f := &fnRev{id: d.Path[strings.LastIndex(d.Path, "/")+1:], versions: map[string]string{}, deployment: d,
+			versioned: map[string]bool{}}
+		for id, res := range tmpl.Resources {
+			p, _ := res.Metadata["aws:cdk:path"].(string)
+			if !strings.HasPrefix(p, d.Path+"/") {
+				continue
 			}
-		case "AWS::Lambda::Function":
-			if strings.Contains(id, "PostTrafficHookFunction") {
-				cfg := hookConfig(t, dir, map[string]interface{}{"Properties": res.Properties})
-				rev.post = &cfg
+			switch res.Type {
+			case "AWS::Lambda::Version":
+				f.versions[id] = res.DeletionPolicy
+			case "AWS::Lambda::Function":
+				if p == d.Function+"/Resource" {
+					b, _ := json.Marshal(res.Properties)
+					f.config = string(b)
+				}
+			case "AWS::Lambda::Alias":
+				switch v := res.Properties["FunctionVersion"].(type) {
+				case string:
+					f.aliasVersion = v
+				case map[string]interface{}:
+					f.aliasVersion = v["Fn::GetAtt"].([]interface{})[0].(string)
+				}
+			case block.GateResourceType:
+				f.gate = res.Properties
+			case "AWS::CodeDeploy::DeploymentGroup":
+				b, _ := json.Marshal([]interface{}{res.Properties["DeploymentConfigName"], res.Properties["AlarmConfiguration"]})
+				f.group = string(b)
+			case "AWS::CloudWatch::Alarm":
+				name, _ := json.Marshal(res.Properties["AlarmName"])
+				f.versioned[strings.TrimSuffix(p, "/Resource")] = strings.Contains(string(name), "CurrentVersion") ||
+					strings.Contains(string(name), "-v")
+			}
+		}
+		for _, h := range []struct {
+			path string
+			into **hookSetup
+		}{{d.PreHook, &f.pre}, {d.PostHook, &f.post}} {
+			if h.path == "" {
+				continue
+			}
+			res := tmpl.Resources[paths[h.path]]
+			hc := &hookSetup{cfg: hookConfigOf(t, dir, res.Properties), timeout: 5 * time.Minute}
+			if s, ok := res.Properties["Timeout"].(float64); ok {
+				hc.timeout = time.Duration(s) * time.Second
+			}
+			env, _ := res.Properties["Environment"].(map[string]interface{})
+			vars, _ := env["Variables"].(map[string]interface{})
+			_, hc.watchdog = vars[runner.WatchdogTargetEnv]
+			*h.into = hc
+		}
+		rev.fns[f.id] = f
+		rev.ids = append(rev.ids, f.id)
+		name := d.Config
+		if name == "" {
+			name = d.Strategy
+		}
+		strategies[name] = d.StrategyValue()
+	}
+	sort.Strings(rev.ids)
+	return rev
+}
+
+func hookConfigOf(t *testing.T, dir string, properties map[string]interface{}) hookconfig.Config {
+	return hookConfig(t, dir, map[string]interface{}{"Properties": properties})
+}
+
+// assemblyWith returns dir itself when raw is its template, or a copy of its manifest with raw as the template
+// (a template rewritten by revert).
+func assemblyWith(t *testing.T, dir string, raw []byte) string {
+	t.Helper()
+	if b, err := os.ReadFile(filepath.Join(dir, "Svc.template.json")); err == nil && string(b) == string(raw) {
+		return dir
+	}
+	out := t.TempDir()
+	for _, f := range []string{"manifest.json", "tree.json"} {
+		if b, err := os.ReadFile(filepath.Join(dir, f)); err == nil {
+			if err := os.WriteFile(filepath.Join(out, f), b, 0o644); err != nil {
+				t.Fatal(err)
 			}
 		}
 	}
-	return rev
+	if err := os.WriteFile(filepath.Join(out, "Svc.template.json"), raw, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return out
 }
 
 // ---- Lambda ----
@@ -164,12 +349,9 @@ func (a aliasState) String() string {
 //lint:ignore ST1005 Lambda's own error text, which the model returns as AWS words it
 var errVersionExists = errors.New("A version for this Lambda function exists with the same code and configuration")
 
-// publish publishes the function's code and configuration config as a new version.
-//
-// Rule (Lambda API reference, PublishVersion): "Lambda doesn't publish a version if the function's configuration
-// and code haven't changed since the last version." CloudFormation's AWS::Lambda::Version then fails (DESIGN.md:
-// "A version for this Lambda function exists"). The model compares with the newest version that still exists;
-// AWS does not document what "the last version" is once it has been deleted.
+// publish publishes the function's code and configuration config as a new version (rule:lambda-publish). The
+// model compares with the newest version that still exists; AWS does not document what "the last version" is
+// once it has been deleted. Numbers only grow (rule:lambda-version-numbers).
 func (l *lambdaModel) publish(config string) (string, error) {
 	if n := len(l.versions); n > 0 && l.versions[n-1].config == config {
 		return "", errVersionExists
@@ -188,10 +370,7 @@ func (l *lambdaModel) exists(version string) bool {
 	return false
 }
 
-// deleteVersion deletes a version.
-//
-// Rule (Lambda developer guide, "Deleting versions"/DeleteFunction; DESIGN.md): Lambda refuses to delete a version
-// an alias points at; it does not refuse one that an event source mapping uses (the mapping stays and fails).
+// deleteVersion deletes a version, refused for one an alias points at (rule:lambda-delete-in-use).
 func (l *lambdaModel) deleteVersion(version string) error {
 	if l.alias.version == version || l.alias.weights[version] > 0 {
 		return fmt.Errorf("version %s is used by an alias", version)
@@ -205,27 +384,98 @@ func (l *lambdaModel) deleteVersion(version string) error {
 	return fmt.Errorf("version %s does not exist", version)
 }
 
-// ---- CodeDeploy ----
+// ---- the account ----
 
-// world is the account: the function, the stack as last deployed, and what the scenario says about traffic,
-// alarms and hooks.
+// variants are the answers the model plays where AWS documents nothing.
+type variants struct {
+	// groupFirst: a stack rollback rolls a deployment group back before its alias (rule:cfn-rollback-order).
+	groupFirst bool
+	// cancelKeepsDeployment: cancelling an alias update leaves its deployment running (rule:cfn-cancelled-alias).
+	cancelKeepsDeployment bool
+	// alarmsAtStart: CodeDeploy reads a group's alarm configuration once, when the deployment starts
+	// (rule:codedeploy-alarm-config-read); otherwise at each check.
+	alarmsAtStart bool
+	// hookSync: CodeDeploy invokes hooks synchronously (rule:codedeploy-hook-invocation).
+	hookSync bool
+	// eventLate: the failure event reaches the release guard only after CloudFormation started its reverse
+	// deployments (rule:event-before-reverse, which the model otherwise holds).
+	eventLate bool
+}
+
+func (v variants) String() string {
+	return fmt.Sprintf("rollback group first %v, cancelled alias keeps deploying %v, alarms read at start %v",
+		v.groupFirst, v.cancelKeepsDeployment, v.alarmsAtStart)
+}
+
+// allVariants are every combination of the undocumented answers a stack rollback depends on.
+func allVariants() []variants {
+	var out []variants
+	for _, g := range []bool{false, true} {
+		for _, c := range []bool{false, true} {
+			for _, a := range []bool{false, true} {
+				out = append(out, variants{groupFirst: g, cancelKeepsDeployment: c, alarmsAtStart: a})
+			}
+		}
+	}
+	return out
+}
+
+// groupState is a deployment group as CodeDeploy holds it.
+type groupState struct {
+	config   string
+	strategy strategy.Strategy
+	enabled  bool
+	alarms   []modelAlarm
+}
+
+// modelAlarm is an alarm the model evaluates: its construct path and the version it watches ("" for an alarm that
+// watches no version: the user's own).
+type modelAlarm struct{ path, version string }
+
+func (a modelAlarm) name() string {
+	if a.version == "" {
+		return a.path
+	}
+	return a.path + "-v" + a.version
+}
+
+// world is the account: the functions, the stack as last deployed, CodeDeploy's groups and deployments, the
+// blocked releases, and what the scenario says about traffic, alarms and hooks.
 type world struct {
 	t      *testing.T
-	lambda lambdaModel
+	fns    map[string]*lambdaModel // by deployment id
+	lambda *lambdaModel            // fns["Api"], for one-function scenarios
 	// stack is the template of the last successful stack operation (nil before the first deploy), and the
 	// physical version number of each AWS::Lambda::Version logical id in it.
 	stack    *revision
 	physical map[string]string
+	status   string
 	clock    time.Duration
 	log      []string
+	v        variants
+
+	groups      map[string]*groupState
+	deployments []*cdDeployment
+	blocks      map[string]block.List
+	// alarmState is the state each alarm (by name) was last evaluated in: an updated alarm keeps it, a new one
+	// (a new name) starts without one (rule:cloudwatch-alarm-state).
+	alarmState map[string]bool
+	served     []servedMinute
+	released   map[string][]string // versions that served all traffic after a release, per function, in order
+	schedules  []*scheduler.CreateScheduleInput
+	reported   map[string]string // hook execution id → status CodeDeploy holds
 
 	// alarmFires says whether the alarm at path is in ALARM at time since into the shift to green (version).
 	alarmFires func(path, green string, since time.Duration) bool
 	// preHookPasses says whether the pre-traffic tests of version green pass when they run.
 	preHookPasses func(green string) bool
-	// throttled is how many times Lambda refuses each invocation of green with 429 before running it.
-	throttled int
-	// invocations is how many requests a minute reach the alias.
+	// throttled is how many times Lambda refuses each invocation of green with 429 before running it;
+	// throttledSoFar counts them per version.
+	throttled      int
+	throttledSoFar map[string]int
+	// hookCrash makes every hook invocation die (out of memory) once it has armed its watchdog.
+	hookCrash bool
+	// invocations is how many requests a minute reach each alias.
 	invocations float64
 	// stopAt, when positive, has an operator stop the deployment (with rollback) that long into the shift.
 	stopAt time.Duration
@@ -234,231 +484,647 @@ type world struct {
 	policyOverride string
 }
 
+type servedMinute struct {
+	fn, version string
+	at          time.Duration
+	n           float64
+}
+
 func newWorld(t *testing.T) *world {
-	return &world{t: t, lambda: lambdaModel{mappings: map[string]bool{}}, physical: map[string]string{},
+	w := &world{t: t, fns: map[string]*lambdaModel{}, physical: map[string]string{},
+		groups: map[string]*groupState{}, blocks: map[string]block.List{}, alarmState: map[string]bool{},
+		released: map[string][]string{}, reported: map[string]string{}, throttledSoFar: map[string]int{},
 		alarmFires:    func(string, string, time.Duration) bool { return false },
 		preHookPasses: func(string) bool { return true },
 		invocations:   100,
 	}
+	w.lambda = w.fn("Api")
+	return w
+}
+
+func (w *world) fn(id string) *lambdaModel {
+	if l, ok := w.fns[id]; ok {
+		return l
+	}
+	l := &lambdaModel{mappings: map[string]bool{}}
+	w.fns[id] = l
+	return l
 }
 
 func (w *world) logf(format string, args ...interface{}) {
 	w.log = append(w.log, fmt.Sprintf("[%v] ", w.clock)+fmt.Sprintf(format, args...))
 }
 
-// hookInvokeAttempts is the runner's default bound on the attempts of one invocation Lambda did not run
-// (runner.Hook.InvokeAttempts).
-const hookInvokeAttempts = 6
+// ---- CodeDeploy ----
+
+// cdDeployment is a CodeDeploy deployment of one alias.
+type cdDeployment struct {
+	id, fn          string
+	current, target string
+	creator         cdtypes.DeploymentCreator
+	status          string // InProgress, Succeeded, Stopped, Failed
+	reason          string
+	start           time.Duration
+	steps           []strategy.Step
+	snapshot        groupState // the group as the deployment started (rule:codedeploy-alarm-config-read)
+	pre, post       *hookSetup
+	served          float64
+	preDone         bool
+	// cancelled: CloudFormation cancelled the alias update that started it; it counts for the stack no more.
+	cancelled bool
+	rev       *revision
+}
+
+func (d *cdDeployment) active() bool { return d.status == "InProgress" }
+
+func (d *cdDeployment) forward() bool {
+	c, _ := strconv.Atoi(d.current)
+	g, _ := strconv.Atoi(d.target)
+	return g > c
+}
 
 var errInvalidLambdaConfiguration = errors.New("INVALID_LAMBDA_CONFIGURATION: the alias does not serve the AppSpec's CurrentVersion")
 
-// codeDeploy runs a Lambda deployment of the group in rev from current to target.
-//
-// Rules:
-//   - CloudFormation starts it with an AppSpec whose CurrentVersion is the alias's version in the previous
-//     template, and CodeDeploy refuses the deployment when the alias serves another version
-//     (INVALID_LAMBDA_CONFIGURATION; DESIGN.md, the release lifecycle rules).
-//   - "BeforeAllowTraffic … runs tasks before traffic is shifted to the deployed Lambda function version";
-//     "AfterAllowTraffic … after all traffic is shifted" (CodeDeploy user guide, AppSpec hooks for Lambda). A hook
-//     that fails fails the deployment; one that never reports fails it after an hour.
-//   - Traffic moves by the deployment configuration's steps (CodeDeploy, "Deployment configurations on an AWS
-//     Lambda compute platform").
-//   - "If any of the specified alarms are activated, the deployment stops" (CodeDeploy, "Monitoring deployments
-//     with CloudWatch alarms"); CodeDeploy reads alarm states periodically, at an interval AWS does not document
-//     (the model checks once a minute). With alarm monitoring off (IgnoreAlarmConfiguration) alarms are not read.
-//   - On a failed or stopped deployment with automatic rollback, CodeDeploy puts the alias back on the current
-//     version (CodeDeploy, "Redeploy and roll back a deployment").
-func (w *world) codeDeploy(rev revision, current, target string) error {
-	if w.lambda.alias.version != current || len(w.lambda.alias.weights) > 0 {
-		return fmt.Errorf("%w (alias %s, AppSpec CurrentVersion %s)", errInvalidLambdaConfiguration, w.lambda.alias, current)
+// startDeployment starts a CodeDeploy deployment of fn's alias from current to target with the group as it is now.
+// CloudFormation takes the AppSpec's CurrentVersion from the previous template, and CodeDeploy refuses the
+// deployment when the alias serves another version (rule:codedeploy-appspec-current); a group runs one deployment
+// at a time.
+func (w *world) startDeployment(rev *revision, fn, current, target string, creator cdtypes.DeploymentCreator) (*cdDeployment, error) {
+	l := w.fn(fn)
+	if l.alias.version != current || len(l.alias.weights) > 0 {
+		return nil, fmt.Errorf("%w (alias %s, AppSpec CurrentVersion %s)", errInvalidLambdaConfiguration, l.alias, current)
 	}
-	d := rev.deployment
-	rollback := func(reason string) error {
-		w.lambda.alias = aliasState{version: current}
-		w.logf("CodeDeploy rolled the alias back to %s: %s", current, reason)
-		return errors.New("deployment failed: " + reason)
+	g := w.groups[fn]
+	d := &cdDeployment{id: fmt.Sprintf("d-%s-%d", fn, len(w.deployments)+1), fn: fn, current: current, target: target,
+		creator: creator, status: "InProgress", start: w.clock, steps: g.strategy.Steps(), snapshot: *g,
+		pre: rev.fns[fn].pre, post: rev.fns[fn].post, rev: rev}
+	d.snapshot.alarms = append([]modelAlarm(nil), g.alarms...)
+	w.deployments = append(w.deployments, d)
+	w.logf("%s: %s deployment %s of %s from %s to %s with %s, alarms on %v", fn, creator, d.id, fn, current, target,
+		g.strategy, g.enabled)
+	return d, nil
+}
+
+// end ends a deployment. A failed or stopped one puts the alias back on the version it shifted from
+// (rule:codedeploy-rollback); its state change goes to EventBridge (rule:codedeploy-events), and the release
+// guard, when the stack has one, coordinates the release.
+func (w *world) end(d *cdDeployment, status, reason string) {
+	d.status, d.reason = status, reason
+	l := w.fn(d.fn)
+	if status == "Succeeded" {
+		l.alias = aliasState{version: d.target}
+		w.logf("deployment succeeded: alias on %s", d.target)
+		return
 	}
-	if d.PreHook != "" {
-		// Rule (Lambda API reference, Invoke): "Error codes are reserved for errors that prevent your function from
-		// executing"; a 429 (TooManyRequestsException) did not run the function. The hook sends such an
-		// invocation again, at most hookInvokeAttempts times within its deadline (runner.Hook.InvokeAttempts), and
-		// never one that may have run.
-		if w.throttled >= hookInvokeAttempts {
-			return rollback(fmt.Sprintf("BeforeAllowTraffic hook failed: throttled %d times", w.throttled))
-		}
-		if !w.preHookPasses(target) {
-			return rollback("BeforeAllowTraffic hook failed")
+	l.alias = aliasState{version: d.current}
+	if d.fn == "Api" {
+		w.logf("CodeDeploy rolled the alias back to %s: %s", d.current, reason)
+	} else {
+		w.logf("%s: CodeDeploy rolled the alias back to %s: %s", d.fn, d.current, reason)
+	}
+	if !w.v.eventLate {
+		w.event(d, map[string]string{"Stopped": guard.StateStop, "Failed": guard.StateFailure}[status])
+	}
+}
+
+// event delivers a deployment state change to the stack's release guard (package guard), if the stack has one.
+func (w *world) event(d *cdDeployment, state string) {
+	if w.stack == nil || !w.hasGuard() {
+		return
+	}
+	ev := guard.DeploymentEvent{Source: "aws.codedeploy", DetailType: guard.DeploymentStateChange}
+	ev.Detail.Application, ev.Detail.DeploymentGroup, ev.Detail.DeploymentID, ev.Detail.State = "app", d.fn, d.id, state
+	if err := w.guard().Coordinate(context.Background(), ev); err != nil {
+		w.t.Fatalf("the release guard failed: %v", err)
+	}
+}
+
+func (w *world) hasGuard() bool {
+	for _, f := range w.stack.fns {
+		if f.gate != nil {
+			return true
 		}
 	}
-	steps := d.StrategyValue().Steps()
-	start := w.clock
-	served := 0.0
-	for i, s := range steps {
-		if s.Percent >= 100 {
-			w.lambda.alias = aliasState{version: target}
-		} else {
-			w.lambda.alias = aliasState{version: current, weights: map[string]float64{target: s.Percent / 100}}
+	return false
+}
+
+// step advances every running deployment by a minute: traffic, alarms, hooks. CodeDeploy checks alarms about
+// once a minute (rule:codedeploy-alarm-interval); an alarm in ALARM stops the deployment (rule:codedeploy-alarms),
+// unless alarm monitoring is off, as the group is now or as it was when the deployment started
+// (rule:codedeploy-alarm-config-read).
+func (w *world) step(ds []*cdDeployment) {
+	for _, d := range ds {
+		if !d.active() {
+			continue
 		}
-		w.logf("alias %s", w.lambda.alias)
-		if i+1 == len(steps) {
-			break
+		g := w.groups[d.fn]
+		if w.v.alarmsAtStart {
+			g = &d.snapshot
 		}
-		for w.clock-start < steps[i+1].At {
-			w.clock += time.Minute
-			served += w.invocations * s.Percent / 100
-			since := w.clock - start
-			if w.stopAt > 0 && since >= w.stopAt {
-				return rollback("stopped by an operator")
+		if !d.preDone {
+			d.preDone = true
+			// An alarm already in ALARM stops the deployment before anything moves: one kept from before by an
+			// alarm that was updated rather than replaced (rule:cloudwatch-alarm-state) too.
+			if g.enabled {
+				if firing := d.alarmsFire(w, g, 0); firing != "" {
+					w.end(d, "Stopped", "alarm "+firing+" in ALARM")
+					continue
+				}
 			}
-			if d.AlarmsEnabled {
-				for _, a := range d.Alarms {
-					if w.alarmFires(a.Path, target, since) {
-						return rollback("alarm " + a.Path + " in ALARM")
+			// BeforeAllowTraffic runs before any traffic moves (rule:codedeploy-hooks).
+			if d.pre != nil {
+				if ok, why, took := w.runHook(d, d.pre); !ok {
+					w.clock += took
+					w.end(d, "Failed", "BeforeAllowTraffic hook failed: "+why)
+					continue
+				}
+			}
+			w.shift(d, 0)
+			continue
+		}
+		since := w.clock - d.start
+		if w.stopAt > 0 && since >= w.stopAt && d.creator == cdtypes.DeploymentCreatorCloudFormation {
+			w.end(d, "Stopped", "stopped by an operator")
+			continue
+		}
+		if g.enabled {
+			if firing := d.alarmsFire(w, g, since); firing != "" {
+				w.end(d, "Stopped", "alarm "+firing+" in ALARM")
+				continue
+			}
+		}
+		w.shift(d, since)
+	}
+}
+
+// alarmsFire returns the first of g's alarms in ALARM, or "".
+func (d *cdDeployment) alarmsFire(w *world, g *groupState, since time.Duration) string {
+	for _, a := range g.alarms {
+		if w.alarmIn(a, since) {
+			return a.path
+		}
+	}
+	return ""
+}
+
+// alarmIn evaluates an alarm: in ALARM when the scenario fires it, or when it kept an ALARM state from before and
+// has not evaluated a minute of this deployment yet: an alarm keeps its state until it evaluates new data, and an
+// alarm of a new name starts without one (rule:cloudwatch-alarm-state).
+func (w *world) alarmIn(a modelAlarm, since time.Duration) bool {
+	fires := w.alarmFires(a.path, a.version, since)
+	if since < time.Minute {
+		return fires || w.alarmState[a.name()]
+	}
+	w.alarmState[a.name()] = fires
+	return fires
+}
+
+// shift moves d's traffic to the step of its strategy at since, counting what green serves; at the end of the
+// shift it runs the post-traffic hook and ends the deployment.
+func (w *world) shift(d *cdDeployment, since time.Duration) {
+	l := w.fn(d.fn)
+	percent := 0.0
+	last := d.steps[len(d.steps)-1]
+	for _, s := range d.steps {
+		if since >= s.At {
+			percent = s.Percent
+		}
+	}
+	if percent >= 100 {
+		l.alias = aliasState{version: d.target}
+	} else {
+		l.alias = aliasState{version: d.current, weights: map[string]float64{d.target: percent / 100}}
+	}
+	if d.fn == "Api" {
+		w.logf("alias %s", l.alias)
+	} else {
+		w.logf("%s: alias %s", d.fn, l.alias)
+	}
+	if since > 0 {
+		n := w.invocations * percent / 100
+		d.served += n
+		if n > 0 {
+			w.served = append(w.served, servedMinute{fn: d.fn, version: d.target, at: w.clock, n: n})
+		}
+	}
+	if since < last.At {
+		return
+	}
+	// AfterAllowTraffic runs once all traffic is on green (rule:codedeploy-hooks).
+	if d.post != nil {
+		if ok, why, took := w.runHook(d, d.post); !ok {
+			w.clock += took
+			w.end(d, "Failed", "AfterAllowTraffic hook failed: "+why)
+			return
+		}
+	}
+	w.end(d, "Succeeded", "")
+	if d.forward() {
+		w.released[d.fn] = append(w.released[d.fn], d.target)
+	}
+}
+
+// runHook runs the library's hook (package runner) for d against the model's APIs, and returns whether it
+// reported Succeeded, why not, and how long CodeDeploy waited for the report. A hook that dies after arming its
+// watchdog is reported Failed by its failure reporter: at once when Lambda invoked it asynchronously (its
+// on-failure destination, rule:lambda-async), a minute after its deadline when its watchdog schedule fires
+// (rule:scheduler-at), and otherwise after CodeDeploy's hour (rule:codedeploy-hooks).
+func (w *world) runHook(d *cdDeployment, hc *hookSetup) (bool, string, time.Duration) {
+	api := &modelAPI{w: w, d: d}
+	execution := fmt.Sprintf("%s-%s", d.id, hc.cfg.Phase)
+	ev := runner.Event{DeploymentID: d.id, LifecycleEventHookExecutionID: execution}
+	raw, _ := json.Marshal(ev)
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ctx = lambdacontext.NewContext(ctx, &lambdacontext.LambdaContext{InvokedFunctionArn: "arn:aws:lambda:eu-west-1:1:function:hook"})
+	var report strings.Builder
+	h := &runner.Hook{Lambda: api, CodeDeploy: api, CloudWatch: api, Config: hc.cfg, ReportMargin: 100 * time.Millisecond,
+		InvokeBackoff: time.Millisecond, Now: func() time.Time { return modelEpoch.Add(w.clock) }, Log: &report}
+	if hc.watchdog {
+		h.Watchdog = &runner.Watchdog{Scheduler: api, TargetARN: "arn:reporter", RoleARN: "arn:role"}
+	}
+	var took time.Duration
+	if w.hookCrash {
+		if hc.watchdog {
+			if _, err := h.Watchdog.Arm(ctx, ev, string(hc.cfg.Phase), "arn:hook", modelEpoch.Add(w.clock+hc.timeout)); err != nil {
+				w.t.Fatal(err)
+			}
+		}
+		rep := &runner.FailureReporter{CodeDeploy: api, Phase: hc.cfg.Phase}
+		switch {
+		case !w.v.hookSync:
+			rec := fmt.Sprintf(`{"version":"1.0","requestContext":{"condition":"RetriesExhausted","approximateInvokeCount":1},`+
+				`"requestPayload":%s,"responsePayload":{"errorType":"Runtime.OutOfMemory"}}`, raw)
+			if err := rep.Handle(ctx, json.RawMessage(rec)); err != nil {
+				w.t.Fatal(err)
+			}
+			took = time.Minute
+		case len(w.schedules) > 0:
+			s := w.schedules[len(w.schedules)-1]
+			due, _ := time.Parse("2006-01-02T15:04:05", strings.TrimSuffix(strings.TrimPrefix(*s.ScheduleExpression, "at("), ")"))
+			took = due.Sub(modelEpoch.Add(w.clock)).Round(time.Minute) + time.Minute
+			if err := rep.Handle(ctx, json.RawMessage(*s.Target.Input)); err != nil {
+				w.t.Fatal(err)
+			}
+		default:
+			took = runnerHookLimit
+		}
+	} else if err := h.Handle(ctx, raw); err != nil {
+		w.t.Fatalf("hook: %v", err)
+	}
+	status, ok := w.reported[execution]
+	if !ok {
+		w.logf("%s: the %s hook never reported: CodeDeploy fails it after %v", d.fn, hc.cfg.Phase, runnerHookLimit)
+		return false, "the hook did not report within the hour", runnerHookLimit
+	}
+	if status != "Succeeded" {
+		w.logf("%s: the %s hook reported %s after %v", d.fn, hc.cfg.Phase, status, took)
+		var failed []string
+		for _, l := range strings.Split(report.String(), "\n") {
+			if strings.Contains(l, "✗") {
+				failed = append(failed, strings.TrimSpace(l))
+			}
+		}
+		if len(failed) == 0 {
+			failed = []string{"reported " + status + " after " + took.String()}
+		}
+		return false, strings.Join(failed, "; "), took
+	}
+	return true, "", took
+}
+
+// runnerHookLimit is CodeDeploy's hour for a hook to report (rule:codedeploy-hooks).
+const runnerHookLimit = hooks.HookReportLimit
+
+var modelEpoch = time.Date(2026, 12, 1, 0, 0, 0, 0, time.UTC)
+
+// ---- CloudFormation ----
+
+// deploy updates the stack to the release, as cdk deploy does, and returns the stack operation's error (the
+// stack then rolled back, or failed to).
+func (w *world) deploy(r release) error {
+	w.t.Helper()
+	rev := synthRelease(w.t, r)
+	if w.policyOverride != "" {
+		cp := *rev
+		cp.fns = map[string]*fnRev{}
+		for id, f := range rev.fns {
+			fc := *f
+			fc.versions = map[string]string{}
+			for v := range f.versions {
+				fc.versions[v] = w.policyOverride
+			}
+			cp.fns[id] = &fc
+		}
+		rev = &cp
+	}
+	w.logf("deploy %s", r.commit)
+	return w.apply(rev)
+}
+
+// errRollbackFailed is a stack operation that failed and whose rollback failed too: UPDATE_ROLLBACK_FAILED.
+var errRollbackFailed = errors.New("UPDATE_ROLLBACK_FAILED")
+
+// apply runs a stack operation to rev: create or update, and roll back when it fails.
+//
+// CloudFormation updates only what differs from the deployed template (rule:cfn-update-only-changed), a resource
+// after those it depends on (rule:cfn-dependency-order): versions, then groups, then release gates, then aliases.
+// An alias created runs no deployment; a new version on an existing alias starts one (rule:cfn-alias-codedeploy),
+// and the aliases of a stack shift side by side. The first alias update that fails fails the operation; the
+// others are cancelled (rule:cfn-cancelled-alias), and the stack rolls back (rule:cfn-rollback).
+func (w *world) apply(rev *revision) error {
+	w.t.Helper()
+	old := w.stack
+	w.status = "UPDATE_IN_PROGRESS"
+	if old == nil {
+		w.status = "CREATE_IN_PROGRESS"
+	}
+	physical := map[string]string{}
+	var created []string // version logical ids this operation created
+	op := &operation{rev: rev, old: old, physical: physical}
+	for _, id := range rev.ids {
+		f := rev.fns[id]
+		for vid := range f.versions {
+			if v, ok := w.physical[vid]; ok && old != nil && old.fns[id] != nil && hasKey(old.fns[id].versions, vid) {
+				physical[vid] = v
+				continue
+			}
+			v, err := w.fn(id).publish(f.config)
+			if err != nil {
+				return w.rollback(op, created, fmt.Errorf("AWS::Lambda::Version %s: %w", vid, err))
+			}
+			physical[vid], created = v, append(created, vid)
+			w.logf("published version %s", v)
+		}
+	}
+	op.created = created
+	for _, id := range rev.ids {
+		if old == nil || old.fns[id] == nil || w.groupKey(old, id, w.physical) != w.groupKey(rev, id, physical) {
+			w.groups[id] = w.groupOf(rev, id, physical)
+		}
+	}
+	for _, id := range rev.ids {
+		if err := w.gate(rev, old, id); err != nil {
+			return w.rollback(op, created, err)
+		}
+	}
+	var running []*cdDeployment
+	for _, id := range rev.ids {
+		f := rev.fns[id]
+		target := f.aliasVersion
+		if v, ok := physical[target]; ok {
+			target = v
+		} else if !w.fn(id).exists(target) {
+			return w.rollback(op, created, fmt.Errorf("alias: version %s does not exist", target))
+		}
+		if old == nil || old.fns[id] == nil {
+			w.fn(id).alias = aliasState{version: target} // created, not updated: no deployment
+			w.released[id] = append(w.released[id], target)
+			w.logf("%s: alias created on version %s (no hook runs, no CodeDeploy shift)", id, target)
+			continue
+		}
+		if current := w.templateVersion(old, id); current != target {
+			d, err := w.startDeployment(rev, id, current, target, cdtypes.DeploymentCreatorCloudFormation)
+			if err != nil {
+				return w.rollback(op, created, err)
+			}
+			running = append(running, d)
+			op.aliases = append(op.aliases, d)
+		}
+	}
+	if failed := w.run(running); failed != nil {
+		// CloudFormation cancels the other alias updates of the operation (rule:cfn-cancelled-alias).
+		for _, d := range running {
+			if d.active() {
+				d.cancelled = true
+				if !w.v.cancelKeepsDeployment {
+					w.end(d, "Stopped", "its alias update was cancelled")
+				}
+			}
+		}
+		if w.v.eventLate {
+			defer w.event(failed, guard.StateStop)
+		}
+		return w.rollback(op, created, errors.New("deployment failed: "+failed.reason))
+	}
+	// Cleanup: versions no longer in the template are deleted unless retained.
+	if old != nil {
+		for id, of := range old.fns {
+			for vid, policy := range of.versions {
+				if rev.fns[id] == nil || !hasKey(rev.fns[id].versions, vid) {
+					if policy == "Delete" {
+						_ = w.fn(id).deleteVersion(w.physical[vid])
 					}
 				}
 			}
 		}
 	}
-	if d.PostHook != "" && rev.post != nil {
-		if err := w.postHook(rev, current, target, start, served); err != nil {
-			return rollback("AfterAllowTraffic hook failed: " + err.Error())
-		}
+	w.stack, w.physical, w.status = rev, physical, "UPDATE_COMPLETE"
+	if old == nil {
+		w.status = "CREATE_COMPLETE"
 	}
-	w.logf("deployment succeeded: alias on %s", target)
+	w.logf("%s: alias %s", w.status, w.lambda.alias)
 	return nil
 }
 
-// postHook applies the post-traffic hook's configured checks.
-//
-// Rule (Lambda developer guide, "Types of metrics"; DESIGN.md): AWS/Lambda publishes Invocations only for minutes
-// with invocations, and up to alarms.MetricLag late, so the hook counts green's requests up to that lag before
-// its run. The alarm check reads the group's alarms; pruning keeps the newest versions and those in use.
-func (w *world) postHook(rev revision, current, target string, start time.Duration, served float64) error {
-	cfg := rev.post
-	published := 0.0
-	if elapsed := w.clock - start; elapsed > alarms.MetricLag {
-		published = served * float64(elapsed-alarms.MetricLag) / float64(elapsed)
+// operation is a stack operation in progress: what the rollback must undo.
+type operation struct {
+	rev, old *revision
+	physical map[string]string
+	created  []string
+	aliases  []*cdDeployment // the alias updates it started
+}
+
+// run runs deployments side by side, a minute at a time, until one fails or is stopped (returned) or none is
+// running (nil). Deployments of a cancelled update that CodeDeploy keeps running go on in settle.
+func (w *world) run(ds []*cdDeployment) *cdDeployment {
+	for minutes := 0; minutes < 24*60; minutes++ {
+		w.step(ds)
+		anyActive := false
+		for _, d := range ds {
+			if !d.active() && d.status != "Succeeded" && !d.cancelled {
+				return d
+			}
+			anyActive = anyActive || d.active()
+		}
+		if !anyActive {
+			return nil
+		}
+		w.clock += time.Minute
 	}
-	if cfg.MinInvocations > 0 && published < cfg.MinInvocations {
-		return fmt.Errorf("green served %g invocations that CloudWatch shows, %g required", published, cfg.MinInvocations)
+	w.t.Fatalf("deployments never ended")
+	return nil
+}
+
+// settle lets deployments that CodeDeploy keeps running after their alias update was cancelled run to their end.
+func (w *world) settle() {
+	var left []*cdDeployment
+	for _, d := range w.deployments {
+		if d.active() {
+			left = append(left, d)
+		}
 	}
-	if cfg.CheckAlarms && rev.deployment.AlarmsEnabled {
-		for _, a := range rev.deployment.Alarms {
-			if w.alarmFires(a.Path, target, w.clock-start) {
-				return fmt.Errorf("alarm %s in ALARM", a.Path)
+	for len(left) > 0 {
+		w.clock += time.Minute
+		w.step(left)
+		var still []*cdDeployment
+		for _, d := range left {
+			if d.active() {
+				still = append(still, d)
+			}
+		}
+		left = still
+	}
+}
+
+// rollback rolls the operation back to the previous template (rule:cfn-rollback): release gates are asked again
+// (the guard never refuses while the stack rolls back), every alias whose update finished goes back through a new
+// deployment (rule:cfn-reverse-deployment) while one whose update failed or was cancelled needs none
+// (rule:cfn-no-reverse-for-unfinished), groups go back to the previous template before or after the aliases
+// (rule:cfn-rollback-order), and the versions the operation created are deleted
+// (rule:cfn-retain-except-on-create). A reverse deployment that fails leaves UPDATE_ROLLBACK_FAILED.
+func (w *world) rollback(op *operation, created []string, cause error) error {
+	w.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+	if op.old == nil {
+		w.status = "ROLLBACK_COMPLETE"
+		return cause
+	}
+	restoreGroups := func() {
+		for _, id := range op.old.ids {
+			if op.rev.fns[id] == nil || w.groupKey(op.rev, id, op.physical) != w.groupKey(op.old, id, w.physical) {
+				w.groups[id] = w.groupOf(op.old, id, w.physical)
 			}
 		}
 	}
-	if cfg.KeepVersions > 0 {
-		w.prune(cfg.KeepVersions, current, target)
+	for _, id := range op.old.ids {
+		if err := w.gate(op.old, op.rev, id); err != nil {
+			w.t.Fatalf("a release gate refused during a rollback: %v", err)
+		}
 	}
-	return nil
-}
-
-// prune deletes versions beyond the newest keep, never blue, green, the alias's, or one an event source mapping
-// uses (the hook asks Lambda for the mappings: Lambda itself would not refuse, and the mapping would fail).
-func (w *world) prune(keep int, current, target string) {
-	var kept []string
-	for i := len(w.lambda.versions) - 1 - keep; i >= 0; i-- {
-		v := strconv.Itoa(w.lambda.versions[i].number)
-		if v == current || v == target || w.lambda.mappings[v] {
-			kept = append(kept, v)
+	if w.v.groupFirst {
+		restoreGroups()
+	}
+	var reverse []*cdDeployment
+	for _, d := range op.aliases {
+		if d.status != "Succeeded" || d.cancelled {
 			continue
 		}
-		if err := w.lambda.deleteVersion(v); err != nil {
-			kept = append(kept, v)
+		r, err := w.startDeployment(op.old, d.fn, d.target, d.current, cdtypes.DeploymentCreatorCloudFormationRollback)
+		if err != nil {
+			w.status = "UPDATE_ROLLBACK_FAILED"
+			w.logf("UPDATE_ROLLBACK_FAILED: %s: %v", d.fn, err)
+			return fmt.Errorf("%w: %v (after %v)", errRollbackFailed, err, cause)
 		}
+		w.event(r, guard.StateStart)
+		reverse = append(reverse, r)
 	}
-	w.logf("pruned to the newest %d, kept %v", keep, kept)
+	if failed := w.run(reverse); failed != nil {
+		w.status = "UPDATE_ROLLBACK_FAILED"
+		w.logf("UPDATE_ROLLBACK_FAILED: %s: %s", failed.fn, failed.reason)
+		return fmt.Errorf("%w: %s: %s (after %v)", errRollbackFailed, failed.fn, failed.reason, cause)
+	}
+	if !w.v.groupFirst {
+		restoreGroups()
+	}
+	for _, vid := range created {
+		id := op.versionFn(vid)
+		if op.rev.fns[id].versions[vid] == "Retain" {
+			w.logf("rollback keeps version %s (Retain)", op.physical[vid])
+			continue
+		}
+		if err := w.fn(id).deleteVersion(op.physical[vid]); err != nil {
+			w.t.Fatalf("rollback could not delete version %s: %v", op.physical[vid], err)
+		}
+		w.logf("rollback deleted version %s (%s)", op.physical[vid], op.rev.fns[id].versions[vid])
+	}
+	w.status = "UPDATE_ROLLBACK_COMPLETE"
+	w.logf("UPDATE_ROLLBACK_COMPLETE: %v", cause)
+	return cause
 }
 
-// ---- CloudFormation ----
+func (op *operation) versionFn(vid string) string {
+	for id, f := range op.rev.fns {
+		if _, ok := f.versions[vid]; ok {
+			return id
+		}
+	}
+	return ""
+}
 
-// deploy updates the stack to the release, as cdk deploy does, and returns the stack operation's error (the
-// stack then rolled back).
-//
-// Rules (CloudFormation user guide):
-//   - A resource added to the template is created; a resource removed from it is deleted, unless its
-//     DeletionPolicy is Retain or RetainExceptOnCreate ("This capability also applies to stack update operations
-//     that lead to resources being deleted from stacks", DeletionPolicy attribute).
-//   - When an update fails, CloudFormation rolls the stack back to the previous template: resources the update
-//     created are deleted, except with DeletionPolicy Retain; RetainExceptOnCreate "behaves like Retain for stack
-//     operations, except for the stack operation that initially created the resource. If the stack operation that
-//     created the resource is rolled back, CloudFormation deletes the resource."
-//   - An alias with UpdatePolicy CodeDeployLambdaAliasUpdate is not repointed by CloudFormation: a change of its
-//     version starts a CodeDeploy deployment, and the update fails when the deployment fails (CloudFormation,
-//     UpdatePolicy attribute, CodeDeployLambdaAliasUpdate).
-func (w *world) deploy(r release) error {
-	w.t.Helper()
-	rev := synthRelease(w.t, r)
-	if w.policyOverride != "" {
-		for id := range rev.versions {
-			rev.versions[id] = w.policyOverride
-		}
+// groupKey is what CloudFormation compares to decide whether fn's group changes: its properties, as they resolve
+// (a green alarm replaced for a new version gives the group a new alarm name: CloudFormation updates the resources
+// that refer to one it replaced) (rule:cfn-update-only-changed).
+func (w *world) groupKey(rev *revision, fn string, physical map[string]string) string {
+	var names []string
+	for _, a := range w.groupOf(rev, fn, physical).alarms {
+		names = append(names, a.name())
 	}
-	w.logf("deploy %s", r.commit)
-	physical := map[string]string{}
-	var created []string
-	fail := func(err error) error {
-		for _, id := range created {
-			if rev.versions[id] == "Retain" {
-				w.logf("rollback keeps version %s (Retain)", physical[id])
-				continue
-			}
-			if delErr := w.lambda.deleteVersion(physical[id]); delErr != nil {
-				w.t.Fatalf("rollback could not delete version %s: %v", physical[id], delErr)
-			}
-			w.logf("rollback deleted version %s (%s)", physical[id], rev.versions[id])
-		}
-		w.logf("UPDATE_ROLLBACK_COMPLETE: %v", err)
-		return err
+	return rev.fns[fn].group + strings.Join(names, ",")
+}
+
+// groupOf is the deployment group of fn as rev's template defines it.
+func (w *world) groupOf(rev *revision, fn string, physical map[string]string) *groupState {
+	d := rev.fns[fn].deployment
+	g := &groupState{config: d.Config, strategy: d.StrategyValue(), enabled: d.AlarmsEnabled}
+	if g.config == "" {
+		g.config = d.Strategy
 	}
-	for id := range rev.versions {
-		if v, ok := w.physical[id]; ok && w.stack != nil {
-			if _, inStack := w.stack.versions[id]; inStack {
-				physical[id] = v
-				continue
-			}
-		}
-		v, err := w.lambda.publish(r.commit)
-		if err != nil {
-			return fail(fmt.Errorf("AWS::Lambda::Version %s: %w", id, err))
-		}
-		physical[id], created = v, append(created, id)
-		w.logf("published version %s", v)
+	green := rev.fns[fn].aliasVersion
+	if v, ok := physical[green]; ok {
+		green = v
 	}
-	target := rev.aliasVersion
-	if v, ok := physical[target]; ok {
-		target = v
-	} else if !w.lambda.exists(target) {
-		return fail(fmt.Errorf("alias: version %s does not exist", target))
-	}
-	if w.stack == nil {
-		w.lambda.alias = aliasState{version: target} // the alias is created, not updated: no deployment
-	} else if current := w.aliasTemplateVersion(); current != target {
-		if err := w.codeDeploy(rev, current, target); err != nil {
-			return fail(err)
+	for _, a := range d.Alarms {
+		ma := modelAlarm{path: a.Path}
+		if rev.fns[fn].versioned[a.Path] {
+			ma.version = green
 		}
+		g.alarms = append(g.alarms, ma)
 	}
-	if w.stack != nil {
-		for id := range w.stack.versions {
-			if _, kept := rev.versions[id]; !kept && w.stack.versions[id] == "Delete" {
-				_ = w.lambda.deleteVersion(w.physical[id])
-			}
+	return g
+}
+
+// gate runs fn's release gate (package guard) when its properties changed (rule:cfn-custom-resource), and returns
+// the refusal.
+func (w *world) gate(rev, old *revision, fn string) error {
+	f := rev.fns[fn]
+	if f == nil || f.gate == nil {
+		return nil
+	}
+	kind := cfn.RequestCreate
+	if old != nil && old.fns[fn] != nil && old.fns[fn].gate != nil {
+		if jsonString(old.fns[fn].gate) == jsonString(f.gate) {
+			return nil
 		}
+		kind = cfn.RequestUpdate
 	}
-	w.stack, w.physical = &rev, physical
-	w.logf("UPDATE_COMPLETE: alias %s", w.lambda.alias)
+	props := map[string]interface{}{}
+	for k, v := range f.gate {
+		props[k] = v
+	}
+	props[block.GateFunctionName], props[guard.GateDeploymentGroup], props[guard.GateApplication] = fn, fn, "app"
+	props[guard.GateDeploymentConfig] = w.groupOf(rev, fn, nil).config
+	_, _, err := w.guard().Gate(context.Background(), cfn.Event{RequestType: kind, LogicalResourceID: fn + "ReleaseGate",
+		StackID: "arn:stack/Svc", ResourceProperties: props})
+	if err != nil {
+		w.logf("%s: release gate refused: %v", fn, err)
+		return fmt.Errorf("%s release gate: %w", fn, err)
+	}
 	return nil
 }
 
-// aliasTemplateVersion is the alias's version in the deployed template: what CloudFormation puts in the AppSpec
-// as CurrentVersion.
-func (w *world) aliasTemplateVersion() string {
-	if v, ok := w.physical[w.stack.aliasVersion]; ok {
-		return v
+func (w *world) guard() *guard.Guard {
+	api := &modelAPI{w: w}
+	return &guard.Guard{Blocks: api, CloudFormation: api, CodeDeploy: api}
+}
+
+// templateVersion is the alias's version in the deployed template: what CloudFormation puts in the AppSpec as
+// CurrentVersion.
+func (w *world) templateVersion(rev *revision, fn string) string {
+	v := rev.fns[fn].aliasVersion
+	if p, ok := w.physical[v]; ok {
+		return p
 	}
-	return w.stack.aliasVersion
+	return v
 }
 
 // mustDeploy deploys r and fails the test when the stack operation fails.
@@ -472,7 +1138,330 @@ func (w *world) mustDeploy(r release) {
 // serves fails the test unless the alias serves exactly version, with no weights.
 func (w *world) serves(version string) {
 	w.t.Helper()
-	if w.lambda.alias.version != version || len(w.lambda.alias.weights) > 0 {
-		w.t.Fatalf("alias serves %s, want %s alone\n%s", w.lambda.alias, version, strings.Join(w.log, "\n"))
+	w.servesFn("Api", version)
+}
+
+func (w *world) servesFn(fn, version string) {
+	w.t.Helper()
+	a := w.fn(fn).alias
+	if a.version != version || len(a.weights) > 0 {
+		w.t.Fatalf("%s's alias serves %s, want %s alone\n%s", fn, a, version, strings.Join(w.log, "\n"))
 	}
+}
+
+// consistent fails the test unless every alias serves its template's version alone: what CodeDeploy needs to
+// start the next deployment (rule:codedeploy-appspec-current).
+func (w *world) consistent() {
+	w.t.Helper()
+	for _, id := range w.stack.ids {
+		w.servesFn(id, w.templateVersion(w.stack, id))
+	}
+}
+
+// ---- an operator ----
+
+// rollbackByHand rolls the finished release of each function back to the version it served before, as
+// bluegreen rollback does: the deployed template rewritten by package revert (no synth), one stack update, and
+// each release taken out of service blocked.
+func (w *world) rollbackByHand(fns ...string) error {
+	w.t.Helper()
+	tmpl, err := revert.Parse(w.stack.raw)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	var pins []revert.Pin
+	var blocked []block.Entry
+	for _, fn := range fns {
+		a, err := tmpl.FindAlias(w.stackFunctionID(fn), "live")
+		if err != nil {
+			w.t.Fatal(err)
+		}
+		rel := w.released[fn]
+		if len(rel) < 2 {
+			w.t.Fatalf("%s has no earlier release to go back to (%v)", fn, rel)
+		}
+		pins = append(pins, revert.Pin{AliasLogicalID: a.LogicalID, Version: rel[len(rel)-2]})
+		blocked = append(blocked, block.Entry{Release: a.Release, Version: rel[len(rel)-1], At: modelEpoch.Add(w.clock),
+			By: "oncall"})
+	}
+	changes, err := tmpl.Rollback(pins)
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	for _, c := range changes {
+		w.logf("rollback template: %s", c)
+	}
+	rev := readRevision(w.t, w.stack.dir, tmpl.Bytes())
+	w.logf("rollback by hand of %v", fns)
+	if err := w.apply(rev); err != nil {
+		return err
+	}
+	for i, fn := range fns {
+		w.blocks[fn] = w.blocks[fn].With(blocked[i])
+		w.released[fn] = append(w.released[fn], pins[i].Version)
+	}
+	return nil
+}
+
+// stackFunctionID is the logical id of fn's function in the deployed template.
+func (w *world) stackFunctionID(fn string) string {
+	var doc struct {
+		Resources map[string]struct {
+			Metadata map[string]interface{} `json:"Metadata"`
+		} `json:"Resources"`
+	}
+	_ = json.Unmarshal(w.stack.raw, &doc)
+	want := w.stack.fns[fn].deployment.Function + "/Resource"
+	for id, r := range doc.Resources {
+		if r.Metadata["aws:cdk:path"] == want {
+			return id
+		}
+	}
+	w.t.Fatalf("no function of %s in the template", fn)
+	return ""
+}
+
+// unblock lifts every block of fn, as bluegreen unblock -all does.
+func (w *world) unblock(fn string) { delete(w.blocks, fn) }
+
+// ---- the model's AWS APIs, for the library's run-time code ----
+
+// modelAPI answers the library's hooks and release guard from the world. d is the deployment a hook serves.
+type modelAPI struct {
+	w *world
+	d *cdDeployment
+}
+
+func (m *modelAPI) deployment(id string) *cdDeployment {
+	for _, d := range m.w.deployments {
+		if d.id == id {
+			return d
+		}
+	}
+	return nil
+}
+
+func (m *modelAPI) info(d *cdDeployment) *cdtypes.DeploymentInfo {
+	status := map[string]cdtypes.DeploymentStatus{"InProgress": "InProgress", "Succeeded": "Succeeded",
+		"Stopped": "Stopped", "Failed": "Failed"}[d.status]
+	return &cdtypes.DeploymentInfo{DeploymentId: aws.String(d.id), ApplicationName: aws.String("app"),
+		DeploymentGroupName: aws.String(d.fn), Status: status, Creator: d.creator,
+		CreateTime: aws.Time(modelEpoch.Add(d.start)),
+		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
+			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(fmt.Sprintf(`{"version":0.0,"Resources":[{"fn":`+
+				`{"Type":"AWS::Lambda::Function","Properties":{"Name":"%s","Alias":"live","CurrentVersion":"%s",`+
+				`"TargetVersion":"%s"}}}]}`, d.fn, d.current, d.target))}}}
+}
+
+func (m *modelAPI) GetDeployment(_ context.Context, in *codedeploy.GetDeploymentInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error) {
+	d := m.deployment(*in.DeploymentId)
+	if d == nil {
+		return nil, fmt.Errorf("no deployment %s", *in.DeploymentId)
+	}
+	return &codedeploy.GetDeploymentOutput{DeploymentInfo: m.info(d)}, nil
+}
+
+func (m *modelAPI) GetApplicationRevision(context.Context, *codedeploy.GetApplicationRevisionInput, ...func(*codedeploy.Options)) (*codedeploy.GetApplicationRevisionOutput, error) {
+	return nil, errors.New("the model's deployments carry their AppSpec")
+}
+
+func (m *modelAPI) GetDeploymentGroup(_ context.Context, in *codedeploy.GetDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error) {
+	g := m.w.groups[*in.DeploymentGroupName]
+	if g == nil {
+		return nil, fmt.Errorf("no group %s", *in.DeploymentGroupName)
+	}
+	var alarms []cdtypes.Alarm
+	for _, a := range g.alarms {
+		alarms = append(alarms, cdtypes.Alarm{Name: aws.String(a.name())})
+	}
+	return &codedeploy.GetDeploymentGroupOutput{DeploymentGroupInfo: &cdtypes.DeploymentGroupInfo{
+		DeploymentGroupName: in.DeploymentGroupName, DeploymentConfigName: aws.String(g.config),
+		AlarmConfiguration: &cdtypes.AlarmConfiguration{Enabled: g.enabled, Alarms: alarms}}}, nil
+}
+
+func (m *modelAPI) UpdateDeploymentGroup(_ context.Context, in *codedeploy.UpdateDeploymentGroupInput, _ ...func(*codedeploy.Options)) (*codedeploy.UpdateDeploymentGroupOutput, error) {
+	g := m.w.groups[*in.CurrentDeploymentGroupName]
+	if in.DeploymentConfigName != nil {
+		s, ok := strategies[*in.DeploymentConfigName]
+		if !ok {
+			return nil, fmt.Errorf("no deployment configuration %s", *in.DeploymentConfigName)
+		}
+		g.config, g.strategy = *in.DeploymentConfigName, s
+	}
+	if in.AlarmConfiguration != nil {
+		g.enabled = in.AlarmConfiguration.Enabled
+	}
+	m.w.logf("%s: group now %s, alarms on %v", *in.CurrentDeploymentGroupName, g.config, g.enabled)
+	return &codedeploy.UpdateDeploymentGroupOutput{}, nil
+}
+
+func (m *modelAPI) ListDeploymentGroups(context.Context, *codedeploy.ListDeploymentGroupsInput, ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentGroupsOutput, error) {
+	var names []string
+	for n := range m.w.groups {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return &codedeploy.ListDeploymentGroupsOutput{DeploymentGroups: names}, nil
+}
+
+func (m *modelAPI) ListDeployments(_ context.Context, in *codedeploy.ListDeploymentsInput, _ ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentsOutput, error) {
+	var ids []string
+	for _, d := range m.w.deployments {
+		if d.fn == *in.DeploymentGroupName && d.active() {
+			ids = append(ids, d.id)
+		}
+	}
+	return &codedeploy.ListDeploymentsOutput{Deployments: ids}, nil
+}
+
+func (m *modelAPI) StopDeployment(_ context.Context, in *codedeploy.StopDeploymentInput, _ ...func(*codedeploy.Options)) (*codedeploy.StopDeploymentOutput, error) {
+	d := m.deployment(*in.DeploymentId)
+	if !d.active() {
+		return nil, &cdtypes.DeploymentAlreadyCompletedException{Message: aws.String("The deployment is already complete")}
+	}
+	d.status = "Stopped"
+	d.reason = "stopped by the release guard"
+	m.w.fn(d.fn).alias = aliasState{version: d.current}
+	m.w.logf("%s: the release guard stopped %s: alias back on %s", d.fn, d.id, d.current)
+	return &codedeploy.StopDeploymentOutput{Status: cdtypes.StopStatusSucceeded}, nil
+}
+
+func (m *modelAPI) PutLifecycleEventHookExecutionStatus(_ context.Context, in *codedeploy.PutLifecycleEventHookExecutionStatusInput, _ ...func(*codedeploy.Options)) (*codedeploy.PutLifecycleEventHookExecutionStatusOutput, error) {
+	if _, done := m.w.reported[*in.LifecycleEventHookExecutionId]; done {
+		return nil, &cdtypes.LifecycleEventAlreadyCompletedException{Message: aws.String("already completed")}
+	}
+	m.w.reported[*in.LifecycleEventHookExecutionId] = string(in.Status)
+	return &codedeploy.PutLifecycleEventHookExecutionStatusOutput{}, nil
+}
+
+func (m *modelAPI) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*lambda.Options)) (*lambda.InvokeOutput, error) {
+	key := *in.FunctionName + ":" + *in.Qualifier
+	if m.w.throttled > 0 && m.w.throttledSoFar[key] < m.w.throttled {
+		m.w.throttledSoFar[key]++
+		return nil, &lambdatypes.TooManyRequestsException{Message: aws.String("Rate Exceeded (throttled)"),
+			Reason: "ReservedFunctionConcurrentInvocationLimitExceeded"}
+	}
+	if !m.w.preHookPasses(*in.Qualifier) {
+		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"),
+			Payload: []byte(`{"errorMessage":"boom"}`)}, nil
+	}
+	return &lambda.InvokeOutput{StatusCode: 200, Payload: []byte(`{"statusCode":200}`)}, nil
+}
+
+func (m *modelAPI) ListVersionsByFunction(_ context.Context, in *lambda.ListVersionsByFunctionInput, _ ...func(*lambda.Options)) (*lambda.ListVersionsByFunctionOutput, error) {
+	out := &lambda.ListVersionsByFunctionOutput{Versions: []lambdatypes.FunctionConfiguration{
+		{Version: aws.String("$LATEST"), FunctionArn: aws.String("arn:aws:lambda:eu-west-1:1:function:" + *in.FunctionName + ":$LATEST")}}}
+	for _, v := range m.w.fn(*in.FunctionName).versions {
+		n := strconv.Itoa(v.number)
+		out.Versions = append(out.Versions, lambdatypes.FunctionConfiguration{Version: aws.String(n),
+			FunctionArn: aws.String("arn:aws:lambda:eu-west-1:1:function:" + *in.FunctionName + ":" + n)})
+	}
+	return out, nil
+}
+
+func (m *modelAPI) ListAliases(_ context.Context, in *lambda.ListAliasesInput, _ ...func(*lambda.Options)) (*lambda.ListAliasesOutput, error) {
+	a := m.w.fn(*in.FunctionName).alias
+	out := lambdatypes.AliasConfiguration{Name: aws.String("live"), FunctionVersion: aws.String(a.version)}
+	if len(a.weights) > 0 {
+		out.RoutingConfig = &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: a.weights}
+	}
+	return &lambda.ListAliasesOutput{Aliases: []lambdatypes.AliasConfiguration{out}}, nil
+}
+
+func (m *modelAPI) DeleteFunction(_ context.Context, in *lambda.DeleteFunctionInput, _ ...func(*lambda.Options)) (*lambda.DeleteFunctionOutput, error) {
+	if err := m.w.fn(*in.FunctionName).deleteVersion(*in.Qualifier); err != nil {
+		return nil, &lambdatypes.ResourceConflictException{Message: aws.String(err.Error())}
+	}
+	m.w.logf("%s: the post-traffic hook pruned version %s", *in.FunctionName, *in.Qualifier)
+	return &lambda.DeleteFunctionOutput{}, nil
+}
+
+func (m *modelAPI) ListEventSourceMappings(_ context.Context, in *lambda.ListEventSourceMappingsInput, _ ...func(*lambda.Options)) (*lambda.ListEventSourceMappingsOutput, error) {
+	arn := *in.FunctionName
+	fn := strings.Split(arn, ":")[6]
+	if m.w.fn(fn).mappings[arn[strings.LastIndex(arn, ":")+1:]] {
+		return &lambda.ListEventSourceMappingsOutput{EventSourceMappings: []lambdatypes.EventSourceMappingConfiguration{
+			{UUID: aws.String("queue-mapping"), EventSourceArn: aws.String("arn:aws:sqs:eu-west-1:1:queue")}}}, nil
+	}
+	return &lambda.ListEventSourceMappingsOutput{}, nil
+}
+
+func (m *modelAPI) ListProvisionedConcurrencyConfigs(context.Context, *lambda.ListProvisionedConcurrencyConfigsInput, ...func(*lambda.Options)) (*lambda.ListProvisionedConcurrencyConfigsOutput, error) {
+	return &lambda.ListProvisionedConcurrencyConfigsOutput{}, nil
+}
+
+func (m *modelAPI) GetFunction(_ context.Context, in *lambda.GetFunctionInput, _ ...func(*lambda.Options)) (*lambda.GetFunctionOutput, error) {
+	// The shared pre-traffic hook tags each function of its Targets with its key (the function's id).
+	if m.d != nil && m.d.pre != nil {
+		if _, ok := m.d.pre.cfg.Targets[*in.FunctionName]; ok {
+			return &lambda.GetFunctionOutput{Tags: map[string]string{hookconfig.TargetTagKey: *in.FunctionName}}, nil
+		}
+	}
+	return &lambda.GetFunctionOutput{}, nil
+}
+
+func (m *modelAPI) GetProvisionedConcurrencyConfig(context.Context, *lambda.GetProvisionedConcurrencyConfigInput, ...func(*lambda.Options)) (*lambda.GetProvisionedConcurrencyConfigOutput, error) {
+	return nil, errors.New("no provisioned concurrency in the model")
+}
+
+// GetMetricStatistics sums the invocations green served through the alias that CloudWatch shows: minutes with
+// invocations, up to the metric lag late (rule:lambda-metrics).
+func (m *modelAPI) GetMetricStatistics(_ context.Context, in *cloudwatch.GetMetricStatisticsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricStatisticsOutput, error) {
+	dims := map[string]string{}
+	for _, d := range in.Dimensions {
+		dims[*d.Name] = *d.Value
+	}
+	sum := 0.0
+	for _, s := range m.w.served {
+		at := modelEpoch.Add(s.at)
+		if s.fn == dims["FunctionName"] && s.version == dims["ExecutedVersion"] && !at.Before(*in.StartTime) &&
+			!at.After(in.EndTime.Add(-2*time.Minute)) {
+			sum += s.n
+		}
+	}
+	if sum == 0 {
+		return &cloudwatch.GetMetricStatisticsOutput{}, nil
+	}
+	return &cloudwatch.GetMetricStatisticsOutput{Datapoints: []cwtypes.Datapoint{{Sum: aws.Float64(sum)}}}, nil
+}
+
+func (m *modelAPI) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	g := m.w.groups[m.d.fn]
+	for _, name := range in.AlarmNames {
+		state := cwtypes.StateValueOk
+		for _, a := range g.alarms {
+			if a.name() == name && m.w.alarmIn(a, m.w.clock-m.d.start) {
+				state = cwtypes.StateValueAlarm
+			}
+		}
+		out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(name), StateValue: state})
+	}
+	return out, nil
+}
+
+func (m *modelAPI) CreateSchedule(_ context.Context, in *scheduler.CreateScheduleInput, _ ...func(*scheduler.Options)) (*scheduler.CreateScheduleOutput, error) {
+	m.w.schedules = append(m.w.schedules, in)
+	return &scheduler.CreateScheduleOutput{}, nil
+}
+
+func (m *modelAPI) DeleteSchedule(context.Context, *scheduler.DeleteScheduleInput, ...func(*scheduler.Options)) (*scheduler.DeleteScheduleOutput, error) {
+	return &scheduler.DeleteScheduleOutput{}, nil
+}
+
+// Get reads a function's blocked releases (the guard's block.Store).
+func (m *modelAPI) Get(_ context.Context, fn string) (block.List, error) {
+	l := m.w.blocks[fn]
+	l.Function = fn
+	return l, nil
+}
+
+func (m *modelAPI) DescribeStacks(context.Context, *cloudformation.DescribeStacksInput, ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error) {
+	return &cloudformation.DescribeStacksOutput{Stacks: []cftypes.Stack{{StackName: aws.String("Svc"),
+		StackStatus: cftypes.StackStatus(m.w.status)}}}, nil
+}
+
+func hasKey(m map[string]string, k string) bool {
+	_, ok := m[k]
+	return ok
 }
