@@ -482,6 +482,19 @@ type world struct {
 	// policyOverride, when set, replaces the DeletionPolicy of the template's versions: to show what another
 	// policy would do.
 	policyOverride string
+	// noGuard plays the stack without its release guard (no gate, no coordinator): to show what the guard does.
+	noGuard bool
+	// stuck is a stack rollback that failed (UPDATE_ROLLBACK_FAILED), for recoverStack.
+	stuck   *stuckRollback
+	endings int
+}
+
+// stuckRollback is what a failed stack rollback left to do: the operation, and the alias updates whose reverse
+// deployment failed.
+type stuckRollback struct {
+	op     *operation
+	cause  error
+	failed []*cdDeployment
 }
 
 type servedMinute struct {
@@ -532,6 +545,7 @@ type cdDeployment struct {
 	preDone         bool
 	// cancelled: CloudFormation cancelled the alias update that started it; it counts for the stack no more.
 	cancelled bool
+	ended     int // the order in which deployments ended (1, 2…), 0 while running
 	rev       *revision
 }
 
@@ -569,7 +583,8 @@ func (w *world) startDeployment(rev *revision, fn, current, target string, creat
 // (rule:codedeploy-rollback); its state change goes to EventBridge (rule:codedeploy-events), and the release
 // guard, when the stack has one, coordinates the release.
 func (w *world) end(d *cdDeployment, status, reason string) {
-	d.status, d.reason = status, reason
+	w.endings++
+	d.status, d.reason, d.ended = status, reason, w.endings
 	l := w.fn(d.fn)
 	if status == "Succeeded" {
 		l.alias = aliasState{version: d.target}
@@ -600,6 +615,9 @@ func (w *world) event(d *cdDeployment, state string) {
 }
 
 func (w *world) hasGuard() bool {
+	if w.noGuard {
+		return false
+	}
 	for _, f := range w.stack.fns {
 		if f.gate != nil {
 			return true
@@ -941,14 +959,15 @@ func (w *world) run(ds []*cdDeployment) *cdDeployment {
 	for minutes := 0; minutes < 24*60; minutes++ {
 		w.step(ds)
 		anyActive := false
+		var first *cdDeployment // the failure that came first: the cause, not the deployments stopped because of it
 		for _, d := range ds {
-			if !d.active() && d.status != "Succeeded" && !d.cancelled {
-				return d
+			if !d.active() && d.status != "Succeeded" && !d.cancelled && (first == nil || d.ended < first.ended) {
+				first = d
 			}
 			anyActive = anyActive || d.active()
 		}
-		if !anyActive {
-			return nil
+		if first != nil || !anyActive {
+			return first
 		}
 		w.clock += time.Minute
 	}
@@ -984,17 +1003,11 @@ func (w *world) settle() {
 // (rule:cfn-rollback-order), and the versions the operation created are deleted
 // (rule:cfn-retain-except-on-create). A reverse deployment that fails leaves UPDATE_ROLLBACK_FAILED.
 func (w *world) rollback(op *operation, created []string, cause error) error {
+	op.created = created
 	w.status = "UPDATE_ROLLBACK_IN_PROGRESS"
 	if op.old == nil {
 		w.status = "ROLLBACK_COMPLETE"
 		return cause
-	}
-	restoreGroups := func() {
-		for _, id := range op.old.ids {
-			if op.rev.fns[id] == nil || w.groupKey(op.rev, id, op.physical) != w.groupKey(op.old, id, w.physical) {
-				w.groups[id] = w.groupOf(op.old, id, w.physical)
-			}
-		}
 	}
 	for _, id := range op.old.ids {
 		if err := w.gate(op.old, op.rev, id); err != nil {
@@ -1002,9 +1015,9 @@ func (w *world) rollback(op *operation, created []string, cause error) error {
 		}
 	}
 	if w.v.groupFirst {
-		restoreGroups()
+		w.restoreGroups(op)
 	}
-	var reverse []*cdDeployment
+	var reverse, from []*cdDeployment
 	for _, d := range op.aliases {
 		if d.status != "Succeeded" || d.cancelled {
 			continue
@@ -1013,33 +1026,110 @@ func (w *world) rollback(op *operation, created []string, cause error) error {
 		if err != nil {
 			w.status = "UPDATE_ROLLBACK_FAILED"
 			w.logf("UPDATE_ROLLBACK_FAILED: %s: %v", d.fn, err)
+			w.stuck = &stuckRollback{op: op, cause: cause, failed: []*cdDeployment{d}}
 			return fmt.Errorf("%w: %v (after %v)", errRollbackFailed, err, cause)
 		}
 		w.event(r, guard.StateStart)
-		reverse = append(reverse, r)
+		reverse, from = append(reverse, r), append(from, d)
 	}
-	if failed := w.run(reverse); failed != nil {
+	w.run(reverse)
+	var failed []*cdDeployment
+	for i, r := range reverse {
+		if r.status != "Succeeded" {
+			failed = append(failed, from[i])
+			w.logf("%s: the reverse deployment failed: %s", r.fn, r.reason)
+		}
+	}
+	if len(failed) > 0 {
 		w.status = "UPDATE_ROLLBACK_FAILED"
-		w.logf("UPDATE_ROLLBACK_FAILED: %s: %s", failed.fn, failed.reason)
-		return fmt.Errorf("%w: %s: %s (after %v)", errRollbackFailed, failed.fn, failed.reason, cause)
+		w.logf("UPDATE_ROLLBACK_FAILED: %d aliases could not go back", len(failed))
+		w.stuck = &stuckRollback{op: op, cause: cause, failed: failed}
+		return fmt.Errorf("%w: %s: %s (after %v)", errRollbackFailed, failed[0].fn, reverse[0].reason, cause)
 	}
 	if !w.v.groupFirst {
-		restoreGroups()
+		w.restoreGroups(op)
 	}
-	for _, vid := range created {
+	return w.finishRollback(op, cause)
+}
+
+// restoreGroups rolls back the groups the operation changed to the previous template.
+func (w *world) restoreGroups(op *operation) {
+	for _, id := range op.old.ids {
+		if op.rev.fns[id] == nil || w.groupKey(op.rev, id, op.physical) != w.groupKey(op.old, id, w.physical) {
+			w.groups[id] = w.groupOf(op.old, id, w.physical)
+		}
+	}
+}
+
+// finishRollback deletes the versions the operation created (rule:cfn-retain-except-on-create) and ends the
+// rollback.
+func (w *world) finishRollback(op *operation, cause error) error {
+	for _, vid := range op.created {
 		id := op.versionFn(vid)
 		if op.rev.fns[id].versions[vid] == "Retain" {
 			w.logf("rollback keeps version %s (Retain)", op.physical[vid])
 			continue
 		}
 		if err := w.fn(id).deleteVersion(op.physical[vid]); err != nil {
-			w.t.Fatalf("rollback could not delete version %s: %v", op.physical[vid], err)
+			// Lambda refuses (rule:lambda-delete-in-use): the version is left behind, in use by an alias the
+			// stack no longer knows of.
+			w.logf("%s: rollback could not delete version %s: %v", id, op.physical[vid], err)
+			continue
 		}
 		w.logf("rollback deleted version %s (%s)", op.physical[vid], op.rev.fns[id].versions[vid])
 	}
 	w.status = "UPDATE_ROLLBACK_COMPLETE"
 	w.logf("UPDATE_ROLLBACK_COMPLETE: %v", cause)
 	return cause
+}
+
+// recoverStack does what bluegreen recover does for a stack in UPDATE_ROLLBACK_FAILED: it puts the groups of the
+// aliases whose reverse deployment failed in abort mode, continues the rollback (CloudFormation starts those
+// reverse deployments again, rule:cfn-continue-rollback), and when one fails again skips it and points the alias at
+// its template's version itself; then it puts each group back as it was.
+func (w *world) recoverStack() {
+	s := w.stuck
+	if s == nil || w.status != "UPDATE_ROLLBACK_FAILED" {
+		w.t.Fatalf("nothing to recover: stack %s", w.status)
+	}
+	saved := map[string]groupState{}
+	for _, d := range s.failed {
+		g := w.groups[d.fn]
+		saved[d.fn] = *g
+		g.config, g.strategy, g.enabled = guard.AllAtOnce, strategy.AllAtOnce, false
+	}
+	w.status = "UPDATE_ROLLBACK_IN_PROGRESS"
+	w.logf("recover: ContinueUpdateRollback")
+	var again []*cdDeployment
+	for _, d := range s.failed {
+		r, err := w.startDeployment(s.op.old, d.fn, d.target, d.current, cdtypes.DeploymentCreatorCloudFormationRollback)
+		if err != nil {
+			w.t.Fatalf("recover: %v", err)
+		}
+		again = append(again, r)
+	}
+	w.run(again)
+	for _, r := range again {
+		if r.status != "Succeeded" {
+			w.logf("recover: %s skipped, its alias pointed at version %s", r.fn, r.target)
+			w.fn(r.fn).alias = aliasState{version: r.target}
+		}
+	}
+	w.restoreGroups(s.op)
+	_ = w.finishRollback(s.op, s.cause)
+	for fn, g := range saved {
+		*w.groups[fn] = g
+	}
+	w.stuck = nil
+}
+
+// deleteStack deletes the stack: the function goes with every version and alias (rule:lambda-delete-function).
+func (w *world) deleteStack() {
+	for _, id := range w.stack.ids {
+		w.fns[id] = &lambdaModel{mappings: map[string]bool{}}
+	}
+	w.lambda = w.fn("Api")
+	w.stack, w.physical, w.status = nil, map[string]string{}, "DELETE_COMPLETE"
 }
 
 func (op *operation) versionFn(vid string) string {
@@ -1087,7 +1177,7 @@ func (w *world) groupOf(rev *revision, fn string, physical map[string]string) *g
 // the refusal.
 func (w *world) gate(rev, old *revision, fn string) error {
 	f := rev.fns[fn]
-	if f == nil || f.gate == nil {
+	if f == nil || f.gate == nil || w.noGuard {
 		return nil
 	}
 	kind := cfn.RequestCreate
@@ -1319,8 +1409,8 @@ func (m *modelAPI) StopDeployment(_ context.Context, in *codedeploy.StopDeployme
 	if !d.active() {
 		return nil, &cdtypes.DeploymentAlreadyCompletedException{Message: aws.String("The deployment is already complete")}
 	}
-	d.status = "Stopped"
-	d.reason = "stopped by the release guard"
+	m.w.endings++
+	d.status, d.reason, d.ended = "Stopped", "stopped by the release guard", m.w.endings
 	m.w.fn(d.fn).alias = aliasState{version: d.current}
 	m.w.logf("%s: the release guard stopped %s: alias back on %s", d.fn, d.id, d.current)
 	return &codedeploy.StopDeploymentOutput{Status: cdtypes.StopStatusSucceeded}, nil

@@ -2,10 +2,13 @@ package test
 
 import (
 	"errors"
+	"fmt"
 	"strconv"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
@@ -262,7 +265,7 @@ func TestLifecycleThrottledFunctionDuringPreTraffic(t *testing.T) {
 	w.mustDeploy(tested("c2"))
 	w.serves("2")
 	w.throttled = 50 // throttled for good: the hook gives up within its deadline and reports Failed
-	if err := w.deploy(tested("c3")); err == nil || !strings.Contains(err.Error(), "throttled") {
+	if err := w.deploy(tested("c3")); err == nil || !strings.Contains(err.Error(), "TooManyRequestsException") {
 		t.Fatalf("a function throttled for good must fail its pre-traffic hook, got %v", err)
 	}
 	w.serves("2")
@@ -272,5 +275,311 @@ func TestLifecycleThrottledFunctionDuringPreTraffic(t *testing.T) {
 	msg := mustPanic(t, func() { w.deploy(tight) })
 	if !strings.Contains(msg, "PreTraffic.Load.Concurrency must be at most the ReservedConcurrentExecutions") {
 		t.Errorf("a load check above the reserved concurrency must be refused at synth, got %q", msg)
+	}
+}
+
+// ---- rollback by hand, and a rolled-back release that stays out ----
+
+// A finished release is rolled back by hand while the alarm that caused it is still in ALARM: from the deployed
+// template (package revert, as bluegreen rollback does: no synth of anyone's checkout), in one step to 100 % on
+// the previous version, past the alarm and through hooks that pass a return. The release is blocked: the same
+// commit (a pipeline retry) is refused with the way to release it deliberately. The next ordinary deploy has its
+// strategy, alarms and hooks again; once the block is lifted the commit ships.
+func TestLifecycleRollbackFinishedReleaseWhileTheAlarmFires(t *testing.T) {
+	w := newWorld(t)
+	r := func(commit string) release { rel := canary(commit); rel.business, rel.pre = true, true; return rel }
+	w.mustDeploy(r("c1"))
+	w.mustDeploy(r("c2"))
+	w.serves("2")
+
+	// The incident: a business metric drops after the release; its alarm fires and stays in ALARM.
+	firing := true
+	w.alarmFires = func(path, _ string, _ time.Duration) bool { return firing && path == "Svc/Business" }
+	before := w.clock
+	deployed := string(w.stack.raw)
+	if err := w.rollbackByHand("Api"); err != nil {
+		t.Fatalf("the rollback by hand failed: %v\n%s", err, strings.Join(w.log, "\n"))
+	}
+	w.serves("1")
+	if took := w.clock - before; took > 3*time.Minute {
+		t.Errorf("the rollback took %v, want at most 3 minutes", took)
+	}
+	var changed []string
+	for _, l := range w.log {
+		if strings.Contains(l, "alias 2+1@") {
+			t.Errorf("the rollback shifted gradually: %s", l)
+		}
+		if i := strings.Index(l, "rollback template: "); i >= 0 {
+			changed = append(changed, l[i+len("rollback template: "):])
+		}
+	}
+	// Only what the rollback needs changed in the deployed template: the alias, its group, its release gate.
+	if len(changed) != 4 || !strings.Contains(strings.Join(changed, "\n"), "FunctionVersion") ||
+		!strings.Contains(strings.Join(changed, "\n"), "DeploymentConfigName") ||
+		!strings.Contains(strings.Join(changed, "\n"), "AlarmConfiguration.Enabled") ||
+		!strings.Contains(strings.Join(changed, "\n"), "Release") {
+		t.Errorf("the rollback changed %v, want the alias's version, its group's strategy and alarm monitoring, and "+
+			"its release gate", changed)
+	}
+	if deployed == string(w.stack.raw) {
+		t.Errorf("the stack still has the release's template")
+	}
+
+	// The same commit again (a pipeline retry): refused before any traffic moves (rule:cdk-release-hash).
+	err := w.deploy(r("c2"))
+	if err == nil || !strings.Contains(err.Error(), "bluegreen unblock -function Api -release ApiFunctionCurrentVersion") {
+		t.Fatalf("re-deploying the rolled-back release must be refused with how to release it, got %v", err)
+	}
+	w.serves("1")
+
+	// The fix ships as an ordinary release: canary, alarms and hooks are back; a firing alarm stops it.
+	if err := w.deploy(r("c3")); err == nil || !strings.Contains(err.Error(), "alarm Svc/Business in ALARM") {
+		t.Fatalf("the next ordinary deploy must have its alarms back (the business alarm still fires), got %v", err)
+	}
+	firing = false
+	w.mustDeploy(r("c3"))
+	w.serves("4") // version 3 was the fix's first try, deleted with its rollback
+	logHas(t, w, "alias 1+4@0.1")
+	if g := w.groups["Api"]; !g.enabled || g.strategy != strategy.Canary10Percent5Minutes {
+		t.Errorf("after the fix the group has %s with alarms on %v, want the canary with alarms", g.strategy, g.enabled)
+	}
+	if status := w.reported["d-Api-"+strconv.Itoa(len(w.deployments))+"-pre-traffic"]; status != "Succeeded" {
+		t.Errorf("the fix's pre-traffic hook did not test it: %q", status)
+	}
+
+	// Released deliberately once a person lifts the block.
+	w.unblock("Api")
+	w.mustDeploy(r("c2"))
+	w.serves("5")
+}
+
+// In a service, a rolled-back function's release is refused again when a deploy ships another function's change
+// from a commit that still holds it.
+func TestLifecycleRollbackRefusedWhenAnotherFunctionChanges(t *testing.T) {
+	w := newWorld(t)
+	svc := func(commits ...string) release {
+		return release{commit: strings.Join(commits, "+"), service: &serviceRelease{n: 3,
+			commit: func(i int) string { return commits[i] }}}
+	}
+	w.mustDeploy(svc("a1", "b1", "c1"))
+	w.mustDeploy(svc("a2", "b1", "c1"))
+	if err := w.rollbackByHand("Fn00"); err != nil {
+		t.Fatal(err)
+	}
+	w.servesFn("Fn00", "1")
+	err := w.deploy(svc("a2", "b2", "c1"))
+	if err == nil || !strings.Contains(err.Error(), "bluegreen unblock -function Fn00") {
+		t.Fatalf("another function's change must not bring Fn00's rolled-back release back, got %v", err)
+	}
+	w.servesFn("Fn00", "1")
+	w.servesFn("Fn01", "1")
+	w.consistent()
+	w.mustDeploy(svc("a3", "b2", "c1"))
+	w.servesFn("Fn00", "3")
+	w.servesFn("Fn01", "3") // b2's first try, version 2, went with the refused deploy's rollback
+}
+
+// ---- a service release that fails ----
+
+// shopRelease is a service of 20 functions: Fn00–Fn04 ship all at once (their shift finishes at once), the others
+// by the default canary; commit c of every function.
+func shopRelease(c string) release {
+	return release{commit: "shop-" + c, service: &serviceRelease{n: 20,
+		commit: func(i int) string { return fmt.Sprintf("%s-%d", c, i) },
+		strategy: func(i int) strategy.Strategy {
+			if i < 5 {
+				return strategy.AllAtOnce
+			}
+			return strategy.Canary10Percent5Minutes
+		}}}
+}
+
+// Twenty functions ship together and one fails its canary. Under every answer to what AWS does not document (the
+// order of a stack rollback, cancelled alias updates, when CodeDeploy reads the alarms), every other shift stops
+// at once, the five that had finished go back in one step that no alarm can stop (green alarms of every function
+// fire during the rollback too), the stack ends UPDATE_ROLLBACK_COMPLETE within minutes with every alias on its
+// template's version, and the next release ships.
+func TestLifecycleServiceReleaseOneCanaryFails(t *testing.T) {
+	for _, v := range allVariants() {
+		t.Run(v.String(), func(t *testing.T) {
+			w := newWorld(t)
+			w.v = v
+			w.mustDeploy(shopRelease("c1"))
+			failedAt := time.Duration(0)
+			w.alarmFires = func(path, green string, since time.Duration) bool {
+				if strings.Contains(path, "/Fn07/GreenAlarms/ErrorRate") && green == "2" && since >= 2*time.Minute {
+					return true
+				}
+				// Once the release failed, every release's green suffers (a shared dependency).
+				return failedAt > 0 && green == "2"
+			}
+			start := w.clock
+			err := w.deploy(shopRelease("c2"))
+			if err == nil || !strings.Contains(err.Error(), "Fn07/GreenAlarms/ErrorRate") {
+				t.Fatalf("Fn07's failing canary must fail the release, got %v\n%s", err, strings.Join(w.log, "\n"))
+			}
+			w.settle()
+			if w.status != "UPDATE_ROLLBACK_COMPLETE" {
+				t.Fatalf("stack %s, want UPDATE_ROLLBACK_COMPLETE\n%s", w.status, strings.Join(w.log, "\n"))
+			}
+			// The bound: the failure (2 minutes into the canary), the canary steps the model plays a minute at a
+			// time, and the rollback's one-step reverse deployments.
+			if took := w.clock - start; took > 4*time.Minute {
+				t.Errorf("the failed release and its rollback took %v, want at most 4 minutes", took)
+			}
+			w.consistent()
+			for i := 5; i < 20; i++ {
+				fn := fmt.Sprintf("Fn%02d", i)
+				for _, l := range w.log {
+					if strings.Contains(l, fn+": alias 2") || strings.Contains(l, fn+": deployment succeeded") {
+						t.Errorf("%s's canary went on after Fn07 failed: %s", fn, l)
+					}
+				}
+			}
+			failedAt = w.clock
+			w.alarmFires = func(string, string, time.Duration) bool { return false }
+			w.mustDeploy(shopRelease("c3"))
+			w.consistent()
+			w.servesFn("Fn07", "3")
+		})
+	}
+}
+
+// Without the release guard (the stack as this library left it before), the same failure can leave an alias that
+// disagrees with its template when a cancelled alias update lets its deployment run on: CodeDeploy then refuses
+// the next release (INVALID_LAMBDA_CONFIGURATION), as users of the same AWS features report. This shows what the
+// guard prevents.
+func TestLifecycleServiceReleaseWithoutTheGuard(t *testing.T) {
+	w := newWorld(t)
+	w.v = variants{cancelKeepsDeployment: true}
+	w.mustDeploy(shopRelease("c1"))
+	w.alarmFires = func(path, green string, since time.Duration) bool {
+		return strings.Contains(path, "/Fn07/GreenAlarms/ErrorRate") && green == "2" && since >= 2*time.Minute
+	}
+	w.noGuard = true
+	if err := w.deploy(shopRelease("c2")); err == nil {
+		t.Fatal("the release must fail")
+	}
+	w.settle()
+	stuck := 0
+	for _, id := range w.stack.ids {
+		if a := w.fn(id).alias; a.version != w.templateVersion(w.stack, id) {
+			stuck++
+		}
+	}
+	if stuck == 0 {
+		t.Fatalf("without the guard, cancelled canaries that run on must leave aliases off their template's version")
+	}
+	w.alarmFires = func(string, string, time.Duration) bool { return false }
+	if err := w.deploy(shopRelease("c3")); !errors.Is(err, errInvalidLambdaConfiguration) {
+		t.Errorf("the next release must be refused by CodeDeploy, got %v", err)
+	}
+}
+
+// When the failure's event reaches the guard late (after CloudFormation started its reverse deployments) and
+// CodeDeploy read the alarms when they started, a firing alarm can stop a reverse deployment: the stack is left
+// UPDATE_ROLLBACK_FAILED. What bluegreen recover does then (abort mode on the failed aliases' groups, continue the
+// rollback: rule:cfn-continue-rollback) brings it to UPDATE_ROLLBACK_COMPLETE with every alias on its template's
+// version.
+func TestLifecycleServiceRollbackFailsThenRecover(t *testing.T) {
+	w := newWorld(t)
+	w.v = variants{eventLate: true, alarmsAtStart: true}
+	w.mustDeploy(shopRelease("c1"))
+	w.alarmFires = func(path, green string, since time.Duration) bool {
+		// Fn07's green fails 2 minutes into its canary; then every release's green suffers (a shared dependency).
+		return (strings.Contains(path, "/Fn07/GreenAlarms/ErrorRate") && green == "2" && since >= 2*time.Minute) ||
+			(green == "2" && w.clock >= 2*time.Minute)
+	}
+	err := w.deploy(shopRelease("c2"))
+	if !errors.Is(err, errRollbackFailed) {
+		t.Fatalf("want UPDATE_ROLLBACK_FAILED, got %v\n%s", err, strings.Join(w.log, "\n"))
+	}
+	w.recoverStack()
+	if w.status != "UPDATE_ROLLBACK_COMPLETE" {
+		t.Fatalf("after recover the stack is %s\n%s", w.status, strings.Join(w.log, "\n"))
+	}
+	w.settle()
+	w.consistent()
+	w.alarmFires = func(string, string, time.Duration) bool { return false }
+	w.mustDeploy(shopRelease("c3"))
+	w.consistent()
+}
+
+// ---- hooks that die ----
+
+// A hook that dies without reporting (out of memory) reaches CodeDeploy as Failed within minutes, whether
+// CodeDeploy invoked it asynchronously (its on-failure destination) or synchronously (its watchdog schedule), and
+// not after CodeDeploy's hour (rule:codedeploy-hook-invocation).
+func TestLifecycleHookThatCrashes(t *testing.T) {
+	for _, sync := range []bool{false, true} {
+		t.Run(fmt.Sprintf("invoked synchronously %v", sync), func(t *testing.T) {
+			w := newWorld(t)
+			w.v.hookSync = sync
+			r := func(commit string) release { rel := canary(commit); rel.pre = true; return rel }
+			w.mustDeploy(r("c1"))
+			w.hookCrash = true
+			start := w.clock
+			if err := w.deploy(r("c2")); err == nil {
+				t.Fatal("a crashed hook must fail the deployment")
+			}
+			w.serves("1")
+			// The hook's timeout (5 minutes), a minute for the watchdog, a minute for the schedule.
+			if took := w.clock - start; took > 7*time.Minute {
+				t.Errorf("CodeDeploy heard of the crash after %v, want at most 7 minutes\n%s", took, strings.Join(w.log, "\n"))
+			}
+		})
+	}
+}
+
+// ---- alarm state ----
+
+// A green alarm left in ALARM by a release that rolled back does not stop the next release before its green has
+// served anything: each version's green alarms are new alarms (their names carry the version), which start
+// without a state, while an alarm that is only updated keeps its state (rule:cloudwatch-alarm-state) — as the
+// user's own business alarm does, by design: CodeDeploy stops a release while it is in ALARM.
+func TestLifecycleAlarmStateAfterARollback(t *testing.T) {
+	w := newWorld(t)
+	w.mustDeploy(canary("c1"))
+	w.alarmFires = func(path, green string, since time.Duration) bool {
+		return strings.HasSuffix(path, "/GreenAlarms/ErrorRate") && green == "2" && since >= 3*time.Minute
+	}
+	if err := w.deploy(canary("c2")); err == nil {
+		t.Fatal("the broken green must roll back")
+	}
+	// The fix: green's alarms judge green alone; the broken release's alarm state stays with it.
+	w.alarmFires = func(string, string, time.Duration) bool { return false }
+	w.mustDeploy(canary("c3"))
+	w.serves("3")
+}
+
+// ---- a short canary with the traffic gate ----
+
+// A traffic gate that can only fail (a 2-minute canary: Lambda publishes green's invocations up to 2 minutes
+// late) is refused at synth, for a Deployment and for a function of a service, before any deploy.
+func TestLifecycleShortCanaryWithTheGate(t *testing.T) {
+	w := newWorld(t)
+	gated := canary("c1")
+	gated.strategy = strategy.Canary(10, 2*time.Minute)
+	gated.post = &hooks.PostTrafficProps{MinInvocations: jsii.Number(1)}
+	msg := mustPanic(t, func() { _ = w.deploy(gated) })
+	if !strings.Contains(msg, "PostTraffic.MinInvocations 1 cannot be met under Canary10Percent2Minutes") {
+		t.Errorf("got %q", msg)
+	}
+	if len(w.fn("Api").versions) != 0 {
+		t.Errorf("a refused synth deployed something")
+	}
+}
+
+// ---- deleting the stack ----
+
+// Deleting the stack deletes the function and every version, whatever the versions' deletion policy
+// (rule:lambda-delete-function): RetainExceptOnCreate keeps versions across updates, not across the stack's end.
+func TestLifecycleDeletingTheStackDeletesEveryVersion(t *testing.T) {
+	w := newWorld(t)
+	w.mustDeploy(canary("c1"))
+	w.mustDeploy(canary("c2"))
+	w.deleteStack()
+	if n := len(w.fn("Api").versions); n != 0 {
+		t.Errorf("%d versions left after the stack was deleted", n)
 	}
 }
