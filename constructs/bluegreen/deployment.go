@@ -131,7 +131,8 @@ type deployment struct {
 }
 
 // NewDeployment defines a function shipped blue/green: the function (or the given one), its current version
-// (retained when replaced), an alias on it, a CodeDeploy deployment group (in the stack's shared application) that
+// (kept across updates, deleted with the function when the stack is deleted), an alias on it, a CodeDeploy
+// deployment group (in the stack's shared application) that
 // moves the alias with the strategy, and automatic rollback on failure, on stop and on alarm.
 //
 // NewDeployment validates props before it defines anything and panics, naming the construct path, with every
@@ -190,7 +191,9 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	}
 	d.version = d.function.CurrentVersion()
 	// Every version that served a release is kept, so blue still exists after a release and can be pinned back
-	// (Retain on update and delete). A version created by a stack operation that rolls back is deleted
+	// (Retain on update; on the stack's deletion the policy keeps nothing: "Otherwise, all versions and aliases
+	// are deleted", Lambda API Reference, DeleteFunction, for the function CloudFormation deletes with the stack).
+	// A version created by a stack operation that rolls back is deleted
 	// (DeletionPolicy RetainExceptOnCreate: "If the stack operation that created the resource is rolled back,
 	// CloudFormation deletes the resource", CloudFormation user guide, DeletionPolicy attribute). Kept, that
 	// green would make a re-run of the same commit fail: Lambda publishes no version when code and configuration
