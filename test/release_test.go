@@ -105,3 +105,23 @@ func TestReleaseNames(t *testing.T) {
 			jsonString(group["AlarmConfiguration"]))
 	}
 }
+
+// Synth says once per stack that an alias's first deploy runs no hook and no canary (CloudFormation creates the
+// alias directly): synth cannot know whether the alias exists yet.
+func TestFirstDeployNote(t *testing.T) {
+	stack := newStack(t)
+	deploy(t, stack, "Api", nil)
+	deploy(t, stack, "Worker", nil)
+	n := 0
+	for _, note := range annotations(t, stack, "info") {
+		if strings.Contains(note, bluegreen.FirstDeployInfo) {
+			n++
+			if !strings.Contains(note, "no hook, no canary and no alarm protect it") {
+				t.Errorf("note %q", note)
+			}
+		}
+	}
+	if n != 1 {
+		t.Errorf("want the note once per stack, got %d", n)
+	}
+}

@@ -28,6 +28,12 @@ const StackSizeWarningAbove = MaxResourcesPerStack * 8 / 10
 // Deployments. NewDeployment defines it, once per stack, as a direct child of the stack; it defines no resource.
 const StackSizeID = "BlueGreenStackSize"
 
+// FirstDeployInfo is the id of the note synth gives once per stack holding a Deployment: the first deploy of an
+// alias creates it on its version directly, with no CodeDeploy deployment (no hook, no canary, no alarm), because
+// CloudFormation hands only a change of an existing alias's version to CodeDeploy (UpdatePolicy attribute,
+// CodeDeployLambdaAliasUpdate).
+const FirstDeployInfo = "lambda-bluegreen:firstDeploy"
+
 // StackSizeWarning is the id of the warning synth gives when a stack holding a Deployment has more than
 // StackSizeWarningAbove resources; Annotations.AcknowledgeWarning takes it.
 const StackSizeWarning = "lambda-bluegreen:stackSize"
@@ -61,6 +67,11 @@ func stackSizeOf(scope constructs.Construct) (*stackSize, bool) {
 		s := &stackSize{stack: stack, stackNode: node}
 		constructs.NewConstruct_Override(s, stack, jsii.String(StackSizeID))
 		s.Node().AddValidation(s)
+		// What synth cannot know is whether an alias exists yet: say once per stack what that means.
+		awscdk.Annotations_Of(stack).AddInfoV2(jsii.String(FirstDeployInfo), jsii.String("the first deploy of an "+
+			"alias (a new stack, a function added to it, an alias renamed or replaced) creates the alias on its version "+
+			"directly: CloudFormation runs no CodeDeploy deployment, so no hook, no canary and no alarm protect it; "+
+			"test a new function before its first deploy"))
 		return s, true
 	case *stackSize:
 		return existing, false
