@@ -49,10 +49,12 @@ const (
 // PinnedPrefix starts the gate's Release when the alias is pinned to an existing version.
 const PinnedPrefix = "pinned:"
 
-// MaxEntries is how many blocks a function keeps: the newest. A standard SSM parameter holds 4 KB ("Parameter
-// value: 4 KB for standard parameters", AWS Systems Manager User Guide, "Managing parameter tiers"); an entry takes
-// at most about 350 bytes.
+// MaxEntries is how many blocks a function keeps at most: the newest, as many as fit MaxValueBytes.
 const MaxEntries = 10
+
+// MaxValueBytes is the most a standard SSM parameter holds: "Standard parameters have a value limit of 4 KB" (AWS
+// Systems Manager API Reference, PutParameter, Value).
+const MaxValueBytes = 4096
 
 // ParameterName returns the SSM parameter holding function's blocks.
 func ParameterName(function string) string { return ParameterPrefix + function }
@@ -91,14 +93,18 @@ func Parse(value string) (List, error) {
 	return l, nil
 }
 
-// Marshal renders the list as the parameter's value, keeping the MaxEntries newest entries.
+// Marshal renders the list as the parameter's value, keeping the newest entries: at most MaxEntries, and no more
+// than fit MaxValueBytes. The oldest blocks go first; the one just added always fits (an entry is far below 4 KB).
 func (l List) Marshal() (string, error) {
-	sort.SliceStable(l.Entries, func(i, j int) bool { return l.Entries[i].At.After(l.Entries[j].At) })
-	if len(l.Entries) > MaxEntries {
-		l.Entries = l.Entries[:MaxEntries]
+	entries := append([]Entry(nil), l.Entries...)
+	sort.SliceStable(entries, func(i, j int) bool { return entries[i].At.After(entries[j].At) })
+	for n := min(len(entries), MaxEntries); ; n-- {
+		l.Entries = entries[:n]
+		b, err := json.Marshal(l)
+		if err != nil || len(b) <= MaxValueBytes || n <= 1 {
+			return string(b), err
+		}
 	}
-	b, err := json.Marshal(l)
-	return string(b), err
 }
 
 // Find returns the entry of release, if it is blocked.
