@@ -151,9 +151,7 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 	for _, f := range failures(events) {
 		step("   failed: %s", f)
 	}
-	for _, r := range others {
-		res.NeedsPerson = append(res.NeedsPerson, r)
-	}
+	res.NeedsPerson = append(res.NeedsPerson, others...)
 	groups := map[string]*savedGroup{}
 	var order []string
 	for _, a := range aliases {
