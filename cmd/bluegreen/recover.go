@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -17,9 +16,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
-	"github.com/aws/smithy-go/middleware"
-	smithyhttp "github.com/aws/smithy-go/transport/http"
 
+	"github.com/safeship/lambda-bluegreen/internal/alarmcfg"
 	"github.com/safeship/lambda-bluegreen/internal/revert"
 )
 
@@ -487,53 +485,18 @@ func (g *savedGroup) restoreCommand() string {
 			strings.Join(names, ","))})
 }
 
-// updateGroup sets a group's deployment config and alarm configuration. The SDK leaves a false "enabled" out of
-// the request (the field is a plain bool, serialized only when true), and UpdateDeploymentGroup does not document
-// what an absent one means, so the request carries it explicitly.
+// updateGroup sets a group's deployment config and alarm configuration, with "enabled" written explicitly
+// (package alarmcfg).
 func updateGroup(ctx context.Context, c clients, app, group, config string, alarms *cdtypes.AlarmConfiguration) error {
 	in := &codedeploy.UpdateDeploymentGroupInput{ApplicationName: &app, CurrentDeploymentGroupName: &group, AlarmConfiguration: alarms}
 	if config != "" {
 		in.DeploymentConfigName = &config
 	}
-	_, err := c.codedeploy.UpdateDeploymentGroup(ctx, in, func(o *codedeploy.Options) {
-		o.APIOptions = append(o.APIOptions, explicitAlarmsEnabled(alarms.Enabled))
-	})
+	_, err := c.codedeploy.UpdateDeploymentGroup(ctx, in, alarmcfg.ExplicitEnabled(alarms.Enabled))
 	if err != nil {
 		return fmt.Errorf("UpdateDeploymentGroup %s/%s: %w", app, group, err)
 	}
 	return nil
-}
-
-// explicitAlarmsEnabled writes alarmConfiguration.enabled into the request body, before it is signed.
-func explicitAlarmsEnabled(enabled bool) func(*middleware.Stack) error {
-	return func(s *middleware.Stack) error {
-		return s.Build.Add(middleware.BuildMiddlewareFunc("ExplicitAlarmsEnabled", func(ctx context.Context,
-			in middleware.BuildInput, next middleware.BuildHandler) (middleware.BuildOutput, middleware.Metadata, error) {
-			req, ok := in.Request.(*smithyhttp.Request)
-			if !ok || req.GetStream() == nil {
-				return next.HandleBuild(ctx, in)
-			}
-			body, err := io.ReadAll(req.GetStream())
-			if err != nil {
-				return middleware.BuildOutput{}, middleware.Metadata{}, err
-			}
-			var doc map[string]interface{}
-			if err := json.Unmarshal(body, &doc); err == nil {
-				if ac, ok := doc["alarmConfiguration"].(map[string]interface{}); ok {
-					ac["enabled"] = enabled
-					if b, err := json.Marshal(doc); err == nil {
-						body = b
-					}
-				}
-			}
-			if req, err = req.SetStream(bytes.NewReader(body)); err != nil {
-				return middleware.BuildOutput{}, middleware.Metadata{}, err
-			}
-			req.ContentLength = int64(len(body))
-			in.Request = req
-			return next.HandleBuild(ctx, in)
-		}), middleware.After)
-	}
 }
 
 func (c cli) runRecover(args []string, stdout, stderr io.Writer) int {

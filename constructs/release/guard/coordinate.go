@@ -8,6 +8,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+
+	"github.com/safeship/lambda-bluegreen/internal/alarmcfg"
 )
 
 // DeploymentStateChange is the detail-type of CodeDeploy's deployment events in EventBridge.
@@ -189,7 +191,8 @@ func (g *Guard) abortMode(ctx context.Context, app, group string) error {
 	}
 	ac.Enabled = false
 	_, err = g.CodeDeploy.UpdateDeploymentGroup(ctx, &codedeploy.UpdateDeploymentGroupInput{ApplicationName: &app,
-		CurrentDeploymentGroupName: &group, DeploymentConfigName: aws.String(AllAtOnce), AlarmConfiguration: &ac})
+		CurrentDeploymentGroupName: &group, DeploymentConfigName: aws.String(AllAtOnce), AlarmConfiguration: &ac},
+		alarmcfg.ExplicitEnabled(false))
 	if err != nil {
 		return fmt.Errorf("UpdateDeploymentGroup %s/%s (abort mode): %w", app, group, err)
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
+	"github.com/safeship/lambda-bluegreen/internal/alarmcfg"
 	"github.com/safeship/lambda-bluegreen/internal/appspec"
 	"github.com/safeship/lambda-bluegreen/internal/block"
 )
@@ -226,7 +227,7 @@ func (g *Guard) restoreGroup(ctx context.Context, ev cfn.Event) error {
 	_, err = g.CodeDeploy.UpdateDeploymentGroup(ctx, &codedeploy.UpdateDeploymentGroupInput{
 		ApplicationName: &app, CurrentDeploymentGroupName: &group, DeploymentConfigName: &config,
 		AlarmConfiguration: &restored,
-	})
+	}, alarmcfg.ExplicitEnabled(restored.Enabled))
 	if err != nil {
 		return fmt.Errorf("bluegreen release gate: UpdateDeploymentGroup %s/%s (to put its strategy and alarms back): %w",
 			app, group, err)
