@@ -408,19 +408,7 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 	if res.Blocked != nil {
 		result["blocked"] = res.Blocked
 	}
-	switch {
-	case err == nil:
-	case errors.Is(err, errNothing):
-		code = exitNothing
-	case errors.Is(err, errDeclined):
-		code = exitDecline
-	case errors.Is(err, errUsage):
-		code = exitUsage
-	case errors.Is(err, errTimedOut):
-		code = exitTimeout
-	default:
-		code = exitFail
-	}
+	code = exitCode(err)
 	if err != nil {
 		err = explain(err)
 		if out.Len() > 0 && !*t.asJSON {
@@ -500,4 +488,22 @@ func writeSVGs(dir string, ds []plan.Deployment) ([]string, error) {
 		written = append(written, name)
 	}
 	return written, errors.Join(errs...)
+}
+
+// exitCode is the exit code of a rollback or recover that ended with err (nil: exitOK).
+func exitCode(err error) int {
+	switch {
+	case err == nil:
+		return exitOK
+	case errors.Is(err, errNothing):
+		return exitNothing
+	case errors.Is(err, errDeclined):
+		return exitDecline
+	case errors.Is(err, errUsage):
+		return exitUsage
+	case errors.Is(err, errTimedOut):
+		return exitTimeout
+	default:
+		return exitFail
+	}
 }

@@ -525,18 +525,7 @@ func (c cli) runRecover(args []string, stdout, stderr io.Writer) int {
 	}
 	res, err := recoverStack(c.context(), cl, recoverOptions{stack: *stack, dryRun: *dryRun, confirm: c.confirmer(progress, *yes),
 		out: progress, wait: waiter{timeout: *timeout, now: c.now, sleep: c.sleep, progress: progress}})
-	code := exitOK
-	switch {
-	case err == nil:
-	case errors.Is(err, errNothing):
-		code = exitNothing
-	case errors.Is(err, errDeclined):
-		code = exitDecline
-	case errors.Is(err, errTimedOut):
-		code = exitTimeout
-	default:
-		code = exitFail
-	}
+	code := exitCode(err)
 	if err != nil {
 		err = explain(err)
 		res.Message = err.Error()
