@@ -94,6 +94,8 @@ type revision struct {
 	dir string // the cloud assembly it was synthesized into (the hooks' configurations)
 	fns map[string]*fnRev
 	ids []string // the deployments' ids, sorted
+	// gate is the properties of the stack's release gate, nil without one.
+	gate map[string]interface{}
 }
 
 // fnRev is one protected function of a revision.
@@ -106,7 +108,7 @@ type fnRev struct {
 	aliasVersion string
 	deployment   plan.Deployment
 	pre, post    *hookSetup
-	gate         map[string]interface{} // the release gate's properties, nil without one
+	gate         map[string]interface{} // its entry in the stack's release gate, nil without one
 	group        string                 // JSON of the group's properties: CloudFormation updates it when they change
 	// versioned are the alarms whose names carry green's version (a new alarm each release).
 	versioned map[string]bool
@@ -247,8 +249,6 @@ func readRevision(t *testing.T, dir string, raw []byte) *revision {
 				case map[string]interface{}:
 					f.aliasVersion = v["Fn::GetAtt"].([]interface{})[0].(string)
 				}
-			case block.GateResourceType:
-				f.gate = res.Properties
 			case "AWS::CodeDeploy::DeploymentGroup":
 				b, _ := json.Marshal([]interface{}{res.Properties["DeploymentConfigName"], res.Properties["AlarmConfiguration"]})
 				f.group = string(b)
@@ -284,6 +284,18 @@ func readRevision(t *testing.T, dir string, raw []byte) *revision {
 		strategies[name] = d.StrategyValue()
 	}
 	sort.Strings(rev.ids)
+	for _, res := range tmpl.Resources {
+		if res.Type != block.GateResourceType {
+			continue
+		}
+		rev.gate = res.Properties
+		entries, _ := res.Properties[block.GateReleases].(map[string]interface{})
+		for path, e := range entries {
+			if f := rev.fns[path[strings.LastIndex(path, "/")+1:]]; f != nil {
+				f.gate, _ = e.(map[string]interface{})
+			}
+		}
+	}
 	return rev
 }
 
@@ -615,15 +627,7 @@ func (w *world) event(d *cdDeployment, state string) {
 }
 
 func (w *world) hasGuard() bool {
-	if w.noGuard {
-		return false
-	}
-	for _, f := range w.stack.fns {
-		if f.gate != nil {
-			return true
-		}
-	}
-	return false
+	return !w.noGuard && w.stack.gate != nil
 }
 
 // step advances every running deployment by a minute: traffic, alarms, hooks. CodeDeploy checks alarms about
@@ -881,10 +885,8 @@ func (w *world) apply(rev *revision) error {
 			w.groups[id] = w.groupOf(rev, id, physical)
 		}
 	}
-	for _, id := range rev.ids {
-		if err := w.gate(rev, old, id); err != nil {
-			return w.rollback(op, created, err)
-		}
+	if err := w.gate(rev, old); err != nil {
+		return w.rollback(op, created, err)
 	}
 	var running []*cdDeployment
 	for _, id := range rev.ids {
@@ -1009,10 +1011,8 @@ func (w *world) rollback(op *operation, created []string, cause error) error {
 		w.status = "ROLLBACK_COMPLETE"
 		return cause
 	}
-	for _, id := range op.old.ids {
-		if err := w.gate(op.old, op.rev, id); err != nil {
-			w.t.Fatalf("a release gate refused during a rollback: %v", err)
-		}
+	if err := w.gate(op.old, op.rev); err != nil {
+		w.t.Fatalf("the release gate refused during a rollback: %v", err)
 	}
 	if w.v.groupFirst {
 		w.restoreGroups(op)
@@ -1173,33 +1173,47 @@ func (w *world) groupOf(rev *revision, fn string, physical map[string]string) *g
 	return g
 }
 
-// gate runs fn's release gate (package guard) when its properties changed (rule:cfn-custom-resource), and returns
+// gate runs the stack's release gate (package guard) when its properties changed (rule:cfn-custom-resource), with
+// the names CloudFormation resolves (the model names functions and groups by their deployment's id), and returns
 // the refusal.
-func (w *world) gate(rev, old *revision, fn string) error {
-	f := rev.fns[fn]
-	if f == nil || f.gate == nil || w.noGuard {
+func (w *world) gate(rev, old *revision) error {
+	if rev.gate == nil || w.noGuard {
 		return nil
 	}
 	kind := cfn.RequestCreate
-	if old != nil && old.fns[fn] != nil && old.fns[fn].gate != nil {
-		if jsonString(old.fns[fn].gate) == jsonString(f.gate) {
+	var before map[string]interface{}
+	if old != nil && old.gate != nil {
+		if jsonString(old.gate) == jsonString(rev.gate) {
 			return nil
 		}
-		kind = cfn.RequestUpdate
+		kind, before = cfn.RequestUpdate, w.resolveGate(old)
 	}
-	props := map[string]interface{}{}
-	for k, v := range f.gate {
-		props[k] = v
-	}
-	props[block.GateFunctionName], props[guard.GateDeploymentGroup], props[guard.GateApplication] = fn, fn, "app"
-	props[guard.GateDeploymentConfig] = w.groupOf(rev, fn, nil).config
-	_, _, err := w.guard().Gate(context.Background(), cfn.Event{RequestType: kind, LogicalResourceID: fn + "ReleaseGate",
-		StackID: "arn:stack/Svc", ResourceProperties: props})
+	_, _, err := w.guard().Gate(context.Background(), cfn.Event{RequestType: kind, LogicalResourceID: "ReleaseGate",
+		StackID: "arn:stack/Svc", ResourceProperties: w.resolveGate(rev), OldResourceProperties: before})
 	if err != nil {
-		w.logf("%s: release gate refused: %v", fn, err)
-		return fmt.Errorf("%s release gate: %w", fn, err)
+		w.logf("release gate refused: %v", err)
+		return fmt.Errorf("release gate: %w", err)
 	}
 	return nil
+}
+
+// resolveGate is the gate's properties of rev as CloudFormation passes them to the guard.
+func (w *world) resolveGate(rev *revision) map[string]interface{} {
+	entries := map[string]interface{}{}
+	for _, id := range rev.ids {
+		f := rev.fns[id]
+		if f.gate == nil {
+			continue
+		}
+		e := map[string]interface{}{}
+		for k, v := range f.gate {
+			e[k] = v
+		}
+		e[block.GateFunctionName], e[guard.GateDeploymentGroup], e[guard.GateApplication] = id, id, "app"
+		e[guard.GateDeploymentConfig] = w.groupOf(rev, id, nil).config
+		entries[f.deployment.Path] = e
+	}
+	return map[string]interface{}{block.GateReleases: entries}
 }
 
 func (w *world) guard() *guard.Guard {

@@ -23,27 +23,35 @@ func TestReleaseGateAndGuard(t *testing.T) {
 		ds = append(ds, deploy(t, stack, id, nil))
 	}
 	tmpl := template(t, stack)
-	gates := resources(tmpl, block.GateResourceType)
-	if len(gates) != 3 {
-		t.Fatalf("want a release gate per deployment, got %d", len(gates))
+	gateID, gate := onlyResource(t, tmpl, block.GateResourceType) // one per stack, whatever the number of functions
+	entries, _ := props(gate)[block.GateReleases].(map[string]interface{})
+	if len(entries) != 3 {
+		t.Fatalf("want an entry per deployment, got %d", len(entries))
 	}
 	versionID := awscdk.Stack_Of(stack).Resolve(ds[0].Version().Node().DefaultChild().(awscdk.CfnElement).LogicalId()).(string)
-	hasResource(t, tmpl, block.GateResourceType, like(obj{
-		block.GateFunctionName:     obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction"))},
+	api, _ := entries["TestStack/Api"].(map[string]interface{})
+	for k, want := range map[string]interface{}{
 		block.GateRelease:          versionID,
-		guard.GateDeploymentGroup:  obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiDeploymentGroup"))},
 		guard.GateDeploymentConfig: "CodeDeployDefault.LambdaCanary10Percent5Minutes",
 		guard.GateAlarmsEnabled:    "true",
-		"ServiceToken":             obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^BlueGreenReleaseGuardFunction")), "Arn"}},
-	}))
+	} {
+		if api[k] != want {
+			t.Errorf("entry TestStack/Api %s = %v, want %v", k, api[k], want)
+		}
+	}
+	if !strings.HasPrefix(jsonString(api[block.GateFunctionName]), `{"Ref":"ApiFunction`) ||
+		!strings.HasPrefix(jsonString(api[guard.GateDeploymentGroup]), `{"Ref":"ApiDeploymentGroup`) {
+		t.Errorf("entry TestStack/Api names %s and %s", jsonString(api[block.GateFunctionName]), jsonString(api[guard.GateDeploymentGroup]))
+	}
 	if !strings.HasPrefix(versionID, "ApiFunctionCurrentVersion") {
 		t.Errorf("the release is named %q, want the current version's logical id", versionID)
 	}
+	if !strings.Contains(jsonString(props(gate)["ServiceToken"]), "BlueGreenReleaseGuardFunction") {
+		t.Errorf("the gate is not answered by the guard: %s", jsonString(props(gate)["ServiceToken"]))
+	}
 	for id, alias := range resources(tmpl, "AWS::Lambda::Alias") {
-		deps := jsonString(alias["DependsOn"])
-		prefix := strings.TrimSuffix(id, "Alias"+id[strings.Index(id, "Alias")+5:])
-		if !strings.Contains(deps, prefix+"ReleaseGate") {
-			t.Errorf("alias %s does not wait for its release gate: %s", id, deps)
+		if deps := jsonString(alias["DependsOn"]); !strings.Contains(deps, gateID) {
+			t.Errorf("alias %s does not wait for the release gate: %s", id, deps)
 		}
 	}
 	countIs(t, tmpl, "AWS::Lambda::Function", 3+1)
@@ -84,7 +92,8 @@ func TestReleaseNames(t *testing.T) {
 		tmpl := template(t, stack)
 		_, gate := onlyResource(t, tmpl, block.GateResourceType)
 		_, group := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
-		return props(gate)[block.GateRelease].(string), props(group)
+		entry := props(gate)[block.GateReleases].(map[string]interface{})["TestStack/Api"].(map[string]interface{})
+		return entry[block.GateRelease].(string), props(group)
 	}
 	c1, _ := release("c1", nil)
 	again, _ := release("c1", nil)

@@ -135,7 +135,9 @@ func svcTemplate(o svcOptions) string {
 		"ApiErrors": map[string]interface{}{"Type": "AWS::CloudWatch::Alarm", "Properties": map[string]interface{}{
 			"EvaluationPeriods": 2, "Threshold": 0.01, "ComparisonOperator": "GreaterThanThreshold"}},
 		"ApiGate": map[string]interface{}{"Type": "Custom::LambdaBlueGreenReleaseGate", "Properties": map[string]interface{}{
-			"ServiceToken": att("GateProvider", "Arn"), "FunctionName": ref("Api"), "Release": "ApiCurrentVersion7F2A"}},
+			"ServiceToken": att("GateProvider", "Arn"), "Releases": map[string]interface{}{
+				"Svc/Api":    map[string]interface{}{"FunctionName": ref("Api"), "Release": "ApiCurrentVersion7F2A"},
+				"Svc/Worker": map[string]interface{}{"FunctionName": ref("Worker"), "Release": "WorkerCurrentVersionB3C1"}}}},
 		"ApiPre":    fn("ApiServiceRole"),
 		"WorkerPre": fn("WorkerServiceRole"),
 	}

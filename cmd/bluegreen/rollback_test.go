@@ -106,7 +106,7 @@ func TestFinishedReleaseRollsBackInOneStackUpdate(t *testing.T) {
 		{property(t, doc, "ApiGroup", "DeploymentConfigName"), `"CodeDeployDefault.LambdaAllAtOnce"`},
 		{property(t, doc, "ApiGroup", "AlarmConfiguration", "Enabled"), `false`},
 		{property(t, doc, "ApiGroup", "AlarmConfiguration", "Alarms"), `[{"Name":{"Ref":"ApiErrors"}}]`},
-		{property(t, doc, "ApiGate", "Release"), `"pinned:6"`},
+		{property(t, doc, "ApiGate", "Releases", "Svc/Api", "Release"), `"pinned:6"`},
 		{string(doc.Metadata[revert.MetadataKey]), `[{"alias":"ApiAliasLive","version":"6"}]`},
 	} {
 		if c.got != c.want {
@@ -136,7 +136,7 @@ func TestFinishedReleaseRollsBackInOneStackUpdate(t *testing.T) {
 		"api:live serves version 7 now → version 6 (served before successful deployment d-NEW)",
 		`ApiAliasLive FunctionVersion: {"Fn::GetAtt":["ApiCurrentVersion7F2A","Version"]} → "6"`,
 		`ApiGroup DeploymentConfigName: "CodeDeployDefault.LambdaCanary10Percent5Minutes" → "CodeDeployDefault.LambdaAllAtOnce"`,
-		"ApiGroup AlarmConfiguration.Enabled: true → false", `ApiGate Release: "ApiCurrentVersion7F2A" → "pinned:6"`,
+		"ApiGroup AlarmConfiguration.Enabled: true → false", `ApiGate Releases.Svc/Api.Release: "ApiCurrentVersion7F2A" → "pinned:6"`,
 		"template: sent in the UpdateStack request", "expected time: " + expectedTime,
 		"block: release ApiCurrentVersion7F2A of api (version 7) will be blocked: a deploy of the same code and configuration is refused until `bluegreen unblock -function api -release ApiCurrentVersion7F2A`",
 		"proceed? [y/N]", "stack Svc UPDATE_IN_PROGRESS", "stack Svc UPDATE_COMPLETE",
@@ -351,7 +351,7 @@ func TestLifecycleRollbackTwiceGoesFurtherBack(t *testing.T) {
 	}
 	var doc sentTemplate
 	json.Unmarshal([]byte(s.updates[1].body), &doc)
-	if property(t, doc, "ApiAliasLive", "FunctionVersion") != `"5"` || property(t, doc, "ApiGate", "Release") != `"pinned:5"` ||
+	if property(t, doc, "ApiAliasLive", "FunctionVersion") != `"5"` || property(t, doc, "ApiGate", "Releases", "Svc/Api", "Release") != `"pinned:5"` ||
 		string(doc.Metadata[revert.MetadataKey]) != `[{"alias":"ApiAliasLive","version":"5"}]` {
 		t.Errorf("second template: %s", s.updates[1].body)
 	}

@@ -126,7 +126,8 @@ type deployment struct {
 	alarmsOff     bool // the emergency bypass or a pin: alarm monitoring off for this deploy
 	pinned        string
 	guard         release.Guard // the stack's release guard
-	gate          awscdk.CfnCustomResource
+	gate          awscdk.CfnCustomResource // the stack's release gate
+	gateEntry     string                   // the property path of this deployment's entry in it
 	warnedCount   bool
 }
 
@@ -345,17 +346,17 @@ func (d *deployment) renderAlarmsEnabled(hasAlarms bool) {
 	on := hasAlarms && !d.alarmsOff
 	d.groupResource.AddPropertyOverride(jsii.String("AlarmConfiguration.Enabled"), jsii.Bool(on))
 	if d.gate != nil {
-		d.gate.AddPropertyOverride(jsii.String(guard.GateAlarmsEnabled), jsii.String(fmt.Sprint(on)))
+		d.gate.AddPropertyOverride(jsii.String(d.gateEntry+"."+guard.GateAlarmsEnabled), jsii.String(fmt.Sprint(on)))
 	}
 }
 
-// defineGate defines the release gate (construct id ReleaseGate): a custom resource of the stack's release guard
-// (package release) that the alias depends on. Before the alias moves, it refuses a release a person rolled back
-// (bluegreen rollback blocks it; bluegreen unblock lifts it), and puts the group's strategy and alarm monitoring
-// back as this template has them (after a failed release left the group in abort mode). The release is named by
-// the logical id of the function's current version, which CDK derives from a hash of the function's code and
-// version-relevant configuration: the same commit names the same release; a pin names "pinned:<version>", which
-// the gate lets through.
+// defineGate adds this deployment's entry to the stack's release gate (package release: a custom resource of the
+// stack's release guard, construct id BlueGreenReleaseGuard/ReleaseGate) and makes the alias depend on it. Before
+// any alias moves, the gate refuses a release a person rolled back (bluegreen rollback blocks it; bluegreen unblock
+// lifts it), and puts the group's strategy and alarm monitoring back as this template has them (after a failed
+// release left the group in abort mode). The release is named by the logical id of the function's current
+// version, which CDK derives from a hash of the function's code and version-relevant configuration: the same
+// commit names the same release; a pin names "pinned:<version>", which the gate lets through.
 func (d *deployment) defineGate(hasAlarms bool) {
 	g := release.GuardOf(d.Construct)
 	d.guard = g
@@ -366,10 +367,11 @@ func (d *deployment) defineGate(hasAlarms bool) {
 		// function's code and configuration, and only the element's token resolves to the id the template has.
 		name = d.version.Node().DefaultChild().(awscdk.CfnElement).LogicalId()
 	}
-	d.gate = g.Gate(d.Construct, "ReleaseGate", &release.GateProps{
+	d.gateEntry = g.AddRelease(*d.Node().Path(), &release.GateProps{
 		Function: d.function, Release: name, Group: d.group, ConfigName: d.config.DeploymentConfigName(),
 		AlarmsEnabled: hasAlarms && !d.alarmsOff,
 	})
+	d.gate = g.Gate()
 }
 
 func (d *deployment) Function() awslambda.Function                            { return d.function }

@@ -1,11 +1,12 @@
 // Package release holds a stack's release guard: one Go Lambda function per stack (construct id
-// BlueGreenReleaseGuard, a direct child of the stack) that answers the release gate of every bluegreen.Deployment
-// and coordinates the releases of the stack's CodeDeploy applications (see package guard for what it does at run
+// BlueGreenReleaseGuard, a direct child of the stack) that answers the stack's release gate (one custom resource
+// with an entry per bluegreen.Deployment) and coordinates the releases of the stack's CodeDeploy applications (see package guard for what it does at run
 // time). bluegreen.NewDeployment wires it; nothing here needs to be called by hand.
 package release
 
 import (
 	"fmt"
+	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
@@ -44,12 +45,16 @@ type Guard interface {
 	// start, fail or stop (one pattern, whatever the number of groups), and the permissions on its deployment
 	// groups. Serving an application twice changes nothing.
 	Serve(application awscodedeploy.ILambdaApplication)
-	// Gate defines the release gate of one deployment in scope (construct id id): a custom resource the alias
-	// must depend on. See GateProps.
-	Gate(scope constructs.Construct, id string, props *GateProps) awscdk.CfnCustomResource
+	// Gate returns the stack's release gate (construct id ReleaseGate): a custom resource with an entry per
+	// protected function (AddRelease), which every protected alias must depend on; nil before the first entry.
+	Gate() awscdk.CfnCustomResource
+	// AddRelease adds the entry of one protected function to the release gate, defining the gate on first use, and
+	// returns the property path of its entry ("Releases.<key>"). key names the entry (the Deployment's construct
+	// path); it must be unique in the stack.
+	AddRelease(key string, props *GateProps) string
 }
 
-// GateProps are the properties of a release gate.
+// GateProps are the properties of one function's entry in the release gate.
 type GateProps struct {
 	// Function is the protected function. Required.
 	Function awslambda.IFunction
@@ -73,6 +78,7 @@ type releaseGuard struct {
 	role     awsiam.Role
 	logs     awslogs.LogGroup
 	rules    map[string]awsevents.Rule // by the application's construct path
+	gate     awscdk.CfnCustomResource
 }
 
 // GuardOf returns the release guard of the stack holding scope, defining it on first use. It panics, naming the
@@ -202,23 +208,32 @@ func (g *releaseGuard) Serve(application awscodedeploy.ILambdaApplication) {
 	g.rules[key] = rule
 }
 
-func (g *releaseGuard) Gate(scope constructs.Construct, id string, props *GateProps) awscdk.CfnCustomResource {
+func (g *releaseGuard) Gate() awscdk.CfnCustomResource { return g.gate }
+
+func (g *releaseGuard) AddRelease(key string, props *GateProps) string {
 	p := GateProps{}
 	if props != nil {
 		p = *props
 	}
 	if p.Function == nil || p.Release == nil || p.Group == nil || p.ConfigName == nil {
-		panic(fmt.Errorf("%s/%s: invalid release.GateProps: Function, Release, Group and ConfigName must be set",
-			*scope.Node().Path(), id))
+		panic(fmt.Errorf("%s: invalid release.GateProps for %s: Function, Release, Group and ConfigName must be set",
+			*g.Node().Path(), key))
+	}
+	if g.gate == nil {
+		// One gate per stack, whatever the number of functions: one resource instead of one each (a stack holds
+		// at most 500), and one call of the guard per deploy.
+		g.gate = awscdk.NewCfnCustomResource(g, jsii.String("ReleaseGate"), &awscdk.CfnCustomResourceProps{
+			ServiceToken: g.function.FunctionArn(),
+		})
+		g.gate.AddOverride(jsii.String("Type"), jsii.String(block.GateResourceType))
+		// The gate answers only once the guard may read what it needs.
+		g.gate.Node().AddDependency(g.role)
 	}
 	enabled := "false"
 	if p.AlarmsEnabled {
 		enabled = "true"
 	}
-	gate := awscdk.NewCfnCustomResource(scope, jsii.String(id), &awscdk.CfnCustomResourceProps{
-		ServiceToken: g.function.FunctionArn(),
-	})
-	gate.AddOverride(jsii.String("Type"), jsii.String(block.GateResourceType))
+	path := block.GateReleases + "." + strings.ReplaceAll(key, ".", "_")
 	// In a fixed order: CDK renders overrides in the order they are added, and a template must not change
 	// between two synths of the same code.
 	for _, kv := range []struct {
@@ -232,9 +247,7 @@ func (g *releaseGuard) Gate(scope constructs.Construct, id string, props *GatePr
 		{guard.GateDeploymentConfig, p.ConfigName},
 		{guard.GateAlarmsEnabled, enabled},
 	} {
-		gate.AddPropertyOverride(jsii.String(kv.key), kv.value)
+		g.gate.AddPropertyOverride(jsii.String(path+"."+kv.key), kv.value)
 	}
-	// The gate answers only once the guard may read what it needs.
-	gate.Node().AddDependency(g.role)
-	return gate
+	return path
 }

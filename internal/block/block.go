@@ -32,12 +32,16 @@ import (
 // parameters").
 const ParameterPrefix = "/lambda-bluegreen/blocked/"
 
-// GateResourceType is the CloudFormation type of a Deployment's release gate: a custom resource that the alias
-// depends on, so that CloudFormation asks it before the alias update starts any traffic shift.
+// GateResourceType is the CloudFormation type of a stack's release gate: one custom resource per stack that every
+// protected alias depends on, so that CloudFormation asks it before any alias update starts a traffic shift.
 const GateResourceType = "Custom::LambdaBlueGreenReleaseGate"
 
-// Properties of the release gate custom resource.
+// Properties of the release gate custom resource: GateReleases holds one entry per protected function, keyed by
+// its Deployment's construct path, each with GateFunctionName and GateRelease (and the group's configuration, see
+// package guard).
 const (
+	// GateReleases is the map of entries.
+	GateReleases = "Releases"
 	// GateFunctionName is the protected function's name (a Ref of the function).
 	GateFunctionName = "FunctionName"
 	// GateRelease is the release the alias is about to serve (the current version's logical id), or

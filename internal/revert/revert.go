@@ -14,6 +14,8 @@
 //     without testing when a deployment returns to a lower version number (runner: "a return to an earlier
 //     release"), so they cannot block a rollback, and the next ordinary deploy finds the policy it expects, whichever
 //     template's policy CloudFormation applies to an update (the documentation does not say).
+//   - The stack's release gate lets a pinned version through: its entry for the function names
+//     block.PinnedPrefix + the version instead of a release.
 //   - The next ordinary deploy brings the synthesized group back (strategy and alarms on): CloudFormation updates
 //     every resource whose template differs from the deployed one.
 //
@@ -251,9 +253,13 @@ func (t *Template) Rollback(pins []Pin) ([]Change, error) {
 			if !ok || typeOf(r) != block.GateResourceType {
 				continue
 			}
-			gp := props(r)
-			if reflect.DeepEqual(gp[block.GateFunctionName], p["FunctionName"]) {
-				set(id, gp, block.GateRelease, block.GateRelease, block.PinnedPrefix+pin.Version)
+			entries, _ := props(r)[block.GateReleases].(map[string]interface{})
+			for key, e := range entries {
+				entry, _ := e.(map[string]interface{})
+				if entry != nil && reflect.DeepEqual(entry[block.GateFunctionName], p["FunctionName"]) {
+					set(id, entry, block.GateRelease, block.GateReleases+"."+key+"."+block.GateRelease,
+						block.PinnedPrefix+pin.Version)
+				}
 			}
 		}
 		recorded = append(recorded, map[string]interface{}{"alias": pin.AliasLogicalID, "version": pin.Version})

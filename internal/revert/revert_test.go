@@ -23,7 +23,8 @@ const deployed = `{
   "App": {"Type": "AWS::CodeDeploy::Application"},
   "Group": {"Type": "AWS::CodeDeploy::DeploymentGroup", "Properties": {"ApplicationName": {"Ref": "App"}, "DeploymentConfigName": {"Ref": "Config"},
    "AlarmConfiguration": {"Enabled": true, "Alarms": [{"Name": {"Ref": "Errors"}}]}}},
-  "Gate": {"Type": "Custom::LambdaBlueGreenReleaseGate", "Properties": {"FunctionName": {"Ref": "Api"}, "Release": "ApiVersionA1", "Note": "<&>"}},
+  "Gate": {"Type": "Custom::LambdaBlueGreenReleaseGate", "Properties": {"Releases": {"Svc/Api": {"FunctionName": {"Ref": "Api"}, "Release": "ApiVersionA1", "Note": "<&>"},
+   "Svc/Other": {"FunctionName": {"Ref": "Other"}, "Release": "OtherVersionB2"}}}},
   "Other": {"Type": "AWS::Lambda::Function", "Properties": {"Code": {"S3Bucket": "literal-bucket", "S3Key": "b.zip"}}},
   "OtherAlias": {"Type": "AWS::Lambda::Alias", "Properties": {"FunctionName": {"Ref": "Other"}, "FunctionVersion": "4", "Name": "live"},
    "UpdatePolicy": {"CodeDeployLambdaAliasUpdate": {"ApplicationName": "other-app", "DeploymentGroupName": "other-group"}}},
@@ -106,7 +107,8 @@ func TestRollback(t *testing.T) {
 	}
 	want := []string{
 		`ApiAlias FunctionVersion: {"Fn::GetAtt":["ApiVersionA1","Version"]} → "6"`,
-		`Gate Release: "ApiVersionA1" → "` + block.PinnedPrefix + `6"`,
+		`Gate Releases.Svc/Api.Release: "ApiVersionA1" → "` + block.PinnedPrefix + `6"`,
+		`Gate Releases.Svc/Other.Release: "OtherVersionB2" → "` + block.PinnedPrefix + `3"`,
 		`Group AlarmConfiguration.Enabled: true → false`,
 		`Group DeploymentConfigName: {"Ref":"Config"} → "CodeDeployDefault.LambdaAllAtOnce"`,
 		`OtherAlias FunctionVersion: "4" → "3"`,

@@ -15,6 +15,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sort"
 	"strconv"
 	"strings"
 
@@ -32,8 +33,8 @@ import (
 // HandlerPackage is the import path of the guard's main package.
 const HandlerPackage = "github.com/safeship/lambda-bluegreen/constructs/release/handler"
 
-// Properties of the release gate custom resource beyond block.GateFunctionName and block.GateRelease: the
-// deployment group whose configuration the gate puts back as the template has it.
+// Properties of an entry of the release gate beyond block.GateFunctionName and block.GateRelease: the deployment
+// group whose configuration the gate puts back as the template has it.
 const (
 	GateApplication      = "ApplicationName"
 	GateDeploymentGroup  = "DeploymentGroupName"
@@ -120,8 +121,11 @@ func (g *Guard) Handle(ctx context.Context, raw json.RawMessage) error {
 	}
 }
 
-func prop(ev cfn.Event, key string) string {
-	switch v := ev.ResourceProperties[key].(type) {
+// entry is one protected function of the gate: its properties as CloudFormation passes them (strings).
+type entry map[string]interface{}
+
+func (e entry) get(key string) string {
+	switch v := e[key].(type) {
 	case string:
 		return v
 	case nil:
@@ -131,45 +135,79 @@ func prop(ev cfn.Event, key string) string {
 	}
 }
 
-// Gate answers a release gate request. It never refuses a Delete, a pinned release (a rollback), or anything while
-// the stack rolls back: a FAILED answer during a rollback would leave the stack in UPDATE_ROLLBACK_FAILED.
-// Otherwise it refuses a blocked release, with block.Refusal as the reason CloudFormation shows (the stack update
-// then fails before the alias is updated, so no traffic moves), and puts the deployment group's configuration back
-// as the template has it (see restoreGroup).
+// entries reads the gate's entries (block.GateReleases) from a request's properties.
+func entries(props map[string]interface{}) map[string]entry {
+	out := map[string]entry{}
+	m, _ := props[block.GateReleases].(map[string]interface{})
+	for k, v := range m {
+		if e, ok := v.(map[string]interface{}); ok {
+			out[k] = e
+		}
+	}
+	return out
+}
+
+// Gate answers the stack's release gate. It never refuses a Delete, a pinned release (a rollback), or anything
+// while the stack rolls back: a FAILED answer during a rollback would leave the stack in UPDATE_ROLLBACK_FAILED.
+// Otherwise, for each function whose release changes in this update (the others' aliases do not move), it
+// refuses a blocked release, with every refusal (block.Refusal) as the reason CloudFormation shows: the stack
+// update then fails before any alias is updated, so no traffic moves. When nothing is refused, it puts the
+// deployment group of each changing function back as the template has it (see restoreGroup).
 func (g *Guard) Gate(ctx context.Context, ev cfn.Event) (string, map[string]interface{}, error) {
 	id := ev.LogicalResourceID
 	if ev.RequestType == cfn.RequestDelete {
 		return id, nil, nil
 	}
-	fn, release := prop(ev, block.GateFunctionName), prop(ev, block.GateRelease)
 	log := g.log()
-	if strings.HasPrefix(release, block.PinnedPrefix) {
-		fmt.Fprintf(log, "bluegreen release gate: %s is pinned to version %s (a rollback): let through\n", fn,
-			strings.TrimPrefix(release, block.PinnedPrefix))
-		return id, nil, nil
-	}
 	if g.ConfigError != nil {
 		return id, nil, fmt.Errorf("bluegreen release gate: AWS SDK configuration: %w", g.ConfigError)
 	}
 	if rolling, status, err := g.rollingBack(ctx, ev.StackID); err != nil {
-		fmt.Fprintf(log, "bluegreen release gate: could not read the stack's status (%v); checking the release anyway\n", err)
+		fmt.Fprintf(log, "bluegreen release gate: could not read the stack's status (%v); checking the releases anyway\n", err)
 	} else if rolling {
 		fmt.Fprintf(log, "bluegreen release gate: stack is %s: a rollback is never refused\n", status)
 		return id, nil, nil
 	}
-	blocks, err := g.Blocks.Get(ctx, fn)
-	if err != nil {
-		return id, nil, fmt.Errorf("bluegreen release gate: could not read the blocked releases of %s, so the release "+
-			"is not let through (grant ssm:GetParameter on %s, or retry): %w", fn, block.ParameterName(fn), err)
+	now, before := entries(ev.ResourceProperties), entries(ev.OldResourceProperties)
+	keys := make([]string, 0, len(now))
+	for k := range now {
+		keys = append(keys, k)
 	}
-	if e, blocked := blocks.Find(release); blocked {
-		fmt.Fprintf(log, "bluegreen release gate: refused: %s\n", block.Refusal(fn, e))
-		return id, nil, errors.New(block.Refusal(fn, e))
+	sort.Strings(keys)
+	var changing []entry
+	var refusals []string
+	for _, k := range keys {
+		e := now[k]
+		fn, release := e.get(block.GateFunctionName), e.get(block.GateRelease)
+		switch {
+		case before[k] != nil && before[k].get(block.GateRelease) == release:
+			continue // this function's alias does not move
+		case strings.HasPrefix(release, block.PinnedPrefix):
+			fmt.Fprintf(log, "bluegreen release gate: %s is pinned to version %s (a rollback): let through\n", fn,
+				strings.TrimPrefix(release, block.PinnedPrefix))
+			continue
+		}
+		blocks, err := g.Blocks.Get(ctx, fn)
+		if err != nil {
+			return id, nil, fmt.Errorf("bluegreen release gate: could not read the blocked releases of %s, so the release "+
+				"is not let through (grant ssm:GetParameter on %s, or retry): %w", fn, block.ParameterName(fn), err)
+		}
+		if b, blocked := blocks.Find(release); blocked {
+			fmt.Fprintf(log, "bluegreen release gate: refused: %s\n", block.Refusal(fn, b))
+			refusals = append(refusals, block.Refusal(fn, b))
+			continue
+		}
+		changing = append(changing, e)
+		fmt.Fprintf(log, "bluegreen release gate: release %s of %s is not blocked: let through\n", release, fn)
 	}
-	if err := g.restoreGroup(ctx, ev); err != nil {
-		return id, nil, err
+	if len(refusals) > 0 {
+		return id, nil, errors.New(strings.Join(refusals, "; "))
 	}
-	fmt.Fprintf(log, "bluegreen release gate: release %s of %s is not blocked: let through\n", release, fn)
+	for _, e := range changing {
+		if err := g.restoreGroup(ctx, e); err != nil {
+			return id, nil, err
+		}
+	}
 	return id, nil, nil
 }
 
@@ -197,9 +235,9 @@ func (g *Guard) rollingBack(ctx context.Context, stackID string) (bool, string, 
 // off. The gate runs after the group (it depends on it) and before the alias (which depends on the gate), so the
 // release's deployment finds the template's configuration. The list of alarms is the group's own: only the
 // monitoring switch and the configuration are set.
-func (g *Guard) restoreGroup(ctx context.Context, ev cfn.Event) error {
-	app, group := prop(ev, GateApplication), prop(ev, GateDeploymentGroup)
-	config, enabled := prop(ev, GateDeploymentConfig), prop(ev, GateAlarmsEnabled) == "true"
+func (g *Guard) restoreGroup(ctx context.Context, e entry) error {
+	app, group := e.get(GateApplication), e.get(GateDeploymentGroup)
+	config, enabled := e.get(GateDeploymentConfig), e.get(GateAlarmsEnabled) == "true"
 	if app == "" || group == "" || config == "" {
 		return nil
 	}

@@ -22,13 +22,22 @@ func newGuard(f *fakeAWS) (*guard.Guard, *strings.Builder) {
 	return &guard.Guard{Blocks: f, CloudFormation: f, CodeDeploy: f, Log: log}, log
 }
 
+// gateEvent is a request for the stack's gate whose entry for svc-api goes from the release "Previous" (on an
+// Update) to release.
 func gateEvent(kind cfn.RequestType, release string) cfn.Event {
-	return cfn.Event{RequestType: kind, LogicalResourceID: "ApiReleaseGate", StackID: "arn:stack/Svc/1",
-		ResourceProperties: map[string]interface{}{
+	entry := func(release string) map[string]interface{} {
+		return map[string]interface{}{block.GateReleases: map[string]interface{}{"Svc/Api": map[string]interface{}{
 			block.GateFunctionName: "svc-api", block.GateRelease: release,
 			guard.GateApplication: "app", guard.GateDeploymentGroup: "api-group",
 			guard.GateDeploymentConfig: "CodeDeployDefault.LambdaCanary10Percent5Minutes", guard.GateAlarmsEnabled: "true",
-		}}
+		}}}
+	}
+	ev := cfn.Event{RequestType: kind, LogicalResourceID: "ReleaseGate", StackID: "arn:stack/Svc/1",
+		ResourceProperties: entry(release)}
+	if kind == cfn.RequestUpdate {
+		ev.OldResourceProperties = entry("Previous")
+	}
+	return ev
 }
 
 func blocked(f *fakeAWS, release string) {
@@ -124,13 +133,13 @@ func TestGateAnswersCloudFormation(t *testing.T) {
 	blocked(f, "ApiFunctionCurrentVersionAAAA")
 	g, _ := newGuard(f)
 	ev := gateEvent(cfn.RequestUpdate, "ApiFunctionCurrentVersionAAAA")
-	ev.ResponseURL, ev.RequestID, ev.PhysicalResourceID = srv.URL, "req-1", "ApiReleaseGate"
+	ev.ResponseURL, ev.RequestID, ev.PhysicalResourceID = srv.URL, "req-1", "ReleaseGate"
 	raw, _ := json.Marshal(ev)
 	if err := g.Handle(context.Background(), raw); err != nil {
 		t.Fatal(err)
 	}
 	if got["Status"] != "FAILED" || !strings.Contains(got["Reason"].(string), "bluegreen unblock") ||
-		got["PhysicalResourceId"] != "ApiReleaseGate" {
+		got["PhysicalResourceId"] != "ReleaseGate" {
 		t.Errorf("CloudFormation got %v", got)
 	}
 }
@@ -203,5 +212,23 @@ func TestCoordinatorPutsAReverseDeploymentInAbortModeAsItStarts(t *testing.T) {
 	}
 	if g1, g2 := f.groups["g1"], f.groups["g2"]; g1.config != guard.AllAtOnce || g1.enabled || g2.config != "canary" || !g2.enabled {
 		t.Errorf("g1 %+v (a reverse deployment: abort mode), g2 %+v (a release: untouched)", *g1, *g2)
+	}
+}
+
+// An entry whose release does not change in the update is not checked: its alias does not move, even when its
+// release is blocked (a rollback template that kept it, say); a function added later is checked.
+func TestGateChecksOnlyTheReleasesThatChange(t *testing.T) {
+	f := newFake()
+	f.groups["api-group"] = &fakeGroup{config: "CodeDeployDefault.LambdaCanary10Percent5Minutes", enabled: true}
+	blocked(f, "ApiFunctionCurrentVersionAAAA")
+	g, _ := newGuard(f)
+	ev := gateEvent(cfn.RequestUpdate, "ApiFunctionCurrentVersionAAAA")
+	ev.OldResourceProperties = ev.ResourceProperties
+	if _, _, err := g.Gate(context.Background(), ev); err != nil {
+		t.Errorf("an unchanged entry was checked: %v", err)
+	}
+	ev.OldResourceProperties = map[string]interface{}{block.GateReleases: map[string]interface{}{}}
+	if _, _, err := g.Gate(context.Background(), ev); err == nil {
+		t.Errorf("a function added with a blocked release must be refused")
 	}
 }
