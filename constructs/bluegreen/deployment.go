@@ -125,7 +125,7 @@ type deployment struct {
 	bypass        bool
 	alarmsOff     bool // the emergency bypass or a pin: alarm monitoring off for this deploy
 	pinned        string
-	guard         release.Guard // the stack's release guard
+	guard         release.Guard            // the stack's release guard
 	gate          awscdk.CfnCustomResource // the stack's release gate
 	gateEntry     string                   // the property path of this deployment's entry in it
 	warnedCount   bool
