@@ -5,7 +5,7 @@
 # `cdk synth` starts an app (CDK_OUTDIR, CDK_CONTEXT_JSON with cdk.json's context and the CLI's own keys), so a run
 # includes starting Node.js and loading aws-cdk-lib, but not the CDK CLI itself (the same for both apps).
 #
-#   bench/run.sh                 5 repetitions of N = 1, 10, 45, alternating Go and TypeScript (45 is the most one
+#   bench/run.sh                 5 repetitions of N = 1, 10, 44, alternating Go and TypeScript (44 is the most one
 #                                stack holds: 11 resources each, under CloudFormation's 500 per stack)
 #   REPS=9 NS="1 10" bench/run.sh
 #   NS="0 1 10 45" bench/run.sh  N = 0 synthesizes an empty stack in each language: the start-up floor of any CDK app
@@ -23,7 +23,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 reps="${REPS:-5}"
-read -r -a ns <<<"${NS:-1 10 45}"
+read -r -a ns <<<"${NS:-1 10 44}"
 work="$root/bench/out"
 validation=true
 [ "${VALIDATION:-on}" = off ] && validation=false

@@ -8,7 +8,7 @@
 //	                 any CDK app in the language)
 //	bench:asset      folder holding the handler's bootstrap (required)
 //
-// Each function costs the stack 11 resources: 45 is the most one stack holds (CloudFormation's quota is 500).
+// Each function costs the stack 11 resources: 44 is the most one stack holds beside the shared ones (CloudFormation's quota is 500).
 package main
 
 import (

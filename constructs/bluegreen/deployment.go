@@ -358,7 +358,7 @@ func (d *deployment) renderAlarmsEnabled(hasAlarms bool) {
 // version, which CDK derives from a hash of the function's code and version-relevant configuration: the same
 // commit names the same release; a pin names "pinned:<version>", which the gate lets through.
 func (d *deployment) defineGate(hasAlarms bool) {
-	g := release.GuardOf(d.Construct)
+	g := d.sizes.releaseGuard()
 	d.guard = g
 	g.Serve(d.application)
 	name := jsii.String(block.PinnedPrefix + d.pinned)

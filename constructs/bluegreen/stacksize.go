@@ -10,6 +10,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/release"
 )
 
 // MaxResourcesPerStack is CloudFormation's quota of resources declared in one stack's template: 500 (AWS
@@ -47,6 +49,7 @@ type stackSize struct {
 	stack       awscdk.Stack
 	stackNode   constructs.Node
 	app         awscodedeploy.ILambdaApplication // the shared CodeDeploy application, once defined or found
+	guard       release.Guard                    // the stack's release guard, once defined or found
 	deployments []sizedDeployment
 }
 
@@ -108,6 +111,15 @@ func (s *stackSize) application() awscodedeploy.ILambdaApplication {
 			*s.stackNode.Path(), ApplicationID))
 	}
 	return s.app
+}
+
+// releaseGuard returns the stack's release guard, defining it on first use; the size check keeps it, so each
+// Deployment finds it without a lookup.
+func (s *stackSize) releaseGuard() release.Guard {
+	if s.guard == nil {
+		s.guard = release.GuardOf(s.stack)
+	}
+	return s.guard
 }
 
 // Validate implements constructs.IValidation. Above MaxResourcesPerStack it returns the error, which fails the

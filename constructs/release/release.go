@@ -78,6 +78,7 @@ type releaseGuard struct {
 	role     awsiam.Role
 	logs     awslogs.LogGroup
 	rules    map[string]awsevents.Rule // by the application's construct path
+	served   map[awscodedeploy.ILambdaApplication]bool
 	gate     awscdk.CfnCustomResource
 }
 
@@ -98,7 +99,7 @@ func GuardOf(scope constructs.Construct) Guard {
 	if err != nil {
 		panic(fmt.Errorf("%s/%s: building the release guard: %w", *stack.Node().Path(), GuardID, err))
 	}
-	g := &releaseGuard{rules: map[string]awsevents.Rule{}}
+	g := &releaseGuard{rules: map[string]awsevents.Rule{}, served: map[awscodedeploy.ILambdaApplication]bool{}}
 	constructs.NewConstruct_Override(g, stack, jsii.String(GuardID))
 	g.logs = awslogs.NewLogGroup(g, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
@@ -164,6 +165,10 @@ func (g *releaseGuard) Rule(application awscodedeploy.ILambdaApplication) awseve
 }
 
 func (g *releaseGuard) Serve(application awscodedeploy.ILambdaApplication) {
+	if g.served[application] {
+		return // the same Go value: no call into the CDK
+	}
+	g.served[application] = true
 	key := *application.Node().Path()
 	if g.rules[key] != nil {
 		return
@@ -234,20 +239,15 @@ func (g *releaseGuard) AddRelease(key string, props *GateProps) string {
 		enabled = "true"
 	}
 	path := block.GateReleases + "." + strings.ReplaceAll(key, ".", "_")
-	// In a fixed order: CDK renders overrides in the order they are added, and a template must not change
-	// between two synths of the same code.
-	for _, kv := range []struct {
-		key   string
-		value interface{}
-	}{
-		{block.GateFunctionName, p.Function.FunctionName()},
-		{block.GateRelease, p.Release},
-		{guard.GateApplication, p.Group.Application().ApplicationName()},
-		{guard.GateDeploymentGroup, p.Group.DeploymentGroupName()},
-		{guard.GateDeploymentConfig, p.ConfigName},
-		{guard.GateAlarmsEnabled, enabled},
-	} {
-		g.gate.AddPropertyOverride(jsii.String(path+"."+kv.key), kv.value)
-	}
+	// One override for the whole entry (each is a call into the CDK); CDK renders an object's keys sorted, so the
+	// template is the same at every synth of the same code.
+	g.gate.AddPropertyOverride(jsii.String(path), map[string]interface{}{
+		block.GateFunctionName:     p.Function.FunctionName(),
+		block.GateRelease:          p.Release,
+		guard.GateApplication:      p.Group.Application().ApplicationName(),
+		guard.GateDeploymentGroup:  p.Group.DeploymentGroupName(),
+		guard.GateDeploymentConfig: p.ConfigName,
+		guard.GateAlarmsEnabled:    enabled,
+	})
 	return path
 }
