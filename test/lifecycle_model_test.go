@@ -1086,7 +1086,8 @@ func (w *world) finishRollback(op *operation, cause error) error {
 // recoverStack does what bluegreen recover does for a stack in UPDATE_ROLLBACK_FAILED: it puts the groups of the
 // aliases whose reverse deployment failed in abort mode, continues the rollback (CloudFormation starts those
 // reverse deployments again, rule:cfn-continue-rollback), and when one fails again skips it and points the alias at
-// its template's version itself; then it puts each group back as it was.
+// its template's version itself; then it puts each group's strategy and alarm switch back as the rolled-back
+// template has them.
 func (w *world) recoverStack() {
 	s := w.stuck
 	if s == nil || w.status != "UPDATE_ROLLBACK_FAILED" {
@@ -1117,8 +1118,10 @@ func (w *world) recoverStack() {
 	}
 	w.restoreGroups(s.op)
 	_ = w.finishRollback(s.op, s.cause)
-	for fn, g := range saved {
-		*w.groups[fn] = g
+	for fn := range saved {
+		t := w.groupOf(s.op.old, fn, w.physical)
+		g := w.groups[fn]
+		g.config, g.strategy, g.enabled = t.config, t.strategy, t.enabled
 	}
 	w.stuck = nil
 }

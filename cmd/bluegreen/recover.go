@@ -62,8 +62,9 @@ type RecoverResult struct {
 // stuckAlias is an alias in UPDATE_FAILED with the names AWS knows it and its deployment group by.
 type stuckAlias struct {
 	logicalID, function, name string
-	// application and group are "" when the alias has no CodeDeploy deployment group.
-	application, group string
+	// application and group are "" when the alias has no CodeDeploy deployment group; groupLogicalID is the
+	// group's logical id.
+	application, group, groupLogicalID string
 }
 
 func (a stuckAlias) String() string { return a.function + ":" + a.name }
@@ -71,6 +72,7 @@ func (a stuckAlias) String() string { return a.function + ":" + a.name }
 // savedGroup is a deployment group's configuration before recover changed it.
 type savedGroup struct {
 	application, group, config string
+	logicalID                  string // in the stack's template
 	alarms                     *cdtypes.AlarmConfiguration
 	changed                    bool
 }
@@ -165,6 +167,7 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 		if err != nil {
 			return res, err
 		}
+		g.logicalID = a.groupLogicalID
 		groups[key], order = g, append(order, key)
 		active, err := listDeployments(ctx, c, a.application, a.group, activeStatuses)
 		if err != nil {
@@ -218,6 +221,11 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 				did("5. NOT restored %s while the rollback goes on: when the stack has left UPDATE_ROLLBACK_IN_PROGRESS, run %s",
 					key, g.restoreCommand())
 				continue
+			}
+			if err == nil {
+				// The rollback is complete: put back what the rolled-back template says, which CloudFormation
+				// may have applied meanwhile, rather than what the group had when recover began.
+				g.fromTemplate(context.WithoutCancel(ctx), c, st.name, did)
 			}
 			if rerr := g.restore(context.WithoutCancel(ctx), c); rerr != nil {
 				did("5. FAILED to restore %s: %v; restore it by hand: %s", key, explain(rerr), g.restoreCommand())
@@ -348,7 +356,7 @@ func stuckResources(t *revert.Template, rs []cfntypes.StackResourceSummary) (ali
 				a.name = ta.Name
 			}
 			if g, ok := t.Group(ta.Group); ok {
-				a.group, a.application = g.Name, g.Application
+				a.group, a.application, a.groupLogicalID = g.Name, g.Application, g.LogicalID
 				if a.group == "" {
 					a.group = physicalID(rs, g.LogicalID)
 				}
@@ -468,6 +476,33 @@ func (g *savedGroup) allAtOnce(ctx context.Context, c clients) error {
 	}
 	g.changed = true
 	return nil
+}
+
+// fromTemplate makes the configuration to restore the stack's deployed template's (after the rollback: the
+// previous template): its deployment config and alarm switch, with the alarms the group has now (CloudFormation
+// keeps that list). The group's settings before recover remain the fallback when the template cannot be read.
+func (g *savedGroup) fromTemplate(ctx context.Context, c clients, stack string, did func(string, ...interface{})) {
+	t, err := deployedTemplate(ctx, c, stack)
+	if err != nil || g.logicalID == "" {
+		did("5. could not read the deployed template (%v): %s gets back what it had before recover", err, g.group)
+		return
+	}
+	tg, ok := t.Group(g.logicalID)
+	if !ok {
+		return
+	}
+	config := tg.Config
+	if config == "" && tg.ConfigLogicalID != "" {
+		if rs, err := listResources(ctx, c, stack); err == nil {
+			config = physicalID(rs, tg.ConfigLogicalID)
+		}
+	}
+	live, err := readGroup(ctx, c, g.application, g.group)
+	if err != nil || config == "" {
+		return
+	}
+	g.config, g.alarms = config, live.alarms
+	g.alarms.Enabled = tg.AlarmsEnabled
 }
 
 func (g *savedGroup) restore(ctx context.Context, c clients) error {

@@ -155,3 +155,18 @@ func TestRecoverRefusesOtherStates(t *testing.T) {
 		t.Errorf("declined: exit %d, calls %v", code, f.log)
 	}
 }
+
+// A group the release guard had left in abort mode (all at once, alarms off) when the rollback got stuck gets the
+// rolled-back template's configuration back, not the one it had when recover began.
+func TestRecoverRestoresWhatTheTemplateSays(t *testing.T) {
+	f := stuckFake(t)
+	f.groups["grp"].config, f.groups["grp"].alarmsEnabled = "CodeDeployDefault.LambdaAllAtOnce", false
+	code, out, errOut := runWith(f.cli("y\n"), "recover", "-stack", "Svc")
+	if code != exitOK {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	if g := f.groups["grp"]; g.config != "CodeDeployDefault.LambdaCanary10Percent5Minutes" || !g.alarmsEnabled ||
+		strings.Join(g.alarms, ",") != "api-ErrorRate-v7" {
+		t.Errorf("group left with %+v, want the template's canary with its alarms on", *g)
+	}
+}

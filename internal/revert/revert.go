@@ -316,6 +316,11 @@ type Group struct {
 	// ApplicationLogicalID is the application's logical id when the group's ApplicationName refers to a resource
 	// of the template; Application is the name when the template gives it literally.
 	ApplicationLogicalID, Application string
+	// Config is the group's DeploymentConfigName when the template gives it literally; ConfigLogicalID the
+	// logical id of the AWS::CodeDeploy::DeploymentConfig it refers to otherwise ("" for neither).
+	Config, ConfigLogicalID string
+	// AlarmsEnabled is the group's AlarmConfiguration.Enabled.
+	AlarmsEnabled bool
 }
 
 // Group returns the deployment group with logical id id.
@@ -328,6 +333,11 @@ func (t *Template) Group(id string) (Group, bool) {
 	g := Group{LogicalID: id, ApplicationLogicalID: refTo(p["ApplicationName"])}
 	g.Name, _ = p["DeploymentGroupName"].(string)
 	g.Application, _ = p["ApplicationName"].(string)
+	g.Config, _ = p["DeploymentConfigName"].(string)
+	g.ConfigLogicalID = refTo(p["DeploymentConfigName"])
+	if ac, ok := p["AlarmConfiguration"].(map[string]interface{}); ok {
+		g.AlarmsEnabled, _ = ac["Enabled"].(bool)
+	}
 	return g, true
 }
 

@@ -166,8 +166,8 @@ func TestRollbackRefusesBadPins(t *testing.T) {
 func TestGroupAndParameters(t *testing.T) {
 	tmpl := parse(t, deployed)
 	for id, want := range map[string]revert.Group{
-		"Group":      {LogicalID: "Group", ApplicationLogicalID: "App"},
-		"OtherGroup": {LogicalID: "OtherGroup", Name: "other-group", Application: "other-app"},
+		"Group":      {LogicalID: "Group", ApplicationLogicalID: "App", ConfigLogicalID: "Config", AlarmsEnabled: true},
+		"OtherGroup": {LogicalID: "OtherGroup", Name: "other-group", Application: "other-app", Config: "CodeDeployDefault.LambdaAllAtOnce"},
 	} {
 		if g, ok := tmpl.Group(id); !ok || g != want {
 			t.Errorf("Group(%s) = %+v, %v; want %+v", id, g, ok, want)
