@@ -663,3 +663,23 @@ func TestRollbackDeclined(t *testing.T) {
 		t.Errorf("no answer: exit %d", code)
 	}
 }
+
+// After a stack rollback, the newest successful deployment of each alias it touched went back (CloudFormation's
+// reverse deployment): rollback -stack finds nothing released to roll back, rather than taking the version that
+// serves now, the good one, a step further back and blocking it.
+func TestWholeStackRollbackAfterAStackRollback(t *testing.T) {
+	f := newFake(t)
+	withWorker(f)
+	f.deployments = append(f.deployments,
+		fakeDeployment{id: "d-REV", status: "Succeeded", created: t0.Add(time.Hour + 10*time.Minute), current: "7", target: "6",
+			creator: "CloudFormationRollback"},
+		fakeDeployment{id: "d-WREV", status: "Succeeded", created: t0.Add(time.Hour + 10*time.Minute), current: "3", target: "2",
+			fn: "worker", group: "worker-grp"})
+	f.aliasVersion, f.aliases["worker/live"].version = "6", "2"
+	code, out, errOut := runWith(f.cli(""), "rollback", "-stack", "Svc", "-yes")
+	if code != exitNothing || len(f.stacks["Svc"].updates) != 0 || f.params["/lambda-bluegreen/blocked/api"] != "" ||
+		!strings.Contains(errOut, "api:live (ApiAliasLive): its newest deployment d-REV went back to an earlier version (CloudFormationRollback)") ||
+		!strings.Contains(errOut, "worker:live (WorkerAliasLive): its newest deployment d-WREV went back from version 3 to 2") {
+		t.Errorf("exit %d, updates %d:\n%s%s", code, len(f.stacks["Svc"].updates), out, errOut)
+	}
+}

@@ -74,10 +74,14 @@ func rollbackStack(ctx context.Context, c clients, o rollbackOptions) (rollbackR
 	if err != nil {
 		return rollbackResult{}, err
 	}
-	var since *cfntypes.StackEvent
-	if n := len(events); n > 0 && operationStart(events[n-1], st.name) {
-		since = &events[n-1]
+	n := len(events)
+	if n == 0 || !operationStart(events[n-1], st.name) {
+		// Without the start of the last operation, every alias whose newest deployment succeeded would look
+		// released by it, months-old releases too.
+		return rollbackResult{Stack: st.name}, fmt.Errorf("the start of stack %s's last operation is not among its "+
+			"newest events, so which aliases it released is unknown: roll each back with bluegreen rollback -function", st.name)
 	}
+	since := &events[n-1]
 	aliases, skipped := protectedAliases(t, rs)
 	var pins []stackPin
 	for _, p := range aliases {
@@ -116,10 +120,23 @@ func stackAliasPin(ctx context.Context, c clients, st stackInfo, rs []cfntypes.S
 	case d.Status != cdtypes.DeploymentStatusSucceeded:
 		return stackPin{}, fmt.Sprintf("its newest deployment %s %s: CodeDeploy put the alias back, no release to roll back",
 			aws.ToString(d.DeploymentId), d.Status), nil
-	case since != nil && since.Timestamp != nil && d.CreateTime != nil && d.CreateTime.Before(*since.Timestamp):
+	case since.Timestamp != nil && d.CreateTime != nil && d.CreateTime.Before(*since.Timestamp):
 		return stackPin{}, fmt.Sprintf("its newest release, deployment %s, is older than the stack's last operation (%s): that deploy did "+
 			"not change it (bluegreen rollback -function %s rolls it back alone)", aws.ToString(d.DeploymentId),
 			since.Timestamp.UTC().Format("2006-01-02T15:04:05Z"), p.function), nil
+	}
+	// A deployment that went back is no release: after a stack rollback, the newest successful deployment of each
+	// alias it touched is CloudFormation's reverse deployment (or CodeDeploy's own rollback).
+	if d.Creator == cdtypes.DeploymentCreatorCloudFormationRollback || d.Creator == cdtypes.DeploymentCreatorCodeDeployRollback ||
+		(d.RollbackInfo != nil && d.RollbackInfo.RollbackTriggeringDeploymentId != nil) {
+		return stackPin{}, fmt.Sprintf("its newest deployment %s went back to an earlier version (%s): nothing was released "+
+			"to roll back", aws.ToString(d.DeploymentId), d.Creator), nil
+	}
+	if f, err := readAppSpec(ctx, c, p.application, *d); err != nil {
+		return stackPin{}, "", err
+	} else if older(f.TargetVersion, f.CurrentVersion) {
+		return stackPin{}, fmt.Sprintf("its newest deployment %s went back from version %s to %s: nothing was released "+
+			"to roll back", aws.ToString(d.DeploymentId), f.CurrentVersion, f.TargetVersion), nil
 	}
 	a, err := c.lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &p.function, Name: &p.Name})
 	if err != nil {
