@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"strings"
@@ -51,14 +52,20 @@ func callerARN(ctx context.Context, c clients) string {
 	return aws.ToString(out.Arn)
 }
 
-// writeBlocks records each named release in its function's blocks and says so on out; a block that cannot be
-// named or written is a warning there: the rollback it follows has happened either way. It returns the releases
-// blocked.
-func writeBlocks(ctx context.Context, c clients, plans []blockPlan, now time.Time, out io.Writer) []string {
+// errNotBlocked is a rollback that happened but whose release could not be blocked: the command exits 1, so that
+// a script or a person sees that a re-run of the pipeline may ship the release again.
+var errNotBlocked = errors.New("not blocked")
+
+// writeBlocks records each named release in its function's blocks and says so on out. A release nothing names is a
+// warning on out. A block that cannot be written does not stop the rollback, which matters more: it is a warning on
+// out, and the returned error (which wraps errNotBlocked) names it. It returns the releases blocked.
+func writeBlocks(ctx context.Context, c clients, plans []blockPlan, now time.Time, out io.Writer) ([]string, error) {
 	var blocked []string
+	var failed []string
 	by := ""
 	for i, b := range plans {
 		if b.entry.Release == "" {
+			// Nothing names it (a version the template only pins, say): said, not an error.
 			fmt.Fprintf(out, "WARNING: the release of %s was not blocked: %s\n", b.function, b.note)
 			continue
 		}
@@ -75,13 +82,18 @@ func writeBlocks(ctx context.Context, c clients, plans []blockPlan, now time.Tim
 		if err != nil {
 			fmt.Fprintf(out, "WARNING: release %s of %s was not blocked, a deploy of the same code and configuration may send "+
 				"traffic to it again: %v\n", e.Release, b.function, explain(err))
+			failed = append(failed, fmt.Sprintf("%s of %s: %v", e.Release, b.function, explain(err)))
 			continue
 		}
 		blocked = append(blocked, e.Release)
 		fmt.Fprintf(out, "release %s of %s is blocked: a deploy of the same code and configuration is refused until `%s`\n",
 			e.Release, b.function, unblockCommand(b.function, e.Release))
 	}
-	return blocked
+	if len(failed) > 0 {
+		return blocked, fmt.Errorf("%w: %s (a deploy of the same code and configuration may send traffic to it again)",
+			errNotBlocked, strings.Join(failed, "; "))
+	}
+	return blocked, nil
 }
 
 func (c cli) runUnblock(args []string, stdout, stderr io.Writer) int {

@@ -155,9 +155,9 @@ func stopDeployment(ctx context.Context, c clients, o rollbackOptions, d *cdtype
 	res.Done = true
 	fmt.Fprintf(o.out, "stopped %s (stop %s); CodeDeploy is putting %s:%s back on blue\n", id, out.Status, o.function, o.alias)
 	if !o.noBlock {
-		res.Blocked = writeBlocks(ctx, c, []blockPlan{plan}, o.clock(), o.out)
+		res.Blocked, err = writeBlocks(ctx, c, []blockPlan{plan}, o.clock(), o.out)
 	}
-	return res, nil
+	return res, err
 }
 
 // greenBlock names the release deployment d shifts to (green: its AppSpec's TargetVersion), to block it once the

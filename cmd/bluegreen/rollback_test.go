@@ -151,7 +151,8 @@ func TestFinishedReleaseRollsBackInOneStackUpdate(t *testing.T) {
 		t.Errorf("the stack was updated before the prompt:\n%s", out)
 	}
 	l, err := block.Parse(f.params["/lambda-bluegreen/blocked/api"])
-	want := block.Entry{Release: "ApiCurrentVersion7F2A", Version: "7", Stack: "Svc", At: t0.Add(3 * time.Hour).Add(stackPoll),
+	// Blocked when the operator confirmed, before the update: no outcome of the update leaves it deployable.
+	want := block.Entry{Release: "ApiCurrentVersion7F2A", Version: "7", Stack: "Svc", At: t0.Add(3 * time.Hour),
 		By: "arn:aws:sts::123456789012:assumed-role/Ops/alice", Reason: "bluegreen rollback"}
 	if err != nil || len(l.Entries) != 1 || l.Entries[0] != want {
 		t.Errorf("blocks %+v (%v), want %+v", l.Entries, err, want)
@@ -235,12 +236,13 @@ func TestFinishedReleaseNoBlock(t *testing.T) {
 	}
 }
 
-// An update CloudFormation rolls back is reported with its newest failure reason, and blocks nothing.
+// An update CloudFormation rolls back is reported with its newest failure reason; the release stays blocked (it
+// was blocked before the update): the operator judged it bad, and a retry of the rollback goes on from there.
 func TestFinishedReleaseUpdateFails(t *testing.T) {
 	f := newFake(t)
 	f.stacks["Svc"].updateFails = "Version 6 of function api was deleted"
 	code, out, errOut := runWith(f.cli("y\n"), pinArgs()...)
-	if code != exitFail || f.aliasVersion != "7" || len(f.params) != 0 ||
+	if code != exitFail || f.aliasVersion != "7" || len(f.params) != 1 ||
 		!strings.Contains(errOut, "the rollback failed and CloudFormation put stack Svc back as it was (UPDATE_ROLLBACK_COMPLETE): "+
 			"ApiAliasLive (AWS::Lambda::Alias): Version 6 of function api was deleted") {
 		t.Errorf("exit %d, params %v:\n%s%s", code, f.params, out, errOut)
@@ -256,7 +258,7 @@ func TestFinishedReleaseAlreadyInTheTemplate(t *testing.T) {
 	s.template = string(tmpl.Bytes())
 	code, out, errOut := runWith(f.cli(""), pinArgs("-yes")...)
 	if code != exitOK || !strings.Contains(out, "stack Svc already holds this rollback (CloudFormation: no updates are to be performed); nothing was changed") ||
-		len(f.params) != 0 {
+		len(f.params) != 1 {
 		t.Errorf("exit %d:\n%s%s", code, out, errOut)
 	}
 }
@@ -287,7 +289,7 @@ func TestLargeTemplateGoesThroughS3(t *testing.T) {
 			u, doc := onlyUpdate(t, f.stacks["Svc"])
 			key := fmt.Sprintf("lambda-bluegreen/rollback/Svc/%x.json", sha256.Sum256([]byte(u.body)))
 			if u.form.Has("TemplateBody") || u.viaURL != "https://s3.eu-west-1.amazonaws.com/"+tc.bucket+"/"+key ||
-				f.log[0] != "PutObject "+tc.bucket+"/"+key+" owner="+tc.owner || len(u.body) <= maxTemplateBody {
+				f.log[1] != "PutObject "+tc.bucket+"/"+key+" owner="+tc.owner || len(u.body) <= maxTemplateBody {
 				t.Errorf("template URL %q, calls %v", u.viaURL, f.log)
 			}
 			if property(t, doc, "ApiAliasLive", "FunctionVersion") != `"6"` || f.aliasVersion != "6" ||
@@ -326,12 +328,13 @@ func TestFinishedReleaseRefusesAnUnstableStack(t *testing.T) {
 	}
 }
 
-// A stack update that outlasts -timeout ends the command with exit code 5; the update goes on.
+// A stack update that outlasts -timeout ends the command with exit code 5; the update goes on, and the release is
+// blocked already.
 func TestFinishedReleaseTimesOut(t *testing.T) {
 	f := newFake(t)
 	f.stacks["Svc"].hang = true
 	code, _, errOut := runWith(f.cli("y\n"), pinArgs("-timeout", "1m")...)
-	if code != exitTimeout || !strings.Contains(errOut, "stack Svc is still UPDATE_IN_PROGRESS after 1m0s; the operation goes on") || len(f.params) != 0 {
+	if code != exitTimeout || !strings.Contains(errOut, "stack Svc is still UPDATE_IN_PROGRESS after 1m0s; the operation goes on") || len(f.params) != 1 {
 		t.Errorf("exit %d: %s", code, errOut)
 	}
 }
@@ -681,5 +684,17 @@ func TestWholeStackRollbackAfterAStackRollback(t *testing.T) {
 		!strings.Contains(errOut, "api:live (ApiAliasLive): its newest deployment d-REV went back to an earlier version (CloudFormationRollback)") ||
 		!strings.Contains(errOut, "worker:live (WorkerAliasLive): its newest deployment d-WREV went back from version 3 to 2") {
 		t.Errorf("exit %d, updates %d:\n%s%s", code, len(f.stacks["Svc"].updates), out, errOut)
+	}
+}
+
+// A block that cannot be written does not stop the rollback, but the command exits 1 and says the release may ship
+// again: a script or a person must see it.
+func TestFinishedReleaseBlockWriteFails(t *testing.T) {
+	f := newFake(t)
+	f.ssmError = "AccessDeniedException"
+	code, out, errOut := runWith(f.cli("y\n"), pinArgs()...)
+	if code != exitFail || f.aliasVersion != "6" || !strings.Contains(out, "WARNING: release ApiCurrentVersion7F2A of api was not blocked") ||
+		!strings.Contains(errOut, "may send traffic to it again") {
+		t.Errorf("exit %d, alias on %s:\n%s%s", code, f.aliasVersion, out, errOut)
 	}
 }

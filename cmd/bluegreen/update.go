@@ -153,6 +153,17 @@ func revertStack(ctx context.Context, c clients, o rollbackOptions, st stackInfo
 	if err := recheckPins(ctx, c, pins); err != nil {
 		return res, err
 	}
+	// Block the releases before the update, so that no outcome of it (a timeout, Ctrl-C, a failed check after it)
+	// leaves them deployable: the rollback template's gate lets the pinned versions through, and the gate never
+	// refuses while the stack rolls back, so the block cannot stand in the rollback's way.
+	var blockErr error
+	if !o.noBlock {
+		var plans []blockPlan
+		for _, p := range pins {
+			plans = append(plans, p.block)
+		}
+		res.Blocked, blockErr = writeBlocks(ctx, c, plans, o.clock(), o.out)
+	}
 	in := &cloudformation.UpdateStackInput{StackName: aws.String(st.name),
 		Capabilities: []cfntypes.Capability{cfntypes.CapabilityCapabilityIam, cfntypes.CapabilityCapabilityNamedIam,
 			cfntypes.CapabilityCapabilityAutoExpand}}
@@ -210,14 +221,7 @@ func revertStack(ctx context.Context, c clients, o rollbackOptions, st stackInfo
 		fmt.Fprintf(o.out, "%s:%s now serves version %s alone (it served %s)\n", p.function, p.alias, p.target, p.serving)
 	}
 	fmt.Fprintf(o.out, "stack %s holds the rollback until its next ordinary deploy, which restores the strategy and alarms\n", st.name)
-	if !o.noBlock {
-		var plans []blockPlan
-		for _, p := range pins {
-			plans = append(plans, p.block)
-		}
-		res.Blocked = writeBlocks(ctx, c, plans, o.clock(), o.out)
-	}
-	return res, nil
+	return res, blockErr
 }
 
 // recheckPins refuses the update when something changed while the operator read the prompt: a deployment of a
