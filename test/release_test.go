@@ -6,6 +6,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscodedeploy"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
@@ -132,5 +133,28 @@ func TestFirstDeployNote(t *testing.T) {
 	}
 	if n != 1 {
 		t.Errorf("want the note once per stack, got %d", n)
+	}
+}
+
+// An application of another stack is not the guard's to coordinate: no rule for it, and the gate does not touch
+// its group (it may not read or update it); the gate still refuses blocked releases. A guard that never answers
+// fails the deploy after 5 minutes, not an hour.
+func TestReleaseGuardLeavesAForeignApplicationAlone(t *testing.T) {
+	app := newApp(t)
+	shared := awscdk.NewStack(app, jsii.String("Shared"), nil)
+	application := awscodedeploy.NewLambdaApplication(shared, jsii.String("App"), nil)
+	stack := awscdk.NewStack(app, jsii.String("Svc"), nil)
+	deploy(t, stack, "Api", &bluegreen.DeploymentProps{Application: application})
+	tmpl := template(t, stack)
+	countIs(t, tmpl, "AWS::Events::Rule", 0)
+	_, gate := onlyResource(t, tmpl, block.GateResourceType)
+	entry := props(gate)[block.GateReleases].(map[string]interface{})["Svc/Api"].(map[string]interface{})
+	if entry[guard.GateRestore] != "false" || props(gate)["ServiceTimeout"] != float64(300) {
+		t.Errorf("gate %s", jsonString(gate))
+	}
+	for _, s := range statements(t, tmpl, "BlueGreenReleaseGuardRole") {
+		if strings.Contains(jsonString(s), "codedeploy:") {
+			t.Errorf("the guard may act on a foreign application's groups: %s", jsonString(s))
+		}
 	}
 }

@@ -360,7 +360,7 @@ func (d *deployment) renderAlarmsEnabled(hasAlarms bool) {
 func (d *deployment) defineGate(hasAlarms bool) {
 	g := d.sizes.releaseGuard()
 	d.guard = g
-	g.Serve(d.application)
+	served := g.Serve(d.application)
 	name := jsii.String(block.PinnedPrefix + d.pinned)
 	if d.pinned == "" {
 		// The element's LogicalId, not Stack.GetLogicalId: CDK overrides the version's id with the hash of the
@@ -369,7 +369,7 @@ func (d *deployment) defineGate(hasAlarms bool) {
 	}
 	d.gateEntry = g.AddRelease(*d.Node().Path(), &release.GateProps{
 		Function: d.function, Release: name, Group: d.group, ConfigName: d.config.DeploymentConfigName(),
-		AlarmsEnabled: hasAlarms && !d.alarmsOff,
+		AlarmsEnabled: hasAlarms && !d.alarmsOff, Restore: served,
 	})
 	d.gate = g.Gate()
 }

@@ -41,10 +41,12 @@ type Guard interface {
 	// Rule returns the EventBridge rule (construct id: the application's id + "Events") that sends the deployments
 	// of application that start, fail or stop to the guard, or nil when the guard does not serve it.
 	Rule(application awscodedeploy.ILambdaApplication) awsevents.Rule
-	// Serve makes the guard coordinate the releases of application: an EventBridge rule for its deployments that
-	// start, fail or stop (one pattern, whatever the number of groups), and the permissions on its deployment
-	// groups. Serving an application twice changes nothing.
-	Serve(application awscodedeploy.ILambdaApplication)
+	// Serve makes the guard coordinate the releases of application, when it is defined in the guard's stack: an
+	// EventBridge rule for its deployments that start, fail or stop (one pattern, whatever the number of groups),
+	// and the permissions on its deployment groups. An application of another stack, or imported, is left alone
+	// (its groups are not this stack's to stop); serving an application twice changes nothing. It reports whether
+	// the guard serves application.
+	Serve(application awscodedeploy.ILambdaApplication) bool
 	// Gate returns the stack's release gate (construct id ReleaseGate): a custom resource with an entry per
 	// protected function (AddRelease), which every protected alias must depend on; nil before the first entry.
 	Gate() awscdk.CfnCustomResource
@@ -70,6 +72,11 @@ type GateProps struct {
 	//
 	// Default: false.
 	AlarmsEnabled bool
+	// Restore makes the gate put the group's strategy and alarm monitoring back as ConfigName and AlarmsEnabled
+	// say; only for a group of an application the guard serves (Serve), which the guard may read and update.
+	//
+	// Default: false.
+	Restore bool
 }
 
 type releaseGuard struct {
@@ -164,14 +171,17 @@ func (g *releaseGuard) Rule(application awscodedeploy.ILambdaApplication) awseve
 	return g.rules[*application.Node().Path()]
 }
 
-func (g *releaseGuard) Serve(application awscodedeploy.ILambdaApplication) {
-	if g.served[application] {
-		return // the same Go value: no call into the CDK
+func (g *releaseGuard) Serve(application awscodedeploy.ILambdaApplication) bool {
+	if served, seen := g.served[application]; seen {
+		return served // the same Go value: no call into the CDK
 	}
-	g.served[application] = true
+	// Only an application of this stack: the coordinator stops and reconfigures every group of the application it
+	// serves, and an application shared with other stacks (or imported) has groups this stack does not own.
+	served := *awscdk.Stack_Of(application).Node().Path() == *awscdk.Stack_Of(g).Node().Path()
+	g.served[application] = served
 	key := *application.Node().Path()
-	if g.rules[key] != nil {
-		return
+	if !served || g.rules[key] != nil {
+		return served
 	}
 	name := application.ApplicationName()
 	groups := fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(),
@@ -204,13 +214,14 @@ func (g *releaseGuard) Serve(application awscodedeploy.ILambdaApplication) {
 		},
 	})
 	rule.AddTarget(awseventstargets.NewLambdaFunction(g.function, nil))
+	g.rules[key] = rule
 	nag.Explain(rule, nag.Rule{
 		ID: "Serverless-EventBusDLQ",
 		Reason: "EventBridge retries delivery to the guard for 24 hours (its default retry policy); an event that " +
 			"never arrives leaves the other shifts to run to their end and CloudFormation's rollback to run as " +
 			"usual, and a dead-letter queue would hold events too late to act on",
 	})
-	g.rules[key] = rule
+	return true
 }
 
 func (g *releaseGuard) Gate() awscdk.CfnCustomResource { return g.gate }
@@ -229,6 +240,9 @@ func (g *releaseGuard) AddRelease(key string, props *GateProps) string {
 		// at most 500), and one call of the guard per deploy.
 		g.gate = awscdk.NewCfnCustomResource(g, jsii.String("ReleaseGate"), &awscdk.CfnCustomResourceProps{
 			ServiceToken: g.function.FunctionArn(),
+			// A guard that never answers (a crash, a timeout) fails the deploy after 5 minutes, not CloudFormation's
+			// default hour ("ServiceTimeout … The default value is 3600 seconds", AWS::CloudFormation::CustomResource).
+			ServiceTimeout: jsii.Number(300),
 		})
 		g.gate.AddOverride(jsii.String("Type"), jsii.String(block.GateResourceType))
 		// The gate answers only once the guard may read what it needs.
@@ -248,6 +262,7 @@ func (g *releaseGuard) AddRelease(key string, props *GateProps) string {
 		guard.GateDeploymentGroup:  p.Group.DeploymentGroupName(),
 		guard.GateDeploymentConfig: p.ConfigName,
 		guard.GateAlarmsEnabled:    enabled,
+		guard.GateRestore:          fmt.Sprint(p.Restore),
 	})
 	return path
 }

@@ -42,7 +42,7 @@ var activeStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated,
 	cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusReady}
 
 // Coordinate ends a failed release everywhere in its application, when a deployment of it failed or was stopped,
-// and puts the group of a reverse deployment in abort mode as it starts (see reverseStarted). The EventBridge rule
+// and handles a deployment that starts (see started). The EventBridge rule
 // passes only those states of the stack's application; others are ignored here too.
 //
 //  1. It stops, with automatic rollback, every other deployment of the application still running that is a
@@ -70,7 +70,7 @@ func (g *Guard) Coordinate(ctx context.Context, ev DeploymentEvent) error {
 	d := ev.Detail
 	log := g.log()
 	if d.State == StateStart {
-		return g.reverseStarted(ctx, d.Application, d.DeploymentGroup, d.DeploymentID)
+		return g.started(ctx, d.Application, d.DeploymentGroup, d.DeploymentID)
 	}
 	if d.State != StateFailure && d.State != StateStop {
 		fmt.Fprintf(log, "bluegreen release guard: deployment %s is %s: nothing to do\n", d.DeploymentID, d.State)
@@ -85,20 +85,44 @@ func (g *Guard) Coordinate(ctx context.Context, ev DeploymentEvent) error {
 			"rollback ends no release\n", d.DeploymentID, d.State)
 		return nil
 	}
+	if d.State == StateStop {
+		// Each deployment the guard stops sends a STOP of its own: once the release's groups are in abort mode,
+		// the work is done, and another sweep would only cost a call per group.
+		if aborted, err := g.inAbortMode(ctx, d.Application, d.DeploymentGroup); err == nil && aborted {
+			fmt.Fprintf(log, "bluegreen release guard: deployment %s stopped; %s/%s is in abort mode already: nothing more to do\n",
+				d.DeploymentID, d.Application, d.DeploymentGroup)
+			return nil
+		}
+	}
 	fmt.Fprintf(log, "bluegreen release guard: deployment %s of %s/%s is %s: ending the whole release of %s\n",
 		d.DeploymentID, d.Application, d.DeploymentGroup, d.State, d.Application)
 	groups, err := g.groups(ctx, d.Application)
 	if err != nil {
 		return err
 	}
+	// Abort mode first: a release CloudFormation starts after this point shifts no traffic before its own START
+	// reaches the guard, which stops it (see started); then every running release is stopped, twice, for one that
+	// started while the first pass ran.
 	var errs []error
-	for _, group := range groups {
-		errs = append(errs, g.stopReleases(ctx, d.Application, group, d.DeploymentID))
-	}
 	for _, group := range groups {
 		errs = append(errs, g.abortMode(ctx, d.Application, group))
 	}
+	for pass := 0; pass < 2; pass++ {
+		for _, group := range groups {
+			errs = append(errs, g.stopReleases(ctx, d.Application, group, d.DeploymentID))
+		}
+	}
 	return errors.Join(errs...)
+}
+
+// inAbortMode reports whether a group shifts all at once with alarm monitoring off.
+func (g *Guard) inAbortMode(ctx context.Context, app, group string) (bool, error) {
+	out, err := g.CodeDeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{ApplicationName: &app, DeploymentGroupName: &group})
+	if err != nil || out.DeploymentGroupInfo == nil {
+		return false, fmt.Errorf("GetDeploymentGroup %s/%s: %w", app, group, err)
+	}
+	info := out.DeploymentGroupInfo
+	return aws.ToString(info.DeploymentConfigName) == AllAtOnce && (info.AlarmConfiguration == nil || !info.AlarmConfiguration.Enabled), nil
 }
 
 // groups lists the deployment groups of app.
@@ -201,20 +225,32 @@ func (g *Guard) abortMode(ctx context.Context, app, group string) error {
 	return nil
 }
 
-// reverseStarted puts the group of a reverse deployment CloudFormation just started (Creator
-// "CloudFormationRollback": a stack rollback moving an alias whose shift had finished back to its previous
-// version) in abort mode. CloudFormation may have rolled the group back to the previous template's strategy and
-// alarms before the alias (AWS documents no order); if CodeDeploy reads the group's alarm configuration at each
-// check rather than once when the deployment starts (not documented either), no alarm can stop this deployment
-// from its next check on. Any other deployment starting is left alone.
-func (g *Guard) reverseStarted(ctx context.Context, app, group, id string) error {
+// started handles a deployment that starts. A reverse deployment CloudFormation started (Creator
+// "CloudFormationRollback": a stack rollback moving an alias whose shift had finished back to its previous version)
+// gets its group in abort mode: CloudFormation may have rolled the group back to the previous template's strategy
+// and alarms before the alias (AWS documents no order); if CodeDeploy reads the group's alarm configuration at each
+// check rather than once when the deployment starts (not documented either), no alarm can stop it from its next
+// check on. A release (CloudFormation's, to a newer version) that starts while its group is in abort mode started
+// after a failed release of the stack had been ended: it is stopped with rollback. A release of a new deploy never
+// finds its group in abort mode: the release gate puts the template's configuration back before any alias moves.
+func (g *Guard) started(ctx context.Context, app, group, id string) error {
 	out, err := g.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: &id})
 	if err != nil || out.DeploymentInfo == nil {
 		return fmt.Errorf("GetDeployment %s: %w", id, err)
 	}
-	if out.DeploymentInfo.Creator != cdtypes.DeploymentCreatorCloudFormationRollback {
+	info := out.DeploymentInfo
+	if info.Creator == cdtypes.DeploymentCreatorCloudFormationRollback {
+		fmt.Fprintf(g.log(), "bluegreen release guard: %s of %s/%s is CloudFormation rolling the stack back\n", id, app, group)
+		return g.abortMode(ctx, app, group)
+	}
+	if !g.isRelease(ctx, info) {
 		return nil
 	}
-	fmt.Fprintf(g.log(), "bluegreen release guard: %s of %s/%s is CloudFormation rolling the stack back\n", id, app, group)
-	return g.abortMode(ctx, app, group)
+	aborted, err := g.inAbortMode(ctx, app, group)
+	if err != nil || !aborted {
+		return err
+	}
+	fmt.Fprintf(g.log(), "bluegreen release guard: release %s of %s/%s started after the stack's release was ended: "+
+		"stopping it\n", id, app, group)
+	return g.stopReleases(ctx, app, group, "")
 }

@@ -42,6 +42,9 @@ const (
 	// GateAlarmsEnabled is "true" or "false" (CloudFormation passes every property to a custom resource as a
 	// string).
 	GateAlarmsEnabled = "AlarmsEnabled"
+	// GateRestore is "true" when the gate puts the group's configuration back (a group of an application the guard
+	// serves, which it may read and update), "false" otherwise.
+	GateRestore = "Restore"
 )
 
 // AllAtOnce is CodeDeploy's predefined configuration that shifts all traffic at once.
@@ -201,7 +204,7 @@ func (g *Guard) Gate(ctx context.Context, ev cfn.Event) (string, map[string]inte
 		fmt.Fprintf(log, "bluegreen release gate: release %s of %s is not blocked: let through\n", release, fn)
 	}
 	if len(refusals) > 0 {
-		return id, nil, errors.New(strings.Join(refusals, "; "))
+		return id, nil, errors.New(refusalReason(refusals))
 	}
 	for _, e := range changing {
 		if err := g.restoreGroup(ctx, e); err != nil {
@@ -238,7 +241,7 @@ func (g *Guard) rollingBack(ctx context.Context, stackID string) (bool, string, 
 func (g *Guard) restoreGroup(ctx context.Context, e entry) error {
 	app, group := e.get(GateApplication), e.get(GateDeploymentGroup)
 	config, enabled := e.get(GateDeploymentConfig), e.get(GateAlarmsEnabled) == "true"
-	if app == "" || group == "" || config == "" {
+	if app == "" || group == "" || config == "" || e.get(GateRestore) != "true" {
 		return nil
 	}
 	out, err := g.CodeDeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{ApplicationName: &app, DeploymentGroupName: &group})
@@ -295,4 +298,27 @@ func (g *Guard) readAppSpec(ctx context.Context, info *cdtypes.DeploymentInfo) (
 		return appspec.Function{}, errors.New("no AppSpec content")
 	}
 	return appspec.Parse(content)
+}
+
+// MaxReason is the most of a refusal the gate puts in its answer: CloudFormation takes a response body of at most
+// 4,096 bytes ("The total size of the response body can't exceed 4096 bytes", CloudFormation User Guide, Custom
+// resource response objects), which also carries the ids and the status.
+const MaxReason = 3000
+
+// refusalReason joins the refusals, as many whole ones as fit MaxReason, and counts the rest (the guard's log has
+// them all).
+func refusalReason(refusals []string) string {
+	var b strings.Builder
+	for i, r := range refusals {
+		more := fmt.Sprintf("; and %d more (the release guard's log lists them)", len(refusals)-i)
+		if i > 0 && b.Len()+2+len(r)+len(more) > MaxReason {
+			b.WriteString(more)
+			break
+		}
+		if i > 0 {
+			b.WriteString("; ")
+		}
+		b.WriteString(r)
+	}
+	return b.String()
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -30,6 +31,7 @@ func gateEvent(kind cfn.RequestType, release string) cfn.Event {
 			block.GateFunctionName: "svc-api", block.GateRelease: release,
 			guard.GateApplication: "app", guard.GateDeploymentGroup: "api-group",
 			guard.GateDeploymentConfig: "CodeDeployDefault.LambdaCanary10Percent5Minutes", guard.GateAlarmsEnabled: "true",
+			guard.GateRestore: "true",
 		}}}
 	}
 	ev := cfn.Event{RequestType: kind, LogicalResourceID: "ReleaseGate", StackID: "arn:stack/Svc/1",
@@ -230,5 +232,48 @@ func TestGateChecksOnlyTheReleasesThatChange(t *testing.T) {
 	ev.OldResourceProperties = map[string]interface{}{block.GateReleases: map[string]interface{}{}}
 	if _, _, err := g.Gate(context.Background(), ev); err == nil {
 		t.Errorf("a function added with a blocked release must be refused")
+	}
+}
+
+// A release that starts after the stack's release was ended (its group is in abort mode) is stopped as it starts;
+// the STOP events of the deployments the guard stopped find their groups in abort mode and cost no new sweep.
+func TestCoordinatorStopsALateReleaseAndIgnoresItsOwnStops(t *testing.T) {
+	f := newFake()
+	f.groups["g1"] = &fakeGroup{config: guard.AllAtOnce}
+	f.groups["g2"] = &fakeGroup{config: guard.AllAtOnce}
+	f.deployments["d-LATE"] = &fakeDeployment{group: "g1", status: "InProgress", current: "1", target: "2", creator: "CloudFormation"}
+	f.deployments["d-STOPPED"] = &fakeDeployment{group: "g2", status: "Stopped", current: "4", target: "5", creator: "CloudFormation"}
+	g, log := newGuard(f)
+	if err := g.Handle(context.Background(), deploymentEvent("d-LATE", guard.StateStart)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(f.stopped, ",") != "d-LATE" {
+		t.Errorf("stopped %v, want the late release\n%s", f.stopped, log)
+	}
+	ev := strings.Replace(string(deploymentEvent("d-STOPPED", guard.StateStop)), `"deploymentGroup":"g1"`, `"deploymentGroup":"g2"`, 1)
+	if err := g.Handle(context.Background(), json.RawMessage(ev)); err != nil {
+		t.Fatal(err)
+	}
+	if len(f.updates) != 0 || !strings.Contains(log.String(), "in abort mode already: nothing more to do") {
+		t.Errorf("a stop the guard caused started a sweep: updates %v\n%s", f.updates, log)
+	}
+}
+
+// However many releases are refused, the reason fits CloudFormation's 4,096-byte response with the rest counted.
+func TestGateRefusalFitsTheResponse(t *testing.T) {
+	f := newFake()
+	g, _ := newGuard(f)
+	entries := map[string]interface{}{}
+	for i := 0; i < 40; i++ {
+		fn := fmt.Sprintf("svc-%s-%02d", strings.Repeat("x", 50), i)
+		release := fmt.Sprintf("ShopFn%02dFunctionCurrentVersion%s", i, strings.Repeat("f", 40))
+		f.blocks[fn] = block.List{Entries: []block.Entry{{Release: release, Version: "7", At: time.Now(),
+			By: "arn:aws:sts::123456789012:assumed-role/" + strings.Repeat("r", 64) + "/oncall"}}}
+		entries[fmt.Sprintf("Svc/Shop/Fn%02d", i)] = map[string]interface{}{block.GateFunctionName: fn, block.GateRelease: release}
+	}
+	_, _, err := g.Gate(context.Background(), cfn.Event{RequestType: cfn.RequestCreate, StackID: "arn:stack/Svc/1",
+		ResourceProperties: map[string]interface{}{block.GateReleases: entries}})
+	if err == nil || len(err.Error()) > guard.MaxReason || !strings.Contains(err.Error(), "more (the release guard's log lists them)") {
+		t.Errorf("reason of %d bytes: %.300v", len(fmt.Sprint(err)), err)
 	}
 }
