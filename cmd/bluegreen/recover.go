@@ -174,7 +174,7 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 			return res, err
 		}
 		for _, d := range active {
-			step("2. stop deployment %s of %s (%s): StopDeployment --no-auto-rollback-enabled", aws.ToString(d.DeploymentId), key, d.Status)
+			step("2. stop deployment %s of %s (%s): StopDeployment --auto-rollback-enabled, and wait until the group runs none", aws.ToString(d.DeploymentId), key, d.Status)
 		}
 		step("2. save %s's configuration (GetDeploymentGroup): %s", key, g.describe())
 		step("2. set %s to %s with alarm monitoring off (UpdateDeploymentGroup), for the retried reverse deployment of %s",
@@ -245,13 +245,20 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 			return res, err
 		}
 		for _, d := range active {
+			// With automatic rollback: a Lambda deployment stopped without it can leave the alias split between two
+			// versions, and "subsequent attempts to deploy the Lambda function fail" (CodeDeploy User Guide,
+			// Troubleshoot Lambda deployments); with it, the alias goes back to the version the deployment
+			// shifted from, where CloudFormation's retried reverse deployment expects it.
 			id := aws.ToString(d.DeploymentId)
-			_, err := c.codedeploy.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: &id, AutoRollbackEnabled: aws.Bool(false)})
+			_, err := c.codedeploy.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: &id, AutoRollbackEnabled: aws.Bool(true)})
 			var completed *cdtypes.DeploymentAlreadyCompletedException
 			if err != nil && !errors.As(err, &completed) {
 				return res, fmt.Errorf("StopDeployment %s: %w", id, err)
 			}
-			did("2. stopped deployment %s of %s", id, key)
+			did("2. stopped deployment %s of %s, with rollback", id, key)
+		}
+		if err := waitIdle(ctx, c, g.application, g.group, o.wait); err != nil {
+			return res, err
 		}
 		did("2. saved %s: %s (if recover is interrupted, restore it with: %s)", key, g.describe(), g.restoreCommand())
 		if err := g.allAtOnce(ctx, c); err != nil {
@@ -592,4 +599,31 @@ func (c cli) runRecover(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintln(stderr, "bluegreen recover:", err)
 	}
 	return code
+}
+
+// waitIdle waits, within the wait's timeout, until the group runs no deployment (CodeDeploy's rollback of one it
+// stopped included): a group runs one deployment at a time ("Maximum number of concurrent deployments to a
+// deployment group: 1", CodeDeploy quotas), and CloudFormation's retried reverse deployment would find it busy.
+func waitIdle(ctx context.Context, c clients, app, group string, w waiter) error {
+	now, sleep := w.now, w.sleep
+	if now == nil {
+		now = time.Now
+	}
+	if sleep == nil {
+		sleep = sleepContext
+	}
+	deadline := now().Add(w.timeout)
+	for {
+		active, err := listDeployments(ctx, c, app, group, activeStatuses)
+		if err != nil || len(active) == 0 {
+			return err
+		}
+		if !now().Before(deadline) {
+			return fmt.Errorf("%w: deployment %s of %s/%s still runs after %v", errTimedOut, aws.ToString(active[0].DeploymentId),
+				app, group, w.timeout)
+		}
+		if err := sleep(ctx, stackPoll); err != nil {
+			return err
+		}
+	}
 }

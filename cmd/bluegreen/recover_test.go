@@ -34,7 +34,7 @@ func TestRecoverDryRun(t *testing.T) {
 		"dry run, nothing is changed: recover of stack Svc (UPDATE_ROLLBACK_FAILED) would",
 		"1. read the stack (ListStackResources, DescribeStackEvents): 1 resource(s) in UPDATE_FAILED",
 		"   failed: ApiAliasLive (AWS::Lambda::Alias): Deployment d-REV of CodeDeploy failed: ALARM_ACTIVE",
-		"2. stop deployment d-REV of app/grp (InProgress): StopDeployment --no-auto-rollback-enabled",
+		"2. stop deployment d-REV of app/grp (InProgress): StopDeployment --auto-rollback-enabled, and wait until the group runs none",
 		"2. save app/grp's configuration (GetDeploymentGroup): deployment config CodeDeployDefault.LambdaCanary10Percent5Minutes, alarm monitoring on (alarms: api-ErrorRate-v7",
 		"2. set app/grp to CodeDeployDefault.LambdaAllAtOnce with alarm monitoring off (UpdateDeploymentGroup), for the retried reverse deployment of api:live",
 		"3. continue the rollback with no resource skipped (ContinueUpdateRollback) and wait for the stack (up to 30m0s)",
@@ -168,5 +168,16 @@ func TestRecoverRestoresWhatTheTemplateSays(t *testing.T) {
 	if g := f.groups["grp"]; g.config != "CodeDeployDefault.LambdaCanary10Percent5Minutes" || !g.alarmsEnabled ||
 		strings.Join(g.alarms, ",") != "api-ErrorRate-v7" {
 		t.Errorf("group left with %+v, want the template's canary with its alarms on", *g)
+	}
+}
+
+// What still deploys on a failed alias is stopped with automatic rollback (a Lambda deployment stopped without it
+// can leave the alias split), and recover waits until the group runs nothing before it continues the rollback.
+func TestRecoverStopsWithRollback(t *testing.T) {
+	f := stuckFake(t)
+	f.deployments = append(f.deployments, fakeDeployment{id: "d-REV", status: "InProgress", created: t0.Add(2*time.Hour + 20*time.Minute), current: "8", target: "7"})
+	code, out, errOut := runWith(f.cli("y\n"), "recover", "-stack", "Svc")
+	if code != exitOK || len(f.stopped) != 1 || f.stopped[0]["deploymentId"] != "d-REV" || f.stopped[0]["autoRollbackEnabled"] != true {
+		t.Errorf("exit %d, stopped %v:\n%s%s", code, f.stopped, out, errOut)
 	}
 }

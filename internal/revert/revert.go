@@ -264,6 +264,17 @@ func (t *Template) Rollback(pins []Pin) ([]Change, error) {
 		}
 		recorded = append(recorded, map[string]interface{}{"alias": pin.AliasLogicalID, "version": pin.Version})
 	}
+	// A second rollback in the same stack keeps the pins of the first (their aliases still serve a version by
+	// number), replacing those of the aliases it pins again.
+	for _, old := range t.Pins() {
+		again := false
+		for _, p := range pins {
+			again = again || p.AliasLogicalID == old.AliasLogicalID
+		}
+		if !again {
+			recorded = append(recorded, map[string]interface{}{"alias": old.AliasLogicalID, "version": old.Version})
+		}
+	}
 	meta, _ := t.doc["Metadata"].(map[string]interface{})
 	if meta == nil {
 		meta = map[string]interface{}{}

@@ -195,3 +195,22 @@ func TestCodeBucket(t *testing.T) {
 		t.Errorf("inline code has bucket %q", b)
 	}
 }
+
+// A second rollback in the same stack keeps the first one's pins of other aliases, and replaces its own.
+func TestSecondRollbackKeepsTheFirstPins(t *testing.T) {
+	tmpl := parse(t, deployed)
+	if _, err := tmpl.Rollback([]revert.Pin{{AliasLogicalID: "ApiAlias", Version: "6"}}); err != nil {
+		t.Fatal(err)
+	}
+	again := parse(t, string(tmpl.Bytes()))
+	if _, err := again.Rollback([]revert.Pin{{AliasLogicalID: "OtherAlias", Version: "3"}, {AliasLogicalID: "ApiAlias", Version: "5"}}); err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]string{}
+	for _, p := range again.Pins() {
+		got[p.AliasLogicalID] = p.Version
+	}
+	if len(got) != 2 || got["ApiAlias"] != "5" || got["OtherAlias"] != "3" {
+		t.Errorf("pins %v, want ApiAlias 5 and OtherAlias 3", got)
+	}
+}

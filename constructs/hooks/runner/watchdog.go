@@ -29,6 +29,9 @@ const WatchdogCondition = "WatchdogDeadlinePassed"
 // schedules of the default group whose name starts with it.
 const WatchdogSchedulePrefix = "bluegreen-"
 
+// ArmTimeout bounds the arming of the watchdog, so that a slow or throttled Scheduler leaves the checks their time.
+const ArmTimeout = 3 * time.Second
+
 // DefaultWatchdogGrace is how long after the hook's own deadline the watchdog fires.
 const DefaultWatchdogGrace = time.Minute
 
@@ -131,7 +134,10 @@ func (h *Hook) armWatchdog(ctx context.Context, ev Event, hookARN string, log io
 	if h.Watchdog == nil || !ok {
 		return ""
 	}
-	name, err := h.Watchdog.Arm(ctx, ev, string(h.Config.Phase), hookARN, deadline)
+	// At most a few seconds: a throttled Scheduler must not eat the checks' time (the SDK retries a throttle).
+	armCtx, cancel := context.WithTimeout(ctx, ArmTimeout)
+	defer cancel()
+	name, err := h.Watchdog.Arm(armCtx, ev, string(h.Config.Phase), hookARN, deadline)
 	if err != nil {
 		fmt.Fprintf(log, "bluegreen hook: could not arm the watchdog (the checks run on; a crash would then be reported "+
 			"only if CodeDeploy invoked the hook asynchronously): %v\n", err)
