@@ -1011,6 +1011,8 @@ func (w *world) rollback(op *operation, created []string, cause error) error {
 		w.status = "ROLLBACK_COMPLETE"
 		return cause
 	}
+	// The gate is called again with its previous properties, the stack showing a ROLLBACK status
+	// (rule:cfn-custom-resource-in-rollback): it must let everything through.
 	if err := w.gate(op.old, op.rev); err != nil {
 		w.t.Fatalf("the release gate refused during a rollback: %v", err)
 	}
@@ -1029,7 +1031,7 @@ func (w *world) rollback(op *operation, created []string, cause error) error {
 			w.stuck = &stuckRollback{op: op, cause: cause, failed: []*cdDeployment{d}}
 			return fmt.Errorf("%w: %v (after %v)", errRollbackFailed, err, cause)
 		}
-		w.event(r, guard.StateStart)
+		w.event(r, guard.StateStart) // rule:codedeploy-event-states
 		reverse, from = append(reverse, r), append(from, d)
 	}
 	w.run(reverse)
@@ -1272,6 +1274,8 @@ func (w *world) consistent() {
 // each release taken out of service blocked.
 func (w *world) rollbackByHand(fns ...string) error {
 	w.t.Helper()
+	// The deployed template: the last successful operation's, also after a rollback
+	// (rule:cfn-gettemplate-after-rollback).
 	tmpl, err := revert.Parse(w.stack.raw)
 	if err != nil {
 		w.t.Fatal(err)

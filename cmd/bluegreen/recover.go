@@ -86,9 +86,10 @@ type savedGroup struct {
 //  1. It reads the resources in UPDATE_FAILED (ListStackResources) and the newest failure reasons
 //     (DescribeStackEvents).
 //  2. For each failed alias with a deployment group, it stops the group's deployment still in progress
-//     (StopDeployment with autoRollbackEnabled false: a rollback "redeploys a previously deployed revision ... as a
-//     new deployment", CodeDeploy User Guide, and a group runs one deployment at a time, "Maximum number of
-//     concurrent deployments to a deployment group | 1", CodeDeploy quotas), saves the group's deployment
+//     (StopDeployment with autoRollbackEnabled true: a Lambda deployment stopped without rollback can leave the
+//     alias split, and "subsequent attempts to deploy the Lambda function fail", CodeDeploy User Guide, Troubleshoot
+//     Lambda deployments), waits until the group runs none (a group runs one deployment at a time, "Maximum number
+//     of concurrent deployments to a deployment group | 1", CodeDeploy quotas), saves the group's deployment
 //     configuration and alarm configuration (GetDeploymentGroup), and sets CodeDeployDefault.LambdaAllAtOnce with
 //     alarm monitoring off (UpdateDeploymentGroup; "If any of the specified alarms are activated, the deployment
 //     stops", CodeDeploy User Guide, "Monitoring deployments with CloudWatch alarms"; the console calls turning it
@@ -114,9 +115,12 @@ type savedGroup struct {
 //     report it, aws/serverless-application-model#291). That GetTemplate returns the rolled-back template once the
 //     stack is UPDATE_ROLLBACK_COMPLETE is not documented either (an emulator's maintainer measured it,
 //     ministackorg/ministack#1601).
-//  5. It restores every group changed in step 2 to its saved configuration (UpdateDeploymentGroup), whatever
-//     happened in between, except when a wait timed out with the rollback still running (alarms back on could stop
-//     its reverse deployment again); it prints the command that restores a group by hand when it does not.
+//  5. It restores every group changed in step 2 (UpdateDeploymentGroup): once the rollback is complete, to the
+//     deployment configuration and alarm switch of the rolled-back template, with the alarms the group has then
+//     (the release guard may have left it in abort mode before recover began); otherwise to the configuration
+//     saved in step 2. It restores them whatever happened in between, except when a wait timed out with the
+//     rollback still running (alarms back on could stop its reverse deployment again); it prints the command that
+//     restores a group by hand when it does not.
 //  6. It reports the stack's status (UPDATE_ROLLBACK_COMPLETE: deployable) and what each alias serves.
 func recoverStack(ctx context.Context, c clients, o recoverOptions) (res RecoverResult, err error) {
 	res.Stack = o.stack
