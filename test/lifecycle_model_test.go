@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"sort"
 	"strconv"
 	"strings"
@@ -474,8 +475,7 @@ type world struct {
 	alarmState map[string]bool
 	served     []servedMinute
 	released   map[string][]string // versions that served all traffic after a release, per function, in order
-	schedules  []*scheduler.CreateScheduleInput
-	reported   map[string]string // hook execution id → status CodeDeploy holds
+	reported   map[string]string   // hook execution id → status CodeDeploy holds
 
 	// alarmFires says whether the alarm at path is in ALARM at time since into the shift to green (version).
 	alarmFires func(path, green string, since time.Duration) bool
@@ -767,25 +767,34 @@ func (w *world) runHook(d *cdDeployment, hc *hookSetup) (bool, string, time.Dura
 	}
 	var took time.Duration
 	if w.hookCrash {
-		if hc.watchdog {
-			if _, err := h.Watchdog.Arm(ctx, ev, string(hc.cfg.Phase), "arn:hook", modelEpoch.Add(w.clock+hc.timeout)); err != nil {
-				w.t.Fatal(err)
-			}
-		}
+		// The hook dies (killed out of memory) at its first call after it armed its watchdog: Handle runs as in
+		// Lambda, and its goroutine ends there, with no report.
+		api.crash = true
+		done := make(chan struct{})
+		go func() {
+			defer close(done)
+			_ = h.Handle(ctx, raw)
+		}()
+		<-done
+		api.crash = false
+		deadline, _ := ctx.Deadline()
 		rep := &runner.FailureReporter{CodeDeploy: api, Phase: hc.cfg.Phase}
 		switch {
 		case !w.v.hookSync:
+			// Lambda sends the failed asynchronous invocation to the on-failure destination (rule:lambda-async).
 			rec := fmt.Sprintf(`{"version":"1.0","requestContext":{"condition":"RetriesExhausted","approximateInvokeCount":1},`+
 				`"requestPayload":%s,"responsePayload":{"errorType":"Runtime.OutOfMemory"}}`, raw)
-			if err := rep.Handle(ctx, json.RawMessage(rec)); err != nil {
+			if err := rep.Handle(context.Background(), json.RawMessage(rec)); err != nil {
 				w.t.Fatal(err)
 			}
 			took = time.Minute
-		case len(w.schedules) > 0:
-			s := w.schedules[len(w.schedules)-1]
-			due, _ := time.Parse("2006-01-02T15:04:05", strings.TrimSuffix(strings.TrimPrefix(*s.ScheduleExpression, "at("), ")"))
-			took = due.Sub(modelEpoch.Add(w.clock)).Round(time.Minute) + time.Minute
-			if err := rep.Handle(ctx, json.RawMessage(*s.Target.Input)); err != nil {
+		case len(api.armed) > 0:
+			// The schedule fires within a minute of its time (rule:scheduler-at): its time is the hook's deadline
+			// (its timeout, in the model's clock) plus the grace the hook gave it.
+			s := api.armed[len(api.armed)-1]
+			due, _ := time.ParseInLocation("2006-01-02T15:04:05", strings.TrimSuffix(strings.TrimPrefix(*s.ScheduleExpression, "at("), ")"), time.UTC)
+			took = hc.timeout + due.Sub(deadline).Round(time.Minute) + time.Minute
+			if err := rep.Handle(context.Background(), json.RawMessage(*s.Target.Input)); err != nil {
 				w.t.Fatal(err)
 			}
 		default:
@@ -1341,6 +1350,10 @@ func (w *world) unblock(fn string) { delete(w.blocks, fn) }
 type modelAPI struct {
 	w *world
 	d *cdDeployment
+	// crash ends the calling goroutine at its next read of a deployment, as a hook killed out of memory; armed
+	// are the watchdog schedules created.
+	crash bool
+	armed []*scheduler.CreateScheduleInput
 }
 
 func (m *modelAPI) deployment(id string) *cdDeployment {
@@ -1365,6 +1378,9 @@ func (m *modelAPI) info(d *cdDeployment) *cdtypes.DeploymentInfo {
 }
 
 func (m *modelAPI) GetDeployment(_ context.Context, in *codedeploy.GetDeploymentInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error) {
+	if m.crash {
+		runtime.Goexit()
+	}
 	d := m.deployment(*in.DeploymentId)
 	if d == nil {
 		return nil, fmt.Errorf("no deployment %s", *in.DeploymentId)
@@ -1552,7 +1568,7 @@ func (m *modelAPI) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlar
 }
 
 func (m *modelAPI) CreateSchedule(_ context.Context, in *scheduler.CreateScheduleInput, _ ...func(*scheduler.Options)) (*scheduler.CreateScheduleOutput, error) {
-	m.w.schedules = append(m.w.schedules, in)
+	m.armed = append(m.armed, in)
 	return &scheduler.CreateScheduleOutput{}, nil
 }
 

@@ -573,11 +573,17 @@ func TestLifecycleShortCanaryWithTheGate(t *testing.T) {
 // ---- deleting the stack ----
 
 // Deleting the stack deletes the function and every version, whatever the versions' deletion policy
-// (rule:lambda-delete-function): RetainExceptOnCreate keeps versions across updates, not across the stack's end.
+// (rule:lambda-delete-function): the template keeps versions RetainExceptOnCreate, which keeps them across updates,
+// and the docs must not promise more (the README says deleting the stack deletes every version).
 func TestLifecycleDeletingTheStackDeletesEveryVersion(t *testing.T) {
 	w := newWorld(t)
 	w.mustDeploy(canary("c1"))
 	w.mustDeploy(canary("c2"))
+	for id, policy := range w.stack.fns["Api"].versions {
+		if policy != "RetainExceptOnCreate" {
+			t.Errorf("version %s has DeletionPolicy %s, want RetainExceptOnCreate", id, policy)
+		}
+	}
 	w.deleteStack()
 	if n := len(w.fn("Api").versions); n != 0 {
 		t.Errorf("%d versions left after the stack was deleted", n)
