@@ -609,13 +609,7 @@ func (c cli) runRecover(args []string, stdout, stderr io.Writer) int {
 // stopped included): a group runs one deployment at a time ("Maximum number of concurrent deployments to a
 // deployment group: 1", CodeDeploy quotas), and CloudFormation's retried reverse deployment would find it busy.
 func waitIdle(ctx context.Context, c clients, app, group string, w waiter) error {
-	now, sleep := w.now, w.sleep
-	if now == nil {
-		now = time.Now
-	}
-	if sleep == nil {
-		sleep = sleepContext
-	}
+	now, sleep := w.clocks()
 	deadline := now().Add(w.timeout)
 	for {
 		active, err := listDeployments(ctx, c, app, group, activeStatuses)

@@ -217,8 +217,8 @@ type waiter struct {
 // errTimedOut: a stack operation outlasted -timeout. It goes on; the command exits 5.
 var errTimedOut = errors.New("timed out")
 
-// wait reads the stack every stackPoll until no operation is running on it, and returns its state then.
-func (w waiter) wait(ctx context.Context, c clients, stack string) (stackInfo, error) {
+// clocks returns the waiter's clock and sleep, the real ones when unset.
+func (w waiter) clocks() (func() time.Time, func(context.Context, time.Duration) error) {
 	now, sleep := w.now, w.sleep
 	if now == nil {
 		now = time.Now
@@ -226,6 +226,12 @@ func (w waiter) wait(ctx context.Context, c clients, stack string) (stackInfo, e
 	if sleep == nil {
 		sleep = sleepContext
 	}
+	return now, sleep
+}
+
+// wait reads the stack every stackPoll until no operation is running on it, and returns its state then.
+func (w waiter) wait(ctx context.Context, c clients, stack string) (stackInfo, error) {
+	now, sleep := w.clocks()
 	deadline := now().Add(w.timeout)
 	var last cfntypes.StackStatus
 	for {
