@@ -156,6 +156,7 @@ type hook struct {
 	watchdogRole awsiam.Role
 	phase        hookconfig.Phase
 	config       hookconfig.Config
+	grants       *grants
 }
 
 // HookReportLimit is how long CodeDeploy waits for a lifecycle hook to report its status before it fails the
@@ -226,6 +227,7 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook", cfg.Phase)),
 	})
 	h.logs.GrantWrite(h.role)
+	h.grants = &grants{scope: c, role: h.role, apps: map[string]bool{}, current: map[string]awsiam.PolicyStatement{}}
 	// The failure reporter: the same binary and asset, made a reporter by its environment (runner.FailureReporter),
 	// with a role of its own that may only report Failed to the hook's groups and write to the hook's log group,
 	// where a person reading the hook's report finds its line too. AWS does not document whether Lambda invokes a
@@ -249,8 +251,14 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	h.function = awslambda.NewFunction(c, jsii.String("Function"), gobuild.BuiltFunctionProps(codeDir, &build, &awslambda.FunctionProps{
 		Timeout:    awscdk.Duration_Seconds(jsii.Number(p.Timeout.Seconds())),
 		MemorySize: jsii.Number(256),
-		Role:       h.role,
-		LogGroup:   h.logs,
+		// The function sees its role without policy updates: every permission of the hook is granted here, to
+		// the role itself. What CDK would grant on its own is either granted below (invoking the failure
+		// reporter) or covered by the application-wide grant (LambdaDeploymentGroup.addPreHook/addPostHook
+		// grants the hook PutLifecycleEventHookExecutionStatus on that one group: one more ARN per function,
+		// which at a few dozen functions would outgrow IAM's quota of 10,240 characters of inline policies per
+		// role).
+		Role:     h.role.WithoutPolicyUpdates(nil),
+		LogGroup: h.logs,
 		// For an asynchronous invocation (AWS does not document how CodeDeploy invokes hooks): no retry after a
 		// function error: the hook reports before it returns, and a retry would run the checks again. A hook
 		// invocation that fails without reporting, or whose event Lambda gives up on (throttled, failed by Lambda)
@@ -276,6 +284,7 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook watchdog: invokes the failure reporter", cfg.Phase)),
 	})
 	h.reporter.GrantInvoke(h.watchdogRole)
+	h.reporter.GrantInvoke(h.role) // its on-failure destination (what CDK grants a function's own role)
 	h.watchdogRole.GrantPassRole(h.role)
 	h.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions: jsii.Strings("scheduler:CreateSchedule", "scheduler:DeleteSchedule"),
@@ -291,7 +300,8 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	h.function.AddEnvironment(jsii.String(runner.WatchdogRoleEnv), h.watchdogRole.RoleArn(), nil)
 	// The deployment waits for the hook function (bluegreen.Deployment makes the alias depend on it): the
 	// reporter's permission to report, and the watchdog's to invoke it, must be in place by then too.
-	h.function.Node().AddDependency(h.reporterRole, h.watchdogRole)
+	h.function.Node().AddDependency(h.role, h.reporterRole, h.watchdogRole)
+	h.grants.waiter = h.function
 	h.grant(p.Function, p.DeploymentGroup)
 	for _, t := range p.Targets {
 		h.grant(t.Function, t.DeploymentGroup)
@@ -444,67 +454,159 @@ func (p HookProps) config() (hookconfig.Config, error) {
 	return cfg, errors.Join(errs...)
 }
 
-// grant gives the hook's role what its checks need and nothing else: no wildcard action, no invoke on "*".
+// InlineFunctions is how many protected functions' Lambda permissions a hook's role holds in its default inline
+// policy, beside the hook's own permissions: a hook serving one function (a Deployment's) needs no other policy.
+const InlineFunctions = 4
+
+// FunctionsPerPolicy is how many further protected functions' Lambda permissions one managed policy of a hook's
+// role holds (construct ids FunctionGrants1, FunctionGrants2…, attached to the role). Each function costs two
+// resource entries (its ARN and "<ARN>:*"), at most 254 characters resolved (a 64-character function name in the
+// longest partition and region), so a policy of FunctionsPerPolicy functions stays under 80 % of IAM's managed
+// policy quota (6,144 characters) whatever the names, and the inline policies far under theirs (10,240 in
+// aggregate), also by CDK's estimate, which would otherwise move statements to overflow policies of its own. The
+// stack's quota check (constructs/quota) measures every policy at synth.
+const FunctionsPerPolicy = 16
+
+// grants holds the statements of a hook's role that grow with the functions it serves: one statement per
+// action set, each a list of resources, so that a function adds two resource entries, not two statements.
+type grants struct {
+	scope     constructs.Construct
+	role      awsiam.Role
+	waiter    constructs.IConstruct             // the hook function: it must not run before its permissions exist
+	functions int                               // functions granted so far
+	apps      map[string]bool                   // applications whose deployment groups are granted
+	current   map[string]awsiam.PolicyStatement // the statements of the policy functions are added to now
+	policies  []awsiam.ManagedPolicy
+}
+
+// add grants actions on resources of the function being granted (every call of one function goes to the same
+// policy): into the statement of that action set in the current policy, defining it on first use.
+func (g *grants) add(actions []string, resources ...*string) {
+	key := strings.Join(actions, ",")
+	if st, ok := g.current[key]; ok {
+		st.AddResources(resources...)
+		return
+	}
+	st := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &resources})
+	g.current[key] = st
+	if len(g.policies) == 0 {
+		g.role.AddToPolicy(st)
+	} else {
+		g.policies[len(g.policies)-1].AddStatements(st)
+	}
+}
+
+// next starts the grants of one more function: after InlineFunctions, a new managed policy every
+// FunctionsPerPolicy functions.
+func (g *grants) next() {
+	if n := g.functions - InlineFunctions; n >= 0 && n%FunctionsPerPolicy == 0 {
+		id := fmt.Sprintf("FunctionGrants%d", len(g.policies)+1)
+		g.policies = append(g.policies, awsiam.NewManagedPolicy(g.scope, jsii.String(id), &awsiam.ManagedPolicyProps{
+			Description: jsii.String(fmt.Sprintf("bluegreen hook %s: Lambda permissions on functions %d to %d it serves",
+				*g.scope.Node().Path(), g.functions+1, g.functions+FunctionsPerPolicy)),
+			Roles: &[]awsiam.IRole{g.role},
+		}))
+		g.waiter.Node().AddDependency(g.policies[len(g.policies)-1])
+		g.current = map[string]awsiam.PolicyStatement{}
+	}
+	g.functions++
+}
+
+// applicationKey identifies a CodeDeploy application: its construct path, or its name for one CDK cannot place.
+func applicationKey(app awscodedeploy.ILambdaApplication) string {
+	if c, ok := app.(constructs.IConstruct); ok && c.Node() != nil {
+		return *c.Node().Path()
+	}
+	return *app.ApplicationName()
+}
+
+// applicationGroups is the ARN pattern of every deployment group of app: "deploymentgroup:<application>/*" (the
+// CodeDeploy actions on deployments and groups take the deployment group's ARN,
+// arn:<partition>:codedeploy:<region>:<account>:deploymentgroup:<application>/<group>; Service Authorization
+// Reference, CodeDeploy, resource type deploymentgroup). One entry serves every group of the application however
+// many functions a hook serves, where one ARN per group would outgrow IAM's policy quotas at a few dozen groups.
+func applicationGroups(app awscodedeploy.ILambdaApplication) *string {
+	return jsii.String(fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:%s/*", *awscdk.Aws_PARTITION(),
+		*awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), *app.ApplicationName()))
+}
+
+// grant gives the hook's role what its checks need and nothing else: no wildcard action, no invoke on "*". The
+// CodeDeploy permissions cover the deployment groups of the function's application (one entry per application);
+// the Lambda permissions name the function (two entries per function, see FunctionsPerPolicy).
 func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy.ILambdaDeploymentGroup) {
 	cfg := h.config
 	fnArn := function.FunctionArn()
 	versions := jsii.String(*fnArn + ":*")
-	group := deploymentGroup.DeploymentGroupArn()
-	statement := func(actions []string, resources ...*string) {
-		h.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-			Actions: jsii.Strings(actions...), Resources: &resources,
-		}))
+	if app := deploymentGroup.Application(); !h.grants.apps[applicationKey(app)] {
+		h.grants.apps[applicationKey(app)] = true
+		groups := applicationGroups(app)
+		statement := func(role awsiam.Role, actions []string, resources ...*string) {
+			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings(actions...), Resources: &resources,
+			}))
+		}
+		// Read the deployments of the application's groups, and report there; the failure reporter may only report
+		// there. A hook can only report on a lifecycle event it was given the execution id of.
+		statement(h.role, []string{"codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"}, groups)
+		statement(h.reporterRole, []string{"codedeploy:PutLifecycleEventHookExecutionStatus"}, groups)
+		statement(h.role, []string{"codedeploy:GetApplicationRevision"}, app.ApplicationArn())
+		if cfg.Phase == hookconfig.PostTraffic && cfg.CheckAlarms {
+			statement(h.role, []string{"codedeploy:GetDeploymentGroup"}, groups)
+		}
 	}
-	// Read only its own deployments, and report to its own group; the failure reporter may only report there.
-	statement([]string{"codedeploy:GetDeployment", "codedeploy:PutLifecycleEventHookExecutionStatus"}, group)
-	h.reporterRole.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("codedeploy:PutLifecycleEventHookExecutionStatus"), Resources: &[]*string{group},
-	}))
-	statement([]string{"codedeploy:GetApplicationRevision"}, deploymentGroup.Application().ApplicationArn())
+	g := h.grants
+	g.next()
 	if cfg.Phase == hookconfig.PreTraffic {
 		// Invoke only the protected function's versions (qualified ARNs), never the function or anything else.
-		statement([]string{"lambda:InvokeFunction"}, versions)
+		// Read the provisioned concurrency of green's version or of the alias: the action acts on the resources
+		// "Function alias, Function version" (Lambda Developer Guide, "Resources and conditions for Lambda
+		// actions"), qualified ARNs that "<function ARN>:*" covers and the unqualified ARN does not.
 		if cfg.ProvisionedConcurrency != nil {
-			// Read the provisioned concurrency of green's version or of the alias: the action acts on the resources
-			// "Function alias, Function version" (Lambda Developer Guide, "Resources and conditions for Lambda
-			// actions"), qualified ARNs that "<function ARN>:*" covers and the unqualified ARN does not.
-			statement([]string{"lambda:GetProvisionedConcurrencyConfig"}, versions)
+			g.add([]string{"lambda:InvokeFunction", "lambda:GetProvisionedConcurrencyConfig"}, versions)
+		} else {
+			g.add([]string{"lambda:InvokeFunction"}, versions)
 		}
 		if len(cfg.Targets) > 0 {
 			// A shared hook reads the function's tag to choose its checks (GetFunction returns the tags; it acts
 			// on the resource "Function", Lambda Developer Guide, "Resources and conditions for Lambda actions").
-			statement([]string{"lambda:GetFunction"}, fnArn)
+			g.add([]string{"lambda:GetFunction"}, fnArn)
 		}
 		return
 	}
-	if cfg.MinInvocations > 0 {
-		// GetMetricStatistics supports no resource-level permissions.
-		statement([]string{"cloudwatch:GetMetricStatistics"}, jsii.String("*"))
-	}
-	if cfg.CheckAlarms {
-		statement([]string{"codedeploy:GetDeploymentGroup"}, group)
-		// The rollback alarms may be composite alarms. Their ARN has the same form as a metric alarm's
-		// (arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>), but CloudWatch returns them only to a
-		// DescribeAlarms permission on "*": Amazon CloudWatch API Reference, DescribeAlarms: "To use this operation
-		// and return information about composite alarms, you must be signed on with the cloudwatch:DescribeAlarms
-		// permission that is scoped to *. You can't return information about composite alarms if your
-		// cloudwatch:DescribeAlarms permission has a narrower scope."
-		// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html). A scope of
-		// "…:alarm:*" would hide a composite alarm in ALARM, and the hook would take it for a deleted alarm.
-		// DescribeAlarms only reads alarm states and definitions.
-		statement([]string{"cloudwatch:DescribeAlarms"}, jsii.String("*"))
+	if g.functions == 1 {
+		if cfg.MinInvocations > 0 {
+			// GetMetricStatistics supports no resource-level permissions.
+			h.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("cloudwatch:GetMetricStatistics"), Resources: jsii.Strings("*")}))
+		}
+		if cfg.CheckAlarms {
+			// The rollback alarms may be composite alarms. Their ARN has the same form as a metric alarm's
+			// (arn:<partition>:cloudwatch:<region>:<account>:alarm:<name>), but CloudWatch returns them only to a
+			// DescribeAlarms permission on "*": Amazon CloudWatch API Reference, DescribeAlarms: "To use this
+			// operation and return information about composite alarms, you must be signed on with the
+			// cloudwatch:DescribeAlarms permission that is scoped to *. You can't return information about
+			// composite alarms if your cloudwatch:DescribeAlarms permission has a narrower scope."
+			// (https://docs.aws.amazon.com/AmazonCloudWatch/latest/APIReference/API_DescribeAlarms.html). A scope
+			// of "…:alarm:*" would hide a composite alarm in ALARM, and the hook would take it for a deleted
+			// alarm. DescribeAlarms only reads alarm states and definitions.
+			h.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("cloudwatch:DescribeAlarms"), Resources: jsii.Strings("*")}))
+		}
+		if cfg.KeepVersions > 0 {
+			// Same page, "Event source mapping actions": "GetEventSourceMapping ListEventSourceMappings | * |
+			// None"; the Service Authorization Reference likewise gives ListEventSourceMappings no resource type,
+			// which means "you must specify all resources ("*")". It only lists mappings.
+			h.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
+				Actions: jsii.Strings("lambda:ListEventSourceMappings"), Resources: jsii.Strings("*")}))
+		}
 	}
 	if cfg.KeepVersions > 0 {
 		// Read which versions are in use: these take the unqualified function ARN (AWS Lambda Developer Guide,
 		// "Resources and conditions for Lambda actions": ListAliases, ListVersionsByFunction and
 		// ListProvisionedConcurrencyConfigs act on the resource "Function").
-		statement([]string{"lambda:ListVersionsByFunction", "lambda:ListAliases", "lambda:ListProvisionedConcurrencyConfigs"}, fnArn)
-		// Same page, "Event source mapping actions": "GetEventSourceMapping ListEventSourceMappings | * | None";
-		// the Service Authorization Reference likewise gives ListEventSourceMappings no resource type, which means
-		// "you must specify all resources ("*")". It only lists mappings.
-		statement([]string{"lambda:ListEventSourceMappings"}, jsii.String("*"))
+		g.add([]string{"lambda:ListVersionsByFunction", "lambda:ListAliases", "lambda:ListProvisionedConcurrencyConfigs"}, fnArn)
 		// Delete only versions (qualified ARNs) of the protected function; the function itself cannot match.
-		statement([]string{"lambda:DeleteFunction"}, versions)
+		g.add([]string{"lambda:DeleteFunction"}, versions)
 	}
 }
 
