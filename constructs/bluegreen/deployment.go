@@ -229,13 +229,15 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	//     before the amount changed.
 	//   - Registering sets the amount: RegisterScalableTarget "changes the resource's current capacity to a value
 	//     that is inside of this range" (Application Auto Scaling API Reference). It acts asynchronously; whether
-	//     Application Auto Scaling retries a change Lambda refused is not documented, so the pre-traffic hook
-	//     checks the amount before the next shift (hookconfig.ProvisionedConcurrency).
+	//     Application Auto Scaling retries a change Lambda refused is not documented; the pre-traffic hook of the
+	//     next deploy logs an amount in force that differs from the declared one (hookconfig.ProvisionedConcurrency).
+	//     So during the shift of a deploy that changes the amount (or first adds it), green is served by the amount
+	//     from before (or none): the pre-traffic hook waits for what is in force, never for the declared amount.
 	//   - Removing the scalable target "deletes the scaling policies and the scheduled actions" (same reference,
 	//     DeregisterScalableTarget), not the capacity: ProvisionedConcurrency 0 releases it through a deploy.
-	// During a shift Lambda allocates the alias's provisioned concurrency to blue and green: the allocation
-	// "fluctuates depending on the amount of concurrency that is provisioned for the function versions" in
-	// "linear and canary deployments" (Lambda API Reference, PutProvisionedConcurrencyConfig).
+	// During a shift the alias's allocation follows its versions: it "fluctuates depending on the amount of
+	// concurrency that is provisioned for the function versions" in "linear and canary deployments" (Lambda API
+	// Reference, ProvisionedConcurrencyConfigListItem, AllocatedProvisionedConcurrentExecutions).
 	if lo, hi, ok := p.provisionedConcurrencyRange(); ok {
 		scalable := d.alias.AddAutoScaling(&awslambda.AutoScalingOptions{
 			MinCapacity: jsii.Number(lo), MaxCapacity: jsii.Number(hi),

@@ -124,7 +124,8 @@ type DeploymentProps struct {
 	// number from 1, at most the function's ReservedConcurrentExecutions. It is set through Application Auto
 	// Scaling (a scalable target of the alias with minimum and maximum both this number), so that a change of it
 	// is applied after the traffic shift of the same deploy, never while CodeDeploy's weights are on the alias.
-	// During the shift, Lambda allocates the alias's provisioned concurrency to blue and green by their weights.
+	// During the shift green is served by the amount from before this deploy (none on the deploy that first adds
+	// it), whose allocation follows the versions the alias routes to.
 	// 0 releases the alias's provisioned concurrency (Application Auto Scaling scales it to 0): do that before
 	// removing the field, because removing the scalable target does not release it. Billed while allocated.
 	//

@@ -54,11 +54,14 @@ type HookProps struct {
 	// Default: gobuild's defaults (arm64).
 	Build *gobuild.Options
 
-	// ProvisionedConcurrency, for a pre-traffic hook, is the provisioned concurrency of the deployment's alias
-	// (bluegreen.Deployment sets it from its props): before any traffic shifts, the hook waits within its Timeout
-	// until that provisioned concurrency is READY at an amount from Min to Max, and fails when it is FAILED or not
-	// READY in time. Give the hook a Timeout that covers the allocation (Lambda allocates after a minute or two of
-	// preparation). It applies to Function only, not to Targets.
+	// ProvisionedConcurrency, for a pre-traffic hook, is the provisioned concurrency the deployment declares for its
+	// alias (bluegreen.Deployment sets it from its props): before any traffic shifts, the hook waits within its
+	// Timeout until the provisioned concurrency in force for green during the shift (green's version's own
+	// configuration, else the alias's at the amount it has now) is READY, and fails when it is FAILED or not READY
+	// in time. It does not wait for an amount from Min to Max: a changed amount is applied only after the shift
+	// (see bluegreen.DeploymentProps.ProvisionedConcurrency), and the hook says so; with none in force yet it
+	// passes. Give the hook a Timeout that covers an allocation in progress (Lambda allocates after a minute or
+	// two of preparation). It applies to Function only, not to Targets.
 	//
 	// Default: no provisioned concurrency check.
 	ProvisionedConcurrency *hookconfig.ProvisionedConcurrency

@@ -45,8 +45,11 @@ type Config struct {
 	KeepVersions int `json:"keepVersions,omitempty"`
 
 	// ProvisionedConcurrency, when set, makes the pre-traffic hook wait, within its deadline, until the provisioned
-	// concurrency that is to serve green is READY: a configuration on green's version if it has one, else the
-	// configuration of the deployment's alias, whose requested amount must lie within [Min, Max] (pre-traffic).
+	// concurrency in force for green during the shift is READY: a configuration on green's version if it has one,
+	// else the configuration of the deployment's alias, at whatever amount it has now. [Min, Max] is the amount the
+	// deployment declares, which Application Auto Scaling applies only once the deployment has ended: the hook
+	// reports it and does not wait for it; with no configuration in force yet there is nothing to wait for
+	// (pre-traffic).
 	ProvisionedConcurrency *ProvisionedConcurrency `json:"provisionedConcurrency,omitempty"`
 
 	// Targets are the checks of each further function a shared pre-traffic hook tests, by key. The hook reads the
@@ -69,8 +72,8 @@ type Checks struct {
 	ProvisionedConcurrency *ProvisionedConcurrency `json:"provisionedConcurrency,omitempty"`
 }
 
-// ProvisionedConcurrency is the provisioned concurrency a deployment's alias is configured with: between Min and
-// Max (both the same number when it is fixed).
+// ProvisionedConcurrency is the provisioned concurrency a deployment declares for its alias: between Min and Max
+// (both the same number when it is fixed).
 type ProvisionedConcurrency struct {
 	Min float64 `json:"min"`
 	Max float64 `json:"max"`

@@ -109,6 +109,8 @@ type fakeAWS struct {
 	// recorded
 	completed   map[string]bool // hook executions with a status
 	statuses    []string
+	reportedAt  []time.Time // when each status arrived
+	deadline    time.Time   // the deadline of the last run's invocation
 	puts        int
 	invocations []string // qualifiers
 	payloads    []string
@@ -264,6 +266,8 @@ type pcConfig struct {
 	requested, allocated int
 	reason               string
 	errorCode            string
+	// delay holds the answer that long, or until the caller gives up.
+	delay time.Duration
 }
 
 // serveProvisionedConcurrency answers ListProvisionedConcurrencyConfigs (GET
@@ -282,6 +286,15 @@ func (f *fakeAWS) serveProvisionedConcurrency(w http.ResponseWriter, r *http.Req
 		a := answers[0]
 		if len(answers) > 1 {
 			f.pcConfigs[q] = answers[1:]
+		}
+		if a.delay > 0 {
+			// Wait without holding the lock: the hook still reports meanwhile.
+			f.mu.Unlock()
+			select {
+			case <-time.After(a.delay):
+			case <-r.Context().Done():
+			}
+			f.mu.Lock()
 		}
 		if a.errorCode != "" {
 			restError(w, http.StatusForbidden, a.errorCode)
@@ -376,6 +389,7 @@ func (f *fakeAWS) serveCodeDeploy(w http.ResponseWriter, op string, body []byte)
 		}
 		f.completed[id] = true
 		f.statuses = append(f.statuses, in["status"].(string))
+		f.reportedAt = append(f.reportedAt, time.Now())
 		writeJSON(w, map[string]interface{}{"lifecycleEventHookExecutionId": in["lifecycleEventHookExecutionId"]})
 	default:
 		jsonError(w, "UnknownOperationException", op)
@@ -520,6 +534,23 @@ func (f *fakeAWS) reported() []string {
 	return append([]string(nil), f.statuses...)
 }
 
+// reportedInTime fails the test unless a status reached CodeDeploy, every one before the deadline of the last run:
+// what a hook that reports in time guarantees, measured where it matters rather than around the whole run (whose
+// setup a loaded machine may slow down).
+func reportedInTime(t *testing.T, f *fakeAWS) {
+	t.Helper()
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if len(f.reportedAt) == 0 {
+		t.Errorf("no status reached CodeDeploy")
+	}
+	for _, at := range f.reportedAt {
+		if at.After(f.deadline) {
+			t.Errorf("a status reached CodeDeploy %v after the hook's deadline", at.Sub(f.deadline))
+		}
+	}
+}
+
 const event = `{"DeploymentId":"d-TEST","LifecycleEventHookExecutionId":"hook-1"}`
 
 // run handles the event with a context of the given budget and returns the statuses reported and the log.
@@ -528,6 +559,9 @@ func run(t *testing.T, f *fakeAWS, cfg hookconfig.Config, budget time.Duration) 
 	h, log := f.hook(cfg)
 	ctx, cancel := context.WithTimeout(context.Background(), budget)
 	defer cancel()
+	f.mu.Lock()
+	f.deadline, _ = ctx.Deadline()
+	f.mu.Unlock()
 	if err := h.Handle(ctx, json.RawMessage(event)); err != nil {
 		t.Fatalf("Handle: %v", err)
 	}

@@ -455,7 +455,7 @@ func percentile(ds []time.Duration, p float64) time.Duration {
 	return sorted[rank-1]
 }
 
-// pcState is one reading of the provisioned concurrency that is to serve green.
+// pcState is one reading of the provisioned concurrency in force for green during the shift.
 type pcState struct {
 	where  string // "version 7" or "alias live"; "" when neither has a configuration
 	alias  bool
@@ -463,64 +463,93 @@ type pcState struct {
 	target Target
 }
 
-// provisionedConcurrencyReady waits, within ctx's deadline, until the provisioned concurrency that is to serve
-// green is READY, and reports how it found it.
+// provisionedConcurrencyReady waits, within ctx's deadline, until the provisioned concurrency in force for green
+// during the shift is READY, and reports how it found it: the configuration of green's version if it has one, else
+// the alias's, at whatever amount it requests; with neither, none is in force and there is nothing to wait for. It
+// fails at once on a FAILED allocation, and at the deadline on one still IN_PROGRESS.
 //
-// What it reads, and why (AWS Lambda Developer Guide, "Configuring provisioned concurrency"): "Each version of a
-// function can only have one provisioned concurrency configuration. This can be directly on the version itself,
-// or on an alias that points to the version." A configuration on green's version is what serves it; otherwise the
-// alias's serves it once the alias routes to it: "If you change the version that an alias points to, Lambda
-// deallocates the provisioned concurrency from the old version and allocates it to the new version", and during a
-// weighted shift the alias's allocation "fluctuates depending on the amount of concurrency that is provisioned for
-// the function versions" (API Reference, GetProvisionedConcurrencyConfig / PutProvisionedConcurrencyConfig,
-// AllocatedProvisionedConcurrentExecutions: "When a weighted alias is used during linear and canary deployments").
-// Before the first shift the alias's configuration is therefore what green's share is taken from: it must be READY
-// at the amount the deployment declares (bluegreen sets it through Application Auto Scaling, which may not have
-// applied a change yet), not IN_PROGRESS or FAILED ("Valid Values: IN_PROGRESS | READY | FAILED"; StatusReason:
-// "For failed allocations, the reason that provisioned concurrency could not be allocated"). AWS does not
-// document whether green's first share waits for its part of the allocation.
+// The amount in force, not the amount the deployment declares (want), because the declared amount is applied only
+// after the shift. bluegreen holds the alias's provisioned concurrency with an Application Auto Scaling scalable
+// target that depends on the alias, and CloudFormation updates a resource after those it depends on (AWS
+// CloudFormation User Guide, "DependsOn attribute",
+// https://docs.aws.amazon.com/AWSCloudFormation/latest/UserGuide/aws-attribute-dependson.html: "Resource B is
+// updated before resource A"), while the alias's update is the CodeDeploy deployment this hook belongs to (AWS
+// CloudFormation User Guide, "UpdatePolicy attribute": "CloudFormation performs an CodeDeploy deployment when the
+// version changes on the alias"). AWS documents neither when that alias update completes nor when CloudFormation
+// would apply an alias's own ProvisionedConcurrencyConfig relative to the deployment it starts: the lifecycle model
+// lists it as an assumption (rule cfn-scalable-target-after-shift; users see the alias update last until the
+// deployment ends). A hook that waited for the declared amount would wait out its deadline and fail every release
+// that changes the amount together with the code, and the first one that adds provisioned concurrency.
 //
-// It polls every 5 seconds (a twentieth of the time left when that is shorter), and fails when the next poll
-// would pass the deadline.
+// What serves green during the shift is documented. AWS Lambda Developer Guide, "Configuring provisioned
+// concurrency" (https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html): "Each version of a
+// function can only have one provisioned concurrency configuration. This can be directly on the version itself, or
+// on an alias that points to the version.", "If you change the version that an alias points to, Lambda deallocates
+// the provisioned concurrency from the old version and allocates it to the new version", and "you can't manage
+// provisioned concurrency settings on the alias while the routing configuration is in place" (so nothing changes
+// the amount while CodeDeploy's weights are on the alias). AWS Lambda API Reference,
+// ProvisionedConcurrencyConfigListItem
+// (https://docs.aws.amazon.com/lambda/latest/api/API_ProvisionedConcurrencyConfigListItem.html),
+// AllocatedProvisionedConcurrentExecutions: "When a weighted alias is used during linear and canary deployments,
+// this value fluctuates depending on the amount of concurrency that is provisioned for the function versions."
+// So during the shift green is served by the configuration the alias has now, at the amount it has now, and that
+// configuration must be READY, not IN_PROGRESS (still allocating: wait) or FAILED (fail: Status "Valid Values:
+// IN_PROGRESS | READY | FAILED"; StatusReason: "For failed allocations, the reason that provisioned concurrency could
+// not be allocated"). AWS does not document whether green's first share waits for its part of the allocation.
+//
+// It polls every 5 seconds (a twentieth of the time left when that is shorter). Every way the deadline can end the
+// wait (the next poll would pass it, it passes during the wait, or during a read) fails with the last state read
+// and the advice to give the hook a longer Timeout.
 func (h *Hook) provisionedConcurrencyReady(ctx context.Context, t Target,
 	want hookconfig.ProvisionedConcurrency) (string, error) {
-	api := h.Lambda
 	start := h.now()
 	var last *pcState
-	for polls := 1; ; polls++ {
-		st, err := readProvisionedConcurrency(ctx, api, t)
-		waited := h.now().Sub(start).Round(time.Millisecond)
-		if err != nil && ctx.Err() != nil && last != nil {
+	reads := 0
+	notReady := func(cut error) error {
+		state := "no reading before it"
+		switch {
+		case last != nil:
+			state = last.describe()
+		case cut != nil:
+			state = fmt.Sprintf("no reading before it (%v)", cut)
+		}
+		return fmt.Errorf("not READY before the hook's deadline (waited %v, %d reads): %s; give the hook a longer "+
+			"Timeout if the allocation needs it", h.now().Sub(start).Round(time.Millisecond), reads, state)
+	}
+	for {
+		st, err := readProvisionedConcurrency(ctx, h.Lambda, t)
+		if err != nil && ctx.Err() != nil {
 			// The deadline came during a read: report the last state read, not the cancelled call.
-			return "", fmt.Errorf("not READY before the hook's deadline (waited %v, %d reads): %s; give the hook a "+
-				"longer Timeout if the allocation needs it", waited, polls-1, last.describe(want))
+			return "", notReady(err)
 		}
 		if err != nil {
-			return "", fmt.Errorf("%w (after %v)", err, waited)
+			return "", fmt.Errorf("%w (after %v)", err, h.now().Sub(start).Round(time.Millisecond))
 		}
+		reads++
 		last = &st
-		if st.out != nil && st.out.Status == lambdatypes.ProvisionedConcurrencyStatusEnumFailed {
+		waited := h.now().Sub(start).Round(time.Millisecond)
+		switch {
+		case st.out == nil:
+			return st.noneInForce(want), nil
+		case st.out.Status == lambdatypes.ProvisionedConcurrencyStatusEnumFailed:
 			return "", fmt.Errorf("%s: allocation FAILED: %s (%s) (after %v)", st.where, deref(st.out.StatusReason),
 				st.amounts(), waited)
-		}
-		if st.ready(want) {
-			return fmt.Sprintf("%s READY, %s, after %v (%d reads)%s", st.where, st.amounts(), waited, polls, st.note()), nil
+		case st.out.Status == lambdatypes.ProvisionedConcurrencyStatusEnumReady:
+			return fmt.Sprintf("%s READY, %s, after %v (%d reads)%s", st.where, st.amounts(), waited, reads,
+				st.note(want)), nil
 		}
 		wait := 5 * time.Second
-		deadline, hasDeadline := ctx.Deadline()
-		if hasDeadline {
+		if deadline, ok := ctx.Deadline(); ok {
 			wait = min(wait, max(deadline.Sub(h.now())/20, 10*time.Millisecond))
 			if h.now().Add(wait).After(deadline) {
-				return "", fmt.Errorf("not READY before the hook's deadline (waited %v, %d reads): %s; give the hook a "+
-					"longer Timeout if the allocation needs it", waited, polls, st.describe(want))
+				return "", notReady(nil)
 			}
 		}
 		timer := time.NewTimer(wait)
 		select {
 		case <-ctx.Done():
 			timer.Stop()
-			return "", fmt.Errorf("not READY before the hook's deadline (waited %v, %d reads): %s", waited, polls,
-				st.describe(want))
+			return "", notReady(nil)
 		case <-timer.C:
 		}
 	}
@@ -567,15 +596,6 @@ func (s pcState) requested() float64 {
 	return float64(*s.out.RequestedProvisionedConcurrentExecutions)
 }
 
-// ready reports whether the configuration is READY and, for the alias's, requests an amount the deployment
-// declares.
-func (s pcState) ready(want hookconfig.ProvisionedConcurrency) bool {
-	if s.out == nil || s.out.Status != lambdatypes.ProvisionedConcurrencyStatusEnumReady {
-		return false
-	}
-	return !s.alias || (s.requested() >= want.Min && s.requested() <= want.Max)
-}
-
 func (s pcState) amounts() string {
 	n := func(p *int32) int32 {
 		if p == nil {
@@ -587,30 +607,40 @@ func (s pcState) amounts() string {
 		n(s.out.RequestedProvisionedConcurrentExecutions), n(s.out.AvailableProvisionedConcurrentExecutions))
 }
 
-// note explains, once the alias's configuration is READY, how green gets its part of it.
-func (s pcState) note() string {
+// declared is the amount the deployment declares, for a person: "5", or "from 2 to 10".
+func declared(want hookconfig.ProvisionedConcurrency) string {
+	if want.Max != want.Min {
+		return fmt.Sprintf("from %g to %g", want.Min, want.Max)
+	}
+	return fmt.Sprintf("%g", want.Min)
+}
+
+// afterShift says when the declared amount applies.
+const afterShift = "Application Auto Scaling applies it once this deployment has ended"
+
+// note explains, once the alias's configuration is READY, how green gets its part of it, and when an amount the
+// deployment declares but the alias does not have yet applies.
+func (s pcState) note(want hookconfig.ProvisionedConcurrency) string {
 	if !s.alias {
 		return ""
 	}
-	return fmt.Sprintf("; version %s has no configuration of its own: Lambda allocates the alias's to it as the "+
+	n := fmt.Sprintf("; version %s has no configuration of its own: Lambda allocates the alias's to it as the "+
 		"shift gives it weight", s.target.TargetVersion)
+	if r := s.requested(); r < want.Min || r > want.Max {
+		n += fmt.Sprintf("; the deployment declares %s: %s", declared(want), afterShift)
+	}
+	return n
 }
 
-// describe says why the configuration is not ready.
-func (s pcState) describe(want hookconfig.ProvisionedConcurrency) string {
-	declared := fmt.Sprintf("%g", want.Min)
-	if want.Max != want.Min {
-		declared = fmt.Sprintf("from %g to %g", want.Min, want.Max)
-	}
-	switch {
-	case s.out == nil:
-		return fmt.Sprintf("neither version %s nor alias %s has a provisioned concurrency configuration, and the "+
-			"deployment declares %s: Application Auto Scaling has not applied it (see its scaling activities for "+
-			"the alias)", s.target.TargetVersion, s.target.Alias, declared)
-	case s.out.Status != lambdatypes.ProvisionedConcurrencyStatusEnumReady:
-		return fmt.Sprintf("%s is %s, %s", s.where, s.out.Status, s.amounts())
-	default:
-		return fmt.Sprintf("%s is READY with %g requested, but the deployment declares %s: Application Auto Scaling "+
-			"has not applied it (see its scaling activities for the alias)", s.where, s.requested(), declared)
-	}
+// noneInForce is the report when neither green's version nor the alias has a configuration: green is served by
+// on-demand concurrency during the shift, as blue was.
+func (s pcState) noneInForce(want hookconfig.ProvisionedConcurrency) string {
+	return fmt.Sprintf("none in force during the shift: neither version %s nor alias %s has a configuration, so "+
+		"green starts on on-demand concurrency; the deployment declares %s: %s", s.target.TargetVersion,
+		s.target.Alias, declared(want), afterShift)
+}
+
+// describe says what the last reading found, for a wait that ended at the deadline.
+func (s pcState) describe() string {
+	return fmt.Sprintf("%s is %s, %s", s.where, s.out.Status, s.amounts())
 }
