@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
 	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
@@ -144,6 +145,53 @@ func TestLatencyBudgetDefaultsToLambdaTimeout(t *testing.T) {
 	hasResource(t, template(t, stack), "AWS::CloudWatch::Alarm", like(obj{
 		"Metrics": arr{metricStat("m1", "Duration", "p99", greenDims())}, "Threshold": 2400,
 	}))
+}
+
+// A latency budget at or above the function's timeout could never be breached (Lambda stops an invocation at its
+// timeout): NewGreenAlarms refuses it when it can read the timeout, and skips a timeout known only at deploy time.
+func TestLatencyBudgetMustBeBelowTheTimeout(t *testing.T) {
+	green := func(t *testing.T, stack awscdk.Stack, timeout awscdk.Duration, budget time.Duration) {
+		fp := *functionProps(t)
+		fp.Timeout = timeout
+		fn := awslambda.NewFunction(stack, jsii.String("Fn"), &fp)
+		alias := awslambda.NewAlias(stack, jsii.String("Live"), &awslambda.AliasProps{
+			AliasName: jsii.String("live"), Version: fn.CurrentVersion()})
+		alarms.NewGreenAlarms(stack, "Green", &alarms.GreenAlarmsProps{Alias: alias,
+			Options: alarms.Options{Latency: alarms.LatencyOptions{Budget: budget}}})
+	}
+	t.Run("at the timeout", func(t *testing.T) {
+		stack := newStack(t)
+		msg := mustPanic(t, func() { green(t, stack, awscdk.Duration_Seconds(jsii.Number(2)), 2*time.Second) })
+		want := "TestStack/Green: invalid GreenAlarmsProps: Latency.Budget must be below the function's timeout (2s): " +
+			"Lambda stops an invocation at its timeout, so green's latency never exceeds it and the alarm could never " +
+			"fire, got 2s"
+		if msg != want {
+			t.Errorf("got %q, want %q", msg, want)
+		}
+		if stack.Node().TryFindChild(jsii.String("Green")) != nil {
+			t.Error("a refused GreenAlarms left its construct in the tree")
+		}
+	})
+	t.Run("above Lambda's default timeout", func(t *testing.T) {
+		msg := mustPanic(t, func() { green(t, newStack(t), nil, 4*time.Second) })
+		if !strings.Contains(msg, "Latency.Budget must be below the function's timeout (3s)") {
+			t.Errorf("got %q", msg)
+		}
+	})
+	t.Run("below the timeout", func(t *testing.T) {
+		noPanic(t, func() { green(t, newStack(t), awscdk.Duration_Seconds(jsii.Number(2)), 1999*time.Millisecond) })
+	})
+	t.Run("a timeout known only at deploy time", func(t *testing.T) {
+		stack := newStack(t)
+		secs := awscdk.NewCfnParameter(stack, jsii.String("Timeout"), &awscdk.CfnParameterProps{Type: jsii.String("Number")})
+		noPanic(t, func() { green(t, stack, awscdk.Duration_Seconds(secs.ValueAsNumber()), time.Minute) })
+		noPanic(t, func() {
+			fp := functionProps(t)
+			fp.Timeout = awscdk.Duration_Seconds(secs.ValueAsNumber())
+			deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp,
+				GreenAlarms: alarms.Options{Latency: alarms.LatencyOptions{Budget: time.Minute}}})
+		})
+	})
 }
 
 // Every alarm, default or added later, is a dependency of the alias: CloudFormation updates it (to watch the new

@@ -96,9 +96,17 @@ func NewGreenAlarms(scope constructs.Construct, id string, props *GreenAlarmsPro
 	if p.Version == nil {
 		p.Version = p.Alias.Version()
 	}
+	target := NewTarget(p.Alias, p.Version)
+	if fn, ok := target.function.(awslambda.Function); ok && p.Options.Latency.Budget > 0 {
+		if timeout, known := FunctionTimeout(fn.Timeout()); known {
+			if err := p.Options.ValidateTimeout(timeout); err != nil {
+				panic(fmt.Errorf("%s/%s: invalid GreenAlarmsProps: %w", *scope.Node().Path(), id, err))
+			}
+		}
+	}
 	o := p.Options
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	g := &greenAlarms{Construct: c, target: NewTarget(p.Alias, p.Version), timings: map[awscloudwatch.IAlarm]Timing{}}
+	g := &greenAlarms{Construct: c, target: target, timings: map[awscloudwatch.IAlarm]Timing{}}
 	// Alarm names carry green's version number, so each new version gets new alarms (CloudFormation replaces an
 	// alarm whose name changes). A new alarm starts without a state; an updated one would keep its old state, and
 	// an alarm left in ALARM by a broken blue would stop the very deployment that fixes it.

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"math"
 	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 )
 
 // MetricLag is how long AWS/Lambda metrics take, at worst, to reach CloudWatch alarms after the minute they
@@ -100,7 +102,8 @@ type ErrorRateOptions struct {
 	// Default: false.
 	Disabled bool
 
-	// ThresholdPercent is the error rate (percent of green's invocations) above which the alarm fires.
+	// ThresholdPercent is the error rate (percent of green's invocations) above which the alarm fires: at least 0
+	// (any error fires it) and below 100 (no error rate exceeds 100 %).
 	//
 	// Default: 5.
 	ThresholdPercent *float64
@@ -127,7 +130,7 @@ type RelativeErrorRateOptions struct {
 	Disabled bool
 
 	// MarginPercent is how many percentage points green's error rate may exceed the alias's before the alarm
-	// fires.
+	// fires: at least 0 and below 100.
 	//
 	// Default: 2.
 	MarginPercent *float64
@@ -167,8 +170,10 @@ type LatencyOptions struct {
 	// Default: 99 (p99).
 	Percentile *float64
 
-	// Budget is the latency the percentile must stay under. Zero is never a useful budget, so zero means
-	// "default". Set it to your service's objective: the default only catches a green that is about to time out.
+	// Budget is the latency the percentile must stay under, below the function's timeout (Lambda stops an
+	// invocation at its timeout, so a budget at or above it could never be exceeded; synth refuses it when the
+	// timeout is known). Zero is never a useful budget, so zero means "default". Set it to your service's
+	// objective: the default only catches a green that is about to time out.
 	//
 	// Default: 80 % of the function's timeout (of Lambda's 3-second default when the function sets none).
 	Budget time.Duration
@@ -254,9 +259,18 @@ func (o Options) Validate() error {
 	}
 	nonNegative := func(v float64) bool { return v >= 0 }
 	atLeastOne := func(v float64) bool { return v >= 1 }
-	check("ErrorRate.ThresholdPercent", o.ErrorRate.ThresholdPercent, nonNegative, "at least 0")
+	// Both error rates are percentages of at most 100 and the alarms fire above the threshold, so a threshold of
+	// 100 or more can never be crossed: green's rate is errors ÷ max(invocations, MinInvocations), and errors
+	// never outnumber invocations (Errors counts invocations that end in a function error). The difference of
+	// the relative alarm is below 100 too: green at 100 % means errors through the alias, so the alias's own rate
+	// is above 0. 0 is a real threshold: any error fires the alarm.
+	percent := func(v float64) bool { return v >= 0 && v < 100 }
+	check("ErrorRate.ThresholdPercent", o.ErrorRate.ThresholdPercent, percent,
+		"at least 0 and below 100 (an error rate never exceeds 100 %, so the alarm could never fire)")
 	check("ErrorRate.MinInvocations", o.ErrorRate.MinInvocations, atLeastOne, "at least 1")
-	check("RelativeErrorRate.MarginPercent", o.RelativeErrorRate.MarginPercent, nonNegative, "at least 0")
+	check("RelativeErrorRate.MarginPercent", o.RelativeErrorRate.MarginPercent, percent,
+		"at least 0 and below 100 (percentage points: green's error rate can never exceed the alias's by 100, "+
+			"so the alarm could never fire)")
 	check("RelativeErrorRate.MinInvocations", o.RelativeErrorRate.MinInvocations, atLeastOne, "at least 1")
 	check("Throttles.Threshold", o.Throttles.Threshold, nonNegative, "at least 0")
 	check("Latency.Percentile", o.Latency.Percentile, func(v float64) bool { return v > 0 && v <= 100 },
@@ -277,6 +291,38 @@ func (o Options) Validate() error {
 		errs = append(errs, e.ev.validate(e.name+".", e.d))
 	}
 	return errors.Join(errs...)
+}
+
+// FunctionTimeout returns the timeout of a function whose Timeout prop (awslambda.FunctionProps.Timeout, or
+// awslambda.Function.Timeout()) is timeout: Lambda's default of 3 seconds when it is nil. ok is false when the
+// timeout is an unresolved token, known only at deploy time.
+func FunctionTimeout(timeout awscdk.Duration) (d time.Duration, ok bool) {
+	if timeout == nil {
+		return lambdaDefaultTimeout, true
+	}
+	if timeout.IsUnresolved() != nil && *timeout.IsUnresolved() {
+		return 0, false
+	}
+	ms := timeout.ToMilliseconds(nil)
+	if ms == nil || *ms < 0 {
+		return 0, false
+	}
+	return time.Duration(*ms) * time.Millisecond, true
+}
+
+// ValidateTimeout reports a latency budget the latency alarm could never breach on a function whose timeout is
+// timeout (see FunctionTimeout), or nil. Lambda stops an invocation at the function's timeout, so its Duration
+// never exceeds it (the AWS/Lambda metrics table of the CloudWatch documentation said of Duration: "The maximum
+// data point value possible is the function timeout configuration"): a Latency.Budget at or above the timeout leaves an alarm that never fires, however slow
+// green gets. A disabled latency alarm and the default budget (a share of the timeout) are always accepted.
+func (o Options) ValidateTimeout(timeout time.Duration) error {
+	b := o.Latency.Budget
+	if o.Disabled || o.Latency.Disabled || b <= 0 || b < timeout {
+		return nil
+	}
+	//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
+	return fmt.Errorf("Latency.Budget must be below the function's timeout (%v): Lambda stops an invocation at its "+
+		"timeout, so green's latency never exceeds it and the alarm could never fire, got %v", timeout, b)
 }
 
 // Default M-of-N of each alarm. The two error-rate alarms read metric math with FILL: their window is

@@ -42,6 +42,18 @@ func TestValidate(t *testing.T) {
 		{"datapoints within default periods", Options{Latency: LatencyOptions{Evaluation: Evaluation{DatapointsToAlarm: f(3)}}}, ""},
 		{"percentile 100.5", Options{Latency: LatencyOptions{Percentile: f(100.5)}},
 			"Latency.Percentile must be greater than 0 and at most 100, got 100.5"},
+		{"error-rate threshold above 100 %", Options{ErrorRate: ErrorRateOptions{ThresholdPercent: f(150)}},
+			"ErrorRate.ThresholdPercent must be at least 0 and below 100 (an error rate never exceeds 100 %, so the " +
+				"alarm could never fire), got 150"},
+		{"error-rate threshold of 100 %", Options{ErrorRate: ErrorRateOptions{ThresholdPercent: f(100)}},
+			"ErrorRate.ThresholdPercent must be at least 0 and below 100"},
+		{"error-rate threshold just below 100 %", Options{ErrorRate: ErrorRateOptions{ThresholdPercent: f(99.5)}}, ""},
+		{"negative error-rate threshold", Options{ErrorRate: ErrorRateOptions{ThresholdPercent: f(-1)}},
+			"ErrorRate.ThresholdPercent must be at least 0 and below 100"},
+		{"relative margin of 100 points", Options{RelativeErrorRate: RelativeErrorRateOptions{MarginPercent: f(100)}},
+			"RelativeErrorRate.MarginPercent must be at least 0 and below 100 (percentage points: green's error rate " +
+				"can never exceed the alias's by 100, so the alarm could never fire), got 100"},
+		{"relative margin of 0 points", Options{RelativeErrorRate: RelativeErrorRateOptions{MarginPercent: f(0)}}, ""},
 	}
 	for _, tc := range cases {
 		err := tc.o.Validate()
@@ -151,5 +163,34 @@ func TestErrorRateWindowsFireDespiteLateData(t *testing.T) {
 	// The settings this replaced: 1 of 1 never fires once data is late at all, which is why the window must cover it.
 	if _, ok := fillAlarmFires(time.Minute, 1, 1, time.Minute, time.Hour); ok {
 		t.Errorf("the model must show that a 1-of-1 FILL alarm never fires on late data")
+	}
+}
+
+func TestValidateTimeout(t *testing.T) {
+	budget := func(d time.Duration) Options { return Options{Latency: LatencyOptions{Budget: d}} }
+	for _, tc := range []struct {
+		name    string
+		o       Options
+		timeout time.Duration
+		want    string // "" for valid
+	}{
+		{"default budget", Options{}, time.Second, ""},
+		{"below the timeout", budget(9999 * time.Millisecond), 10 * time.Second, ""},
+		{"at the timeout", budget(10 * time.Second), 10 * time.Second,
+			"Latency.Budget must be below the function's timeout (10s): Lambda stops an invocation at its timeout, so " +
+				"green's latency never exceeds it and the alarm could never fire, got 10s"},
+		{"above Lambda's default timeout", budget(5 * time.Second), 3 * time.Second,
+			"Latency.Budget must be below the function's timeout (3s)"},
+		{"latency alarm off", Options{Latency: LatencyOptions{Disabled: true, Budget: time.Minute}}, time.Second, ""},
+		{"every alarm off", Options{Disabled: true, Latency: LatencyOptions{Budget: time.Minute}}, time.Second, ""},
+		{"negative budget, reported by Validate", budget(-time.Second), time.Second, ""},
+	} {
+		err := tc.o.ValidateTimeout(tc.timeout)
+		switch {
+		case tc.want == "" && err != nil:
+			t.Errorf("%s: unexpected error %v", tc.name, err)
+		case tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)):
+			t.Errorf("%s: got %v, want %q", tc.name, err, tc.want)
+		}
 	}
 }
