@@ -237,6 +237,26 @@ func TestBadAliasOptions(t *testing.T) {
 				ProvisionedConcurrencyScaling: scaling(nil, jsii.Number(12), jsii.Number(0.5))}
 		}, []string{"ProvisionedConcurrencyScaling.MaxCapacity must be at most the function's ReservedConcurrentExecutions (10)",
 			"got 12"}},
+		{"above what the default quota leaves without reserved concurrency", func(*testing.T) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(901)}
+		}, []string{"ProvisionedConcurrency must be at most 900 for a function without ReservedConcurrentExecutions " +
+			"(Lambda's default quota of 1000 concurrent executions per region minus the 100 that Lambda keeps " +
+			"unreserved for functions without reserved concurrency), got 901",
+			"if your account's quota is raised (Service Quotas, AWS Lambda, Concurrent executions), set " +
+				"ConcurrentExecutionsQuota to it, or set the function's ReservedConcurrentExecutions"}},
+		{"scaling above what the default quota leaves", func(*testing.T) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{ProvisionedConcurrencyScaling: scaling(nil, jsii.Number(1000), jsii.Number(0.5))}
+		}, []string{"ProvisionedConcurrencyScaling.MaxCapacity must be at most 900 for a function without " +
+			"ReservedConcurrentExecutions", "got 1000"}},
+		{"above a stated quota", func(*testing.T) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(4950),
+				ConcurrentExecutionsQuota: jsii.Number(5000)}
+		}, []string{"ProvisionedConcurrency must be at most 4900 for a function without ReservedConcurrentExecutions " +
+			"(ConcurrentExecutionsQuota 5000 minus the 100", "got 4950"}},
+		{"a fractional quota", func(*testing.T) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(2), ConcurrentExecutionsQuota: jsii.Number(0.5)}
+		}, []string{"ConcurrentExecutionsQuota must be a whole number from 1 (your account's Lambda quota of concurrent " +
+			"executions in the region), got 0.5"}},
 		{"scaling without max or target", func(*testing.T) *bluegreen.DeploymentProps {
 			return &bluegreen.DeploymentProps{ProvisionedConcurrencyScaling: scaling(nil, nil, nil)}
 		}, []string{"ProvisionedConcurrencyScaling.MaxCapacity must be set, got nil",
@@ -270,6 +290,59 @@ func TestBadAliasOptions(t *testing.T) {
 			}
 			if stack.Node().TryFindChild(jsii.String("Api")) != nil {
 				t.Errorf("a refused deployment left a construct in the tree")
+			}
+		})
+	}
+}
+
+// Without reserved concurrency, provisioned concurrency comes out of the account's unreserved concurrency, of which
+// Lambda keeps 100: up to 900 with the default quota of 1,000, more with a stated quota or a reservation, read from
+// FunctionProps or from an existing function alike.
+func TestProvisionedConcurrencyWithinTheAccountQuota(t *testing.T) {
+	withFunction := func(t *testing.T, stack awscdk.Stack, reserved *float64, p *bluegreen.DeploymentProps) {
+		fp := *functionProps(t)
+		fp.ReservedConcurrentExecutions = reserved
+		p.Function = awslambda.NewFunction(stack, jsii.String("Existing"), &fp)
+		deploy(t, stack, "Api", p)
+	}
+	for _, tc := range []struct {
+		name   string
+		define func(t *testing.T, stack awscdk.Stack)
+		want   string // "" when accepted
+	}{
+		{"900 with the default quota", func(t *testing.T, stack awscdk.Stack) {
+			deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(900)})
+		}, ""},
+		{"a stated quota", func(t *testing.T, stack awscdk.Stack) {
+			deploy(t, stack, "Api", &bluegreen.DeploymentProps{ConcurrentExecutionsQuota: jsii.Number(5000),
+				ProvisionedConcurrencyScaling: &bluegreen.ProvisionedConcurrencyScaling{MaxCapacity: jsii.Number(4900),
+					TargetUtilization: jsii.Number(0.7)}})
+		}, ""},
+		{"a quota known only at deploy time", func(t *testing.T, stack awscdk.Stack) {
+			q := awscdk.NewCfnParameter(stack, jsii.String("Quota"), &awscdk.CfnParameterProps{Type: jsii.String("Number")})
+			deploy(t, stack, "Api", &bluegreen.DeploymentProps{ConcurrentExecutionsQuota: q.ValueAsNumber(),
+				ProvisionedConcurrency: jsii.Number(2000)})
+		}, ""},
+		{"an existing function's reservation", func(t *testing.T, stack awscdk.Stack) {
+			withFunction(t, stack, jsii.Number(1500), &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(1200)})
+		}, ""},
+		{"an existing function without a reservation", func(t *testing.T, stack awscdk.Stack) {
+			withFunction(t, stack, nil, &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(2000)})
+		}, "TestStack/Api: invalid DeploymentProps: ProvisionedConcurrency must be at most 900 for a function " +
+			"without ReservedConcurrentExecutions"},
+		{"above an existing function's reservation", func(t *testing.T, stack awscdk.Stack) {
+			withFunction(t, stack, jsii.Number(10), &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(11)})
+		}, "ProvisionedConcurrency must be at most the function's ReservedConcurrentExecutions (10)"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newStack(t)
+			if tc.want == "" {
+				noPanic(t, func() { tc.define(t, stack) })
+				scalableTarget(t, template(t, stack))
+				return
+			}
+			if msg := mustPanic(t, func() { tc.define(t, stack) }); !strings.Contains(msg, tc.want) {
+				t.Errorf("got %q, want %q", msg, tc.want)
 			}
 		})
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/service"
@@ -152,6 +153,38 @@ func TestServiceFunctionOverridesAndBadInput(t *testing.T) {
 	}
 	if msg := mustPanic(t, func() { service.New(newStack(t), "Shop", nil) }); !strings.Contains(msg, "Functions must list at least one function, got none") {
 		t.Errorf("got %q", msg)
+	}
+}
+
+// A latency budget at or above a function's timeout is refused with the service's field names: the service's
+// GreenAlarms for each function that inherits them, a function's own GreenAlarms by its index.
+func TestServiceRefusesALatencyBudgetAtTheTimeout(t *testing.T) {
+	slow := functionProps(t)
+	slow.Timeout = awscdk.Duration_Seconds(jsii.Number(5))
+	own := &alarms.Options{Latency: alarms.LatencyOptions{Budget: 5 * time.Second}}
+	stack := newStack(t)
+	msg := mustPanic(t, func() {
+		service.New(stack, "Shop", &service.Props{
+			GreenAlarms: alarms.Options{Latency: alarms.LatencyOptions{Budget: 3 * time.Second}},
+			Functions: []service.Function{
+				{ID: "Api", FunctionProps: functionProps(t)},
+				{ID: "Report", FunctionProps: slow, GreenAlarms: own},
+				{ID: "Batch", FunctionProps: slow},
+			}})
+	})
+	for _, want := range []string{"TestStack/Shop: invalid service.Props: ",
+		"Functions[0] (Api): GreenAlarms.Latency.Budget must be below the function's timeout (3s): Lambda stops an " +
+			"invocation at its timeout, so green's latency never exceeds it and the alarm could never fire, got 3s",
+		"Functions[1].GreenAlarms.Latency.Budget must be below the function's timeout (5s)", "got 5s"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("%q does not contain %q", msg, want)
+		}
+	}
+	if strings.Contains(msg, "Functions[2]") {
+		t.Errorf("a budget below the function's timeout must pass: %q", msg)
+	}
+	if stack.Node().TryFindChild(jsii.String("Shop")) != nil {
+		t.Error("a refused service left its construct in the tree")
 	}
 }
 

@@ -68,11 +68,31 @@ func TestBadInput(t *testing.T) {
 			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String(strings.Repeat("a", 129))}
 		}, []string{`AliasName must be 1 to 128 letters`}},
 		{"negative error-rate threshold", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{ThresholdPercent: jsii.Number(-1)}}),
-			[]string{"GreenAlarms.ErrorRate.ThresholdPercent must be at least 0, got -1"}},
+			[]string{"GreenAlarms.ErrorRate.ThresholdPercent must be at least 0 and below 100", "got -1"}},
+		{"error-rate threshold above 100 %", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{ThresholdPercent: jsii.Number(150)}}),
+			[]string{"GreenAlarms.ErrorRate.ThresholdPercent must be at least 0 and below 100 (an error rate never " +
+				"exceeds 100 %, so the alarm could never fire), got 150"}},
+		{"error-rate threshold of 100 %", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{ThresholdPercent: jsii.Number(100)}}),
+			[]string{"GreenAlarms.ErrorRate.ThresholdPercent must be at least 0 and below 100", "got 100"}},
+		{"relative margin of 100 points", withAlarms(alarms.Options{RelativeErrorRate: alarms.RelativeErrorRateOptions{MarginPercent: jsii.Number(100)}}),
+			[]string{"GreenAlarms.RelativeErrorRate.MarginPercent must be at least 0 and below 100 (percentage points", "got 100"}},
+		{"latency budget at the function's timeout", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
+			fp := functionProps(t)
+			fp.Timeout = awscdk.Duration_Seconds(jsii.Number(10))
+			return &bluegreen.DeploymentProps{FunctionProps: fp,
+				GreenAlarms: alarms.Options{Latency: alarms.LatencyOptions{Budget: 10 * time.Second}}}
+		}, []string{"GreenAlarms.Latency.Budget must be below the function's timeout (10s): Lambda stops an invocation " +
+			"at its timeout, so green's latency never exceeds it and the alarm could never fire, got 10s"}},
+		{"latency budget above Lambda's default timeout", withAlarms(alarms.Options{Latency: alarms.LatencyOptions{Budget: 5 * time.Second}}),
+			[]string{"GreenAlarms.Latency.Budget must be below the function's timeout (3s)", "got 5s"}},
+		{"latency budget above an existing function's timeout", func(t *testing.T, fn awslambda.Function) *bluegreen.DeploymentProps {
+			return &bluegreen.DeploymentProps{Function: fn,
+				GreenAlarms: alarms.Options{Latency: alarms.LatencyOptions{Budget: 4 * time.Second}}}
+		}, []string{"GreenAlarms.Latency.Budget must be below the function's timeout (3s)", "got 4s"}},
 		{"negative throttle threshold and margin", withAlarms(alarms.Options{
 			Throttles:         alarms.ThrottleOptions{Threshold: jsii.Number(-3)},
 			RelativeErrorRate: alarms.RelativeErrorRateOptions{MarginPercent: jsii.Number(-0.5)}}),
-			[]string{"GreenAlarms.RelativeErrorRate.MarginPercent must be at least 0, got -0.5",
+			[]string{"GreenAlarms.RelativeErrorRate.MarginPercent must be at least 0 and below 100", "got -0.5",
 				"\nGreenAlarms.Throttles.Threshold must be at least 0, got -3"}},
 		{"percentile above 100", withAlarms(alarms.Options{Latency: alarms.LatencyOptions{Percentile: jsii.Number(120)}}),
 			[]string{"GreenAlarms.Latency.Percentile must be greater than 0 and at most 100, got 120"}},

@@ -121,7 +121,9 @@ type DeploymentProps struct {
 	AliasDescription *string
 
 	// ProvisionedConcurrency is how many execution environments Lambda keeps initialized for the alias: a whole
-	// number from 1, at most the function's ReservedConcurrentExecutions. It is set through Application Auto
+	// number from 1, at most the function's ReservedConcurrentExecutions; without reserved concurrency, at most
+	// ConcurrentExecutionsQuota minus 100 (900 with Lambda's default quota), because Lambda takes it from the
+	// account's unreserved concurrency and keeps 100 of that unreserved. Synth refuses more. It is set through Application Auto
 	// Scaling (a scalable target of the alias with minimum and maximum both this number), so that a change of it
 	// is applied after the traffic shift of the same deploy, never while CodeDeploy's weights are on the alias.
 	// During the shift green is served by the amount from before this deploy (none on the deploy that first adds
@@ -140,6 +142,15 @@ type DeploymentProps struct {
 	//
 	// Default: none. At most one of ProvisionedConcurrency and ProvisionedConcurrencyScaling.
 	ProvisionedConcurrencyScaling *ProvisionedConcurrencyScaling
+
+	// ConcurrentExecutionsQuota is your account's Lambda quota of concurrent executions in the region the stack
+	// deploys to (Service Quotas: AWS Lambda, "Concurrent executions", code L-B99A9384), when it was raised. Synth
+	// uses it for one check only: the provisioned concurrency of a function without ReservedConcurrentExecutions
+	// must be at most this quota minus the 100 Lambda keeps unreserved. The other functions of the account share
+	// the same pool, so Lambda may still refuse a smaller amount.
+	//
+	// Default: 1,000 (DefaultConcurrentExecutionsQuota, Lambda's default quota).
+	ConcurrentExecutionsQuota *float64
 }
 
 // ProvisionedConcurrencyScaling configures target-tracking auto scaling of the alias's provisioned concurrency
@@ -151,7 +162,8 @@ type ProvisionedConcurrencyScaling struct {
 	MinCapacity *float64
 
 	// MaxCapacity is the most provisioned concurrency, a whole number from MinCapacity, at most the function's
-	// ReservedConcurrentExecutions. Required.
+	// ReservedConcurrentExecutions (without reserved concurrency, at most DeploymentProps.ConcurrentExecutionsQuota
+	// minus 100, as for DeploymentProps.ProvisionedConcurrency). Required.
 	MaxCapacity *float64
 
 	// TargetUtilization is the share of the allocated provisioned concurrency in use that scaling keeps, from 0.1

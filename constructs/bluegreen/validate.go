@@ -5,17 +5,82 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"time"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+
+	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/internal/check"
 )
+
+// DefaultConcurrentExecutionsQuota is Lambda's default quota of concurrent executions per account and region
+// ("Concurrent executions: 1,000", Lambda Developer Guide, "Lambda quotas"); it can be raised in Service Quotas.
+// DeploymentProps.ConcurrentExecutionsQuota states a raised one.
+const DefaultConcurrentExecutionsQuota = 1000
+
+// MinUnreservedConcurrency is the concurrency Lambda keeps unreserved in an account and region for the functions
+// without reserved concurrency: reserved and provisioned concurrency may not take it ("You can reserve up to the
+// Unreserved account concurrency value that is shown, minus 100", Lambda Developer Guide, "Configuring reserved
+// concurrency for a function").
+const MinUnreservedConcurrency = 100
 
 var aliasNamePattern = regexp.MustCompile(`^[a-zA-Z0-9_-]{1,128}$`)
 var onlyDigits = regexp.MustCompile(`^[0-9]+$`)
 var numberedVersion = regexp.MustCompile(`^[1-9][0-9]*$`)
 
-// validate reports every problem with p, joined, or nil. It makes no call into the CDK (no Node round trip), so
-// it is cheap and can be tested without an app.
+// functionFacts are what validation reads of the function being shipped: its timeout and its reserved
+// concurrency, from FunctionProps or from the given Function.
+type functionFacts struct {
+	timeout      time.Duration
+	timeoutKnown bool // false for a timeout known only at deploy time
+	// reserved is ReservedConcurrentExecutions; hasReserved is false when the function sets none, and
+	// reservedUnknown true when it sets one that synth cannot read (a token).
+	reserved        float64
+	hasReserved     bool
+	reservedUnknown bool
+}
+
+// factsOf reads the function's facts from p: from FunctionProps, or from Function (its Timeout and its
+// AWS::Lambda::Function definition; each read is a call into the CDK).
+func factsOf(p *DeploymentProps) functionFacts {
+	var f functionFacts
+	var timeout awscdk.Duration
+	var reserved *float64
+	switch {
+	case p.Function != nil:
+		timeout = p.Function.Timeout()
+		cfn, ok := p.Function.Node().DefaultChild().(awslambda.CfnFunction)
+		if !ok {
+			f.reservedUnknown = true
+			break
+		}
+		reserved = cfn.ReservedConcurrentExecutions()
+	case p.FunctionProps != nil:
+		timeout = p.FunctionProps.Timeout
+		reserved = p.FunctionProps.ReservedConcurrentExecutions
+	default:
+		return functionFacts{reservedUnknown: true}
+	}
+	f.timeout, f.timeoutKnown = alarms.FunctionTimeout(timeout)
+	switch {
+	case reserved == nil:
+	case known(*reserved):
+		f.reserved, f.hasReserved = *reserved, true
+	default:
+		f.reservedUnknown = true
+	}
+	return f
+}
+
+// validate reports every problem with p, joined, or nil, reading the function's facts first (factsOf).
 func (p *DeploymentProps) validate() error {
+	return p.validateWith(factsOf(p))
+}
+
+// validateWith reports every problem with p, joined, or nil; fn are the facts of p's function. It makes no call
+// into the CDK (no Node round trip), so it is cheap and can be tested without an app.
+func (p *DeploymentProps) validateWith(fn functionFacts) error {
 	var errs []error
 	switch {
 	case p.Function != nil && p.FunctionProps != nil:
@@ -28,6 +93,9 @@ func (p *DeploymentProps) validate() error {
 	}
 	errs = append(errs, check.Prefix("Strategy: ", p.Strategy.Validate())...)
 	errs = append(errs, check.Prefix("GreenAlarms.", p.GreenAlarms.Validate())...)
+	if fn.timeoutKnown {
+		errs = append(errs, check.Prefix("GreenAlarms.", p.GreenAlarms.ValidateTimeout(fn.timeout))...)
+	}
 	if p.PreTraffic != nil && p.PreHook != nil {
 		errs = append(errs, errors.New("at most one of PreTraffic and PreHook may be set, got both"))
 	}
@@ -59,7 +127,7 @@ func (p *DeploymentProps) validate() error {
 			errs = append(errs, fmt.Errorf("Alarms[%d] must be an alarm, got nil", i))
 		}
 	}
-	errs = append(errs, p.validateAliasOptions()...)
+	errs = append(errs, p.validateAliasOptions(fn)...)
 	return errors.Join(errs...)
 }
 
@@ -67,7 +135,8 @@ func (p *DeploymentProps) validate() error {
 // "Minimum: 0, Maximum: 256").
 const maxAliasDescription = 256
 
-// validateAliasOptions checks AliasDescription and the provisioned concurrency props.
+// validateAliasOptions checks AliasDescription and the provisioned concurrency props against the function's
+// facts fn.
 //
 // Provisioned concurrency is a whole number of at least 1 (Lambda API Reference, PutProvisionedConcurrencyConfig,
 // ProvisionedConcurrentExecutions: "Type: Integer, Valid Range: Minimum value of 1"), and never more than the
@@ -75,7 +144,25 @@ const maxAliasDescription = 256
 // a function", Lambda Developer Guide, "Configuring provisioned concurrency"). aws-cdk-lib refuses a utilization
 // target outside 0.1 to 0.9 (ScalableFunctionAttribute.scaleOnUtilization: "Utilization Target should be between
 // 0.1 and 0.9"); checking it here reports it with every other problem, before anything is defined.
-func (p *DeploymentProps) validateAliasOptions() []error {
+//
+// A function without reserved concurrency is not unbounded: its provisioned concurrency comes out of the
+// account's unreserved concurrency in the region, of which Lambda always keeps 100 for the functions without
+// reserved concurrency:
+//   - "Provisioned concurrency counts towards a function's reserved concurrency and Regional quotas" (Lambda
+//     Developer Guide, "Configuring provisioned concurrency for a function",
+//     https://docs.aws.amazon.com/lambda/latest/dg/provisioned-concurrency.html);
+//   - "You can reserve up to the Unreserved account concurrency value that is shown, minus 100 for functions that
+//     don't have reserved concurrency" (Lambda Developer Guide, "Configuring reserved concurrency for a function",
+//     https://docs.aws.amazon.com/lambda/latest/dg/configuration-concurrency.html), and PutProvisionedConcurrencyConfig
+//     refuses more with "Specified ConcurrentExecutions for function decreases account's
+//     UnreservedConcurrentExecution below its minimum value of [100]" (reported in anomalyco/sst#5829);
+//   - the quota of concurrent executions is "1,000" per region by default and can be increased (Lambda Developer
+//     Guide, "Lambda quotas", https://docs.aws.amazon.com/lambda/latest/dg/gettingstarted-limits.html).
+//
+// So with the default quota such a function gets at most 900, and only while no other function of the account and
+// region reserves or provisions any: synth refuses more, and ConcurrentExecutionsQuota states a raised quota.
+// Synth cannot see the rest of the account, so passing this check does not promise Lambda accepts the amount.
+func (p *DeploymentProps) validateAliasOptions(fn functionFacts) []error {
 	var errs []error
 	if d := p.AliasDescription; d != nil && !check.IsToken(*d) && len(*d) > maxAliasDescription {
 		errs = append(errs, fmt.Errorf("AliasDescription must be at most %d characters, got %d", maxAliasDescription,
@@ -86,32 +173,50 @@ func (p *DeploymentProps) validateAliasOptions() []error {
 		errs = append(errs, errors.New("at most one of ProvisionedConcurrency and ProvisionedConcurrencyScaling may be "+
 			"set, got both"))
 	}
-	reserved, hasReserved := -1.0, false
-	if p.FunctionProps != nil {
-		if r := p.FunctionProps.ReservedConcurrentExecutions; r != nil && known(*r) {
-			reserved, hasReserved = *r, true
+	quota, quotaKnown := float64(DefaultConcurrentExecutionsQuota), true
+	if q := p.ConcurrentExecutionsQuota; q != nil {
+		quota, quotaKnown = *q, known(*q)
+		if quotaKnown && (*q < 1 || *q != math.Trunc(*q)) {
+			errs = append(errs, fmt.Errorf("ConcurrentExecutionsQuota must be a whole number from 1 (your account's "+
+				"Lambda quota of concurrent executions in the region), got %g", *q))
+			quotaKnown = false
 		}
 	}
-	overReserved := func(field string, v float64) error {
-		if hasReserved && v > reserved {
+	overLimit := func(field string, v float64) error {
+		switch {
+		case fn.hasReserved && v > fn.reserved:
 			return fmt.Errorf("%s must be at most the function's ReservedConcurrentExecutions (%g): Lambda cannot "+
-				"allocate more provisioned concurrency than reserved concurrency, got %g", field, reserved, v)
+				"allocate more provisioned concurrency than reserved concurrency, got %g", field, fn.reserved, v)
+		case fn.hasReserved || fn.reservedUnknown || !quotaKnown:
+			return nil
 		}
-		return nil
+		limit := math.Max(quota-MinUnreservedConcurrency, 0)
+		if v <= limit {
+			return nil
+		}
+		stated := fmt.Sprintf("Lambda's default quota of %d concurrent executions per region", DefaultConcurrentExecutionsQuota)
+		if p.ConcurrentExecutionsQuota != nil {
+			stated = fmt.Sprintf("ConcurrentExecutionsQuota %g", quota)
+		}
+		return fmt.Errorf("%s must be at most %g for a function without ReservedConcurrentExecutions (%s minus the %d "+
+			"that Lambda keeps unreserved for functions without reserved concurrency), got %g: Lambda draws provisioned "+
+			"concurrency from the account's unreserved concurrency and refuses more; if your account's quota is "+
+			"raised (Service Quotas, AWS Lambda, Concurrent executions), set ConcurrentExecutionsQuota to it, or set "+
+			"the function's ReservedConcurrentExecutions", field, limit, stated, MinUnreservedConcurrency, v)
 	}
 	if fixed != nil && known(*fixed) {
 		if *fixed < 0 || *fixed != math.Trunc(*fixed) {
 			errs = append(errs, fmt.Errorf("ProvisionedConcurrency must be a whole number from 1 (or 0 to release "+
 				"it), got %g", *fixed))
 		} else {
-			errs = append(errs, overReserved("ProvisionedConcurrency", *fixed))
+			errs = append(errs, overLimit("ProvisionedConcurrency", *fixed))
 		}
 	}
 	if scaling != nil {
 		errs = append(errs, check.Prefix("ProvisionedConcurrencyScaling.", scaling.validate())...)
 		if scaling.MaxCapacity != nil && known(*scaling.MaxCapacity) {
 			errs = append(errs, check.Prefix("ProvisionedConcurrencyScaling.",
-				overReserved("MaxCapacity", *scaling.MaxCapacity))...)
+				overLimit("MaxCapacity", *scaling.MaxCapacity))...)
 		}
 	}
 	return errs

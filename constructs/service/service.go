@@ -157,6 +157,7 @@ func (p Props) validate() error {
 		if f.PreTraffic != nil {
 			errs = append(errs, check.Prefix(field+".PreTraffic.", f.PreTraffic.Validate())...)
 		}
+		errs = append(errs, latencyBudgetErrors(p, i, f)...)
 	}
 	if p.PostTraffic != nil && (p.EmergencyBypass == nil || !*p.EmergencyBypass) {
 		// The one post-traffic hook serves every function: its traffic gate must be possible under each one's
@@ -178,6 +179,30 @@ func (p Props) validate() error {
 		errs = append(errs, check.Prefix("PostTraffic.", p.PostTraffic.Validate())...)
 	}
 	return errors.Join(errs...)
+}
+
+// latencyBudgetErrors reports a latency budget at or above the timeout of function f (Functions[i]), which the
+// function's Deployment would refuse too (alarms.Options.ValidateTimeout), named with the service's fields: the
+// function's own GreenAlarms, or the service's that it inherits.
+func latencyBudgetErrors(p Props, i int, f Function) []error {
+	opts, field := p.GreenAlarms, fmt.Sprintf("Functions[%d] (%s): GreenAlarms.", i, f.ID)
+	if f.GreenAlarms != nil {
+		opts, field = *f.GreenAlarms, fmt.Sprintf("Functions[%d].GreenAlarms.", i)
+	}
+	if opts.Latency.Budget <= 0 || (f.Function == nil) == (f.FunctionProps == nil) {
+		return nil // the default budget is below any timeout; a function set twice or not at all is reported above
+	}
+	var d time.Duration
+	var ok bool
+	if f.Function != nil {
+		d, ok = alarms.FunctionTimeout(f.Function.Timeout())
+	} else {
+		d, ok = alarms.FunctionTimeout(f.FunctionProps.Timeout)
+	}
+	if !ok {
+		return nil
+	}
+	return check.Prefix(field, opts.ValidateTimeout(d))
 }
 
 // New defines the service: a CodeDeploy service role ("DeploymentRole"), a bluegreen.Deployment per function
