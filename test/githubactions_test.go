@@ -234,6 +234,11 @@ func TestGitHubDeployRoleRefusesBadProps(t *testing.T) {
 		{"nil props", nil, `Repository must name one repository as "owner/name", got none`},
 		{"a wildcard repository", &githubactions.DeployRoleProps{Repository: "my-org/*", Branches: []string{"main"}},
 			`Repository must name one repository, got "my-org/*": a wildcard would let other repositories assume the role`},
+		{"a .git suffix", &githubactions.DeployRoleProps{Repository: "my-org/my-service.git", Branches: []string{"main"}},
+			`Repository name must not end in ".git", got "my-service.git"`},
+		{"a URL", &githubactions.DeployRoleProps{Repository: "https://github.com/my-org/my-service", Branches: []string{"main"}},
+			`Repository must be "owner/name" as GitHub's subject claim names it (repo:owner/name:…), not a URL or clone ` +
+				`address, got "https://github.com/my-org/my-service": use "my-org/my-service"`},
 		{"a wildcard branch", &githubactions.DeployRoleProps{Repository: "o/r", Branches: []string{"*"}},
 			`Branches[0] must name one branch, got "*"`},
 		{"nobody trusted", &githubactions.DeployRoleProps{Repository: "o/r"},

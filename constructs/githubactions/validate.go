@@ -11,11 +11,21 @@ import (
 	"github.com/safeship/lambda-bluegreen/internal/check"
 )
 
+// Repository is matched against the subject claim of GitHub's OIDC token, which names the repository as
+// "repo:OWNER/NAME:…" ("Syntax: repo:<orgName/repoName>:environment:<environmentName>", "Syntax:
+// repo:<orgName/repoName>:ref:refs/heads/branchName", GitHub Docs, "OpenID Connect", Example subject claims,
+// https://docs.github.com/en/actions/concepts/security/openid-connect). The trust policy compares it with
+// StringEquals, so anything but OWNER/NAME exactly as the claim spells it (a URL, a clone address, a ".git"
+// suffix) yields a role no workflow can assume.
 var (
 	// GitHub user and organization names: letters, digits and single hyphens, not at either end, at most 39
-	// characters.
+	// characters (the rules GitHub's sign-up form enforces, collected in dead-claudia/github-limits).
 	ownerPattern = regexp.MustCompile(`^[A-Za-z0-9](?:[A-Za-z0-9]|-[A-Za-z0-9]){0,38}$`)
-	// Repository names: ASCII letters, digits, '.', '-' and '_', at most 100 characters.
+	// Repository names: ASCII letters, digits, '.', '-' and '_', at most 100 characters ("The repository name
+	// can only contain ASCII letters, digits, and the characters ., -, and _", "Name cannot be more than 100
+	// characters", GitHub's messages as quoted in github/docs#44518). A name never ends in ".git": "The .git
+	// extension will be removed" when a repository is created (same issue), and GitHub's REST API names a
+	// repository "without the .git extension" (REST API reference, path parameter repo).
 	repoPattern = regexp.MustCompile(`^[A-Za-z0-9._-]{1,100}$`)
 	// The CDK bootstrap template's AllowedPattern for its Qualifier parameter.
 	qualifierPattern = regexp.MustCompile(`^[A-Za-z0-9_-]{1,10}$`)
@@ -96,6 +106,14 @@ func validateRepository(r string) []error {
 		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		return []error{fmt.Errorf("Repository must name one repository, got %q: a wildcard would let other "+
 			"repositories assume the role", r)}
+	case strings.Contains(r, "://") || strings.HasPrefix(r, "git@") || strings.HasPrefix(r, "github.com/") ||
+		strings.HasPrefix(r, "www.github.com/"):
+		msg := fmt.Sprintf(`Repository must be "owner/name" as GitHub's subject claim names it (repo:owner/name:…), `+
+			`not a URL or clone address, got %q`, r)
+		if s := repositoryOf(r); s != "" {
+			msg += fmt.Sprintf(`: use %q`, s)
+		}
+		return []error{errors.New(msg)}
 	case !ok || strings.Contains(name, "/"):
 		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		return []error{fmt.Errorf(`Repository must be "owner/name", got %q`, r)}
@@ -106,11 +124,38 @@ func validateRepository(r string) []error {
 		errs = append(errs, fmt.Errorf("Repository owner must be a GitHub user or organization name (letters, "+
 			"digits and single hyphens, not first or last, at most 39), got %q", owner))
 	}
-	if !repoPattern.MatchString(name) || name == "." || name == ".." {
+	switch {
+	case !repoPattern.MatchString(name) || name == "." || name == "..":
 		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 		errs = append(errs, fmt.Errorf("Repository name must be 1 to 100 letters, digits, '.', '-' or '_', got %q", name))
+	case strings.HasSuffix(name, ".git"):
+		//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
+		errs = append(errs, fmt.Errorf("Repository name must not end in \".git\", got %q: GitHub removes the suffix "+
+			"from a repository's name and the subject claim names the repository without it, so no workflow could "+
+			"assume the role; use %q", name, owner+"/"+strings.TrimSuffix(name, ".git")))
 	}
 	return errs
+}
+
+// repositoryOf returns "owner/name" from the URL or clone address of a github.com repository
+// (https://github.com/owner/name, github.com/owner/name, git@github.com:owner/name.git,
+// ssh://git@github.com/owner/name.git…), or "" when r is none.
+func repositoryOf(r string) string {
+	s := r
+	if _, rest, ok := strings.Cut(s, "://"); ok {
+		s = rest
+	}
+	s = strings.TrimPrefix(strings.TrimPrefix(s, "git@"), "www.")
+	rest, ok := strings.CutPrefix(s, "github.com")
+	if !ok || rest == "" || !strings.ContainsRune(":/", rune(rest[0])) {
+		return ""
+	}
+	rest = strings.TrimSuffix(strings.TrimSuffix(rest[1:], "/"), ".git")
+	owner, name, ok := strings.Cut(rest, "/")
+	if !ok || !ownerPattern.MatchString(owner) || !repoPattern.MatchString(name) || strings.HasSuffix(name, ".git") {
+		return ""
+	}
+	return rest
 }
 
 // validateBranch checks b against the rules of git check-ref-format for a branch name, and refuses what would
