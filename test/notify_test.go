@@ -1,6 +1,7 @@
 package test
 
 import (
+	"fmt"
 	"sort"
 	"strings"
 	"testing"
@@ -67,7 +68,7 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 		t.Fatalf("a defined resource is not exposed")
 	}
 	tmpl := template(t, stack)
-	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
 	appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
 	topicID, _ := onlyResource(t, tmpl, "AWS::SNS::Topic")
 	keyID, _ := onlyResource(t, tmpl, "AWS::KMS::Key")
@@ -100,13 +101,12 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 		if got := jsonString(pattern["detail-type"]); got != `["CodeDeploy Deployment State-change Notification"]` {
 			t.Errorf("detail-type %s", got)
 		}
-		if got := jsonString(pattern["detail"]); got != `{"state":["START","SUCCESS","FAILURE","STOP"]}` {
-			t.Errorf("detail %s, want the four default states", got)
+		// The notifier reports every group of the stack's application: the pattern names the application only.
+		if got, want := jsonString(pattern["detail"]), `{"application":[{"Ref":"`+appID+`"}],"state":["START","SUCCESS","FAILURE","STOP"]}`; got != want {
+			t.Errorf("detail %s, want %s", got, want)
 		}
-		res, _ := pattern["resources"].([]interface{})
-		if len(res) != 1 || !strings.Contains(jsonString(res[0]), `":deploymentgroup:"`) ||
-			!strings.Contains(jsonString(res[0]), `{"Ref":"`+groupID+`"}`) || !strings.Contains(jsonString(res[0]), `{"Ref":"`+appID+`"}`) {
-			t.Errorf("resources %s, want the ARN of deployment group %s", jsonString(res), groupID)
+		if pattern["resources"] != nil {
+			t.Errorf("resources %s, want none: the application names the groups", jsonString(pattern["resources"]))
 		}
 		targets := props(rule)["Targets"].([]interface{})
 		if len(targets) != 1 || jsonString(targets[0].(map[string]interface{})["Arn"]) != `{"Fn::GetAtt":["`+fnID+`","Arn"]}` {
@@ -141,8 +141,8 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 	t.Run("the role reads only its group and application and publishes only to the topic", func(t *testing.T) {
 		got := actionsOn(statements(t, tmpl, roleID))
 		want := map[string]string{
-			"codedeploy:GetDeployment":          `"Ref":"` + groupID,
-			"codedeploy:GetDeploymentGroup":     `"Ref":"` + groupID,
+			"codedeploy:GetDeployment":          `":deploymentgroup:",{"Ref":"` + appID + `"},"/*"`,
+			"codedeploy:GetDeploymentGroup":     `":deploymentgroup:",{"Ref":"` + appID + `"},"/*"`,
 			"codedeploy:ListDeploymentTargets":  `"*"`, // no resource type in the Service Authorization Reference
 			"codedeploy:GetDeploymentTarget":    `"*"`,
 			"codedeploy:GetApplicationRevision": `:application:`,
@@ -252,22 +252,54 @@ func TestNotifyWithYourTopicAndLaterGroups(t *testing.T) {
 	}
 	_, rule := onlyOwnResource(t, tmpl, "AWS::Events::Rule")
 	pattern := props(rule)["EventPattern"].(map[string]interface{})
-	if got := jsonString(pattern["detail"]); got != `{"state":["FAILURE","STOP"]}` {
+	if got := jsonString(pattern["detail"]); got != `{"application":[{"Ref":"BlueGreenApplication0706B5EE"}],"state":["FAILURE","STOP"]}` {
 		t.Errorf("detail %s", got)
-	}
-	res := jsonString(pattern["resources"])
-	for id := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
-		if strings.Count(res, `{"Ref":"`+id+`"}`) != 1 {
-			t.Errorf("resources %s, want group %s once", res, id)
-		}
 	}
 	roleID := props(fn)["Role"].(map[string]interface{})["Fn::GetAtt"].([]interface{})[0].(string)
 	got := actionsOn(statements(t, tmpl, roleID))
 	if r := got["sns:Publish"]; len(r) != 1 || r[0] != `{"Ref":"`+topicID+`"}` {
 		t.Errorf("sns:Publish on %v, want your topic", r)
 	}
-	if r := got["codedeploy:GetDeployment"]; len(r) != 2 {
-		t.Errorf("codedeploy:GetDeployment on %v, want both groups", r)
+	if r := got["codedeploy:GetDeployment"]; len(r) != 1 || !strings.Contains(r[0], appGroups) {
+		t.Errorf("codedeploy:GetDeployment on %v, want the application's groups", r)
+	}
+}
+
+// A notifier of some of an application's groups matches their names too; of every group, the application only,
+// so that its pattern does not grow with the number of groups (EventBridge's event pattern quota is 2,048
+// characters: one group ARN is 195 to 230 resolved).
+func TestNotifyPatternGrowsWithApplicationsNotGroups(t *testing.T) {
+	for _, tc := range []struct {
+		name       string
+		notified   int
+		wantGroups bool
+	}{{"some groups", 2, true}, {"every group", 3, false}} {
+		t.Run(tc.name, func(t *testing.T) {
+			stack := newStack(t)
+			var ds []bluegreen.Deployment
+			for i := 0; i < 3; i++ {
+				ds = append(ds, deploy(t, stack, fmt.Sprintf("Fn%d", i), nil))
+			}
+			notify.New(stack, "Notifications", &notify.Props{Deployments: ds[:tc.notified]})
+			_, rule := onlyOwnResource(t, template(t, stack), "AWS::Events::Rule")
+			detail := props(rule)["EventPattern"].(map[string]interface{})["detail"].(map[string]interface{})
+			if got := jsonString(detail["application"]); got != `[{"Ref":"BlueGreenApplication0706B5EE"}]` {
+				t.Errorf("application %s, want the stack's application", got)
+			}
+			groups := jsonString(detail["deploymentGroup"])
+			if !tc.wantGroups {
+				if detail["deploymentGroup"] != nil {
+					t.Errorf("deploymentGroup %s, want none", groups)
+				}
+				return
+			}
+			for i := 0; i < 3; i++ {
+				has := strings.Contains(groups, fmt.Sprintf(`{"Ref":"Fn%dDeploymentGroup`, i))
+				if has != (i < tc.notified) {
+					t.Errorf("deploymentGroup %s: group of Fn%d named %v, want %v", groups, i, has, i < tc.notified)
+				}
+			}
+		})
 	}
 }
 
@@ -324,9 +356,9 @@ func TestNotifyExampleProdStack(t *testing.T) {
 		t.Fatalf("notifiers: prod %v, pipeline prod %v, dev %v", example.Prod.Notifier, example.PipelineProd.Notifier, example.Dev.Notifier)
 	}
 	tmpl := template(t, example.Prod.Stack)
-	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
 	_, rule := onlyOwnResource(t, tmpl, "AWS::Events::Rule")
-	if !strings.Contains(jsonString(props(rule)["EventPattern"]), `{"Ref":"`+groupID+`"}`) {
+	if !strings.Contains(jsonString(props(rule)["EventPattern"]), `"application":[{"Ref":"`+appID+`"}]`) {
 		t.Errorf("the prod rule does not match the service's group: %s", jsonString(rule))
 	}
 	countIs(t, tmpl, "AWS::SNS::Topic", 1)

@@ -311,6 +311,12 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		awscdk.Tags_Of(t.Function).Add(jsii.String(hookconfig.TargetTagKey), jsii.String(t.Key), nil)
 	}
 	explainWildcards(h.role)
+	nag.ExplainPolicy(h.reporterRole, nag.Rule{
+		ID: "AwsSolutions-IAM5",
+		Reason: "deploymentgroup:<application>/* names only the deployment groups of the served functions' CodeDeploy " +
+			"application: one entry whatever the number of functions, so that the policy stays within IAM's size quotas",
+		AppliesTo: []interface{}{nag.GroupsOfAnApplication},
+	})
 	explainFailureHandling(h.function, h.reporter)
 	return h
 }
@@ -401,13 +407,16 @@ func explainWildcards(role awsiam.Role) {
 		Reason: "<function ARN>:* names only the versions and aliases of the protected function (to invoke " +
 			"green, to read the provisioned concurrency of green or of its alias, or to prune old versions), or " +
 			"the versions of the hook's failure reporter (CDK's invoke grant for the on-failure " +
-			"destination); schedule/default/bluegreen-* names only the watchdog schedules the hook creates and " +
+			"destination); deploymentgroup:<application>/* names only the deployment groups of the served functions' " +
+			"CodeDeploy application (one entry whatever the number of functions, so that the policy stays within " +
+			"IAM's size quotas), where the hook reads and reports on the deployments it is invoked for; schedule/default/bluegreen-* names only the watchdog schedules the hook creates and " +
 			"deletes for its own deployments (their names are only known at run time: bluegreen-<deployment id>-<phase>); cloudwatch:GetMetricStatistics and lambda:ListEventSourceMappings support " +
 			"no resource-level permissions (Service Authorization Reference; the hook only lists the mappings " +
 			"of the versions it would prune); cloudwatch:DescribeAlarms returns composite alarms only to a " +
 			"permission scoped to * (CloudWatch API Reference, DescribeAlarms), and it only reads alarm states",
 		AppliesTo: []interface{}{
 			nag.VersionsOfAFunction,
+			nag.GroupsOfAnApplication,
 			"Resource::*",
 			"Resource::arn:<AWS::Partition>:scheduler:<AWS::Region>:<AWS::AccountId>:schedule/default/" +
 				runner.WatchdogSchedulePrefix + "*",

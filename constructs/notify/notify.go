@@ -77,6 +77,14 @@ type notifier struct {
 	teamsRole awsiam.Role
 	health    awscloudwatch.Alarm
 	groups    map[string]bool
+	matched   []matchedGroup // the groups reported, in the order added
+	apps      map[string]bool
+}
+
+// matchedGroup is a deployment group a Notifier reports, with the key of its application.
+type matchedGroup struct {
+	group awscodedeploy.ILambdaDeploymentGroup
+	app   string
 }
 
 // New defines the notification pipeline of props' deployment groups: an EventBridge rule on their deployment state
@@ -108,7 +116,7 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 	}
 
 	c := constructs.NewConstruct(scope, jsii.String(id))
-	n := &notifier{Construct: c, groups: map[string]bool{}}
+	n := &notifier{Construct: c, groups: map[string]bool{}, apps: map[string]bool{}}
 	n.logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
@@ -155,7 +163,17 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		EventPattern: &awsevents.EventPattern{
 			Source:     jsii.Strings("aws.codedeploy"),
 			DetailType: jsii.Strings("CodeDeploy Deployment State-change Notification"),
-			Detail:     &map[string]interface{}{"state": eventStates(events)},
+			// The applications and, when the notifier reports only some of an application's groups, the groups'
+			// names: the pattern grows with the number of applications, not of groups, where the groups' ARNs
+			// (195 to 230 characters each, resolved) would pass EventBridge's event pattern quota (2,048
+			// characters, "Amazon EventBridge quotas") at about ten groups. "detail": {"application": …,
+			// "deploymentGroup": …} of CodeDeploy's deployment state-change events (EventBridge events
+			// reference, AWS CodeDeploy events).
+			Detail: &map[string]interface{}{
+				"state":           eventStates(events),
+				"application":     awscdk.Lazy_List(&applicationNames{n}, nil),
+				"deploymentGroup": awscdk.Lazy_List(&groupNames{n}, &awscdk.LazyListValueOptions{OmitEmpty: jsii.Bool(true)}),
+			},
 		},
 	})
 	n.rule.AddTarget(awseventstargets.NewLambdaFunction(n.function, nil))
@@ -297,20 +315,89 @@ func (n *notifier) AddDeploymentGroup(group awscodedeploy.ILambdaDeploymentGroup
 		return
 	}
 	n.groups[*arn] = true
-	// Rule.addEventPattern merges the lists: the rule matches an event whose resources name any of the groups
-	// (EventBridge User Guide, event patterns, arrays: "If the value in the event is an array, then the event
-	// pattern matches if the intersection of the event pattern array and the event array is non-empty").
-	n.rule.AddEventPattern(&awsevents.EventPattern{Resources: &[]*string{arn}})
-	// Read only these groups' deployments (the Service Authorization Reference gives the deploymentgroup resource
-	// type for GetDeployment and GetDeploymentGroup) and their application's revisions.
+	app := group.Application()
+	key := applicationKey(app)
+	n.matched = append(n.matched, matchedGroup{group: group, app: key})
+	if n.apps[key] {
+		return
+	}
+	n.apps[key] = true
+	// Read the deployments and groups of the application (the Service Authorization Reference gives the
+	// deploymentgroup resource type for GetDeployment and GetDeploymentGroup; one pattern per application,
+	// "deploymentgroup:<application>/*", where one ARN per group would outgrow IAM's policy quotas at a few dozen
+	// groups) and its revisions. The function only reads the deployments the rule sends it.
 	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions:   jsii.Strings("codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"),
-		Resources: &[]*string{arn},
+		Actions: jsii.Strings("codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"),
+		Resources: jsii.Strings(fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:%s/*", *awscdk.Aws_PARTITION(),
+			*awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), *app.ApplicationName())),
 	}))
 	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("codedeploy:GetApplicationRevision"),
-		Resources: &[]*string{group.Application().ApplicationArn()},
+		Resources: &[]*string{app.ApplicationArn()},
 	}))
+}
+
+// applicationKey identifies a CodeDeploy application: its construct path, or its name for one CDK cannot place.
+func applicationKey(app awscodedeploy.ILambdaApplication) string {
+	if c, ok := app.(constructs.IConstruct); ok && c.Node() != nil {
+		return *c.Node().Path()
+	}
+	return *app.ApplicationName()
+}
+
+// applicationNames produces, at synth, the names of the applications of the notifier's groups.
+type applicationNames struct{ n *notifier }
+
+func (a *applicationNames) Produce() *[]*string {
+	var names []*string
+	seen := map[string]bool{}
+	for _, m := range a.n.matched {
+		if !seen[m.app] {
+			seen[m.app] = true
+			names = append(names, m.group.Application().ApplicationName())
+		}
+	}
+	return &names
+}
+
+// groupNames produces, at synth, the names of the notifier's groups when it reports only some of the deployment
+// groups of its applications that the app defines, and nothing (every group of the applications) otherwise.
+type groupNames struct{ n *notifier }
+
+func (g *groupNames) Produce() *[]*string {
+	if g.n.coversApplications() {
+		return &[]*string{}
+	}
+	names := make([]*string, len(g.n.matched))
+	for i, m := range g.n.matched {
+		names[i] = m.group.DeploymentGroupName()
+	}
+	return &names
+}
+
+// coversApplications reports whether the notifier reports every deployment group of its applications that is
+// defined in the application's stack (an imported application is never covered: its groups are not known).
+func (n *notifier) coversApplications() bool {
+	for key := range n.apps {
+		var app awscodedeploy.ILambdaApplication
+		for _, m := range n.matched {
+			if m.app == key {
+				app = m.group.Application()
+				break
+			}
+		}
+		c, ok := app.(constructs.IConstruct)
+		if !ok || !*awscdk.Resource_IsOwnedResource(c) {
+			return false
+		}
+		for _, x := range *awscdk.Stack_Of(c).Node().FindAll(constructs.ConstructOrder_PREORDER) {
+			group, ok := x.(awscodedeploy.LambdaDeploymentGroup)
+			if ok && applicationKey(group.Application()) == key && !n.groups[*group.DeploymentGroupArn()] {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // undeliveredAlarm defines the alarm on notices that may be lost. Lambda Developer Guide, "Capturing records of
@@ -362,8 +449,10 @@ func explain(role awsiam.Role, fn awslambda.Function, rule awsevents.Rule) {
 			"and GetDeploymentTarget have no resource type in the Service Authorization Reference, so only * grants " +
 			"them (read-only: which lifecycle hook failed); kms:GenerateDataKey* on the " +
 			"topic's key is what SNS requires of a principal that publishes to an encrypted topic (SNS Developer " +
-			"Guide, key management), granted by CDK's SnsDestination",
-		AppliesTo: []interface{}{"Resource::*", "Action::kms:GenerateDataKey*"},
+			"Guide, key management), granted by CDK's SnsDestination; deploymentgroup:<application>/* names only the " +
+			"deployment groups of the notified application (one entry whatever the number of groups, so that the " +
+			"policy stays within IAM's size quotas), whose deployments the function only reads",
+		AppliesTo: []interface{}{"Resource::*", "Action::kms:GenerateDataKey*", nag.GroupsOfAnApplication},
 	})
 	nag.Explain(fn, nag.Rule{
 		ID: "Serverless-LambdaDLQ",

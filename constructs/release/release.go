@@ -158,7 +158,7 @@ func explain(g *releaseGuard) {
 			"of functions, so that the policy stays within IAM's size limits",
 		AppliesTo: []interface{}{
 			fmt.Sprintf("Resource::arn:<AWS::Partition>:ssm:<AWS::Region>:<AWS::AccountId>:parameter%s*", block.ParameterPrefix),
-			map[string]interface{}{"regex": `/^Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:<[A-Za-z0-9]+>\/\*$/`},
+			nag.GroupsOfAnApplication,
 		},
 	})
 }

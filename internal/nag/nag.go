@@ -73,5 +73,10 @@ func (a *overflowAspect) Visit(node constructs.IConstruct) {
 	}
 }
 
+// GroupsOfAnApplication matches the findings "deploymentgroup:<application>/*": every deployment group of one
+// CodeDeploy application, which the library grants instead of one ARN per group so that policies stay within IAM's
+// size quotas however many functions a stack ships.
+var GroupsOfAnApplication = map[string]interface{}{"regex": `/^Resource::arn:<AWS::Partition>:codedeploy:<AWS::Region>:<AWS::AccountId>:deploymentgroup:<[A-Za-z0-9]+>\/\*$/`}
+
 // VersionsOfAFunction matches the findings "<Function.Arn>:*": the versions of one function.
 var VersionsOfAFunction = map[string]interface{}{"regex": `/^Resource::<[A-Za-z0-9]+\.Arn>:\*$/`}
