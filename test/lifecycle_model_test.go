@@ -62,6 +62,8 @@ type release struct {
 	pre      bool // pre-traffic tests
 	load     bool // with a load check (5 at a time)
 	reserved int  // the function's reserved concurrency, when above 0
+	// pc is DeploymentProps.ProvisionedConcurrency, when above 0.
+	pc       float64
 	post     *hooks.PostTrafficProps
 	service  *serviceRelease
 }
@@ -76,7 +78,7 @@ type serviceRelease struct {
 
 func (r release) key() string {
 	b, _ := json.Marshal([]interface{}{r.commit, r.strategy.String(), r.pin, r.bypass, r.business, r.pre, r.load,
-		r.reserved, r.post})
+		r.reserved, r.post, r.pc})
 	if s := r.service; s != nil {
 		for i := 0; i < s.n; i++ {
 			st := ""
@@ -113,7 +115,13 @@ type fnRev struct {
 	group        string                 // JSON of the group's properties: CloudFormation updates it when they change
 	// versioned are the alarms whose names carry green's version (a new alarm each release).
 	versioned map[string]bool
+	// scaling is the range of the Application Auto Scaling scalable target of the alias's provisioned concurrency,
+	// nil without one.
+	scaling *capacityRange
 }
+
+// capacityRange is a scalable target's MinCapacity and MaxCapacity.
+type capacityRange struct{ min, max float64 }
 
 // hookSetup is a hook of the template: its checks, its timeout and whether it has a watchdog.
 type hookSetup struct {
@@ -167,6 +175,9 @@ func defineDeployment(t *testing.T, stack awscdk.Stack, r release) {
 	}
 	props := &bluegreen.DeploymentProps{FunctionProps: fp, Strategy: r.strategy, PostTraffic: r.post,
 		EmergencyBypass: jsii.Bool(r.bypass)}
+	if r.pc > 0 {
+		props.ProvisionedConcurrency = jsii.Number(r.pc)
+	}
 	if r.pin != "" {
 		props.PinnedVersion = jsii.String(r.pin)
 	}
@@ -253,6 +264,10 @@ func readRevision(t *testing.T, dir string, raw []byte) *revision {
 			case "AWS::CodeDeploy::DeploymentGroup":
 				b, _ := json.Marshal([]interface{}{res.Properties["DeploymentConfigName"], res.Properties["AlarmConfiguration"]})
 				f.group = string(b)
+			case "AWS::ApplicationAutoScaling::ScalableTarget":
+				lo, _ := res.Properties["MinCapacity"].(float64)
+				hi, _ := res.Properties["MaxCapacity"].(float64)
+				f.scaling = &capacityRange{min: lo, max: hi}
 			case "AWS::CloudWatch::Alarm":
 				name, _ := json.Marshal(res.Properties["AlarmName"])
 				f.versioned[strings.TrimSuffix(p, "/Resource")] = strings.Contains(string(name), "CurrentVersion") ||
@@ -334,6 +349,10 @@ type lambdaModel struct {
 	next     int
 	alias    aliasState
 	mappings map[string]bool // versions an event source mapping invokes
+	// provisioned is the provisioned concurrency configured on the alias (requested executions), 0 for none. Lambda
+	// allocates it to the version the alias points at, and during a weighted shift to the versions it routes to;
+	// no version has a configuration of its own (rule:lambda-pc-alias).
+	provisioned int
 }
 
 type lambdaVersion struct {
@@ -803,6 +822,11 @@ func (w *world) runHook(d *cdDeployment, hc *hookSetup) (bool, string, time.Dura
 	} else if err := h.Handle(ctx, raw); err != nil {
 		w.t.Fatalf("hook: %v", err)
 	}
+	for _, l := range strings.Split(report.String(), "\n") {
+		if strings.Contains(l, " provisioned concurrency: ") {
+			w.logf("%s: %s hook: %s", d.fn, hc.cfg.Phase, strings.TrimSpace(l))
+		}
+	}
 	status, ok := w.reported[execution]
 	if !ok {
 		w.logf("%s: the %s hook never reported: CodeDeploy fails it after %v", d.fn, hc.cfg.Phase, runnerHookLimit)
@@ -936,6 +960,9 @@ func (w *world) apply(rev *revision) error {
 		}
 		return w.rollback(op, created, errors.New("deployment failed: "+failed.reason))
 	}
+	if err := w.registerScaling(rev, old); err != nil {
+		return w.rollback(op, created, err)
+	}
 	// Cleanup: versions no longer in the template are deleted unless retained.
 	if old != nil {
 		for id, of := range old.fns {
@@ -953,6 +980,33 @@ func (w *world) apply(rev *revision) error {
 		w.status = "CREATE_COMPLETE"
 	}
 	w.logf("%s: alias %s", w.status, w.lambda.alias)
+	return nil
+}
+
+// registerScaling updates the scalable targets of the aliases' provisioned concurrency whose range rev changes. A
+// target depends on its alias, so CloudFormation updates it after the alias (rule:cfn-dependency-order), once the
+// alias's update, which is its whole CodeDeploy deployment with both hooks, has ended
+// (rule:cfn-scalable-target-after-shift): the model updates them once every alias update of the operation has
+// ended (CloudFormation may start one as soon as its own alias is done; a stack rollback would put it back, and
+// the scenarios end the same). Registering puts the alias's provisioned concurrency inside the range
+// (rule:aas-register-capacity), which Lambda refuses while the alias has weights (rule:lambda-pc-alias). The model
+// takes the allocation to be READY by the next deploy. A target removed from the template leaves the amount as it
+// is (DeregisterScalableTarget deletes the target's policies, not the capacity).
+func (w *world) registerScaling(rev, old *revision) error {
+	for _, id := range rev.ids {
+		s := rev.fns[id].scaling
+		if s == nil || (old != nil && old.fns[id] != nil && old.fns[id].scaling != nil && *old.fns[id].scaling == *s) {
+			continue
+		}
+		l := w.fn(id)
+		if len(l.alias.weights) > 0 {
+			//lint:ignore ST1005 Lambda's own error text, as users report it (hashicorp/terraform#24957)
+			return fmt.Errorf("%s: scalable target: Alias with weights can not be used with Provisioned Concurrency (alias %s)", id, l.alias)
+		}
+		l.provisioned = int(min(max(float64(l.provisioned), s.min), s.max))
+		w.logf("%s: Application Auto Scaling registered %g–%g: provisioned concurrency %d on the alias (version %s)",
+			id, s.min, s.max, l.provisioned, l.alias.version)
+	}
 	return nil
 }
 
@@ -1527,8 +1581,17 @@ func (m *modelAPI) GetFunction(_ context.Context, in *lambda.GetFunctionInput, _
 	return &lambda.GetFunctionOutput{}, nil
 }
 
-func (m *modelAPI) GetProvisionedConcurrencyConfig(context.Context, *lambda.GetProvisionedConcurrencyConfigInput, ...func(*lambda.Options)) (*lambda.GetProvisionedConcurrencyConfigOutput, error) {
-	return nil, errors.New("no provisioned concurrency in the model")
+// GetProvisionedConcurrencyConfig answers for the alias, which alone has a configuration (rule:lambda-pc-alias):
+// READY at the amount it has, however the shift routes it.
+func (m *modelAPI) GetProvisionedConcurrencyConfig(_ context.Context, in *lambda.GetProvisionedConcurrencyConfigInput, _ ...func(*lambda.Options)) (*lambda.GetProvisionedConcurrencyConfigOutput, error) {
+	l := m.w.fn(*in.FunctionName)
+	if *in.Qualifier != "live" || l.provisioned == 0 {
+		return nil, &lambdatypes.ProvisionedConcurrencyConfigNotFoundException{Message: aws.String("No Provisioned Concurrency Config found for this function")}
+	}
+	n := aws.Int32(int32(l.provisioned))
+	return &lambda.GetProvisionedConcurrencyConfigOutput{Status: lambdatypes.ProvisionedConcurrencyStatusEnumReady,
+		RequestedProvisionedConcurrentExecutions: n, AllocatedProvisionedConcurrentExecutions: n,
+		AvailableProvisionedConcurrentExecutions: n}, nil
 }
 
 // GetMetricStatistics sums the invocations green served through the alias that CloudWatch shows: minutes with

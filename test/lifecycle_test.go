@@ -278,6 +278,63 @@ func TestLifecycleThrottledFunctionDuringPreTraffic(t *testing.T) {
 	}
 }
 
+// Provisioned concurrency changed in the same release as the code, and added in the same release as the code. The
+// alias's scalable target is updated only once the alias's update, its whole deployment, has ended, so during the
+// shift the amount from before the deploy (or none) is what serves green: the pre-traffic hook must pass on it,
+// not wait for the declared amount (which would fail every such release at the hook's deadline). Both releases end
+// with the alias on green and the new amount in force.
+func TestLifecycleProvisionedConcurrencyWithNewCode(t *testing.T) {
+	release := func(commit string, pc float64) release {
+		r := canary(commit)
+		r.pre, r.pc = true, pc
+		return r
+	}
+	// registeredAfterTheShift fails the test unless the new amount was registered once the deployment had ended.
+	registeredAfterTheShift := func(t *testing.T, w *world, green string, amount int) {
+		t.Helper()
+		w.serves(green)
+		if w.lambda.provisioned != amount {
+			t.Errorf("provisioned concurrency %d on the alias, want %d\n%s", w.lambda.provisioned, amount,
+				strings.Join(w.log, "\n"))
+		}
+		shifted, registered := -1, -1
+		for i, l := range w.log {
+			if strings.Contains(l, "deployment succeeded: alias on "+green) {
+				shifted = i
+			}
+			if strings.Contains(l, fmt.Sprintf("provisioned concurrency %d on the alias", amount)) {
+				registered = i
+			}
+		}
+		if shifted < 0 || registered < shifted {
+			t.Errorf("the amount must be registered after the deployment ended (lines %d, %d)\n%s", shifted,
+				registered, strings.Join(w.log, "\n"))
+		}
+	}
+	t.Run("a new amount with new code", func(t *testing.T) {
+		w := newWorld(t)
+		w.mustDeploy(release("c1", 2))
+		if w.lambda.provisioned != 2 {
+			t.Fatalf("the first deploy must register 2, got %d", w.lambda.provisioned)
+		}
+		w.mustDeploy(release("c2", 5))
+		registeredAfterTheShift(t, w, "2", 5)
+		logHas(t, w, "pre-traffic hook: ✓ provisioned concurrency: alias live READY, 2 of 2 requested allocated")
+		logHas(t, w, "the deployment declares 5: Application Auto Scaling applies it once this deployment has ended")
+	})
+	t.Run("provisioned concurrency added with new code", func(t *testing.T) {
+		w := newWorld(t)
+		w.mustDeploy(release("c1", 0))
+		w.mustDeploy(release("c2", 3))
+		registeredAfterTheShift(t, w, "2", 3)
+		logHas(t, w, "pre-traffic hook: ✓ provisioned concurrency: none in force during the shift")
+		// The next release finds the amount in force and passes on it.
+		w.mustDeploy(release("c3", 3))
+		w.serves("3")
+		logHas(t, w, "pre-traffic hook: ✓ provisioned concurrency: alias live READY, 3 of 3 requested allocated")
+	})
+}
+
 // ---- rollback by hand, and a rolled-back release that stays out ----
 
 // A finished release is rolled back by hand while the alarm that caused it is still in ALARM: from the deployed
