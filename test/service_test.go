@@ -9,6 +9,7 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
@@ -125,6 +126,98 @@ func TestServiceHookRunsEachFunctionsOwnTests(t *testing.T) {
 		if strings.Count(policy, id) < 2 { // its versions (invoke) and the function (GetFunction)
 			t.Errorf("the hook's policy must let it invoke and read %s: %s", id, policy)
 		}
+	}
+}
+
+// The service's one post-traffic hook serves every function, not only the first: each alias runs it after its
+// shift, its configuration holds the same checks for all (it reads each deployment's function from the AppSpec, so
+// it needs no per-function entry), and its role may do what those checks need on each function and deployment
+// group. Permissions are checked by meaning (which action on which ARN), not by the policy's shape.
+func TestServicePostTrafficHookCoversEveryFunction(t *testing.T) {
+	app, stack, svc := newService(t, 3, func(p *service.Props) { p.PostTraffic.MinInvocations = jsii.Number(5) })
+	dir := *app.Synth(nil).Directory()
+	tmpl := template(t, stack)
+	m := newTemplateModel(tmpl, *stack.StackName())
+	id := func(c constructs.IConstruct) string {
+		return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
+	}
+	post := svc.PostTrafficHook()
+	postID := id(post.Function())
+
+	cfg := hookConfig(t, dir, m.resources[postID])
+	if cfg.Phase != hookconfig.PostTraffic || !cfg.CheckAlarms || cfg.MinInvocations != 5 || cfg.KeepVersions != 10 ||
+		len(cfg.Targets) != 0 || len(cfg.Tests) != 0 {
+		t.Fatalf("post-traffic hook configuration: want one set of post-traffic checks for every function "+
+			"(alarms, 5 invocations, keep 10 versions), no per-function targets: %+v", cfg)
+	}
+
+	hookRole := m.roleStatements(id(post.Role()))
+	reporterRole := m.roleStatements(id(post.FailureReporter().Role()))
+	codeDeployRole := m.roleStatements(id(svc.DeploymentRole()))
+	if len(svc.Deployments()) != 3 {
+		t.Fatalf("want 3 deployments, got %d", len(svc.Deployments()))
+	}
+	arn := func(service, resource string) string {
+		return fmt.Sprintf("arn:%s:%s:%s:%s:%s", testPartition, service, testRegion, testAccount, resource)
+	}
+	for _, d := range svc.Deployments() {
+		name := *d.Node().Id()
+		fnArn := m.arn(id(d.Function()))
+		groupID := id(d.DeploymentGroup())
+		group := m.resources[groupID]
+		appName := m.expand(props(group)["ApplicationName"])
+		groupArn := arn("codedeploy", "deploymentgroup:"+appName+"/"+m.physicalName(groupID))
+
+		// The alias's shift runs the shared hook, in this function's group.
+		update := jsonString(m.resources[id(d.Alias())]["UpdatePolicy"])
+		if !strings.Contains(update, `"AfterAllowTrafficHook":{"Ref":"`+postID+`"}`) ||
+			!strings.Contains(update, `"DeploymentGroupName":{"Ref":"`+groupID+`"}`) {
+			t.Errorf("%s: the alias's update must run the post-traffic hook in the function's group: %s", name, update)
+		}
+		if !allows(codeDeployRole, "lambda:InvokeFunction", m.arn(postID)) {
+			t.Errorf("%s: CodeDeploy's role may not invoke the post-traffic hook", name)
+		}
+
+		need := []struct{ action, resource string }{
+			// Read the deployment and report its result.
+			{"codedeploy:GetDeployment", groupArn},
+			{"codedeploy:PutLifecycleEventHookExecutionStatus", groupArn},
+			{"codedeploy:GetApplicationRevision", arn("codedeploy", "application:"+appName)},
+			// The alarm check: the group's alarms, then their states (DescribeAlarms on "*", see the hook).
+			{"codedeploy:GetDeploymentGroup", groupArn},
+			{"cloudwatch:DescribeAlarms", "*"},
+			// The traffic gate: GetMetricStatistics has no resource-level permissions.
+			{"cloudwatch:GetMetricStatistics", "*"},
+			// Pruning: list what is in use, delete old versions (qualified ARNs) only.
+			{"lambda:ListVersionsByFunction", fnArn},
+			{"lambda:ListAliases", fnArn},
+			{"lambda:ListProvisionedConcurrencyConfigs", fnArn},
+			{"lambda:ListEventSourceMappings", "*"},
+			{"lambda:DeleteFunction", fnArn + ":3"},
+		}
+		for _, n := range need {
+			if !allows(hookRole, n.action, n.resource) {
+				t.Errorf("%s: the post-traffic hook's role may not %s on %s", name, n.action, n.resource)
+			}
+		}
+		if allows(hookRole, "lambda:DeleteFunction", fnArn) {
+			t.Errorf("%s: the post-traffic hook's role may delete the function itself (%s), not only old versions", name, fnArn)
+		}
+		if !allows(reporterRole, "codedeploy:PutLifecycleEventHookExecutionStatus", groupArn) {
+			t.Errorf("%s: the failure reporter may not report to the function's group %s", name, groupArn)
+		}
+		alarmCfg, _ := props(group)["AlarmConfiguration"].(map[string]interface{})
+		if len(asList(alarmCfg["Alarms"])) == 0 {
+			t.Errorf("%s: the group has no alarms for the hook to check", name)
+		}
+	}
+	// Scoped: nothing outside the service's functions and application.
+	other := fmt.Sprintf("arn:%s:lambda:%s:%s:function:SomeoneElsesFunction", testPartition, testRegion, testAccount)
+	if allows(hookRole, "lambda:DeleteFunction", other+":3") || allows(hookRole, "lambda:ListAliases", other) {
+		t.Errorf("the post-traffic hook's role reaches a function outside the service: %s", other)
+	}
+	if allows(hookRole, "codedeploy:PutLifecycleEventHookExecutionStatus", arn("codedeploy", "deploymentgroup:OtherApp/g")) {
+		t.Error("the post-traffic hook's role reaches a deployment group of another application")
 	}
 }
 

@@ -158,6 +158,24 @@ func TestStackSizeFailsAbove500(t *testing.T) {
 	}
 }
 
+// Exactly 500 resources is CloudFormation's quota, not above it: synth succeeds (the 80 % warning stands) and the
+// template holds all 500.
+func TestStackSizeAt500Synthesizes(t *testing.T) {
+	s := newSizedStack(t, 500, 0)
+	var tmpl map[string]interface{}
+	noPanic(t, func() {
+		tmpl, _ = s.app.Synth(nil).GetStackArtifact(jsii.String("TestStack")).Template().(map[string]interface{})
+	})
+	resources, _ := tmpl["Resources"].(map[string]interface{})
+	if len(resources) != 500 {
+		t.Fatalf("the test built a template of %d resources, want 500", len(resources))
+	}
+	if w := annotations(t, s.stack, "warning"); !containsText(w, "stack TestStack has 500 CloudFormation resources, "+
+		"more than 80 % of CloudFormation's quota of 500") {
+		t.Errorf("want the stack size warning at 500 resources, got %q", w)
+	}
+}
+
 // A Deployment whose function is in another top-level stack, or in a stack of another stage, is refused before
 // anything is defined, naming both stacks and what to do, with any other problem of the props.
 func TestCrossStackFunctionIsRefused(t *testing.T) {
