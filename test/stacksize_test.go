@@ -13,6 +13,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 )
 
 // sizedStack is a stack with three protected functions (default alarms; two of them sharing a pre-traffic hook
@@ -143,7 +144,7 @@ func TestStackSizeFailsAbove500(t *testing.T) {
 	msg := mustPanic(t, func() { s.app.Synth(nil) })
 	for _, want := range []string{
 		"Validation failed with the following errors",
-		"[TestStack/" + bluegreen.StackSizeID + "] stack TestStack has 501 CloudFormation resources, more than " +
+		"[TestStack/" + quota.CheckID + "] stack TestStack has 501 CloudFormation resources, more than " +
 			"CloudFormation's quota of 500 resources per stack",
 		fmt.Sprintf("account for %d of them, about %d per protected function", s.protected,
 			int(math.Round(float64(s.protected)/3))),

@@ -11,6 +11,7 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/release"
 )
 
@@ -70,6 +71,8 @@ func stackSizeOf(scope constructs.Construct) (*stackSize, bool) {
 		s := &stackSize{stack: stack, stackNode: node}
 		constructs.NewConstruct_Override(s, stack, jsii.String(StackSizeID))
 		s.Node().AddValidation(s)
+		// The stack's quota check counts its resources; what a Deployment costs there is said here.
+		quota.Of(stack).Advise(quota.ResourcesPerStack, StackSizeWarning, s.advice)
 		// What synth cannot know is whether an alias exists yet: say once per stack what that means.
 		awscdk.Annotations_Of(stack).AddInfoV2(jsii.String(FirstDeployInfo), jsii.String("the first deploy of an "+
 			"alias (a new stack, a function added to it, an alias renamed or replaced) creates the alias on its version "+
@@ -136,15 +139,6 @@ func (s *stackSize) Validate() *[]*string {
 	for _, sd := range s.deployments {
 		sd.d.warnIfNoAlarms()
 	}
-	count := countResources(s.stack, s.stack)
-	if count <= StackSizeWarningAbove {
-		return &none
-	}
-	msg := s.advice(count)
-	if count > MaxResourcesPerStack {
-		return &[]*string{jsii.String(msg)}
-	}
-	awscdk.Annotations_Of(s.stack).AddWarningV2(jsii.String(StackSizeWarning), jsii.String(msg), nil)
 	return &none
 }
 
