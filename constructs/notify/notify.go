@@ -24,6 +24,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/notify/formatter"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
@@ -115,6 +116,7 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		events = DefaultEvents
 	}
 
+	quota.Of(scope) // the stack's quota check: the rule's pattern and the role grow with the groups notified
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	n := &notifier{Construct: c, groups: map[string]bool{}, apps: map[string]bool{}}
 	n.logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{

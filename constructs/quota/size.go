@@ -88,7 +88,9 @@ var physicals = map[string]physical{
 		ref: func(s *sizer, n int) int { return s.arn("sns", true, true, n) },
 		arn: func(s *sizer, n int) int { return s.arn("sns", true, true, n) }},
 	"AWS::SQS::Queue": {nameProp: "QueueName", max: 80,
-		ref: func(s *sizer, n int) int { return len("https://sqs..amazonaws.com/") + len(s.region()) + len(s.account()) + 1 + n },
+		ref: func(s *sizer, n int) int {
+			return len("https://sqs..amazonaws.com/") + len(s.region()) + len(s.account()) + 1 + n
+		},
 		arn: func(s *sizer, n int) int { return s.arn("sqs", true, true, n) }},
 	"AWS::Events::Rule": {nameProp: "Name", max: 64, ref: nameOf,
 		arn: func(s *sizer, n int) int { return s.arn("events", true, true, len("rule/")+n) }},
