@@ -63,9 +63,9 @@ type release struct {
 	load     bool // with a load check (5 at a time)
 	reserved int  // the function's reserved concurrency, when above 0
 	// pc is DeploymentProps.ProvisionedConcurrency, when above 0.
-	pc       float64
-	post     *hooks.PostTrafficProps
-	service  *serviceRelease
+	pc      float64
+	post    *hooks.PostTrafficProps
+	service *serviceRelease
 }
 
 // serviceRelease is a service of n functions "Fn00"…: each function's commit and strategy (the default canary
