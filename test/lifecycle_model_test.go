@@ -1000,7 +1000,7 @@ func (w *world) registerScaling(rev, old *revision) error {
 		}
 		l := w.fn(id)
 		if len(l.alias.weights) > 0 {
-			//lint:ignore ST1005 Lambda's own error text, as users report it (hashicorp/terraform#24957)
+			// Lambda's own error text, as users report it (hashicorp/terraform#24957).
 			return fmt.Errorf("%s: scalable target: Alias with weights can not be used with Provisioned Concurrency (alias %s)", id, l.alias)
 		}
 		l.provisioned = int(min(max(float64(l.provisioned), s.min), s.max))
