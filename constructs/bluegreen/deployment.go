@@ -59,6 +59,11 @@ type Deployment interface {
 	// ProvisionedConcurrencyPolicy returns the target-tracking scaling policy of ProvisionedConcurrencyScaling
 	// (metric LambdaProvisionedConcurrencyUtilization), or nil when it is not set.
 	ProvisionedConcurrencyPolicy() awsapplicationautoscaling.TargetTrackingScalingPolicy
+	// ProvisionedConcurrencyCheck returns the provisioned concurrency the deployment declares for its alias, as a
+	// pre-traffic hook checks it (hooks.HookProps.ProvisionedConcurrency, hooks.Target.ProvisionedConcurrency):
+	// from ProvisionedConcurrency, or ProvisionedConcurrencyScaling's range; nil when neither is set, when it is 0
+	// (a release) or when it is known only at deploy time. A new copy each call.
+	ProvisionedConcurrencyCheck() *hookconfig.ProvisionedConcurrency
 	// Application returns the CodeDeploy application of the deployment group.
 	Application() awscodedeploy.ILambdaApplication
 	// DeploymentGroup returns the CodeDeploy deployment group that shifts the alias.
@@ -491,6 +496,13 @@ func (d *deployment) ProvisionedConcurrencyTarget() awsapplicationautoscaling.Sc
 }
 func (d *deployment) ProvisionedConcurrencyPolicy() awsapplicationautoscaling.TargetTrackingScalingPolicy {
 	return d.pcPolicy
+}
+func (d *deployment) ProvisionedConcurrencyCheck() *hookconfig.ProvisionedConcurrency {
+	if d.pcCheck == nil {
+		return nil
+	}
+	c := *d.pcCheck
+	return &c
 }
 
 func (d *deployment) GrantInvoke(grantee awsiam.IGrantable) awsiam.Grant {

@@ -127,8 +127,26 @@ func (p *DeploymentProps) validateWith(fn functionFacts) error {
 			errs = append(errs, fmt.Errorf("Alarms[%d] must be an alarm, got nil", i))
 		}
 	}
-	errs = append(errs, p.validateAliasOptions(fn)...)
+	errs = append(errs, p.validateAliasOptions(fn, sameName)...)
 	return errors.Join(errs...)
+}
+
+// sameName names each field of DeploymentProps as it is.
+func sameName(field string) string { return field }
+
+// AliasOptionsError reports every problem with the alias options of p (AliasDescription, ProvisionedConcurrency,
+// ProvisionedConcurrencyScaling and ConcurrentExecutionsQuota), checked against p's function as NewDeployment
+// checks them, or nil; name gives the name of each of those fields in the error ("ProvisionedConcurrency" →
+// "Functions[2].ProvisionedConcurrency"). A construct that builds DeploymentProps from props of its own
+// (service.New) calls it to refuse its props, in its own words, before it defines anything.
+func AliasOptionsError(p *DeploymentProps, name func(field string) string) error {
+	if p == nil {
+		return nil
+	}
+	if name == nil {
+		name = sameName
+	}
+	return errors.Join(p.validateAliasOptions(factsOf(p), name)...)
 }
 
 // maxAliasDescription is the longest alias description CloudFormation accepts (AWS::Lambda::Alias, Description:
@@ -136,7 +154,7 @@ func (p *DeploymentProps) validateWith(fn functionFacts) error {
 const maxAliasDescription = 256
 
 // validateAliasOptions checks AliasDescription and the provisioned concurrency props against the function's
-// facts fn.
+// facts fn; name gives each field's name in the errors (see AliasOptionsError).
 //
 // Provisioned concurrency is a whole number of at least 1 (Lambda API Reference, PutProvisionedConcurrencyConfig,
 // ProvisionedConcurrentExecutions: "Type: Integer, Valid Range: Minimum value of 1"), and never more than the
@@ -162,23 +180,23 @@ const maxAliasDescription = 256
 // So with the default quota such a function gets at most 900, and only while no other function of the account and
 // region reserves or provisions any: synth refuses more, and ConcurrentExecutionsQuota states a raised quota.
 // Synth cannot see the rest of the account, so passing this check does not promise Lambda accepts the amount.
-func (p *DeploymentProps) validateAliasOptions(fn functionFacts) []error {
+func (p *DeploymentProps) validateAliasOptions(fn functionFacts, name func(string) string) []error {
 	var errs []error
 	if d := p.AliasDescription; d != nil && !check.IsToken(*d) && len(*d) > maxAliasDescription {
-		errs = append(errs, fmt.Errorf("AliasDescription must be at most %d characters, got %d", maxAliasDescription,
-			len(*d)))
+		errs = append(errs, fmt.Errorf("%s must be at most %d characters, got %d", name("AliasDescription"),
+			maxAliasDescription, len(*d)))
 	}
 	fixed, scaling := p.ProvisionedConcurrency, p.ProvisionedConcurrencyScaling
 	if fixed != nil && scaling != nil {
-		errs = append(errs, errors.New("at most one of ProvisionedConcurrency and ProvisionedConcurrencyScaling may be "+
-			"set, got both"))
+		errs = append(errs, fmt.Errorf("at most one of %s and %s may be set, got both", name("ProvisionedConcurrency"),
+			name("ProvisionedConcurrencyScaling")))
 	}
 	quota, quotaKnown := float64(DefaultConcurrentExecutionsQuota), true
 	if q := p.ConcurrentExecutionsQuota; q != nil {
 		quota, quotaKnown = *q, known(*q)
 		if quotaKnown && (*q < 1 || *q != math.Trunc(*q)) {
-			errs = append(errs, fmt.Errorf("ConcurrentExecutionsQuota must be a whole number from 1 (your account's "+
-				"Lambda quota of concurrent executions in the region), got %g", *q))
+			errs = append(errs, fmt.Errorf("%s must be a whole number from 1 (your account's Lambda quota of "+
+				"concurrent executions in the region), got %g", name("ConcurrentExecutionsQuota"), *q))
 			quotaKnown = false
 		}
 	}
@@ -196,26 +214,27 @@ func (p *DeploymentProps) validateAliasOptions(fn functionFacts) []error {
 		}
 		stated := fmt.Sprintf("Lambda's default quota of %d concurrent executions per region", DefaultConcurrentExecutionsQuota)
 		if p.ConcurrentExecutionsQuota != nil {
-			stated = fmt.Sprintf("ConcurrentExecutionsQuota %g", quota)
+			stated = fmt.Sprintf("%s %g", name("ConcurrentExecutionsQuota"), quota)
 		}
 		return fmt.Errorf("%s must be at most %g for a function without ReservedConcurrentExecutions (%s minus the %d "+
 			"that Lambda keeps unreserved for functions without reserved concurrency), got %g: Lambda draws provisioned "+
 			"concurrency from the account's unreserved concurrency and refuses more; if your account's quota is "+
-			"raised (Service Quotas, AWS Lambda, Concurrent executions), set ConcurrentExecutionsQuota to it, or set "+
-			"the function's ReservedConcurrentExecutions", field, limit, stated, MinUnreservedConcurrency, v)
+			"raised (Service Quotas, AWS Lambda, Concurrent executions), set %s to it, or set the function's "+
+			"ReservedConcurrentExecutions", field, limit, stated, MinUnreservedConcurrency, v,
+			name("ConcurrentExecutionsQuota"))
 	}
 	if fixed != nil && known(*fixed) {
 		if *fixed < 0 || *fixed != math.Trunc(*fixed) {
-			errs = append(errs, fmt.Errorf("ProvisionedConcurrency must be a whole number from 1 (or 0 to release "+
-				"it), got %g", *fixed))
+			errs = append(errs, fmt.Errorf("%s must be a whole number from 1 (or 0 to release it), got %g",
+				name("ProvisionedConcurrency"), *fixed))
 		} else {
-			errs = append(errs, overLimit("ProvisionedConcurrency", *fixed))
+			errs = append(errs, overLimit(name("ProvisionedConcurrency"), *fixed))
 		}
 	}
 	if scaling != nil {
-		errs = append(errs, check.Prefix("ProvisionedConcurrencyScaling.", scaling.validate())...)
+		errs = append(errs, check.Prefix(name("ProvisionedConcurrencyScaling")+".", scaling.validate())...)
 		if scaling.MaxCapacity != nil && known(*scaling.MaxCapacity) {
-			errs = append(errs, check.Prefix("ProvisionedConcurrencyScaling.",
+			errs = append(errs, check.Prefix(name("ProvisionedConcurrencyScaling")+".",
 				overLimit("MaxCapacity", *scaling.MaxCapacity))...)
 		}
 	}

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"regexp"
 	"strings"
 	"time"
@@ -61,7 +62,8 @@ type HookProps struct {
 	// in time. It does not wait for an amount from Min to Max: a changed amount is applied only after the shift
 	// (see bluegreen.DeploymentProps.ProvisionedConcurrency), and the hook says so; with none in force yet it
 	// passes. Give the hook a Timeout that covers an allocation in progress (Lambda allocates after a minute or
-	// two of preparation). It applies to Function only, not to Targets.
+	// two of preparation). It applies to Function (and functions added with AddTarget); each of Targets has its
+	// own (Target.ProvisionedConcurrency).
 	//
 	// Default: no provisioned concurrency check.
 	ProvisionedConcurrency *hookconfig.ProvisionedConcurrency
@@ -85,9 +87,29 @@ type Target struct {
 	DeploymentGroup awscodedeploy.ILambdaDeploymentGroup
 	// PreTraffic are the function's checks. Required.
 	PreTraffic *PreTrafficProps
+	// ProvisionedConcurrency is the provisioned concurrency the function's deployment declares for its alias
+	// (bluegreen.Deployment.ProvisionedConcurrencyCheck): before the function's shift, the hook waits until the
+	// provisioned concurrency in force is READY, as for HookProps.ProvisionedConcurrency. Min and Max are whole
+	// numbers with 1 <= Min <= Max.
+	//
+	// Default: no provisioned concurrency check for this function.
+	ProvisionedConcurrency *hookconfig.ProvisionedConcurrency
 }
 
 var targetKeyPattern = regexp.MustCompile(`^[\pL\pN_.:/=+\-@]{1,128}$`)
+
+// validateProvisionedConcurrency checks a provisioned concurrency check named field: whole numbers, 1 <= Min <=
+// Max (Lambda API Reference, PutProvisionedConcurrencyConfig, ProvisionedConcurrentExecutions: "Valid Range:
+// Minimum value of 1").
+func validateProvisionedConcurrency(field string, pc hookconfig.ProvisionedConcurrency) error {
+	switch {
+	case pc.Min < 1 || pc.Max < pc.Min:
+		return fmt.Errorf("%s must have 1 <= Min <= Max, got Min %g, Max %g", field, pc.Min, pc.Max)
+	case pc.Min != math.Trunc(pc.Min) || pc.Max != math.Trunc(pc.Max):
+		return fmt.Errorf("%s must have whole numbers Min and Max, got Min %g, Max %g", field, pc.Min, pc.Max)
+	}
+	return nil
+}
 
 // targets adds the checks of each target to cfg, and returns every problem with them.
 func (p HookProps) targets(cfg *hookconfig.Config) []error {
@@ -114,8 +136,14 @@ func (p HookProps) targets(cfg *hookconfig.Config) []error {
 		c, err := t.PreTraffic.config()
 		errs = append(errs, check.Prefix(field+".PreTraffic.", err)...)
 		errs = append(errs, check.Prefix(field+": ", concurrencyConflict(t.Function, c))...)
-		cfg.Targets[t.Key] = hookconfig.Checks{Tests: c.Tests, Load: c.Load, MalformedEventProbe: c.MalformedEventProbe,
+		checks := hookconfig.Checks{Tests: c.Tests, Load: c.Load, MalformedEventProbe: c.MalformedEventProbe,
 			StackTraceIsCrash: strings.HasPrefix(*t.Function.Runtime().Name(), "provided")}
+		if pc := t.ProvisionedConcurrency; pc != nil {
+			errs = append(errs, validateProvisionedConcurrency(field+".ProvisionedConcurrency", *pc))
+			c := *pc
+			checks.ProvisionedConcurrency = &c
+		}
+		cfg.Targets[t.Key] = checks
 	}
 	return errs
 }
@@ -305,9 +333,9 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 	// reporter's permission to report, and the watchdog's to invoke it, must be in place by then too.
 	h.function.Node().AddDependency(h.role, h.reporterRole, h.watchdogRole)
 	h.grants.waiter = h.function
-	h.grant(p.Function, p.DeploymentGroup)
+	h.grant(p.Function, p.DeploymentGroup, cfg.ProvisionedConcurrency != nil)
 	for _, t := range p.Targets {
-		h.grant(t.Function, t.DeploymentGroup)
+		h.grant(t.Function, t.DeploymentGroup, cfg.Targets[t.Key].ProvisionedConcurrency != nil)
 		awscdk.Tags_Of(t.Function).Add(jsii.String(hookconfig.TargetTagKey), jsii.String(t.Key), nil)
 	}
 	explainWildcards(h.role)
@@ -345,7 +373,7 @@ func (h *hook) AddTarget(function awslambda.IFunction, group awscodedeploy.ILamb
 			panic(fmt.Errorf("%s: AddTarget: %w", *h.Node().Path(), err))
 		}
 	}
-	h.grant(function, group)
+	h.grant(function, group, h.config.ProvisionedConcurrency != nil)
 }
 
 // concurrencyConflict reports why the pre-traffic checks of cfg cannot run within the reserved concurrency of fn,
@@ -446,10 +474,7 @@ func (p HookProps) config() (hookconfig.Config, error) {
 		errs = append(errs, check.Prefix("PreTraffic.", err)...)
 		errs = append(errs, concurrencyConflict(p.Function, cfg))
 		if pc := p.ProvisionedConcurrency; pc != nil {
-			if pc.Min < 1 || pc.Max < pc.Min {
-				errs = append(errs, fmt.Errorf("ProvisionedConcurrency must have 1 <= Min <= Max, got Min %g, Max %g",
-					pc.Min, pc.Max))
-			}
+			errs = append(errs, validateProvisionedConcurrency("ProvisionedConcurrency", *pc))
 			c := *pc
 			cfg.ProvisionedConcurrency = &c
 		}
@@ -544,8 +569,10 @@ func applicationGroups(app awscodedeploy.ILambdaApplication) *string {
 
 // grant gives the hook's role what its checks need and nothing else: no wildcard action, no invoke on "*". The
 // CodeDeploy permissions cover the deployment groups of the function's application (one entry per application);
-// the Lambda permissions name the function (two entries per function, see FunctionsPerPolicy).
-func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy.ILambdaDeploymentGroup) {
+// the Lambda permissions name the function (two entries per function, see FunctionsPerPolicy). readsProvisioned
+// says whether the function's checks read its provisioned concurrency (its own, for a target of a shared hook).
+func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy.ILambdaDeploymentGroup,
+	readsProvisioned bool) {
 	cfg := h.config
 	fnArn := function.FunctionArn()
 	versions := jsii.String(*fnArn + ":*")
@@ -573,7 +600,7 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 		// Read the provisioned concurrency of green's version or of the alias: the action acts on the resources
 		// "Function alias, Function version" (Lambda Developer Guide, "Resources and conditions for Lambda
 		// actions"), qualified ARNs that "<function ARN>:*" covers and the unqualified ARN does not.
-		if cfg.ProvisionedConcurrency != nil {
+		if readsProvisioned {
 			g.add([]string{"lambda:InvokeFunction", "lambda:GetProvisionedConcurrencyConfig"}, versions)
 		} else {
 			g.add([]string{"lambda:InvokeFunction"}, versions)

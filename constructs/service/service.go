@@ -58,6 +58,14 @@ type Props struct {
 	//
 	// Default: false.
 	EmergencyBypass *bool
+
+	// ConcurrentExecutionsQuota is your account's Lambda quota of concurrent executions in the region the stack
+	// deploys to, when it was raised: every function's deployment checks its provisioned concurrency against it
+	// (see bluegreen.DeploymentProps.ConcurrentExecutionsQuota). It is the account's, so it is the service's, not a
+	// function's.
+	//
+	// Default: 1,000 (bluegreen.DefaultConcurrentExecutionsQuota, Lambda's default quota).
+	ConcurrentExecutionsQuota *float64
 }
 
 // Function is one function of a Service.
@@ -103,10 +111,36 @@ type Function struct {
 	PinnedVersion *string
 
 	// PreTraffic are this function's own tests, which the service's shared pre-traffic hook runs before any
-	// traffic reaches a new version of this function.
+	// traffic reaches a new version of this function. With ProvisionedConcurrency or
+	// ProvisionedConcurrencyScaling, the hook first waits for this function's provisioned concurrency to be READY,
+	// as a Deployment's own hook does.
 	//
 	// Default: no pre-traffic tests for this function.
 	PreTraffic *hooks.PreTrafficProps
+
+	// AliasDescription is the description of this function's alias, at most 256 characters (see
+	// bluegreen.DeploymentProps.AliasDescription).
+	//
+	// Default: none.
+	AliasDescription *string
+
+	// ProvisionedConcurrency is how many execution environments Lambda keeps initialized for this function's
+	// alias: a whole number from 1 (0 releases it), held by an Application Auto Scaling target of the alias and
+	// applied once the deployment of the release that sets it has ended (see
+	// bluegreen.DeploymentProps.ProvisionedConcurrency for its limits and how to remove it). With PreTraffic, the
+	// shared pre-traffic hook waits for the provisioned concurrency in force to be READY before this function's
+	// shift.
+	//
+	// Default: none (on-demand concurrency only). At most one of ProvisionedConcurrency and
+	// ProvisionedConcurrencyScaling.
+	ProvisionedConcurrency *float64
+
+	// ProvisionedConcurrencyScaling scales this function's provisioned concurrency with Application Auto Scaling
+	// (see bluegreen.DeploymentProps.ProvisionedConcurrencyScaling); the shared pre-traffic hook checks it as
+	// ProvisionedConcurrency.
+	//
+	// Default: none. At most one of ProvisionedConcurrency and ProvisionedConcurrencyScaling.
+	ProvisionedConcurrencyScaling *bluegreen.ProvisionedConcurrencyScaling
 }
 
 // Service is a group of functions in one stack, each shipped blue/green with its own deployment, sharing one
@@ -142,6 +176,7 @@ func (p Props) validate() error {
 		errs = append(errs, errors.New("Functions must list at least one function, got none"))
 	}
 	ids := map[string]bool{}
+	said := map[string]bool{}
 	for i, f := range p.Functions {
 		field := fmt.Sprintf("Functions[%d]", i)
 		switch {
@@ -158,6 +193,13 @@ func (p Props) validate() error {
 			errs = append(errs, check.Prefix(field+".PreTraffic.", f.PreTraffic.Validate())...)
 		}
 		errs = append(errs, latencyBudgetErrors(p, i, f)...)
+		for _, err := range check.Prefix("", bluegreen.AliasOptionsError(p.aliasOptions(f), functionField(i))) {
+			// The service's ConcurrentExecutionsQuota is checked with each function: report a problem with it once.
+			if !said[err.Error()] {
+				said[err.Error()] = true
+				errs = append(errs, err)
+			}
+		}
 	}
 	if p.PostTraffic != nil && (p.EmergencyBypass == nil || !*p.EmergencyBypass) {
 		// The one post-traffic hook serves every function: its traffic gate must be possible under each one's
@@ -179,6 +221,24 @@ func (p Props) validate() error {
 		errs = append(errs, check.Prefix("PostTraffic.", p.PostTraffic.Validate())...)
 	}
 	return errors.Join(errs...)
+}
+
+// aliasOptions are the alias options of f's deployment, with its function, for validation.
+func (p Props) aliasOptions(f Function) *bluegreen.DeploymentProps {
+	return &bluegreen.DeploymentProps{Function: f.Function, FunctionProps: f.FunctionProps,
+		AliasDescription: f.AliasDescription, ProvisionedConcurrency: f.ProvisionedConcurrency,
+		ProvisionedConcurrencyScaling: f.ProvisionedConcurrencyScaling, ConcurrentExecutionsQuota: p.ConcurrentExecutionsQuota}
+}
+
+// functionField names a field of Functions[i] ("Functions[2].ProvisionedConcurrency"); ConcurrentExecutionsQuota
+// is the service's own.
+func functionField(i int) func(string) string {
+	return func(field string) string {
+		if field == "ConcurrentExecutionsQuota" {
+			return field
+		}
+		return fmt.Sprintf("Functions[%d].%s", i, field)
+	}
 }
 
 // latencyBudgetErrors reports a latency budget at or above the timeout of function f (Functions[i]), which the
@@ -232,15 +292,16 @@ func New(scope constructs.Construct, id string, props *Props) Service {
 		s.deployments = append(s.deployments, d)
 		s.byID[f.ID] = d
 		if f.PreTraffic != nil {
+			// The shared hook checks each function's provisioned concurrency as the function's own hook would.
 			targets = append(targets, hooks.Target{Key: f.ID, Function: d.Function(), DeploymentGroup: d.DeploymentGroup(),
-				PreTraffic: f.PreTraffic})
+				PreTraffic: f.PreTraffic, ProvisionedConcurrency: d.ProvisionedConcurrencyCheck()})
 		}
 	}
 	if len(targets) > 0 {
 		first := targets[0]
 		s.pre = hooks.NewHook(c, "PreTrafficHook", &hooks.HookProps{
 			Function: first.Function, DeploymentGroup: first.DeploymentGroup, PreTraffic: first.PreTraffic,
-			Targets: targets[1:], Timeout: p.PreTrafficTimeout,
+			ProvisionedConcurrency: first.ProvisionedConcurrency, Targets: targets[1:], Timeout: p.PreTrafficTimeout,
 		})
 		for _, t := range targets {
 			s.byID[t.Key].DeploymentGroup().AddPreHook(s.pre.Function())
@@ -284,7 +345,9 @@ func (s *service) deploymentProps(p Props, f Function) *bluegreen.DeploymentProp
 	d := &bluegreen.DeploymentProps{
 		Function: f.Function, FunctionProps: f.FunctionProps, AliasName: f.AliasName, Strategy: f.Strategy,
 		GreenAlarms: p.GreenAlarms, Alarms: f.Alarms, DeploymentRole: s.role, EmergencyBypass: p.EmergencyBypass,
-		PinnedVersion: f.PinnedVersion,
+		PinnedVersion: f.PinnedVersion, AliasDescription: f.AliasDescription,
+		ProvisionedConcurrency: f.ProvisionedConcurrency, ProvisionedConcurrencyScaling: f.ProvisionedConcurrencyScaling,
+		ConcurrentExecutionsQuota: p.ConcurrentExecutionsQuota,
 	}
 	if d.Strategy.IsZero() {
 		d.Strategy = p.Strategy

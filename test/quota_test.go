@@ -1,0 +1,155 @@
+package test
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-cdk-go/awscdk/v2"
+	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awsiam"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/awslogs"
+	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/dashboard"
+	"github.com/safeship/lambda-bluegreen/constructs/hooks"
+	"github.com/safeship/lambda-bluegreen/constructs/notify"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
+	"github.com/safeship/lambda-bluegreen/constructs/service"
+)
+
+// longStackName is the longest stack name CloudFormation takes (128 characters): every name CloudFormation
+// generates from it is as long as the service allows.
+var longStackName = "CheckoutServiceProduction" + strings.Repeat("x", 128-len("CheckoutServiceProduction"))
+
+// scaleService defines, in a stack of the longest name, a service of n functions the way a platform team ships
+// dozens of them from one stack: one role and one log group for the functions, a pre-traffic test each, one
+// post-traffic hook that prunes, provisioned concurrency on every fifth function, notifications and a dashboard.
+func scaleService(t *testing.T, n int) (awscdk.App, awscdk.Stack) {
+	t.Helper()
+	app := newApp(t)
+	stack := awscdk.NewStack(app, jsii.String(longStackName), nil)
+	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(bluegreen.StackSizeWarning),
+		jsii.String("the test fills the stack on purpose"))
+	logs := awslogs.NewLogGroup(stack, jsii.String("FunctionLogs"), &awslogs.LogGroupProps{RemovalPolicy: awscdk.RemovalPolicy_DESTROY})
+	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
+		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)})
+	logs.GrantWrite(role)
+	code := helloCode(t)
+	fs := make([]service.Function, n)
+	for i := range fs {
+		id := fmt.Sprintf("CheckoutFunction%02d", i)
+		fs[i] = service.Function{ID: id, FunctionProps: &awslambda.FunctionProps{
+			Code: code, Runtime: awslambda.Runtime_PROVIDED_AL2023(), Architecture: awslambda.Architecture_ARM_64(),
+			Handler: jsii.String("bootstrap"), Role: role, LogGroup: logs, Timeout: awscdk.Duration_Seconds(jsii.Number(10)),
+			Environment: &map[string]*string{"STAGE": jsii.String(id)},
+		}, PreTraffic: &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: id, MaxLatency: 2 * time.Second,
+			Payload: map[string]interface{}{"rawPath": "/" + id}}}}}
+	}
+	keep := 5
+	svc := service.New(stack, "Shop", &service.Props{Functions: fs, PostTraffic: &hooks.PostTrafficProps{KeepVersions: &keep}})
+	notify.New(stack, "Notifications", &notify.Props{Deployments: svc.Deployments(), Emails: []string{"team@example.com"}})
+	dashboard.New(stack, "Dashboard", &dashboard.Props{Deployments: svc.Deployments()})
+	return app, stack
+}
+
+// measureTemplate sizes a synthesized template with the quota check's own rules, independently of the check that
+// ran at synth.
+func measureTemplate(t *testing.T, name string, tmpl assertions.Template) []quota.Measurement {
+	t.Helper()
+	var doc struct {
+		Resources  map[string]quota.Resource `json:"Resources"`
+		Outputs    map[string]interface{}    `json:"Outputs"`
+		Parameters map[string]interface{}    `json:"Parameters"`
+	}
+	b, _ := json.Marshal(tmpl.ToJSON())
+	if err := json.Unmarshal(b, &doc); err != nil {
+		t.Fatal(err)
+	}
+	return quota.Measure(quota.Template{StackName: name, Resources: doc.Resources, Outputs: len(doc.Outputs),
+		Parameters: len(doc.Parameters)}, quota.DefaultAssumptions)
+}
+
+// Services of 10, 20 and 47 functions synthesize with no quota error, and every IAM policy, event pattern and
+// resource policy of their stacks, resolved at the longest names, is under its quota.
+func TestQuotaServicesAtScale(t *testing.T) {
+	for _, n := range []int{10, 20, 47} {
+		t.Run(fmt.Sprintf("functions=%d", n), func(t *testing.T) {
+			start := time.Now()
+			_, stack := scaleService(t, n)
+			defined := time.Since(start)
+			tmpl := template(t, stack) // fails on a quota error
+			t.Logf("defined in %v, synthesized in %v", defined, time.Since(start)-defined)
+			ms := measureTemplate(t, longStackName, tmpl)
+			worst := map[quota.Key]quota.Measurement{}
+			for _, m := range ms {
+				if m.Size > worst[m.Key].Size || worst[m.Key].Key == "" {
+					worst[m.Key] = m
+				}
+			}
+			for _, key := range []quota.Key{quota.ResourcesPerStack, quota.RoleInlinePolicies, quota.ManagedPolicySize,
+				quota.ManagedPoliciesPerRole, quota.TrustPolicy, quota.EventPattern, quota.FunctionPolicy,
+				quota.Environment, quota.TopicPolicy, quota.KeyPolicy, quota.DashboardMetrics} {
+				if _, ok := worst[key]; !ok {
+					t.Errorf("nothing measured for %s", key)
+				}
+			}
+			var lines []string
+			for key, m := range worst {
+				q, _ := quota.Lookup(key)
+				lines = append(lines, fmt.Sprintf("%s %d/%d (%s)", key, m.Size, q.Limit, m.What))
+				if m.Size > q.Limit {
+					t.Errorf("%s of %s: %d, over AWS's quota of %d", key, m.What, m.Size, q.Limit)
+				}
+			}
+			sort.Strings(lines)
+			b, _ := json.Marshal(tmpl.ToJSON())
+			t.Logf("template %d bytes; largest of each quota:\n%s", len(b), strings.Join(lines, "\n"))
+		})
+	}
+}
+
+// The check fails the synth above a quota, naming the resource, the quota, the size and what to change; a raised
+// quota lets the same stack through.
+func TestQuotaCheckFailsSynthAndRaiseLetsThrough(t *testing.T) {
+	build := func(raise bool) (awscdk.App, awscdk.Stack) {
+		app := newApp(t)
+		stack := awscdk.NewStack(app, jsii.String("Alarmed"), nil)
+		d := deploy(t, stack, "Api", nil)
+		for i := 0; i < 8; i++ { // 4 green alarms + 8 = 12 alarms on the group
+			d.AddAlarm(awscloudwatchAlarm(stack, fmt.Sprintf("Business%d", i), d))
+		}
+		if raise {
+			quota.Raise(stack, quota.AlarmsPerGroup, 20)
+		}
+		return app, stack
+	}
+	app, _ := build(false)
+	msg := mustPanic(t, func() { app.Synth(nil) })
+	for _, want := range []string{"[Alarmed/" + quota.CheckID + "]", "deployment group Alarmed/Api/DeploymentGroup",
+		"12 alarms, is over AWS's quota of 10 per deployment group", "quota codedeploy.alarmsPerDeploymentGroup",
+		"composite alarm", `quota.Raise(stack, "codedeploy.alarmsPerDeploymentGroup", value)`} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("synth error lacks %q: %s", want, msg)
+		}
+	}
+	app, _ = build(true)
+	noPanic(t, func() { app.Synth(nil) })
+	msg = mustPanic(t, func() { quota.Raise(awscdk.NewStack(newApp(t), jsii.String("S"), nil), quota.ResourcesPerStack, 600) })
+	if !strings.Contains(msg, "S: quota.Raise: quota cloudformation.resources (500 resources per stack) is not adjustable") {
+		t.Errorf("Raise of an unadjustable quota: %s", msg)
+	}
+}
+
+// awscloudwatchAlarm defines a rollback alarm of d's own (a business metric stand-in).
+func awscloudwatchAlarm(stack awscdk.Stack, id string, d bluegreen.Deployment) awscloudwatch.IAlarm {
+	return awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
+		Metric: d.MetricErrors(nil), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
+	})
+}
