@@ -18,6 +18,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/dashboard"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 	"github.com/safeship/lambda-bluegreen/examples/service"
 )
@@ -341,6 +342,13 @@ func TestMoreThan50AlarmsWarns(t *testing.T) {
 			d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 			for i := 0; i < n; i++ {
 				d.AddAlarm(newAlarm(stack, fmt.Sprintf("A%d", i)))
+			}
+			if n > 50 { // over CodeDeploy's quota: the stack's quota check fails the synth unless it is raised
+				msg := mustPanic(t, func() { annotations(t, stack, "warning") })
+				if !strings.Contains(msg, "51 alarms, is over AWS's quota of 50 per deployment group") {
+					t.Errorf("%d alarms: synth error %s", n, msg)
+				}
+				quota.Raise(stack, quota.AlarmsPerGroup, 100)
 			}
 			warned := containsText(annotations(t, stack, "warning"), "more than 50 alarms")
 			if warned != (n > 50) {
@@ -738,6 +746,7 @@ func TestDashboardLimits(t *testing.T) {
 	}
 
 	small := newStack(t)
+	quota.Raise(small, quota.AlarmsPerGroup, 101) // an account that had CodeDeploy's alarm quota raised
 	s := deploy(t, small, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	for i := 0; i < 101; i++ {
 		s.AddAlarm(newAlarm(small, fmt.Sprintf("A%d", i)))

@@ -122,18 +122,18 @@ func TestQuotaCheckFailsSynthAndRaiseLetsThrough(t *testing.T) {
 		app := newApp(t)
 		stack := awscdk.NewStack(app, jsii.String("Alarmed"), nil)
 		d := deploy(t, stack, "Api", nil)
-		for i := 0; i < 8; i++ { // 4 green alarms + 8 = 12 alarms on the group
+		for i := 0; i < 47; i++ { // 4 green alarms + 47 = 51 alarms on the group
 			d.AddAlarm(awscloudwatchAlarm(stack, fmt.Sprintf("Business%d", i), d))
 		}
 		if raise {
-			quota.Raise(stack, quota.AlarmsPerGroup, 20)
+			quota.Raise(stack, quota.AlarmsPerGroup, 60)
 		}
 		return app, stack
 	}
 	app, _ := build(false)
 	msg := mustPanic(t, func() { app.Synth(nil) })
 	for _, want := range []string{"[Alarmed/" + quota.CheckID + "]", "deployment group Alarmed/Api/DeploymentGroup",
-		"12 alarms, is over AWS's quota of 10 per deployment group", "quota codedeploy.alarmsPerDeploymentGroup",
+		"51 alarms, is over AWS's quota of 50 per deployment group", "quota codedeploy.alarmsPerDeploymentGroup",
 		"composite alarm", `quota.Raise(stack, "codedeploy.alarmsPerDeploymentGroup", value)`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("synth error lacks %q: %s", want, msg)

@@ -17,6 +17,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/release"
 	"github.com/safeship/lambda-bluegreen/constructs/release/guard"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
@@ -171,17 +172,21 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	// CDK may still refuse what validate cannot see (FunctionProps it rejects, an id already taken): take the
 	// half-defined construct out of the tree again before passing the error on, with the construct path.
 	// The stack's size check goes too if this call defined it.
-	var newSizes bool
+	var newSizes, newQuotas bool
 	defer func() {
 		if r := recover(); r != nil {
 			scope.Node().TryRemoveChild(jsii.String(id))
 			if newSizes {
 				d.sizes.stackNode.TryRemoveChild(jsii.String(StackSizeID))
+				if newQuotas {
+					d.sizes.stackNode.TryRemoveChild(jsii.String(quota.CheckID))
+				}
 			}
 			panic(check.WithPath(scope, id, r))
 		}
 	}()
 	// Once per stack: warns at synth near CloudFormation's 500 resources, fails above.
+	newQuotas = awscdk.Stack_Of(c).Node().TryFindChild(jsii.String(quota.CheckID)) == nil
 	d.sizes, newSizes = stackSizeOf(c)
 	d.define(&p, aliasName)
 	d.sizes.track(d, &p)

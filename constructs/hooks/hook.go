@@ -21,6 +21,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/internal/check"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
@@ -247,6 +248,7 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		panic(fmt.Errorf("%s/%s: building the hook: %w", *scope.Node().Path(), id, err))
 	}
 
+	quota.Of(scope) // the stack's quota check: the hook's policies grow with the functions it serves
 	c := constructs.NewConstruct(scope, jsii.String(id))
 	h := &hook{Construct: c, phase: cfg.Phase, config: cfg}
 	h.logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{

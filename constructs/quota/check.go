@@ -90,6 +90,8 @@ func (s *Stack) Validate() *[]*string {
 	for _, f := range Check(Measure(t, s.assume), s.limits) {
 		if cfn, ok := cfns[f.What]; ok {
 			f.Path = *cfn.Node().Path()
+		} else if f.What == "stack" {
+			f.What, f.Path = "", *s.stack.Node().Path()
 		}
 		msg := f.String()
 		if advice := s.advice[f.Key]; advice != nil {

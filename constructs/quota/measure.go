@@ -41,7 +41,9 @@ func Measure(t Template, a Assumptions) []Measurement {
 	for _, id := range ids {
 		r := t.Resources[id]
 		p := r.Properties
-		body += len(id) + len(r.Type) + len(raw(p)) + 30 // "id":{"Type":"…","Properties":…}, intrinsics as written
+		// "id":{"Type":"…","Properties":…}, intrinsics as written, and what the properties leave out (DependsOn,
+		// Metadata, Conditions: 170 bytes a resource in the example and test stacks).
+		body += len(id) + len(r.Type) + len(raw(p)) + 30 + 170
 		switch r.Type {
 		case "AWS::IAM::Role":
 			if v, ok := prop(p, "AssumeRolePolicyDocument"); ok {
@@ -140,9 +142,7 @@ func Measure(t Template, a Assumptions) []Measurement {
 	for _, fn := range sortedKeys(functionPolicy) {
 		out = append(out, Measurement{Key: FunctionPolicy, What: "function " + fn, Size: functionPolicy[fn]})
 	}
-	// What the properties leave out (DependsOn, Metadata, Conditions) measured at a tenth of the template in the
-	// example and test stacks: the estimate adds it.
-	out = append(out, Measurement{Key: TemplateBody, What: "stack", Size: body * 11 / 10})
+	out = append(out, Measurement{Key: TemplateBody, What: "stack", Size: body})
 	return out
 }
 
@@ -275,7 +275,9 @@ func Check(ms []Measurement, limits Limits) []Finding {
 func (f Finding) String() string {
 	q, _ := Lookup(f.Key)
 	what := f.What
-	if f.Path != "" {
+	if f.What == "" {
+		what = f.Path
+	} else if f.Path != "" {
 		what = fmt.Sprintf("%s (%s)", f.Path, f.What)
 	}
 	verb := "is above 80 % of"
@@ -290,7 +292,7 @@ func (f Finding) String() string {
 		msg += "; before it grows further: " + q.Fix
 	}
 	if q.Adjustable {
-		msg += fmt.Sprintf(" (this quota is adjustable up to %d: once raised, quota.Raise(stack, %q, value))", q.Max, f.Key)
+		msg += fmt.Sprintf(" (this quota is adjustable: once raised, quota.Raise(stack, %q, value))", f.Key)
 	}
 	return msg
 }
