@@ -3,6 +3,8 @@ package test
 import (
 	"encoding/json"
 	"fmt"
+	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -51,6 +53,9 @@ func scaleService(t *testing.T, n int) (awscdk.App, awscdk.Stack) {
 			Environment: &map[string]*string{"STAGE": jsii.String(id)},
 		}, PreTraffic: &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: id, MaxLatency: 2 * time.Second,
 			Payload: map[string]interface{}{"rawPath": "/" + id}}}}}
+		if i%5 == 0 {
+			fs[i].ProvisionedConcurrency = jsii.Number(2)
+		}
 	}
 	keep := 5
 	svc := service.New(stack, "Shop", &service.Props{Functions: fs, PostTraffic: &hooks.PostTrafficProps{KeepVersions: &keep}})
@@ -152,4 +157,16 @@ func awscloudwatchAlarm(stack awscdk.Stack, id string, d bluegreen.Deployment) a
 	return awscloudwatch.NewAlarm(stack, jsii.String(id), &awscloudwatch.AlarmProps{
 		Metric: d.MetricErrors(nil), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
 	})
+}
+
+// The README lists the quota table exactly as the check holds it.
+func TestReadmeListsTheQuotaTable(t *testing.T) {
+	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if table := quota.Markdown(); !strings.Contains(string(readme), table) {
+		t.Errorf("README.md must carry the quota table under \"AWS quotas, checked at synth\" exactly as "+
+			"quota.Markdown() renders it:\n%s", table)
+	}
 }

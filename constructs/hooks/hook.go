@@ -546,6 +546,12 @@ func (g *grants) next() {
 			Roles: &[]awsiam.IRole{g.role},
 		}))
 		g.waiter.Node().AddDependency(g.policies[len(g.policies)-1])
+		nag.Explain(g.policies[len(g.policies)-1], nag.Rule{
+			ID: "AwsSolutions-IAM5",
+			Reason: "<function ARN>:* names only the versions and aliases of one protected function (to invoke green, " +
+				"read its provisioned concurrency, or prune old versions)",
+			AppliesTo: []interface{}{nag.VersionsOfAFunction},
+		})
 		g.current = map[string]awsiam.PolicyStatement{}
 	}
 	g.functions++

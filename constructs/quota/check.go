@@ -2,7 +2,6 @@ package quota
 
 import (
 	"fmt"
-	"strings"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
@@ -12,19 +11,6 @@ import (
 // CheckID is the construct id of the quota check, a direct child of the stack it checks; it defines no resource.
 const CheckID = "BlueGreenQuotas"
 
-// measured are the resource types whose properties the check reads: those a quota applies to, and those whose
-// names other resources' policies and patterns hold. Other resources are counted, and their size in the template
-// estimated at otherSize.
-var measured = map[string]bool{
-	"AWS::IAM::Role": true, "AWS::IAM::Policy": true, "AWS::IAM::ManagedPolicy": true, "AWS::Events::Rule": true,
-	"AWS::CodeDeploy::DeploymentGroup": true, "AWS::CodeDeploy::Application": true, "AWS::Lambda::Function": true,
-	"AWS::Lambda::Permission": true, "AWS::Lambda::Version": true, "AWS::Lambda::Alias": true,
-	"AWS::SNS::TopicPolicy": true, "AWS::SNS::Topic": true, "AWS::KMS::Key": true, "AWS::CloudWatch::Dashboard": true,
-	"AWS::CloudWatch::Alarm": true, "AWS::Logs::LogGroup": true,
-}
-
-const otherSize = 400
-
 // Stack is the quota check of one stack.
 type Stack struct {
 	constructs.Construct
@@ -33,6 +19,13 @@ type Stack struct {
 	advice    map[Key]func(size int) string
 	warningID map[Key]string
 	assume    Assumptions
+	extra     int // bytes of template the check cannot read (overrides), as constructs declared them
+}
+
+// AddTemplateBytes tells the check that the stack's template holds n bytes it cannot read from the resources'
+// properties: what a construct writes with addPropertyOverride.
+func (s *Stack) AddTemplateBytes(n int) {
+	s.extra += n
 }
 
 // Of returns the quota check of the stack holding scope, defining it on first use. Every construct of this
@@ -87,7 +80,13 @@ func (s *Stack) Limits() Limits {
 func (s *Stack) Validate() *[]*string {
 	t, cfns := s.template()
 	errs := []*string{} // not nil: CDK spreads the result
-	for _, f := range Check(Measure(t, s.assume), s.limits) {
+	ms := Measure(t, s.assume)
+	for i := range ms {
+		if ms[i].Key == TemplateBody {
+			ms[i].Size += s.extra
+		}
+	}
+	for _, f := range Check(ms, s.limits) {
 		if cfn, ok := cfns[f.What]; ok {
 			f.Path = *cfn.Node().Path()
 		} else if f.What == "stack" {
@@ -151,10 +150,8 @@ func (s *Stack) template() (Template, map[string]awscdk.CfnResource) {
 		batch = append(batch, c.LogicalId())
 	}
 	for i, c := range cfns {
-		if measured[types[i]] {
-			read[i] = len(batch)
-			batch = append(batch, c.UpdatedProperties())
-		}
+		read[i] = len(batch)
+		batch = append(batch, c.UpdatedProperties())
 	}
 	resolved, _ := s.stack.Resolve(&batch).([]interface{})
 	literal := func(v interface{}) string {
@@ -175,8 +172,6 @@ func (s *Stack) template() (Template, map[string]awscdk.CfnResource) {
 		r := Resource{Type: types[i], Properties: map[string]interface{}{}}
 		if j, ok := read[i]; ok && j < len(resolved) {
 			r.Properties = asMap(resolved[j])
-		} else {
-			r.Properties = map[string]interface{}{"estimated": strings.Repeat("x", otherSize)}
 		}
 		t.Resources[id] = r
 		byID[id] = c

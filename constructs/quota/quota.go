@@ -9,7 +9,10 @@
 // raised (the adjustable ones in Table) is given with Raise.
 package quota
 
-import "fmt"
+import (
+	"fmt"
+	"strings"
+)
 
 // Key names a quota of Table.
 type Key string
@@ -166,4 +169,23 @@ func (l Limits) limit(key Key) int {
 	}
 	q, _ := Lookup(key)
 	return q.Limit
+}
+
+// Markdown returns Table as a Markdown table: the quota, AWS's value, what it applies to, whether it can be raised,
+// and its source. The README holds it.
+func Markdown() string {
+	var b strings.Builder
+	b.WriteString("| Quota (`quota.Key`) | AWS's value | Per | Raise with `quota.Raise` | Source |\n| --- | --- | --- | --- | --- |\n")
+	for _, q := range Table {
+		raise := "no"
+		switch {
+		case q.Adjustable && q.Max > 0:
+			raise = fmt.Sprintf("yes, up to %d", q.Max)
+		case q.Adjustable:
+			raise = "yes"
+		}
+		fmt.Fprintf(&b, "| `%s` | %d %s | %s | %s | %s |\n", q.Key, q.Limit, q.Unit, q.Of, raise,
+			strings.ReplaceAll(q.Source, "|", "\\|"))
+	}
+	return b.String()
 }

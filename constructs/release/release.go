@@ -19,6 +19,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/release/guard"
 	"github.com/safeship/lambda-bluegreen/internal/block"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
@@ -253,6 +254,9 @@ func (g *releaseGuard) AddRelease(key string, props *GateProps) string {
 		enabled = "true"
 	}
 	path := block.GateReleases + "." + strings.ReplaceAll(key, ".", "_")
+	// The entry is an override, which the stack's quota check cannot read: it is told the entry's size (its key
+	// and about 500 bytes of names and references, as the template writes them).
+	quota.Of(g).AddTemplateBytes(len(path) + 500)
 	// One override for the whole entry (each is a call into the CDK); CDK renders an object's keys sorted, so the
 	// template is the same at every synth of the same code.
 	g.gate.AddPropertyOverride(jsii.String(path), map[string]interface{}{
