@@ -170,3 +170,21 @@ func TestReadmeListsTheQuotaTable(t *testing.T) {
 			"quota.Markdown() renders it:\n%s", table)
 	}
 }
+
+// A shared hook moves its Lambda permissions past hooks.InlineFunctions functions into managed policies of
+// hooks.FunctionsPerPolicy functions, defined only when they hold a statement: a post-traffic hook that prunes
+// nothing has none.
+func TestSharedHookGrantPolicies(t *testing.T) {
+	n := hooks.InlineFunctions + hooks.FunctionsPerPolicy + 1 // two managed policies for the pre-traffic hook
+	_, stack, _ := newService(t, n, func(p *service.Props) { p.PostTraffic = &hooks.PostTrafficProps{} })
+	tmpl := template(t, stack)
+	var names []string
+	for id := range resources(tmpl, "AWS::IAM::ManagedPolicy") {
+		names = append(names, id)
+	}
+	sort.Strings(names)
+	if len(names) != 2 || !strings.HasPrefix(names[0], "ShopPreTrafficHookFunctionGrants1") ||
+		!strings.HasPrefix(names[1], "ShopPreTrafficHookFunctionGrants2") {
+		t.Errorf("managed policies %v, want the pre-traffic hook's FunctionGrants1 and FunctionGrants2 only", names)
+	}
+}

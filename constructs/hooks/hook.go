@@ -260,7 +260,8 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook", cfg.Phase)),
 	})
 	h.logs.GrantWrite(h.role)
-	h.grants = &grants{scope: c, role: h.role, apps: map[string]bool{}, current: map[string]awsiam.PolicyStatement{}}
+	h.grants = &grants{scope: c, role: h.role, apps: map[string]bool{}, current: map[string]awsiam.PolicyStatement{},
+		policies: map[int]awsiam.ManagedPolicy{}}
 	// The failure reporter: the same binary and asset, made a reporter by its environment (runner.FailureReporter),
 	// with a role of its own that may only report Failed to the hook's groups and write to the hook's log group,
 	// where a person reading the hook's report finds its line too. AWS does not document whether Lambda invokes a
@@ -515,7 +516,7 @@ type grants struct {
 	functions int                               // functions granted so far
 	apps      map[string]bool                   // applications whose deployment groups are granted
 	current   map[string]awsiam.PolicyStatement // the statements of the policy functions are added to now
-	policies  []awsiam.ManagedPolicy
+	policies  map[int]awsiam.ManagedPolicy      // by chunk of FunctionsPerPolicy functions after InlineFunctions
 }
 
 // add grants actions on resources of the function being granted (every call of one function goes to the same
@@ -528,30 +529,35 @@ func (g *grants) add(actions []string, resources ...*string) {
 	}
 	st := awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings(actions...), Resources: &resources})
 	g.current[key] = st
-	if len(g.policies) == 0 {
+	chunk := (g.functions - 1 - InlineFunctions) / FunctionsPerPolicy // the managed policy of this function, from 0
+	if g.functions <= InlineFunctions {
 		g.role.AddToPolicy(st)
-	} else {
-		g.policies[len(g.policies)-1].AddStatements(st)
+		return
 	}
-}
-
-// next starts the grants of one more function: after InlineFunctions, a new managed policy every
-// FunctionsPerPolicy functions.
-func (g *grants) next() {
-	if n := g.functions - InlineFunctions; n >= 0 && n%FunctionsPerPolicy == 0 {
-		id := fmt.Sprintf("FunctionGrants%d", len(g.policies)+1)
-		g.policies = append(g.policies, awsiam.NewManagedPolicy(g.scope, jsii.String(id), &awsiam.ManagedPolicyProps{
+	policy, ok := g.policies[chunk]
+	if !ok { // the first statement of this managed policy: define it
+		first := InlineFunctions + chunk*FunctionsPerPolicy + 1
+		policy = awsiam.NewManagedPolicy(g.scope, jsii.String(fmt.Sprintf("FunctionGrants%d", chunk+1)), &awsiam.ManagedPolicyProps{
 			Description: jsii.String(fmt.Sprintf("bluegreen hook %s: Lambda permissions on functions %d to %d it serves",
-				*g.scope.Node().Path(), g.functions+1, g.functions+FunctionsPerPolicy)),
+				*g.scope.Node().Path(), first, first+FunctionsPerPolicy-1)),
 			Roles: &[]awsiam.IRole{g.role},
-		}))
-		g.waiter.Node().AddDependency(g.policies[len(g.policies)-1])
-		nag.Explain(g.policies[len(g.policies)-1], nag.Rule{
+		})
+		g.policies[chunk] = policy
+		g.waiter.Node().AddDependency(policy)
+		nag.Explain(policy, nag.Rule{
 			ID: "AwsSolutions-IAM5",
 			Reason: "<function ARN>:* names only the versions and aliases of one protected function (to invoke green, " +
 				"read its provisioned concurrency, or prune old versions)",
 			AppliesTo: []interface{}{nag.VersionsOfAFunction},
 		})
+	}
+	policy.AddStatements(st)
+}
+
+// next starts the grants of one more function: after InlineFunctions, a new managed policy (defined with its first
+// statement) every FunctionsPerPolicy functions.
+func (g *grants) next() {
+	if n := g.functions - InlineFunctions; n >= 0 && n%FunctionsPerPolicy == 0 {
 		g.current = map[string]awsiam.PolicyStatement{}
 	}
 	g.functions++
