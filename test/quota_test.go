@@ -30,12 +30,13 @@ import (
 // generates from it is as long as the service allows.
 var longStackName = "CheckoutServiceProduction" + strings.Repeat("x", 128-len("CheckoutServiceProduction"))
 
-// scaleService defines, in a stack of the longest name, a service of n functions the way a platform team ships
-// dozens of them from one stack: one role and one log group for the functions, a pre-traffic test each, one
+// scaleService defines, in a stack of the longest name written without indentation, a service of n functions the
+// way a platform team ships dozens of them from one stack: one role and one log group for the functions, a pre-traffic test each, one
 // post-traffic hook that prunes, provisioned concurrency on every fifth function, notifications and a dashboard.
 func scaleService(t *testing.T, n int) (awscdk.App, awscdk.Stack) {
 	t.Helper()
-	app := newApp(t)
+	// A template of this size is uploaded as CDK writes it: without indentation it fits CloudFormation's 1 MB.
+	app := newAppWith(t, map[string]interface{}{quota.SuppressIndentationContext: true})
 	stack := awscdk.NewStack(app, jsii.String(longStackName), nil)
 	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(bluegreen.StackSizeWarning),
 		jsii.String("the test fills the stack on purpose"))
@@ -187,4 +188,24 @@ func TestSharedHookGrantPolicies(t *testing.T) {
 		!strings.HasPrefix(names[1], "ShopPreTrafficHookFunctionGrants2") {
 		t.Errorf("managed policies %v, want the pre-traffic hook's FunctionGrants1 and FunctionGrants2 only", names)
 	}
+}
+
+// CDK uploads a template as it writes it, indented unless told otherwise: the check counts the indentation, and a
+// stack whose indented template would pass CloudFormation's 1 MB fails the synth unless indentation is suppressed.
+func TestQuotaCountsTheTemplateAsWritten(t *testing.T) {
+	build := func(extra map[string]interface{}) awscdk.App {
+		app := newAppWith(t, extra)
+		stack := awscdk.NewStack(app, jsii.String("Big"), nil)
+		deploy(t, stack, "Api", nil)
+		quota.Of(stack).AddTemplateBytes(700_000) // a large document written with an override
+		return app
+	}
+	msg := mustPanic(t, func() { build(nil).Synth(nil) })
+	for _, want := range []string{"bytes of template as CDK writes it (estimated), is over AWS's quota of 1000000",
+		"@aws-cdk/core:suppressTemplateIndentation"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("synth error lacks %q: %s", want, msg)
+		}
+	}
+	noPanic(t, func() { build(map[string]interface{}{quota.SuppressIndentationContext: true}).Synth(nil) })
 }

@@ -299,6 +299,13 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	for i, a := range all {
 		refs[i] = a
 	}
+	// What the stack's quota check cannot read cheaply, it is told: the group's alarms and the environment of a
+	// function defined here (one call into the CDK per resource read: a stack holds dozens of Deployments).
+	quotas := quota.Of(c)
+	if fp := p.FunctionProps; fp != nil && fp.Environment != nil {
+		size := environmentSize(*fp.Environment)
+		quotas.Count(quota.Environment, d.function, func() int { return size })
+	}
 	d.group = awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String("DeploymentGroup"), &awscodedeploy.LambdaDeploymentGroupProps{
 		Alias:            d.alias,
 		Application:      d.application,
@@ -319,6 +326,7 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	// configuration when the last alarm is removed, and CloudFormation then keeps the old alarms attached
 	// (aws-cdk#23307). Rendering Enabled ourselves turns monitoring off explicitly whatever the app's flags.
 	d.groupResource = d.group.Node().DefaultChild().(awscdk.CfnResource)
+	quotas.Count(quota.AlarmsPerGroup, d.groupResource, func() int { return len(d.alarms) })
 	d.renderAlarmsEnabled(len(all) > 0)
 	d.role = d.group.Role()
 	explainManagedPolicy(d.role)
@@ -532,4 +540,21 @@ func (d *deployment) MetricDuration(opts *awscloudwatch.MetricOptions) awscloudw
 
 func (d *deployment) MetricThrottles(opts *awscloudwatch.MetricOptions) awscloudwatch.Metric {
 	return d.alias.MetricThrottles(opts)
+}
+
+// environmentSize is the size of a function's environment variables as Lambda counts it (keys and values), a
+// value known only at deploy time counted at 256 characters (an ARN or a name, the longest the library expects).
+func environmentSize(env map[string]*string) int {
+	n := 0
+	for k, v := range env {
+		n += len(k)
+		switch {
+		case v == nil:
+		case check.IsToken(*v):
+			n += 256
+		default:
+			n += len(*v)
+		}
+	}
+	return n
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 )
 
 // Props configure a Dashboard.
@@ -83,6 +84,7 @@ func New(scope constructs.Construct, id string, props *Props) Dashboard {
 		p.TimeRange = 3 * time.Hour
 	}
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	quota.Of(c).Watch(c) // its body grows with the deployments it shows
 	d := &dashboard{Construct: c, period: p.Period}
 	d.board = awscloudwatch.NewDashboard(c, jsii.String("Resource"), &awscloudwatch.DashboardProps{
 		DashboardName:   p.DashboardName,

@@ -248,8 +248,8 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		panic(fmt.Errorf("%s/%s: building the hook: %w", *scope.Node().Path(), id, err))
 	}
 
-	quota.Of(scope) // the stack's quota check: the hook's policies grow with the functions it serves
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	quota.Of(c).Watch(c) // its roles' policies grow with the functions it serves
 	h := &hook{Construct: c, phase: cfg.Phase, config: cfg}
 	h.logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,

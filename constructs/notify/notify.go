@@ -116,8 +116,8 @@ func New(scope constructs.Construct, id string, props *Props) Notifier {
 		events = DefaultEvents
 	}
 
-	quota.Of(scope) // the stack's quota check: the rule's pattern and the role grow with the groups notified
 	c := constructs.NewConstruct(scope, jsii.String(id))
+	quota.Of(c).Watch(c) // the rule's pattern and the role grow with the groups notified
 	n := &notifier{Construct: c, groups: map[string]bool{}, apps: map[string]bool{}}
 	n.logs = awslogs.NewLogGroup(c, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,

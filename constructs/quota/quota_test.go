@@ -11,7 +11,7 @@ import (
 // empty pad, then the pad grown by what is missing (every quota sized in characters grows by one per character
 // of pad), or n things counted.
 var builders = map[Key]func(n int) Template{
-	ResourcesPerStack: func(n int) Template { return counted(n) },
+	ResourcesPerStack: func(n int) Template { return resourcesTemplate(n) },
 	OutputsPerStack:   func(n int) Template { return Template{Outputs: n} },
 	ParametersPerStack: func(n int) Template {
 		return Template{Parameters: n}
@@ -89,7 +89,7 @@ func one(typ string, props map[string]interface{}) Template {
 	return Template{StackName: "S", Resources: map[string]Resource{"R": {Type: typ, Properties: props}}}
 }
 
-func counted(n int) Template {
+func resourcesTemplate(n int) Template {
 	t := Template{Resources: map[string]Resource{}}
 	for i := 0; i < n; i++ {
 		t.Resources[fmt.Sprintf("R%d", i)] = Resource{Type: "AWS::SQS::Queue"}

@@ -105,8 +105,9 @@ var physicals = map[string]physical{
 		arn: func(s *sizer, n int) int { return s.arn("scheduler", true, true, len("schedule-group/")+n) }},
 }
 
-// unknownRef and unknownAttr are the lengths given a Ref or an attribute of a resource type the check does not
-// model (an ARN of a long name, most of them).
+// unknownRef and unknownAttr are the lengths given a Ref or an attribute (other than an Arn) of a resource the
+// check did not read or whose type it does not model: the longest CodeDeploy application or group name is 100, a
+// Lambda function's 64.
 const (
 	unknownRef  = 128
 	unknownAttr = 256
@@ -207,6 +208,11 @@ func (s *sizer) functionArn(r Resource) int {
 
 func (s *sizer) attLen(id, attr string) int {
 	r, ok := s.t.Resources[id]
+	if !ok && attr == "Arn" {
+		// A resource the check did not read (it reads the resources the library watches): in the library's
+		// policies, that is a protected function, whose ARN is at most this long.
+		return physicals["AWS::Lambda::Function"].arn(s, physicals["AWS::Lambda::Function"].max)
+	}
 	if !ok {
 		return unknownAttr
 	}

@@ -109,6 +109,7 @@ func GuardOf(scope constructs.Construct) Guard {
 	}
 	g := &releaseGuard{rules: map[string]awsevents.Rule{}, served: map[awscodedeploy.ILambdaApplication]bool{}}
 	constructs.NewConstruct_Override(g, stack, jsii.String(GuardID))
+	quota.Of(g).Watch(g) // its role, rules and gate serve every function of the stack
 	g.logs = awslogs.NewLogGroup(g, jsii.String("Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_MONTH,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,

@@ -20,6 +20,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
+	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 	"github.com/safeship/lambda-bluegreen/internal/check"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
@@ -286,6 +287,7 @@ func New(scope constructs.Construct, id string, props *Props) Service {
 		AssumedBy:   awsiam.NewServicePrincipal(jsii.String("codedeploy.amazonaws.com"), nil),
 		Description: jsii.String("CodeDeploy's role for the blue/green deployments of " + *c.Node().Path()),
 	})
+	quota.Of(c).Watch(s.role) // its policy grows with the hooks CodeDeploy invokes
 	var targets []hooks.Target
 	for _, f := range p.Functions {
 		d := bluegreen.NewDeployment(c, f.ID, s.deploymentProps(p, f))
