@@ -172,13 +172,13 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	// CDK may still refuse what validate cannot see (FunctionProps it rejects, an id already taken): take the
 	// half-defined construct out of the tree again before passing the error on, with the construct path.
 	// The stack's size check goes too if this call defined it.
-	var newSizes, newQuotas bool
+	var newSizes bool
 	defer func() {
 		if r := recover(); r != nil {
 			scope.Node().TryRemoveChild(jsii.String(id))
 			if newSizes {
 				d.sizes.stackNode.TryRemoveChild(jsii.String(StackSizeID))
-				if newQuotas {
+				if d.sizes.newQuotas {
 					d.sizes.stackNode.TryRemoveChild(jsii.String(quota.CheckID))
 				}
 			}
@@ -186,7 +186,6 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 		}
 	}()
 	// Once per stack: warns at synth near CloudFormation's 500 resources, fails above.
-	newQuotas = awscdk.Stack_Of(c).Node().TryFindChild(jsii.String(quota.CheckID)) == nil
 	d.sizes, newSizes = stackSizeOf(c)
 	d.define(&p, aliasName)
 	d.sizes.track(d, &p)
@@ -301,7 +300,7 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	}
 	// What the stack's quota check cannot read cheaply, it is told: the group's alarms and the environment of a
 	// function defined here (one call into the CDK per resource read: a stack holds dozens of Deployments).
-	quotas := quota.Of(c)
+	quotas := d.sizes.quotas
 	if fp := p.FunctionProps; fp != nil && fp.Environment != nil {
 		size := environmentSize(*fp.Environment)
 		quotas.Count(quota.Environment, d.function, func() int { return size })

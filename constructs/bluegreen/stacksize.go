@@ -51,6 +51,8 @@ type stackSize struct {
 	stackNode   constructs.Node
 	app         awscodedeploy.ILambdaApplication // the shared CodeDeploy application, once defined or found
 	guard       release.Guard                    // the stack's release guard, once defined or found
+	quotas      *quota.Stack                     // the stack's quota check
+	newQuotas   bool                             // whether the first Deployment defined it (a refused one takes it out)
 	deployments []sizedDeployment
 }
 
@@ -72,7 +74,9 @@ func stackSizeOf(scope constructs.Construct) (*stackSize, bool) {
 		constructs.NewConstruct_Override(s, stack, jsii.String(StackSizeID))
 		s.Node().AddValidation(s)
 		// The stack's quota check counts its resources; what a Deployment costs there is said here.
-		quota.Of(stack).Advise(quota.ResourcesPerStack, StackSizeWarning, s.advice)
+		s.newQuotas = node.TryFindChild(jsii.String(quota.CheckID)) == nil
+		s.quotas = quota.Of(stack)
+		s.quotas.Advise(quota.ResourcesPerStack, StackSizeWarning, s.advice)
 		// What synth cannot know is whether an alias exists yet: say once per stack what that means.
 		awscdk.Annotations_Of(stack).AddInfoV2(jsii.String(FirstDeployInfo), jsii.String("the first deploy of an "+
 			"alias (a new stack, a function added to it, an alias renamed or replaced) creates the alias on its version "+

@@ -236,16 +236,11 @@ func (s *Stack) read() (stackCount, Template, map[string]awscdk.CfnResource) {
 
 	// The watched resources, each once.
 	var cfns []awscdk.CfnResource
-	seen := map[string]bool{}
+	seen := map[awscdk.CfnResource]bool{} // jsii hands Go one value per object
 	for _, root := range s.watched {
 		for _, c := range *root.Node().FindAll(constructs.ConstructOrder_PREORDER) {
-			cfn, ok := c.(awscdk.CfnResource)
-			if !ok {
-				continue
-			}
-			path := *cfn.Node().Path()
-			if !seen[path] {
-				seen[path] = true
+			if cfn, ok := c.(awscdk.CfnResource); ok && !seen[cfn] {
+				seen[cfn] = true
 				cfns = append(cfns, cfn)
 			}
 		}
