@@ -55,7 +55,7 @@ func BenchmarkSynthDeployments(b *testing.B) {
 // BenchmarkSynthService defines and synthesizes one stack with a service.Service of 1, 10 and 45 functions, each
 // with a pre-traffic test of its own, sharing one pre-traffic hook, one post-traffic hook and one CodeDeploy role:
 // what each additional function costs when hooks are shared. 45 such functions, each with its own execution role
-// and log group (10 resources), fit in one stack with the stack's quota check (493 resources).
+// and log group (10 resources), fit in one stack (483 resources).
 func BenchmarkSynthService(b *testing.B) {
 	for _, n := range []int{1, 10, 45} {
 		b.Run(fmt.Sprintf("functions=%d", n), func(b *testing.B) {

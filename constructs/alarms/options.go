@@ -320,7 +320,6 @@ func (o Options) ValidateTimeout(timeout time.Duration) error {
 	if o.Disabled || o.Latency.Disabled || b <= 0 || b < timeout {
 		return nil
 	}
-	//lint:ignore ST1005 it starts with the Go name of the field it is about (STYLE: errors name the field)
 	return fmt.Errorf("Latency.Budget must be below the function's timeout (%v): Lambda stops an invocation at its "+
 		"timeout, so green's latency never exceeds it and the alarm could never fire, got %v", timeout, b)
 }
