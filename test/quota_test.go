@@ -190,22 +190,50 @@ func TestSharedHookGrantPolicies(t *testing.T) {
 	}
 }
 
-// CDK uploads a template as it writes it, indented unless told otherwise: the check counts the indentation, and a
-// stack whose indented template would pass CloudFormation's 1 MB fails the synth unless indentation is suppressed.
+// CDK uploads a template as it writes it, indented unless told otherwise: the check counts the indentation in its
+// estimate of the template, and warns (an estimate never fails the synth) when the indented template would pass
+// CloudFormation's 1 MB, naming the context key that suppresses indentation.
 func TestQuotaCountsTheTemplateAsWritten(t *testing.T) {
-	build := func(extra map[string]interface{}) awscdk.App {
+	build := func(extra map[string]interface{}) awscdk.Stack {
 		app := newAppWith(t, extra)
 		stack := awscdk.NewStack(app, jsii.String("Big"), nil)
 		deploy(t, stack, "Api", nil)
 		quota.Of(stack).AddTemplateBytes(700_000) // a large document written with an override
-		return app
+		return stack
 	}
-	msg := mustPanic(t, func() { build(nil).Synth(nil) })
-	for _, want := range []string{"bytes of template as CDK writes it (estimated), is over AWS's quota of 1000000",
-		"@aws-cdk/core:suppressTemplateIndentation"} {
-		if !strings.Contains(msg, want) {
-			t.Errorf("synth error lacks %q: %s", want, msg)
+	warnings := annotations(t, build(nil), "warning")
+	want := "bytes of template as CDK writes it (estimated), is estimated over AWS's quota of 1000000"
+	if !containsText(warnings, want) || !containsText(warnings, "@aws-cdk/core:suppressTemplateIndentation") {
+		t.Errorf("warnings %v lack %q and the context key", warnings, want)
+	}
+	if containsText(annotations(t, build(map[string]interface{}{quota.SuppressIndentationContext: true}), "warning"),
+		"bytes of template") {
+		t.Errorf("without indentation the template is under 80 %% of the quota, yet the check warns")
+	}
+}
+
+// A function's environment over Lambda's 4 KB fails the synth when its values are known; values known only at
+// deploy time are estimated, which warns and never blocks a stack that may well fit.
+func TestQuotaEnvironment(t *testing.T) {
+	env := func(n int, value func(i int) *string) (awscdk.App, awscdk.Stack) {
+		app := newApp(t)
+		stack := awscdk.NewStack(app, jsii.String("Env"), nil)
+		vars := map[string]*string{}
+		for i := 0; i < n; i++ {
+			vars[fmt.Sprintf("VAR_%02d", i)] = value(i)
 		}
+		p := functionProps(t)
+		p.Environment = &vars
+		deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: p})
+		return app, stack
 	}
-	noPanic(t, func() { build(map[string]interface{}{quota.SuppressIndentationContext: true}).Synth(nil) })
+	app, _ := env(5, func(int) *string { return jsii.String(strings.Repeat("v", 900)) }) // 5 × (6 + 900) > 4,096
+	msg := mustPanic(t, func() { app.Synth(nil) })
+	if !strings.Contains(msg, "4530 bytes of all environment variables, keys and values, is over AWS's quota of 4096") {
+		t.Errorf("synth error %s", msg)
+	}
+	_, tokens := env(40, func(int) *string { return awscdk.Aws_STACK_NAME() }) // estimated 40 × (6 + 128)
+	if w := annotations(t, tokens, "warning"); !containsText(w, "is estimated over AWS's quota of 4096") {
+		t.Errorf("warnings %v, want the estimate over the quota", w)
+	}
 }

@@ -31,7 +31,8 @@ import (
 const ApplicationID = "BlueGreenApplication"
 
 // MaxAlarmsWithoutQuotaIncrease is CodeDeploy's default quota of alarms per deployment group. It can be raised
-// in Service Quotas, so more alarms only give a synth warning.
+// in Service Quotas: above it the stack's quota check fails the synth unless quota.Raise(stack,
+// quota.AlarmsPerGroup, n) says the account's quota was raised.
 const MaxAlarmsWithoutQuotaIncrease = 50
 
 // legacyAlarmLimit is the limit of alarms per deployment group that older CodeDeploy and CloudFormation
@@ -134,7 +135,6 @@ type deployment struct {
 	guard         release.Guard            // the stack's release guard
 	gate          awscdk.CfnCustomResource // the stack's release gate
 	gateEntry     string                   // the property path of this deployment's entry in it
-	warnedCount   bool
 }
 
 // NewDeployment defines a function shipped blue/green: the function (or the given one), its current version
@@ -189,7 +189,20 @@ func NewDeployment(scope constructs.Construct, id string, props *DeploymentProps
 	d.sizes, newSizes = stackSizeOf(c)
 	d.define(&p, aliasName)
 	d.sizes.track(d, &p)
+	d.countQuotas(&p)
 	return d
+}
+
+// countQuotas tells the stack's quota check what it cannot read cheaply (a call into the CDK per resource read,
+// and a stack holds dozens of Deployments): the group's alarms, and the environment of a function defined here.
+// Only a Deployment that is fully defined is counted.
+func (d *deployment) countQuotas(p *DeploymentProps) {
+	quotas := d.sizes.quotas
+	quotas.Count(quota.AlarmsPerGroup, d.groupResource, func() (int, bool) { return len(d.alarms), false })
+	if fp := p.FunctionProps; fp != nil && fp.Environment != nil {
+		size, estimated := environmentSize(*fp.Environment)
+		quotas.Count(quota.Environment, d.function, func() (int, bool) { return size, estimated })
+	}
 }
 
 // define defines the resources of d in its construct from validated props.
@@ -298,13 +311,6 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	for i, a := range all {
 		refs[i] = a
 	}
-	// What the stack's quota check cannot read cheaply, it is told: the group's alarms and the environment of a
-	// function defined here (one call into the CDK per resource read: a stack holds dozens of Deployments).
-	quotas := d.sizes.quotas
-	if fp := p.FunctionProps; fp != nil && fp.Environment != nil {
-		size := environmentSize(*fp.Environment)
-		quotas.Count(quota.Environment, d.function, func() int { return size })
-	}
 	d.group = awscodedeploy.NewLambdaDeploymentGroup(c, jsii.String("DeploymentGroup"), &awscodedeploy.LambdaDeploymentGroupProps{
 		Alias:            d.alias,
 		Application:      d.application,
@@ -325,7 +331,6 @@ func (d *deployment) define(p *DeploymentProps, aliasName string) {
 	// configuration when the last alarm is removed, and CloudFormation then keeps the old alarms attached
 	// (aws-cdk#23307). Rendering Enabled ourselves turns monitoring off explicitly whatever the app's flags.
 	d.groupResource = d.group.Node().DefaultChild().(awscdk.CfnResource)
-	quotas.Count(quota.AlarmsPerGroup, d.groupResource, func() int { return len(d.alarms) })
 	d.renderAlarmsEnabled(len(all) > 0)
 	d.role = d.group.Role()
 	explainManagedPolicy(d.role)
@@ -434,13 +439,7 @@ func (d *deployment) noteAlarm(alarm awscloudwatch.IAlarm) {
 				MaxAlarmsWithoutQuotaIncrease, legacyAlarmLimit)))
 	}
 	d.adviseBake(alarm)
-	if len(d.alarms) > MaxAlarmsWithoutQuotaIncrease && !d.warnedCount {
-		d.warnedCount = true
-		awscdk.Annotations_Of(d.Construct).AddWarningV2(jsii.String("lambda-bluegreen:alarmQuota"),
-			jsii.String(fmt.Sprintf("this deployment group has more than %d alarms: CodeDeploy's default quota is %d "+
-				"alarms per deployment group; ask for more in Service Quotas before deploying, or the deployment group "+
-				"update fails", MaxAlarmsWithoutQuotaIncrease, MaxAlarmsWithoutQuotaIncrease)), nil)
-	}
+	// Above CodeDeploy's quota (MaxAlarmsWithoutQuotaIncrease, or a raised one) the stack's quota check speaks.
 }
 
 // attachHooks defines the declared hooks (or takes the user's functions) and attaches them to the group, which
@@ -541,19 +540,19 @@ func (d *deployment) MetricThrottles(opts *awscloudwatch.MetricOptions) awscloud
 	return d.alias.MetricThrottles(opts)
 }
 
-// environmentSize is the size of a function's environment variables as Lambda counts it (keys and values), a
-// value known only at deploy time counted at 256 characters (an ARN or a name, the longest the library expects).
-func environmentSize(env map[string]*string) int {
-	n := 0
+// environmentSize is the size of a function's environment variables as Lambda counts it (keys and values), and
+// whether it is an estimate: a value known only at deploy time counts 128 characters (an ARN or a name).
+func environmentSize(env map[string]*string) (size int, estimated bool) {
 	for k, v := range env {
-		n += len(k)
+		size += len(k)
 		switch {
 		case v == nil:
 		case check.IsToken(*v):
-			n += 256
+			size += 128
+			estimated = true
 		default:
-			n += len(*v)
+			size += len(*v)
 		}
 	}
-	return n
+	return size, estimated
 }

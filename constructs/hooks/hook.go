@@ -155,7 +155,8 @@ func (p HookProps) targets(cfg *hookconfig.Config) []error {
 // this when its PreTraffic or PostTraffic props are set).
 type Hook interface {
 	constructs.Construct
-	// Function returns the hook's Lambda function.
+	// Function returns the hook's Lambda function. It sees its role without policy updates (every permission of
+	// the hook is granted to Role(), and a grant through Function() is not added): grant more to Role().
 	Function() awslambda.Function
 	// Role returns the hook function's role, with exactly the permissions its checks need.
 	Role() awsiam.Role
@@ -301,8 +302,8 @@ func NewHook(scope constructs.Construct, id string, props *HookProps) Hook {
 		// processing attempts or exceeds the maximum age"). The watchdog covers a synchronous invocation.
 		RetryAttempts: jsii.Number(0),
 		MaxEventAge:   awscdk.Duration_Seconds(jsii.Number(MaxEventAge(p.Timeout).Seconds())),
-		// Grants the hook's role lambda:InvokeFunction on the reporter: "To send events to a destination, your
-		// function needs additional permissions … Lambda – InvokeFunction" (same guide).
+		// The role needs lambda:InvokeFunction on the reporter: "To send events to a destination, your function
+		// needs additional permissions … Lambda – InvokeFunction" (same guide); granted below, to the role itself.
 		OnFailure:   awslambdadestinations.NewLambdaDestination(h.reporter, nil),
 		Description: jsii.String(fmt.Sprintf("bluegreen %s hook: tests the version a deployment shifts to", cfg.Phase)),
 	}))
@@ -538,7 +539,7 @@ func (g *grants) add(actions []string, resources ...*string) {
 	if !ok { // the first statement of this managed policy: define it
 		first := InlineFunctions + chunk*FunctionsPerPolicy + 1
 		policy = awsiam.NewManagedPolicy(g.scope, jsii.String(fmt.Sprintf("FunctionGrants%d", chunk+1)), &awsiam.ManagedPolicyProps{
-			Description: jsii.String(fmt.Sprintf("bluegreen hook %s: Lambda permissions on functions %d to %d it serves",
+			Description: jsii.String(fmt.Sprintf("bluegreen hook %s: Lambda permissions on functions %d to at most %d it serves",
 				*g.scope.Node().Path(), first, first+FunctionsPerPolicy-1)),
 			Roles: &[]awsiam.IRole{g.role},
 		})

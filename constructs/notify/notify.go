@@ -363,7 +363,10 @@ func (a *applicationNames) Produce() *[]*string {
 }
 
 // groupNames produces, at synth, the names of the notifier's groups when it reports only some of the deployment
-// groups of its applications that the app defines, and nothing (every group of the applications) otherwise.
+// groups of its applications that the app defines, and nothing (every group of the applications) otherwise. With
+// several applications the pattern matches any of the names in any of them: a group of one application named as
+// a notified group of another would be reported too (CloudFormation generates group names with a random suffix,
+// so only explicit names can collide).
 type groupNames struct{ n *notifier }
 
 func (g *groupNames) Produce() *[]*string {
@@ -377,8 +380,8 @@ func (g *groupNames) Produce() *[]*string {
 	return &names
 }
 
-// coversApplications reports whether the notifier reports every deployment group of its applications that is
-// defined in the application's stack (an imported application is never covered: its groups are not known).
+// coversApplications reports whether the notifier reports every deployment group of its applications that the
+// app defines (an imported application is never covered: its groups are not known).
 func (n *notifier) coversApplications() bool {
 	for key := range n.apps {
 		var app awscodedeploy.ILambdaApplication
@@ -392,7 +395,8 @@ func (n *notifier) coversApplications() bool {
 		if !ok || !*awscdk.Resource_IsOwnedResource(c) {
 			return false
 		}
-		for _, x := range *awscdk.Stack_Of(c).Node().FindAll(constructs.ConstructOrder_PREORDER) {
+		// Groups of the application may be defined in other stacks of the app: look through the whole app.
+		for _, x := range *c.Node().Root().Node().FindAll(constructs.ConstructOrder_PREORDER) {
 			group, ok := x.(awscodedeploy.LambdaDeploymentGroup)
 			if ok && applicationKey(group.Application()) == key && !n.groups[*group.DeploymentGroupArn()] {
 				return false

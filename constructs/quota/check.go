@@ -28,7 +28,7 @@ type Stack struct {
 type counted struct {
 	key  Key
 	what constructs.IConstruct
-	size func() int
+	size func() (size int, estimated bool)
 }
 
 // Of returns the quota check of the stack holding scope, defining it on first use. Every construct of this
@@ -78,8 +78,9 @@ func (s *Stack) Watch(roots ...constructs.IConstruct) {
 }
 
 // Count makes the check measure size() against quota key at synth, for what (the construct a finding names): a
-// size the construct knows in Go (the alarms of a deployment group, the environment of a function it defines).
-func (s *Stack) Count(key Key, what constructs.IConstruct, size func() int) {
+// size the construct knows in Go (the alarms of a deployment group, the environment of a function it defines),
+// and whether it is an estimate (which warns above the quota, never fails).
+func (s *Stack) Count(key Key, what constructs.IConstruct, size func() (size int, estimated bool)) {
 	s.counted = append(s.counted, counted{key: key, what: what, size: size})
 }
 
@@ -117,12 +118,13 @@ func (s *Stack) Validate() *[]*string {
 		Measurement{Key: ResourcesPerStack, Path: stack, Size: count.resources},
 		Measurement{Key: OutputsPerStack, Path: stack, Size: count.outputs},
 		Measurement{Key: ParametersPerStack, Path: stack, Size: count.parameters},
-		Measurement{Key: TemplateBody, Path: stack, Size: s.indented(count.body + s.extra)})
+		Measurement{Key: TemplateBody, Path: stack, Size: s.indented(count.body + s.extra), Estimated: true})
 	named := map[string]constructs.IConstruct{}
 	for i, c := range s.counted {
 		what := fmt.Sprintf("counted %d", i)
 		named[what] = c.what
-		ms = append(ms, Measurement{Key: c.key, What: what, Size: c.size()})
+		size, estimated := c.size()
+		ms = append(ms, Measurement{Key: c.key, What: what, Size: size, Estimated: estimated})
 	}
 	for _, f := range Check(ms, s.limits) {
 		if cfn, ok := cfns[f.What]; ok {
@@ -152,8 +154,9 @@ func (s *Stack) Validate() *[]*string {
 const SuppressIndentationContext = "@aws-cdk/core:suppressTemplateIndentation"
 
 // IndentationOverhead is what the indentation CDK writes by default adds to a template: 43 % in the 47-function
-// service of TestQuotaServicesAtScale (CDK's own warning, "Template size exceeds limit", counts it too: the
-// template is uploaded as written).
+// service of TestQuotaServicesAtScale, 45 % with a margin (CDK's own warning, "Template size exceeds limit",
+// counts it too: the template is uploaded as written). StackProps.SuppressTemplateIndentation cannot be read
+// back: a stack that sets it is estimated indented, which only warns early.
 const IndentationOverhead = 0.45
 
 // indented is the size of a template of n bytes without whitespace, as CDK writes it for this stack.
@@ -197,15 +200,14 @@ const otherSize = 800
 func (s *Stack) read() (stackCount, Template, map[string]awscdk.CfnResource) {
 	var count stackCount
 	var all []awscdk.CfnResource
-	foreign := false // a stack or stage below the stack, whose resources may not be the stack's
+	var elements []constructs.IConstruct // outputs and parameters
+	foreign := false                     // a stack or stage below the stack, whose resources may not be the stack's
 	for i, c := range *s.stack.Node().FindAll(constructs.ConstructOrder_PREORDER) {
 		switch x := c.(type) {
 		case awscdk.CfnResource:
 			all = append(all, x)
-		case awscdk.CfnOutput:
-			count.outputs++
-		case awscdk.CfnParameter:
-			count.parameters++
+		case awscdk.CfnOutput, awscdk.CfnParameter:
+			elements = append(elements, c)
 		case awscdk.Stack, awscdk.Stage:
 			foreign = foreign || i > 0
 		case constructs.Construct:
@@ -224,6 +226,20 @@ func (s *Stack) read() (stackCount, Template, map[string]awscdk.CfnResource) {
 			}
 		}
 		all = kept
+		keptElements := elements[:0]
+		for _, c := range elements {
+			if sameStack(awscdk.Stack_Of(c), s.stack) {
+				keptElements = append(keptElements, c)
+			}
+		}
+		elements = keptElements
+	}
+	for _, c := range elements {
+		if _, ok := c.(awscdk.CfnOutput); ok {
+			count.outputs++
+		} else {
+			count.parameters++
+		}
 	}
 	count.resources += len(all)
 	for _, c := range all {

@@ -15,6 +15,9 @@ type Measurement struct {
 	// Path is the construct path of the resource measured, when known.
 	Path string
 	Size int
+	// Estimated is true when Size is an estimate (a template body from typical sizes, a value known only at
+	// deploy time): above the quota it warns, never fails the synth, since a guess must not block a valid stack.
+	Estimated bool
 }
 
 // Measure sizes everything of t that a quota of Table applies to, as AWS will resolve it under a.
@@ -266,7 +269,7 @@ func Check(ms []Measurement, limits Limits) []Finding {
 		if limit <= 0 || m.Size*10 <= limit*8 {
 			continue
 		}
-		out = append(out, Finding{Measurement: m, Limit: limit, Error: m.Size > limit})
+		out = append(out, Finding{Measurement: m, Limit: limit, Error: m.Size > limit && !m.Estimated})
 	}
 	return out
 }
@@ -281,12 +284,15 @@ func (f Finding) String() string {
 		what = fmt.Sprintf("%s (%s)", f.Path, f.What)
 	}
 	verb := "is above 80 % of"
-	if f.Error {
+	switch {
+	case f.Error:
 		verb = "is over"
+	case f.Size > f.Limit:
+		verb = "is estimated over"
 	}
 	msg := fmt.Sprintf("%s %s: %d %s, %s AWS's quota of %d per %s (quota %s; %s)", q.Of, what, f.Size, q.Unit, verb,
 		f.Limit, q.Of, f.Key, q.Source)
-	if f.Error {
+	if f.Size > f.Limit {
 		msg += "; AWS would refuse it at deploy: " + q.Fix
 	} else {
 		msg += "; before it grows further: " + q.Fix

@@ -109,7 +109,7 @@ var physicals = map[string]physical{
 // check did not read or whose type it does not model: the longest CodeDeploy application or group name is 100, a
 // Lambda function's 64.
 const (
-	unknownRef  = 128
+	unknownRef  = 100
 	unknownAttr = 256
 )
 
