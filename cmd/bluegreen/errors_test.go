@@ -34,20 +34,21 @@ func TestAWSSetupErrors(t *testing.T) {
 		name, config string
 		args         []string
 		want         string
+		code         int
 	}{
 		{"no credentials", "[default]\nregion = eu-west-1\n", []string{"status", "-function", "api"},
-			"bluegreen status: no AWS credentials found: set AWS_PROFILE or pass -profile, or run aws sso login / aws configure (GetAlias api:live: operation error Lambda: GetAlias, get identity:"},
+			"bluegreen status: no AWS credentials found: set AWS_PROFILE or pass -profile, or run aws sso login / aws configure (GetAlias api:live: operation error Lambda: GetAlias, get identity:", exitFail},
 		{"no region", "", []string{"watch", "-function", "api", "-application", "app", "-group", "grp"},
-			"bluegreen watch: no AWS region: pass -region or set AWS_REGION\n"},
+			"bluegreen watch: no AWS region: pass -region or set AWS_REGION\n", exitAWS}, // watch: AWS could not be read
 		{"unknown profile", "[profile dev]\nregion = eu-west-1\n", []string{"rollback", "-function", "api", "-profile", "prod"},
-			`bluegreen rollback: unknown AWS profile "prod": pass -profile (or set AWS_PROFILE) with a profile of ~/.aws/config (aws configure list-profiles lists them) (failed to get shared config profile, prod)`},
+			`bluegreen rollback: unknown AWS profile "prod": pass -profile (or set AWS_PROFILE) with a profile of ~/.aws/config (aws configure list-profiles lists them) (failed to get shared config profile, prod)`, exitFail},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			isolatedAWS(t, tc.config)
 			code, out, errOut := runWith(cli{stdin: strings.NewReader(""), connect: connectAWS}, tc.args...)
-			if code != exitFail || !strings.HasPrefix(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
-				t.Errorf("exit %d, stderr %q, want one line starting %q (stdout %q)", code, errOut, tc.want, out)
+			if code != tc.code || !strings.HasPrefix(errOut, tc.want) || strings.Count(errOut, "\n") != 1 {
+				t.Errorf("exit %d (want %d), stderr %q, want one line starting %q (stdout %q)", code, tc.code, errOut, tc.want, out)
 			}
 		})
 	}

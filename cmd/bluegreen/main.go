@@ -10,7 +10,8 @@
 //	                   [-region R] [-json]
 //	bluegreen unblock -function NAME (-release R | -all) [-yes] [-profile P] [-region R] [-json]
 //	bluegreen recover -stack NAME [-dry-run] [-yes] [-timeout 30m] [-profile P] [-region R] [-json]
-//	bluegreen help [COMMAND]        (or -h, --help; bluegreen COMMAND -h lists the command's flags)
+//	bluegreen version               (or -version, --version)
+//	bluegreen help [COMMAND]        (or -h, --help; bluegreen COMMAND -h lists the command's flags and exit codes)
 //
 // plan reads a synthesized cloud assembly offline and prints, for every blue/green deployment in it: function,
 // alias, strategy, traffic timeline, rollback alarms, hooks, and the worst-case detection time and exposure
@@ -52,8 +53,10 @@
 // deployable after recover, or AWS changing while the operator decided); 2 bad usage (also a missing cloud
 // assembly, and a finished release without -application and -group); 3 nothing to do (no release to roll back to,
 // no block to lift, a stack recover need not help); 4 declined; 5 timed out (watch with the deployment still
-// running or none started; rollback or recover with the stack operation still running); 130 watch interrupted
-// (Ctrl-C). Help exits 0.
+// running or none started; rollback or recover with the stack operation still running); 6 watch could not read AWS
+// (no credentials or region, refused credentials, access denied, an unknown deployment, an API error, throttling
+// past the retries: the deployment's outcome is unknown, where 1 is a release that failed); 130 watch interrupted
+// (Ctrl-C). Help and version exit 0. Each command's help lists its own exit codes.
 package main
 
 import (
@@ -67,6 +70,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -81,6 +85,7 @@ const (
 	exitNothing     = 3
 	exitDecline     = 4
 	exitTimeout     = 5
+	exitAWS         = 6   // watch could not read AWS: unlike 1, it says nothing of the deployment's outcome
 	exitInterrupted = 130 // the shell's code for a process ended by SIGINT (128 + 2)
 )
 
@@ -116,27 +121,47 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return cli{stdin: strings.NewReader(""), connect: connectAWS}.run(args, stdout, stderr)
 }
 
-// commands lists each command with what it does, in the order help shows them.
-var commands = []struct{ name, synopsis, summary string }{
+// commands lists each command with what it does and its exit codes, in the order help shows them. A command's help
+// lists only its own exit codes; the overview lists them all (exitCodes).
+var commands = []struct{ name, synopsis, summary, exits string }{
 	{"plan", "bluegreen plan [-assembly cdk.out] [-svg DIR] [-json]",
-		"offline: what each blue/green deployment of a synthesized cloud assembly does: strategy, timeline, alarms, hooks, detection time, exposure"},
+		"offline: what each blue/green deployment of a synthesized cloud assembly does: strategy, timeline, alarms, hooks, detection time, exposure",
+		`exit codes: 0 printed; 1 the cloud assembly could not be read, or a picture not written; 2 bad usage (also a
+  path that is not a cloud assembly: a directory with manifest.json, as ./cdkw synth writes it)`},
 	{"status", "bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]",
-		"what the alias serves now (blue and green), the group's newest deployment, the version rollback would go to, each rollback alarm's state, the blocked releases"},
+		"what the alias serves now (blue and green), the group's newest deployment, the version rollback would go to, each rollback alarm's state, the blocked releases",
+		`exit codes: 0 shown; 1 failed (an AWS error); 2 bad usage`},
 	{"watch", "bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX|latest] [-timeout 2h] [-interval 10s] [-profile P] [-region R] [-json]",
-		"follow a deployment live (beside ./cdkw deploy, or in CI) until it ends: traffic shift, hooks, alarms; exits 1 on a rollback, 5 on a timeout"},
+		"follow a deployment live (beside ./cdkw deploy, or in CI) until it ends: traffic shift, hooks, alarms; exits 1 on a rollback, 5 on a timeout",
+		`exit codes: 0 the deployment succeeded; 1 the deployment failed, was stopped or rolled back (or -deployment
+  latest found none); 2 bad usage; 5 timed out (the deployment still running, or none started);
+  6 could not read AWS (no credentials or region, refused credentials, access denied, a deployment that does not
+  exist, an API error, throttling past the retries): the deployment's outcome is unknown; 130 interrupted (Ctrl-C)`},
 	{"rollback", "bluegreen rollback (-function NAME [-alias live] [-application APP -group GROUP] [-stack NAME] | -stack NAME) [-template-bucket B] [-timeout 15m] [-no-block] [-print] [-yes] [-profile P] [-region R] [-json]",
-		"stop a deployment in progress, or roll a finished release back in one update of its deployed stack; blocks the release; shows the change and asks first"},
+		"stop a deployment in progress, or roll a finished release back in one update of its deployed stack; blocks the release; shows the change and asks first",
+		`exit codes: 0 done; 1 failed (an AWS error, a failed stack update, AWS changing during the prompt); 2 bad usage
+  (also a finished release without -application and -group); 3 nothing to roll back to; 4 declined; 5 timed out
+  (the stack update still running)`},
 	{"unblock", "bluegreen unblock -function NAME (-release R | -all) [-yes] [-profile P] [-region R] [-json]",
-		"let a release that rollback blocked take traffic again (a deploy of its code and configuration is refused until then)"},
+		"let a release that rollback blocked take traffic again (a deploy of its code and configuration is refused until then)",
+		`exit codes: 0 unblocked; 1 failed (an AWS error); 2 bad usage; 3 nothing to do (no such block to lift);
+  4 declined`},
 	{"recover", "bluegreen recover -stack NAME [-dry-run] [-yes] [-timeout 30m] [-profile P] [-region R] [-json]",
-		"bring a stack out of UPDATE_ROLLBACK_FAILED: retry its rollback all at once without alarms, skip only failed aliases, restore the groups"},
+		"bring a stack out of UPDATE_ROLLBACK_FAILED: retry its rollback all at once without alarms, skip only failed aliases, restore the groups",
+		`exit codes: 0 the stack is deployable; 1 failed (an AWS error, a stack not deployable after recover, AWS
+  changing during the prompt); 2 bad usage; 3 nothing to do (the stack is not in UPDATE_ROLLBACK_FAILED);
+  4 declined; 5 timed out (the stack operation still running)`},
+	{"version", "bluegreen version   (or bluegreen -version)",
+		"print bluegreen's version: its module version, or (devel) and the commit when built from a checkout",
+		`exit codes: 0 printed; 2 bad usage`},
 }
 
+// exitCodes is every command's exit codes, for the overview.
 const exitCodes = `exit codes: 0 done (watch: the deployment succeeded; recover: the stack is deployable); 1 failed (an AWS
   error; a deployment that failed, was stopped or rolled back; a failed stack update; AWS changing during the
-  prompt); 2 bad usage (also a missing cloud assembly); 3 nothing to do (no release to roll back to, no block to
-  lift, no stack to recover); 4 declined; 5 timed out (watch, or a stack operation rollback or recover waited for);
-  130 watch interrupted`
+  prompt); 2 bad usage (also a path that is not a cloud assembly); 3 nothing to do (no release to roll back to, no
+  block to lift, no stack to recover); 4 declined; 5 timed out (watch, or a stack operation rollback or recover
+  waited for); 6 watch could not read AWS (the deployment's outcome is unknown); 130 watch interrupted`
 
 // usage is the overview bluegreen help prints.
 var usage = func() string {
@@ -170,6 +195,10 @@ func (c cli) run(args []string, stdout, stderr io.Writer) int {
 		return c.runUnblock(args[1:], stdout, stderr)
 	case "recover":
 		return c.runRecover(args[1:], stdout, stderr)
+	case "version":
+		return runVersion(args[1:], stdout, stderr)
+	case "-version", "--version":
+		return runVersion(nil, stdout, stderr)
 	case "help":
 		if len(args) > 1 && args[1] != "help" {
 			if summary(args[1]) == "" {
@@ -207,6 +236,16 @@ func synopsis(name string) string {
 	return ""
 }
 
+// exits is the exit codes of command name, as its help lists them.
+func exits(name string) string {
+	for _, c := range commands {
+		if c.name == name {
+			return c.exits
+		}
+	}
+	return exitCodes
+}
+
 // newFlags is a command's flag set: its errors go to stderr, and help is printed by parseFlags.
 func newFlags(name string, stderr io.Writer) *flag.FlagSet {
 	fs := flag.NewFlagSet(name, flag.ContinueOnError)
@@ -222,7 +261,7 @@ func commandHelp(w io.Writer, fs *flag.FlagSet) {
 	fs.SetOutput(w)
 	fs.PrintDefaults()
 	fs.SetOutput(out)
-	fmt.Fprintf(w, "\n%s\n", exitCodes)
+	fmt.Fprintf(w, "\n%s\n", exits(fs.Name()))
 }
 
 // parseFlags parses args; when it returns done, the command ends with code: 0 after -h (help on stdout), 2 for a
@@ -488,6 +527,47 @@ func writeSVGs(dir string, ds []plan.Deployment) ([]string, error) {
 		written = append(written, name)
 	}
 	return written, errors.Join(errs...)
+}
+
+// runVersion prints bluegreen's version (version, -version, --version).
+func runVersion(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("version", stderr)
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	info, ok := debug.ReadBuildInfo()
+	fmt.Fprintln(stdout, "bluegreen", version(info, ok))
+	return exitOK
+}
+
+// version is the module version the binary was built from (go install …@v1.2.3 records v1.2.3; Go 1.24 and later
+// record a pseudo-version from the checkout's commit, +dirty when it had changes), or "(devel)" followed by the
+// commit (the vcs.revision setting, with vcs.modified) when the build recorded no version, as go build and
+// go run do with -buildvcs=false, or a test binary.
+func version(info *debug.BuildInfo, ok bool) string {
+	if !ok || info == nil {
+		return "(devel)"
+	}
+	if v := info.Main.Version; v != "" && v != "(devel)" {
+		return v
+	}
+	v := "(devel)"
+	var revision, modified string
+	for _, s := range info.Settings {
+		switch s.Key {
+		case "vcs.revision":
+			revision = s.Value
+		case "vcs.modified":
+			modified = s.Value
+		}
+	}
+	if revision != "" {
+		v += " " + revision
+		if modified == "true" {
+			v += " (modified)"
+		}
+	}
+	return v
 }
 
 // exitCode is the exit code of a rollback or recover that ended with err (nil: exitOK).

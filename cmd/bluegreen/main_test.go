@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime/debug"
 	"strings"
 	"testing"
 )
@@ -123,5 +124,77 @@ func TestHelp(t *testing.T) {
 				}
 			}
 		}
+	}
+}
+
+// A command's help lists its own exit codes only; the overview lists them all.
+func TestHelpListsTheCommandsOwnExitCodes(t *testing.T) {
+	cases := map[string]struct{ has, lacks []string }{
+		"plan":     {[]string{"0 printed", "2 bad usage", "not a cloud assembly"}, []string{"3 nothing", "4 declined", "5 timed out", "6 could not", "130"}},
+		"status":   {[]string{"0 shown", "1 failed", "2 bad usage"}, []string{"3 nothing", "4 declined", "5 timed out", "6 could not", "130"}},
+		"watch":    {[]string{"0 the deployment succeeded", "1 the deployment failed", "5 timed out", "6 could not read AWS", "130 interrupted"}, []string{"3 nothing", "4 declined", "recover"}},
+		"rollback": {[]string{"3 nothing to roll back to", "4 declined", "5 timed out"}, []string{"6 could not", "130", "recover"}},
+		"unblock":  {[]string{"3 nothing to do", "4 declined"}, []string{"5 timed out", "6 could not", "130"}},
+		"recover":  {[]string{"0 the stack is deployable", "3 nothing to do", "5 timed out"}, []string{"6 could not", "130", "watch"}},
+		"version":  {[]string{"0 printed", "2 bad usage"}, []string{"1 failed", "3 nothing", "5 timed out", "130"}},
+	}
+	for cmd, tc := range cases {
+		var out, errOut bytes.Buffer
+		if code := run([]string{cmd, "-h"}, &out, &errOut); code != exitOK {
+			t.Fatalf("%s -h: exit %d: %s", cmd, code, errOut.String())
+		}
+		codes := out.String()[strings.LastIndex(out.String(), "exit codes:"):]
+		for _, want := range tc.has {
+			if !strings.Contains(codes, want) {
+				t.Errorf("%s -h: exit codes lack %q:\n%s", cmd, want, codes)
+			}
+		}
+		for _, not := range tc.lacks {
+			if strings.Contains(codes, not) {
+				t.Errorf("%s -h: exit codes list %q, another command's:\n%s", cmd, not, codes)
+			}
+		}
+	}
+	var out, errOut bytes.Buffer
+	run([]string{"help"}, &out, &errOut)
+	for _, want := range []string{"4 declined", "5 timed out", "6 watch could not read AWS", "130 watch interrupted"} {
+		if !strings.Contains(out.String(), want) {
+			t.Errorf("the overview lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// bluegreen -version, --version and version print the version and exit 0.
+func TestVersion(t *testing.T) {
+	for _, args := range [][]string{{"-version"}, {"--version"}, {"version"}} {
+		var out, errOut bytes.Buffer
+		if code := run(args, &out, &errOut); code != exitOK || errOut.Len() != 0 || !strings.HasPrefix(out.String(), "bluegreen ") ||
+			strings.Count(out.String(), "\n") != 1 {
+			t.Errorf("%v: exit %d, stdout %q, stderr %q", args, code, out.String(), errOut.String())
+		}
+	}
+	var out, errOut bytes.Buffer
+	if code := run([]string{"version", "stray"}, &out, &errOut); code != exitUsage {
+		t.Errorf("version stray: exit %d, want %d", code, exitUsage)
+	}
+	cases := []struct {
+		info *debug.BuildInfo
+		want string
+	}{
+		{&debug.BuildInfo{Main: debug.Module{Path: "github.com/safeship/lambda-bluegreen", Version: "v1.4.0"}}, "v1.4.0"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs", Value: "git"}, {Key: "vcs.revision", Value: "b029271ad3c6"}, {Key: "vcs.modified", Value: "false"}}}, "(devel) b029271ad3c6"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}, Settings: []debug.BuildSetting{
+			{Key: "vcs.revision", Value: "b029271ad3c6"}, {Key: "vcs.modified", Value: "true"}}}, "(devel) b029271ad3c6 (modified)"},
+		{&debug.BuildInfo{Main: debug.Module{Version: "(devel)"}}, "(devel)"},
+		{&debug.BuildInfo{}, "(devel)"}, // a test binary
+	}
+	for _, tc := range cases {
+		if got := version(tc.info, true); got != tc.want {
+			t.Errorf("version(%+v) = %q, want %q", tc.info.Main, got, tc.want)
+		}
+	}
+	if got := version(nil, false); got != "(devel)" {
+		t.Errorf("no build information: %q", got)
 	}
 }

@@ -25,6 +25,9 @@ import (
 // latest, as -deployment, names the group's newest deployment.
 const latest = "latest"
 
+// errNoDeployment: -deployment latest found no deployment in the group. AWS was read, so it exits 1, not 6.
+var errNoDeployment = errors.New("no deployment")
+
 // The defaults of watch's flags.
 const (
 	// defaultTimeout covers the longest predefined Lambda strategy (Linear10PercentEvery10Minutes: 90 minutes of
@@ -104,7 +107,7 @@ type HookFailure struct {
 	Message  string `json:"message,omitempty"`
 }
 
-// exitCode maps the result to the command's exit code.
+// exitCode maps the result to the command's exit code; runWatch decides that of an error (outcome error).
 func (r WatchResult) exitCode() int {
 	switch r.Outcome {
 	case outcomeSucceeded:
@@ -142,6 +145,9 @@ func (c cli) runWatch(args []string, stdout, stderr io.Writer) int {
 		return ""
 	})
 	if done {
+		if code == exitFail { // parseTarget fails only when it cannot connect (no region, an unknown profile…)
+			return exitAWS
+		}
 		return code
 	}
 	progress := stdout
@@ -158,8 +164,16 @@ func (c cli) runWatch(args []string, stdout, stderr io.Writer) int {
 		defer stop()
 	}
 	res, err := watch(ctx, cl, o)
+	code = res.exitCode()
 	if err != nil {
-		err = explain(err)
+		// Every error of watch but errNoDeployment is AWS that could not be read: exit 6, not the 1 of a failed
+		// release, so that a script can tell "the release failed" from "the outcome is unknown, look again".
+		code = exitAWS
+		if errors.Is(err, errNoDeployment) {
+			code = exitFail
+		} else {
+			err = fmt.Errorf("could not read AWS, the deployment's outcome is unknown: %w", explain(err))
+		}
 		res.Outcome, res.Message = outcomeError, err.Error()
 	}
 	if *t.asJSON {
@@ -170,7 +184,7 @@ func (c cli) runWatch(args []string, stdout, stderr io.Writer) int {
 	if err != nil {
 		fmt.Fprintf(stderr, "bluegreen watch: %v\n", err)
 	}
-	return res.exitCode()
+	return code
 }
 
 // isTerminal reports whether w is an interactive terminal: a character device (os.File.Stat, ModeCharDevice),
@@ -267,7 +281,7 @@ func (w *watcher) run(ctx context.Context) (WatchResult, error) {
 			return WatchResult{}, err
 		}
 		if d == nil {
-			return WatchResult{}, fmt.Errorf("the group %s/%s has no deployment yet", w.o.application, w.o.group)
+			return WatchResult{}, fmt.Errorf("%w: the group %s/%s has no deployment yet", errNoDeployment, w.o.application, w.o.group)
 		}
 		id = aws.ToString(d.DeploymentId)
 	}

@@ -423,3 +423,41 @@ func failPreTraffic(d *fakeDeployment) {
 		{name: "AllowTraffic", status: "Skipped"}, {name: "AfterAllowTraffic", status: "Skipped"}}
 	d.errorCode, d.errorMessage = "HOOK_EXECUTION_FAILURE", "lifecycle event BeforeAllowTraffic failed"
 }
+
+// AWS that cannot be read (access denied, a deployment that does not exist, throttling past the retries) exits 6,
+// which says nothing of the release, unlike the 1 of a release that failed; -deployment latest in a group with no
+// deployment read AWS fine and keeps exit 1.
+func TestWatchCouldNotReadAWS(t *testing.T) {
+	denied := newWatchFake(t)
+	denied.deployments = append(denied.deployments, newRelease("InProgress", events("InProgress", "Pending", "Pending")...))
+	denied.aliasError = "AccessDeniedException"
+	throttled := newWatchFake(t)
+	throttled.deployments = append(throttled.deployments, newRelease("InProgress", events("InProgress", "Pending", "Pending")...))
+	throttled.throttle = map[string]int{"GetDeployment": 1000}
+	cases := []struct {
+		name string
+		f    *fakeAWS
+		args []string
+		want string
+	}{
+		{"access denied", denied, []string{"-deployment", "d-REL"}, "access denied: the IAM policy does not allow lambda:GetAlias"},
+		{"no such deployment", newWatchFake(t), []string{"-deployment", "d-NOPE"}, "DeploymentDoesNotExistException"},
+		{"throttled past the retries", throttled, []string{"-deployment", "d-REL"}, "ThrottlingException"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			code, out, errOut := runWith(tc.f.scripted(false), append(append(watchArgs, tc.args...), "-json")...)
+			var res WatchResult
+			if code != exitAWS || !strings.Contains(errOut, "bluegreen watch: could not read AWS, the deployment's outcome is unknown: ") ||
+				!strings.Contains(errOut, tc.want) || json.Unmarshal([]byte(out), &res) != nil || res.Outcome != outcomeError {
+				t.Errorf("exit %d, want %d:\n%s%s", code, exitAWS, out, errOut)
+			}
+		})
+	}
+	empty := newWatchFake(t)
+	empty.deployments = nil
+	if code, _, errOut := runWith(empty.scripted(false), append(watchArgs, "-deployment", "latest")...); code != exitFail ||
+		!strings.Contains(errOut, "has no deployment yet") {
+		t.Errorf("latest in an empty group: exit %d, want %d: %s", code, exitFail, errOut)
+	}
+}
