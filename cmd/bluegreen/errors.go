@@ -22,7 +22,8 @@ var (
 	// at the first call, as an endpoint rule error ("Invalid Configuration: Missing Region"), so connectAWS checks
 	// the loaded configuration first.
 	errNoRegion = errors.New("no AWS region: pass -region or set AWS_REGION")
-	// errNoAssembly: plan was pointed at a folder without a cloud assembly. It is bad usage (exit code 2).
+	// errNoAssembly: plan was pointed at a path that is not a cloud assembly (none there, a file, a directory
+	// without manifest.json). It is bad usage (exit code 2).
 	errNoAssembly = errors.New("no cloud assembly")
 )
 
@@ -45,12 +46,28 @@ func (m markedCredentials) Retrieve(ctx context.Context) (aws.Credentials, error
 	return c, nil
 }
 
-// checkAssembly returns errNoAssembly, with what to do, when dir holds no cloud assembly (no manifest.json).
-func checkAssembly(dir string) error {
-	if _, err := os.Stat(filepath.Join(dir, "manifest.json")); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%w at %s: run ./cdkw synth first, or pass -assembly", errNoAssembly, dir)
+// checkAssembly returns errNoAssembly, saying what was expected and what to do, when path is not a cloud assembly:
+// a directory holding manifest.json, as cdk synth writes it (cdk.out). A path that does not exist, a file, or a
+// directory without manifest.json is bad usage; another error (a directory that cannot be read) is returned as it
+// is, and plan reports it as a failure.
+func checkAssembly(path string) error {
+	const expected = "a cloud assembly is a directory with a manifest.json, as ./cdkw synth writes it (cdk.out)"
+	st, err := os.Stat(path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return fmt.Errorf("%w at %s: run ./cdkw synth first, or pass -assembly", errNoAssembly, path)
+	case err != nil:
+		return err
+	case !st.IsDir():
+		return fmt.Errorf("%w at %s: it is a file, and %s: pass -assembly with one", errNoAssembly, path, expected)
 	}
-	return nil
+	st, err = os.Stat(filepath.Join(path, "manifest.json"))
+	switch {
+	case errors.Is(err, fs.ErrNotExist), err == nil && st.IsDir():
+		return fmt.Errorf("%w at %s: the directory has no manifest.json, and %s: run ./cdkw synth first, or pass -assembly",
+			errNoAssembly, path, expected)
+	}
+	return err
 }
 
 // The API error codes AWS answers a request with when the credentials were read but are refused: Lambda and

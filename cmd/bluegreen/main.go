@@ -46,12 +46,12 @@
 //
 // status, watch, rollback, unblock and recover use the AWS SDK's standard credential chain; -profile and -region
 // override it. An error the operator can fix says what to do first: no credentials, no region, an unknown profile,
-// refused credentials, a denied IAM action (named when AWS names it), a missing cloud assembly.
+// refused credentials, a denied IAM action (named when AWS names it), a path that is not a cloud assembly.
 //
 // Exit codes: 0 success (for watch: the deployment succeeded; for recover: the stack is deployable); 1 failure (an
 // AWS error, a deployment that failed, was stopped or rolled back, a stack update that failed, a stack not
-// deployable after recover, or AWS changing while the operator decided); 2 bad usage (also a missing cloud
-// assembly, and a finished release without -application and -group); 3 nothing to do (no release to roll back to,
+// deployable after recover, or AWS changing while the operator decided); 2 bad usage (also a path that is not a
+// cloud assembly: none there, a file, a directory without manifest.json; and a finished release without -application and -group); 3 nothing to do (no release to roll back to,
 // no block to lift, a stack recover need not help); 4 declined; 5 timed out (watch with the deployment still
 // running or none started; rollback or recover with the stack operation still running); 6 watch could not read AWS
 // (no credentials or region, refused credentials, access denied, an unknown deployment, an API error, throttling
@@ -467,7 +467,7 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 
 func runPlan(args []string, stdout, stderr io.Writer) int {
 	fs := newFlags("plan", stderr)
-	assembly := fs.String("assembly", "cdk.out", "the synthesized cloud assembly (./cdkw synth writes it)")
+	assembly := fs.String("assembly", "cdk.out", "the synthesized cloud assembly: a directory with a manifest.json (./cdkw synth writes it; a file or another directory is bad usage, exit code 2)")
 	svgDir := fs.String("svg", "", "write an SVG of each deployment's timeline into this folder, and print the paths written")
 	asJSON := fs.Bool("json", false, "print JSON instead of text (the paths -svg writes go to standard error)")
 	if code, done := parseFlags(fs, args, stdout, stderr); done {

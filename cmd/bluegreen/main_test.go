@@ -65,11 +65,21 @@ func TestPlanJSON(t *testing.T) {
 }
 
 func TestExitCodes(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "template.json")
+	if err := os.WriteFile(file, []byte("{}"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
 	cases := []struct {
 		args []string
 		code int
 		want string
 	}{
+		// A path that exists but is not a cloud assembly is bad usage too, and the message says what was expected.
+		{[]string{"plan", "-assembly", file}, exitUsage, "bluegreen plan: no cloud assembly at " + file +
+			": it is a file, and a cloud assembly is a directory with a manifest.json, as ./cdkw synth writes it (cdk.out): pass -assembly with one"},
+		{[]string{"plan", "-assembly", empty}, exitUsage, "bluegreen plan: no cloud assembly at " + empty +
+			": the directory has no manifest.json, and a cloud assembly is a directory with a manifest.json, as ./cdkw synth writes it (cdk.out): run ./cdkw synth first, or pass -assembly"},
 		{nil, exitUsage, "usage"},
 		{[]string{"deploy"}, exitUsage, `unknown command "deploy"`},
 		{[]string{"plan", "-nope"}, exitUsage, "flag provided but not defined"},
