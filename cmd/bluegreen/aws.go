@@ -34,6 +34,15 @@ type clients struct {
 	ssm            *ssm.Client
 	s3             *s3.Client
 	sts            *sts.Client
+	// now is the clock the windows of listed deployments count back from (time.Now when nil).
+	now func() time.Time
+}
+
+func (c clients) clock() time.Time {
+	if c.now != nil {
+		return c.now()
+	}
+	return time.Now()
 }
 
 // connect builds the clients from the standard credential chain, with an optional profile and region.
@@ -136,7 +145,7 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 	if app == "" || group == "" {
 		return s, nil
 	}
-	d, err := newestDeployment(ctx, c, app, group, nil)
+	d, err := newestDeployment(ctx, c, app, group)
 	if err != nil {
 		return s, err
 	}
@@ -264,12 +273,41 @@ func isActive(s cdtypes.DeploymentStatus) bool {
 	return false
 }
 
-// listDeployments returns the group's deployments with the given statuses (all when nil), newest first.
-// ListDeployments documents no order, so they are sorted by creation time.
-func listDeployments(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus) ([]cdtypes.DeploymentInfo, error) {
+// How far back the group's deployments are read. ListDeployments pages through a group's whole history (CodeDeploy
+// keeps every deployment), 100 ids a page, each page a request, and every id is then read (BatchGetDeployments, 25
+// a request): a group released for years costs dozens of requests for what is nearly always in its last days. So
+// the commands pass a createTimeRange (CodeDeploy API reference, ListDeployments):
+const (
+	day = 24 * time.Hour
+	// activeWindow is where a deployment that has not ended can be: its traffic shift lasts at most 48 hours
+	// (CodeDeploy's limit, strategy.MaxSchedule) and each of its two hooks at most an hour before CodeDeploy fails it
+	// (DESIGN.md), so any deployment created before that has ended. A week leaves room for one left Created or
+	// Queued, and for clock skew.
+	activeWindow = 7 * day
+)
+
+// historyWindows are the windows the newest deployment, and the release before the one serving, are looked for in,
+// one after the other, back from now, until one has them: the last week (a group that releases weekly or more, the
+// usual case, reads only that), then the last 90 days, then what is older (0: the rest of the history, for a
+// function released rarely, so that rollback and status find its previous release as before).
+var historyWindows = []time.Duration{7 * day, 90 * day, 0}
+
+// listDeployments returns the group's deployments with the given statuses (all when nil) created between since and
+// until (open where zero), newest first. ListDeployments documents no order, so they are sorted by creation time.
+func listDeployments(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus, since, until time.Time) ([]cdtypes.DeploymentInfo, error) {
+	var window *cdtypes.TimeRange
+	if !since.IsZero() || !until.IsZero() {
+		window = &cdtypes.TimeRange{}
+		if !since.IsZero() {
+			window.Start = aws.Time(since)
+		}
+		if !until.IsZero() {
+			window.End = aws.Time(until)
+		}
+	}
 	var ids []string
 	pages := codedeploy.NewListDeploymentsPaginator(c.codedeploy, &codedeploy.ListDeploymentsInput{
-		ApplicationName: &app, DeploymentGroupName: &group, IncludeOnlyStatuses: statuses,
+		ApplicationName: &app, DeploymentGroupName: &group, IncludeOnlyStatuses: statuses, CreateTimeRange: window,
 	})
 	for pages.HasMorePages() {
 		page, err := pages.NextPage(ctx)
@@ -293,14 +331,66 @@ func listDeployments(ctx context.Context, c clients, app, group string, statuses
 	return out, nil
 }
 
-// newestDeployment returns the group's newest deployment among those with the given statuses (all when nil), or
-// nil when there is none.
-func newestDeployment(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus) (*cdtypes.DeploymentInfo, error) {
-	ds, err := listDeployments(ctx, c, app, group, statuses)
+// activeDeployments returns the group's deployments that have not ended (activeStatuses), newest first, from
+// activeWindow: none older can still run.
+func activeDeployments(ctx context.Context, c clients, app, group string) ([]cdtypes.DeploymentInfo, error) {
+	return listDeployments(ctx, c, app, group, activeStatuses, c.clock().Add(-activeWindow), time.Time{})
+}
+
+// newestActive returns the group's newest deployment that has not ended, or nil when there is none.
+func newestActive(ctx context.Context, c clients, app, group string) (*cdtypes.DeploymentInfo, error) {
+	ds, err := activeDeployments(ctx, c, app, group)
 	if err != nil || len(ds) == 0 {
 		return nil, err
 	}
 	return &ds[0], nil
+}
+
+// walkDeployments calls visit with the group's deployments with the given statuses (all when nil), newest first,
+// one window of historyWindows at a time, until visit returns true (found) or the history has been read. The
+// windows meet at their ends, which CodeDeploy may count in both: a deployment is visited once.
+func walkDeployments(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus,
+	visit func([]cdtypes.DeploymentInfo) (bool, error)) error {
+	now := c.clock()
+	seen := map[string]bool{}
+	var until time.Time // the first window is open towards the future: clock skew
+	for _, back := range historyWindows {
+		var since time.Time
+		if back > 0 {
+			since = now.Add(-back)
+		}
+		ds, err := listDeployments(ctx, c, app, group, statuses, since, until)
+		if err != nil {
+			return err
+		}
+		fresh := ds[:0:0]
+		for _, d := range ds {
+			if id := aws.ToString(d.DeploymentId); !seen[id] {
+				seen[id] = true
+				fresh = append(fresh, d)
+			}
+		}
+		if found, err := visit(fresh); found || err != nil {
+			return err
+		}
+		if since.IsZero() {
+			return nil
+		}
+		until = since
+	}
+	return nil
+}
+
+// newestDeployment returns the group's newest deployment, or nil when it has none.
+func newestDeployment(ctx context.Context, c clients, app, group string) (*cdtypes.DeploymentInfo, error) {
+	var newest *cdtypes.DeploymentInfo
+	err := walkDeployments(ctx, c, app, group, nil, func(ds []cdtypes.DeploymentInfo) (bool, error) {
+		if len(ds) > 0 {
+			newest = &ds[0]
+		}
+		return newest != nil, nil
+	})
+	return newest, err
 }
 
 // getDeployment reads one deployment as it is now.

@@ -69,6 +69,21 @@ type fakeAWS struct {
 	throttle map[string]int
 	// calls counts the CodeDeploy operations called.
 	calls map[string]int
+	// listed are the createTimeRange of each ListDeployments call, in order.
+	listed []listWindow
+}
+
+// listWindow is a ListDeployments createTimeRange: ranged is false without one, a zero end is open.
+type listWindow struct {
+	start, end time.Time
+	ranged     bool
+}
+
+func epoch(seconds float64, ok bool) time.Time {
+	if !ok {
+		return time.Time{}
+	}
+	return time.Unix(int64(seconds), 0).UTC()
 }
 
 // fakeDeployment is a deployment of the group, with its AppSpec.
@@ -306,9 +321,16 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 			for _, s := range statuses {
 				want[s.(string)] = true
 			}
+			// createTimeRange: start and end in epoch seconds, each optional, both ends included.
+			window, _ := in["createTimeRange"].(map[string]interface{})
+			start, hasStart := window["start"].(float64)
+			end, hasEnd := window["end"].(float64)
+			f.listed = append(f.listed, listWindow{start: epoch(start, hasStart), end: epoch(end, hasEnd), ranged: window != nil})
 			ids := []string{}
 			for _, d := range f.deployments {
-				if (!filtered || want[d.status]) && d.groupName() == in["deploymentGroupName"] {
+				created := float64(d.created.Unix())
+				if (!filtered || want[d.status]) && d.groupName() == in["deploymentGroupName"] &&
+					(!hasStart || created >= start) && (!hasEnd || created <= end) {
 					ids = append(ids, d.id)
 				}
 			}
@@ -481,6 +503,7 @@ func (f *fakeAWS) cliReading(stdin io.Reader) cli {
 			Credentials: credentials.NewStaticCredentialsProvider("AKID", "secret", ""),
 			Retryer:     func() aws.Retryer { return retry.AddWithMaxAttempts(retry.NewStandard(), 1) }}
 		c := newClients(cfg)
+		c.now = func() time.Time { return now }                                     // the deployments' windows count back from the test's clock
 		c.s3 = s3.NewFromConfig(cfg, func(o *s3.Options) { o.UsePathStyle = true }) // the bucket in the path, not the host
 		return c, nil
 	}, now: func() time.Time { return now }, sleep: func(ctx context.Context, d time.Duration) error {
@@ -578,5 +601,49 @@ func TestAWSUsageErrors(t *testing.T) {
 		if code, _, _ := runWith(f.cli(""), args...); code != exitUsage {
 			t.Errorf("%v: exit %d, want %d", args, code, exitUsage)
 		}
+	}
+}
+
+// The group's deployments are read back from now in windows (ListDeployments createTimeRange), never the whole
+// history at once: a group released recently reads only the last week, the active deployments only the last week
+// (none older can run), and a rarely released function's previous release is still found in the older windows.
+func TestDeploymentsAreReadRecentFirst(t *testing.T) {
+	now := t0.Add(3 * time.Hour) // the fake's clock
+	f := newFake(t)
+	if code, out, errOut := runWith(f.cli(""), append([]string{"status"}, group...)...); code != exitOK ||
+		!strings.Contains(out, "deployment d-NEW Succeeded") || !strings.Contains(out, "rollback   to version 6") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	w := newWatchFake(t)
+	w.deployments = append(w.deployments, newRelease("InProgress", events("Succeeded", "Succeeded", "InProgress")...))
+	if code, out, errOut := runWith(w.scripted(false), append(watchArgs, "-timeout", "1m")...); code != exitTimeout ||
+		!strings.Contains(out, "deployment d-REL of app/grp is InProgress: following it") {
+		t.Fatalf("watch: exit %d:\n%s%s", code, out, errOut)
+	}
+	for _, l := range append(f.listed, w.listed...) {
+		if !l.ranged || l.start.IsZero() || l.start.Before(now.Add(-7*24*time.Hour)) || !l.end.IsZero() {
+			t.Errorf("ListDeployments read more than the last week: %+v (now %s)", l, now)
+		}
+	}
+
+	old := newFake(t)
+	old.deployments = []fakeDeployment{
+		{id: "d-OLD", status: "Succeeded", created: now.Add(-200 * 24 * time.Hour), current: "5", target: "6"},
+		{id: "d-NEW", status: "Succeeded", created: now.Add(-30 * 24 * time.Hour), current: "6", target: "7"},
+	}
+	old.versions = []string{"$LATEST", "5", "7"} // 6 was deleted: the release before it, 200 days ago, is the target
+	code, out, errOut := runWith(old.cli(""), append([]string{"status"}, group...)...)
+	if code != exitOK || !strings.Contains(out, "deployment d-NEW Succeeded") || !strings.Contains(out, "rollback   to version 5") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	var opened bool // the last window, open towards the past, ends 90 days back
+	for _, l := range old.listed {
+		if !l.ranged || (l.start.IsZero() && l.end.IsZero()) {
+			t.Errorf("ListDeployments without a window: %+v", l)
+		}
+		opened = opened || (l.start.IsZero() && l.end.Equal(now.Add(-90*24*time.Hour)))
+	}
+	if !opened {
+		t.Errorf("the release 200 days back was found without the window before 90 days: %+v", old.listed)
 	}
 }

@@ -173,7 +173,7 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 		}
 		g.logicalID = a.groupLogicalID
 		groups[key], order = g, append(order, key)
-		active, err := listDeployments(ctx, c, a.application, a.group, activeStatuses)
+		active, err := activeDeployments(ctx, c, a.application, a.group)
 		if err != nil {
 			return res, err
 		}
@@ -244,7 +244,7 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 	}()
 	for _, key := range order {
 		g := groups[key]
-		active, err := listDeployments(ctx, c, g.application, g.group, activeStatuses)
+		active, err := activeDeployments(ctx, c, g.application, g.group)
 		if err != nil {
 			return res, err
 		}
@@ -612,7 +612,7 @@ func waitIdle(ctx context.Context, c clients, app, group string, w waiter) error
 	now, sleep := w.clocks()
 	deadline := now().Add(w.timeout)
 	for {
-		active, err := listDeployments(ctx, c, app, group, activeStatuses)
+		active, err := activeDeployments(ctx, c, app, group)
 		if err != nil || len(active) == 0 {
 			return err
 		}

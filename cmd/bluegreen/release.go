@@ -42,45 +42,53 @@ type release struct {
 // numbered 1, 2, 3…, but states no ordering rule; a function replaced under the same name would restart them (our
 // constructs set no function names, so a replacement has another name and its deployments are skipped).
 func findRelease(ctx context.Context, c clients, fn, alias, app, group, serving string) (release, error) {
-	ds, err := listDeployments(ctx, c, app, group, []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusSucceeded})
-	if err != nil {
-		return release{}, err
-	}
 	var r release
 	rolledBack := map[string]bool{}
 	checked := map[string]bool{} // versions already looked up
-	for _, d := range ds {
-		id := aws.ToString(d.DeploymentId)
-		f, err := readAppSpec(ctx, c, app, d)
-		if err != nil {
-			return release{}, err
-		}
-		if !sameFunction(f.Name, fn) || (f.Alias != "" && f.Alias != alias) {
-			continue // the group deployed another function or alias
-		}
-		if older(f.TargetVersion, f.CurrentVersion) {
-			rolledBack[f.CurrentVersion] = true
-		}
-		for _, cand := range []struct{ version, why string }{
-			{f.TargetVersion, "released by successful deployment " + id},
-			{f.CurrentVersion, "served before successful deployment " + id},
-		} {
-			v := cand.version
-			if v == "" || v == serving || rolledBack[v] || checked[v] {
-				continue
+	// The Succeeded deployments newest first, a window of history at a time (historyWindows): most functions find
+	// their previous release in the last week, and the older windows are read only when it is not there.
+	err := walkDeployments(ctx, c, app, group, []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusSucceeded},
+		func(ds []cdtypes.DeploymentInfo) (bool, error) {
+			for _, d := range ds {
+				id := aws.ToString(d.DeploymentId)
+				f, err := readAppSpec(ctx, c, app, d)
+				if err != nil {
+					return false, err
+				}
+				if !sameFunction(f.Name, fn) || (f.Alias != "" && f.Alias != alias) {
+					continue // the group deployed another function or alias
+				}
+				if older(f.TargetVersion, f.CurrentVersion) {
+					rolledBack[f.CurrentVersion] = true
+				}
+				for _, cand := range []struct{ version, why string }{
+					{f.TargetVersion, "released by successful deployment " + id},
+					{f.CurrentVersion, "served before successful deployment " + id},
+				} {
+					v := cand.version
+					if v == "" || v == serving || rolledBack[v] || checked[v] {
+						continue
+					}
+					checked[v] = true
+					exists, err := versionExists(ctx, c, fn, v)
+					if err != nil {
+						return false, err
+					}
+					if !exists {
+						r.Skipped = append(r.Skipped, fmt.Sprintf("version %s (%s) was deleted", v, cand.why))
+						continue
+					}
+					r.Version, r.Why = v, cand.why
+					return true, nil
+				}
 			}
-			checked[v] = true
-			exists, err := versionExists(ctx, c, fn, v)
-			if err != nil {
-				return release{}, err
-			}
-			if !exists {
-				r.Skipped = append(r.Skipped, fmt.Sprintf("version %s (%s) was deleted", v, cand.why))
-				continue
-			}
-			r.Version, r.Why = v, cand.why
-			return r, nil
-		}
+			return false, nil
+		})
+	if err != nil {
+		return release{}, err
+	}
+	if r.Version != "" {
+		return r, nil
 	}
 	why := fmt.Sprintf("no successful deployment of %s/%s shows a version of %s:%s other than %s", app, group, fn, alias, serving)
 	if len(r.Skipped) > 0 {

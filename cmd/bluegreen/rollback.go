@@ -88,7 +88,7 @@ func rollback(ctx context.Context, c clients, o rollbackOptions) (rollbackResult
 		return rollbackStack(ctx, c, o)
 	}
 	if o.grouped() {
-		d, err := newestDeployment(ctx, c, o.application, o.group, activeStatuses)
+		d, err := newestActive(ctx, c, o.application, o.group)
 		if err != nil {
 			return rollbackResult{}, err
 		}
@@ -210,7 +210,7 @@ func endedBeforeStop(d *cdtypes.DeploymentInfo) error {
 func restoreBlue(ctx context.Context, c clients, o rollbackOptions, a *lambda.GetAliasOutput) (rollbackResult, error) {
 	blue := aws.ToString(a.FunctionVersion)
 	res := rollbackResult{Target: blue}
-	latest, err := newestDeployment(ctx, c, o.application, o.group, nil)
+	latest, err := newestDeployment(ctx, c, o.application, o.group)
 	if err != nil {
 		return res, err
 	}
@@ -246,7 +246,7 @@ func restoreBlue(ctx context.Context, c clients, o rollbackOptions, a *lambda.Ge
 		return res, errDeclined
 	}
 	// A deployment may have started during the prompt, possibly before it moved the alias (BeforeAllowTraffic).
-	if d, err := newestDeployment(ctx, c, o.application, o.group, activeStatuses); err != nil {
+	if d, err := newestActive(ctx, c, o.application, o.group); err != nil {
 		return res, err
 	} else if d != nil {
 		return res, fmt.Errorf("%w: deployment %s (%s) started, nothing was changed: run bluegreen rollback again to stop it",

@@ -107,7 +107,7 @@ func rollbackStack(ctx context.Context, c clients, o rollbackOptions) (rollbackR
 // stackAliasPin is the pin of one protected alias, or why it is left alone.
 func stackAliasPin(ctx context.Context, c clients, st stackInfo, rs []cfntypes.StackResourceSummary, p protected,
 	since *cfntypes.StackEvent) (stackPin, string, error) {
-	d, err := newestDeployment(ctx, c, p.application, p.group, nil)
+	d, err := newestDeployment(ctx, c, p.application, p.group)
 	if err != nil {
 		return stackPin{}, "", err
 	}

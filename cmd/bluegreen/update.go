@@ -228,7 +228,7 @@ func revertStack(ctx context.Context, c clients, o rollbackOptions, st stackInfo
 // group started, or an alias moved (its RevisionId or version changed, or it has weights).
 func recheckPins(ctx context.Context, c clients, pins []stackPin) error {
 	for _, p := range pins {
-		if active, err := newestDeployment(ctx, c, p.application, p.group, activeStatuses); err != nil {
+		if active, err := newestActive(ctx, c, p.application, p.group); err != nil {
 			return err
 		} else if active != nil {
 			return fmt.Errorf("%w: deployment %s (%s) of %s/%s started, nothing was changed: run bluegreen rollback again",

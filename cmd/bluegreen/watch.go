@@ -276,7 +276,7 @@ type watcher struct {
 func (w *watcher) run(ctx context.Context) (WatchResult, error) {
 	id := w.o.deployment
 	if id == latest {
-		d, err := newestDeployment(ctx, w.c, w.o.application, w.o.group, nil)
+		d, err := newestDeployment(ctx, w.c, w.o.application, w.o.group)
 		if err != nil {
 			return WatchResult{}, err
 		}
@@ -385,7 +385,7 @@ func (w *watcher) await(ctx context.Context) (string, WatchResult, error) {
 	if err != nil {
 		return "", WatchResult{}, err
 	}
-	active, err := newestDeployment(ctx, w.c, app, group, activeStatuses)
+	active, err := newestActive(ctx, w.c, app, group)
 	if err != nil {
 		return "", WatchResult{}, err
 	}
