@@ -11,6 +11,8 @@ import (
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
 
+	"github.com/safeship/lambda-bluegreen/internal/check"
+
 	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/release"
 )
@@ -41,9 +43,10 @@ const FirstDeployInfo = "lambda-bluegreen:firstDeploy"
 // StackSizeWarningAbove resources; Annotations.AcknowledgeWarning takes it.
 const StackSizeWarning = "lambda-bluegreen:stackSize"
 
-// stackSize counts, when the app is synthesized, the resources of the stack it is a child of, and warns (above
-// StackSizeWarningAbove) or fails the synth (above MaxResourcesPerStack) with what each protected function costs
-// there. It counts in a validation: CDK runs validations after every Aspect and after preparing the app (CDK's
+// stackSize holds what the Deployments of one stack share (the CodeDeploy application, the release guard, the
+// stack's quota check) and says, when the stack's quota check finds more than StackSizeWarningAbove resources
+// (warning) or more than MaxResourcesPerStack (error), what each protected function costs there (advice). The
+// quota check counts in a validation: CDK runs validations after every Aspect and after preparing the app (CDK's
 // CDKMetadata resource is there by then), so resources added after the Deployments, by Aspects included, count.
 type stackSize struct {
 	constructs.Construct
@@ -129,10 +132,9 @@ func (s *stackSize) releaseGuard() release.Guard {
 	return s.guard
 }
 
-// Validate implements constructs.IValidation. Above MaxResourcesPerStack it returns the error, which fails the
-// synth as CDK's own validation errors do ("Validation failed with the following errors"), before CDK's own
-// TooManyResourcesInStack check throws while writing the template (an error annotation could not be seen then);
-// above StackSizeWarningAbove it adds a warning to the stack.
+// Validate implements constructs.IValidation: it runs the checks of each Deployment that depend on later calls.
+// The resource count is the stack's quota check's (constructs/quota), which fails the synth above
+// MaxResourcesPerStack before CDK's own TooManyResourcesInStack check throws while writing the template.
 func (s *stackSize) Validate() *[]*string {
 	none := []*string{}          // not nil: CDK spreads the result
 	if len(s.deployments) == 0 { // every Deployment of the stack failed to define
@@ -242,7 +244,7 @@ func countResources(root constructs.IConstruct, stack awscdk.Stack) int {
 	}
 	n := 0
 	for _, r := range resources {
-		if sameStack(awscdk.Stack_Of(r), stack) {
+		if check.SameStack(awscdk.Stack_Of(r), stack) {
 			n++
 		}
 	}
@@ -282,7 +284,7 @@ func kindOf(c constructs.IConstruct) constructKind {
 // inStack reports whether c is defined in stack (not in another stack, nested or not, nor outside any stack).
 func inStack(c constructs.IConstruct, stack awscdk.Stack) bool {
 	s, ok := stackOf(c)
-	return ok && sameStack(s, stack)
+	return ok && check.SameStack(s, stack)
 }
 
 // stackOf returns the stack c is defined in, or false when it is in none (Stack.of throws then).
@@ -293,11 +295,6 @@ func stackOf(c constructs.IConstruct) (s awscdk.Stack, ok bool) {
 		}
 	}()
 	return awscdk.Stack_Of(c), true
-}
-
-// sameStack reports whether a and b are the same stack.
-func sameStack(a, b awscdk.Stack) bool {
-	return a == b || *a.Node().Path() == *b.Node().Path()
 }
 
 // topLevelStack returns the stack CloudFormation deploys s with: s itself, or the top-level stack a nested stack
@@ -333,7 +330,7 @@ func checkFunctionStack(scope constructs.Construct, fn awslambda.Function) error
 	}
 	fnStack, ok1 := stackOf(fn)
 	here, ok2 := stackOf(scope)
-	if !ok1 || !ok2 || sameStack(topLevelStack(fnStack), topLevelStack(here)) {
+	if !ok1 || !ok2 || check.SameStack(topLevelStack(fnStack), topLevelStack(here)) {
 		return nil // outside any stack: CDK refuses it when the Deployment is defined, naming the construct
 	}
 	a, b := *fnStack.Node().Path(), *here.Node().Path()

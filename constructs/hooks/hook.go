@@ -23,6 +23,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
 	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/internal/check"
+	"github.com/safeship/lambda-bluegreen/internal/deploygroups"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
@@ -564,24 +565,6 @@ func (g *grants) next() {
 	g.functions++
 }
 
-// applicationKey identifies a CodeDeploy application: its construct path, or its name for one CDK cannot place.
-func applicationKey(app awscodedeploy.ILambdaApplication) string {
-	if c, ok := app.(constructs.IConstruct); ok && c.Node() != nil {
-		return *c.Node().Path()
-	}
-	return *app.ApplicationName()
-}
-
-// applicationGroups is the ARN pattern of every deployment group of app: "deploymentgroup:<application>/*" (the
-// CodeDeploy actions on deployments and groups take the deployment group's ARN,
-// arn:<partition>:codedeploy:<region>:<account>:deploymentgroup:<application>/<group>; Service Authorization
-// Reference, CodeDeploy, resource type deploymentgroup). One entry serves every group of the application however
-// many functions a hook serves, where one ARN per group would outgrow IAM's policy quotas at a few dozen groups.
-func applicationGroups(app awscodedeploy.ILambdaApplication) *string {
-	return jsii.String(fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:%s/*", *awscdk.Aws_PARTITION(),
-		*awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), *app.ApplicationName()))
-}
-
 // grant gives the hook's role what its checks need and nothing else: no wildcard action, no invoke on "*". The
 // CodeDeploy permissions cover the deployment groups of the function's application (one entry per application);
 // the Lambda permissions name the function (two entries per function, see FunctionsPerPolicy). readsProvisioned
@@ -591,9 +574,9 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 	cfg := h.config
 	fnArn := function.FunctionArn()
 	versions := jsii.String(*fnArn + ":*")
-	if app := deploymentGroup.Application(); !h.grants.apps[applicationKey(app)] {
-		h.grants.apps[applicationKey(app)] = true
-		groups := applicationGroups(app)
+	if app := deploymentGroup.Application(); !h.grants.apps[deploygroups.ApplicationKey(app)] {
+		h.grants.apps[deploygroups.ApplicationKey(app)] = true
+		groups := deploygroups.Pattern(app.ApplicationName())
 		statement := func(role awsiam.Role, actions []string, resources ...*string) {
 			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 				Actions: jsii.Strings(actions...), Resources: &resources,

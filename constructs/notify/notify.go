@@ -25,6 +25,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/notify/formatter"
 	"github.com/safeship/lambda-bluegreen/constructs/quota"
+	"github.com/safeship/lambda-bluegreen/internal/deploygroups"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
@@ -318,7 +319,7 @@ func (n *notifier) AddDeploymentGroup(group awscodedeploy.ILambdaDeploymentGroup
 	}
 	n.groups[*arn] = true
 	app := group.Application()
-	key := applicationKey(app)
+	key := deploygroups.ApplicationKey(app)
 	n.matched = append(n.matched, matchedGroup{group: group, app: key})
 	if n.apps[key] {
 		return
@@ -329,22 +330,13 @@ func (n *notifier) AddDeploymentGroup(group awscodedeploy.ILambdaDeploymentGroup
 	// "deploymentgroup:<application>/*", where one ARN per group would outgrow IAM's policy quotas at a few dozen
 	// groups) and its revisions. The function only reads the deployments the rule sends it.
 	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
-		Actions: jsii.Strings("codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"),
-		Resources: jsii.Strings(fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:%s/*", *awscdk.Aws_PARTITION(),
-			*awscdk.Aws_REGION(), *awscdk.Aws_ACCOUNT_ID(), *app.ApplicationName())),
+		Actions:   jsii.Strings("codedeploy:GetDeployment", "codedeploy:GetDeploymentGroup"),
+		Resources: &[]*string{deploygroups.Pattern(app.ApplicationName())},
 	}))
 	n.role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
 		Actions:   jsii.Strings("codedeploy:GetApplicationRevision"),
 		Resources: &[]*string{app.ApplicationArn()},
 	}))
-}
-
-// applicationKey identifies a CodeDeploy application: its construct path, or its name for one CDK cannot place.
-func applicationKey(app awscodedeploy.ILambdaApplication) string {
-	if c, ok := app.(constructs.IConstruct); ok && c.Node() != nil {
-		return *c.Node().Path()
-	}
-	return *app.ApplicationName()
 }
 
 // applicationNames produces, at synth, the names of the applications of the notifier's groups.
@@ -398,7 +390,7 @@ func (n *notifier) coversApplications() bool {
 		// Groups of the application may be defined in other stacks of the app: look through the whole app.
 		for _, x := range *c.Node().Root().Node().FindAll(constructs.ConstructOrder_PREORDER) {
 			group, ok := x.(awscodedeploy.LambdaDeploymentGroup)
-			if ok && applicationKey(group.Application()) == key && !n.groups[*group.DeploymentGroupArn()] {
+			if ok && deploygroups.ApplicationKey(group.Application()) == key && !n.groups[*group.DeploymentGroupArn()] {
 				return false
 			}
 		}

@@ -6,6 +6,8 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/internal/check"
 )
 
 // CheckID is the construct id of the quota check, a direct child of the stack it checks; it defines no resource.
@@ -221,14 +223,14 @@ func (s *Stack) read() (stackCount, Template, map[string]awscdk.CfnResource) {
 	if foreign {
 		kept := all[:0]
 		for _, c := range all {
-			if sameStack(awscdk.Stack_Of(c), s.stack) {
+			if check.SameStack(awscdk.Stack_Of(c), s.stack) {
 				kept = append(kept, c)
 			}
 		}
 		all = kept
 		keptElements := elements[:0]
 		for _, c := range elements {
-			if sameStack(awscdk.Stack_Of(c), s.stack) {
+			if check.SameStack(awscdk.Stack_Of(c), s.stack) {
 				keptElements = append(keptElements, c)
 			}
 		}
@@ -291,9 +293,4 @@ func (s *Stack) read() (stackCount, Template, map[string]awscdk.CfnResource) {
 		}
 	}
 	return count, t, byID
-}
-
-// sameStack reports whether a and b are the same stack.
-func sameStack(a, b awscdk.Stack) bool {
-	return a == b || *a.Node().Path() == *b.Node().Path()
 }

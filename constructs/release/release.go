@@ -22,6 +22,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/release/guard"
 	"github.com/safeship/lambda-bluegreen/internal/block"
+	"github.com/safeship/lambda-bluegreen/internal/deploygroups"
 	"github.com/safeship/lambda-bluegreen/internal/nag"
 )
 
@@ -186,8 +187,7 @@ func (g *releaseGuard) Serve(application awscodedeploy.ILambdaApplication) bool 
 		return served
 	}
 	name := application.ApplicationName()
-	groups := fmt.Sprintf("arn:%s:codedeploy:%s:%s:deploymentgroup:%s/*", *awscdk.Aws_PARTITION(), *awscdk.Aws_REGION(),
-		*awscdk.Aws_ACCOUNT_ID(), *name)
+	groups := *deploygroups.Pattern(name)
 	// Read, stop and update the deployments and groups of this application only (the CodeDeploy actions on
 	// deployments and groups take the deployment group's ARN, "deploymentgroup:<application>/<group>"; listing the
 	// groups and reading a revision take the application's).

@@ -1,12 +1,13 @@
 // Package check holds what the constructs' props validation shares: recognising unresolved tokens without asking
 // Node, prefixing joined errors with the field they belong to, and naming the construct path in an error a
-// constructor recovered.
+// constructor recovered, and telling stacks apart.
 package check
 
 import (
 	"fmt"
 	"strings"
 
+	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/constructs-go/constructs/v10"
 )
 
@@ -39,4 +40,9 @@ func WithPath(scope constructs.Construct, id string, r interface{}) error {
 		return fmt.Errorf("%s/%s: %w", *scope.Node().Path(), id, err)
 	}
 	return fmt.Errorf("%s/%s: %v", *scope.Node().Path(), id, r)
+}
+
+// SameStack reports whether a and b are the same stack (jsii may hand Go two values for one stack: their paths tell).
+func SameStack(a, b awscdk.Stack) bool {
+	return a == b || *a.Node().Path() == *b.Node().Path()
 }
