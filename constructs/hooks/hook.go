@@ -574,8 +574,9 @@ func (h *hook) grant(function awslambda.IFunction, deploymentGroup awscodedeploy
 	cfg := h.config
 	fnArn := function.FunctionArn()
 	versions := jsii.String(*fnArn + ":*")
-	if app := deploymentGroup.Application(); !h.grants.apps[deploygroups.ApplicationKey(app)] {
-		h.grants.apps[deploygroups.ApplicationKey(app)] = true
+	app := deploymentGroup.Application()
+	if key := deploygroups.ApplicationKey(app); !h.grants.apps[key] {
+		h.grants.apps[key] = true
 		groups := deploygroups.Pattern(app.ApplicationName())
 		statement := func(role awsiam.Role, actions []string, resources ...*string) {
 			role.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{
