@@ -58,8 +58,6 @@ func Measure(t Template, a Assumptions) []Measurement {
 						inline[id] += s.size(doc)
 					}
 				}
-			} else {
-				inline[id] += 0
 			}
 			if list, ok := prop(p, "ManagedPolicyArns"); ok {
 				managed[id] += len(asList(list))
