@@ -12,6 +12,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/internal/bake"
 )
 
 // EmergencyBypassContextKey is the context key EmergencyBypassRequested reads:
@@ -143,16 +144,16 @@ func (d *deployment) annotate() {
 // returns a warning naming the alarm (path) when the alarm needs longer than that to stop a deployment, or ""
 // when it does not or when s is all-at-once (no alarm can limit its exposure; annotate says so once).
 func BakeAdvice(s strategy.Strategy, path string, t alarms.Timing) string {
-	bake := s.TotalDuration()
-	if s.Kind() == strategy.KindAllAtOnce || t.DetectionTime() <= bake {
+	if !bake.SlowerThanBake(s, t) {
 		return ""
 	}
+	bakeTime := s.TotalDuration()
 	return fmt.Sprintf("rollback alarm %s needs up to %v to stop a deployment (%d of %d datapoints × %v + %v of "+
 		"metric lag + %v for CodeDeploy to see the alarm), "+
 		"longer than the %v %v gives green before it takes all traffic: it cannot stop a broken green before 100 %% "+
 		"and acts only while CodeDeploy still runs the deployment (the post-traffic hook); shorten its period or "+
 		"datapoints to alarm, or choose a strategy that bakes longer than %v", path, t.DetectionTime(),
-		t.DatapointsToAlarm, t.EvaluationPeriods, t.Period, alarms.MetricLag, alarms.AlarmCheckDelay, bake, s,
+		t.DatapointsToAlarm, t.EvaluationPeriods, t.Period, alarms.MetricLag, alarms.AlarmCheckDelay, bakeTime, s,
 		t.DetectionTime())
 }
 
