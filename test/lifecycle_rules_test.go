@@ -3,7 +3,6 @@ package test
 import (
 	"fmt"
 	"os"
-	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -11,7 +10,7 @@ import (
 
 // The rules the lifecycle model (lifecycle_model_test.go) encodes: each is documented (the AWS page and sentence)
 // or an assumption (why it is believed, and what would show it wrong). The model names the rule it applies in a
-// comment ("rule <id>"); the README carries this table under "What this library assumes about AWS", and
+// comment ("rule <id>"); docs/aws-rules.md carries this table, and
 // TestLifecycleRulesTable holds the two together.
 
 type ruleKind string
@@ -151,7 +150,7 @@ func ruleIDs() map[string]bool {
 	return ids
 }
 
-// renderRules renders the table as the README carries it.
+// renderRules renders the table as docs/aws-rules.md carries it.
 func renderRules() string {
 	var b strings.Builder
 	b.WriteString("| Rule | Kind | What the model plays | Source, or why it is believed |\n| --- | --- | --- | --- |\n")
@@ -161,8 +160,8 @@ func renderRules() string {
 	return b.String()
 }
 
-// Every rule the model names is in the table, every rule of the table is named by the model, and the README
-// carries the table as it is here.
+// Every rule the model names is in the table, every rule of the table is named by the model, and
+// docs/aws-rules.md carries the table as it is here.
 func TestLifecycleRulesTable(t *testing.T) {
 	ids := ruleIDs()
 	if len(ids) != len(modelRules) {
@@ -191,12 +190,8 @@ func TestLifecycleRulesTable(t *testing.T) {
 	}
 	table := renderRules()
 	t.Logf("the rules of the lifecycle model:\n%s", table)
-	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(string(readme), table) {
-		t.Errorf("README.md must carry the rules table under \"What this library assumes about AWS\" exactly as the "+
+	if !strings.Contains(string(readDoc(t, "docs/aws-rules.md")), table) {
+		t.Errorf("docs/aws-rules.md must carry the rules table exactly as the "+
 			"model has it; write it from `go test ./test -run TestLifecycleRulesTable -v`:\n%s", table)
 	}
 }

@@ -631,7 +631,7 @@ func TestLifecycleShortCanaryWithTheGate(t *testing.T) {
 
 // Deleting the stack deletes the function and every version, whatever the versions' deletion policy
 // (rule:lambda-delete-function): the template keeps versions RetainExceptOnCreate, which keeps them across updates,
-// and the docs must not promise more (the README says deleting the stack deletes every version).
+// and the docs must not promise more (docs/deployment.md says deleting the stack deletes every version).
 func TestLifecycleDeletingTheStackDeletesEveryVersion(t *testing.T) {
 	w := newWorld(t)
 	w.mustDeploy(canary("c1"))

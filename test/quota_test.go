@@ -3,8 +3,6 @@ package test
 import (
 	"encoding/json"
 	"fmt"
-	"os"
-	"path/filepath"
 	"sort"
 	"strings"
 	"testing"
@@ -160,14 +158,10 @@ func awscloudwatchAlarm(stack awscdk.Stack, id string, d bluegreen.Deployment) a
 	})
 }
 
-// The README lists the quota table exactly as the check holds it.
-func TestReadmeListsTheQuotaTable(t *testing.T) {
-	readme, err := os.ReadFile(filepath.Join(repoRoot, "README.md"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if table := quota.Markdown(); !strings.Contains(string(readme), table) {
-		t.Errorf("README.md must carry the quota table under \"AWS quotas, checked at synth\" exactly as "+
+// The service guide lists the quota table exactly as the check holds it.
+func TestDocsListTheQuotaTable(t *testing.T) {
+	if table := quota.Markdown(); !strings.Contains(string(readDoc(t, "docs/service.md")), table) {
+		t.Errorf("docs/service.md must carry the quota table under \"AWS quotas, checked at synth\" exactly as "+
 			"quota.Markdown() renders it:\n%s", table)
 	}
 }

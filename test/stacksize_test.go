@@ -127,7 +127,7 @@ func TestStackSizeWarnsAbove400(t *testing.T) {
 				fmt.Sprintf("its 3 blue/green protected functions account for %d of them, about %d per protected function",
 					s.protected, int(math.Round(float64(s.protected)/3))),
 				"share one pre- and post-traffic hook across the stack's functions",
-				"split the service across stacks (see README: Split a service across stacks)",
+				"split the service across stacks (see docs/service.md: Split a service across stacks)",
 			} {
 				if !strings.Contains(sizeWarnings[0], want) {
 					t.Errorf("warning %q does not contain %q", sizeWarnings[0], want)

@@ -8,7 +8,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
-// The table the README documents: default alarms detect a fully broken green in 3 minutes (1 × 60 s + 2 min lag).
+// The table docs/alarms.md documents: default alarms detect a fully broken green within the detection time.
 func TestDetectionAdviceForPredefinedStrategies(t *testing.T) {
 	const detection = 3 * time.Minute
 	want := map[strategy.Strategy]string{

@@ -77,7 +77,7 @@ type DeploymentProps struct {
 	// template and the alias agree throughout, and the next deploy without a pin restores the strategy and alarms.
 	// Synth warns while a pin is set. PinsFromContext reads pins from the command line (cdk deploy -c
 	// lambda-bluegreen:pin=<deployment path>=<version>) for apps that wire it. bluegreen rollback does the same
-	// from the deployed template, without a synth (see the README's rollback runbook).
+	// from the deployed template, without a synth (see the rollback runbook in docs/operating.md).
 	//
 	// Default: none; the alias follows the function's current version.
 	PinnedVersion *string

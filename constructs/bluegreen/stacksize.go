@@ -169,7 +169,7 @@ func (s *stackSize) advice(count int) string {
 	return fmt.Sprintf("%s; its %d blue/green %s for %d of them, about %d per protected function (function, "+
 		"version, alias, alarms, deployment group, hooks and their roles, and the stack's share of the CodeDeploy "+
 		"application, deployment configs and release guard); to make room, share one pre- and post-traffic hook across the "+
-		"stack's functions, or split the service across stacks (see README: Split a service across stacks)",
+		"stack's functions, or split the service across stacks (see docs/service.md: Split a service across stacks)",
 		head, n, functions, protected, each)
 }
 

@@ -172,7 +172,7 @@ func (l Limits) limit(key Key) int {
 }
 
 // Markdown returns Table as a Markdown table: the quota, AWS's value, what it applies to, whether it can be raised,
-// and its source. The README holds it.
+// and its source. docs/service.md holds it.
 func Markdown() string {
 	var b strings.Builder
 	b.WriteString("| Quota (`quota.Key`) | AWS's value | Per | Raise with `quota.Raise` | Source |\n| --- | --- | --- | --- | --- |\n")

@@ -74,7 +74,7 @@ func deref(s *string) string {
 //
 // It relies on Lambda numbering versions in the order it publishes them ("Lambda assigns the version number",
 // versions 1, 2, 3…, AWS Lambda API Reference, PublishVersion), never giving a number twice: AWS does not say the
-// latter in so many words, and it is listed among the assumptions (the README, "What this library assumes about
+// latter in so many words, and it is listed among the assumptions (docs/aws-rules.md, "What this library assumes about
 // AWS"). A deployment whose versions are not numbers (an alias of $LATEST) is not a return.
 func Return(t Target) bool {
 	target, errT := strconv.Atoi(t.TargetVersion)

@@ -64,8 +64,8 @@ var activeStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated,
 // EventBridge, but in some rare cases an event might not be delivered", EventBridge User Guide): if this event
 // is lost, the other shifts run to their end and CloudFormation's rollback runs with the groups as they are. AWS
 // documents neither whether CloudFormation rolls an alias back before or after its deployment group, nor whether
-// CodeDeploy reads a group's alarm configuration when a deployment starts or at each check: both are in the README's
-// table of assumptions.
+// CodeDeploy reads a group's alarm configuration when a deployment starts or at each check: both are in the table of
+// assumptions (docs/aws-rules.md).
 func (g *Guard) Coordinate(ctx context.Context, ev DeploymentEvent) error {
 	d := ev.Detail
 	log := g.log()
