@@ -148,6 +148,7 @@ var commands = []struct{ name, synopsis, summary, exits string }{
 		`exit codes: 0 the stack is deployable; 1 failed (an AWS error, a stack not deployable after recover, AWS
   changing during the prompt); 2 bad usage; 3 nothing to do (the stack is not in UPDATE_ROLLBACK_FAILED);
   4 declined; 5 timed out (the stack operation still running)`},
+	initCommand,
 	{"version", "bluegreen version   (or bluegreen -version)",
 		"print bluegreen's version: its module version, or (devel) and the commit when built from a checkout",
 		`exit codes: 0 printed; 2 bad usage`},
@@ -192,6 +193,8 @@ func (c cli) run(args []string, stdout, stderr io.Writer) int {
 		return c.runUnblock(args[1:], stdout, stderr)
 	case "recover":
 		return c.runRecover(args[1:], stdout, stderr)
+	case "init":
+		return runInit(args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout, stderr)
 	case "-version", "--version":
