@@ -12,15 +12,14 @@ import (
 	"github.com/aws/aws-sdk-go-v2/config"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
-	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/safeship/lambda-bluegreen/internal/block"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // clients are the AWS APIs the commands use: CloudFormation for the stacks (rollback of a finished release,
@@ -38,11 +37,9 @@ type clients struct {
 	now func() time.Time
 }
 
-func (c clients) clock() time.Time {
-	if c.now != nil {
-		return c.now()
-	}
-	return time.Now()
+// deployments is the reader of the CodeDeploy deployments, with the clients' clock.
+func (c clients) deployments() deployment.Reader {
+	return deployment.Reader{CodeDeploy: c.codedeploy, History: c.codedeploy, CloudWatch: c.cloudwatch, Now: c.now}
 }
 
 // connect builds the clients from the standard credential chain, with an optional profile and region.
@@ -137,7 +134,7 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 		}
 	}
 	s.Stack, s.Pinned = rollbackPin(ctx, c, fn, alias, a)
-	if l, err := (block.Store{SSM: c.ssm}).Get(ctx, functionName(fn)); err != nil {
+	if l, err := (block.Store{SSM: c.ssm}).Get(ctx, deployment.FunctionName(fn)); err != nil {
 		s.BlockedNote = explain(err).Error() // status still shows the rest
 	} else {
 		s.Blocked = l.Entries
@@ -145,7 +142,7 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 	if app == "" || group == "" {
 		return s, nil
 	}
-	d, err := newestDeployment(ctx, c, app, group)
+	d, err := c.deployments().Newest(ctx, app, group)
 	if err != nil {
 		return s, err
 	}
@@ -171,20 +168,20 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 		}
 		s.Deployment = ds
 	}
-	if len(s.Weights) > 0 || (d != nil && isActive(d.Status)) {
+	if len(s.Weights) > 0 || (d != nil && deployment.IsActive(d.Status)) {
 		s.RollbackTarget = s.Version // stopping the deployment, or clearing the weights, leaves blue alone
 	} else if r, err := findRelease(ctx, c, fn, alias, app, group, s.Version); err != nil {
 		s.RollbackNote = err.Error() // status still shows the rest
 	} else {
 		s.RollbackTarget = r.Version
 	}
-	names, enabled, err := groupAlarms(ctx, c, app, group)
+	names, enabled, err := c.deployments().GroupAlarms(ctx, app, group)
 	if err != nil {
 		return s, err
 	}
 	s.AlarmsEnabled = enabled
 	if len(names) > 0 {
-		if s.Alarms, err = alarmStates(ctx, c, names); err != nil {
+		if s.Alarms, err = c.deployments().AlarmStates(ctx, names); err != nil {
 			return s, err
 		}
 	}
@@ -212,197 +209,6 @@ func rollbackPin(ctx context.Context, c clients, fn, alias string, a *lambda.Get
 		}
 	}
 	return loc.stack, ""
-}
-
-// alarmStates reads the state of each named alarm: OK, ALARM, INSUFFICIENT_DATA, or MISSING for an alarm the group
-// names that CloudWatch does not have (deleted). DescribeAlarms returns metric alarms only unless AlarmTypes asks for
-// composite ones too, and takes at most 100 names a call (CloudWatch API reference, DescribeAlarms).
-func alarmStates(ctx context.Context, c clients, names []string) (map[string]string, error) {
-	states := map[string]string{}
-	for _, n := range names {
-		states[n] = "MISSING" // attached to the group but not found in CloudWatch
-	}
-	for i := 0; i < len(names); i += 100 {
-		out, err := c.cloudwatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
-			AlarmNames: names[i:min(i+100, len(names))],
-			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
-		})
-		if err != nil {
-			return nil, fmt.Errorf("DescribeAlarms: %w", err)
-		}
-		for _, a := range out.MetricAlarms {
-			states[aws.ToString(a.AlarmName)] = string(a.StateValue)
-		}
-		for _, a := range out.CompositeAlarms {
-			states[aws.ToString(a.AlarmName)] = string(a.StateValue)
-		}
-	}
-	return states, nil
-}
-
-// groupAlarms returns the names of the group's rollback alarms and whether CodeDeploy watches them.
-func groupAlarms(ctx context.Context, c clients, app, group string) ([]string, bool, error) {
-	g, err := c.codedeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{ApplicationName: &app, DeploymentGroupName: &group})
-	if err != nil {
-		return nil, false, fmt.Errorf("GetDeploymentGroup %s/%s: %w", app, group, err)
-	}
-	var names []string
-	enabled := false
-	if info := g.DeploymentGroupInfo; info != nil && info.AlarmConfiguration != nil {
-		enabled = info.AlarmConfiguration.Enabled
-		for _, a := range info.AlarmConfiguration.Alarms {
-			names = append(names, aws.ToString(a.Name))
-		}
-	}
-	sort.Strings(names)
-	return names, enabled, nil
-}
-
-// activeStatuses are the statuses of a deployment that has not ended: Created, Queued, InProgress and Ready
-// (ListDeployments includeOnlyStatuses, CodeDeploy API reference). The API's DeploymentStatus also lists Baking,
-// which CodeDeploy documents for no Lambda deployment; it is not an end either, so it counts as active.
-var activeStatuses = []cdtypes.DeploymentStatus{cdtypes.DeploymentStatusCreated, cdtypes.DeploymentStatusQueued,
-	cdtypes.DeploymentStatusInProgress, cdtypes.DeploymentStatusBaking, cdtypes.DeploymentStatusReady}
-
-func isActive(s cdtypes.DeploymentStatus) bool {
-	for _, a := range activeStatuses {
-		if s == a {
-			return true
-		}
-	}
-	return false
-}
-
-// How far back the group's deployments are read. ListDeployments pages through a group's whole history (CodeDeploy
-// keeps every deployment), 100 ids a page, each page a request, and every id is then read (BatchGetDeployments, 25
-// a request): a group released for years costs dozens of requests for what is nearly always in its last days. So
-// the commands pass a createTimeRange (CodeDeploy API reference, ListDeployments):
-const (
-	day = 24 * time.Hour
-	// activeWindow is where a deployment that has not ended can be: its traffic shift lasts at most 48 hours
-	// (CodeDeploy's limit, strategy.MaxSchedule) and each of its two hooks at most an hour before CodeDeploy fails it
-	// (DESIGN.md), so any deployment created before that has ended. A week leaves room for one left Created or
-	// Queued, and for clock skew.
-	activeWindow = 7 * day
-)
-
-// historyWindows are the windows the newest deployment, and the release before the one serving, are looked for in,
-// one after the other, back from now, until one has them: the last week (a group that releases weekly or more, the
-// usual case, reads only that), then the last 90 days, then what is older (0: the rest of the history, for a
-// function released rarely, so that rollback and status find its previous release as before).
-var historyWindows = []time.Duration{7 * day, 90 * day, 0}
-
-// listDeployments returns the group's deployments with the given statuses (all when nil) created between since and
-// until (open where zero), newest first. ListDeployments documents no order, so they are sorted by creation time.
-func listDeployments(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus, since, until time.Time) ([]cdtypes.DeploymentInfo, error) {
-	var window *cdtypes.TimeRange
-	if !since.IsZero() || !until.IsZero() {
-		window = &cdtypes.TimeRange{}
-		if !since.IsZero() {
-			window.Start = aws.Time(since)
-		}
-		if !until.IsZero() {
-			window.End = aws.Time(until)
-		}
-	}
-	var ids []string
-	pages := codedeploy.NewListDeploymentsPaginator(c.codedeploy, &codedeploy.ListDeploymentsInput{
-		ApplicationName: &app, DeploymentGroupName: &group, IncludeOnlyStatuses: statuses, CreateTimeRange: window,
-	})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ListDeployments %s/%s: %w", app, group, err)
-		}
-		ids = append(ids, page.Deployments...)
-	}
-	var out []cdtypes.DeploymentInfo
-	for i := 0; i < len(ids); i += 25 { // BatchGetDeployments takes at most 25 ids
-		page, err := c.codedeploy.BatchGetDeployments(ctx, &codedeploy.BatchGetDeploymentsInput{DeploymentIds: ids[i:min(i+25, len(ids))]})
-		if err != nil {
-			return nil, fmt.Errorf("BatchGetDeployments: %w", err)
-		}
-		out = append(out, page.DeploymentsInfo...)
-	}
-	sort.SliceStable(out, func(i, j int) bool {
-		a, b := out[i].CreateTime, out[j].CreateTime
-		return a != nil && (b == nil || a.After(*b))
-	})
-	return out, nil
-}
-
-// activeDeployments returns the group's deployments that have not ended (activeStatuses), newest first, from
-// activeWindow: none older can still run.
-func activeDeployments(ctx context.Context, c clients, app, group string) ([]cdtypes.DeploymentInfo, error) {
-	return listDeployments(ctx, c, app, group, activeStatuses, c.clock().Add(-activeWindow), time.Time{})
-}
-
-// newestActive returns the group's newest deployment that has not ended, or nil when there is none.
-func newestActive(ctx context.Context, c clients, app, group string) (*cdtypes.DeploymentInfo, error) {
-	ds, err := activeDeployments(ctx, c, app, group)
-	if err != nil || len(ds) == 0 {
-		return nil, err
-	}
-	return &ds[0], nil
-}
-
-// walkDeployments calls visit with the group's deployments with the given statuses (all when nil), newest first,
-// one window of historyWindows at a time, until visit returns true (found) or the history has been read. The
-// windows meet at their ends, which CodeDeploy may count in both: a deployment is visited once.
-func walkDeployments(ctx context.Context, c clients, app, group string, statuses []cdtypes.DeploymentStatus,
-	visit func([]cdtypes.DeploymentInfo) (bool, error)) error {
-	now := c.clock()
-	seen := map[string]bool{}
-	var until time.Time // the first window is open towards the future: clock skew
-	for _, back := range historyWindows {
-		var since time.Time
-		if back > 0 {
-			since = now.Add(-back)
-		}
-		ds, err := listDeployments(ctx, c, app, group, statuses, since, until)
-		if err != nil {
-			return err
-		}
-		fresh := ds[:0:0]
-		for _, d := range ds {
-			if id := aws.ToString(d.DeploymentId); !seen[id] {
-				seen[id] = true
-				fresh = append(fresh, d)
-			}
-		}
-		if found, err := visit(fresh); found || err != nil {
-			return err
-		}
-		if since.IsZero() {
-			return nil
-		}
-		until = since
-	}
-	return nil
-}
-
-// newestDeployment returns the group's newest deployment, or nil when it has none.
-func newestDeployment(ctx context.Context, c clients, app, group string) (*cdtypes.DeploymentInfo, error) {
-	var newest *cdtypes.DeploymentInfo
-	err := walkDeployments(ctx, c, app, group, nil, func(ds []cdtypes.DeploymentInfo) (bool, error) {
-		if len(ds) > 0 {
-			newest = &ds[0]
-		}
-		return newest != nil, nil
-	})
-	return newest, err
-}
-
-// getDeployment reads one deployment as it is now.
-func getDeployment(ctx context.Context, c clients, id string) (*cdtypes.DeploymentInfo, error) {
-	out, err := c.codedeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: &id})
-	if err != nil {
-		return nil, fmt.Errorf("GetDeployment %s: %w", id, err)
-	}
-	if out.DeploymentInfo == nil {
-		return nil, fmt.Errorf("GetDeployment %s returned no deployment", id)
-	}
-	return out.DeploymentInfo, nil
 }
 
 func (s Status) text(w io.Writer) {

@@ -19,6 +19,8 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/smithy-go/encoding/cbor"
+
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // fakeAWS is a loopback server speaking the parts of the Lambda (REST-JSON), CodeDeploy (JSON 1.1), CloudWatch
@@ -231,7 +233,7 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		fn, name, _ := strings.Cut(strings.TrimPrefix(r.URL.Path, "/2015-03-31/functions/"), "/aliases/")
-		fn = functionName(fn)
+		fn = deployment.FunctionName(fn)
 		version, weights, revision := &f.aliasVersion, &f.weights, &f.revision
 		if fn+"/"+name != "api/live" {
 			a := f.aliases[fn+"/"+name]
@@ -366,7 +368,7 @@ func (f *fakeAWS) serve(w http.ResponseWriter, r *http.Request) {
 			if d != nil && f.finishBeforeStop {
 				d.status = "Succeeded"
 			}
-			if d == nil || !isActive(cdtypes.DeploymentStatus(d.status)) {
+			if d == nil || !deployment.IsActive(cdtypes.DeploymentStatus(d.status)) {
 				jsonError(w, "DeploymentAlreadyCompletedException")
 				return
 			}

@@ -13,6 +13,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/safeship/lambda-bluegreen/internal/block"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // blockReason is the Reason of the blocks rollback writes.
@@ -121,7 +122,7 @@ func (c cli) runUnblock(args []string, stdout, stderr io.Writer) int {
 		progress = stderr
 	}
 	ctx := c.context()
-	name := functionName(*function)
+	name := deployment.FunctionName(*function)
 	store := block.Store{SSM: cl.ssm}
 	l, err := store.Get(ctx, name)
 	if err != nil {

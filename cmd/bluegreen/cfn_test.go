@@ -17,6 +17,7 @@ import (
 
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 	"github.com/safeship/lambda-bluegreen/internal/revert"
 )
 
@@ -427,7 +428,7 @@ func (f *fakeAWS) updateStack(w http.ResponseWriter, s *fakeStack, form url.Valu
 		if a.Served == "" {
 			continue
 		}
-		fn := functionName(s.resource(a.FunctionLogicalID).physical)
+		fn := deployment.FunctionName(s.resource(a.FunctionLogicalID).physical)
 		group := s.resource(a.Group).physical
 		from := f.setAlias(fn, a.Name, a.Served)
 		f.deployments = append(f.deployments, fakeDeployment{id: fmt.Sprintf("d-RB%d", len(f.deployments)), status: "Succeeded",
@@ -512,7 +513,7 @@ func (f *fakeAWS) continueRollback(w http.ResponseWriter, s *fakeStack, form url
 						if version == "" {
 							version = s.resource(a.Release).physical[strings.LastIndex(s.resource(a.Release).physical, ":")+1:]
 						}
-						f.setAlias(functionName(s.resource(a.FunctionLogicalID).physical), a.Name, version)
+						f.setAlias(deployment.FunctionName(s.resource(a.FunctionLogicalID).physical), a.Name, version)
 					}
 				}
 			}

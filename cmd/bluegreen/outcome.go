@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -11,6 +10,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // result is what is known of the deployment so far.
@@ -36,12 +37,6 @@ func (w *watcher) interrupted() WatchResult {
 	return r
 }
 
-// activatedAlarms reads the alarm names from CodeDeploy's ALARM_ACTIVE message. AWS documents neither the code's
-// meaning nor the message; users report "One or more alarms have been activated according to the Amazon
-// CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <name>", with
-// the deployment Stopped.
-var activatedAlarms = regexp.MustCompile(`<([^<>]+)>`)
-
 // finish explains how the deployment ended. The reason is read, in order, from: errorInformation.code
 // ALARM_ACTIVE (the rollback alarms; AWS lists the code in the API's ErrorCode values without documenting it); a
 // lifecycle hook whose event is Failed (its function, from the AppSpec's Hooks, and its log group); MANUAL_STOP,
@@ -61,7 +56,7 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 			r.Alarms = append(r.Alarms, n)
 		}
 	}
-	if st == cdtypes.DeploymentStatusSucceeded && isRollback(w.info) {
+	if st == cdtypes.DeploymentStatusSucceeded && deployment.IsRollback(w.info) {
 		// A rollback that does not say which deployment it rolls back: its success means the release failed.
 		r.Outcome = outcomeRolledBack
 		r.Reason = fmt.Sprintf("deployment %s, created by %s, rolled a release back; %s:%s %s", w.id, w.info.Creator,
@@ -80,14 +75,14 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 		r.RollbackDeployment, r.RollbackMessage = aws.ToString(ri.RollbackDeploymentId), aws.ToString(ri.RollbackMessage)
 	}
 	hook := w.failedHook(ctx)
-	fnLogs := "/aws/lambda/" + functionName(w.o.function)
+	fnLogs := "/aws/lambda/" + deployment.FunctionName(w.o.function)
 	switch {
 	case r.ErrorCode == string(cdtypes.ErrorCodeAlarmActive) || (st == cdtypes.DeploymentStatusStopped && hook == nil &&
 		r.ErrorCode != string(cdtypes.ErrorCodeManualStop) && len(r.Alarms) > 0):
 		names := r.Alarms
-		for _, m := range activatedAlarms.FindAllStringSubmatch(r.ErrorMessage[strings.Index(r.ErrorMessage, "Activated alarms")+1:], -1) {
-			if !contains(names, m[1]) {
-				names = append(names, m[1])
+		for _, n := range deployment.ActivatedAlarms(r.ErrorMessage) {
+			if !contains(names, n) {
+				names = append(names, n)
 			}
 		}
 		if len(names) == 0 {
@@ -144,25 +139,19 @@ var codeHints = map[cdtypes.ErrorCode]string{
 // group /aws/lambda/<function name> unless the function's LoggingConfig names another (Lambda Developer Guide,
 // "Configuring CloudWatch log groups"; GetFunctionConfiguration LoggingConfig.LogGroup).
 func (w *watcher) failedHook(ctx context.Context) *HookFailure {
-	for _, e := range w.events {
-		name := aws.ToString(e.LifecycleEventName)
-		if e.Status != eventFailed || (name != eventBefore && name != eventAfter) {
-			continue
-		}
-		h := &HookFailure{Event: name, Function: functionName(w.hooks[name])}
-		if d := e.Diagnostics; d != nil {
-			h.Message = oneLine(aws.ToString(d.Message))
-		}
-		if h.Function != "" {
-			h.LogGroup = "/aws/lambda/" + h.Function
-			cfg, err := w.c.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(w.hooks[name])})
-			if err == nil && cfg.LoggingConfig != nil && aws.ToString(cfg.LoggingConfig.LogGroup) != "" {
-				h.LogGroup = aws.ToString(cfg.LoggingConfig.LogGroup)
-			}
-		}
-		return h
+	f := deployment.FailedHook(w.events, w.hooks)
+	if f == nil {
+		return nil
 	}
-	return nil
+	h := &HookFailure{Event: f.Event, Function: deployment.FunctionName(f.Function), Message: oneLine(f.Message)}
+	if h.Function != "" {
+		h.LogGroup = "/aws/lambda/" + h.Function
+		cfg, err := w.c.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(f.Function)})
+		if err == nil && cfg.LoggingConfig != nil && aws.ToString(cfg.LoggingConfig.LogGroup) != "" {
+			h.LogGroup = aws.ToString(cfg.LoggingConfig.LogGroup)
+		}
+	}
+	return h
 }
 
 // consoleURL is the deployment's page in the CodeDeploy console. AWS documents no URL format; this is the one the

@@ -9,6 +9,8 @@ import (
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
+
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // The tags CloudFormation puts on the resources it creates: "In addition to any tags you define, CloudFormation
@@ -61,8 +63,8 @@ func locateFunction(ctx context.Context, c clients, fn, alias, stack string, a *
 	if loc.resources, err = listResources(ctx, c, stack); err != nil {
 		return loc, err
 	}
-	if loc.logicalID = logicalIDOf(loc.resources, typeFunction, functionName(fn)); loc.logicalID == "" {
-		return loc, fmt.Errorf("stack %s has no %s named %s", stack, typeFunction, functionName(fn))
+	if loc.logicalID = logicalIDOf(loc.resources, typeFunction, deployment.FunctionName(fn)); loc.logicalID == "" {
+		return loc, fmt.Errorf("stack %s has no %s named %s", stack, typeFunction, deployment.FunctionName(fn))
 	}
 	return loc, nil
 }

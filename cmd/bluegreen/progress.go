@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // progress is the timeline as a bar: the share of the strategy's schedule that has passed since the traffic
@@ -46,7 +48,7 @@ func (w *watcher) progress(fancy bool) string {
 		return bar + fmt.Sprintf("  shift of %s not started", total)
 	}
 	s := fmt.Sprintf("%s  %s of %s", bar, elapsed, total)
-	if w.info != nil && !isActive(w.info.Status) {
+	if w.info != nil && !deployment.IsActive(w.info.Status) {
 		return s + ", " + strings.ToLower(string(w.info.Status))
 	}
 	for _, step := range w.strat.steps() {

@@ -18,6 +18,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/safeship/lambda-bluegreen/internal/alarmcfg"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 	"github.com/safeship/lambda-bluegreen/internal/revert"
 )
 
@@ -173,7 +174,7 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 		}
 		g.logicalID = a.groupLogicalID
 		groups[key], order = g, append(order, key)
-		active, err := activeDeployments(ctx, c, a.application, a.group)
+		active, err := c.deployments().Active(ctx, a.application, a.group)
 		if err != nil {
 			return res, err
 		}
@@ -244,7 +245,7 @@ func recoverStack(ctx context.Context, c clients, o recoverOptions) (res Recover
 	}()
 	for _, key := range order {
 		g := groups[key]
-		active, err := activeDeployments(ctx, c, g.application, g.group)
+		active, err := c.deployments().Active(ctx, g.application, g.group)
 		if err != nil {
 			return res, err
 		}
@@ -357,7 +358,7 @@ func stuckResources(t *revert.Template, rs []cfntypes.StackResourceSummary) (ali
 		// An alias's physical id is its ARN, the function's ARN plus ":name".
 		arn := aws.ToString(r.PhysicalResourceId)
 		if i := strings.LastIndex(arn, ":"); i > 0 {
-			a.function, a.name = functionName(arn[:i]), arn[i+1:]
+			a.function, a.name = deployment.FunctionName(arn[:i]), arn[i+1:]
 		}
 		if ta, ok := byID[id]; ok {
 			if fn := physicalID(rs, ta.FunctionLogicalID); fn != "" {
@@ -612,7 +613,7 @@ func waitIdle(ctx context.Context, c clients, app, group string, w waiter) error
 	now, sleep := w.clocks()
 	deadline := now().Add(w.timeout)
 	for {
-		active, err := activeDeployments(ctx, c, app, group)
+		active, err := c.deployments().Active(ctx, app, group)
 		if err != nil || len(active) == 0 {
 			return err
 		}

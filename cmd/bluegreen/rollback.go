@@ -12,13 +12,15 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
+
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // Errors rollback returns, by exit code: errNothing 3 (nothing to roll back to), errDeclined 4 (the operator said
 // no), errUsage 2 (flags the alias's state needs are missing). errChanged (exit code 1) means AWS changed while
 // the operator decided: nothing was done.
 var (
-	errNothing  = errors.New("nothing to roll back to")
+	errNothing  = deployment.ErrNoRelease // "nothing to roll back to", from the reader of deployments too
 	errDeclined = errors.New("declined")
 	errUsage    = errors.New("-application and -group are required")
 	errChanged  = errors.New("changed while waiting for confirmation")
@@ -88,7 +90,7 @@ func rollback(ctx context.Context, c clients, o rollbackOptions) (rollbackResult
 		return rollbackStack(ctx, c, o)
 	}
 	if o.grouped() {
-		d, err := newestActive(ctx, c, o.application, o.group)
+		d, err := c.deployments().NewestActive(ctx, o.application, o.group)
 		if err != nil {
 			return rollbackResult{}, err
 		}
@@ -134,17 +136,17 @@ func stopDeployment(ctx context.Context, c clients, o rollbackOptions, d *cdtype
 		o.alias, plan.promise(o.noBlock))) {
 		return res, errDeclined
 	}
-	now, err := getDeployment(ctx, c, id)
+	now, err := c.deployments().Get(ctx, id)
 	if err != nil {
 		return res, err
 	}
-	if !isActive(now.Status) {
+	if !deployment.IsActive(now.Status) {
 		return res, endedBeforeStop(now)
 	}
 	out, err := c.codedeploy.StopDeployment(ctx, &codedeploy.StopDeploymentInput{DeploymentId: &id, AutoRollbackEnabled: aws.Bool(true)})
 	var completed *cdtypes.DeploymentAlreadyCompletedException
 	if errors.As(err, &completed) {
-		if now, err = getDeployment(ctx, c, id); err != nil {
+		if now, err = c.deployments().Get(ctx, id); err != nil {
 			return res, err
 		}
 		return res, endedBeforeStop(now)
@@ -165,11 +167,11 @@ func stopDeployment(ctx context.Context, c clients, o rollbackOptions, d *cdtype
 // that started d runs, the stack lists that resource with green's ARN as its physical id. A release that cannot be
 // named is not blocked, with a warning: the stop matters more.
 func greenBlock(ctx context.Context, c clients, o rollbackOptions, d *cdtypes.DeploymentInfo) blockPlan {
-	b := blockPlan{function: functionName(o.function)}
+	b := blockPlan{function: deployment.FunctionName(o.function)}
 	if o.noBlock {
 		return b
 	}
-	f, err := readAppSpec(ctx, c, o.application, *d)
+	f, err := c.deployments().Function(ctx, o.application, *d)
 	if err != nil {
 		b.note = err.Error()
 		return b
@@ -210,7 +212,7 @@ func endedBeforeStop(d *cdtypes.DeploymentInfo) error {
 func restoreBlue(ctx context.Context, c clients, o rollbackOptions, a *lambda.GetAliasOutput) (rollbackResult, error) {
 	blue := aws.ToString(a.FunctionVersion)
 	res := rollbackResult{Target: blue}
-	latest, err := newestDeployment(ctx, c, o.application, o.group)
+	latest, err := c.deployments().Newest(ctx, o.application, o.group)
 	if err != nil {
 		return res, err
 	}
@@ -228,7 +230,7 @@ func restoreBlue(ctx context.Context, c clients, o rollbackOptions, a *lambda.Ge
 	if latest.Status != cdtypes.DeploymentStatusFailed && latest.Status != cdtypes.DeploymentStatusStopped {
 		return res, refuse(fmt.Sprintf("its newest deployment %s %s", id, latest.Status))
 	}
-	f, err := readAppSpec(ctx, c, o.application, *latest)
+	f, err := c.deployments().Function(ctx, o.application, *latest)
 	if err != nil {
 		return res, err
 	}
@@ -246,7 +248,7 @@ func restoreBlue(ctx context.Context, c clients, o rollbackOptions, a *lambda.Ge
 		return res, errDeclined
 	}
 	// A deployment may have started during the prompt, possibly before it moved the alias (BeforeAllowTraffic).
-	if d, err := newestActive(ctx, c, o.application, o.group); err != nil {
+	if d, err := c.deployments().NewestActive(ctx, o.application, o.group); err != nil {
 		return res, err
 	} else if d != nil {
 		return res, fmt.Errorf("%w: deployment %s (%s) started, nothing was changed: run bluegreen rollback again to stop it",

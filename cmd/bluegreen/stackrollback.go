@@ -11,6 +11,7 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 	"github.com/safeship/lambda-bluegreen/internal/revert"
 )
 
@@ -107,14 +108,14 @@ func rollbackStack(ctx context.Context, c clients, o rollbackOptions) (rollbackR
 // stackAliasPin is the pin of one protected alias, or why it is left alone.
 func stackAliasPin(ctx context.Context, c clients, st stackInfo, rs []cfntypes.StackResourceSummary, p protected,
 	since *cfntypes.StackEvent) (stackPin, string, error) {
-	d, err := newestDeployment(ctx, c, p.application, p.group)
+	d, err := c.deployments().Newest(ctx, p.application, p.group)
 	if err != nil {
 		return stackPin{}, "", err
 	}
 	switch {
 	case d == nil:
 		return stackPin{}, fmt.Sprintf("group %s/%s has no deployment", p.application, p.group), nil
-	case isActive(d.Status):
+	case deployment.IsActive(d.Status):
 		return stackPin{}, fmt.Sprintf("deployment %s is %s: stop it with bluegreen rollback -function %s -alias %s -application %s -group %s",
 			aws.ToString(d.DeploymentId), d.Status, p.function, p.Name, p.application, p.group), nil
 	case d.Status != cdtypes.DeploymentStatusSucceeded:
@@ -132,9 +133,9 @@ func stackAliasPin(ctx context.Context, c clients, st stackInfo, rs []cfntypes.S
 		return stackPin{}, fmt.Sprintf("its newest deployment %s went back to an earlier version (%s): nothing was released "+
 			"to roll back", aws.ToString(d.DeploymentId), d.Creator), nil
 	}
-	if f, err := readAppSpec(ctx, c, p.application, *d); err != nil {
+	if f, err := c.deployments().Function(ctx, p.application, *d); err != nil {
 		return stackPin{}, "", err
-	} else if older(f.TargetVersion, f.CurrentVersion) {
+	} else if deployment.Older(f.TargetVersion, f.CurrentVersion) {
 		return stackPin{}, fmt.Sprintf("its newest deployment %s went back from version %s to %s: nothing was released "+
 			"to roll back", aws.ToString(d.DeploymentId), f.CurrentVersion, f.TargetVersion), nil
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 
 	"github.com/safeship/lambda-bluegreen/internal/block"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 	"github.com/safeship/lambda-bluegreen/internal/revert"
 )
 
@@ -228,7 +229,7 @@ func revertStack(ctx context.Context, c clients, o rollbackOptions, st stackInfo
 // group started, or an alias moved (its RevisionId or version changed, or it has weights).
 func recheckPins(ctx context.Context, c clients, pins []stackPin) error {
 	for _, p := range pins {
-		if active, err := newestActive(ctx, c, p.application, p.group); err != nil {
+		if active, err := c.deployments().NewestActive(ctx, p.application, p.group); err != nil {
 			return err
 		} else if active != nil {
 			return fmt.Errorf("%w: deployment %s (%s) of %s/%s started, nothing was changed: run bluegreen rollback again",
@@ -251,7 +252,7 @@ func recheckPins(ctx context.Context, c clients, pins []stackPin) error {
 // logical id the template already names (known) when there is one.
 func releaseBlock(ctx context.Context, c clients, function, stack, fnARN, version, known string,
 	resources []cfntypes.StackResourceSummary) blockPlan {
-	b := blockPlan{function: functionName(function), entry: block.Entry{Version: version, Stack: stack}}
+	b := blockPlan{function: deployment.FunctionName(function), entry: block.Entry{Version: version, Stack: stack}}
 	if known != "" {
 		b.entry.Release = known
 		return b

@@ -20,6 +20,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/safeship/lambda-bluegreen/internal/appspec"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // latest, as -deployment, names the group's newest deployment.
@@ -276,7 +277,7 @@ type watcher struct {
 func (w *watcher) run(ctx context.Context) (WatchResult, error) {
 	id := w.o.deployment
 	if id == latest {
-		d, err := newestDeployment(ctx, w.c, w.o.application, w.o.group)
+		d, err := w.c.deployments().Newest(ctx, w.o.application, w.o.group)
 		if err != nil {
 			return WatchResult{}, err
 		}
@@ -329,7 +330,7 @@ func (w *watcher) run(ctx context.Context) (WatchResult, error) {
 		}
 		// Finish only after a whole poll: a read that failed after the final status was stored would leave the
 		// lifecycle events (which hook failed) or the alarms of an earlier poll; the next poll reads them again.
-		if err == nil && w.info != nil && !isActive(w.info.Status) {
+		if err == nil && w.info != nil && !deployment.IsActive(w.info.Status) {
 			return w.finish(ctx), nil
 		}
 		w.heartbeat()
@@ -341,24 +342,6 @@ func (w *watcher) run(ctx context.Context) (WatchResult, error) {
 			return w.interrupted(), nil
 		}
 	}
-}
-
-// rollbackOf returns the id of the deployment info rolls back, or "" when it is not a rollback (or does not say
-// which deployment it rolls back).
-func rollbackOf(info *cdtypes.DeploymentInfo) string {
-	if info.RollbackInfo == nil {
-		return ""
-	}
-	if of := aws.ToString(info.RollbackInfo.RollbackTriggeringDeploymentId); of != aws.ToString(info.DeploymentId) {
-		return of
-	}
-	return ""
-}
-
-// isRollback reports whether CodeDeploy or CloudFormation created the deployment to roll another back.
-func isRollback(info *cdtypes.DeploymentInfo) bool {
-	return info.Creator == cdtypes.DeploymentCreatorCodeDeployRollback ||
-		info.Creator == cdtypes.DeploymentCreatorCloudFormationRollback || rollbackOf(info) != ""
 }
 
 // retryable reports whether a failed poll is worth repeating: a throttling or transient error the SDK's
@@ -381,11 +364,11 @@ func (w *watcher) await(ctx context.Context) (string, WatchResult, error) {
 	// skew), less those already there, are new. They are listed before the active one is looked for, so that a
 	// deployment created between the two reads is either active or new, never taken for an old one.
 	since := w.started.Add(-time.Hour)
-	known, err := deploymentIDs(ctx, w.c, app, group, since)
+	known, err := w.c.deployments().CreatedSince(ctx, app, group, since)
 	if err != nil {
 		return "", WatchResult{}, err
 	}
-	active, err := newestActive(ctx, w.c, app, group)
+	active, err := w.c.deployments().NewestActive(ctx, app, group)
 	if err != nil {
 		return "", WatchResult{}, err
 	}
@@ -414,7 +397,7 @@ func (w *watcher) await(ctx context.Context) (string, WatchResult, error) {
 			fmt.Fprintf(w.o.out, "INTERRUPTED  %s\n", res.Reason)
 			return "", res, nil
 		}
-		ids, err := deploymentIDs(ctx, w.c, app, group, since)
+		ids, err := w.c.deployments().CreatedSince(ctx, app, group, since)
 		if err != nil {
 			if w.retryable(err) {
 				w.transient++
@@ -432,26 +415,10 @@ func (w *watcher) await(ctx context.Context) (string, WatchResult, error) {
 	}
 }
 
-// deploymentIDs lists the group's deployments created since the given time.
-func deploymentIDs(ctx context.Context, c clients, app, group string, since time.Time) ([]string, error) {
-	var ids []string
-	pages := codedeploy.NewListDeploymentsPaginator(c.codedeploy, &codedeploy.ListDeploymentsInput{
-		ApplicationName: &app, DeploymentGroupName: &group, CreateTimeRange: &cdtypes.TimeRange{Start: &since},
-	})
-	for pages.HasMorePages() {
-		page, err := pages.NextPage(ctx)
-		if err != nil {
-			return nil, fmt.Errorf("ListDeployments %s/%s: %w", app, group, err)
-		}
-		ids = append(ids, page.Deployments...)
-	}
-	return ids, nil
-}
-
 // begin reads what does not change during the deployment: its traffic shift, its AppSpec (versions and hooks)
 // and the group's rollback alarms, and says what is being followed.
 func (w *watcher) begin(ctx context.Context) error {
-	info, err := getDeployment(ctx, w.c, w.id)
+	info, err := w.c.deployments().Get(ctx, w.id)
 	if err != nil {
 		return err
 	}
@@ -460,10 +427,10 @@ func (w *watcher) begin(ctx context.Context) error {
 	// roll back a deployment"), and it may be the newest or the only active one when watch looks. Its success is
 	// not the release's: follow the deployment it rolls back (RollbackInfo.rollbackTriggeringDeploymentId, "the
 	// deployment that was underway and triggered a rollback deployment because it failed or was stopped").
-	if of := rollbackOf(info); of != "" {
+	if of := deployment.RollbackOf(info); of != "" {
 		w.say("deployment %s rolls back deployment %s: following %s, the release it rolled back", w.id, of, of)
 		w.id = of
-		if info, err = getDeployment(ctx, w.c, w.id); err != nil {
+		if info, err = w.c.deployments().Get(ctx, w.id); err != nil {
 			return err
 		}
 	}
@@ -472,7 +439,7 @@ func (w *watcher) begin(ctx context.Context) error {
 	if info.ApplicationName != nil {
 		app = *info.ApplicationName
 	}
-	if content, err := appSpecContent(ctx, w.c, app, *info); err == nil {
+	if content, err := w.c.deployments().AppSpec(ctx, app, *info); err == nil {
 		w.hooks = appspec.Hooks(content)
 		if f, err := appspec.Parse(content); err == nil {
 			w.blue, w.green = f.CurrentVersion, f.TargetVersion
@@ -489,7 +456,7 @@ func (w *watcher) begin(ctx context.Context) error {
 	w.say("following deployment %s of %s/%s: %s:%s%s, created%s at %s", w.id, app, aws.ToString(info.DeploymentGroupName),
 		w.o.function, w.o.alias, from, by, clock(info.CreateTime))
 	w.readStrategy(ctx)
-	names, enabled, err := groupAlarms(ctx, w.c, app, aws.ToString(info.DeploymentGroupName))
+	names, enabled, err := w.c.deployments().GroupAlarms(ctx, app, aws.ToString(info.DeploymentGroupName))
 	if err != nil {
 		return err
 	}
@@ -548,7 +515,7 @@ func (w *watcher) readStrategy(ctx context.Context) {
 
 // poll reads the deployment, its lifecycle events, the alias's weights and the alarms, and prints what changed.
 func (w *watcher) poll(ctx context.Context) error {
-	info, err := getDeployment(ctx, w.c, w.id)
+	info, err := w.c.deployments().Get(ctx, w.id)
 	if err != nil {
 		return err
 	}
@@ -571,28 +538,11 @@ func (w *watcher) poll(ctx context.Context) error {
 // readEvents reads the Lambda target's lifecycle events (ListDeploymentTargets, GetDeploymentTarget: a Lambda
 // deployment has one target, the alias) and prints each change of status.
 func (w *watcher) readEvents(ctx context.Context) error {
-	if w.targetID == "" {
-		out, err := w.c.codedeploy.ListDeploymentTargets(ctx, &codedeploy.ListDeploymentTargetsInput{DeploymentId: &w.id})
-		var notStarted *cdtypes.DeploymentNotStartedException
-		if errors.As(err, &notStarted) {
-			return nil
-		}
-		if err != nil {
-			return fmt.Errorf("ListDeploymentTargets %s: %w", w.id, err)
-		}
-		if len(out.TargetIds) == 0 {
-			return nil
-		}
-		w.targetID = out.TargetIds[0]
+	id, lt, err := w.c.deployments().LambdaTarget(ctx, w.id, w.targetID)
+	if err != nil || lt == nil {
+		return err
 	}
-	out, err := w.c.codedeploy.GetDeploymentTarget(ctx, &codedeploy.GetDeploymentTargetInput{DeploymentId: &w.id, TargetId: &w.targetID})
-	if err != nil {
-		return fmt.Errorf("GetDeploymentTarget %s %s: %w", w.id, w.targetID, err)
-	}
-	if out.DeploymentTarget == nil || out.DeploymentTarget.LambdaTarget == nil {
-		return nil
-	}
-	lt := out.DeploymentTarget.LambdaTarget
+	w.targetID = id
 	if fi := lt.LambdaFunctionInfo; fi != nil {
 		if w.blue == "" {
 			w.blue = aws.ToString(fi.CurrentVersion)
@@ -676,7 +626,7 @@ func (w *watcher) readAlarms(ctx context.Context) error {
 	if len(w.alarmNames) == 0 {
 		return nil
 	}
-	states, err := alarmStates(ctx, w.c, w.alarmNames)
+	states, err := w.c.deployments().AlarmStates(ctx, w.alarmNames)
 	if err != nil {
 		return err
 	}
