@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,7 +17,8 @@ import (
 
 // fakeGo is a go command for prebuild.bash and cdkw, driven by FAKE_* variables: go list prints FAKE_STALE (or fails
 // like a missing module under GOPROXY=off until go mod download ran, with FAKE_MISSING=1, or with FAKE_LIST_ERROR),
-// go mod download writes a 2 MB zip into the module cache after FAKE_SLEEP seconds, and go build -v prints the
+// go list -find and go list -e list the packages of an app whose cdk.json runs go run . (example.com/app and its
+// handler), go mod download writes a 2 MB zip into the module cache after FAKE_SLEEP seconds, and go build -v prints the
 // |-separated FAKE_BUILD lines, sleeping FAKE_SLEEP seconds at each SLEEP, and exits with FAKE_BUILD_STATUS. Each
 // call's arguments go to FAKE_CALLS, and its Go environment to FAKE_CALLS.env.
 const fakeGo = `#!/usr/bin/env bash
@@ -39,6 +41,8 @@ case "$1 $2" in
   head -c 2097152 /dev/zero >"$FAKE_MODCACHE/cache/download/big.zip"
   echo "# get https://proxy.golang.org/example.com/big/@v/v1.0.0.zip: 200 OK (3.0s)" >&2
   touch "$FAKE_MODCACHE/downloaded" ;;
+"list -find") echo example.com/app ;;
+"list -e") printf 'example.com/app\nexample.com/app/handler\n' ;;
 "build -v")
   IFS='|' read -ra lines <<<"$FAKE_BUILD"
   for l in "${lines[@]}"; do
@@ -290,38 +294,7 @@ func TestCdkwBuildsOnlyItsOwnApp(t *testing.T) {
 	if _, err := exec.LookPath("node"); err != nil {
 		t.Skip("cdkw needs Node.js")
 	}
-	root, err := filepath.Abs("../..")
-	if err != nil {
-		t.Fatal(err)
-	}
-	pin := filepath.Join(root, ".cdk")
-	b, err := os.ReadFile(filepath.Join(pin, "package.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	var pkg struct {
-		DevDependencies map[string]string `json:"devDependencies"`
-	}
-	if err := json.Unmarshal(b, &pkg); err != nil {
-		t.Fatal(err)
-	}
-	h := sha256.New()
-	for _, n := range []string{"package.json", "package-lock.json", ".npmrc"} {
-		b, err := os.ReadFile(filepath.Join(pin, n))
-		if err != nil {
-			t.Fatal(err)
-		}
-		h.Write(b)
-	}
-	cliDir := t.TempDir()
-	bin := filepath.Join(cliDir, "aws-cdk-"+pkg.DevDependencies["aws-cdk"]+"-"+hex.EncodeToString(h.Sum(nil))[:16], "node_modules", ".bin")
-	if err := os.MkdirAll(bin, 0o755); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(bin, "cdk"), []byte("#!/bin/sh\necho \"fake cdk: $*\" >&2\n"), 0o755); err != nil {
-		t.Fatal(err)
-	}
-
+	root, cliDir := fakeCLI(t)
 	for _, tc := range []struct {
 		args  []string
 		build bool
@@ -348,5 +321,139 @@ func TestCdkwBuildsOnlyItsOwnApp(t *testing.T) {
 				t.Errorf("ran go with --app or without a synth: %q", got)
 			}
 		})
+	}
+}
+
+// fakeCLI returns the repository's root and a folder for LAMBDA_BLUEGREEN_CDK_DIR where cdkw finds, in place of
+// the pinned CDK CLI, a fake that prints its arguments and its working directory.
+func fakeCLI(t *testing.T) (root, cliDir string) {
+	t.Helper()
+	if _, err := exec.LookPath("node"); err != nil {
+		t.Skip("cdkw needs Node.js")
+	}
+	root, err := filepath.Abs("../..")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin := filepath.Join(root, ".cdk")
+	b, err := os.ReadFile(filepath.Join(pin, "package.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pkg struct {
+		DevDependencies map[string]string `json:"devDependencies"`
+	}
+	if err := json.Unmarshal(b, &pkg); err != nil {
+		t.Fatal(err)
+	}
+	h := sha256.New()
+	for _, n := range []string{"package.json", "package-lock.json", ".npmrc"} {
+		b, err := os.ReadFile(filepath.Join(pin, n))
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Write(b)
+	}
+	cliDir = t.TempDir()
+	bin := filepath.Join(cliDir, "aws-cdk-"+pkg.DevDependencies["aws-cdk"]+"-"+hex.EncodeToString(h.Sum(nil))[:16], "node_modules", ".bin")
+	if err := os.MkdirAll(bin, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	fake := "#!/bin/sh\necho \"fake cdk: $*\" >&2\necho \"fake cdk in $PWD\" >&2\n"
+	if err := os.WriteFile(filepath.Join(bin, "cdk"), []byte(fake), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return root, cliDir
+}
+
+// TestCdkwRunsTheAppOfTheWorkingDirectory: ./cdkw run in another app's folder (one with a cdk.json) runs the CLI
+// there, not on this repository's example, and builds nothing of this repository; without a cdk.json outside the
+// repository, a command that runs an app is refused, and one that runs none (--version) runs there.
+func TestCdkwRunsTheAppOfTheWorkingDirectory(t *testing.T) {
+	t.Parallel()
+	root, cliDir := fakeCLI(t)
+	other := t.TempDir()
+	if err := os.WriteFile(filepath.Join(other, "cdk.json"), []byte(`{"app": "node app.js"}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	empty := t.TempDir()
+	for _, tc := range []struct {
+		name, dir string
+		args      []string
+		refused   bool
+	}{
+		{"an app with its own cdk.json", other, []string{"synth"}, false},
+		{"no cdk.json outside the repository", empty, []string{"synth"}, true},
+		{"no cdk.json, a command without an app", empty, []string{"--version"}, false},
+		{"no cdk.json, a cloud assembly", empty, []string{"deploy", "--app", "cdk.out"}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			f := newFake(t, "LAMBDA_BLUEGREEN_CDK_DIR="+cliDir)
+			cmd := exec.Command(filepath.Join(root, "cdkw"), tc.args...)
+			cmd.Dir = tc.dir
+			lines, err := f.run(t, cmd)
+			var exit *exec.ExitError
+			if tc.refused {
+				if !errors.As(err, &exit) || exit.ExitCode() != 2 {
+					t.Fatalf("cdkw %v in a folder without cdk.json: %v, want exit code 2", tc.args, err)
+				}
+				wantLine(t, lines, `^cdkw: `+regexp.QuoteMeta(tc.dir)+` has no cdk.json, so there is no app to run here`)
+				if _, ok := find(lines, `^fake cdk`); ok {
+					t.Error("the CLI ran")
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("cdkw %v: %v", tc.args, err)
+			}
+			wantLine(t, lines, `^fake cdk in `+regexp.QuoteMeta(tc.dir)+`$`)
+			if got := f.called(t, ""); len(got) != 0 {
+				t.Errorf("ran go for an app that is not a go run: %q", got)
+			}
+		})
+	}
+}
+
+// TestCdkwInANewApp: the cdkw bluegreen init copies into a new app, with .cdk beside it and no repository around
+// it, builds the app that cdk.json's go run names and its other main packages (its Lambda handlers) with progress
+// before the CLI runs, in the app's folder.
+func TestCdkwInANewApp(t *testing.T) {
+	t.Parallel()
+	root, cliDir := fakeCLI(t)
+	app := t.TempDir()
+	for from, to := range map[string]string{"cdkw": "cdkw", ".cdk/package.json": ".cdk/package.json",
+		".cdk/package-lock.json": ".cdk/package-lock.json", ".cdk/.npmrc": ".cdk/.npmrc",
+		"internal/cdkw/prebuild.bash": ".cdk/prebuild.bash"} {
+		b, err := os.ReadFile(filepath.Join(root, from))
+		if err == nil {
+			err = os.MkdirAll(filepath.Join(app, ".cdk"), 0o755)
+		}
+		if err == nil {
+			err = os.WriteFile(filepath.Join(app, to), b, 0o755)
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(app, "cdk.json"), []byte(`{"app": "go run ."}`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	f := newFake(t, "LAMBDA_BLUEGREEN_CDK_DIR="+cliDir, "FAKE_STALE=github.com/aws/aws-cdk-go/awscdk/v2\nexample.com/app main",
+		"FAKE_BUILD=github.com/aws/aws-cdk-go/awscdk/v2|example.com/app")
+	cmd := exec.Command(filepath.Join(app, "cdkw"), "synth")
+	cmd.Dir = app
+	lines, err := f.run(t, cmd)
+	if err != nil {
+		t.Fatalf("cdkw synth: %v", err)
+	}
+	cli := wantLine(t, lines, `^fake cdk in `+regexp.QuoteMeta(app)+`$`)
+	if built, ok := find(lines, `^cdkw: built the app \(`); !ok || built.at > cli.at {
+		t.Error("the CLI ran before the app was built")
+	}
+	wantLine(t, lines, `^cdkw: built the app's Lambda handlers \(linux/arm64\)`)
+	builds := f.called(t, "build")
+	if len(builds) != 2 || !strings.HasSuffix(builds[0], " .") || !strings.HasSuffix(builds[1], " example.com/app/handler") {
+		t.Errorf("go builds: %q, want the app (.) and then its handler alone", builds)
 	}
 }
