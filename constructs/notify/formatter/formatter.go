@@ -20,13 +20,11 @@ import (
 	"time"
 
 	"github.com/aws/aws-lambda-go/events"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
-	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 
 	"github.com/safeship/lambda-bluegreen/internal/appspec"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // HandlerPackage is the import path of the notification Lambda's main package, which calls Main.
@@ -35,19 +33,12 @@ const HandlerPackage = "github.com/safeship/lambda-bluegreen/constructs/notify/h
 // TopicEnv is the environment variable that holds the ARN of the topic notices are published to.
 const TopicEnv = "NOTIFY_TOPIC_ARN"
 
-// CodeDeployAPI is the part of the CodeDeploy client the formatter uses.
-type CodeDeployAPI interface {
-	GetDeployment(ctx context.Context, in *codedeploy.GetDeploymentInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error)
-	GetApplicationRevision(ctx context.Context, in *codedeploy.GetApplicationRevisionInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetApplicationRevisionOutput, error)
-	GetDeploymentGroup(ctx context.Context, in *codedeploy.GetDeploymentGroupInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentGroupOutput, error)
-	ListDeploymentTargets(ctx context.Context, in *codedeploy.ListDeploymentTargetsInput, opts ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentTargetsOutput, error)
-	GetDeploymentTarget(ctx context.Context, in *codedeploy.GetDeploymentTargetInput, opts ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentTargetOutput, error)
-}
+// CodeDeployAPI is the part of the CodeDeploy client the formatter uses: the calls that read one deployment, its
+// targets and its group (internal/deployment reads them).
+type CodeDeployAPI = deployment.CodeDeployAPI
 
-// CloudWatchAPI is the part of the CloudWatch client the formatter uses.
-type CloudWatchAPI interface {
-	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
-}
+// CloudWatchAPI is the part of the CloudWatch client the formatter uses: DescribeAlarms.
+type CloudWatchAPI = deployment.CloudWatchAPI
 
 // SNSAPI is the part of the SNS client the formatter uses.
 type SNSAPI interface {
@@ -142,12 +133,12 @@ func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notic
 	if n.Region == "" {
 		n.Region = ev.Detail.Region
 	}
-	out, err := f.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: &n.DeploymentID})
-	if err != nil || out.DeploymentInfo == nil {
-		n.Problems = append(n.Problems, fmt.Sprintf("could not read the deployment (GetDeployment): %v", errOr(err, "no deployment returned")))
+	r := f.reader()
+	info, err := r.Get(ctx, n.DeploymentID)
+	if err != nil {
+		n.Problems = append(n.Problems, fmt.Sprintf("could not read the deployment (GetDeployment): %v", cause(err, "no deployment returned")))
 		return n
 	}
-	info := out.DeploymentInfo
 	n.Config, n.Creator, n.Status = deref(info.DeploymentConfigName), string(info.Creator), string(info.Status)
 	if info.CreateTime != nil {
 		n.Created = *info.CreateTime
@@ -158,25 +149,15 @@ func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notic
 	if e := info.ErrorInformation; e != nil {
 		n.ErrorCode, n.ErrorMessage = string(e.Code), deref(e.Message)
 	}
-	// CodeDeploy user guide, "Redeploy and roll back a deployment": "CodeDeploy rolls back deployments by
-	// redeploying a previously deployed revision of an application as a new deployment. These rolled-back
-	// deployments are technically new deployments, with new deployment IDs". rollbackInfo links the two (API
-	// Reference, RollbackInfo: rollbackDeploymentId, "The ID of the deployment rollback";
-	// rollbackTriggeringDeploymentId, "The deployment ID of the deployment that was underway and triggered a
-	// rollback deployment because it failed or was stopped").
+	// rollbackInfo links a release and its rollback, each a deployment of its own (see internal/deployment).
+	n.RollbackOf, n.RolledBackBy = deployment.RollbackOf(info), deployment.RolledBackBy(info)
 	if r := info.RollbackInfo; r != nil {
-		if id := deref(r.RollbackTriggeringDeploymentId); id != n.DeploymentID {
-			n.RollbackOf = id
-		}
-		if id := deref(r.RollbackDeploymentId); id != n.DeploymentID {
-			n.RolledBackBy = id
-		}
 		n.RollbackMessage = deref(r.RollbackMessage)
 	}
 
-	content, err := f.appSpec(ctx, info)
+	content, err := r.AppSpec(ctx, "", *info)
 	if err != nil {
-		n.Problems = append(n.Problems, err.Error())
+		n.Problems = append(n.Problems, appSpecProblem(err))
 	}
 	var hooks map[string]string
 	if content != "" {
@@ -192,13 +173,13 @@ func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notic
 	// AppSpec. The versions come from the deployment it rolls back instead: from that one's target (green) back to
 	// its current version (blue).
 	if n.RollbackOf != "" {
-		f.rollbackVersions(ctx, &n)
+		f.rollbackVersions(ctx, r, &n)
 	}
 
 	if n.State != string(events.CodeDeployDeploymentStateFailure) && n.State != string(events.CodeDeployDeploymentStateStop) {
 		return n
 	}
-	n.Reasons = f.reasons(ctx, &n, info, hooks)
+	n.Reasons = f.reasons(ctx, r, &n, info, hooks)
 	return n
 }
 
@@ -206,48 +187,40 @@ func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notic
 // (ErrorInformation: ALARM_ACTIVE, HOOK_EXECUTION_FAILURE, MANUAL_STOP among them) but not the text of their
 // messages, so the formatter names the alarm and the hook itself, from the group's alarms and the target's
 // lifecycle events, and quotes CodeDeploy's message beside them.
-func (f *Formatter) reasons(ctx context.Context, n *Notice, info *cdtypes.DeploymentInfo, hooks map[string]string) []string {
+func (f *Formatter) reasons(ctx context.Context, r deployment.Reader, n *Notice, info *cdtypes.DeploymentInfo, hooks map[string]string) []string {
 	var out []string
 	switch cdtypes.ErrorCode(n.ErrorCode) {
 	case cdtypes.ErrorCodeAlarmActive:
-		out = append(out, f.alarmReasons(ctx, n, info)...)
+		out = append(out, f.alarmReasons(ctx, r, n, info)...)
 	case cdtypes.ErrorCodeHookExecutionFailure:
-		out = append(out, f.hookReasons(ctx, n, hooks)...)
+		out = append(out, f.hookReasons(ctx, r, n, hooks)...)
 	case cdtypes.ErrorCodeManualStop:
 		out = append(out, "stopped on request (StopDeployment, from the console, the CLI or `bluegreen rollback`)")
 	case "":
 		if n.State == string(events.CodeDeployDeploymentStateStop) {
 			out = append(out, "stopped on request (StopDeployment)")
 		} else {
-			out = append(out, f.hookReasons(ctx, n, hooks)...)
+			out = append(out, f.hookReasons(ctx, r, n, hooks)...)
 		}
 	default:
 		// A failed lifecycle event explains other failures too (a hook that timed out, a traffic shift that failed).
-		out = append(out, f.hookReasons(ctx, n, hooks)...)
+		out = append(out, f.hookReasons(ctx, r, n, hooks)...)
 	}
 	return out
 }
 
 // alarmReasons names the deployment's rollback alarms that are in ALARM. The deployment's own alarm override
 // (overrideAlarmConfiguration) wins over the group's alarms when it is enabled.
-func (f *Formatter) alarmReasons(ctx context.Context, n *Notice, info *cdtypes.DeploymentInfo) []string {
-	var names []string
-	if o := info.OverrideAlarmConfiguration; o != nil && o.Enabled {
-		names = alarmNames(o)
-	} else {
-		out, err := f.CodeDeploy.GetDeploymentGroup(ctx, &codedeploy.GetDeploymentGroupInput{
-			ApplicationName: &n.Application, DeploymentGroupName: &n.Group,
-		})
-		if err != nil || out.DeploymentGroupInfo == nil {
-			n.Problems = append(n.Problems, fmt.Sprintf("could not read the group's alarms (GetDeploymentGroup): %v", errOr(err, "no group returned")))
-			return []string{"a rollback alarm fired (ALARM_ACTIVE)"}
-		}
-		names = alarmNames(out.DeploymentGroupInfo.AlarmConfiguration)
+func (f *Formatter) alarmReasons(ctx context.Context, r deployment.Reader, n *Notice, info *cdtypes.DeploymentInfo) []string {
+	names, err := r.DeploymentAlarms(ctx, n.Application, n.Group, info)
+	if err != nil {
+		n.Problems = append(n.Problems, fmt.Sprintf("could not read the group's alarms (GetDeploymentGroup): %v", err))
+		return []string{"a rollback alarm fired (ALARM_ACTIVE)"}
 	}
 	if len(names) == 0 {
 		return []string{"a rollback alarm fired (ALARM_ACTIVE); the group lists no alarm any more"}
 	}
-	firing, err := f.inAlarm(ctx, names)
+	firing, err := r.Firing(ctx, names)
 	if err != nil {
 		n.Problems = append(n.Problems, fmt.Sprintf("could not read the alarms' state (DescribeAlarms): %v", err))
 		return []string{"a rollback alarm fired (ALARM_ACTIVE); the group's alarms: " + strings.Join(names, ", ")}
@@ -258,47 +231,18 @@ func (f *Formatter) alarmReasons(ctx context.Context, n *Notice, info *cdtypes.D
 	}
 	var out []string
 	for _, a := range firing {
-		line := "rollback alarm " + a.name + " is in ALARM"
-		if a.reason != "" {
-			line += ": " + a.reason
+		line := "rollback alarm " + a.Name + " is in ALARM"
+		if a.Reason != "" {
+			line += ": " + a.Reason
 		}
 		out = append(out, truncate(line, 400))
 	}
 	return out
 }
 
-type firingAlarm struct{ name, reason string }
-
-// inAlarm returns the alarms of names that are in ALARM. CloudWatch API Reference, DescribeAlarms, AlarmTypes:
-// "If you omit this parameter, only metric alarms are returned, even if composite alarms exist in the account",
-// so both types are asked for.
-func (f *Formatter) inAlarm(ctx context.Context, names []string) ([]firingAlarm, error) {
-	var out []firingAlarm
-	var token *string
-	for {
-		page, err := f.CloudWatch.DescribeAlarms(ctx, &cloudwatch.DescribeAlarmsInput{
-			AlarmNames: names, NextToken: token, StateValue: cwtypes.StateValueAlarm,
-			AlarmTypes: []cwtypes.AlarmType{cwtypes.AlarmTypeMetricAlarm, cwtypes.AlarmTypeCompositeAlarm},
-		})
-		if err != nil {
-			return nil, err
-		}
-		for _, a := range page.MetricAlarms {
-			out = append(out, firingAlarm{deref(a.AlarmName), deref(a.StateReason)})
-		}
-		for _, a := range page.CompositeAlarms {
-			out = append(out, firingAlarm{deref(a.AlarmName), deref(a.StateReason)})
-		}
-		if page.NextToken == nil || *page.NextToken == "" {
-			return out, nil
-		}
-		token = page.NextToken
-	}
-}
-
 // hookReasons names the lifecycle event that failed and the hook function the AppSpec gives it.
-func (f *Formatter) hookReasons(ctx context.Context, n *Notice, hooks map[string]string) []string {
-	lifecycle, err := f.lifecycleEvents(ctx, n.DeploymentID)
+func (f *Formatter) hookReasons(ctx context.Context, r deployment.Reader, n *Notice, hooks map[string]string) []string {
+	lifecycle, err := r.Events(ctx, n.DeploymentID)
 	if err != nil {
 		n.Problems = append(n.Problems, "could not read the deployment's lifecycle events: "+err.Error())
 	}
@@ -334,63 +278,18 @@ func (f *Formatter) hookReasons(ctx context.Context, n *Notice, hooks map[string
 	return out
 }
 
-// lifecycleEvents returns the lifecycle events of the deployment's targets (one function, for a Lambda
-// deployment). CodeDeploy API Reference, GetDeploymentTarget: a Lambda target's lifecycleEvents list each event
-// with its status and diagnostics.
-func (f *Formatter) lifecycleEvents(ctx context.Context, deploymentID string) ([]cdtypes.LifecycleEvent, error) {
-	list, err := f.CodeDeploy.ListDeploymentTargets(ctx, &codedeploy.ListDeploymentTargetsInput{DeploymentId: &deploymentID})
-	if err != nil {
-		return nil, fmt.Errorf("ListDeploymentTargets: %w", err)
-	}
-	var out []cdtypes.LifecycleEvent
-	var errs []error
-	for _, id := range list.TargetIds {
-		t, err := f.CodeDeploy.GetDeploymentTarget(ctx, &codedeploy.GetDeploymentTargetInput{DeploymentId: &deploymentID, TargetId: &id})
-		if err != nil {
-			errs = append(errs, fmt.Errorf("GetDeploymentTarget %s: %w", id, err))
-			continue
-		}
-		if t.DeploymentTarget == nil {
-			continue
-		}
-		switch {
-		case t.DeploymentTarget.LambdaTarget != nil:
-			out = append(out, t.DeploymentTarget.LambdaTarget.LifecycleEvents...)
-		case t.DeploymentTarget.CloudFormationTarget != nil:
-			out = append(out, t.DeploymentTarget.CloudFormationTarget.LifecycleEvents...)
-		}
-	}
-	return out, errors.Join(errs...)
-}
-
-// appSpec returns the AppSpec text of a deployment: from its revision, or, when that carries only the content's
-// hash, from GetApplicationRevision.
-func (f *Formatter) appSpec(ctx context.Context, info *cdtypes.DeploymentInfo) (string, error) {
-	content := appspec.Content(info.Revision)
-	if content != "" || info.Revision == nil {
-		return content, nil
-	}
-	rev, err := f.CodeDeploy.GetApplicationRevision(ctx, &codedeploy.GetApplicationRevisionInput{
-		ApplicationName: info.ApplicationName, Revision: info.Revision,
-	})
-	if err != nil {
-		return "", fmt.Errorf("could not read the AppSpec (GetApplicationRevision): %w", err)
-	}
-	return appspec.Content(rev.Revision), nil
-}
-
 // rollbackVersions sets n's function, alias and versions from the deployment n rolls back: from its target version
 // back to its current one. What it cannot read it adds to n.Problems, keeping what n's own AppSpec said.
-func (f *Formatter) rollbackVersions(ctx context.Context, n *Notice) {
-	out, err := f.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: &n.RollbackOf})
-	if err != nil || out.DeploymentInfo == nil {
+func (f *Formatter) rollbackVersions(ctx context.Context, r deployment.Reader, n *Notice) {
+	info, err := r.Get(ctx, n.RollbackOf)
+	if err != nil {
 		n.Problems = append(n.Problems, fmt.Sprintf("could not read the rolled-back deployment %s (GetDeployment): %v",
-			n.RollbackOf, errOr(err, "no deployment info")))
+			n.RollbackOf, cause(err, "no deployment info")))
 		return
 	}
-	content, err := f.appSpec(ctx, out.DeploymentInfo)
+	content, err := r.AppSpec(ctx, "", *info)
 	if err != nil {
-		n.Problems = append(n.Problems, err.Error())
+		n.Problems = append(n.Problems, appSpecProblem(err))
 		return
 	}
 	fn, err := appspec.Parse(content)
@@ -399,6 +298,25 @@ func (f *Formatter) rollbackVersions(ctx context.Context, n *Notice) {
 		return
 	}
 	n.Function, n.Alias, n.FromVersion, n.ToVersion = fn.Name, fn.Alias, fn.TargetVersion, fn.CurrentVersion
+}
+
+// reader reads deployments through the formatter's clients.
+func (f *Formatter) reader() deployment.Reader {
+	return deployment.Reader{CodeDeploy: f.CodeDeploy, CloudWatch: f.CloudWatch}
+}
+
+// appSpecProblem says that the AppSpec could not be read, and why.
+func appSpecProblem(err error) string {
+	return fmt.Sprintf("could not read the AppSpec (GetApplicationRevision): %v", cause(err, err.Error()))
+}
+
+// cause is the AWS error a reader's error wraps (the reader names the call; the notice names it its own way), or
+// fallback when it wraps none (an answer without a deployment).
+func cause(err error, fallback string) string {
+	if inner := errors.Unwrap(err); inner != nil {
+		return inner.Error()
+	}
+	return fallback
 }
 
 // phaseOf names the phase of a Lambda lifecycle event (CodeDeploy user guide, "AppSpec 'hooks' section for an AWS
@@ -411,26 +329,6 @@ func phaseOf(event string) string {
 		return "post-traffic"
 	}
 	return event
-}
-
-func alarmNames(c *cdtypes.AlarmConfiguration) []string {
-	if c == nil {
-		return nil
-	}
-	var out []string
-	for _, a := range c.Alarms {
-		if a.Name != nil {
-			out = append(out, *a.Name)
-		}
-	}
-	return out
-}
-
-func errOr(err error, fallback string) string {
-	if err != nil {
-		return err.Error()
-	}
-	return fallback
 }
 
 func deref(s *string) string {
