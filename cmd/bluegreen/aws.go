@@ -87,7 +87,9 @@ type Status struct {
 	Version    string             `json:"version"`
 	BlueWeight float64            `json:"blueWeight"`
 	Weights    map[string]float64 `json:"greenWeights,omitempty"`
-	Deployment *DeploymentStatus  `json:"deployment,omitempty"`
+	// Deployment is the group's newest deployment, explained; when it is CodeDeploy's rollback of a release, its
+	// Release is that release (the deployment to report).
+	Deployment *deployment.Summary `json:"deployment,omitempty"`
 	// AlarmsEnabled is false when the group's alarm monitoring is off (an emergency bypass).
 	AlarmsEnabled bool              `json:"alarmsEnabled"`
 	Alarms        map[string]string `json:"alarms,omitempty"`
@@ -104,20 +106,6 @@ type Status struct {
 	// be read.
 	Blocked     []block.Entry `json:"blocked,omitempty"`
 	BlockedNote string        `json:"blockedNote,omitempty"`
-}
-
-// DeploymentStatus is the newest CodeDeploy deployment of the group.
-type DeploymentStatus struct {
-	ID      string           `json:"id"`
-	Status  string           `json:"status"`
-	Created time.Time        `json:"created"`
-	Events  []LifecycleEvent `json:"lifecycleEvents,omitempty"`
-}
-
-// LifecycleEvent is one step of a Lambda deployment, in order.
-type LifecycleEvent struct {
-	Name   string `json:"name"`
-	Status string `json:"status"`
 }
 
 func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (Status, error) {
@@ -147,26 +135,11 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 		return s, err
 	}
 	if d != nil {
-		ds := &DeploymentStatus{ID: aws.ToString(d.DeploymentId), Status: string(d.Status)}
-		if d.CreateTime != nil {
-			ds.Created = *d.CreateTime
-		}
-		targets, err := c.codedeploy.ListDeploymentTargets(ctx, &codedeploy.ListDeploymentTargetsInput{DeploymentId: d.DeploymentId})
+		ds, err := c.deployments().Explain(ctx, app, d)
 		if err != nil {
-			return s, fmt.Errorf("ListDeploymentTargets: %w", err)
+			return s, err
 		}
-		for _, id := range targets.TargetIds {
-			t, err := c.codedeploy.GetDeploymentTarget(ctx, &codedeploy.GetDeploymentTargetInput{DeploymentId: d.DeploymentId, TargetId: aws.String(id)})
-			if err != nil {
-				return s, fmt.Errorf("GetDeploymentTarget: %w", err)
-			}
-			if t.DeploymentTarget != nil && t.DeploymentTarget.LambdaTarget != nil {
-				for _, e := range t.DeploymentTarget.LambdaTarget.LifecycleEvents {
-					ds.Events = append(ds.Events, LifecycleEvent{Name: aws.ToString(e.LifecycleEventName), Status: string(e.Status)})
-				}
-			}
-		}
-		s.Deployment = ds
+		s.Deployment = &ds
 	}
 	if len(s.Weights) > 0 || (d != nil && deployment.IsActive(d.Status)) {
 		s.RollbackTarget = s.Version // stopping the deployment, or clearing the weights, leaves blue alone
@@ -224,9 +197,9 @@ func (s Status) text(w io.Writer) {
 		fmt.Fprintf(w, "  serving    blue version %s %.0f %%, %s\n", s.Version, s.BlueWeight*100, strings.Join(parts, ", "))
 	}
 	if d := s.Deployment; d != nil {
-		fmt.Fprintf(w, "  deployment %s %s (created %s)\n", d.ID, d.Status, d.Created.UTC().Format(time.RFC3339))
-		for _, e := range d.Events {
-			fmt.Fprintf(w, "             %-20s %s\n", e.Name, e.Status)
+		deploymentText(w, "deployment", *d)
+		if d.Release != nil {
+			deploymentText(w, "rolls back", *d.Release)
 		}
 	}
 	switch {
@@ -263,5 +236,27 @@ func (s Status) text(w io.Writer) {
 		for _, n := range names {
 			fmt.Fprintf(w, "             %-9s %s\n", s.Alarms[n], n)
 		}
+	}
+}
+
+// deploymentText writes a deployment of status under label: its status, versions and lifecycle events, and why it
+// failed or was stopped.
+func deploymentText(w io.Writer, label string, d deployment.Summary) {
+	versions := ""
+	if d.Blue != "" && d.Green != "" {
+		versions = fmt.Sprintf(": version %s → %s", d.Blue, d.Green)
+	}
+	fmt.Fprintf(w, "  %-10s %s %s (created %s)%s\n", label, d.ID, d.Status, d.Created.UTC().Format(time.RFC3339), versions)
+	for _, e := range d.Events {
+		fmt.Fprintf(w, "             %-20s %s\n", e.Name, e.Status)
+	}
+	if h := d.FailedHook; h != nil {
+		fmt.Fprintf(w, "             hook %s (%s) failed: %s\n", orUnknown(h.Function), h.Event, oneLine(h.Message))
+	}
+	if d.ErrorCode != "" || d.ErrorMessage != "" {
+		fmt.Fprintf(w, "             codedeploy %s: %s\n", orUnknown(d.ErrorCode), oneLine(d.ErrorMessage))
+	}
+	if d.RolledBackBy != "" || d.RollbackMessage != "" {
+		fmt.Fprintf(w, "             rollback %s %s\n", d.RolledBackBy, oneLine(d.RollbackMessage))
 	}
 }
