@@ -21,6 +21,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/githubactions"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 	"github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // workflowDir holds the example GitHub Actions workflow and its failure report.
@@ -518,59 +519,69 @@ func TestGitHubReportSaysWhyTheReleaseFailed(t *testing.T) {
 	if out, err := exec.Command("go", "build", "-o", releases, "../examples/github-actions/releases").CombinedOutput(); err != nil {
 		t.Fatalf("building releases: %v\n%s", err, out)
 	}
-	// The stub aws answers the calls of the report; LAST is the group's newest deployment and its status.
-	// d-7EXAMPLE was stopped on an alarm; d-8ROLLBACK is CodeDeploy's rollback of it; any other deployment succeeded.
+	// The stub aws answers the only AWS CLI call of the report, the stack's physical names: the report reads no
+	// CodeDeploy answer itself. The stub bluegreen prints its arguments on standard error and answers status with
+	// STATUS, a status document whose deployment is the bluegreen status -json shape (deployment.Summary).
+	// d-7EXAMPLE was stopped on an alarm; d-8ROLLBACK is CodeDeploy's rollback of it.
 	stubAWS := `#!/bin/sh
 case "$1 $2" in
 "cloudformation describe-stack-resource")
   [ -n "$NAMES_GONE" ] && { echo "An error occurred (ValidationError): Stack with id BlueGreenServiceProd does not exist" >&2; exit 254; }
   while [ $# -gt 0 ]; do [ "$1" = --logical-resource-id ] && echo "phys-$2"; shift; done ;;
-"deploy get-deployment-group") printf '%s\n' "$LAST" ;;
-"deploy get-deployment")
-  while [ $# -gt 0 ]; do [ "$1" = --deployment-id ] && id="$2"; shift; done
-  case "$id" in
-  d-7EXAMPLE) printf 'Stopped\tALARM_ACTIVE\tOne or more alarms have been activated according to the Amazon CloudWatch metrics you selected, and the affected deployments have been stopped. Activated alarms: <ErrorRate-v7>\tDeployment rolled back\tNone\n' ;;
-  d-8ROLLBACK) printf 'Succeeded\tNone\tNone\tNone\td-7EXAMPLE\n' ;;
-  *) printf 'Succeeded\tNone\tNone\tNone\tNone\n' ;;
-  esac ;;
 *) echo "unexpected aws $*" >&2; exit 1 ;;
 esac
 `
-	stubStatus := "#!/bin/sh\necho \"STATUS $*\"\n"
+	stubStatus := "#!/bin/sh\necho \"STATUS $*\" >&2\n[ -n \"$STATUS_FAILS\" ] && exit 1\nprintf '%s\\n' \"$STATUS\"\n"
+	stopped := &deployment.Summary{ID: "d-7EXAMPLE", Status: "Stopped", Blue: "6", Green: "7", ErrorCode: "ALARM_ACTIVE",
+		ErrorMessage: "One or more alarms have been activated according to the Amazon CloudWatch metrics you selected, " +
+			"and the affected deployments have been stopped. Activated alarms: <ErrorRate-v7>",
+		Alarms: []string{"ErrorRate-v7"}, RolledBackBy: "d-8ROLLBACK", RollbackMessage: "Deployment rolled back"}
+	rollback := &deployment.Summary{ID: "d-8ROLLBACK", Status: "Succeeded", Creator: "codeDeployRollback", Rollback: true,
+		RollbackOf: "d-7EXAMPLE", Blue: "7", Green: "6", Release: stopped}
+	status := func(d *deployment.Summary) string {
+		doc := map[string]interface{}{"function": fn, "alias": "live", "version": "6", "blueWeight": 1}
+		if d != nil {
+			doc["deployment"] = d
+		}
+		return jsonString(doc)
+	}
 	cases := []struct {
-		name, last, namesGone string
-		code                  int
-		want, not             []string
+		name, status, namesGone, statusFails string
+		code                                 int
+		want, not                            []string
 	}{
-		{"CodeDeploy stopped it on an alarm", "d-7EXAMPLE\tStopped", "", 0,
+		{"CodeDeploy stopped it on an alarm", status(stopped), "", "", 0,
 			[]string{
 				"::group::BlueGreenServiceProd/Service/Alias",
-				"STATUS status -function " + fn + " -alias live -application " + appName + " -group " + group,
+				"STATUS status -json -function " + fn + " -alias live -application " + appName + " -group " + group,
 				"CodeDeploy deployment d-7EXAMPLE: Stopped",
 				"::error title=Blue/green release rolled back::BlueGreenServiceProd/Service/Alias (" + fn +
 					":live): CodeDeploy deployment d-7EXAMPLE Stopped: ALARM_ACTIVE: One or more alarms have been activated",
 				"Activated alarms: <ErrorRate-v7>. Deployment rolled back",
 			}, nil},
-		{"the newest deployment is CodeDeploy's rollback of the release", "d-8ROLLBACK\tSucceeded", "", 0,
+		{"the newest deployment is CodeDeploy's rollback of the release", status(rollback), "", "", 0,
 			[]string{
 				"CodeDeploy deployment d-8ROLLBACK (Succeeded) rolls back deployment d-7EXAMPLE: reporting d-7EXAMPLE",
 				"CodeDeploy deployment d-7EXAMPLE: Stopped",
 				"::error title=Blue/green release rolled back::BlueGreenServiceProd/Service/Alias (" + fn +
 					":live): CodeDeploy deployment d-7EXAMPLE Stopped: ALARM_ACTIVE",
 			}, []string{"failed for another reason"}},
-		{"the newest deployment succeeded", "d-6EXAMPLE\tSucceeded", "", 0,
+		{"the newest deployment succeeded", status(&deployment.Summary{ID: "d-6EXAMPLE", Status: "Succeeded"}), "", "", 0,
 			[]string{"the newest CodeDeploy deployment is Succeeded; the deploy failed for another reason"},
 			[]string{"::error"}},
-		{"no deployment yet", "None\tNone", "", 0,
+		{"no deployment yet", status(nil), "", "", 0,
 			[]string{"CodeDeploy has run no deployment for this alias"}, []string{"::error"}},
-		{"a failed first deploy left no resources", "d-1\tFailed", "yes", 1,
+		{"the status could not be read", "", "", "yes", 1,
+			[]string{"could not read the status of " + fn + ":live"}, []string{"::error"}},
+		{"a failed first deploy left no resources", status(nil), "yes", "", 1,
 			[]string{"could not read the names CloudFormation gave its function and CodeDeploy group"}, []string{"STATUS"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			cmd := exec.Command("bash", filepath.Join(workflowDir, "report-release.sh"), "BlueGreenServiceProd", dir)
 			cmd.Env = append(os.Environ(), "PATH="+stubbed(t, map[string]string{"aws": stubAWS, "bluegreen": stubStatus}),
-				"BLUEGREEN=bluegreen", "RELEASES="+releases, "LAST="+tc.last, "NAMES_GONE="+tc.namesGone)
+				"BLUEGREEN=bluegreen", "RELEASES="+releases, "STATUS="+tc.status, "NAMES_GONE="+tc.namesGone,
+				"STATUS_FAILS="+tc.statusFails)
 			out, err := cmd.CombinedOutput()
 			code := 0
 			if exit, ok := err.(*exec.ExitError); ok {

@@ -4,13 +4,16 @@
 # CloudFormation updates each protected alias through CodeDeploy and waits for it; when CodeDeploy rolls a release
 # back (an alarm fired, a hook failed, someone stopped it), the alias update fails and so does `cdk deploy`. For every
 # alias of STACK that CloudFormation updates through CodeDeploy (listed from the cloud assembly ASSEMBLY, default
-# cdk.out, by examples/github-actions/releases), this prints the operator command's status (alias weights, the
-# group's newest CodeDeploy deployment and its lifecycle events, every rollback alarm's state), then CodeDeploy's own
-# reason for the newest deployment, also as a GitHub error annotation when it failed or was stopped.
+# cdk.out, by examples/github-actions/releases), this prints the operator command's status -json (alias weights, the
+# group's newest CodeDeploy deployment explained, every rollback alarm's state), then the release's outcome and
+# CodeDeploy's reason, also as a GitHub error annotation when it failed or was stopped. The script reads no CodeDeploy
+# answer itself: bluegreen status reads the deployment, and when the newest one is CodeDeploy's rollback, names the
+# release it belongs to (deployment.release), which the group's lastAttemptedDeployment would hide.
 #
 # Run it from the repository's root with read access to the stack's account and region (the workflow assumes the CDK
-# bootstrap stack's lookup role, which has ReadOnlyAccess). Needs the AWS CLI and Go. BLUEGREEN and RELEASES override
-# the two Go commands (default: go run ./cmd/bluegreen, go run ./examples/github-actions/releases).
+# bootstrap stack's lookup role, which has ReadOnlyAccess). Needs the AWS CLI (for the stack's physical names), jq and
+# Go. BLUEGREEN and RELEASES override the two Go commands (default: go run ./cmd/bluegreen, go run
+# ./examples/github-actions/releases).
 # Exit codes: 0 reported (or nothing to report), 1 something could not be read, 2 bad usage.
 set -uo pipefail
 
@@ -23,14 +26,10 @@ fi
 read -r -a bluegreen <<<"${BLUEGREEN:-go run ./cmd/bluegreen}"
 read -r -a releases <<<"${RELEASES:-go run ./examples/github-actions/releases}"
 
-# read_deployment ID sets status, error_code, error_message, rollback (rollbackInfo's message) and rolls_back (the
-# deployment this one rolls back, or None) from CodeDeploy's GetDeployment; it fails when the deployment cannot be read.
-read_deployment() {
-  local why
-  why="$(aws deploy get-deployment --deployment-id "$1" --output text --query \
-    'deploymentInfo.[status, errorInformation.code, errorInformation.message, rollbackInfo.rollbackMessage, rollbackInfo.rollbackTriggeringDeploymentId]' \
-    </dev/null)" || return 1
-  IFS=$'\t' read -r status error_code error_message rollback rolls_back <<<"$why"
+# field NAME prints the string field NAME of the deployment to report, from the status document in $status ("" when
+# absent): the release a rollback belongs to (.deployment.release) when there is one, else the newest deployment.
+field() {
+  jq -r --arg name "$1" '(.deployment.release // .deployment // {})[$name] // "" | tostring' <<<"$status"
 }
 
 # annotate prints a GitHub Actions error annotation, escaped as workflow commands require (%, CR, LF).
@@ -70,53 +69,39 @@ while IFS=$'\t' read -r path alias fn app group <&3; do
     code=1
     continue
   fi
-  echo "bluegreen status -function $fn_name -alias $alias -application $app_name -group $group_name"
-  "${bluegreen[@]}" status -function "$fn_name" -alias "$alias" -application "$app_name" -group "$group_name" </dev/null ||
-    code=1
-  # The deployment group's lastAttemptedDeployment is its newest deployment; CodeDeploy keeps why it failed in
-  # errorInformation and what it did about it in rollbackInfo.
-  if ! last="$(aws deploy get-deployment-group --application-name "$app_name" --deployment-group-name "$group_name" \
-    --query 'deploymentGroupInfo.lastAttemptedDeployment.[deploymentId, status]' --output text </dev/null)"; then
-    echo "$path: could not read the deployment group $group_name"
+  echo "bluegreen status -json -function $fn_name -alias $alias -application $app_name -group $group_name"
+  if ! status="$("${bluegreen[@]}" status -json -function "$fn_name" -alias "$alias" -application "$app_name" \
+    -group "$group_name" </dev/null)" || ! jq -e . >/dev/null 2>&1 <<<"$status"; then
+    echo "$path: could not read the status of $fn_name:$alias and its deployment group $group_name"
     echo "::endgroup::"
     code=1
     continue
   fi
-  read -r id status <<<"$last"
-  if [ -z "$id" ] || [ "$id" = "None" ]; then
+  printf '%s\n' "$status"
+  newest="$(jq -r '.deployment.id // ""' <<<"$status")"
+  if [ -z "$newest" ]; then
     echo "$path: CodeDeploy has run no deployment for this alias: the deploy failed before the alias update"
     echo "::endgroup::"
     continue
   fi
-  # A rollback is a deployment of its own ("CodeDeploy rolls back deployments by redeploying a previously deployed
-  # revision … as a new deployment", CodeDeploy user guide): when the newest one is CodeDeploy's rollback, report the
-  # release it rolled back (rollbackInfo.rollbackTriggeringDeploymentId), not the rollback's success.
-  if ! read_deployment "$id"; then
-    echo "$path: could not read CodeDeploy deployment $id"
-    echo "::endgroup::"
-    code=1
-    continue
+  id="$(field id)"
+  state="$(field status)"
+  error_code="$(field errorCode)"
+  error_message="$(field errorMessage)"
+  rollback="$(field rollbackMessage)"
+  if [ "$id" != "$newest" ]; then
+    echo "CodeDeploy deployment $newest ($(jq -r '.deployment.status' <<<"$status")) rolls back deployment $id: reporting $id"
   fi
-  if [ -n "$rolls_back" ] && [ "$rolls_back" != "None" ] && [ "$rolls_back" != "$id" ]; then
-    echo "CodeDeploy deployment $id ($status) rolls back deployment $rolls_back: reporting $rolls_back"
-    id="$rolls_back"
-    if ! read_deployment "$id"; then
-      echo "$path: could not read CodeDeploy deployment $id"
-      echo "::endgroup::"
-      code=1
-      continue
-    fi
-  fi
-  echo "CodeDeploy deployment $id: $status"
+  echo "CodeDeploy deployment $id: $state"
   echo "  error:    $error_code: $error_message"
   echo "  rollback: $rollback"
   echo "::endgroup::"
-  case "$status" in
+  case "$state" in
   Failed | Stopped)
-    annotate "Blue/green release rolled back" "$path ($fn_name:$alias): CodeDeploy deployment $id $status: $error_code: $error_message. $rollback"
+    annotate "Blue/green release rolled back" "$path ($fn_name:$alias): CodeDeploy deployment $id $state: $error_code: $error_message. $rollback"
     ;;
   *)
-    echo "$path: the newest CodeDeploy deployment is $status; the deploy failed for another reason (see the CloudFormation events above)"
+    echo "$path: the newest CodeDeploy deployment is $state; the deploy failed for another reason (see the CloudFormation events above)"
     ;;
   esac
 done 3<<<"$list"
