@@ -159,5 +159,3 @@ type advisedError struct {
 
 func (e *advisedError) Error() string { return e.what + " (" + oneLine(e.err.Error()) + ")" }
 func (e *advisedError) Unwrap() error { return e.err }
-
-func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sort"
 	"strings"
 	"time"
 
@@ -192,36 +191,4 @@ func (w *watcher) report(r WatchResult) {
 		}
 	}
 	fmt.Fprintf(out, "  %-10s %s\n", "console", r.ConsoleURL)
-}
-
-// serving says what an alias serves: one version alone, or its weights.
-func serving(a *lambda.GetAliasOutput) string {
-	v := aws.ToString(a.FunctionVersion)
-	if a.RoutingConfig == nil || len(a.RoutingConfig.AdditionalVersionWeights) == 0 {
-		return "serves version " + v + " alone"
-	}
-	var parts []string
-	rest := 100.0
-	for other, weight := range a.RoutingConfig.AdditionalVersionWeights {
-		parts = append(parts, fmt.Sprintf("version %s %s", other, pct(weight*100)))
-		rest -= weight * 100
-	}
-	sort.Strings(parts)
-	return fmt.Sprintf("still sends traffic to more than one version: version %s %s, %s", v, pct(rest), strings.Join(parts, ", "))
-}
-
-func orUnknown(s string) string {
-	if s == "" {
-		return "unknown"
-	}
-	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }

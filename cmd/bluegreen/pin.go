@@ -80,16 +80,3 @@ func stackName(s string) string {
 }
 
 var plainWord = regexp.MustCompile(`^[A-Za-z0-9_./:=,@+%-]+$`)
-
-// shellLine quotes args for a POSIX shell, so the operator can copy the line.
-func shellLine(args []string) string {
-	quoted := make([]string, len(args))
-	for i, a := range args {
-		if plainWord.MatchString(a) {
-			quoted[i] = a
-		} else {
-			quoted[i] = "'" + strings.ReplaceAll(a, "'", `'\''`) + "'"
-		}
-	}
-	return strings.Join(quoted, " ")
-}

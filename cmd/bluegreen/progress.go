@@ -3,7 +3,6 @@ package main
 import (
 	"fmt"
 	"math"
-	"strconv"
 	"strings"
 	"time"
 
@@ -103,9 +102,4 @@ func clock(t *time.Time) string {
 		return "?"
 	}
 	return t.Format("15:04:05")
-}
-
-// pct formats a percentage with at most one decimal: "10 %", "12.5 %".
-func pct(f float64) string {
-	return strconv.FormatFloat(math.Round(f*10)/10, 'f', -1, 64) + " %"
 }

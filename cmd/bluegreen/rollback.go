@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -15,6 +19,92 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
+
+// runRollback is bluegreen rollback: it parses the flags, rolls back (rollback) and reports the result, as text or
+// as one JSON object.
+func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
+	var yes, printOnly, noBlock *bool
+	var stack, bucket *string
+	var timeout *time.Duration
+	t, cl, code, done := c.parseTarget("rollback", args, stdout, stderr, func(fs *flag.FlagSet) {
+		yes = fs.Bool("yes", false, "do not ask for confirmation")
+		printOnly = fs.Bool("print", false, "print what would be done (for a finished release: the template's changes), and change nothing")
+		stack = fs.String("stack", "", "the function's CloudFormation stack, when the function carries no CloudFormation tags; "+
+			"without -function: roll back every protected alias of this stack released by its last operation, in one update")
+		bucket = fs.String("template-bucket", "", "the S3 bucket a rollback template over 51,200 bytes is uploaded to "+
+			"(default: the bucket the template's functions load their code from, the CDK's bootstrap assets bucket)")
+		timeout = fs.Duration("timeout", 15*time.Minute, "the longest wait for the stack update of a finished release (exit code 5 after it; the update goes on)")
+		noBlock = fs.Bool("no-block", false, "do not block the release taken out of service (by default a deploy of the same code and configuration is refused until bluegreen unblock)")
+	}, func(t target) string {
+		switch {
+		case *t.function == "" && *stack == "":
+			return "-function or -stack is required"
+		case *t.function == "" && *t.application != "":
+			return "-application and -group go with -function (without it, -stack rolls back every protected alias of the stack and finds their groups in it)"
+		case *timeout <= 0:
+			return fmt.Sprintf("-timeout must be positive, got %s", *timeout)
+		}
+		return ""
+	})
+	if done {
+		return code
+	}
+	progress := stdout
+	if *t.asJSON {
+		progress = stderr // stdout carries only the JSON result
+	}
+	var planned string
+	confirm := c.confirmer(progress, *yes)
+	var out bytes.Buffer
+	res, err := rollback(c.context(), cl, rollbackOptions{
+		function: *t.function, alias: *t.alias, application: *t.application, group: *t.group,
+		stack: *stack, templateBucket: *bucket, printOnly: *printOnly, noBlock: *noBlock,
+		confirm: func(change string) bool { planned = change; return confirm(change) },
+		out:     &out, progress: progress, now: c.now,
+		wait: waiter{timeout: *timeout, now: c.now, sleep: c.sleep, progress: progress},
+	})
+	result := map[string]interface{}{"rolledBack": err == nil && res.Done, "change": planned, "message": strings.TrimSpace(out.String())}
+	if res.Target != "" {
+		result["target"] = res.Target
+	}
+	if res.Command != "" {
+		result["command"] = res.Command
+	}
+	if res.Stack != "" {
+		result["stack"] = res.Stack
+	}
+	if len(res.Pins) > 0 {
+		result["aliases"] = res.Pins
+	}
+	if len(res.Changes) > 0 {
+		result["changes"] = res.Changes
+	}
+	if len(res.Skipped) > 0 {
+		result["skipped"] = res.Skipped
+	}
+	if res.NoChange {
+		result["unchanged"] = true
+	}
+	if res.Blocked != nil {
+		result["blocked"] = res.Blocked
+	}
+	code = exitCode(err)
+	if err != nil {
+		err = explain(err)
+		if out.Len() > 0 && !*t.asJSON {
+			fmt.Fprint(stdout, out.String())
+		}
+		result["message"] = strings.TrimSpace(out.String() + "\n" + err.Error())
+	}
+	if *t.asJSON {
+		json.NewEncoder(stdout).Encode(result)
+	} else if err != nil {
+		fmt.Fprintln(stderr, "bluegreen rollback:", err)
+	} else {
+		fmt.Fprint(stdout, out.String())
+	}
+	return code
+}
 
 // Errors rollback returns, by exit code: errNothing 3 (nothing to roll back to), errDeclined 4 (the operator said
 // no), errUsage 2 (flags the alias's state needs are missing). errChanged (exit code 1) means AWS changed while
@@ -45,13 +135,6 @@ type rollbackOptions struct {
 }
 
 func (o rollbackOptions) grouped() bool { return o.application != "" && o.group != "" }
-
-func (o rollbackOptions) clock() time.Time {
-	if o.now != nil {
-		return o.now()
-	}
-	return time.Now()
-}
 
 // rollbackResult is what a rollback did or would do.
 type rollbackResult struct {
@@ -114,10 +197,6 @@ func rollback(ctx context.Context, c clients, o rollbackOptions) (rollbackResult
 			"deployments tell which version served before", errUsage, o.function, o.alias)
 	}
 	return pinRelease(ctx, c, o, a)
-}
-
-func weighted(a *lambda.GetAliasOutput) bool {
-	return a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0
 }
 
 // stopDeployment stops d with automatic rollback. The deployment may end while the operator decides: it is read

@@ -6,6 +6,7 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -272,4 +273,15 @@ func releaseBlock(ctx context.Context, c clients, function, stack, fnARN, versio
 		b.note = fmt.Sprintf("stack %s has no %s for version %s (%s:%s): its release cannot be named", stack, typeVersion, version, fnARN, version)
 	}
 	return b
+}
+
+func weighted(a *lambda.GetAliasOutput) bool {
+	return a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0
+}
+
+func (o rollbackOptions) clock() time.Time {
+	if o.now != nil {
+		return o.now()
+	}
+	return time.Now()
 }
