@@ -1,7 +1,9 @@
 // Package plan reads a synthesized cloud assembly (cdk.out) and describes every blue/green deployment in it:
-// function, alias, strategy, traffic timeline, rollback alarms, hooks, and the worst-case detection time and
-// exposure, computed with the same formulas the constructs use at synth (alarms.DetectionTime,
-// strategy.ShareAt).
+// function, alias, strategy, traffic timeline, rollback alarms (CloudWatch name, metric, condition, detection
+// time), hooks, provisioned concurrency, the worst-case detection time and exposure, and how long the deployment
+// and its stack take to reach full traffic, computed with the same formulas the constructs use at synth
+// (alarms.DetectionTime, bake.SlowerThanBake, strategy.ShareAt). Functions of a service with the same plan are
+// grouped (Groups).
 package plan
 
 import (
@@ -47,7 +49,31 @@ type Deployment struct {
 	// Exposure is the share of requests green can serve before a rollback can start, in percent.
 	Exposure float64 `json:"exposurePercent"`
 
+	// PreHookTiming and PostHookTiming say how long the hooks can hold the deployment; nil without the hook, or
+	// for a hook the template does not define.
+	PreHookTiming  *HookTiming `json:"preTrafficHookTiming,omitempty"`
+	PostHookTiming *HookTiming `json:"postTrafficHookTiming,omitempty"`
+	// ProvisionedConcurrency is what the deployment declares for its alias; nil for none.
+	ProvisionedConcurrency *ProvisionedConcurrency `json:"provisionedConcurrency,omitempty"`
+	// Shift is how long the traffic shift lasts (the strategy's TotalDuration). ToFullTraffic is the worst case
+	// from the deployment's start to green with all the traffic: the pre-traffic hook's timeout (provisioned
+	// concurrency wait included), then the shift. ToComplete adds the post-traffic hook's timeout: the deployment,
+	// and the alias's update in CloudFormation, end then. CodeDeploy's own overhead is not counted.
+	Shift                time.Duration `json:"-"`
+	ShiftSeconds         float64       `json:"shiftSeconds"`
+	ToFullTraffic        time.Duration `json:"-"`
+	ToFullTrafficSeconds float64       `json:"toFullTrafficSeconds"`
+	ToComplete           time.Duration `json:"-"`
+	ToCompleteSeconds    float64       `json:"toCompleteSeconds"`
+	// WaitsFor are the deployments of the same stack that CloudFormation must finish first (the alias depends on
+	// theirs, directly or through other resources); Start is when this one starts, worst case, counted from the
+	// start of the stack's first deployments.
+	WaitsFor     []string      `json:"waitsFor,omitempty"`
+	Start        time.Duration `json:"-"`
+	StartSeconds float64       `json:"startSeconds"`
+
 	strategy strategy.Strategy
+	aliasID  string
 }
 
 // Step is a point of the traffic timeline.
@@ -60,19 +86,43 @@ type Step struct {
 // Alarm is a rollback alarm of a deployment.
 type Alarm struct {
 	// Path is the alarm's construct path, or "" for an alarm the template does not define (see Name).
-	Path          string        `json:"path"`
+	Path string `json:"path"`
+	// Name is the alarm's CloudWatch name, the one CodeDeploy, bluegreen watch and the notifications use, as far
+	// as it is known offline; NameSource says where it comes from (NameLiteral, NameAtDeploy: parts in braces are
+	// known at deploy, NameGenerated: CloudFormation generates it at deploy and Name is ""). For an alarm the
+	// template does not define, it is how the deployment group names it: its name as a plain string (an alarm
+	// imported with awscloudwatch.Alarm_FromAlarmName or Alarm_FromAlarmArn) or, for a value only known at deploy
+	// time (a reference to another stack, a parameter), that value with its unknown parts in braces.
+	Name       string `json:"name,omitempty"`
+	NameSource string `json:"nameSource"`
+	// LogicalID is the alarm's logical id in the template ("" for an alarm the template does not define): with
+	// NameGenerated, CloudFormation's stack resources give its name by this id.
+	LogicalID string `json:"logicalId,omitempty"`
+	// Metric is what a metric alarm of the template reads; nil for any other alarm.
+	Metric *AlarmMetric `json:"metric,omitempty"`
+	// Threshold (or ThresholdMetricID, the metric math band an anomaly detection alarm compares with) and
+	// Comparison (CloudWatch's ComparisonOperator) say when a datapoint breaches.
+	Threshold         *float64 `json:"threshold,omitempty"`
+	ThresholdMetricID string   `json:"thresholdMetricId,omitempty"`
+	Comparison        string   `json:"comparison,omitempty"`
+	// Rule is a composite alarm's rule, as far as it is known offline.
+	Rule          string        `json:"rule,omitempty"`
 	Period        time.Duration `json:"-"`
 	PeriodSeconds float64       `json:"periodSeconds"`
 	// Datapoints of the newest EvaluationPeriods must breach for the alarm to fire (M of N).
 	Datapoints        int `json:"datapoints"`
 	EvaluationPeriods int `json:"evaluationPeriods"`
-	// Name is how the deployment group names an alarm the template does not define: its name as a plain string
-	// (an alarm imported with awscloudwatch.Alarm_FromAlarmName or Alarm_FromAlarmArn) or, for a value only known
-	// at deploy time (a reference to another stack, a parameter), that CloudFormation expression as JSON.
-	Name string `json:"name,omitempty"`
 	// TimingUnknown is true when the alarm's period and datapoints cannot be read from the template (an alarm
 	// attached by name, a composite alarm); Period, Datapoints and EvaluationPeriods are 0 then.
 	TimingUnknown bool `json:"timingUnknown,omitempty"`
+	// Detection is the alarm's worst-case time from a fully broken green to CodeDeploy stopping the deployment,
+	// as synth counts it (alarms.Timing.DetectionTime: Datapoints × Period + alarms.MetricLag +
+	// alarms.AlarmCheckDelay); 0 when its timing is unknown.
+	Detection        time.Duration `json:"-"`
+	DetectionSeconds float64       `json:"detectionSeconds,omitempty"`
+	// SlowerThanBake is true when Detection is longer than the strategy gives green before it takes all the
+	// traffic, the rule synth warns about (bake.SlowerThanBake); never under all-at-once or with monitoring off.
+	SlowerThanBake bool `json:"slowerThanBake,omitempty"`
 }
 
 // StrategyValue returns the deployment's strategy.
@@ -80,6 +130,8 @@ func (d Deployment) StrategyValue() strategy.Strategy { return d.strategy }
 
 type template struct {
 	Resources map[string]resource `json:"Resources"`
+	// dir is the template's folder; root the cloud assembly's (its assets may be there, for a nested assembly).
+	dir, root string
 }
 
 type resource struct {
@@ -88,6 +140,7 @@ type resource struct {
 	Properties   map[string]interface{} `json:"Properties"`
 	UpdatePolicy map[string]interface{} `json:"UpdatePolicy"`
 	Metadata     map[string]interface{} `json:"Metadata"`
+	DependsOn    interface{}            `json:"DependsOn"`
 }
 
 // path returns the resource's construct path (CDK writes it as metadata when the CLI synthesizes), or its logical
@@ -105,7 +158,7 @@ func (r resource) path() string {
 func Read(dir string) ([]Deployment, error) {
 	var out []Deployment
 	err := eachStack(dir, func(file string, stack stackNames) error {
-		ds, err := readTemplate(file, stack)
+		ds, err := readTemplate(dir, file, stack)
 		out = append(out, ds...)
 		return err
 	})
@@ -183,14 +236,16 @@ func loadTemplate(file string) (template, error) {
 		r.id = id
 		t.Resources[id] = r
 	}
+	t.dir = filepath.Dir(file)
 	return t, nil
 }
 
-func readTemplate(file string, stack stackNames) ([]Deployment, error) {
+func readTemplate(root, file string, stack stackNames) ([]Deployment, error) {
 	t, err := loadTemplate(file)
 	if err != nil {
 		return nil, err
 	}
+	t.root = filepath.Clean(root)
 	var out []Deployment
 	for _, alias := range t.Resources {
 		if alias.Type != "AWS::Lambda::Alias" {
@@ -202,7 +257,9 @@ func readTemplate(file string, stack stackNames) ([]Deployment, error) {
 		if !ok {
 			continue
 		}
+		function := t.Resources[ref(alias.Properties["FunctionName"])]
 		d := Deployment{
+			aliasID:           alias.id,
 			Path:              strings.TrimSuffix(alias.path(), "/Alias"),
 			Stack:             stack.display,
 			StackName:         stack.cloudFormation,
@@ -212,6 +269,9 @@ func readTemplate(file string, stack stackNames) ([]Deployment, error) {
 		}
 		d.PreHook = t.Resources[ref(update["BeforeAllowTrafficHook"])].path()
 		d.PostHook = t.Resources[ref(update["AfterAllowTrafficHook"])].path()
+		d.PreHookTiming = hookTiming(t, ref(update["BeforeAllowTrafficHook"]), function)
+		d.PostHookTiming = hookTiming(t, ref(update["AfterAllowTrafficHook"]), function)
+		d.ProvisionedConcurrency = provisionedConcurrency(t, alias)
 		d.strategy, d.Config, err = readStrategy(t, group.Properties["DeploymentConfigName"])
 		if err != nil {
 			return nil, fmt.Errorf("%s: %s: %w", file, d.Path, err)
@@ -230,7 +290,9 @@ func readTemplate(file string, stack stackNames) ([]Deployment, error) {
 		list, _ := cfg["Alarms"].([]interface{})
 		for _, a := range list {
 			m, _ := a.(map[string]interface{})
-			d.Alarms = append(d.Alarms, groupAlarm(t, m["Name"]))
+			a := groupAlarm(t, stack.cloudFormation, m["Name"])
+			timeAlarm(&a, d.strategy, d.AlarmsEnabled)
+			d.Alarms = append(d.Alarms, a)
 		}
 		sort.Slice(d.Alarms, func(i, j int) bool { // the template's alarms by path, then those attached by name
 			ai, aj := d.Alarms[i], d.Alarms[j]
@@ -248,8 +310,25 @@ func readTemplate(file string, stack stackNames) ([]Deployment, error) {
 		if d.Detection > 0 && d.strategy.Kind() != strategy.KindAllAtOnce {
 			d.Exposure = d.strategy.ShareAt(d.Detection)
 		}
+		timeDeployment(&d)
 		out = append(out, d)
 	}
+	var aliases []string
+	for _, d := range out {
+		aliases = append(aliases, d.aliasID)
+	}
+	waits := waitsFor(t, aliases)
+	byAlias := map[string]string{}
+	for _, d := range out {
+		byAlias[d.aliasID] = d.Path
+	}
+	for i := range out {
+		for _, a := range waits[out[i].aliasID] {
+			out[i].WaitsFor = append(out[i].WaitsFor, byAlias[a])
+		}
+		sort.Strings(out[i].WaitsFor)
+	}
+	schedule(out)
 	return out, nil
 }
 
@@ -280,53 +359,6 @@ func readStrategy(t template, v interface{}) (strategy.Strategy, string, error) 
 		return strategy.AllAtOnce, "", nil
 	}
 	return strategy.Strategy{}, "", fmt.Errorf("unsupported traffic routing %v", routing["Type"])
-}
-
-// groupAlarm describes one entry of a deployment group's AlarmConfiguration.Alarms by its Name: a Ref to an alarm
-// of the template is read in full; anything else is an alarm the template does not define, listed by name with
-// its timing unknown. CDK renders an alarm imported by name (awscloudwatch.Alarm_FromAlarmName) or by ARN as its
-// name, a plain string; an alarm of another stack as Fn::ImportValue.
-func groupAlarm(t template, name interface{}) Alarm {
-	if res, ok := t.Resources[ref(name)]; ok {
-		if res.Type != "AWS::CloudWatch::Alarm" { // a composite alarm has no period of its own
-			return Alarm{Path: res.path(), TimingUnknown: true}
-		}
-		return readAlarm(res)
-	}
-	a := Alarm{TimingUnknown: true}
-	if s, ok := name.(string); ok {
-		a.Name = s
-	} else {
-		b, _ := json.Marshal(name)
-		a.Name = string(b)
-	}
-	return a
-}
-
-func readAlarm(r resource) Alarm {
-	a := Alarm{Path: r.path(), Period: time.Minute}
-	if p, ok := r.Properties["Period"].(float64); ok {
-		a.Period = time.Duration(p) * time.Second
-	}
-	if metrics, ok := r.Properties["Metrics"].([]interface{}); ok {
-		for _, m := range metrics {
-			stat, _ := m.(map[string]interface{})["MetricStat"].(map[string]interface{})
-			if p, ok := stat["Period"].(float64); ok {
-				a.Period = time.Duration(p) * time.Second
-				break
-			}
-		}
-	}
-	a.EvaluationPeriods = 1
-	if n, ok := r.Properties["EvaluationPeriods"].(float64); ok {
-		a.EvaluationPeriods = int(n)
-	}
-	a.Datapoints = a.EvaluationPeriods
-	if n, ok := r.Properties["DatapointsToAlarm"].(float64); ok {
-		a.Datapoints = int(n)
-	}
-	a.PeriodSeconds = a.Period.Seconds()
-	return a
 }
 
 // detection is the constructs' rule (alarms.GreenAlarms.DetectionTime): the fastest of the deployment's green

@@ -86,18 +86,23 @@ func TestSummaryOneLinePerDeployment(t *testing.T) {
 	var ds []Deployment
 	for i := 0; i < 50; i++ {
 		ds = append(ds, Deployment{Path: "Svc/Fn" + strconv.Itoa(i), Strategy: "Canary10Percent5Minutes",
-			Alarms: make([]Alarm, 4), AlarmsEnabled: true, PreHook: "h", Detection: 4 * time.Minute, Exposure: 10})
+			Alarms: make([]Alarm, 4), AlarmsEnabled: true, PreHook: "h", Detection: 4 * time.Minute, Exposure: 10,
+			ToFullTraffic: 10 * time.Minute})
 	}
-	ds[7].PreHook, ds[7].Detection, ds[7].Exposure = "", 0, 100
+	ds[7].PreHook, ds[7].Detection, ds[7].Exposure, ds[7].ToFullTraffic = "", 0, 100, 5*time.Minute
+	ds[9].Alarms[2].SlowerThanBake = true
 	lines := strings.Split(strings.TrimSuffix(Summary(ds), "\n"), "\n")
-	if len(lines) != 51 || strings.Join(strings.Fields(lines[0]), " ") != "DEPLOYMENT STRATEGY ALARMS HOOKS DETECTION EXPOSURE" {
+	if len(lines) != 51 || strings.Join(strings.Fields(lines[0]), " ") != "DEPLOYMENT STRATEGY ALARMS HOOKS DETECTION EXPOSURE 100 % AT" {
 		t.Fatalf("summary:\n%s", Summary(ds))
 	}
-	if got := strings.Join(strings.Fields(lines[1]), " "); got != "Svc/Fn0 Canary10Percent5Minutes 4 pre 4m0s 10 %" {
+	if got := strings.Join(strings.Fields(lines[1]), " "); got != "Svc/Fn0 Canary10Percent5Minutes 4 pre 4m0s 10 % 10m0s" {
 		t.Errorf("line 1: %q", got)
 	}
-	if got := strings.Join(strings.Fields(lines[8]), " "); got != "Svc/Fn7 Canary10Percent5Minutes 4 - none 100 %" {
+	if got := strings.Join(strings.Fields(lines[8]), " "); got != "Svc/Fn7 Canary10Percent5Minutes 4 - none 100 % 5m0s" {
 		t.Errorf("line 8: %q", got)
+	}
+	if got := strings.Join(strings.Fields(lines[10]), " "); got != "Svc/Fn9 Canary10Percent5Minutes 4 (1 slow) pre 4m0s 10 % 10m0s" {
+		t.Errorf("line 10: %q", got)
 	}
 	if !strings.HasPrefix(Text(ds), Summary(ds)) {
 		t.Errorf("the text starts with the summary")
@@ -122,30 +127,33 @@ func TestAlarmsAttachedByName(t *testing.T) {
 	}
 	d := ds[0]
 	want := []Alarm{
-		{Path: "S/Api/GreenAlarms/ErrorRate", Period: time.Minute, PeriodSeconds: 60, Datapoints: 1, EvaluationPeriods: 4},
-		{Name: "orders-drop", TimingUnknown: true},
-		{Name: `{"Fn::ImportValue":"Shared:AlarmName"}`, TimingUnknown: true},
+		{Path: "S/Api/GreenAlarms/ErrorRate", NameSource: NameGenerated, LogicalID: "ErrorRate", Period: time.Minute,
+			PeriodSeconds: 60, Datapoints: 1, EvaluationPeriods: 4, Detection: 4 * time.Minute, DetectionSeconds: 240},
+		{Name: "orders-drop", NameSource: NameLiteral, TimingUnknown: true},
+		{Name: "{import Shared:AlarmName}", NameSource: NameAtDeploy, TimingUnknown: true},
 	}
 	if len(d.Alarms) != len(want) {
 		t.Fatalf("alarms: got %+v, want %+v", d.Alarms, want)
 	}
 	for i := range want {
-		if d.Alarms[i] != want[i] {
-			t.Errorf("alarm %d: got %+v, want %+v", i, d.Alarms[i], want[i])
+		got := d.Alarms[i]
+		got.Metric, got.Threshold = nil, nil
+		if got != want[i] {
+			t.Errorf("alarm %d: got %+v, want %+v", i, got, want[i])
 		}
 	}
 	if d.Detection != 4*time.Minute {
 		t.Errorf("detection %v, want 4m0s (the green error alarm's)", d.Detection)
 	}
 	text := Text(ds)
-	for _, want := range []string{"alarms     3\n",
+	for _, want := range []string{"alarms     3, monitoring on\n",
 		"orders-drop: attached by name, not defined in this template: timing unknown",
-		`{"Fn::ImportValue":"Shared:AlarmName"}: attached by name, not defined in this template: timing unknown`} {
+		`{import Shared:AlarmName}: attached by name, not defined in this template: timing unknown`} {
 		if !strings.Contains(text, want) {
 			t.Errorf("plan lacks %q:\n%s", want, text)
 		}
 	}
-	if got := strings.Join(strings.Fields(strings.Split(Summary(ds), "\n")[1]), " "); got != "S/Api Canary10Percent5Minutes 3 - 4m0s 10 %" {
+	if got := strings.Join(strings.Fields(strings.Split(Summary(ds), "\n")[1]), " "); got != "S/Api Canary10Percent5Minutes 3 - 4m0s 10 % 5m0s" {
 		t.Errorf("summary line %q", got)
 	}
 }

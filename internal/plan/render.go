@@ -4,74 +4,250 @@ import (
 	"bytes"
 	"fmt"
 	"html"
+	"path"
 	"strings"
 	"time"
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 )
 
-// Text renders the deployments for a person: a summary table, one line per deployment, then each in detail.
+// Text renders the deployments for a person: a summary table, one line per deployment; how long each stack's
+// deployments take; then each deployment in detail, the functions of a service with the same plan (Groups) once.
 func Text(ds []Deployment) string {
 	var b strings.Builder
 	if len(ds) == 0 {
 		b.WriteString("no blue/green deployment in this cloud assembly\n")
-	} else {
-		b.WriteString(Summary(ds))
+		return b.String()
 	}
-	for _, d := range ds {
+	b.WriteString(Summary(ds))
+	b.WriteString("\n")
+	b.WriteString(StackText(Stacks(ds)))
+	for _, idx := range groupIndexes(ds) {
 		b.WriteString("\n")
-		fmt.Fprintf(&b, "%s (stack %s)\n", d.Path, d.Stack)
-		fmt.Fprintf(&b, "  function   %s\n", d.Function)
-		fmt.Fprintf(&b, "  alias      %s\n", d.Alias)
-		strat := d.Strategy
-		if d.Config != "" {
-			strat += " (" + d.Config + ")"
+		d := ds[idx[0]]
+		rel := func(p string) string { return p }
+		if len(idx) == 1 {
+			fmt.Fprintf(&b, "%s (stack %s)\n", d.Path, d.Stack)
 		} else {
-			strat += " (custom deployment config)"
-		}
-		fmt.Fprintf(&b, "  strategy   %s\n", strat)
-		var steps []string
-		for _, s := range d.Timeline {
-			steps = append(steps, fmt.Sprintf("%v → %g %%", s.At, s.Percent))
-		}
-		fmt.Fprintf(&b, "  timeline   %s\n", strings.Join(steps, ", "))
-		fmt.Fprintf(&b, "  hooks      pre-traffic %s, post-traffic %s\n", orNone(d.PreHook), orNone(d.PostHook))
-		switch {
-		case len(d.Alarms) == 0:
-			b.WriteString("  alarms     none\n")
-		default:
-			state := ""
-			if !d.AlarmsEnabled {
-				state = " (monitoring off: emergency bypass)"
+			g := Group{Parent: path.Dir(d.Path), Stack: d.Stack}
+			for _, i := range idx {
+				g.Deployments = append(g.Deployments, ds[i].Path)
 			}
-			fmt.Fprintf(&b, "  alarms     %d%s\n", len(d.Alarms), state)
-			for _, a := range d.Alarms {
-				switch {
-				case a.Path == "":
-					fmt.Fprintf(&b, "             %s: attached by name, not defined in this template: timing unknown\n", a.Name)
-				case a.TimingUnknown:
-					fmt.Fprintf(&b, "             %s: timing unknown (not a metric alarm)\n", a.Path)
-				default:
-					fmt.Fprintf(&b, "             %s: %d of %d × %v\n", a.Path, a.Datapoints, a.EvaluationPeriods, a.Period)
+			fmt.Fprintf(&b, "%s: %d functions with the same plan (stack %s)\n", g.Parent, len(idx), d.Stack)
+			b.WriteString(wrap("  functions  ", strings.Join(g.Names(), ", "), 110))
+			rel = func(p string) string {
+				if strings.HasPrefix(p, d.Path+"/") {
+					return g.Parent + "/<each>/" + strings.TrimPrefix(p, d.Path+"/")
 				}
+				return p
 			}
 		}
-		if d.Detection == 0 {
-			b.WriteString("  detection  none: no green error alarm can stop this deployment\n")
-			b.WriteString("  exposure   100 % of requests can reach a broken green\n")
-			continue
-		}
-		fmt.Fprintf(&b, "  detection  %v worst case (alarm periods × datapoints + %v metric lag + %v CodeDeploy alarm check)\n",
-			d.Detection, alarms.MetricLag, alarms.AlarmCheckDelay)
-		fmt.Fprintf(&b, "  exposure   %g %% of requests can reach a broken green before a rollback can start\n", d.Exposure)
+		writeDeployment(&b, d, rel, len(idx) > 1)
 	}
 	return b.String()
 }
 
-// Summary renders one line per deployment: path, strategy, alarms, hooks, worst-case detection and exposure,
-// readable for a service of dozens of functions.
+// writeDeployment writes the details of d; rel renders a path of d's for a group (<each> in place of the
+// function's id); group says the block stands for several functions.
+func writeDeployment(b *strings.Builder, d Deployment, rel func(string) string, group bool) {
+	fmt.Fprintf(b, "  function   %s\n", rel(d.Function))
+	fmt.Fprintf(b, "  alias      %s\n", d.Alias)
+	strat := d.Strategy
+	if d.Config != "" {
+		strat += " (" + d.Config + ")"
+	} else {
+		strat += " (custom deployment config)"
+	}
+	fmt.Fprintf(b, "  strategy   %s\n", strat)
+	var steps []string
+	for _, s := range d.Timeline {
+		steps = append(steps, fmt.Sprintf("%v → %g %%", s.At, s.Percent))
+	}
+	fmt.Fprintf(b, "  timeline   %s\n", strings.Join(steps, ", "))
+	fmt.Fprintf(b, "  hooks      pre-traffic %s, post-traffic %s\n", orNone(rel(d.PreHook)), orNone(rel(d.PostHook)))
+	if pc := d.ProvisionedConcurrency; pc != nil {
+		amount := fmt.Sprintf("%g", pc.Min)
+		if pc.Max != pc.Min {
+			amount = fmt.Sprintf("%g to %g", pc.Min, pc.Max)
+		}
+		waits := "the pre-traffic hook waits for it to be READY before any traffic shifts"
+		if d.PreHookTiming == nil || !d.PreHookTiming.WaitsForProvisionedConcurrency {
+			waits = "nothing waits for it before traffic shifts (no pre-traffic hook of this library checks it)"
+		}
+		fmt.Fprintf(b, "  capacity   provisioned concurrency %s: %s\n", amount, waits)
+	}
+	writeAlarms(b, d, group)
+	if d.Detection == 0 {
+		b.WriteString("  detection  none: no green error alarm can stop this deployment\n")
+		b.WriteString("  exposure   100 % of requests can reach a broken green\n")
+	} else {
+		fmt.Fprintf(b, "  detection  %v worst case (alarm periods × datapoints + %v metric lag + %v CodeDeploy alarm check)\n",
+			d.Detection, alarms.MetricLag, alarms.AlarmCheckDelay)
+		fmt.Fprintf(b, "  exposure   %g %% of requests can reach a broken green before a rollback can start\n", d.Exposure)
+	}
+	writeTimes(b, d)
+}
+
+// writeAlarms lists each alarm: its path (relative to the deployment), detection time and bake flag, then its
+// CloudWatch name, metric and condition.
+func writeAlarms(b *strings.Builder, d Deployment, group bool) {
+	if len(d.Alarms) == 0 {
+		b.WriteString("  alarms     none\n")
+		return
+	}
+	state := ", monitoring on"
+	if !d.AlarmsEnabled {
+		state = ", monitoring off (emergency bypass or pin): none can stop this deployment"
+	}
+	per := ""
+	if group {
+		per = " per function"
+	}
+	fmt.Fprintf(b, "  alarms     %d%s%s\n", len(d.Alarms), per, state)
+	var notes []string
+	if group {
+		notes = append(notes, fmt.Sprintf("names shown are %s's, each function has its own", path.Base(d.Path)))
+	}
+	for _, a := range d.Alarms {
+		if a.Path != "" && strings.Contains(a.Name, "{version}") {
+			notes = append(notes, "{version} in a name is green's version number, known at deploy")
+			break
+		}
+	}
+	if len(notes) > 0 {
+		fmt.Fprintf(b, "             (%s)\n", strings.Join(notes, "; "))
+	}
+	bakeTime := d.strategy.TotalDuration()
+	for _, a := range d.Alarms {
+		title := a.Path
+		if group && strings.HasPrefix(a.Path, d.Path+"/") {
+			title = path.Dir(d.Path) + "/<each>/" + strings.TrimPrefix(a.Path, d.Path+"/")
+		}
+		switch {
+		case a.TimingUnknown && a.Path == "":
+			fmt.Fprintf(b, "    %s: attached by name, not defined in this template: timing unknown\n", a.Name)
+			continue
+		case a.TimingUnknown:
+			fmt.Fprintf(b, "    %s: timing unknown (not a metric alarm)\n", title)
+		case a.SlowerThanBake:
+			fmt.Fprintf(b, "    %s: %d of %d × %v, detects within %v: SLOWER THAN THE %v BAKE, it cannot stop a broken "+
+				"green before 100 %%\n", title, a.Datapoints, a.EvaluationPeriods, a.Period, a.Detection, bakeTime)
+		case d.AlarmsEnabled && d.strategy.Kind() != strategy.KindAllAtOnce:
+			fmt.Fprintf(b, "    %s: %d of %d × %v, detects within %v (bake %v)\n", title, a.Datapoints,
+				a.EvaluationPeriods, a.Period, a.Detection, bakeTime)
+		default:
+			fmt.Fprintf(b, "    %s: %d of %d × %v, detects within %v\n", title, a.Datapoints, a.EvaluationPeriods,
+				a.Period, a.Detection)
+		}
+		fmt.Fprintf(b, "      name       %s\n", alarmNameText(a, d))
+		if a.Metric != nil {
+			fmt.Fprintf(b, "      metric     %s\n", a.Metric)
+			if c := a.Condition(); c != "" {
+				fmt.Fprintf(b, "      breaches   %s\n", c)
+			}
+		}
+		if a.Rule != "" {
+			fmt.Fprintf(b, "      rule       %s\n", a.Rule)
+		}
+	}
+}
+
+// alarmNameText says what is known of a template alarm's CloudWatch name.
+func alarmNameText(a Alarm, d Deployment) string {
+	var s string
+	switch a.NameSource {
+	case NameGenerated:
+		// "If you don't specify a name, CloudFormation generates a unique physical ID", of the form
+		// MyStack-MyBucket-abcdefghijk1 (CloudFormation template reference, "CloudFormation resource custom
+		// naming"): AWS shows the form by example only, so the text says "like".
+		s = fmt.Sprintf("generated by CloudFormation at deploy, like %s-%s-<random> (the stack's resource %s)",
+			d.StackName, a.LogicalID, a.LogicalID)
+	case NameAtDeploy:
+		s = a.Name
+		if strings.Contains(strings.ReplaceAll(a.Name, "{version}", ""), "{") {
+			s += " ({…} known at deploy)"
+		}
+	default:
+		s = a.Name
+	}
+	return s
+}
+
+// writeTimes writes how long the deployment takes, worst case.
+func writeTimes(b *strings.Builder, d Deployment) {
+	var parts []string
+	if h := d.PreHookTiming; h != nil {
+		what := "pre-traffic hook ≤ " + h.Timeout.String() + " (its timeout"
+		if h.WaitsForProvisionedConcurrency {
+			what += ", provisioned concurrency READY wait included"
+		}
+		if !h.Library {
+			what += "; assumed to report before it returns"
+		}
+		parts = append(parts, what+")")
+	} else if d.PreHook != "" {
+		parts = append(parts, "pre-traffic hook not in this template: not counted")
+	}
+	parts = append(parts, "shift "+d.Shift.String())
+	fmt.Fprintf(b, "  100 %% at   %v worst case: %s\n", d.ToFullTraffic, strings.Join(parts, " + "))
+	if h := d.PostHookTiming; h != nil {
+		what := "post-traffic hook ≤ " + h.Timeout.String() + " (its timeout"
+		if !h.Library {
+			what += "; assumed to report before it returns"
+		}
+		fmt.Fprintf(b, "  done at    %v worst case: + %s)\n", d.ToComplete, what)
+	} else {
+		fmt.Fprintf(b, "  done at    %v worst case: at 100 %% (no post-traffic hook)\n", d.ToComplete)
+	}
+	if len(d.WaitsFor) > 0 {
+		fmt.Fprintf(b, "  starts     %v after the stack's first deployments, worst case: it waits for %s\n", d.Start,
+			strings.Join(d.WaitsFor, ", "))
+	}
+}
+
+// StackText renders how long each stack's deployments take, worst case, as a table.
+func StackText(sts []StackTiming) string {
+	rows := [][]string{{"STACK", "DEPLOYMENTS", "ALL AT 100 %", "ALL DONE", "LAST DONE"}}
+	for _, st := range sts {
+		how := fmt.Sprintf("%d in parallel", st.Deployments)
+		if st.Deployments == 1 {
+			how = "1"
+		} else if !st.Parallel {
+			how = fmt.Sprintf("%d, some in series", st.Deployments)
+		}
+		rows = append(rows, []string{st.Stack, how, st.FullTraffic.String(), st.Complete.String(), st.Last})
+	}
+	return table(rows) + "(worst case from the start of the stack's deployments: CloudFormation runs them in parallel " +
+		"unless one depends on another; its own work and CodeDeploy's are not counted)\n"
+}
+
+// wrap writes text after prefix, wrapped at width on ", ", the next lines indented as far as prefix.
+func wrap(prefix, text string, width int) string {
+	var b strings.Builder
+	line := prefix
+	indent := strings.Repeat(" ", len([]rune(prefix)))
+	for i, item := range strings.Split(text, ", ") {
+		sep := ""
+		if i > 0 {
+			sep = ", "
+		}
+		if i > 0 && len([]rune(line))+len(sep)+len([]rune(item)) > width {
+			b.WriteString(line + ",\n")
+			line = indent + item
+			continue
+		}
+		line += sep + item
+	}
+	b.WriteString(line + "\n")
+	return b.String()
+}
+
+// Summary renders one line per deployment: path, strategy, alarms (with how many are slower than the bake),
+// hooks, worst-case detection and exposure, and when green has all the traffic, worst case, counted from the start
+// of the stack's deployments; readable for a service of dozens of functions.
 func Summary(ds []Deployment) string {
-	rows := [][]string{{"DEPLOYMENT", "STRATEGY", "ALARMS", "HOOKS", "DETECTION", "EXPOSURE"}}
+	rows := [][]string{{"DEPLOYMENT", "STRATEGY", "ALARMS", "HOOKS", "DETECTION", "EXPOSURE", "100 % AT"}}
 	for _, d := range ds {
 		hooks := "-"
 		switch {
@@ -90,8 +266,17 @@ func Summary(ds []Deployment) string {
 		if d.Detection > 0 {
 			detection = d.Detection.String()
 		}
-		rows = append(rows, []string{d.Path, d.Strategy, alarmCount, hooks, detection, fmt.Sprintf("%g %%", d.Exposure)})
+		if n := slower(d); n > 0 {
+			alarmCount += fmt.Sprintf(" (%d slow)", n)
+		}
+		rows = append(rows, []string{d.Path, d.Strategy, alarmCount, hooks, detection, fmt.Sprintf("%g %%", d.Exposure),
+			(d.Start + d.ToFullTraffic).String()})
 	}
+	return table(rows)
+}
+
+// table aligns rows of cells in columns two spaces apart.
+func table(rows [][]string) string {
 	widths := make([]int, len(rows[0]))
 	for _, r := range rows {
 		for i, c := range r {
@@ -110,6 +295,17 @@ func Summary(ds []Deployment) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// slower counts the deployment's alarms that are slower than its strategy's bake.
+func slower(d Deployment) int {
+	n := 0
+	for _, a := range d.Alarms {
+		if a.SlowerThanBake {
+			n++
+		}
+	}
+	return n
 }
 
 func orNone(s string) string {
