@@ -45,10 +45,7 @@ func runPlan(args []string, stdout, stderr io.Writer) int {
 		paths = stderr // stdout carries only the JSON document
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
-		if ss == nil {
-			ss = []plan.Switch{}
-		}
-		if err := enc.Encode(map[string]interface{}{"deployments": ds, "switches": ss}); err != nil {
+		if err := enc.Encode(plan.NewReport(ds, ss)); err != nil {
 			return failed(stderr, "plan", err)
 		}
 	} else {
