@@ -21,10 +21,7 @@ func RollbackOf(info *cdtypes.DeploymentInfo) string {
 	if info.RollbackInfo == nil {
 		return ""
 	}
-	if of := aws.ToString(info.RollbackInfo.RollbackTriggeringDeploymentId); of != aws.ToString(info.DeploymentId) {
-		return of
-	}
-	return ""
+	return other(info, info.RollbackInfo.RollbackTriggeringDeploymentId)
 }
 
 // RolledBackBy returns the id of the deployment that rolls info back (rollbackInfo.rollbackDeploymentId), or ""
@@ -33,10 +30,15 @@ func RolledBackBy(info *cdtypes.DeploymentInfo) string {
 	if info.RollbackInfo == nil {
 		return ""
 	}
-	if by := aws.ToString(info.RollbackInfo.RollbackDeploymentId); by != aws.ToString(info.DeploymentId) {
-		return by
+	return other(info, info.RollbackInfo.RollbackDeploymentId)
+}
+
+// other is the deployment id, or "" when it is info's own: no link.
+func other(info *cdtypes.DeploymentInfo, id *string) string {
+	if aws.ToString(id) == aws.ToString(info.DeploymentId) {
+		return ""
 	}
-	return ""
+	return aws.ToString(id)
 }
 
 // IsRollback reports whether the deployment rolls another one back: CodeDeploy created it for a rollback (creator
