@@ -113,7 +113,7 @@ var commands = []struct{ name, synopsis, summary, exits string }{
 		`exit codes: 0 printed; 1 the cloud assembly could not be read, or a picture not written; 2 bad usage (also a
   path that is not a cloud assembly: a directory with manifest.json, as ./cdkw synth writes it)`},
 	{"status", "bluegreen status -function NAME [-alias live] [-application APP -group GROUP] [-profile P] [-region R] [-json]",
-		"what the alias serves now (blue and green), the group's newest deployment, the version rollback would go to, each rollback alarm's state, the blocked releases",
+		"what the alias serves now (blue and green), the group's newest deployment explained (for CodeDeploy's rollback, the release it rolls back: -json .deployment.release), the version rollback would go to, each rollback alarm's state, the blocked releases",
 		`exit codes: 0 shown; 1 failed (an AWS error); 2 bad usage`},
 	{"watch", "bluegreen watch -function NAME [-alias live] -application APP -group GROUP [-deployment d-XXX|latest] [-timeout 2h] [-interval 10s] [-profile P] [-region R] [-json]",
 		"follow a deployment live (beside ./cdkw deploy, or in CI) until it ends: traffic shift, hooks, alarms; exits 1 on a rollback, 5 on a timeout",
