@@ -52,6 +52,17 @@ func TestPlanOfTheExampleApp(t *testing.T) {
 		t.Fatalf("want the %d deployments of the example (2 stacks, 2 pipeline stages, 2 environments, the fleet), got %d",
 			6+service.FleetSize, len(ds))
 	}
+	// The fleet's functions have the same plan and are shown once; every hook is the library's (its configuration
+	// found in the assembly, nested ones included), so each deployment's time to full traffic counts its timeout.
+	if gs := plan.Groups(ds); len(gs) != 1 || gs[0].Parent != "BlueGreenFleet/Shop" || len(gs[0].Deployments) != service.FleetSize {
+		t.Errorf("want the fleet as one group of %d, got %+v", service.FleetSize, gs)
+	}
+	for _, d := range ds {
+		if d.PreHook != "" && (d.PreHookTiming == nil || !d.PreHookTiming.Library ||
+			d.ToFullTraffic != d.PreHookTiming.Timeout+d.Shift) {
+			t.Errorf("%s: pre-traffic hook %+v, full traffic after %v", d.Path, d.PreHookTiming, d.ToFullTraffic)
+		}
+	}
 	// The example's DNS switch: all answers to blue, green the fallback, both health-checked.
 	if len(ss) != 1 || ss[0].Path != "TwoEnvironments/Switch/Switch" || ss[0].Name != "api.example.com." ||
 		!ss[0].Alias || len(ss[0].Records) != 2 {

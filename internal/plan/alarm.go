@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -55,7 +56,7 @@ type MetricInput struct {
 // `math "green error rate (%)" of AWS/Lambda Errors, Invocations (Sum, 1m0s)`.
 func (m AlarmMetric) String() string {
 	if m.Expression == "" {
-		return strings.TrimSpace(fmt.Sprintf("%s %s (%s, %v)", m.Namespace, m.MetricName, orUnknown(m.Stat), seconds(m.PeriodSeconds)))
+		return strings.TrimSpace(fmt.Sprintf("%s %s (%s, %v)", m.Namespace, m.MetricName, statistic(m.Stat), seconds(m.PeriodSeconds)))
 	}
 	what := m.Label
 	if what == "" {
@@ -74,11 +75,11 @@ func (m AlarmMetric) String() string {
 		if _, ok := namespaces[in.Namespace]; !ok {
 			order = append(order, in.Namespace)
 		}
-		if !contains(namespaces[in.Namespace], in.MetricName) {
+		if !slices.Contains(namespaces[in.Namespace], in.MetricName) {
 			namespaces[in.Namespace] = append(namespaces[in.Namespace], in.MetricName)
 		}
-		stat := fmt.Sprintf("%s, %v", orUnknown(in.Stat), seconds(in.PeriodSeconds))
-		if !contains(stats, stat) {
+		stat := fmt.Sprintf("%s, %v", statistic(in.Stat), seconds(in.PeriodSeconds))
+		if !slices.Contains(stats, stat) {
 			stats = append(stats, stat)
 		}
 	}
@@ -91,20 +92,12 @@ func (m AlarmMetric) String() string {
 	return fmt.Sprintf("math %q of %s (%s)", what, strings.Join(names, "; "), strings.Join(stats, "; "))
 }
 
-func orUnknown(s string) string {
+// statistic names a metric's statistic for the text, "statistic unknown" when the template gives none.
+func statistic(s string) string {
 	if s == "" {
 		return "statistic unknown"
 	}
 	return s
-}
-
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -123,7 +124,7 @@ func provisionedConcurrency(t template, alias resource) *ProvisionedConcurrency 
 			r.Properties["ScalableDimension"] != "lambda:function:ProvisionedConcurrency" {
 			continue
 		}
-		if !strings.HasPrefix(r.path(), alias.path()+"/") && !contains(dependsOn(r), alias.id) {
+		if !strings.HasPrefix(r.path(), alias.path()+"/") && !slices.Contains(dependsOn(r), alias.id) {
 			continue
 		}
 		lo, _ := r.Properties["MinCapacity"].(float64)
