@@ -125,7 +125,7 @@ var codeHints = map[cdtypes.ErrorCode]string{
 	// DESIGN.md, "The release lifecycle": CodeDeploy refuses a deployment whose AppSpec CurrentVersion the alias
 	// does not serve.
 	cdtypes.ErrorCodeInvalidLambdaConfiguration: "the alias did not serve the version the stack's template holds " +
-		"(was it changed outside CloudFormation?): point it back at the template's version, then deploy (README, Roll back a release)",
+		"(was it changed outside CloudFormation?): point it back at the template's version, then deploy (docs/operating.md, Roll back a release)",
 	// "IAM_ROLE_PERMISSIONS: The service role does not have the correct permissions" (API reference,
 	// ErrorInformation); the usual cause is a hook the role may not invoke (DESIGN.md).
 	cdtypes.ErrorCodeIamRolePermissions: "CodeDeploy's service role lacks a permission, typically to invoke a hook " +
