@@ -539,10 +539,12 @@ func (w *watcher) poll(ctx context.Context) error {
 // deployment has one target, the alias) and prints each change of status.
 func (w *watcher) readEvents(ctx context.Context) error {
 	id, lt, err := w.c.deployments().LambdaTarget(ctx, w.id, w.targetID)
+	if id != "" {
+		w.targetID = id // listed once: kept when GetDeploymentTarget fails (throttled) or names no Lambda target
+	}
 	if err != nil || lt == nil {
 		return err
 	}
-	w.targetID = id
 	if fi := lt.LambdaFunctionInfo; fi != nil {
 		if w.blue == "" {
 			w.blue = aws.ToString(fi.CurrentVersion)

@@ -461,3 +461,18 @@ func TestWatchCouldNotReadAWS(t *testing.T) {
 		t.Errorf("latest in an empty group: exit %d, want %d: %s", code, exitFail, errOut)
 	}
 }
+
+// The deployment's target is listed once: a poll whose GetDeploymentTarget fails (throttled past the retries) keeps
+// the id ListDeploymentTargets gave, and the next polls read the target without listing again.
+func TestWatchListsTheTargetOnce(t *testing.T) {
+	f := newWatchFake(t)
+	f.deployments = append(f.deployments, newRelease("InProgress", events("InProgress", "Pending", "Pending")...))
+	f.throttle = map[string]int{"GetDeploymentTarget": 3}
+	code, out, errOut := runWith(f.scripted(false), append(watchArgs, "-deployment", "d-REL", "-timeout", "2m", "-interval", "30s")...)
+	if code != exitTimeout || !strings.Contains(out, "reading the deployment failed (1 in a row") {
+		t.Fatalf("exit %d:\n%s%s", code, out, errOut)
+	}
+	if n, m := f.calls["ListDeploymentTargets"], f.calls["GetDeploymentTarget"]; n != 1 || m < 4 {
+		t.Errorf("ListDeploymentTargets called %d times, GetDeploymentTarget %d times: the target's id is listed once", n, m)
+	}
+}
