@@ -66,24 +66,9 @@ func PinsFromContext(scope constructs.Construct) (map[string]string, error) {
 // DetectionAdvice compares how fast the alarms can catch a green that fails every request (detection, see
 // alarms.DetectionTime) with how fast s moves traffic. It returns a warning when green can reach more traffic than
 // the strategy's first step before any alarm can fire, or "" when the strategy waits long enough. All-at-once is
-// left to the caller: no alarm can limit its exposure.
+// left to the caller: no alarm can limit its exposure. bluegreen plan applies the same rule (bake.DetectionAdvice).
 func DetectionAdvice(s strategy.Strategy, detection time.Duration) string {
-	share := s.ShareAt(detection)
-	if share <= float64(s.Percent()) {
-		return ""
-	}
-	safe := detection.Truncate(time.Minute) + time.Minute
-	switch s.Kind() {
-	case strategy.KindCanary:
-		return fmt.Sprintf("%v bakes the canary for %v, not longer than the worst-case detection time %v of the "+
-			"rollback alarms: a broken green reaches 100 %% of traffic before any alarm can fire; use an interval of "+
-			"at least %v or shorten the alarm periods", s, s.Interval(), detection, safe)
-	case strategy.KindLinear:
-		return fmt.Sprintf("%v lets a broken green reach %g %% of traffic before any rollback alarm can fire "+
-			"(worst-case detection %v, a shift every %v); use an interval of at least %v or shorten the alarm periods",
-			s, share, detection, s.Interval(), safe)
-	}
-	return ""
+	return bake.DetectionAdvice(s, detection)
 }
 
 // NoAlarmsWarning is the id of the warning synth gives when a Deployment shifts traffic gradually (canary or

@@ -252,6 +252,13 @@ func readAlarm(r resource) Alarm {
 		return out
 	}
 	period := num(r.Properties, "Period")
+	notNumber := func(m map[string]interface{}, k string) bool {
+		v, set := m[k]
+		_, isNumber := v.(float64)
+		return set && !isNumber
+	}
+	// periodUnknown is true when a period is set to something other than a number (known only at deploy).
+	periodUnknown := notNumber(r.Properties, "Period")
 	m := AlarmMetric{}
 	if metrics, ok := r.Properties["Metrics"].([]interface{}); ok {
 		var single *MetricInput
@@ -264,6 +271,7 @@ func readAlarm(r resource) Alarm {
 				in := MetricInput{ID: str(q, "Id"), Namespace: str(metric, "Namespace"), MetricName: str(metric, "MetricName"),
 					Stat: str(stat, "Stat"), PeriodSeconds: num(stat, "Period"), Dimensions: dims(metric["Dimensions"])}
 				period = max(period, in.PeriodSeconds)
+				periodUnknown = periodUnknown || notNumber(stat, "Period")
 				m.Inputs = append(m.Inputs, in)
 				if !set || returns {
 					single = &m.Inputs[len(m.Inputs)-1]
@@ -271,6 +279,7 @@ func readAlarm(r resource) Alarm {
 				continue
 			}
 			period = max(period, num(q, "Period"))
+			periodUnknown = periodUnknown || notNumber(q, "Period")
 			if expr := str(q, "Expression"); expr != "" && (!set || returns) {
 				m.Expression, m.Label = expr, str(q, "Label")
 			}
@@ -290,18 +299,19 @@ func readAlarm(r resource) Alarm {
 			Stat: stat, PeriodSeconds: period, Dimensions: dims(r.Properties["Dimensions"])}
 	}
 	a.Metric = &m
-	if period == 0 {
-		period = 60
+	// A period, evaluation periods or datapoints known only at deploy (a Ref, a parameter) is not guessed: the
+	// timing is unknown, as alarms.ReadTiming finds it at synth.
+	evaluation, okEvaluation := r.Properties["EvaluationPeriods"].(float64)
+	datapoints, okDatapoints := r.Properties["DatapointsToAlarm"].(float64)
+	if _, set := r.Properties["DatapointsToAlarm"]; !set {
+		datapoints, okDatapoints = evaluation, okEvaluation
 	}
-	a.Period = time.Duration(period) * time.Second
-	a.PeriodSeconds = a.Period.Seconds()
-	a.EvaluationPeriods = 1
-	if n, ok := r.Properties["EvaluationPeriods"].(float64); ok {
-		a.EvaluationPeriods = int(n)
-	}
-	a.Datapoints = a.EvaluationPeriods
-	if n, ok := r.Properties["DatapointsToAlarm"].(float64); ok {
-		a.Datapoints = int(n)
+	if period == 0 || periodUnknown || !okEvaluation || !okDatapoints {
+		a.TimingUnknown = true
+	} else {
+		a.Period = time.Duration(period) * time.Second
+		a.PeriodSeconds = a.Period.Seconds()
+		a.EvaluationPeriods, a.Datapoints = int(evaluation), int(datapoints)
 	}
 	if th, ok := r.Properties["Threshold"].(float64); ok {
 		a.Threshold = &th
@@ -316,17 +326,19 @@ func asMap(v interface{}) map[string]interface{} {
 	return m
 }
 
-// timeAlarm sets the alarm's detection time and whether it is slower than the strategy's bake, with the rules
-// synth applies (alarms.Timing.DetectionTime, bake.SlowerThanBake); nothing for an alarm whose timing is unknown.
-// With alarm monitoring off no alarm can stop the deployment, and none is flagged (synth says nothing then either).
-func timeAlarm(a *Alarm, s strategy.Strategy, monitoring bool) {
+// timeAlarm sets the alarm's detection time and, when flag is true, whether it is slower than the strategy's bake,
+// with the rules synth applies (alarms.Timing.DetectionTime, bake.SlowerThanBake); nothing for an alarm whose
+// timing is unknown. Callers pass flag false with alarm monitoring off (no alarm can stop the deployment; synth says
+// nothing then either) and for the green error alarms, which synth weighs against each step of the strategy
+// instead (Deployment.DetectionAdvice).
+func timeAlarm(a *Alarm, s strategy.Strategy, flag bool) {
 	if a.TimingUnknown {
 		return
 	}
 	t := alarms.Timing{Period: a.Period, EvaluationPeriods: a.EvaluationPeriods, DatapointsToAlarm: a.Datapoints}
 	a.Detection = t.DetectionTime()
 	a.DetectionSeconds = a.Detection.Seconds()
-	a.SlowerThanBake = monitoring && bake.SlowerThanBake(s, t)
+	a.SlowerThanBake = flag && bake.SlowerThanBake(s, t)
 }
 
 // comparisonSymbols spell CloudWatch's comparison operators.

@@ -3,6 +3,7 @@ package plan
 import (
 	"encoding/json"
 	"path"
+	"sort"
 	"strings"
 )
 
@@ -77,6 +78,13 @@ func signature(d Deployment) string {
 		}
 		alarms[i] = a
 	}
+	// d.Alarms is sorted by absolute path; relative paths may sort otherwise (an alarm outside the function's path).
+	sort.SliceStable(alarms, func(i, j int) bool {
+		if alarms[i].Path != alarms[j].Path {
+			return alarms[i].Path < alarms[j].Path
+		}
+		return alarms[i].Name < alarms[j].Name
+	})
 	waits := make([]string, len(d.WaitsFor))
 	for i, w := range d.WaitsFor {
 		waits[i] = rel(w)

@@ -17,6 +17,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/internal/bake"
 )
 
 // Deployment is one blue/green deployment of the assembly.
@@ -48,6 +49,10 @@ type Deployment struct {
 	DetectionSeconds float64       `json:"detectionSeconds"`
 	// Exposure is the share of requests green can serve before a rollback can start, in percent.
 	Exposure float64 `json:"exposurePercent"`
+	// DetectionAdvice is the warning synth gives (lambda-bluegreen:detection, bake.DetectionAdvice) when green can
+	// reach more traffic than the strategy's first step before a green error alarm can fire; "" when it cannot,
+	// under all-at-once, or with alarm monitoring off.
+	DetectionAdvice string `json:"detectionAdvice,omitempty"`
 
 	// PreHookTiming and PostHookTiming say how long the hooks can hold the deployment; nil without the hook, or
 	// for a hook the template does not define.
@@ -291,7 +296,7 @@ func readTemplate(root, file string, stack stackNames) ([]Deployment, error) {
 		for _, a := range list {
 			m, _ := a.(map[string]interface{})
 			a := groupAlarm(t, stack.cloudFormation, m["Name"])
-			timeAlarm(&a, d.strategy, d.AlarmsEnabled)
+			timeAlarm(&a, d.strategy, d.AlarmsEnabled && !greenErrorAlarm(d.Path, a.Path))
 			d.Alarms = append(d.Alarms, a)
 		}
 		sort.Slice(d.Alarms, func(i, j int) bool { // the template's alarms by path, then those attached by name
@@ -309,6 +314,7 @@ func readTemplate(root, file string, stack stackNames) ([]Deployment, error) {
 		d.Exposure = 100
 		if d.Detection > 0 && d.strategy.Kind() != strategy.KindAllAtOnce {
 			d.Exposure = d.strategy.ShareAt(d.Detection)
+			d.DetectionAdvice = bake.DetectionAdvice(d.strategy, d.Detection)
 		}
 		timeDeployment(&d)
 		out = append(out, d)
@@ -370,7 +376,7 @@ func detection(deployment string, list []Alarm, enabled bool) time.Duration {
 	}
 	var d time.Duration
 	for _, a := range list {
-		if a.Path != deployment+"/GreenAlarms/ErrorRate" && a.Path != deployment+"/GreenAlarms/RelativeErrorRate" {
+		if !greenErrorAlarm(deployment, a.Path) || a.TimingUnknown {
 			continue
 		}
 		if t := alarms.DetectionTime(a.Period, a.Datapoints); d == 0 || t < d {
@@ -378,6 +384,13 @@ func detection(deployment string, list []Alarm, enabled bool) time.Duration {
 		}
 	}
 	return d
+}
+
+// greenErrorAlarm reports whether the alarm at path is one of the deployment's green error alarms,
+// <deployment>/GreenAlarms/ErrorRate or …/RelativeErrorRate: synth weighs them against each step of the strategy
+// (bake.DetectionAdvice), not against its bake (bake.SlowerThanBake), and so does plan.
+func greenErrorAlarm(deployment, path string) bool {
+	return path == deployment+"/GreenAlarms/ErrorRate" || path == deployment+"/GreenAlarms/RelativeErrorRate"
 }
 
 func ref(v interface{}) string {

@@ -85,6 +85,9 @@ func writeDeployment(b *strings.Builder, d Deployment, rel func(string) string, 
 		fmt.Fprintf(b, "  detection  %v worst case (alarm periods × datapoints + %v metric lag + %v CodeDeploy alarm check)\n",
 			d.Detection, alarms.MetricLag, alarms.AlarmCheckDelay)
 		fmt.Fprintf(b, "  exposure   %g %% of requests can reach a broken green before a rollback can start\n", d.Exposure)
+		if d.DetectionAdvice != "" {
+			fmt.Fprintf(b, "  WARNING    %s (synth warns: lambda-bluegreen:detection)\n", d.DetectionAdvice)
+		}
 	}
 	writeTimes(b, d)
 }
@@ -128,6 +131,8 @@ func writeAlarms(b *strings.Builder, d Deployment, group bool) {
 		case a.TimingUnknown && a.Path == "":
 			fmt.Fprintf(b, "    %s: attached by name, not defined in this template: timing unknown\n", a.Name)
 			continue
+		case a.TimingUnknown && a.Metric != nil:
+			fmt.Fprintf(b, "    %s: timing unknown (its period or datapoints are known only at deploy)\n", title)
 		case a.TimingUnknown:
 			fmt.Fprintf(b, "    %s: timing unknown (not a metric alarm)\n", title)
 		case a.SlowerThanBake:
@@ -174,11 +179,19 @@ func alarmNameText(a Alarm, d Deployment) string {
 	return s
 }
 
+// timeoutText says where a hook's time limit comes from.
+func timeoutText(h *HookTiming) string {
+	if h.TimeoutUnknown {
+		return "its timeout is known only at deploy: Lambda's maximum"
+	}
+	return "its timeout"
+}
+
 // writeTimes writes how long the deployment takes, worst case.
 func writeTimes(b *strings.Builder, d Deployment) {
 	var parts []string
 	if h := d.PreHookTiming; h != nil {
-		what := "pre-traffic hook ≤ " + h.Timeout.String() + " (its timeout"
+		what := "pre-traffic hook ≤ " + h.Timeout.String() + " (" + timeoutText(h)
 		if h.WaitsForProvisionedConcurrency {
 			what += ", provisioned concurrency READY wait included"
 		}
@@ -192,7 +205,7 @@ func writeTimes(b *strings.Builder, d Deployment) {
 	parts = append(parts, "shift "+d.Shift.String())
 	fmt.Fprintf(b, "  100 %% at   %v worst case: %s\n", d.ToFullTraffic, strings.Join(parts, " + "))
 	if h := d.PostHookTiming; h != nil {
-		what := "post-traffic hook ≤ " + h.Timeout.String() + " (its timeout"
+		what := "post-traffic hook ≤ " + h.Timeout.String() + " (" + timeoutText(h)
 		if !h.Library {
 			what += "; assumed to report before it returns"
 		}

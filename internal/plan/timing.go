@@ -28,6 +28,9 @@ type HookTiming struct {
 	// provisioned concurrency in force for green is READY (hookconfig.Config.ProvisionedConcurrency, the function's
 	// own for a shared hook).
 	WaitsForProvisionedConcurrency bool `json:"waitsForProvisionedConcurrency,omitempty"`
+	// TimeoutUnknown is true when the template gives the hook's timeout a value known only at deploy (a Ref, a
+	// parameter); Timeout is then Lambda's maximum, lambdaMaxTimeout, the worst case.
+	TimeoutUnknown bool `json:"timeoutUnknown,omitempty"`
 }
 
 // ProvisionedConcurrency is the provisioned concurrency a deployment declares for its alias: Min to Max (the
@@ -42,6 +45,10 @@ type ProvisionedConcurrency struct {
 // (CloudFormation, AWS::Lambda::Function, Timeout).
 const lambdaDefaultTimeout = 3 * time.Second
 
+// lambdaMaxTimeout is the longest timeout Lambda allows: "The maximum allowed value is 900 seconds"
+// (CloudFormation, AWS::Lambda::Function, Timeout).
+const lambdaMaxTimeout = 900 * time.Second
+
 // hookTiming reads the hook function with logical id id; nil when the template does not define it. function is
 // the deployment's function: a shared pre-traffic hook runs the checks of the key the function is tagged with.
 func hookTiming(t template, id string, function resource) *HookTiming {
@@ -52,6 +59,8 @@ func hookTiming(t template, id string, function resource) *HookTiming {
 	h := &HookTiming{Timeout: lambdaDefaultTimeout}
 	if s, ok := r.Properties["Timeout"].(float64); ok {
 		h.Timeout = time.Duration(s) * time.Second
+	} else if _, set := r.Properties["Timeout"]; set {
+		h.Timeout, h.TimeoutUnknown = lambdaMaxTimeout, true
 	}
 	h.TimeoutSeconds = h.Timeout.Seconds()
 	if cfg, ok := hookConfig(t, r); ok {

@@ -215,3 +215,76 @@ func TestStackTotalFollowsDependencies(t *testing.T) {
 		t.Errorf("stack text:\n%s", text)
 	}
 }
+
+// The green error alarms are weighed as synth weighs them: against each step of the strategy
+// (bake.DetectionAdvice, the lambda-bluegreen:detection warning), not against its bake. Under
+// Linear10PercentEvery1Minute a 4-minute detection lets green reach 50 % of traffic: the deployment carries synth's
+// warning although 4 minutes is within the 9-minute schedule; under a 3-minute canary the error alarm is not flagged
+// slower than the bake (synth's alarmSlowerThanBake skips it) but the deployment carries the warning.
+func TestGreenErrorAlarmsAreWeighedAgainstTheSteps(t *testing.T) {
+	green := func(id, deployment string) string {
+		return strings.Replace(errorsAlarm(id, deployment, "x", 4, 1), `/Alarms/x/Resource`, `/GreenAlarms/ErrorRate/Resource`, 1)
+	}
+	dir := writeAssembly(t, serviceDeployment("A", "CodeDeployDefault.LambdaLinear10PercentEvery1Minute", "", "", "AErr")+","+
+		green("AErr", "A")+","+
+		strings.Replace(serviceDeployment("B", "x", "", "", "BErr"), `"DeploymentConfigName":"x"`, `"DeploymentConfigName":{"Ref":"Canary3"}`, 1)+","+
+		green("BErr", "B")+","+
+		`"Canary3":{"Type":"AWS::CodeDeploy::DeploymentConfig","Properties":{"ComputePlatform":"Lambda","TrafficRoutingConfig":`+
+		`{"Type":"TimeBasedCanary","TimeBasedCanary":{"CanaryPercentage":10,"CanaryInterval":3}}}},`+
+		serviceDeployment("C", "CodeDeployDefault.LambdaCanary10Percent5Minutes", "", "", "CErr")+","+green("CErr", "C"))
+	ds := readOne(t, dir)
+	if len(ds) != 3 {
+		t.Fatalf("deployments: %+v", ds)
+	}
+	for _, d := range ds {
+		if len(d.Alarms) != 1 || d.Alarms[0].SlowerThanBake || d.Detection != 4*time.Minute {
+			t.Errorf("%s: %+v (detection %v)", d.Path, d.Alarms, d.Detection)
+		}
+	}
+	if a := ds[0].DetectionAdvice; !strings.Contains(a, "reach 50 % of traffic") {
+		t.Errorf("linear every minute: advice %q", a)
+	}
+	if a := ds[1].DetectionAdvice; !strings.Contains(a, "bakes the canary for 3m0s") {
+		t.Errorf("3-minute canary: advice %q", a)
+	}
+	if a := ds[2].DetectionAdvice; a != "" {
+		t.Errorf("5-minute canary: advice %q, want none", a)
+	}
+	if text := Text(ds); !strings.Contains(text, "  WARNING    Linear10PercentEvery1Minute lets a broken green reach 50 %") {
+		t.Errorf("plan does not show synth's warning:\n%s", text)
+	}
+}
+
+// A value known only at deploy is not guessed: an alarm whose period or evaluation periods is a Ref has an unknown
+// timing (and counts for no detection), and a hook whose timeout is a Ref counts Lambda's maximum, 15 minutes.
+func TestValuesKnownOnlyAtDeployAreNotGuessed(t *testing.T) {
+	alarm := strings.Replace(errorsAlarm("Err", "A", "x", 4, 1), `/Alarms/x/Resource`, `/GreenAlarms/ErrorRate/Resource`, 1)
+	alarm = strings.Replace(alarm, `"Period":60`, `"Period":{"Ref":"PeriodParameter"}`, 1)
+	other := strings.Replace(errorsAlarm("Other", "A", "Other", 4, 1), `"EvaluationPeriods":4`, `"EvaluationPeriods":{"Ref":"N"}`, 1)
+	hook := `"Hook":{"Type":"AWS::Lambda::Function","Properties":{"Timeout":{"Ref":"HookTimeout"}}}`
+	dir := writeAssembly(t, serviceDeployment("A", "CodeDeployDefault.LambdaCanary10Percent5Minutes", "Hook", "", "Err", "Other")+","+
+		alarm+","+other+","+hook)
+	ds := readOne(t, dir)
+	if len(ds) != 1 || len(ds[0].Alarms) != 2 {
+		t.Fatalf("deployments: %+v", ds)
+	}
+	d := ds[0]
+	for _, a := range d.Alarms {
+		if !a.TimingUnknown || a.Detection != 0 || a.SlowerThanBake {
+			t.Errorf("alarm %s: %+v", a.Path, a)
+		}
+	}
+	if d.Detection != 0 || d.Exposure != 100 {
+		t.Errorf("detection %v, exposure %g: a timing known only at deploy counted", d.Detection, d.Exposure)
+	}
+	if h := d.PreHookTiming; h == nil || !h.TimeoutUnknown || h.Timeout != 15*time.Minute || d.ToFullTraffic != 20*time.Minute {
+		t.Errorf("hook %+v, to full traffic %v", h, d.ToFullTraffic)
+	}
+	text := Text(ds)
+	for _, want := range []string{"timing unknown (its period or datapoints are known only at deploy)",
+		"pre-traffic hook ≤ 15m0s (its timeout is known only at deploy: Lambda's maximum"} {
+		if !strings.Contains(text, want) {
+			t.Errorf("plan lacks %q:\n%s", want, text)
+		}
+	}
+}
