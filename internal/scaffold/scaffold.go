@@ -18,6 +18,8 @@ import (
 	"text/template"
 	"unicode"
 
+	"golang.org/x/mod/modfile"
+
 	lambdabluegreen "github.com/safeship/lambda-bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/quota"
 )
@@ -370,17 +372,11 @@ func goMod(o Options, goVersion string, versions map[string]string) []byte {
 	}
 	fmt.Fprintf(&b, "\t%s %s\n)\n", LibraryPath, o.Library.Version)
 	if o.Library.Dir != "" {
-		fmt.Fprintf(&b, "\nreplace %s => %s\n", LibraryPath, quoteModFile(o.Library.Dir))
+		// AutoQuote quotes the folder when go.mod's syntax needs it: not only for a space or a quote, but for
+		// (, ), a comma, // or /* (a comment) and the like.
+		fmt.Fprintf(&b, "\nreplace %s => %s\n", LibraryPath, modfile.AutoQuote(o.Library.Dir))
 	}
 	return b.Bytes()
-}
-
-// quoteModFile quotes s for go.mod when it holds a space or a quote.
-func quoteModFile(s string) string {
-	if strings.ContainsAny(s, " \t\"'`") {
-		return fmt.Sprintf("%q", s)
-	}
-	return s
 }
 
 // cliVersion is the aws-cdk version .cdk/package.json pins.

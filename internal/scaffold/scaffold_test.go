@@ -9,6 +9,9 @@ import (
 	"runtime/debug"
 	"strings"
 	"testing"
+
+	"golang.org/x/mod/modfile"
+	"golang.org/x/mod/module"
 )
 
 // repoRoot is this repository's root, seen from the package's folder.
@@ -282,5 +285,34 @@ func TestFindCheckout(t *testing.T) {
 	}
 	if got := FindCheckout(t.TempDir()); got != "" {
 		t.Errorf("from a temporary folder: %q, want none", got)
+	}
+}
+
+// TestGoModReplaceAnyFolder: the replace names the checkout exactly whatever its folder holds, also what go.mod's
+// syntax gives a meaning (parentheses, a comma, // or /* that start a comment, brackets), not only spaces and quotes.
+func TestGoModReplaceAnyFolder(t *testing.T) {
+	versions := map[string]string{}
+	for _, m := range pinnedModules {
+		versions[m] = "v1.0.0"
+		if _, major, ok := module.SplitPathVersion(m); ok && major != "" {
+			versions[m] = major[1:] + ".0.0"
+		}
+	}
+	for _, dir := range []string{"/srv/lib", "/home/me/My Projects/lib", "/home/me/it's", "/tmp/a(b)/lib",
+		"/tmp/(lib)", "/tmp/a,b", "/srv//lib", "/srv/a/*b*/lib", "/tmp/[x]{y}", `/tmp/q"uote`, "/tmp/back`tick",
+		"/tmp/tab\there", "/tmp/ünïcode"} {
+		b := goMod(Options{Module: "example.com/app", Library: Library{Version: "v0.0.0", Dir: dir}}, "1.26", versions)
+		f, err := modfile.Parse("go.mod", b, nil)
+		if err != nil {
+			t.Errorf("-library-dir %q: go.mod does not parse: %v\n%s", dir, err, b)
+			continue
+		}
+		var got []string
+		for _, r := range f.Replace {
+			got = append(got, r.Old.Path+" => "+r.New.Path)
+		}
+		if want := LibraryPath + " => " + dir; len(got) != 1 || got[0] != want {
+			t.Errorf("-library-dir %q: replaces %q, want %q\n%s", dir, got, want, b)
+		}
 	}
 }
