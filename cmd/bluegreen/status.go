@@ -223,4 +223,7 @@ func deploymentText(w io.Writer, label string, d deployment.Summary) {
 	if d.RolledBackBy != "" || d.RollbackMessage != "" {
 		fmt.Fprintf(w, "             rollback %s %s\n", d.RolledBackBy, oneLine(d.RollbackMessage))
 	}
+	for _, p := range d.Problems {
+		fmt.Fprintf(w, "             not read: %s\n", oneLine(p))
+	}
 }

@@ -65,3 +65,24 @@ func TestStatusNamesTheReleaseARollbackBelongsTo(t *testing.T) {
 		}
 	}
 }
+
+// A rollback whose release cannot be read (gone, or access denied) does not fail status: the rollback is shown,
+// and what could not be read is one of its problems.
+func TestStatusShowsARollbackWhoseReleaseCannotBeRead(t *testing.T) {
+	f := newFake(t)
+	f.deployments = append(f.deployments, fakeDeployment{id: "d-RB", status: "Succeeded", created: t0.Add(2 * time.Hour),
+		current: "6", target: "7", creator: "codeDeployRollback", rollbackOf: "d-GONE"})
+	code, out, errOut := runWith(f.cli(""), append([]string{"status", "-json"}, group...)...)
+	var s Status
+	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil || s.Deployment == nil {
+		t.Fatalf("exit %d: %s%s", code, out, errOut)
+	}
+	if d := s.Deployment; d.ID != "d-RB" || d.RollbackOf != "d-GONE" || d.Release != nil || len(d.Problems) != 1 ||
+		!strings.Contains(d.Problems[0], "GetDeployment d-GONE") || len(s.Alarms) == 0 {
+		t.Errorf("the rollback: %+v, alarms %v", d, s.Alarms)
+	}
+	code, out, _ = runWith(f.cli(""), append([]string{"status"}, group...)...)
+	if code != exitOK || !strings.Contains(out, "deployment d-RB Succeeded") || !strings.Contains(out, "not read: the release this rollback belongs to: GetDeployment d-GONE") {
+		t.Errorf("exit %d:\n%s", code, out)
+	}
+}

@@ -181,14 +181,17 @@ func TestExplainFollowsARollbackToItsRelease(t *testing.T) {
 		t.Errorf("the events: %+v", r.Events)
 	}
 
-	// A release that is not a rollback has no release of its own, and one rolled back by a deployment that is gone
-	// is an error: the report would name the wrong deployment.
+	// A release that is not a rollback has no release of its own. A rollback whose release cannot be read (gone,
+	// access denied) is still explained, from its own record and AppSpec, and says what it could not read: status
+	// shows the rest rather than failing.
 	if s, err := f.reader().Explain(context.Background(), "app", rel); err != nil || s.Release != nil || s.RollbackOf != "" {
 		t.Errorf("the release alone: %+v, %v", s, err)
 	}
 	delete(f.deployments, "d-REL")
-	if _, err := f.reader().Explain(context.Background(), "app", rb); err == nil || !strings.Contains(err.Error(), "GetDeployment d-REL") {
-		t.Errorf("a rollback of a release that cannot be read: %v", err)
+	s, err = f.reader().Explain(context.Background(), "app", rb)
+	if err != nil || s.ID != "d-RB" || !s.Rollback || s.RollbackOf != "d-REL" || s.Release != nil || s.Blue != "5" || s.Green != "6" ||
+		len(s.Problems) != 1 || !strings.Contains(s.Problems[0], "GetDeployment d-REL") {
+		t.Errorf("a rollback of a release that cannot be read: %+v, %v", s, err)
 	}
 }
 

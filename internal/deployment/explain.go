@@ -3,6 +3,7 @@ package deployment
 import (
 	"context"
 	"errors"
+	"fmt"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -48,8 +49,12 @@ type Summary struct {
 	// Release is, for a rollback that names the deployment it rolls back, that deployment explained: the release
 	// the rollback belongs to, and the one to report.
 	Release *Summary `json:"release,omitempty"`
-	// Problems say what could not be read (the AppSpec), so that the summary is known to be partial.
+	// Problems say what could not be read (the AppSpec, the release a rollback belongs to), so that the summary is
+	// known to be partial.
 	Problems []string `json:"problems,omitempty"`
+
+	// hooks are the hook functions of the AppSpec, by lifecycle event.
+	hooks map[string]string
 }
 
 // Event is one lifecycle event of a deployment, in order, with CodeDeploy's diagnostics when it failed.
@@ -103,30 +108,97 @@ func Phase(events []cdtypes.LifecycleEvent) string {
 // For a rollback that names the deployment it rolls back, that release is read and explained too (Release), and
 // the rollback's function and versions come from it: a rollback redeploys "a previously deployed revision" (user
 // guide, "Redeploy and roll back a deployment"), so its own AppSpec is an earlier release's, and it moves from the
-// release's green back to its blue. app names the application when the deployment does not. It fails when a
-// deployment or its lifecycle events cannot be read; an AppSpec that cannot be is one of the Problems.
+// release's green back to its blue. app names the application when the deployment does not. It fails when the
+// deployment's lifecycle events cannot be read; an AppSpec, or a release, that cannot be is one of the Problems:
+// the rest is still explained.
 func (r Reader) Explain(ctx context.Context, app string, info *cdtypes.DeploymentInfo) (Summary, error) {
-	s, err := r.explain(ctx, app, info)
-	if err != nil || s.RollbackOf == "" {
-		return s, err
+	return r.explain(ctx, app, info, true)
+}
+
+// Describe is Explain without the lifecycle events (no Events, Phase or FailedHook, for the deployment or its
+// release): the record, the AppSpec, and for a rollback its release and versions, for a caller that reads the
+// events only when it needs them (ReadEvents). It reads no lifecycle event, so it never fails: what cannot be read
+// is one of the Problems.
+func (r Reader) Describe(ctx context.Context, app string, info *cdtypes.DeploymentInfo) Summary {
+	s, _ := r.explain(ctx, app, info, false)
+	return s
+}
+
+// explain explains info, with its lifecycle events when events, and follows a rollback to its release.
+func (r Reader) explain(ctx context.Context, app string, info *cdtypes.DeploymentInfo, events bool) (Summary, error) {
+	s := r.one(ctx, app, info)
+	if events {
+		if err := r.ReadEvents(ctx, &s); err != nil {
+			return s, err
+		}
+	}
+	if s.RollbackOf == "" {
+		return s, nil
 	}
 	release, err := r.Get(ctx, s.RollbackOf)
 	if err != nil {
-		return s, err
+		s.Problems = append(s.Problems, fmt.Sprintf("the release this rollback belongs to: %v", err))
+		return s, nil
 	}
-	rs, err := r.explain(ctx, app, release)
-	if err != nil {
-		return s, err
+	rs := r.one(ctx, app, release)
+	if events {
+		if err := r.ReadEvents(ctx, &rs); err != nil {
+			rs.Problems = append(rs.Problems, err.Error())
+		}
 	}
-	s.Release = &rs
-	if rs.Function != "" {
-		s.Function, s.Alias, s.Blue, s.Green = rs.Function, rs.Alias, rs.Green, rs.Blue
-	}
+	s.rollsBack(rs)
 	return s, nil
 }
 
-// explain explains one deployment, without following a rollback to its release.
-func (r Reader) explain(ctx context.Context, app string, info *cdtypes.DeploymentInfo) (Summary, error) {
+// rollsBack makes s, a rollback, the rollback of release: the release is s's Release, and s moves the release's
+// function and alias from its green back to its blue (s's own AppSpec is an earlier release's).
+func (s *Summary) rollsBack(release Summary) {
+	s.Release = &release
+	if release.Function != "" {
+		s.Function, s.Alias, s.Blue, s.Green = release.Function, release.Alias, release.Green, release.Blue
+	}
+}
+
+// one explains one deployment from its record and its AppSpec, without following a rollback to its release.
+func (r Reader) one(ctx context.Context, app string, info *cdtypes.DeploymentInfo) Summary {
+	s := record(info)
+	content, err := r.AppSpec(ctx, app, *info)
+	if err != nil {
+		s.Problems = append(s.Problems, err.Error())
+		return s
+	}
+	s.appSpec(content)
+	return s
+}
+
+// ReadEvents reads the lifecycle events of s's deployment into it (Events, Phase, FailedHook). A deployment
+// Created or Queued has run none; one that has not started (DeploymentNotStartedException) neither.
+func (r Reader) ReadEvents(ctx context.Context, s *Summary) error {
+	if s.Status == string(cdtypes.DeploymentStatusCreated) || s.Status == string(cdtypes.DeploymentStatusQueued) {
+		return nil // no lifecycle event has run
+	}
+	events, err := r.Events(ctx, s.ID)
+	var notStarted *cdtypes.DeploymentNotStartedException
+	if err != nil && !errors.As(err, &notStarted) {
+		return err
+	}
+	s.lifecycle(events)
+	return nil
+}
+
+// Summarize explains a deployment from what has been read of it, without reading anything: its record, its AppSpec
+// content ("" when there is none) and its lifecycle events (none when not read). watch, which polls them, explains
+// the deployment it followed with it.
+func Summarize(info *cdtypes.DeploymentInfo, appSpec string, events []cdtypes.LifecycleEvent) Summary {
+	s := record(info)
+	s.appSpec(appSpec)
+	s.lifecycle(events)
+	return s
+}
+
+// record explains what the deployment's own record says: status, creator, errorInformation (and the alarms an
+// ALARM_ACTIVE message names), rollbackInfo.
+func record(info *cdtypes.DeploymentInfo) Summary {
 	s := Summary{ID: aws.ToString(info.DeploymentId), Status: string(info.Status), Creator: string(info.Creator),
 		Completed: info.CompleteTime, Rollback: IsRollback(info), RollbackOf: RollbackOf(info), RolledBackBy: RolledBackBy(info)}
 	if info.CreateTime != nil {
@@ -141,25 +213,24 @@ func (r Reader) explain(ctx context.Context, app string, info *cdtypes.Deploymen
 	if ri := info.RollbackInfo; ri != nil {
 		s.RollbackMessage = aws.ToString(ri.RollbackMessage)
 	}
-	content, err := r.AppSpec(ctx, app, *info)
-	if err == nil {
-		var f appspec.Function
-		if f, err = parseFunction(s.ID, content); err == nil {
-			s.Function, s.Alias, s.Blue, s.Green = f.Name, f.Alias, f.CurrentVersion, f.TargetVersion
-		}
-	}
+	return s
+}
+
+// appSpec reads the function, alias, versions and hook functions of the deployment's AppSpec content; content that
+// is missing or cannot be parsed is one of the Problems.
+func (s *Summary) appSpec(content string) {
+	s.hooks = appspec.Hooks(content)
+	f, err := parseFunction(s.ID, content)
 	if err != nil {
 		s.Problems = append(s.Problems, err.Error())
+		return
 	}
-	hooks := appspec.Hooks(content)
-	if info.Status == cdtypes.DeploymentStatusCreated || info.Status == cdtypes.DeploymentStatusQueued {
-		return s, nil // no lifecycle event has run
-	}
-	events, err := r.Events(ctx, s.ID)
-	var notStarted *cdtypes.DeploymentNotStartedException
-	if err != nil && !errors.As(err, &notStarted) {
-		return s, err
-	}
+	s.Function, s.Alias, s.Blue, s.Green = f.Name, f.Alias, f.CurrentVersion, f.TargetVersion
+}
+
+// lifecycle explains the deployment's lifecycle events: each one, the phase, the hook that failed.
+func (s *Summary) lifecycle(events []cdtypes.LifecycleEvent) {
+	s.Events = nil
 	for _, e := range events {
 		ev := Event{Name: aws.ToString(e.LifecycleEventName), Status: string(e.Status)}
 		if d := e.Diagnostics; d != nil && e.Status == eventFailed {
@@ -168,6 +239,5 @@ func (r Reader) explain(ctx context.Context, app string, info *cdtypes.Deploymen
 		s.Events = append(s.Events, ev)
 	}
 	s.Phase = Phase(events)
-	s.FailedHook = FailedHook(events, hooks)
-	return s, nil
+	s.FailedHook = FailedHook(events, s.hooks)
 }
