@@ -288,3 +288,18 @@ func TestValuesKnownOnlyAtDeployAreNotGuessed(t *testing.T) {
 		}
 	}
 }
+
+// Functions that share an alarm defined outside their paths group although the shared alarm sorts before the
+// function's own alarm for one (S/Svc/Common… < S/Svc/Z…) and after it for another (S/Svc/A… < S/Svc/Common…).
+func TestFunctionsSharingAnAlarmAreGrouped(t *testing.T) {
+	canary := "CodeDeployDefault.LambdaCanary10Percent5Minutes"
+	var members []string
+	for _, id := range []string{"A", "Z"} {
+		members = append(members, serviceDeployment(id, canary, "", "", id+"Err", "Shared"), errorsAlarm(id+"Err", id, "Err", 4, 1))
+	}
+	members = append(members, errorsAlarm("Shared", "Common", "Shared", 3, 1))
+	ds := readOne(t, writeAssembly(t, strings.Join(members, ",")))
+	if groups := Groups(ds); len(groups) != 1 || strings.Join(groups[0].Names(), ",") != "A,Z" {
+		t.Fatalf("groups: %+v", groups)
+	}
+}
