@@ -70,8 +70,9 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 	if ei := w.info.ErrorInformation; ei != nil {
 		r.ErrorCode, r.ErrorMessage = string(ei.Code), aws.ToString(ei.Message)
 	}
+	r.RollbackDeployment = deployment.RolledBackBy(w.info)
 	if ri := w.info.RollbackInfo; ri != nil {
-		r.RollbackDeployment, r.RollbackMessage = aws.ToString(ri.RollbackDeploymentId), aws.ToString(ri.RollbackMessage)
+		r.RollbackMessage = aws.ToString(ri.RollbackMessage)
 	}
 	hook := w.failedHook(ctx)
 	fnLogs := "/aws/lambda/" + deployment.FunctionName(w.o.function)

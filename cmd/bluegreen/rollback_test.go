@@ -698,3 +698,15 @@ func TestFinishedReleaseBlockWriteFails(t *testing.T) {
 		t.Errorf("exit %d, alias on %s:\n%s%s", code, f.aliasVersion, out, errOut)
 	}
 }
+
+// rollbackInfo that names the deployment itself links it to no other (deployment.RollbackOf): a release whose
+// rollbackTriggeringDeploymentId is its own id is still the release rollback -stack rolls back.
+func TestWholeStackRollbackTakesASelfLinkForNoRollback(t *testing.T) {
+	f := newFake(t)
+	withWorker(f)
+	f.deployment("d-NEW").rollbackOf = "d-NEW"
+	code, out, errOut := runWith(f.cli(""), "rollback", "-stack", "Svc", "-print")
+	if code != exitOK || !strings.Contains(out, "api:live serves version 7 now → version 6") || strings.Contains(out, "went back") {
+		t.Errorf("exit %d:\n%s%s", code, out, errOut)
+	}
+}

@@ -128,8 +128,7 @@ func stackAliasPin(ctx context.Context, c clients, st stackInfo, rs []cfntypes.S
 	}
 	// A deployment that went back is no release: after a stack rollback, the newest successful deployment of each
 	// alias it touched is CloudFormation's reverse deployment (or CodeDeploy's own rollback).
-	if d.Creator == cdtypes.DeploymentCreatorCloudFormationRollback || d.Creator == cdtypes.DeploymentCreatorCodeDeployRollback ||
-		(d.RollbackInfo != nil && d.RollbackInfo.RollbackTriggeringDeploymentId != nil) {
+	if deployment.IsRollback(d) {
 		return stackPin{}, fmt.Sprintf("its newest deployment %s went back to an earlier version (%s): nothing was released "+
 			"to roll back", aws.ToString(d.DeploymentId), d.Creator), nil
 	}

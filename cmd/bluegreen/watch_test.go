@@ -476,3 +476,19 @@ func TestWatchListsTheTargetOnce(t *testing.T) {
 		t.Errorf("ListDeploymentTargets called %d times, GetDeploymentTarget %d times: the target's id is listed once", n, m)
 	}
 }
+
+// rollbackInfo.rollbackDeploymentId naming the deployment itself is no rollback of it (deployment.RolledBackBy):
+// watch names none.
+func TestWatchTakesASelfLinkForNoRollback(t *testing.T) {
+	f := newWatchFake(t)
+	rel := newRelease("InProgress", events("InProgress", "Pending", "Pending")...)
+	failPreTraffic(&rel)
+	rel.rollbackID, rel.rollbackMsg = "d-REL", "no rollback"
+	f.deployments = append(f.deployments, rel)
+	code, out, errOut := runWith(f.scripted(false), append(watchArgs, "-deployment", "d-REL", "-json")...)
+	var res WatchResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitFail || res.RollbackDeployment != "" ||
+		res.RollbackMessage != "no rollback" || strings.Contains(errOut, "rollback   d-REL") {
+		t.Errorf("exit %d, %+v, %v\n%s", code, res, err, errOut)
+	}
+}

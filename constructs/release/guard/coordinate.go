@@ -10,6 +10,7 @@ import (
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 
 	"github.com/safeship/lambda-bluegreen/internal/alarmcfg"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
 )
 
 // DeploymentStateChange is the detail-type of CodeDeploy's deployment events in EventBridge.
@@ -142,15 +143,11 @@ func (g *Guard) groups(ctx context.Context, app string) ([]string, error) {
 	}
 }
 
-// isRelease reports whether a deployment moves its alias forward: created by CloudFormation for a stack update
-// (DeploymentInfo.Creator "CloudFormation", not "CloudFormationRollback" or "codeDeployRollback"), no
-// rollback of another deployment, and a newer target version than current one in its AppSpec.
+// isRelease reports whether a deployment moves its alias forward: no rollback (deployment.IsRollback: not created
+// by CloudFormation's or CodeDeploy's rollback, no rollback of another deployment), and a newer target version than
+// current one in its AppSpec.
 func (g *Guard) isRelease(ctx context.Context, info *cdtypes.DeploymentInfo) bool {
-	switch info.Creator {
-	case cdtypes.DeploymentCreatorCloudFormationRollback, cdtypes.DeploymentCreatorCodeDeployRollback:
-		return false
-	}
-	if info.RollbackInfo != nil && info.RollbackInfo.RollbackTriggeringDeploymentId != nil {
+	if deployment.IsRollback(info) {
 		return false
 	}
 	f, err := g.readAppSpec(ctx, info)

@@ -277,3 +277,21 @@ func TestGateRefusalFitsTheResponse(t *testing.T) {
 		t.Errorf("reason of %d bytes: %.300v", len(fmt.Sprint(err)), err)
 	}
 }
+
+// rollbackInfo that names the deployment itself links it to no other (deployment.IsRollback): such a release of
+// the service is stopped like any other.
+func TestCoordinatorTakesASelfLinkForNoRollback(t *testing.T) {
+	f := newFake()
+	for _, g := range []string{"g1", "g2"} {
+		f.groups[g] = &fakeGroup{config: "CodeDeployDefault.LambdaCanary10Percent5Minutes", enabled: true}
+	}
+	f.deployments["d-FAILED"] = &fakeDeployment{group: "g1", status: "Stopped", current: "1", target: "2", creator: "CloudFormation"}
+	f.deployments["d-SELF"] = &fakeDeployment{group: "g2", status: "InProgress", current: "4", target: "5", creator: "CloudFormation", rollbackOf: "d-SELF"}
+	g, log := newGuard(f)
+	if err := g.Handle(context.Background(), deploymentEvent("d-FAILED", guard.StateStop)); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(f.stopped, ",") != "d-SELF" {
+		t.Errorf("stopped %v, want the sibling release d-SELF\n%s", f.stopped, log)
+	}
+}
