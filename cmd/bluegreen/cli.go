@@ -174,7 +174,7 @@ func exitCode(err error) int {
 	switch {
 	case err == nil:
 		return exitOK
-	case errors.Is(err, errNothing):
+	case errors.Is(err, errNothing), errors.Is(err, errRollingBack):
 		return exitNothing
 	case errors.Is(err, errDeclined):
 		return exitDecline

@@ -124,8 +124,9 @@ var commands = []struct{ name, synopsis, summary, exits string }{
 	{"rollback", "bluegreen rollback (-function NAME [-alias live] [-application APP -group GROUP] [-stack NAME] | -stack NAME) [-template-bucket B] [-timeout 15m] [-no-block] [-print] [-yes] [-profile P] [-region R] [-json]",
 		"stop a deployment in progress, or roll a finished release back in one update of its deployed stack; blocks the release; shows the change and asks first",
 		`exit codes: 0 done; 1 failed (an AWS error, a failed stack update, AWS changing during the prompt); 2 bad usage
-  (also a finished release without -application and -group); 3 nothing to roll back to; 4 declined; 5 timed out
-  (the stack update still running)`},
+  (also a finished release without -application and -group); 3 nothing to roll back to (or a rollback by CodeDeploy
+  or CloudFormation already putting the alias back: wait for it); 4 declined; 5 timed out (the stack update still
+  running)`},
 	{"unblock", "bluegreen unblock -function NAME (-release R | -all) [-yes] [-profile P] [-region R] [-json]",
 		"let a release that rollback blocked take traffic again (a deploy of its code and configuration is refused until then)",
 		`exit codes: 0 unblocked; 1 failed (an AWS error); 2 bad usage; 3 nothing to do (no such block to lift);
@@ -144,8 +145,8 @@ var commands = []struct{ name, synopsis, summary, exits string }{
 // exitCodes is every command's exit codes, for the overview.
 const exitCodes = `exit codes: 0 done (watch: the deployment succeeded; recover: the stack is deployable); 1 failed (an AWS
   error; a deployment that failed, was stopped or rolled back; a failed stack update; AWS changing during the
-  prompt); 2 bad usage (also a path that is not a cloud assembly); 3 nothing to do (no release to roll back to, no
-  block to lift, no stack to recover); 4 declined; 5 timed out (watch, or a stack operation rollback or recover
+  prompt); 2 bad usage (also a path that is not a cloud assembly); 3 nothing to do (no release to roll back to, a
+  rollback already in progress, no block to lift, no stack to recover); 4 declined; 5 timed out (watch, or a stack operation rollback or recover
   waited for); 6 watch could not read AWS (the deployment's outcome is unknown); 130 watch interrupted`
 
 // usage is the overview bluegreen help prints.

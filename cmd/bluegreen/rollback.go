@@ -106,14 +106,16 @@ func (c cli) runRollback(args []string, stdout, stderr io.Writer) int {
 	return code
 }
 
-// Errors rollback returns, by exit code: errNothing 3 (nothing to roll back to), errDeclined 4 (the operator said
-// no), errUsage 2 (flags the alias's state needs are missing). errChanged (exit code 1) means AWS changed while
-// the operator decided: nothing was done.
+// Errors rollback returns, by exit code: errNothing 3 (nothing to roll back to), errRollingBack 3 (a rollback is
+// already putting the alias back: nothing to do but wait), errDeclined 4 (the operator said no), errUsage 2 (flags
+// the alias's state needs are missing). errChanged (exit code 1) means AWS changed while the operator decided:
+// nothing was done.
 var (
-	errNothing  = deployment.ErrNoRelease // "nothing to roll back to", from the reader of deployments too
-	errDeclined = errors.New("declined")
-	errUsage    = errors.New("-application and -group are required")
-	errChanged  = errors.New("changed while waiting for confirmation")
+	errNothing     = deployment.ErrNoRelease // "nothing to roll back to", from the reader of deployments too
+	errRollingBack = errors.New("already rolling back")
+	errDeclined    = errors.New("declined")
+	errUsage       = errors.New("-application and -group are required")
+	errChanged     = errors.New("changed while waiting for confirmation")
 )
 
 // rollbackOptions are what rollback acts on and how it reports.
@@ -162,6 +164,9 @@ type pinResult struct {
 // rollback sends all of the alias's traffic back to the last good version, after o.confirm approves:
 //   - a deployment of the group is in progress: stop it with automatic rollback (CodeDeploy puts the alias back on
 //     blue and CloudFormation rolls the stack update back, so template and alias agree), and block green's release;
+//     unless it is itself a rollback (CodeDeploy's, or CloudFormation's reverse deployment), already putting the
+//     alias back: stopping it would leave the alias where the failed release left it, so rollback refuses
+//     (errRollingBack) and says to wait for it;
 //   - the alias has weights and no deployment runs: point it at blue alone, only when the group's newest
 //     deployment failed or stopped while shifting from blue (blue is then the version in the stack's template);
 //   - a finished release: update the stack's deployed template with the alias pinned to the previous release (see
@@ -176,6 +181,9 @@ func rollback(ctx context.Context, c clients, o rollbackOptions) (rollbackResult
 		d, err := c.deployments().NewestActive(ctx, o.application, o.group)
 		if err != nil {
 			return rollbackResult{}, err
+		}
+		if d != nil && deployment.IsRollback(d) {
+			return rollbackResult{}, alreadyRollingBack(ctx, c, o, d)
 		}
 		if d != nil {
 			return stopDeployment(ctx, c, o, d)
@@ -197,6 +205,36 @@ func rollback(ctx context.Context, c clients, o rollbackOptions) (rollbackResult
 			"deployments tell which version served before", errUsage, o.function, o.alias)
 	}
 	return pinRelease(ctx, c, o, a)
+}
+
+// alreadyRollingBack is errRollingBack for d, a rollback in progress, saying what it puts back and how to wait.
+func alreadyRollingBack(ctx context.Context, c clients, o rollbackOptions, d *cdtypes.DeploymentInfo) error {
+	s := c.deployments().Describe(ctx, o.application, d)
+	id := aws.ToString(d.DeploymentId)
+	why := ""
+	if s.RollbackOf != "" {
+		why = fmt.Sprintf(" (it also reports why %s was rolled back)", s.RollbackOf)
+	}
+	return fmt.Errorf("%w: %s; stopping it would leave the alias where the release left it, so nothing was changed. "+
+		"Wait for it to end: aws deploy wait deployment-successful --deployment-id %s, or bluegreen watch -deployment %s%s; "+
+		"then bluegreen status shows what serves", errRollingBack, rollingBack(s, o.function, o.alias), id, id, why)
+}
+
+// rollingBack says what s, a rollback still running, does: who started it, the release it rolls back, and the
+// version it puts fn:alias back on.
+func rollingBack(s deployment.Summary, fn, alias string) string {
+	who := "CodeDeploy's rollback"
+	if s.Creator == string(cdtypes.DeploymentCreatorCloudFormationRollback) {
+		who = "CloudFormation's rollback of the stack"
+	}
+	if s.RollbackOf != "" {
+		who += " of deployment " + s.RollbackOf
+	}
+	to := ""
+	if s.Green != "" {
+		to = " on version " + s.Green
+	}
+	return fmt.Sprintf("deployment %s (%s) is %s: it is already putting %s:%s back%s", s.ID, s.Status, who, fn, alias, to)
 }
 
 // stopDeployment stops d with automatic rollback. The deployment may end while the operator decides: it is read
@@ -285,9 +323,10 @@ func endedBeforeStop(d *cdtypes.DeploymentInfo) error {
 // with an AppSpec whose CurrentVersion is the template's version, and CodeDeploy refuses the deployment when the
 // alias serves another (INVALID_LAMBDA_CONFIGURATION, DESIGN.md "The release lifecycle"). The group's newest
 // deployment tells: if it failed or stopped while shifting from blue (its AppSpec's CurrentVersion), the stack
-// update that started it rolled back to the template that holds blue. AWS does not document what CloudFormation's
-// rollback does to weights a stopped deployment left; in any other case the weights were set outside
-// CloudFormation and CodeDeploy, and rollback refuses.
+// update that started it rolled back to the template that holds blue. When the newest deployment is CodeDeploy's
+// rollback of a release (deployment.RollbackOf), that release is the one that tells. AWS does not document what
+// CloudFormation's rollback does to weights a stopped deployment left; in any other case the weights were set
+// outside CloudFormation and CodeDeploy, and rollback refuses.
 func restoreBlue(ctx context.Context, c clients, o rollbackOptions, a *lambda.GetAliasOutput) (rollbackResult, error) {
 	blue := aws.ToString(a.FunctionVersion)
 	res := rollbackResult{Target: blue}
@@ -304,6 +343,13 @@ func restoreBlue(ctx context.Context, c clients, o rollbackOptions, a *lambda.Ge
 	}
 	if latest == nil {
 		return res, refuse("the group has no deployment")
+	}
+	via := ""
+	if of := deployment.RollbackOf(latest); of != "" {
+		via = fmt.Sprintf(" (rolled back by %s %s)", aws.ToString(latest.DeploymentId), latest.Status)
+		if latest, err = c.deployments().Get(ctx, of); err != nil {
+			return res, err
+		}
 	}
 	id := aws.ToString(latest.DeploymentId)
 	if latest.Status != cdtypes.DeploymentStatusFailed && latest.Status != cdtypes.DeploymentStatusStopped {
@@ -322,13 +368,15 @@ func restoreBlue(ctx context.Context, c clients, o rollbackOptions, a *lambda.Ge
 		fmt.Fprintln(o.out, res.Command)
 		return res, nil
 	}
-	if !o.confirm(fmt.Sprintf("send all traffic of %s:%s back to blue version %s, the version its stack holds since deployment %s %s "+
-		"(no deployment is in progress)", o.function, o.alias, blue, id, latest.Status)) {
+	if !o.confirm(fmt.Sprintf("send all traffic of %s:%s back to blue version %s, the version its stack holds since deployment %s %s%s "+
+		"(no deployment is in progress)", o.function, o.alias, blue, id, latest.Status, via)) {
 		return res, errDeclined
 	}
 	// A deployment may have started during the prompt, possibly before it moved the alias (BeforeAllowTraffic).
 	if d, err := c.deployments().NewestActive(ctx, o.application, o.group); err != nil {
 		return res, err
+	} else if d != nil && deployment.IsRollback(d) {
+		return res, alreadyRollingBack(ctx, c, o, d)
 	} else if d != nil {
 		return res, fmt.Errorf("%w: deployment %s (%s) started, nothing was changed: run bluegreen rollback again to stop it",
 			errChanged, aws.ToString(d.DeploymentId), d.Status)

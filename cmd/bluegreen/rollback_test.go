@@ -710,3 +710,58 @@ func TestWholeStackRollbackTakesASelfLinkForNoRollback(t *testing.T) {
 		t.Errorf("exit %d:\n%s%s", code, out, errOut)
 	}
 }
+
+// codeDeploysRollback is release d-REL (7 → 8), stopped by an alarm, and CodeDeploy's rollback of it, d-RB, with
+// status rb: a new deployment whose AppSpec is an earlier release's (6 → 7).
+func codeDeploysRollback(f *fakeAWS, rb string) {
+	f.versions = append(f.versions, "8")
+	f.weights = map[string]float64{"8": 0.1}
+	f.deployments = append(f.deployments,
+		fakeDeployment{id: "d-REL", status: "Stopped", created: t0.Add(2 * time.Hour), current: "7", target: "8",
+			errorCode: "ALARM_ACTIVE", rollbackID: "d-RB"},
+		fakeDeployment{id: "d-RB", status: rb, created: t0.Add(2*time.Hour + time.Minute), current: "6", target: "7",
+			creator: "codeDeployRollback", rollbackOf: "d-REL"})
+}
+
+// CodeDeploy's rollback in progress is the group's newest active deployment: rollback does not stop it (that would
+// leave the alias where the release left it) nor block anything, and exits 3 saying to wait for it; status says a
+// rollback is in progress instead of offering one.
+func TestRollbackRefusesToStopCodeDeploysRollback(t *testing.T) {
+	f := newFake(t)
+	codeDeploysRollback(f, "InProgress")
+	for _, args := range [][]string{{"-yes"}, {"-print"}} {
+		code, out, errOut := runWith(f.cli("y\n"), append(append([]string{"rollback"}, group...), args...)...)
+		if code != exitNothing || len(f.stopped) != 0 || len(f.params) != 0 || len(f.aliasUpdates) != 0 ||
+			!strings.Contains(errOut, "deployment d-RB (InProgress) is CodeDeploy's rollback of deployment d-REL: it is already putting api:live back on version 7") ||
+			!strings.Contains(errOut, "aws deploy wait deployment-successful --deployment-id d-RB") {
+			t.Errorf("%v: exit %d, stopped %v, blocks %v:\n%s%s", args, code, f.stopped, f.params, out, errOut)
+		}
+	}
+	code, out, errOut := runWith(f.cli(""), "rollback", "-stack", "Svc", "-yes")
+	if code != exitNothing || len(f.stopped) != 0 || !strings.Contains(errOut, "api:live (ApiAliasLive): deployment d-RB (InProgress) is "+
+		"CodeDeploy's rollback of deployment d-REL: it is already putting api:live back on version 7: wait for it to end") {
+		t.Errorf("rollback -stack: exit %d:\n%s%s", code, out, errOut)
+	}
+	code, out, errOut = runWith(f.cli(""), append([]string{"status"}, group...)...)
+	if code != exitOK || !strings.Contains(out, "rollback   in progress: deployment d-RB (InProgress) is CodeDeploy's rollback of deployment d-REL") ||
+		strings.Contains(out, "rollback   to version") {
+		t.Errorf("status: exit %d:\n%s%s", code, out, errOut)
+	}
+	code, out, _ = runWith(f.cli(""), append([]string{"status", "-json"}, group...)...)
+	var s Status
+	if code != exitOK || json.Unmarshal([]byte(out), &s) != nil || s.RollbackInProgress != "d-RB" || s.RollbackTarget != "" {
+		t.Errorf("status -json: exit %d: %s", code, out)
+	}
+}
+
+// Once CodeDeploy's rollback succeeded, the release it rolled back tells whether the weights left are the
+// release's: rollback follows the rollback to its release (deployment.RollbackOf) and points the alias at blue.
+func TestRollbackOfAWeightedAliasAfterCodeDeploysRollback(t *testing.T) {
+	f := newFake(t)
+	codeDeploysRollback(f, "Succeeded")
+	code, out, errOut := runWith(f.cli("y\n"), append([]string{"rollback"}, group...)...)
+	if code != exitOK || len(f.aliasUpdates) != 1 || f.aliasUpdates[0]["FunctionVersion"] != "7" ||
+		!strings.Contains(out, "since deployment d-REL Stopped (rolled back by d-RB Succeeded)") {
+		t.Errorf("exit %d, updates %v:\n%s%s", code, f.aliasUpdates, out, errOut)
+	}
+}

@@ -115,6 +115,8 @@ func stackAliasPin(ctx context.Context, c clients, st stackInfo, rs []cfntypes.S
 	switch {
 	case d == nil:
 		return stackPin{}, fmt.Sprintf("group %s/%s has no deployment", p.application, p.group), nil
+	case deployment.IsActive(d.Status) && deployment.IsRollback(d):
+		return stackPin{}, rollingBack(c.deployments().Describe(ctx, p.application, d), p.function, p.Name) + ": wait for it to end", nil
 	case deployment.IsActive(d.Status):
 		return stackPin{}, fmt.Sprintf("deployment %s is %s: stop it with bluegreen rollback -function %s -alias %s -application %s -group %s",
 			aws.ToString(d.DeploymentId), d.Status, p.function, p.Name, p.application, p.group), nil

@@ -60,6 +60,10 @@ type Status struct {
 	// RollbackNote says why there is none (or why it could not be read).
 	RollbackTarget string `json:"rollbackTarget,omitempty"`
 	RollbackNote   string `json:"rollbackNote,omitempty"`
+	// RollbackInProgress is the newest deployment when it is a rollback still running (CodeDeploy's, or
+	// CloudFormation's reverse deployment): it already puts the alias back, there is no rollback to offer
+	// (RollbackNote says what it does), and bluegreen rollback refuses to stop it.
+	RollbackInProgress string `json:"rollbackInProgress,omitempty"`
 	// Pinned is the version a rollback pinned the alias to in its stack's deployed template (until the next
 	// ordinary deploy), and Stack that stack; empty when the template is an ordinary one or cannot be read.
 	Pinned string `json:"pinnedByRollback,omitempty"`
@@ -104,7 +108,10 @@ func readStatus(ctx context.Context, c clients, fn, alias, app, group string) (S
 		}
 		s.Deployment = &ds
 	}
-	if len(s.Weights) > 0 || (d != nil && deployment.IsActive(d.Status)) {
+	if d != nil && deployment.IsActive(d.Status) && deployment.IsRollback(d) {
+		s.RollbackInProgress = s.Deployment.ID
+		s.RollbackNote = rollingBack(*s.Deployment, fn, alias) + ": wait for it to end (bluegreen rollback refuses to stop it)"
+	} else if len(s.Weights) > 0 || (d != nil && deployment.IsActive(d.Status)) {
 		s.RollbackTarget = s.Version // stopping the deployment, or clearing the weights, leaves blue alone
 	} else if r, err := findRelease(ctx, c, fn, alias, app, group, s.Version); err != nil {
 		s.RollbackNote = err.Error() // status still shows the rest
@@ -167,6 +174,8 @@ func (s Status) text(w io.Writer) {
 		}
 	}
 	switch {
+	case s.RollbackInProgress != "":
+		fmt.Fprintf(w, "  rollback   in progress: %s\n", s.RollbackNote)
 	case s.RollbackTarget != "":
 		fmt.Fprintf(w, "  rollback   to version %s (bluegreen rollback)\n", s.RollbackTarget)
 	case s.RollbackNote != "":
