@@ -14,6 +14,8 @@
 set -euo pipefail
 pkg="${1:?usage: prebuild.bash APP [HANDLER...]}"
 shift
+# No "${handlers[@]}" of an empty array: bash before 4.4 (macOS's is 3.2) takes it for an unset variable (set -u).
+nhandlers=$#
 handlers=("$@")
 # What constructs/gobuild.Build sets for its go build (the default architecture, arm64), which the build cache
 # keys on.
@@ -157,11 +159,11 @@ main() {
 
   built=false
   build_step "the app" "$stale" go build -v -o /dev/null "$pkg"
-  if [ "${#handlers[@]}" -gt 0 ] &&
+  if [ "$nhandlers" -gt 0 ] &&
     stale="$(env "${lambda_env[@]}" GOPROXY=off go list -deps "${lambda_flags[@]}" \
-      -f '{{if .Stale}}{{.ImportPath}}{{with .Module}}{{if .Main}} main{{end}}{{end}}{{end}}' "${handlers[@]}" 2>/dev/null)"; then
+      -f '{{if .Stale}}{{.ImportPath}}{{with .Module}}{{if .Main}} main{{end}}{{end}}{{end}}' ${handlers[@]+"${handlers[@]}"} 2>/dev/null)"; then
     build_step "the app's Lambda handlers (linux/arm64)" "$stale" \
-      env "${lambda_env[@]}" go build -v "${lambda_flags[@]}" -buildvcs=false "${handlers[@]}"
+      env "${lambda_env[@]}" go build -v "${lambda_flags[@]}" -buildvcs=false ${handlers[@]+"${handlers[@]}"}
   fi
   if [ "$built" = true ]; then
     echo "cdkw: the CDK CLI runs the app now" >&2

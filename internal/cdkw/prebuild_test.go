@@ -71,6 +71,15 @@ type line struct {
 type fake struct {
 	env   []string
 	calls string
+	bin   string // the folder first on the fake's PATH
+}
+
+// bash is the bash the fake's PATH finds: CDKW_TEST_BASH's when set.
+func (f fake) bash() string {
+	if b := os.Getenv("CDKW_TEST_BASH"); b != "" {
+		return b
+	}
+	return "bash"
 }
 
 func newFake(t *testing.T, vars ...string) fake {
@@ -83,7 +92,14 @@ func newFake(t *testing.T, vars ...string) fake {
 	if err := os.WriteFile(filepath.Join(bin, "go"), []byte(fakeGo), 0o755); err != nil {
 		t.Fatal(err)
 	}
-	f := fake{calls: filepath.Join(dir, "calls")}
+	// CDKW_TEST_BASH names another bash (macOS's 3.2, say) for cdkw, prebuild.bash and the fake go to run under:
+	// it goes first on PATH as bash, which is what #!/usr/bin/env bash and cdkw's bash prebuild.bash run.
+	if b := os.Getenv("CDKW_TEST_BASH"); b != "" {
+		if err := os.Symlink(b, filepath.Join(bin, "bash")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	f := fake{calls: filepath.Join(dir, "calls"), bin: bin}
 	f.env = append(os.Environ(),
 		"PATH="+bin+string(os.PathListSeparator)+os.Getenv("PATH"),
 		"CDKW_PROGRESS_INTERVAL=1",
@@ -123,7 +139,7 @@ func (f fake) run(t *testing.T, cmd *exec.Cmd) ([]line, error) {
 
 func (f fake) prebuild(t *testing.T) ([]line, error) {
 	t.Helper()
-	return f.run(t, exec.Command("bash", "prebuild.bash", "./examples/app"))
+	return f.run(t, exec.Command(f.bash(), "prebuild.bash", "./examples/app"))
 }
 
 // called reports the fake go calls that start with prefix.
@@ -201,7 +217,7 @@ func TestPrebuildBuildsLambdaHandlersLikeGobuild(t *testing.T) {
 	t.Parallel()
 	f := newFake(t, "FAKE_STALE=runtime\ngithub.com/aws/aws-lambda-go/lambda\n"+app+" main",
 		"FAKE_BUILD=runtime|SLEEP|github.com/aws/aws-lambda-go/lambda|"+app)
-	lines, err := f.run(t, exec.Command("bash", "prebuild.bash", "./examples/app", "./h1", "./h2"))
+	lines, err := f.run(t, exec.Command(f.bash(), "prebuild.bash", "./examples/app", "./h1", "./h2"))
 	if err != nil {
 		t.Fatalf("prebuild.bash failed: %v", err)
 	}
@@ -386,6 +402,10 @@ func TestCdkwRunsTheAppOfTheWorkingDirectory(t *testing.T) {
 		{"no cdk.json outside the repository", empty, []string{"synth"}, true},
 		{"no cdk.json, a command without an app", empty, []string{"--version"}, false},
 		{"no cdk.json, a cloud assembly", empty, []string{"deploy", "--app", "cdk.out"}, false},
+		{"no cdk.json, bootstrap of an account", empty, []string{"bootstrap", "aws://123456789012/us-east-1"}, false},
+		{"no cdk.json, doctor", empty, []string{"doctor"}, false},
+		{"no cdk.json, diff", empty, []string{"diff"}, true},
+		{"no cdk.json, flags", empty, []string{"flags", "--unstable=flags"}, true},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
@@ -417,43 +437,73 @@ func TestCdkwRunsTheAppOfTheWorkingDirectory(t *testing.T) {
 
 // TestCdkwInANewApp: the cdkw bluegreen init copies into a new app, with .cdk beside it and no repository around
 // it, builds the app that cdk.json's go run names and its other main packages (its Lambda handlers) with progress
-// before the CLI runs, in the app's folder.
+// before the CLI runs, in the app's folder: for bluegreen init's go run . and for cdk init's go mod download &&
+// go run FILE.go, whose package (the folder's) is no handler.
 func TestCdkwInANewApp(t *testing.T) {
 	t.Parallel()
 	root, cliDir := fakeCLI(t)
-	app := t.TempDir()
+	for _, tc := range []struct{ app, pkg string }{
+		{"go run .", "."},
+		{"go mod download && go run app.go", "app.go"},
+		{"go run ./cmd/app", "./cmd/app"},
+	} {
+		t.Run(tc.app, func(t *testing.T) {
+			t.Parallel()
+			app := newApp(t, root, t.TempDir(), tc.app)
+			f := newFake(t, "LAMBDA_BLUEGREEN_CDK_DIR="+cliDir, "FAKE_STALE=github.com/aws/aws-cdk-go/awscdk/v2\nexample.com/app main",
+				"FAKE_BUILD=github.com/aws/aws-cdk-go/awscdk/v2|example.com/app")
+			cmd := exec.Command(filepath.Join(app, "cdkw"), "synth")
+			cmd.Dir = app
+			lines, err := f.run(t, cmd)
+			if err != nil {
+				t.Fatalf("cdkw synth: %v", err)
+			}
+			cli := wantLine(t, lines, `^fake cdk in `+regexp.QuoteMeta(app)+`$`)
+			if built, ok := find(lines, `^cdkw: built the app \(`); !ok || built.at > cli.at {
+				t.Error("the CLI ran before the app was built")
+			}
+			wantLine(t, lines, `^cdkw: built the app's Lambda handlers \(linux/arm64\)`)
+			builds := f.called(t, "build")
+			if len(builds) != 2 || !strings.HasSuffix(builds[0], " "+tc.pkg) || !strings.HasSuffix(builds[1], " example.com/app/handler") {
+				t.Errorf("go builds: %q, want the app (%s) and then its handler alone", builds, tc.pkg)
+			}
+			// The fake's go list -find names example.com/app, the package of the folder: for app.go, cdkw asks
+			// for the folder's (.), not for app.go's (command-line-arguments, which no go list ./... names).
+			want := tc.pkg
+			if want == "app.go" {
+				want = "."
+			}
+			if got := f.called(t, "list -find"); len(got) != 1 || !strings.HasSuffix(got[0], " "+want) {
+				t.Errorf("go list -find calls: %q, want one for %s", got, want)
+			}
+		})
+	}
+}
+
+// newApp makes dir an app as bluegreen init makes one, with the cdkw and .cdk files of the repository in root, and
+// a cdk.json whose app is appCmd; it returns dir.
+func newApp(t *testing.T, root, dir, appCmd string) string {
+	t.Helper()
 	for from, to := range map[string]string{"cdkw": "cdkw", ".cdk/package.json": ".cdk/package.json",
 		".cdk/package-lock.json": ".cdk/package-lock.json", ".cdk/.npmrc": ".cdk/.npmrc",
 		"internal/cdkw/prebuild.bash": ".cdk/prebuild.bash"} {
 		b, err := os.ReadFile(filepath.Join(root, from))
 		if err == nil {
-			err = os.MkdirAll(filepath.Join(app, ".cdk"), 0o755)
+			err = os.MkdirAll(filepath.Join(dir, ".cdk"), 0o755)
 		}
 		if err == nil {
-			err = os.WriteFile(filepath.Join(app, to), b, 0o755)
+			err = os.WriteFile(filepath.Join(dir, to), b, 0o755)
 		}
 		if err != nil {
 			t.Fatal(err)
 		}
 	}
-	if err := os.WriteFile(filepath.Join(app, "cdk.json"), []byte(`{"app": "go run ."}`), 0o644); err != nil {
+	cdkJSON, err := json.Marshal(map[string]string{"app": appCmd})
+	if err == nil {
+		err = os.WriteFile(filepath.Join(dir, "cdk.json"), cdkJSON, 0o644)
+	}
+	if err != nil {
 		t.Fatal(err)
 	}
-	f := newFake(t, "LAMBDA_BLUEGREEN_CDK_DIR="+cliDir, "FAKE_STALE=github.com/aws/aws-cdk-go/awscdk/v2\nexample.com/app main",
-		"FAKE_BUILD=github.com/aws/aws-cdk-go/awscdk/v2|example.com/app")
-	cmd := exec.Command(filepath.Join(app, "cdkw"), "synth")
-	cmd.Dir = app
-	lines, err := f.run(t, cmd)
-	if err != nil {
-		t.Fatalf("cdkw synth: %v", err)
-	}
-	cli := wantLine(t, lines, `^fake cdk in `+regexp.QuoteMeta(app)+`$`)
-	if built, ok := find(lines, `^cdkw: built the app \(`); !ok || built.at > cli.at {
-		t.Error("the CLI ran before the app was built")
-	}
-	wantLine(t, lines, `^cdkw: built the app's Lambda handlers \(linux/arm64\)`)
-	builds := f.called(t, "build")
-	if len(builds) != 2 || !strings.HasSuffix(builds[0], " .") || !strings.HasSuffix(builds[1], " example.com/app/handler") {
-		t.Errorf("go builds: %q, want the app (.) and then its handler alone", builds)
-	}
+	return dir
 }
