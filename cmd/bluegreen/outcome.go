@@ -36,11 +36,10 @@ func (w *watcher) interrupted() WatchResult {
 	return r
 }
 
-// finish explains how the deployment ended. The reason is read, in order, from: errorInformation.code
-// ALARM_ACTIVE (the rollback alarms; AWS lists the code in the API's ErrorCode values without documenting it); a
-// lifecycle hook whose event is Failed (its function, from the AppSpec's Hooks, and its log group); MANUAL_STOP,
-// or Stopped with no alarm in ALARM (a stop by a user or a tool: StopDeployment, which bluegreen rollback calls);
-// otherwise the code and message as CodeDeploy gives them. rollbackInfo says which deployment rolls back.
+// finish explains how the deployment ended, from what the polls read of it (deployment.Summarize): what ended it is
+// deployment.Why's decision (the rollback alarms, a lifecycle hook whose event is Failed, a stop, or CodeDeploy's
+// error code), given the alarms in ALARM at the end; the failed hook's log group is looked up, and rollbackInfo says
+// which deployment rolls back.
 func (w *watcher) finish(ctx context.Context) WatchResult {
 	st := w.info.Status
 	r := w.result(strings.ToLower(string(st)))
@@ -55,7 +54,8 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 			r.Alarms = append(r.Alarms, n)
 		}
 	}
-	if st == cdtypes.DeploymentStatusSucceeded && deployment.IsRollback(w.info) {
+	s := deployment.Summarize(w.info, w.appSpec, w.events)
+	if st == cdtypes.DeploymentStatusSucceeded && s.Rollback {
 		// A rollback that does not say which deployment it rolls back: its success means the release failed.
 		r.Outcome = outcomeRolledBack
 		r.Reason = fmt.Sprintf("deployment %s, created by %s, rolled a release back; %s:%s %s", w.id, w.info.Creator,
@@ -67,24 +67,13 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 		r.Reason = fmt.Sprintf("%s:%s %s", w.o.function, w.o.alias, r.Serving)
 		return r
 	}
-	if ei := w.info.ErrorInformation; ei != nil {
-		r.ErrorCode, r.ErrorMessage = string(ei.Code), aws.ToString(ei.Message)
-	}
-	r.RollbackDeployment = deployment.RolledBackBy(w.info)
-	if ri := w.info.RollbackInfo; ri != nil {
-		r.RollbackMessage = aws.ToString(ri.RollbackMessage)
-	}
-	hook := w.failedHook(ctx)
+	r.ErrorCode, r.ErrorMessage = s.ErrorCode, s.ErrorMessage
+	r.RollbackDeployment, r.RollbackMessage = s.RolledBackBy, s.RollbackMessage
+	cause := deployment.Why(s, func() *deployment.Hook { return s.FailedHook }, func() []string { return r.Alarms })
 	fnLogs := "/aws/lambda/" + deployment.FunctionName(w.o.function)
-	switch {
-	case r.ErrorCode == string(cdtypes.ErrorCodeAlarmActive) || (st == cdtypes.DeploymentStatusStopped && hook == nil &&
-		r.ErrorCode != string(cdtypes.ErrorCodeManualStop) && len(r.Alarms) > 0):
-		names := r.Alarms
-		for _, n := range deployment.ActivatedAlarms(r.ErrorMessage) {
-			if !contains(names, n) {
-				names = append(names, n)
-			}
-		}
+	switch cause.Kind {
+	case deployment.CauseAlarm:
+		names := cause.Alarms
 		if len(names) == 0 {
 			names = []string{"(CodeDeploy names none)"}
 		}
@@ -92,7 +81,8 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 		r.Reason = fmt.Sprintf("rollback alarm %s went into ALARM when green had reached %s of traffic; look at the alarm "+
 			"(aws cloudwatch describe-alarm-history --alarm-name %s) and at green's logs in %s (version %s)",
 			strings.Join(names, ", "), pct(w.peak), names[0], fnLogs, orUnknown(w.green))
-	case hook != nil:
+	case deployment.CauseHook:
+		hook := w.hookFailure(ctx, cause.Hook)
 		r.Hook = hook
 		stage := "the post-traffic hook"
 		after := "after green took all traffic"
@@ -109,7 +99,7 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 		if hook.Message != "" {
 			r.Reason += ": " + hook.Message
 		}
-	case r.ErrorCode == string(cdtypes.ErrorCodeManualStop) || st == cdtypes.DeploymentStatusStopped:
+	case deployment.CauseStop:
 		r.Reason = "stopped by a user or a tool (StopDeployment: bluegreen rollback, the console, or aws deploy stop-deployment)"
 	default:
 		r.Reason = "CodeDeploy reports " + orUnknown(r.ErrorCode)
@@ -135,15 +125,11 @@ var codeHints = map[cdtypes.ErrorCode]string{
 	cdtypes.ErrorCodeTimeout: "the deployment timed out; a hook that never reports fails after an hour",
 }
 
-// failedHook is the hook whose lifecycle event failed, with its function and log group: Lambda logs to the log
-// group /aws/lambda/<function name> unless the function's LoggingConfig names another (Lambda Developer Guide,
+// hookFailure is the hook whose lifecycle event failed, with its log group: Lambda logs to the log group
+// /aws/lambda/<function name> unless the function's LoggingConfig names another (Lambda Developer Guide,
 // "Configuring CloudWatch log groups"; GetFunctionConfiguration LoggingConfig.LogGroup).
-func (w *watcher) failedHook(ctx context.Context) *HookFailure {
-	f := deployment.FailedHook(w.events, w.hooks)
-	if f == nil {
-		return nil
-	}
-	h := &HookFailure{Event: f.Event, Function: deployment.FunctionName(f.Function), Message: oneLine(f.Message)}
+func (w *watcher) hookFailure(ctx context.Context, f *deployment.Hook) *HookFailure {
+	h := &HookFailure{Event: f.Event, Function: f.Function, Message: oneLine(f.Message)}
 	if h.Function != "" {
 		h.LogGroup = "/aws/lambda/" + h.Function
 		cfg, err := w.c.lambda.GetFunctionConfiguration(ctx, &lambda.GetFunctionConfigurationInput{FunctionName: aws.String(f.Function)})

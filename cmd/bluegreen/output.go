@@ -36,15 +36,6 @@ func orUnknown(s string) string {
 	return s
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
 func oneLine(s string) string { return strings.Join(strings.Fields(s), " ") }
 
 // pct formats a percentage with at most one decimal: "10 %", "12.5 %".

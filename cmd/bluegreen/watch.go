@@ -255,8 +255,9 @@ type watcher struct {
 	info *cdtypes.DeploymentInfo
 	// strat is the deployment's traffic shift (zero when unknown).
 	strat shift
-	// hooks are the hook functions by lifecycle event (the AppSpec's Hooks); blue and green the versions shifted
-	// from and to (CurrentVersion, TargetVersion).
+	// appSpec is the deployment's AppSpec content ("" when it could not be read), hooks its hook functions by
+	// lifecycle event (Hooks); blue and green the versions shifted from and to (CurrentVersion, TargetVersion).
+	appSpec     string
 	hooks       map[string]string
 	blue, green string
 	targetID    string
@@ -440,7 +441,7 @@ func (w *watcher) begin(ctx context.Context) error {
 		app = *info.ApplicationName
 	}
 	if content, err := w.c.deployments().AppSpec(ctx, app, *info); err == nil {
-		w.hooks = appspec.Hooks(content)
+		w.appSpec, w.hooks = content, appspec.Hooks(content)
 		if f, err := appspec.Parse(content); err == nil {
 			w.blue, w.green = f.CurrentVersion, f.TargetVersion
 		}

@@ -492,3 +492,18 @@ func TestWatchTakesASelfLinkForNoRollback(t *testing.T) {
 		t.Errorf("exit %d, %+v, %v\n%s", code, res, err, errOut)
 	}
 }
+
+// What ended the deployment is deployment.Why's decision, the notification's too: a stop by a user (MANUAL_STOP)
+// during the pre-traffic hook is a stop, even when the hook's event shows Failed.
+func TestWatchStopDuringAHookIsAStop(t *testing.T) {
+	f := newWatchFake(t)
+	rel := newRelease("Stopped", fakeEvent{name: "BeforeAllowTraffic", status: "Failed"}, fakeEvent{name: "AllowTraffic", status: "Skipped"})
+	rel.errorCode, rel.errorMessage = "MANUAL_STOP", "The deployment was stopped by the user"
+	f.deployments = append(f.deployments, rel)
+	code, out, errOut := runWith(f.scripted(false), append(watchArgs, "-deployment", "d-REL", "-json")...)
+	var res WatchResult
+	if err := json.Unmarshal([]byte(out), &res); err != nil || code != exitFail || res.Hook != nil ||
+		!strings.HasPrefix(res.Reason, "stopped by a user or a tool") {
+		t.Errorf("exit %d, %+v, %v\n%s", code, res, err, errOut)
+	}
+}

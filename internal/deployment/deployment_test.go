@@ -300,3 +300,50 @@ func TestFunctionName(t *testing.T) {
 		}
 	}
 }
+
+// Why is the one rule watch and the notification explain a deployment's end with; it reads the failed hook and the
+// alarms in ALARM only when the decision needs them.
+func TestWhy(t *testing.T) {
+	pre := &deployment.Hook{Event: "BeforeAllowTraffic", Function: "api-pre-hook"}
+	for _, tc := range []struct {
+		name, status, code string
+		activated          []string
+		hook               *deployment.Hook
+		firing             []string
+		kind               string
+		alarms             string
+		readsHook, readsAl bool
+	}{
+		{"ALARM_ACTIVE: the alarms in ALARM, then those CodeDeploy names", "Stopped", "ALARM_ACTIVE", []string{"b", "a"}, pre,
+			[]string{"a"}, deployment.CauseAlarm, "a,b", false, true},
+		{"ALARM_ACTIVE with none named or firing", "Stopped", "ALARM_ACTIVE", nil, nil, nil, deployment.CauseAlarm, "", false, true},
+		{"MANUAL_STOP wins over a hook event that failed", "Stopped", "MANUAL_STOP", nil, pre, []string{"a"}, deployment.CauseStop, "", false, false},
+		{"a failed hook", "Failed", "HOOK_EXECUTION_FAILURE", nil, pre, []string{"a"}, deployment.CauseHook, "", true, false},
+		{"a stop without a code while an alarm fires", "Stopped", "", nil, nil, []string{"a"}, deployment.CauseAlarm, "a", true, true},
+		{"a stop without a code", "Stopped", "", nil, nil, nil, deployment.CauseStop, "", true, true},
+		{"another code", "Failed", "TIMEOUT", nil, nil, []string{"a"}, deployment.CauseError, "", true, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var hookRead, alarmsRead int
+			s := deployment.Summary{Status: tc.status, ErrorCode: tc.code, Alarms: tc.activated}
+			c := deployment.Why(s, func() *deployment.Hook { hookRead++; return tc.hook },
+				func() []string { alarmsRead++; return tc.firing })
+			if c.Kind != tc.kind || strings.Join(c.Alarms, ",") != tc.alarms || (c.Kind == deployment.CauseHook) != (c.Hook != nil) {
+				t.Errorf("Why = %+v, want %s %q", c, tc.kind, tc.alarms)
+			}
+			if hookRead > 1 || alarmsRead > 1 || (hookRead == 1) != tc.readsHook || (alarmsRead == 1) != tc.readsAl {
+				t.Errorf("read the hook %d times, the alarms %d times", hookRead, alarmsRead)
+			}
+		})
+	}
+}
+
+// The hook that failed is named by its function's name, however the AppSpec gives it (a name or an ARN).
+func TestFailedHookNamesTheFunction(t *testing.T) {
+	events := []cdtypes.LifecycleEvent{event("BeforeAllowTraffic", cdtypes.LifecycleEventStatusSucceeded, ""),
+		event("AfterAllowTraffic", cdtypes.LifecycleEventStatusFailed, "smoke: 500")}
+	h := deployment.FailedHook(events, map[string]string{"AfterAllowTraffic": "arn:aws:lambda:eu-west-1:123456789012:function:api-post-hook"})
+	if h == nil || h.Event != "AfterAllowTraffic" || h.Function != "api-post-hook" || h.Message != "smoke: 500" {
+		t.Errorf("FailedHook = %+v", h)
+	}
+}

@@ -64,8 +64,9 @@ type Event struct {
 	Message string `json:"message,omitempty"`
 }
 
-// Hook is a lifecycle hook whose event failed: the event (BeforeAllowTraffic or AfterAllowTraffic), the hook
-// function the AppSpec gives it (empty when it gives none), and CodeDeploy's diagnostics message.
+// Hook is a lifecycle hook whose event failed: the event (BeforeAllowTraffic or AfterAllowTraffic), the name of the
+// hook function the AppSpec gives it (FunctionName of it: empty when it gives none), and CodeDeploy's diagnostics
+// message.
 type Hook struct {
 	Event    string `json:"event"`
 	Function string `json:"function,omitempty"`
@@ -85,7 +86,7 @@ func FailedHook(events []cdtypes.LifecycleEvent, hooks map[string]string) *Hook 
 		if e.Status != eventFailed || (name != appspec.BeforeAllowTraffic && name != appspec.AfterAllowTraffic) {
 			continue
 		}
-		h := &Hook{Event: name, Function: hooks[name]}
+		h := &Hook{Event: name, Function: FunctionName(hooks[name])}
 		if d := e.Diagnostics; d != nil {
 			h.Message = aws.ToString(d.Message)
 		}
@@ -132,37 +133,45 @@ func (r Reader) explain(ctx context.Context, app string, info *cdtypes.Deploymen
 			return s, err
 		}
 	}
-	if s.RollbackOf == "" {
-		return s, nil
-	}
-	release, err := r.Get(ctx, s.RollbackOf)
-	if err != nil {
+	if err := r.FollowRollback(ctx, app, &s, events); err != nil {
 		s.Problems = append(s.Problems, fmt.Sprintf("the release this rollback belongs to: %v", err))
-		return s, nil
 	}
-	rs := r.one(ctx, app, release)
-	if events {
-		if err := r.ReadEvents(ctx, &rs); err != nil {
-			rs.Problems = append(rs.Problems, err.Error())
-		}
-	}
-	s.rollsBack(rs)
 	return s, nil
 }
 
-// rollsBack makes s, a rollback, the rollback of release: the release is s's Release, and s moves the release's
-// function and alias from its green back to its blue (s's own AppSpec is an earlier release's).
-func (s *Summary) rollsBack(release Summary) {
+// FollowRollback reads the release that s, a rollback, belongs to (s.RollbackOf; nothing to do when it names
+// none), explained from its record and AppSpec and, when events, its lifecycle events (what cannot be read of it
+// is one of its Problems), and makes it s's Release. s then moves the release's function and alias from the
+// release's green back to its blue: the versions a rollback moves between, whatever its own AppSpec (an earlier
+// release's) says. It fails when the release cannot be read (GetDeployment), leaving s as it was.
+func (r Reader) FollowRollback(ctx context.Context, app string, s *Summary, events bool) error {
+	if s.RollbackOf == "" {
+		return nil
+	}
+	info, err := r.Get(ctx, s.RollbackOf)
+	if err != nil {
+		return err
+	}
+	release := r.one(ctx, app, info)
+	if events {
+		if err := r.ReadEvents(ctx, &release); err != nil {
+			release.Problems = append(release.Problems, err.Error())
+		}
+	}
 	s.Release = &release
 	if release.Function != "" {
 		s.Function, s.Alias, s.Blue, s.Green = release.Function, release.Alias, release.Green, release.Blue
 	}
+	return nil
 }
 
 // one explains one deployment from its record and its AppSpec, without following a rollback to its release.
 func (r Reader) one(ctx context.Context, app string, info *cdtypes.DeploymentInfo) Summary {
 	s := record(info)
 	content, err := r.AppSpec(ctx, app, *info)
+	if err == nil && content == "" {
+		_, err = parseFunction(s.ID, content) // "has no AppSpec content"
+	}
 	if err != nil {
 		s.Problems = append(s.Problems, err.Error())
 		return s
@@ -187,8 +196,8 @@ func (r Reader) ReadEvents(ctx context.Context, s *Summary) error {
 }
 
 // Summarize explains a deployment from what has been read of it, without reading anything: its record, its AppSpec
-// content ("" when there is none) and its lifecycle events (none when not read). watch, which polls them, explains
-// the deployment it followed with it.
+// content ("" when it was not read or there is none) and its lifecycle events (none when not read). watch, which
+// polls them, explains the deployment it followed with it; content that cannot be parsed is one of the Problems.
 func Summarize(info *cdtypes.DeploymentInfo, appSpec string, events []cdtypes.LifecycleEvent) Summary {
 	s := record(info)
 	s.appSpec(appSpec)
@@ -216,9 +225,12 @@ func record(info *cdtypes.DeploymentInfo) Summary {
 	return s
 }
 
-// appSpec reads the function, alias, versions and hook functions of the deployment's AppSpec content; content that
-// is missing or cannot be parsed is one of the Problems.
+// appSpec reads the function, alias, versions and hook functions of the deployment's AppSpec content ("": none);
+// content that cannot be parsed is one of the Problems.
 func (s *Summary) appSpec(content string) {
+	if content == "" {
+		return
+	}
 	s.hooks = appspec.Hooks(content)
 	f, err := parseFunction(s.ID, content)
 	if err != nil {

@@ -106,9 +106,10 @@ type Notice struct {
 	Created, Completed                      time.Time
 	Function, Alias, FromVersion, ToVersion string
 
-	// RollbackOf is, for a deployment that rolls another back, the id of the deployment that failed or stopped
-	// (rollbackInfo.rollbackTriggeringDeploymentId). CloudFormationRollback marks a rollback CloudFormation
-	// started: RollbackOf may then be empty.
+	// Rollback is true for a deployment that rolls another back (deployment.IsRollback); RollbackOf is then the id
+	// of the deployment that failed or stopped (rollbackInfo.rollbackTriggeringDeploymentId), when it says: a
+	// rollback CloudFormation started (CloudFormationRollback) may not.
+	Rollback   bool
 	RollbackOf string
 	// RolledBackBy is, for a deployment that failed or stopped, the deployment that rolls it back
 	// (rollbackInfo.rollbackDeploymentId), and RollbackMessage what CodeDeploy says about it.
@@ -146,123 +147,80 @@ func (f *Formatter) Notice(ctx context.Context, ev events.CodeDeployEvent) Notic
 	if info.CompleteTime != nil {
 		n.Completed = *info.CompleteTime
 	}
-	if e := info.ErrorInformation; e != nil {
-		n.ErrorCode, n.ErrorMessage = string(e.Code), deref(e.Message)
-	}
-	// rollbackInfo links a release and its rollback, each a deployment of its own (see internal/deployment).
-	n.RollbackOf, n.RolledBackBy = deployment.RollbackOf(info), deployment.RolledBackBy(info)
-	if r := info.RollbackInfo; r != nil {
-		n.RollbackMessage = deref(r.RollbackMessage)
-	}
-
+	// internal/deployment explains the deployment: its errorInformation, the rollbackInfo that links a release and
+	// its rollback (each a deployment of its own), the function, alias and versions of its AppSpec.
 	content, err := r.AppSpec(ctx, "", *info)
 	if err != nil {
 		n.Problems = append(n.Problems, appSpecProblem(err))
 	}
-	var hooks map[string]string
-	if content != "" {
-		if fn, err := appspec.Parse(content); err != nil {
-			n.Problems = append(n.Problems, err.Error())
-		} else {
-			n.Function, n.Alias, n.FromVersion, n.ToVersion = fn.Name, fn.Alias, fn.CurrentVersion, fn.TargetVersion
-		}
-		hooks = appspec.Hooks(content)
+	s := deployment.Summarize(info, content, nil)
+	n.Problems = append(n.Problems, s.Problems...)
+	// A rollback redeploys "a previously deployed revision" (CodeDeploy user guide, "Redeploy and roll back a
+	// deployment"): its own AppSpec is that earlier release's. FollowRollback takes the versions from the deployment
+	// it rolls back instead: from that one's green back to its blue.
+	if err := r.FollowRollback(ctx, "", &s, false); err != nil {
+		n.Problems = append(n.Problems, fmt.Sprintf("could not read the rolled-back deployment %s (GetDeployment): %v",
+			s.RollbackOf, cause(err, "no deployment info")))
+	} else if s.Release != nil {
+		n.Problems = append(n.Problems, s.Release.Problems...)
 	}
-	// A rollback redeploys "a previously deployed revision" (user guide, above): its own AppSpec is that earlier
-	// release's, whose versions are not the ones this rollback moves between, and AWS documents no Lambda rollback's
-	// AppSpec. The versions come from the deployment it rolls back instead: from that one's target (green) back to
-	// its current version (blue).
-	if n.RollbackOf != "" {
-		f.rollbackVersions(ctx, r, &n)
-	}
+	n.Rollback, n.RollbackOf, n.RolledBackBy, n.RollbackMessage = s.Rollback, s.RollbackOf, s.RolledBackBy, s.RollbackMessage
+	n.ErrorCode, n.ErrorMessage = s.ErrorCode, s.ErrorMessage
+	n.Function, n.Alias, n.FromVersion, n.ToVersion = s.Function, s.Alias, s.Blue, s.Green
 
 	if n.State != string(events.CodeDeployDeploymentStateFailure) && n.State != string(events.CodeDeployDeploymentStateStop) {
 		return n
 	}
-	n.Reasons = f.reasons(ctx, r, &n, info, hooks)
+	n.Reasons = f.reasons(ctx, r, &n, info, s, appspec.Hooks(content))
 	return n
 }
 
-// reasons explains a deployment that failed or stopped. CodeDeploy's API Reference documents the error codes
-// (ErrorInformation: ALARM_ACTIVE, HOOK_EXECUTION_FAILURE, MANUAL_STOP among them) but not the text of their
-// messages, so the formatter names the alarm and the hook itself, from the group's alarms and the target's
-// lifecycle events, and quotes CodeDeploy's message beside them.
-func (f *Formatter) reasons(ctx context.Context, r deployment.Reader, n *Notice, info *cdtypes.DeploymentInfo, hooks map[string]string) []string {
-	var out []string
-	switch cdtypes.ErrorCode(n.ErrorCode) {
-	case cdtypes.ErrorCodeAlarmActive:
-		out = append(out, f.alarmReasons(ctx, r, n, info)...)
-	case cdtypes.ErrorCodeHookExecutionFailure:
-		out = append(out, f.hookReasons(ctx, r, n, hooks)...)
-	case cdtypes.ErrorCodeManualStop:
-		out = append(out, "stopped on request (StopDeployment, from the console, the CLI or `bluegreen rollback`)")
-	case "":
-		if n.State == string(events.CodeDeployDeploymentStateStop) {
-			out = append(out, "stopped on request (StopDeployment)")
-		} else {
-			out = append(out, f.hookReasons(ctx, r, n, hooks)...)
+// reasons explains a deployment that failed or stopped, with what deployment.Why decides ended it. CodeDeploy's API
+// Reference documents the error codes (ErrorInformation: ALARM_ACTIVE, HOOK_EXECUTION_FAILURE, MANUAL_STOP among
+// them) but not the text of their messages, so the formatter names the alarm and the hook itself, from the
+// deployment's alarms and the target's lifecycle events (read only when Why needs them), and quotes CodeDeploy's
+// message beside them. hooks are the AppSpec's hook functions, by event.
+func (f *Formatter) reasons(ctx context.Context, r deployment.Reader, n *Notice, info *cdtypes.DeploymentInfo,
+	s deployment.Summary, hooks map[string]string) []string {
+	a := alarmReader{r: r, n: n, info: info}
+	why := deployment.Why(s, func() *deployment.Hook {
+		if err := r.ReadEvents(ctx, &s); err != nil {
+			n.Problems = append(n.Problems, "could not read the deployment's lifecycle events: "+err.Error())
 		}
-	default:
-		// A failed lifecycle event explains other failures too (a hook that timed out, a traffic shift that failed).
-		out = append(out, f.hookReasons(ctx, r, n, hooks)...)
-	}
-	return out
-}
-
-// alarmReasons names the deployment's rollback alarms that are in ALARM. The deployment's own alarm override
-// (overrideAlarmConfiguration) wins over the group's alarms when it is enabled.
-func (f *Formatter) alarmReasons(ctx context.Context, r deployment.Reader, n *Notice, info *cdtypes.DeploymentInfo) []string {
-	names, err := r.DeploymentAlarms(ctx, n.Application, n.Group, info)
-	if err != nil {
-		n.Problems = append(n.Problems, fmt.Sprintf("could not read the group's alarms (GetDeploymentGroup): %v", err))
-		return []string{"a rollback alarm fired (ALARM_ACTIVE)"}
-	}
-	if len(names) == 0 {
-		return []string{"a rollback alarm fired (ALARM_ACTIVE); the group lists no alarm any more"}
-	}
-	firing, err := r.Firing(ctx, names)
-	if err != nil {
-		n.Problems = append(n.Problems, fmt.Sprintf("could not read the alarms' state (DescribeAlarms): %v", err))
-		return []string{"a rollback alarm fired (ALARM_ACTIVE); the group's alarms: " + strings.Join(names, ", ")}
-	}
-	if len(firing) == 0 {
-		return []string{"a rollback alarm fired (ALARM_ACTIVE), but none of the group's alarms is in ALARM now (" +
-			strings.Join(names, ", ") + "): read their history"}
-	}
-	var out []string
-	for _, a := range firing {
-		line := "rollback alarm " + a.Name + " is in ALARM"
-		if a.Reason != "" {
-			line += ": " + a.Reason
+		return s.FailedHook
+	}, func() []string { return a.firing(ctx) })
+	switch why.Kind {
+	case deployment.CauseAlarm:
+		return a.reasons(why.Alarms)
+	case deployment.CauseHook:
+		h := why.Hook
+		line := h.Event + " failed"
+		if h.Function != "" {
+			line = fmt.Sprintf("%s hook %s (%s) reported Failed", phaseOf(h.Event), h.Function, h.Event)
 		}
-		out = append(out, truncate(line, 400))
-	}
-	return out
-}
-
-// hookReasons names the lifecycle event that failed and the hook function the AppSpec gives it.
-func (f *Formatter) hookReasons(ctx context.Context, r deployment.Reader, n *Notice, hooks map[string]string) []string {
-	lifecycle, err := r.Events(ctx, n.DeploymentID)
-	if err != nil {
-		n.Problems = append(n.Problems, "could not read the deployment's lifecycle events: "+err.Error())
-	}
-	var out []string
-	for _, e := range lifecycle {
-		if e.Status != cdtypes.LifecycleEventStatusFailed {
-			continue
+		if h.Message != "" {
+			line += ": " + h.Message
 		}
-		name := deref(e.LifecycleEventName)
-		line := name + " failed"
-		if fn := hooks[name]; fn != "" {
-			line = fmt.Sprintf("%s hook %s (%s) reported Failed", phaseOf(name), fn, name)
-		}
-		if d := e.Diagnostics; d != nil && deref(d.Message) != "" {
-			line += ": " + deref(d.Message)
-		}
-		if hooks[name] != "" {
+		if h.Function != "" {
 			line += "; the hook's log group has its report"
 		}
-		out = append(out, truncate(line, 400))
+		return []string{truncate(line, 400)}
+	case deployment.CauseStop:
+		if n.ErrorCode == string(cdtypes.ErrorCodeManualStop) {
+			return []string{"stopped on request (StopDeployment, from the console, the CLI or `bluegreen rollback`)"}
+		}
+		return []string{"stopped on request (StopDeployment)"}
+	}
+	// A failed lifecycle event explains other failures too (a traffic shift that failed).
+	var out []string
+	for _, e := range s.Events {
+		if e.Status == string(cdtypes.LifecycleEventStatusFailed) {
+			line := e.Name + " failed"
+			if e.Message != "" {
+				line += ": " + e.Message
+			}
+			out = append(out, truncate(line, 400))
+		}
 	}
 	if len(out) == 0 && cdtypes.ErrorCode(n.ErrorCode) == cdtypes.ErrorCodeHookExecutionFailure {
 		var names []string
@@ -278,26 +236,72 @@ func (f *Formatter) hookReasons(ctx context.Context, r deployment.Reader, n *Not
 	return out
 }
 
-// rollbackVersions sets n's function, alias and versions from the deployment n rolls back: from its target version
-// back to its current one. What it cannot read it adds to n.Problems, keeping what n's own AppSpec said.
-func (f *Formatter) rollbackVersions(ctx context.Context, r deployment.Reader, n *Notice) {
-	info, err := r.Get(ctx, n.RollbackOf)
+// alarmReader reads the deployment's rollback alarms in ALARM, with CloudWatch's reasons, once, and says what it
+// could not read. The deployment's own alarm override (overrideAlarmConfiguration) wins over the group's alarms
+// when it is enabled.
+type alarmReader struct {
+	r    deployment.Reader
+	n    *Notice
+	info *cdtypes.DeploymentInfo
+	// names are the deployment's alarms, why the state reason of each one in ALARM; unread says why they could not
+	// be read.
+	names  []string
+	why    map[string]string
+	unread string
+}
+
+// firing returns the names of the deployment's alarms in ALARM, metric alarms first.
+func (a *alarmReader) firing(ctx context.Context) []string {
+	names, err := a.r.DeploymentAlarms(ctx, a.n.Application, a.n.Group, a.info)
 	if err != nil {
-		n.Problems = append(n.Problems, fmt.Sprintf("could not read the rolled-back deployment %s (GetDeployment): %v",
-			n.RollbackOf, cause(err, "no deployment info")))
-		return
+		a.n.Problems = append(a.n.Problems, fmt.Sprintf("could not read the group's alarms (GetDeploymentGroup): %v", err))
+		a.unread = "a rollback alarm fired (ALARM_ACTIVE)"
+		return nil
 	}
-	content, err := r.AppSpec(ctx, "", *info)
+	a.names = names
+	if len(names) == 0 {
+		return nil
+	}
+	firing, err := a.r.Firing(ctx, names)
 	if err != nil {
-		n.Problems = append(n.Problems, appSpecProblem(err))
-		return
+		a.n.Problems = append(a.n.Problems, fmt.Sprintf("could not read the alarms' state (DescribeAlarms): %v", err))
+		a.unread = "a rollback alarm fired (ALARM_ACTIVE); the group's alarms: " + strings.Join(names, ", ")
+		return nil
 	}
-	fn, err := appspec.Parse(content)
-	if err != nil {
-		n.Problems = append(n.Problems, fmt.Sprintf("the rolled-back deployment %s: %v", n.RollbackOf, err))
-		return
+	a.why = map[string]string{}
+	var out []string
+	for _, f := range firing {
+		a.why[f.Name] = f.Reason
+		out = append(out, f.Name)
 	}
-	n.Function, n.Alias, n.FromVersion, n.ToVersion = fn.Name, fn.Alias, fn.TargetVersion, fn.CurrentVersion
+	return out
+}
+
+// reasons names the alarms that count as the cause (deployment.Why): each one in ALARM with CloudWatch's reason,
+// each one CodeDeploy names that is not in ALARM any more as such.
+func (a *alarmReader) reasons(cause []string) []string {
+	var out []string
+	for _, name := range cause {
+		reason, firing := a.why[name]
+		line := "rollback alarm " + name + " is in ALARM"
+		switch {
+		case !firing:
+			line = "rollback alarm " + name + " went into ALARM (CodeDeploy names it), and is not in ALARM now: read its history"
+		case reason != "":
+			line += ": " + reason
+		}
+		out = append(out, truncate(line, 400))
+	}
+	switch {
+	case len(out) > 0:
+		return out
+	case a.unread != "":
+		return []string{a.unread}
+	case len(a.names) == 0:
+		return []string{"a rollback alarm fired (ALARM_ACTIVE); the group lists no alarm any more"}
+	}
+	return []string{"a rollback alarm fired (ALARM_ACTIVE), but none of the group's alarms is in ALARM now (" +
+		strings.Join(a.names, ", ") + "): read their history"}
 }
 
 // reader reads deployments through the formatter's clients.

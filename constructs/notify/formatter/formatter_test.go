@@ -451,3 +451,33 @@ func TestFailureWithoutErrorCode(t *testing.T) {
 	p := handle(t, f, event(events.CodeDeployDeploymentStateFailure))
 	contains(t, "the e-mail", p.email, "Why:             post-traffic hook api-post-hook (AfterAllowTraffic) reported Failed; the hook's log group has its report")
 }
+
+// The notice names the alarms deployment.Why counts as the cause, as bluegreen watch does: those in ALARM, and those
+// CodeDeploy's ALARM_ACTIVE message names that are not in ALARM any more; and a stop without a code while an alarm
+// is in ALARM is taken for the alarm's.
+func TestAlarmsAsWatchCountsThem(t *testing.T) {
+	f := &fakeAWS{deployment: deployment(cdtypes.DeploymentStatusStopped), groupAlarms: []string{"Svc-ErrorRate", "Svc-Latency"}}
+	f.deployment.ErrorInformation = &cdtypes.ErrorInformation{Code: cdtypes.ErrorCodeAlarmActive,
+		Message: aws.String("One or more alarms have been activated. Activated alarms: <Svc-Latency>")}
+	p := handle(t, f, event(events.CodeDeployDeploymentStateStop))
+	contains(t, "the e-mail", p.email, "rollback alarm Svc-Latency went into ALARM (CodeDeploy names it), and is not in ALARM now")
+
+	g := &fakeAWS{deployment: deployment(cdtypes.DeploymentStatusStopped), groupAlarms: []string{"Svc-ErrorRate"},
+		alarms: map[string]string{"Svc-ErrorRate": "Threshold Crossed"}}
+	p = handle(t, g, event(events.CodeDeployDeploymentStateStop))
+	contains(t, "the e-mail", p.email, "rollback alarm Svc-ErrorRate is in ALARM: Threshold Crossed")
+	if strings.Contains(p.email, "stopped on request") {
+		t.Errorf("a stop while an alarm fires is taken for a stop on request:\n%s", p.email)
+	}
+}
+
+// A hook the AppSpec gives as an ARN is named by its function's name, as status and watch name it.
+func TestHookNamedByItsFunctionName(t *testing.T) {
+	f := &fakeAWS{deployment: deployment(cdtypes.DeploymentStatusFailed), lifecycle: []cdtypes.LifecycleEvent{
+		{LifecycleEventName: aws.String("BeforeAllowTraffic"), Status: cdtypes.LifecycleEventStatusFailed}}}
+	f.deployment.Revision.AppSpecContent.Content = aws.String(strings.Replace(appSpec, `"api-pre-hook"`,
+		`"arn:aws:lambda:eu-west-1:123456789012:function:api-pre-hook"`, 1))
+	f.deployment.ErrorInformation = &cdtypes.ErrorInformation{Code: cdtypes.ErrorCodeHookExecutionFailure}
+	p := handle(t, f, event(events.CodeDeployDeploymentStateFailure))
+	contains(t, "the e-mail", p.email, "pre-traffic hook api-pre-hook (BeforeAllowTraffic) reported Failed")
+}

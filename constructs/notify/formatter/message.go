@@ -7,16 +7,12 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
-
-	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 )
 
-// IsRollback reports whether the deployment rolls another one back: CodeDeploy created it for a rollback
-// (creator codeDeployRollback), CloudFormation did while rolling a stack back (CloudFormationRollback), or its
-// rollbackInfo names the deployment that triggered it.
+// IsRollback reports whether the deployment rolls another one back (Rollback, as deployment.IsRollback decides it),
+// or names the deployment it rolls back.
 func (n Notice) IsRollback() bool {
-	return n.RollbackOf != "" || n.Creator == string(cdtypes.DeploymentCreatorCodeDeployRollback) ||
-		n.Creator == string(cdtypes.DeploymentCreatorCloudFormationRollback)
+	return n.Rollback || n.RollbackOf != ""
 }
 
 // Outcome is the notice's state in words: "started", "succeeded", "FAILED", "STOPPED", "ready", or for a rollback
