@@ -14,5 +14,8 @@
 //   - the link between a release and CodeDeploy's rollback of it (rollbackInfo), so that the release a rollback
 //     deployment belongs to is reported rather than the rollback's success.
 //
-// Explain puts it together for one deployment: a Summary, which bluegreen status -json prints.
+// Explain puts it together for one deployment: a Summary, which bluegreen status -json prints (Describe without the
+// lifecycle events, Summarize from what a caller already read, FollowRollback for the versions of a rollback). Why
+// decides, from a Summary, what ended a deployment that failed or was stopped (the alarms that count, the hook, a
+// stop): bluegreen watch and the notification formatter word that one decision.
 package deployment
