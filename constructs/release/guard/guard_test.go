@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -154,22 +155,27 @@ func deploymentEvent(id, state string) json.RawMessage {
 // One release of the service fails: every other running release of the application is stopped with rollback at
 // once, a deployment going back (CloudFormation's reverse deployment, CodeDeploy's rollback) is left alone, and
 // every group is put in abort mode so the stack rollback's reverse deployments are one step that no alarm stops.
+// rollbackInfo that names the deployment itself links it to no other (deployment.IsRollback): that release is
+// stopped like any other.
 func TestCoordinatorEndsTheWholeRelease(t *testing.T) {
 	f := newFake()
 	canary := "CodeDeployDefault.LambdaCanary10Percent5Minutes"
-	for _, g := range []string{"g1", "g2", "g3", "g4"} {
+	for _, g := range []string{"g1", "g2", "g3", "g4", "g5"} {
 		f.groups[g] = &fakeGroup{config: canary, enabled: true, alarms: []string{g + "-ErrorRate-v2"}}
 	}
 	f.deployments["d-FAILED"] = &fakeDeployment{group: "g1", status: "Stopped", current: "1", target: "2", creator: "CloudFormation"}
 	f.deployments["d-SIBLING"] = &fakeDeployment{group: "g2", status: "InProgress", current: "4", target: "5", creator: "CloudFormation"}
 	f.deployments["d-REVERSE"] = &fakeDeployment{group: "g3", status: "InProgress", current: "8", target: "7", creator: "CloudFormationRollback"}
 	f.deployments["d-ROLLBACK"] = &fakeDeployment{group: "g4", status: "InProgress", current: "2", target: "3", creator: "codeDeployRollback", rollbackOf: "d-X"}
+	f.deployments["d-SELF"] = &fakeDeployment{group: "g5", status: "InProgress", current: "4", target: "5", creator: "CloudFormation", rollbackOf: "d-SELF"}
 	g, log := newGuard(f)
 	if err := g.Handle(context.Background(), deploymentEvent("d-FAILED", guard.StateStop)); err != nil {
 		t.Fatal(err)
 	}
-	if strings.Join(f.stopped, ",") != "d-SIBLING" {
-		t.Errorf("stopped %v, want only the sibling release d-SIBLING\n%s", f.stopped, log)
+	stopped := append([]string(nil), f.stopped...)
+	sort.Strings(stopped)
+	if strings.Join(stopped, ",") != "d-SELF,d-SIBLING" {
+		t.Errorf("stopped %v, want the sibling releases d-SELF and d-SIBLING\n%s", f.stopped, log)
 	}
 	for name, grp := range f.groups {
 		if grp.config != guard.AllAtOnce || grp.enabled || len(grp.alarms) != 1 {
@@ -275,23 +281,5 @@ func TestGateRefusalFitsTheResponse(t *testing.T) {
 		ResourceProperties: map[string]interface{}{block.GateReleases: entries}})
 	if err == nil || len(err.Error()) > guard.MaxReason || !strings.Contains(err.Error(), "more (the release guard's log lists them)") {
 		t.Errorf("reason of %d bytes: %.300v", len(fmt.Sprint(err)), err)
-	}
-}
-
-// rollbackInfo that names the deployment itself links it to no other (deployment.IsRollback): such a release of
-// the service is stopped like any other.
-func TestCoordinatorTakesASelfLinkForNoRollback(t *testing.T) {
-	f := newFake()
-	for _, g := range []string{"g1", "g2"} {
-		f.groups[g] = &fakeGroup{config: "CodeDeployDefault.LambdaCanary10Percent5Minutes", enabled: true}
-	}
-	f.deployments["d-FAILED"] = &fakeDeployment{group: "g1", status: "Stopped", current: "1", target: "2", creator: "CloudFormation"}
-	f.deployments["d-SELF"] = &fakeDeployment{group: "g2", status: "InProgress", current: "4", target: "5", creator: "CloudFormation", rollbackOf: "d-SELF"}
-	g, log := newGuard(f)
-	if err := g.Handle(context.Background(), deploymentEvent("d-FAILED", guard.StateStop)); err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(f.stopped, ",") != "d-SELF" {
-		t.Errorf("stopped %v, want the sibling release d-SELF\n%s", f.stopped, log)
 	}
 }
