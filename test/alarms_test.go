@@ -12,7 +12,6 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
-	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
@@ -260,21 +259,16 @@ func TestAllGreenAlarmsOff(t *testing.T) {
 	countIs(t, template(t, stack), "AWS::CloudWatch::Alarm", 0)
 }
 
-// warnings returns the texts of the warnings (or infos) with the given annotation id found in stack.
+// annotations returns the texts of the warnings (level "warning") or infos (any other level) that synthesis left
+// on stack.
 func annotations(t *testing.T, stack awscdk.Stack, level string) []string {
 	t.Helper()
-	a := assertions.Annotations_FromStack(stack)
-	//lint:ignore SA1019 the assertions API returns cxapi.SynthesisMessage; its replacement (@aws-cdk/cloud-assembly-api) has no Go binding
-	var found *[]*cxapi.SynthesisMessage
-	if level == "warning" {
-		found = a.FindWarning(jsii.String("*"), assertions.Match_AnyValue())
-	} else {
-		found = a.FindInfo(jsii.String("*"), assertions.Match_AnyValue())
+	if level != "warning" {
+		level = "info"
 	}
 	var out []string
-	for _, m := range *found {
-		//lint:ignore SA1019 the assertions API returns cxapi.SynthesisMessage; its replacement (@aws-cdk/cloud-assembly-api) has no Go binding
-		out = append(out, fmt.Sprint(m.Entry.Data))
+	for _, m := range synthMessages(t, stack, level, nil) {
+		out = append(out, fmt.Sprint(m.data))
 	}
 	return out
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awslambda"
+	"github.com/aws/aws-cdk-go/awscdk/v2/cxapi"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
@@ -47,6 +48,13 @@ func newApp(t testing.TB) awscdk.App {
 // newAppWith is newApp with extra context entries (nil values remove a key).
 func newAppWith(t testing.TB, extra map[string]interface{}) awscdk.App {
 	t.Helper()
+	ctx := exampleContext(t, extra)
+	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+}
+
+// exampleContext returns the context of cdk.json with extra entries (nil values remove a key).
+func exampleContext(t testing.TB, extra map[string]interface{}) map[string]interface{} {
+	t.Helper()
 	contextOnce.Do(func() {
 		var cfg struct {
 			Context map[string]interface{} `json:"context"`
@@ -71,7 +79,7 @@ func newAppWith(t testing.TB, extra map[string]interface{}) awscdk.App {
 			ctx[k] = v
 		}
 	}
-	return awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(t.TempDir())})
+	return ctx
 }
 
 // newStack returns an environment-agnostic stack in a new app.
@@ -286,15 +294,58 @@ func arrayWith(a ...interface{}) assertions.Matcher {
 
 // nagErrors returns the unsuppressed cdk-nag errors (AwsSolutions and Serverless packs) on stack, each as
 // "rule: finding".
-func nagErrors(stack awscdk.Stack) []string {
+func nagErrors(t testing.TB, stack awscdk.Stack) []string {
+	t.Helper()
 	var out []string
-	for _, pack := range []string{"AwsSolutions-.*", "Serverless-.*"} {
-		found := assertions.Annotations_FromStack(stack).FindError(jsii.String("*"),
-			assertions.Match_StringLikeRegexp(jsii.String(pack)))
-		for _, f := range *found {
-			//lint:ignore SA1019 the assertions API returns cxapi.SynthesisMessage; its replacement (@aws-cdk/cloud-assembly-api) has no Go binding
-			out = append(out, fmt.Sprintf("%s: %v", *f.Id, f.Entry.Data))
+	for _, m := range synthMessages(t, stack, "error", regexp.MustCompile("AwsSolutions-.*|Serverless-.*")) {
+		out = append(out, fmt.Sprintf("%s: %v", m.id, m.data))
+	}
+	return out
+}
+
+// synthMessage is a message that synthesis left on a construct: its path and its data (the text, mostly).
+type synthMessage struct {
+	id   string
+	data interface{}
+}
+
+// synthMessages returns the messages of level ("error", "warning", "info") that synthesis left on stack, those
+// whose text matches data when it is not nil, as assertions.Annotations_FromStack(stack).FindXxx("*", data)
+// finds them. Annotations_FromStack synthesizes the whole app again on every call (it forces a new synth, for
+// assertions made between changes of the tree); this reads the app's cloud assembly as Template_FromStack
+// does, synthesizing only when the app was not synthesized yet. When constructs were added after that synth
+// (CDK refuses to hand out the old assembly then), it synthesizes again, as Annotations_FromStack would.
+func synthMessages(t testing.TB, stack awscdk.Stack, level string, data *regexp.Regexp) []synthMessage {
+	t.Helper()
+	root, ok := stack.Node().Root().(awscdk.Stage)
+	if !ok {
+		t.Fatalf("%s is not in an app", *stack.Node().Path())
+	}
+	var assembly cxapi.CloudAssembly
+	func() {
+		defer func() {
+			r := recover()
+			if r == nil {
+				return
+			}
+			if !strings.Contains(fmt.Sprint(r), "construct tree was modified") {
+				panic(r)
+			}
+			assembly = root.Synth(&awscdk.StageSynthesisOptions{Force: jsii.Bool(true)})
+		}()
+		assembly = root.Synth(nil)
+	}()
+	var out []synthMessage
+	for _, m := range *assembly.GetStackArtifact(stack.ArtifactId()).Messages() {
+		//lint:ignore SA1019 the cloud assembly hands out cxapi.SynthesisMessage; its replacement (@aws-cdk/cloud-assembly-api) has no Go binding
+		mLevel, id, mData := string(m.Level), *m.Id, m.Entry.Data
+		if !strings.EqualFold(mLevel, level) { // the Go binding's levels are upper case: WARNING
+			continue
 		}
+		if text, _ := mData.(string); data != nil && !data.MatchString(text) {
+			continue
+		}
+		out = append(out, synthMessage{id: id, data: mData})
 	}
 	return out
 }

@@ -2,6 +2,7 @@ package test
 
 import (
 	"fmt"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -338,20 +339,18 @@ func TestNotifyIsNagClean(t *testing.T) {
 	// it is): the test's bare function is not the subject.
 	service.ApplyNag(n.Rule().Node().Scope())
 	template(t, stack)
-	for _, e := range nagErrors(stack) {
+	for _, e := range nagErrors(t, stack) {
 		t.Error(e)
 	}
 	// The check can fail: the packs ran over the stack (the function has no X-Ray tracing, a warning).
-	warnings := assertions.Annotations_FromStack(stack).FindWarning(jsii.String("*"),
-		assertions.Match_StringLikeRegexp(jsii.String("Serverless-LambdaTracing")))
-	if len(*warnings) == 0 {
+	if len(synthMessages(t, stack, "warning", regexp.MustCompile("Serverless-LambdaTracing"))) == 0 {
 		t.Errorf("cdk-nag left no finding on the stack: its packs did not run")
 	}
 }
 
 // The example's prod stacks notify; dev does not.
 func TestNotifyExampleProdStack(t *testing.T) {
-	example := service.NewApp(newApp(t), repoRoot, nil)
+	_, example := sharedExample(t)
 	if example.Prod.Notifier == nil || example.PipelineProd.Notifier == nil || example.Dev.Notifier != nil {
 		t.Fatalf("notifiers: prod %v, pipeline prod %v, dev %v", example.Prod.Notifier, example.PipelineProd.Notifier, example.Dev.Notifier)
 	}

@@ -3,11 +3,11 @@ package test
 import (
 	"errors"
 	"os/exec"
+	"regexp"
 	"strings"
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
-	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
@@ -64,9 +64,7 @@ func TestExampleAppSynthesizesCleanly(t *testing.T) {
 	// have no X-Ray tracing, which the Serverless pack notes as a warning.
 	for _, s := range []awscdk.Stack{example.PipelineProd.Stack, example.Environments.Blue.Stack} {
 		t.Run(*s.StackName()+"/cdk-nag reaches stacks in stages", func(t *testing.T) {
-			found := assertions.Annotations_FromStack(s).FindWarning(jsii.String("*"),
-				assertions.Match_StringLikeRegexp(jsii.String("Serverless-LambdaTracing")))
-			if len(*found) == 0 {
+			if len(synthMessages(t, s, "warning", regexp.MustCompile("Serverless-LambdaTracing"))) == 0 {
 				t.Error("cdk-nag left no finding on this stack: its packs did not run here")
 			}
 		})
@@ -74,7 +72,7 @@ func TestExampleAppSynthesizesCleanly(t *testing.T) {
 	for _, s := range stacks {
 		s := s
 		t.Run(*s.StackName()+"/no unsuppressed cdk-nag errors", func(t *testing.T) {
-			for _, e := range nagErrors(s) {
+			for _, e := range nagErrors(t, s) {
 				t.Error(e)
 			}
 		})
@@ -151,8 +149,7 @@ func TestExampleAppTakesPinsFromTheCommandLine(t *testing.T) {
 // The example's whole service: FleetSize functions in one stack, each with its own deployment and test, sharing
 // one pre- and one post-traffic hook, well within CloudFormation's 500 resources.
 func TestExampleFleet(t *testing.T) {
-	app := newApp(t)
-	example := service.NewApp(app, repoRoot, nil)
+	_, example := sharedExample(t)
 	tmpl := template(t, example.Fleet.Stack)
 	if n := len(example.Fleet.Service.Deployments()); n < 20 || n != service.FleetSize {
 		t.Fatalf("the fleet has %d functions, want %d (at least 20)", n, service.FleetSize)
