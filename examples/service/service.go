@@ -36,7 +36,7 @@ type StackProps struct {
 	// Default: strategy.Canary10Percent5Minutes.
 	Strategy strategy.Strategy
 
-	// CodeDir is the folder holding the handler's bootstrap, built once by gobuild.Build for every stage. Required.
+	// CodeDir is the folder holding the handler's bootstrap, built once by gobuild.BuildOnce for every stage. Required.
 	CodeDir string
 
 	// PreTraffic are the tests green must pass before it takes traffic.
@@ -207,7 +207,7 @@ func NewApp(app awscdk.App, root string, env *awscdk.Environment) *Example {
 		ApplyNag(app)
 	}
 	bypass := bluegreen.EmergencyBypassRequested(app)
-	codeDir, err := gobuild.Build(filepath.Join(root, "examples", "handlers", "hello"), nil)
+	codeDir, err := gobuild.BuildOnce(filepath.Join(root, "examples", "handlers", "hello"), nil)
 	if err != nil {
 		panic(err)
 	}
