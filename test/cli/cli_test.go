@@ -1,11 +1,19 @@
-package test
+// Package cli runs the README's first command, ./cdkw synth, as a newcomer would. It is a package of its own,
+// apart from the template tests in test/: it calls into the CDK only through the CDK CLI and the example app's own
+// processes, so go test runs it beside them on another core instead of after them.
+package cli
 
 import (
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/safeship/lambda-bluegreen/internal/report"
 )
+
+// repoRoot is the repository root, seen from this package's folder (go test runs in it).
+const repoRoot = "../.."
 
 // TestCLISynth runs the README's first command, ./cdkw synth, with the pinned CDK CLI (installed by cdkw on first
 // use), writing the cloud assembly to a temporary folder.
@@ -29,7 +37,11 @@ func TestCLISynth(t *testing.T) {
 			t.Errorf("cdk synth wrote no %s: %v", f, err)
 		}
 	}
-	if errs := validationFindings(t, out, "error", "fatal"); len(errs) > 0 {
+	errs, err := report.Findings(out, "error", "fatal")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(errs) > 0 {
 		t.Errorf("validation report has error-level findings: %v", errs)
 	}
 }
