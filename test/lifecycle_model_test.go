@@ -146,7 +146,10 @@ func synthRelease(t *testing.T, r release) *revision {
 	if rev, ok := revisions[r.key()]; ok {
 		return rev
 	}
-	app := newAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
+	// The revision is kept for the whole test binary (-count=3 included), and so is its cloud assembly, which
+	// tests read again: it is written into sharedDir, not into the first test's temporary folder.
+	ctx := exampleContext(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(mkdirShared(t, "release"))})
 	stack := awscdk.NewStack(app, jsii.String("Svc"), nil)
 	if r.service != nil {
 		defineService(t, stack, r)
