@@ -22,9 +22,9 @@ var updateGolden = flag.Bool("update", false, "rewrite the golden files of the p
 // The plan of the example app's cloud assembly matches the golden output (go test ./test -run TestPlan -update
 // rewrites it after a deliberate change).
 func TestPlanOfTheExampleApp(t *testing.T) {
-	// The CLI asks for construct paths in the template metadata; so does this test.
-	app := newAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
-	service.NewApp(app, repoRoot, nil)
+	// The CLI asks for construct paths in the template metadata; the shared synth of the example has them
+	// (sharedExampleContext).
+	app, _ := sharedExample(t)
 	dir := *app.Synth(nil).Directory()
 	ds, err := plan.Read(dir)
 	if err != nil {
