@@ -13,12 +13,13 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 func TestAliasDescription(t *testing.T) {
-	stack := newStack(t)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasDescription: jsii.String("production traffic")})
-	hasResource(t, template(t, stack), "AWS::Lambda::Alias", like(obj{"Description": "production traffic"}))
+	stack := testkit.NewStack(t)
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasDescription: jsii.String("production traffic")})
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::Lambda::Alias", testkit.Like(testkit.Obj{"Description": "production traffic"}))
 }
 
 // scalableTarget returns the only scalable target, after checking that it holds the alias's provisioned
@@ -26,34 +27,34 @@ func TestAliasDescription(t *testing.T) {
 // runs): it refers to the alias and depends on it.
 func scalableTarget(t *testing.T, tmpl assertions.Template) map[string]interface{} {
 	t.Helper()
-	aliasID, alias := onlyResource(t, tmpl, "AWS::Lambda::Alias")
-	if _, ok := props(alias)["ProvisionedConcurrencyConfig"]; ok {
+	aliasID, alias := testkit.OnlyResource(t, tmpl, "AWS::Lambda::Alias")
+	if _, ok := testkit.Props(alias)["ProvisionedConcurrencyConfig"]; ok {
 		t.Errorf("the alias must not hold provisioned concurrency itself (a change of it would meet the shift): %v",
-			jsonString(props(alias)))
+			testkit.JSONString(testkit.Props(alias)))
 	}
-	_, target := onlyResource(t, tmpl, "AWS::ApplicationAutoScaling::ScalableTarget")
-	p := props(target)
+	_, target := testkit.OnlyResource(t, tmpl, "AWS::ApplicationAutoScaling::ScalableTarget")
+	p := testkit.Props(target)
 	if p["ScalableDimension"] != "lambda:function:ProvisionedConcurrency" || p["ServiceNamespace"] != "lambda" {
-		t.Errorf("scalable target: %s", jsonString(p))
+		t.Errorf("scalable target: %s", testkit.JSONString(p))
 	}
-	if !strings.Contains(jsonString(p["ResourceId"]), `"Ref":"`+aliasID+`"`) {
-		t.Errorf("ResourceId must refer to the alias %s, got %s", aliasID, jsonString(p["ResourceId"]))
+	if !strings.Contains(testkit.JSONString(p["ResourceId"]), `"Ref":"`+aliasID+`"`) {
+		t.Errorf("ResourceId must refer to the alias %s, got %s", aliasID, testkit.JSONString(p["ResourceId"]))
 	}
-	if !strings.Contains(jsonString(target["DependsOn"]), aliasID) {
+	if !strings.Contains(testkit.JSONString(target["DependsOn"]), aliasID) {
 		t.Errorf("the scalable target must depend on the alias %s, got DependsOn %v", aliasID, target["DependsOn"])
 	}
 	return p
 }
 
 func TestProvisionedConcurrencyIsHeldByAScalableTargetAfterTheAlias(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(5)})
-	tmpl := template(t, stack)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(5)})
+	tmpl := testkit.Template(t, stack)
 	p := scalableTarget(t, tmpl)
 	if p["MinCapacity"] != 5.0 || p["MaxCapacity"] != 5.0 {
 		t.Errorf("want minimum and maximum 5, got %v and %v", p["MinCapacity"], p["MaxCapacity"])
 	}
-	countIs(t, tmpl, "AWS::ApplicationAutoScaling::ScalingPolicy", 0)
+	testkit.CountIs(t, tmpl, "AWS::ApplicationAutoScaling::ScalingPolicy", 0)
 	if d.ProvisionedConcurrencyTarget() == nil || d.ProvisionedConcurrencyPolicy() != nil {
 		t.Errorf("ProvisionedConcurrencyTarget() = %v, ProvisionedConcurrencyPolicy() = %v; want a target, no policy",
 			d.ProvisionedConcurrencyTarget(), d.ProvisionedConcurrencyPolicy())
@@ -61,11 +62,11 @@ func TestProvisionedConcurrencyIsHeldByAScalableTargetAfterTheAlias(t *testing.T
 }
 
 func TestNoProvisionedConcurrencyByDefault(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
-	tmpl := template(t, stack)
-	countIs(t, tmpl, "AWS::ApplicationAutoScaling::ScalableTarget", 0)
-	hasResource(t, tmpl, "AWS::Lambda::Alias", like(obj{
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
+	tmpl := testkit.Template(t, stack)
+	testkit.CountIs(t, tmpl, "AWS::ApplicationAutoScaling::ScalableTarget", 0)
+	testkit.HasResource(t, tmpl, "AWS::Lambda::Alias", testkit.Like(testkit.Obj{
 		"ProvisionedConcurrencyConfig": assertions.Match_Absent(), "Description": assertions.Match_Absent(),
 	}))
 	if d.ProvisionedConcurrencyTarget() != nil || d.ProvisionedConcurrencyPolicy() != nil {
@@ -74,42 +75,42 @@ func TestNoProvisionedConcurrencyByDefault(t *testing.T) {
 }
 
 func TestProvisionedConcurrencyScaling(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{
 		ProvisionedConcurrencyScaling: &bluegreen.ProvisionedConcurrencyScaling{
 			MinCapacity: jsii.Number(2), MaxCapacity: jsii.Number(20), TargetUtilization: jsii.Number(0.7),
 		},
 	})
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 	p := scalableTarget(t, tmpl)
 	if p["MinCapacity"] != 2.0 || p["MaxCapacity"] != 20.0 {
 		t.Errorf("want 2 to 20, got %v to %v", p["MinCapacity"], p["MaxCapacity"])
 	}
-	hasResource(t, tmpl, "AWS::ApplicationAutoScaling::ScalingPolicy", like(obj{
+	testkit.HasResource(t, tmpl, "AWS::ApplicationAutoScaling::ScalingPolicy", testkit.Like(testkit.Obj{
 		"PolicyType": "TargetTrackingScaling",
-		"TargetTrackingScalingPolicyConfiguration": like(obj{
+		"TargetTrackingScalingPolicyConfiguration": testkit.Like(testkit.Obj{
 			"TargetValue":                   0.7,
-			"PredefinedMetricSpecification": obj{"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
+			"PredefinedMetricSpecification": testkit.Obj{"PredefinedMetricType": "LambdaProvisionedConcurrencyUtilization"},
 		}),
 	}))
 	if d.ProvisionedConcurrencyPolicy() == nil {
 		t.Errorf("ProvisionedConcurrencyPolicy() = nil")
 	}
-	if infos := annotations(t, stack, "info"); !containsText(infos, "scaling pauses for up to 5m0s of every deploy") {
+	if infos := testkit.Annotations(t, stack, "info"); !testkit.ContainsText(infos, "scaling pauses for up to 5m0s of every deploy") {
 		t.Errorf("want a note that scaling pauses during the canary, got %v", infos)
 	}
 
 	// All at once holds no weights on the alias: nothing to say. MinCapacity defaults to 1.
-	stack = newStack(t)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
+	stack = testkit.NewStack(t)
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
 		ProvisionedConcurrencyScaling: &bluegreen.ProvisionedConcurrencyScaling{
 			MaxCapacity: jsii.Number(4), TargetUtilization: jsii.Number(0.5),
 		},
 	})
-	if p := scalableTarget(t, template(t, stack)); p["MinCapacity"] != 1.0 || p["MaxCapacity"] != 4.0 {
+	if p := scalableTarget(t, testkit.Template(t, stack)); p["MinCapacity"] != 1.0 || p["MaxCapacity"] != 4.0 {
 		t.Errorf("want 1 to 4, got %v to %v", p["MinCapacity"], p["MaxCapacity"])
 	}
-	if infos := annotations(t, stack, "info"); containsText(infos, "scaling pauses") {
+	if infos := testkit.Annotations(t, stack, "info"); testkit.ContainsText(infos, "scaling pauses") {
 		t.Errorf("no weights under all-at-once, got %v", infos)
 	}
 }
@@ -118,19 +119,19 @@ func TestProvisionedConcurrencyScaling(t *testing.T) {
 func preTrafficConfig(t *testing.T, app awscdk.App, stack awscdk.Stack) hookconfig.Config {
 	t.Helper()
 	var dir string
-	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	testkit.NoPanic(t, func() { dir = *app.Synth(nil).Directory() })
 	if t.Failed() {
 		t.FailNow()
 	}
-	if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+	if errs := testkit.ValidationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
 		t.Fatalf("validation findings: %v", errs)
 	}
 	tmpl := assertions.Template_FromStack(stack, nil)
-	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
+	for id, fn := range testkit.Resources(tmpl, "AWS::Lambda::Function") {
 		if !strings.Contains(id, "PreTrafficHookFunction") {
 			continue
 		}
-		return hookConfig(t, dir, fn)
+		return testkit.HookConfig(t, dir, fn)
 	}
 	t.Fatalf("no pre-traffic hook")
 	return hookconfig.Config{}
@@ -152,11 +153,11 @@ func TestPreTrafficHookWaitsForProvisionedConcurrency(t *testing.T) {
 		{"released", bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(0)}, 0, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			app := newApp(t)
+			app := testkit.NewApp(t)
 			stack := awscdk.NewStack(app, jsii.String("Provisioned"), nil)
 			p := tc.props
 			p.PreTraffic = preTraffic()
-			deploy(t, stack, "Api", &p)
+			testkit.Deploy(t, stack, "Api", &p)
 			cfg := preTrafficConfig(t, app, stack)
 			switch pc := cfg.ProvisionedConcurrency; {
 			case tc.permission && (pc == nil || pc.Min != tc.min || pc.Max != tc.max):
@@ -182,31 +183,31 @@ func TestPreTrafficHookWaitsForProvisionedConcurrency(t *testing.T) {
 // ProvisionedConcurrency 0 releases the alias's provisioned concurrency through the scalable target, with a
 // warning to remove the field once applied.
 func TestProvisionedConcurrencyZeroReleases(t *testing.T) {
-	stack := newStack(t)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(0)})
-	if p := scalableTarget(t, template(t, stack)); p["MinCapacity"] != 0.0 || p["MaxCapacity"] != 0.0 {
+	stack := testkit.NewStack(t)
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(0)})
+	if p := scalableTarget(t, testkit.Template(t, stack)); p["MinCapacity"] != 0.0 || p["MaxCapacity"] != 0.0 {
 		t.Errorf("want 0 to 0, got %v to %v", p["MinCapacity"], p["MaxCapacity"])
 	}
-	if w := annotations(t, stack, "warning"); !containsText(w, "ProvisionedConcurrency 0 releases") {
+	if w := testkit.Annotations(t, stack, "warning"); !testkit.ContainsText(w, "ProvisionedConcurrency 0 releases") {
 		t.Errorf("want the release warning, got %v", w)
 	}
 }
 
 // A number known only at deploy time is passed through, unchecked; the hook then cannot know what to expect.
 func TestProvisionedConcurrencyToken(t *testing.T) {
-	stack := newStack(t)
+	stack := testkit.NewStack(t)
 	n := awscdk.NewCfnParameter(stack, jsii.String("Provisioned"), &awscdk.CfnParameterProps{Type: jsii.String("Number")})
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: n.ValueAsNumber(), PreTraffic: preTraffic()})
-	p := scalableTarget(t, template(t, stack))
-	if jsonString(p["MinCapacity"]) != `{"Ref":"Provisioned"}` {
-		t.Errorf("MinCapacity = %s, want the parameter", jsonString(p["MinCapacity"]))
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: n.ValueAsNumber(), PreTraffic: preTraffic()})
+	p := scalableTarget(t, testkit.Template(t, stack))
+	if testkit.JSONString(p["MinCapacity"]) != `{"Ref":"Provisioned"}` {
+		t.Errorf("MinCapacity = %s, want the parameter", testkit.JSONString(p["MinCapacity"]))
 	}
 }
 
 // Bad alias options are refused at synth with the field, the value and what is allowed.
 func TestBadAliasOptions(t *testing.T) {
 	reserved := func(t *testing.T, n float64) *awslambda.FunctionProps {
-		fp := *functionProps(t)
+		fp := *testkit.FunctionProps(t)
 		fp.ReservedConcurrentExecutions = jsii.Number(n)
 		return &fp
 	}
@@ -278,8 +279,8 @@ func TestBadAliasOptions(t *testing.T) {
 		}, []string{"AliasDescription must be at most 256 characters, got 257"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
-			msg := mustPanic(t, func() { deploy(t, stack, "Api", tc.props(t)) })
+			stack := testkit.NewStack(t)
+			msg := testkit.MustPanic(t, func() { testkit.Deploy(t, stack, "Api", tc.props(t)) })
 			if !strings.HasPrefix(msg, "TestStack/Api: invalid DeploymentProps: ") {
 				t.Errorf("want the construct path first, got %q", msg)
 			}
@@ -300,10 +301,10 @@ func TestBadAliasOptions(t *testing.T) {
 // FunctionProps or from an existing function alike.
 func TestProvisionedConcurrencyWithinTheAccountQuota(t *testing.T) {
 	withFunction := func(t *testing.T, stack awscdk.Stack, reserved *float64, p *bluegreen.DeploymentProps) {
-		fp := *functionProps(t)
+		fp := *testkit.FunctionProps(t)
 		fp.ReservedConcurrentExecutions = reserved
 		p.Function = awslambda.NewFunction(stack, jsii.String("Existing"), &fp)
-		deploy(t, stack, "Api", p)
+		testkit.Deploy(t, stack, "Api", p)
 	}
 	for _, tc := range []struct {
 		name   string
@@ -311,16 +312,16 @@ func TestProvisionedConcurrencyWithinTheAccountQuota(t *testing.T) {
 		want   string // "" when accepted
 	}{
 		{"900 with the default quota", func(t *testing.T, stack awscdk.Stack) {
-			deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(900)})
+			testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{ProvisionedConcurrency: jsii.Number(900)})
 		}, ""},
 		{"a stated quota", func(t *testing.T, stack awscdk.Stack) {
-			deploy(t, stack, "Api", &bluegreen.DeploymentProps{ConcurrentExecutionsQuota: jsii.Number(5000),
+			testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{ConcurrentExecutionsQuota: jsii.Number(5000),
 				ProvisionedConcurrencyScaling: &bluegreen.ProvisionedConcurrencyScaling{MaxCapacity: jsii.Number(4900),
 					TargetUtilization: jsii.Number(0.7)}})
 		}, ""},
 		{"a quota known only at deploy time", func(t *testing.T, stack awscdk.Stack) {
 			q := awscdk.NewCfnParameter(stack, jsii.String("Quota"), &awscdk.CfnParameterProps{Type: jsii.String("Number")})
-			deploy(t, stack, "Api", &bluegreen.DeploymentProps{ConcurrentExecutionsQuota: q.ValueAsNumber(),
+			testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{ConcurrentExecutionsQuota: q.ValueAsNumber(),
 				ProvisionedConcurrency: jsii.Number(2000)})
 		}, ""},
 		{"an existing function's reservation", func(t *testing.T, stack awscdk.Stack) {
@@ -335,13 +336,13 @@ func TestProvisionedConcurrencyWithinTheAccountQuota(t *testing.T) {
 		}, "ProvisionedConcurrency must be at most the function's ReservedConcurrentExecutions (10)"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			if tc.want == "" {
-				noPanic(t, func() { tc.define(t, stack) })
-				scalableTarget(t, template(t, stack))
+				testkit.NoPanic(t, func() { tc.define(t, stack) })
+				scalableTarget(t, testkit.Template(t, stack))
 				return
 			}
-			if msg := mustPanic(t, func() { tc.define(t, stack) }); !strings.Contains(msg, tc.want) {
+			if msg := testkit.MustPanic(t, func() { tc.define(t, stack) }); !strings.Contains(msg, tc.want) {
 				t.Errorf("got %q, want %q", msg, tc.want)
 			}
 		})
@@ -350,8 +351,8 @@ func TestProvisionedConcurrencyWithinTheAccountQuota(t *testing.T) {
 
 // HookProps.ProvisionedConcurrency is for a pre-traffic hook, with 1 <= Min <= Max.
 func TestHookProvisionedConcurrencyProps(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
 	for _, tc := range []struct {
 		name  string
 		props hooks.HookProps
@@ -370,7 +371,7 @@ func TestHookProvisionedConcurrencyProps(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			p := tc.props
 			p.Function, p.DeploymentGroup = d.Function(), d.DeploymentGroup()
-			if msg := mustPanic(t, func() { hooks.NewHook(stack, "Hook", &p) }); !strings.Contains(msg, tc.want) {
+			if msg := testkit.MustPanic(t, func() { hooks.NewHook(stack, "Hook", &p) }); !strings.Contains(msg, tc.want) {
 				t.Errorf("error lacks %q:\n%s", tc.want, msg)
 			}
 		})

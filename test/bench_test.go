@@ -14,14 +14,15 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/service"
 	exampleservice "github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // BenchmarkSynthExampleApp defines and synthesizes the whole example app (both stacks, cloud assembly written,
 // CloudFormation validation run), as cdk synth does after the app's process has started.
 func BenchmarkSynthExampleApp(b *testing.B) {
 	for i := 0; i < b.N; i++ {
-		app := newApp(b)
-		exampleservice.NewApp(app, repoRoot, nil)
+		app := testkit.NewApp(b)
+		exampleservice.NewApp(app, testkit.RepoRoot, nil)
 		app.Synth(nil)
 	}
 }
@@ -36,11 +37,11 @@ func BenchmarkSynthDeployments(b *testing.B) {
 	for _, n := range []int{1, 10, 44} {
 		b.Run(fmt.Sprintf("functions=%d", n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				app := newApp(b)
+				app := testkit.NewApp(b)
 				stack := awscdk.NewStack(app, jsii.String("Bench"), nil)
 				awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(bluegreen.StackSizeWarning),
 					jsii.String("a benchmark: as many functions as one stack holds"))
-				props := functionProps(b) // one asset per stack, shared by its functions
+				props := testkit.FunctionProps(b) // one asset per stack, shared by its functions
 				for j := 0; j < n; j++ {
 					p := *props
 					p.Environment = &map[string]*string{"INDEX": jsii.String(fmt.Sprint(j))}
@@ -60,9 +61,9 @@ func BenchmarkSynthService(b *testing.B) {
 	for _, n := range []int{1, 10, 45} {
 		b.Run(fmt.Sprintf("functions=%d", n), func(b *testing.B) {
 			for i := 0; i < b.N; i++ {
-				app := newApp(b)
+				app := testkit.NewApp(b)
 				stack := awscdk.NewStack(app, jsii.String("Bench"), nil)
-				props := functionProps(b)
+				props := testkit.FunctionProps(b)
 				fs := make([]service.Function, n)
 				for j := range fs {
 					p := *props
@@ -103,8 +104,8 @@ func TestGreenAlarmsTimingWithoutCDK(t *testing.T) {
 		},
 	} {
 		t.Run(name, func(t *testing.T) {
-			stack := newStack(t)
-			d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: opts})
+			stack := testkit.NewStack(t)
+			d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: opts})
 			green := d.GreenAlarms()
 			if len(green.Alarms()) != 4 {
 				t.Fatalf("want 4 green alarms, got %d", len(green.Alarms()))

@@ -16,6 +16,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/dnsswitch"
 	"github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 const (
@@ -44,7 +45,7 @@ func newTwoEnvironments(t *testing.T, blueRegion, greenRegion string) *twoEnviro
 
 func newTwoEnvironmentsTB(t testing.TB, blueRegion, greenRegion string) *twoEnvironments {
 	t.Helper()
-	e := &twoEnvironments{app: newApp(t), blueRegion: blueRegion, greenRegion: greenRegion}
+	e := &twoEnvironments{app: testkit.NewApp(t), blueRegion: blueRegion, greenRegion: greenRegion}
 	env := func(region string) *awscdk.Environment {
 		if region == "" {
 			return nil
@@ -84,7 +85,7 @@ func (e *twoEnvironments) environment(t testing.TB, stack awscdk.Stack, props *d
 		p = *props
 	}
 	if p.Deployment == nil {
-		p.Deployment = deploy(t, stack, "Service", nil)
+		p.Deployment = testkit.Deploy(t, stack, "Service", nil)
 	}
 	if p.DomainName == nil {
 		p.DomainName = jsii.String(testDomain)
@@ -123,56 +124,56 @@ func (e *twoEnvironments) newSwitch(props *dnsswitch.SwitchProps) dnsswitch.Swit
 
 func TestEnvironmentServesTheAliasOnItsCustomDomain(t *testing.T) {
 	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
-	tmpl := template(t, e.blueStack)
+	tmpl := testkit.Template(t, e.blueStack)
 
 	// The custom domain is regional, TLS 1.2, with the certificate, and mapped to the $default stage.
-	hasResource(t, tmpl, "AWS::ApiGatewayV2::DomainName", like(obj{
+	testkit.HasResource(t, tmpl, "AWS::ApiGatewayV2::DomainName", testkit.Like(testkit.Obj{
 		"DomainName": testDomain,
-		"DomainNameConfigurations": []interface{}{like(obj{
+		"DomainNameConfigurations": []interface{}{testkit.Like(testkit.Obj{
 			"EndpointType": "REGIONAL", "SecurityPolicy": "TLS_1_2",
 			"CertificateArn": assertions.Match_StringLikeRegexp(jsii.String("^arn:aws:acm:eu-west-1:")),
 		})},
 	}))
-	domainID, _ := onlyResource(t, tmpl, "AWS::ApiGatewayV2::DomainName")
-	apiID, _ := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Api")
-	hasResource(t, tmpl, "AWS::ApiGatewayV2::ApiMapping", like(obj{
-		"Stage": "$default", "DomainName": obj{"Ref": domainID}, "ApiId": obj{"Ref": apiID},
+	domainID, _ := testkit.OnlyResource(t, tmpl, "AWS::ApiGatewayV2::DomainName")
+	apiID, _ := testkit.OnlyResource(t, tmpl, "AWS::ApiGatewayV2::Api")
+	testkit.HasResource(t, tmpl, "AWS::ApiGatewayV2::ApiMapping", testkit.Like(testkit.Obj{
+		"Stage": "$default", "DomainName": testkit.Obj{"Ref": domainID}, "ApiId": testkit.Obj{"Ref": apiID},
 	}))
 	// The stage throttles and writes JSON access logs.
-	hasResource(t, tmpl, "AWS::ApiGatewayV2::Stage", like(obj{
+	testkit.HasResource(t, tmpl, "AWS::ApiGatewayV2::Stage", testkit.Like(testkit.Obj{
 		"StageName": "$default", "AutoDeploy": true,
-		"DefaultRouteSettings": like(obj{"ThrottlingRateLimit": 1000, "ThrottlingBurstLimit": 500}),
-		"AccessLogSettings": like(obj{
+		"DefaultRouteSettings": testkit.Like(testkit.Obj{"ThrottlingRateLimit": 1000, "ThrottlingBurstLimit": 500}),
+		"AccessLogSettings": testkit.Like(testkit.Obj{
 			"DestinationArn": assertions.Match_AnyValue(),
 			"Format":         assertions.Match_StringLikeRegexp(jsii.String(`^\{"requestId":"\$context.requestId"`)),
 		}),
 	}))
-	_, stage := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Stage")
-	format, _ := props(stage)["AccessLogSettings"].(map[string]interface{})["Format"].(string)
+	_, stage := testkit.OnlyResource(t, tmpl, "AWS::ApiGatewayV2::Stage")
+	format, _ := testkit.Props(stage)["AccessLogSettings"].(map[string]interface{})["Format"].(string)
 	checkHTTPAPILogFormat(t, format)
 	// Every route calls the alias, never the bare function, so alias-level blue/green keeps working.
-	_, integration := onlyResource(t, tmpl, "AWS::ApiGatewayV2::Integration")
-	uri := jsonString(props(integration)["IntegrationUri"])
-	aliasID, _ := onlyResource(t, tmpl, "AWS::Lambda::Alias")
+	_, integration := testkit.OnlyResource(t, tmpl, "AWS::ApiGatewayV2::Integration")
+	uri := testkit.JSONString(testkit.Props(integration)["IntegrationUri"])
+	aliasID, _ := testkit.OnlyResource(t, tmpl, "AWS::Lambda::Alias")
 	if !strings.Contains(uri, aliasID) {
 		t.Errorf("integration must call the alias %s, got %s", aliasID, uri)
 	}
-	hasResource(t, tmpl, "AWS::ApiGatewayV2::Route", like(obj{"RouteKey": "$default"}))
-	hasResource(t, tmpl, "AWS::Lambda::Permission", like(obj{
-		"Principal": "apigateway.amazonaws.com", "FunctionName": like(obj{"Ref": aliasID}),
+	testkit.HasResource(t, tmpl, "AWS::ApiGatewayV2::Route", testkit.Like(testkit.Obj{"RouteKey": "$default"}))
+	testkit.HasResource(t, tmpl, "AWS::Lambda::Permission", testkit.Like(testkit.Obj{
+		"Principal": "apigateway.amazonaws.com", "FunctionName": testkit.Like(testkit.Obj{"Ref": aliasID}),
 	}))
 	// The health check requests the API's own endpoint over HTTPS.
-	_, hc := onlyResource(t, tmpl, "AWS::Route53::HealthCheck")
-	cfg := props(hc)["HealthCheckConfig"].(map[string]interface{})
+	_, hc := testkit.OnlyResource(t, tmpl, "AWS::Route53::HealthCheck")
+	cfg := testkit.Props(hc)["HealthCheckConfig"].(map[string]interface{})
 	if cfg["Type"] != "HTTPS" || cfg["ResourcePath"] != "/health" || cfg["Port"] != float64(443) ||
 		cfg["RequestInterval"] != float64(30) || cfg["FailureThreshold"] != float64(3) || cfg["EnableSNI"] != true {
-		t.Errorf("health check config: %s", jsonString(cfg))
+		t.Errorf("health check config: %s", testkit.JSONString(cfg))
 	}
-	fqdn := jsonString(cfg["FullyQualifiedDomainName"])
+	fqdn := testkit.JSONString(cfg["FullyQualifiedDomainName"])
 	if !strings.Contains(fqdn, apiID) || !strings.Contains(fqdn, ".execute-api.") {
 		t.Errorf("health check must request the API's execute-api host, got %s", fqdn)
 	}
-	hasResource(t, tmpl, "AWS::Logs::LogGroup", like(obj{"RetentionInDays": 365}))
+	testkit.HasResource(t, tmpl, "AWS::Logs::LogGroup", testkit.Like(testkit.Obj{"RetentionInDays": 365}))
 }
 
 func TestEnvironmentDefinesADNSValidatedCertificate(t *testing.T) {
@@ -188,12 +189,12 @@ func TestEnvironmentDefinesADNSValidatedCertificate(t *testing.T) {
 		env.DomainName() == nil || env.AccessLogs() == nil || env.Deployment() == nil {
 		t.Fatal("every defined resource must be exposed")
 	}
-	tmpl := template(t, stack)
-	hasResource(t, tmpl, "AWS::CertificateManager::Certificate", like(obj{
+	tmpl := testkit.Template(t, stack)
+	testkit.HasResource(t, tmpl, "AWS::CertificateManager::Certificate", testkit.Like(testkit.Obj{
 		"DomainName": testDomain, "ValidationMethod": "DNS",
-		"DomainValidationOptions": []interface{}{like(obj{"DomainName": testDomain, "HostedZoneId": testZoneID})},
+		"DomainValidationOptions": []interface{}{testkit.Like(testkit.Obj{"DomainName": testDomain, "HostedZoneId": testZoneID})},
 	}))
-	hasResource(t, tmpl, "AWS::Route53::HealthCheck", like(obj{"HealthCheckConfig": like(obj{
+	testkit.HasResource(t, tmpl, "AWS::Route53::HealthCheck", testkit.Like(testkit.Obj{"HealthCheckConfig": testkit.Like(testkit.Obj{
 		"ResourcePath": "/ping", "RequestInterval": 10, "FailureThreshold": 2,
 	})}))
 }
@@ -204,19 +205,19 @@ func TestSwitchOwnsWeightedRecordsWithHealthChecks(t *testing.T) {
 	if *sw.RecordName() != testDomain || *sw.Weights().Blue != 90 || *sw.Weights().Green != 10 {
 		t.Fatalf("switch: record %s weights %s", *sw.RecordName(), sw.Weights())
 	}
-	tmpl := template(t, e.router)
-	records := resources(tmpl, "AWS::Route53::RecordSet")
+	tmpl := testkit.Template(t, e.router)
+	records := testkit.Resources(tmpl, "AWS::Route53::RecordSet")
 	if len(records) != 2 {
 		t.Fatalf("want 2 records, got %d", len(records))
 	}
 	seen := map[string]float64{}
 	for _, r := range records {
-		p := props(r)
+		p := testkit.Props(r)
 		if p["Name"] != testDomain+"." || p["Type"] != "A" || p["HostedZoneId"] != testZoneID {
-			t.Errorf("record: %s", jsonString(p))
+			t.Errorf("record: %s", testkit.JSONString(p))
 		}
 		if p["HealthCheckId"] == nil || p["AliasTarget"] == nil || p["TTL"] != nil {
-			t.Errorf("record must be an alias with a health check and no TTL: %s", jsonString(p))
+			t.Errorf("record must be an alias with a health check and no TTL: %s", testkit.JSONString(p))
 		}
 		seen[p["SetIdentifier"].(string)] = p["Weight"].(float64)
 	}
@@ -225,7 +226,7 @@ func TestSwitchOwnsWeightedRecordsWithHealthChecks(t *testing.T) {
 	}
 	// The alias targets and health checks are the environments' own, read across regions from their stacks.
 	for _, r := range records {
-		p := props(r)
+		p := testkit.Props(r)
 		region := map[string]string{"blue": "eu-west-1", "green": "eu-central-1"}[p["SetIdentifier"].(string)]
 		stack := map[string]string{"blue": "Blue", "green": "Green"}[p["SetIdentifier"].(string)]
 		for field, v := range map[string]interface{}{
@@ -233,7 +234,7 @@ func TestSwitchOwnsWeightedRecordsWithHealthChecks(t *testing.T) {
 		} {
 			out, _ := v.(map[string]interface{})["Fn::GetStackOutput"].(map[string]interface{})
 			if out == nil || out["StackName"] != stack || out["Region"] != region {
-				t.Errorf("%s of %s must come from stack %s in %s, got %s", field, p["SetIdentifier"], stack, region, jsonString(v))
+				t.Errorf("%s of %s must come from stack %s in %s, got %s", field, p["SetIdentifier"], stack, region, testkit.JSONString(v))
 			}
 		}
 	}
@@ -242,9 +243,9 @@ func TestSwitchOwnsWeightedRecordsWithHealthChecks(t *testing.T) {
 func TestSwitchDefaultsToAllTrafficOnBlue(t *testing.T) {
 	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
 	e.newSwitch(nil)
-	tmpl := template(t, e.router)
-	hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{"SetIdentifier": "blue", "Weight": 100}))
-	hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{"SetIdentifier": "green", "Weight": 0}))
+	tmpl := testkit.Template(t, e.router)
+	testkit.HasResource(t, tmpl, "AWS::Route53::RecordSet", testkit.Like(testkit.Obj{"SetIdentifier": "blue", "Weight": 100}))
+	testkit.HasResource(t, tmpl, "AWS::Route53::RecordSet", testkit.Like(testkit.Obj{"SetIdentifier": "green", "Weight": 0}))
 }
 
 func TestSwitchWithTtlUsesCnameRecords(t *testing.T) {
@@ -253,17 +254,17 @@ func TestSwitchWithTtlUsesCnameRecords(t *testing.T) {
 		Ttl:               awscdk.Duration_Seconds(jsii.Number(30)),
 		BlueSetIdentifier: jsii.String("east"), GreenSetIdentifier: jsii.String("west"),
 	})
-	tmpl := template(t, e.router)
+	tmpl := testkit.Template(t, e.router)
 	for id, c := range map[string]struct {
 		weight float64
 		region string
 	}{"east": {100, "eu-west-1"}, "west": {0, "eu-central-1"}} {
-		hasResource(t, tmpl, "AWS::Route53::RecordSet", obj{
+		testkit.HasResource(t, tmpl, "AWS::Route53::RecordSet", testkit.Obj{
 			"Type": "CNAME", "TTL": "30", "SetIdentifier": id, "Weight": c.weight, "Name": testDomain + ".",
 			"HostedZoneId": testZoneID, "HealthCheckId": assertions.Match_AnyValue(),
 			"Comment": assertions.Match_AnyValue(),
 			// The CNAME points at the environment's regional domain name; no alias target.
-			"ResourceRecords": []interface{}{like(obj{"Fn::GetStackOutput": like(obj{
+			"ResourceRecords": []interface{}{testkit.Like(testkit.Obj{"Fn::GetStackOutput": testkit.Like(testkit.Obj{
 				"Region": c.region, "OutputName": assertions.Match_StringLikeRegexp(jsii.String("RegionalDomainName")),
 			})})},
 		})
@@ -275,8 +276,8 @@ func TestSwitchWithTtlUsesCnameRecords(t *testing.T) {
 func TestSwitchNormalizesTheRecordName(t *testing.T) {
 	e := newTwoEnvironments(t, "eu-west-1", "eu-central-1")
 	e.newSwitch(&dnsswitch.SwitchProps{RecordName: jsii.String("API.Example.com")})
-	for _, r := range resources(template(t, e.router), "AWS::Route53::RecordSet") {
-		if name := props(r)["Name"]; name != testDomain+"." {
+	for _, r := range testkit.Resources(testkit.Template(t, e.router), "AWS::Route53::RecordSet") {
+		if name := testkit.Props(r)["Name"]; name != testDomain+"." {
 			t.Errorf("record name: want %s., got %v", testDomain, name)
 		}
 	}
@@ -288,8 +289,8 @@ func TestEnvironmentThrottleKeepsDefaultsForUnsetLimits(t *testing.T) {
 		Env: &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("us-west-2")},
 	})
 	e.environment(t, stack, &dnsswitch.EnvironmentProps{Throttle: &awsapigatewayv2.ThrottleSettings{RateLimit: jsii.Number(5)}})
-	hasResource(t, template(t, stack), "AWS::ApiGatewayV2::Stage", like(obj{
-		"DefaultRouteSettings": like(obj{"ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 500}),
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::ApiGatewayV2::Stage", testkit.Like(testkit.Obj{
+		"DefaultRouteSettings": testkit.Like(testkit.Obj{"ThrottlingRateLimit": 5, "ThrottlingBurstLimit": 500}),
 	}))
 }
 
@@ -311,8 +312,8 @@ func TestWeightsFromContext(t *testing.T) {
 		{value: "blue=1,blue=2", wantErr: "twice"},
 		{value: true, wantErr: "must be a string"},
 	} {
-		t.Run(jsonString(c.value), func(t *testing.T) {
-			app := newAppWith(t, map[string]interface{}{dnsswitch.WeightsContextKey: c.value})
+		t.Run(testkit.JSONString(c.value), func(t *testing.T) {
+			app := testkit.NewAppWith(t, map[string]interface{}{dnsswitch.WeightsContextKey: c.value})
 			w, err := dnsswitch.WeightsFromContext(app)
 			switch {
 			case c.wantErr != "":
@@ -388,9 +389,9 @@ func TestSwitchBadInput(t *testing.T) {
 			e := newTwoEnvironments(t, "eu-west-1", "eu-central-1").withRouter()
 			var msg string
 			if c.asIs {
-				msg = mustPanic(t, func() { dnsswitch.NewSwitch(e.router, "Switch", c.props(e)) })
+				msg = testkit.MustPanic(t, func() { dnsswitch.NewSwitch(e.router, "Switch", c.props(e)) })
 			} else {
-				msg = mustPanic(t, func() { e.newSwitch(c.props(e)) })
+				msg = testkit.MustPanic(t, func() { e.newSwitch(c.props(e)) })
 			}
 			for _, w := range append(c.want, "Router/Switch: invalid SwitchProps") {
 				if !strings.Contains(msg, w) {
@@ -407,7 +408,7 @@ func TestSwitchBadInput(t *testing.T) {
 func TestSwitchRefusesEnvironmentsInOneRegion(t *testing.T) {
 	t.Run("same region", func(t *testing.T) {
 		e := newTwoEnvironments(t, "eu-west-1", "eu-west-1")
-		msg := mustPanic(t, func() { e.newSwitch(nil) })
+		msg := testkit.MustPanic(t, func() { e.newSwitch(nil) })
 		if !strings.Contains(msg, "Blue and Green must be in different regions") || !strings.Contains(msg, "region eu-west-1") {
 			t.Errorf("got %s", msg)
 		}
@@ -415,10 +416,10 @@ func TestSwitchRefusesEnvironmentsInOneRegion(t *testing.T) {
 	t.Run("same stack", func(t *testing.T) {
 		e := newTwoEnvironments(t, "", "")
 		other := dnsswitch.NewEnvironment(e.blueStack, "Env2", &dnsswitch.EnvironmentProps{
-			Deployment: deploy(t, e.blueStack, "Service2", nil), DomainName: jsii.String(testDomain),
+			Deployment: testkit.Deploy(t, e.blueStack, "Service2", nil), DomainName: jsii.String(testDomain),
 			Certificate: e.blue.Certificate(),
 		})
-		msg := mustPanic(t, func() { e.newSwitch(&dnsswitch.SwitchProps{Green: other.Endpoint()}) })
+		msg := testkit.MustPanic(t, func() { e.newSwitch(&dnsswitch.SwitchProps{Green: other.Endpoint()}) })
 		if !strings.Contains(msg, "must be in different regions") || !strings.Contains(msg, "one stack (Blue)") {
 			t.Errorf("got %s", msg)
 		}
@@ -426,7 +427,7 @@ func TestSwitchRefusesEnvironmentsInOneRegion(t *testing.T) {
 	t.Run("unknown regions are noted", func(t *testing.T) {
 		e := newTwoEnvironments(t, "", "")
 		e.newSwitch(nil)
-		if infos := annotations(t, e.router, "info"); !containsText(infos, "do not both name their region") {
+		if infos := testkit.Annotations(t, e.router, "info"); !testkit.ContainsText(infos, "do not both name their region") {
 			t.Errorf("want an info note about regions, got %v", infos)
 		}
 	})
@@ -451,13 +452,13 @@ func TestEnvironmentZoneBadInput(t *testing.T) {
 		}, "Zone: Zone must carry its name"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			p := c.props(stack)
-			p.Deployment = deploy(t, stack, "Service", nil)
+			p.Deployment = testkit.Deploy(t, stack, "Service", nil)
 			if p.DomainName == nil {
 				p.DomainName = jsii.String(testDomain)
 			}
-			msg := mustPanic(t, func() { dnsswitch.NewEnvironment(stack, "Env", p) })
+			msg := testkit.MustPanic(t, func() { dnsswitch.NewEnvironment(stack, "Env", p) })
 			if !strings.Contains(msg, "TestStack/Env: invalid EnvironmentProps: ") || !strings.Contains(msg, c.want) {
 				t.Errorf("want %q, got %s", c.want, msg)
 			}
@@ -487,8 +488,8 @@ func TestEnvironmentBadInput(t *testing.T) {
 			"Throttle.BurstLimit must be a whole number"}},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			stack := newStack(t)
-			msg := mustPanic(t, func() { dnsswitch.NewEnvironment(stack, "Env", c.props) })
+			stack := testkit.NewStack(t)
+			msg := testkit.MustPanic(t, func() { dnsswitch.NewEnvironment(stack, "Env", c.props) })
 			if stack.Node().TryFindChild(jsii.String("Env")) != nil {
 				t.Error("a refused environment must leave nothing in the tree")
 			}
@@ -504,45 +505,45 @@ func TestEnvironmentBadInput(t *testing.T) {
 // The example's two-environment stage, pinned to two regions with weights from the command line, synthesizes
 // without validation errors, reads the environments across regions, and warns that the weights last one deploy.
 func TestExampleTwoEnvironmentsAcrossRegions(t *testing.T) {
-	app := newAppWith(t, map[string]interface{}{
+	app := testkit.NewAppWith(t, map[string]interface{}{
 		"account": "111111111111", service.ContextBlueRegion: "eu-west-1", service.ContextGreenRegion: "eu-central-1",
 		service.ContextZoneID: testZoneID, service.ContextDomain: "shop.example.com",
 		dnsswitch.WeightsContextKey: "green=100,blue=0",
 	})
-	example := service.NewApp(app, repoRoot, nil)
+	example := service.NewApp(app, testkit.RepoRoot, nil)
 	envs := example.Environments
 	var dir string
-	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
-	if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+	testkit.NoPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	if errs := testkit.ValidationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
 		t.Fatalf("validation errors:\n%s", strings.Join(errs, "\n"))
 	}
 	if *envs.Blue.Region() != "eu-west-1" || *envs.Green.Region() != "eu-central-1" || *envs.Router.Region() != "eu-west-1" {
 		t.Errorf("regions: blue %s green %s switch %s", *envs.Blue.Region(), *envs.Green.Region(), *envs.Router.Region())
 	}
-	tmpl := template(t, envs.Router)
-	hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{"Name": "shop.example.com.", "SetIdentifier": "blue", "Weight": 0,
-		"AliasTarget": like(obj{"DNSName": like(obj{"Fn::GetStackOutput": like(obj{"Region": "eu-west-1"})})})}))
-	hasResource(t, tmpl, "AWS::Route53::RecordSet", like(obj{"Name": "shop.example.com.", "SetIdentifier": "green", "Weight": 100,
-		"AliasTarget": like(obj{"DNSName": like(obj{"Fn::GetStackOutput": like(obj{"Region": "eu-central-1"})})})}))
-	if w := annotations(t, envs.Router, "warning"); !containsText(w, "override the code's (blue=100,green=0) for this deploy only") {
+	tmpl := testkit.Template(t, envs.Router)
+	testkit.HasResource(t, tmpl, "AWS::Route53::RecordSet", testkit.Like(testkit.Obj{"Name": "shop.example.com.", "SetIdentifier": "blue", "Weight": 0,
+		"AliasTarget": testkit.Like(testkit.Obj{"DNSName": testkit.Like(testkit.Obj{"Fn::GetStackOutput": testkit.Like(testkit.Obj{"Region": "eu-west-1"})})})}))
+	testkit.HasResource(t, tmpl, "AWS::Route53::RecordSet", testkit.Like(testkit.Obj{"Name": "shop.example.com.", "SetIdentifier": "green", "Weight": 100,
+		"AliasTarget": testkit.Like(testkit.Obj{"DNSName": testkit.Like(testkit.Obj{"Fn::GetStackOutput": testkit.Like(testkit.Obj{"Region": "eu-central-1"})})})}))
+	if w := testkit.Annotations(t, envs.Router, "warning"); !testkit.ContainsText(w, "override the code's (blue=100,green=0) for this deploy only") {
 		t.Errorf("want the one-deploy warning, got %v", w)
 	}
-	hasResource(t, template(t, envs.Green.Stack), "AWS::ApiGatewayV2::DomainName", like(obj{"DomainName": "shop.example.com"}))
+	testkit.HasResource(t, testkit.Template(t, envs.Green.Stack), "AWS::ApiGatewayV2::DomainName", testkit.Like(testkit.Obj{"DomainName": "shop.example.com"}))
 }
 
 func TestExampleTwoEnvironmentsInOneRegionIsRefused(t *testing.T) {
-	app := newAppWith(t, map[string]interface{}{
+	app := testkit.NewAppWith(t, map[string]interface{}{
 		service.ContextBlueRegion: "eu-west-1", service.ContextGreenRegion: "eu-west-1",
 	})
-	msg := mustPanic(t, func() { service.NewApp(app, repoRoot, nil) })
+	msg := testkit.MustPanic(t, func() { service.NewApp(app, testkit.RepoRoot, nil) })
 	if !strings.Contains(msg, "TwoEnvironments/Switch/Switch: invalid SwitchProps: Blue and Green must be in different regions") {
 		t.Errorf("got %s", msg)
 	}
 }
 
 func TestExampleRefusesBadWeightsFromContext(t *testing.T) {
-	app := newAppWith(t, map[string]interface{}{dnsswitch.WeightsContextKey: "blue=0,green=0"})
-	msg := mustPanic(t, func() { service.NewApp(app, repoRoot, nil) })
+	app := testkit.NewAppWith(t, map[string]interface{}{dnsswitch.WeightsContextKey: "blue=0,green=0"})
+	msg := testkit.MustPanic(t, func() { service.NewApp(app, testkit.RepoRoot, nil) })
 	if !strings.Contains(msg, "weights must not all be 0") {
 		t.Errorf("got %s", msg)
 	}
@@ -554,7 +555,7 @@ func TestSwitchCnameWithoutAliasZone(t *testing.T) {
 	manual := &dnsswitch.Endpoint{DomainName: jsii.String(testDomain),
 		RegionalDomainName: jsii.String("d-abc.execute-api.us-west-2.amazonaws.com"), Region: jsii.String("us-west-2")}
 	e.newSwitch(&dnsswitch.SwitchProps{Green: manual, Ttl: awscdk.Duration_Seconds(jsii.Number(60))})
-	hasResource(t, template(t, e.router), "AWS::Route53::RecordSet", like(obj{
+	testkit.HasResource(t, testkit.Template(t, e.router), "AWS::Route53::RecordSet", testkit.Like(testkit.Obj{
 		"SetIdentifier": "green", "Type": "CNAME", "TTL": "60",
 		"ResourceRecords": []interface{}{"d-abc.execute-api.us-west-2.amazonaws.com"},
 	}))

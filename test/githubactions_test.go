@@ -22,10 +22,11 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 	"github.com/safeship/lambda-bluegreen/examples/service"
 	"github.com/safeship/lambda-bluegreen/internal/deployment"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // workflowDir holds the example GitHub Actions workflow and its failure report.
-var workflowDir = filepath.Join(repoRoot, "examples", "github-actions")
+var workflowDir = filepath.Join(testkit.RepoRoot, "examples", "github-actions")
 
 // flatten writes a CloudFormation string value as text: {"Ref": X} becomes ${X}, Fn::Join is joined, so that an
 // ARN built from tokens can be compared with the ARN it names.
@@ -46,33 +47,33 @@ func flatten(v interface{}) string {
 			return strings.Join(out, fmt.Sprint(join[0]))
 		}
 	}
-	return jsonString(v)
+	return testkit.JSONString(v)
 }
 
 // roleOf returns the one role of tmpl: its trust policy's one statement and the role's properties.
 func roleOf(t *testing.T, tmpl assertions.Template) (statement map[string]interface{}, role map[string]interface{}) {
 	t.Helper()
-	_, r := onlyResource(t, tmpl, "AWS::IAM::Role")
-	doc, _ := props(r)["AssumeRolePolicyDocument"].(map[string]interface{})
+	_, r := testkit.OnlyResource(t, tmpl, "AWS::IAM::Role")
+	doc, _ := testkit.Props(r)["AssumeRolePolicyDocument"].(map[string]interface{})
 	statements, _ := doc["Statement"].([]interface{})
 	if len(statements) != 1 {
-		t.Fatalf("the trust policy must have exactly one statement, got %s", jsonString(statements))
+		t.Fatalf("the trust policy must have exactly one statement, got %s", testkit.JSONString(statements))
 	}
-	return statements[0].(map[string]interface{}), props(r)
+	return statements[0].(map[string]interface{}), testkit.Props(r)
 }
 
 // permissionsOf returns the actions and flattened resources the one policy of tmpl allows, failing when it denies,
 // has conditions, or when any other policy is attached.
 func permissionsOf(t *testing.T, tmpl assertions.Template) (actions, resources []string) {
 	t.Helper()
-	countIs(t, tmpl, "AWS::IAM::ManagedPolicy", 0)
-	_, policy := onlyResource(t, tmpl, "AWS::IAM::Policy")
-	doc, _ := props(policy)["PolicyDocument"].(map[string]interface{})
+	testkit.CountIs(t, tmpl, "AWS::IAM::ManagedPolicy", 0)
+	_, policy := testkit.OnlyResource(t, tmpl, "AWS::IAM::Policy")
+	doc, _ := testkit.Props(policy)["PolicyDocument"].(map[string]interface{})
 	statements, _ := doc["Statement"].([]interface{})
 	for _, s := range statements {
 		st := s.(map[string]interface{})
 		if st["Effect"] != "Allow" || st["Condition"] != nil || st["NotAction"] != nil || st["NotResource"] != nil {
-			t.Errorf("unexpected statement %s", jsonString(st))
+			t.Errorf("unexpected statement %s", testkit.JSONString(st))
 		}
 		for _, a := range asList(st["Action"]) {
 			actions = append(actions, flatten(a))
@@ -130,39 +131,39 @@ func TestGitHubDeployRole(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			d := githubactions.NewDeployRole(stack, "Deploy", &tc.props)
-			tmpl := template(t, stack)
+			tmpl := testkit.Template(t, stack)
 			statement, role := roleOf(t, tmpl)
 
 			// Trust: the provider, web identity only, StringEquals on the audience and exactly these subjects.
 			if statement["Effect"] != "Allow" || statement["Action"] != "sts:AssumeRoleWithWebIdentity" {
-				t.Errorf("trust statement %s", jsonString(statement))
+				t.Errorf("trust statement %s", testkit.JSONString(statement))
 			}
 			principal, _ := statement["Principal"].(map[string]interface{})
 			if len(principal) != 1 || flatten(principal["Federated"]) != "${"+providerID(t, tmpl)+"}" {
-				t.Errorf("principal must be the stack's GitHub provider alone, got %s", jsonString(principal))
+				t.Errorf("principal must be the stack's GitHub provider alone, got %s", testkit.JSONString(principal))
 			}
 			want := map[string]interface{}{"StringEquals": map[string]interface{}{
 				"token.actions.githubusercontent.com:aud": "sts.amazonaws.com",
 				"token.actions.githubusercontent.com:sub": tc.sub,
 			}}
-			if got := jsonString(statement["Condition"]); got != jsonString(want) {
-				t.Errorf("trust condition\n got %s\nwant %s", got, jsonString(want))
+			if got := testkit.JSONString(statement["Condition"]); got != testkit.JSONString(want) {
+				t.Errorf("trust condition\n got %s\nwant %s", got, testkit.JSONString(want))
 			}
-			if strings.ContainsAny(jsonString(statement["Condition"]), "*?") {
-				t.Errorf("the trust condition holds a wildcard: %s", jsonString(statement["Condition"]))
+			if strings.ContainsAny(testkit.JSONString(statement["Condition"]), "*?") {
+				t.Errorf("the trust condition holds a wildcard: %s", testkit.JSONString(statement["Condition"]))
 			}
 			if role["MaxSessionDuration"] != 3600.0 || role["ManagedPolicyArns"] != nil || role["Policies"] != nil {
-				t.Errorf("role properties %s", jsonString(role))
+				t.Errorf("role properties %s", testkit.JSONString(role))
 			}
 
 			// Permissions: sts:AssumeRole on the bootstrap roles of the targets, nothing else.
 			actions, resources := permissionsOf(t, tmpl)
-			if jsonString(actions) != `["sts:AssumeRole"]` {
+			if testkit.JSONString(actions) != `["sts:AssumeRole"]` {
 				t.Errorf("actions %v, want sts:AssumeRole alone", actions)
 			}
-			if jsonString(resources) != jsonString(tc.resources) {
+			if testkit.JSONString(resources) != testkit.JSONString(tc.resources) {
 				t.Errorf("resources\n got %v\nwant %v", resources, tc.resources)
 			}
 			if len(d.Subjects()) != len(asList(tc.sub)) || d.DefinedProvider() == nil {
@@ -176,12 +177,12 @@ func TestGitHubDeployRole(t *testing.T) {
 // resource (no custom resource, no Lambda function), GitHub's issuer, the audience sts.amazonaws.com, no thumbprint.
 func providerID(t *testing.T, tmpl assertions.Template) string {
 	t.Helper()
-	id, p := onlyResource(t, tmpl, "AWS::IAM::OIDCProvider")
+	id, p := testkit.OnlyResource(t, tmpl, "AWS::IAM::OIDCProvider")
 	want := `{"ClientIdList":["sts.amazonaws.com"],"Url":"https://token.actions.githubusercontent.com"}`
-	if got := jsonString(props(p)); got != want {
+	if got := testkit.JSONString(testkit.Props(p)); got != want {
 		t.Errorf("provider properties %s, want %s", got, want)
 	}
-	countIs(t, tmpl, "AWS::Lambda::Function", 0)
+	testkit.CountIs(t, tmpl, "AWS::Lambda::Function", 0)
 	for logical, r := range *tmpl.ToJSON() {
 		if logical == "Resources" {
 			for rid, res := range r.(map[string]interface{}) {
@@ -197,28 +198,28 @@ func providerID(t *testing.T, tmpl assertions.Template) string {
 
 // One provider per account: a second role reuses the first one's, and an account that has one imports it by ARN.
 func TestGitHubProviderIsDefinedOnce(t *testing.T) {
-	stack := newStack(t)
+	stack := testkit.NewStack(t)
 	dev := githubactions.NewDeployRole(stack, "Dev", &githubactions.DeployRoleProps{Repository: "o/r", Branches: []string{"main"}})
 	prod := githubactions.NewDeployRole(stack, "Prod", &githubactions.DeployRoleProps{Repository: "o/r",
 		Environments: []string{"prod"}, Provider: dev.Provider()})
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 	id := providerID(t, tmpl)
 	if prod.DefinedProvider() != nil {
 		t.Error("the second role defined a provider")
 	}
-	for rid, r := range resources(tmpl, "AWS::IAM::Role") {
-		doc := props(r)["AssumeRolePolicyDocument"].(map[string]interface{})
+	for rid, r := range testkit.Resources(tmpl, "AWS::IAM::Role") {
+		doc := testkit.Props(r)["AssumeRolePolicyDocument"].(map[string]interface{})
 		federated := doc["Statement"].([]interface{})[0].(map[string]interface{})["Principal"].(map[string]interface{})["Federated"]
 		if flatten(federated) != "${"+id+"}" {
 			t.Errorf("%s trusts %s, want the one provider %s", rid, flatten(federated), id)
 		}
 	}
 
-	existing := newStack(t)
+	existing := testkit.NewStack(t)
 	githubactions.NewDeployRole(existing, "Dev", &githubactions.DeployRoleProps{Repository: "o/r", Branches: []string{"main"},
 		Provider: githubactions.ExistingProvider(existing, "GitHub")})
-	tmpl = template(t, existing)
-	countIs(t, tmpl, "AWS::IAM::OIDCProvider", 0)
+	tmpl = testkit.Template(t, existing)
+	testkit.CountIs(t, tmpl, "AWS::IAM::OIDCProvider", 0)
 	statement, _ := roleOf(t, tmpl)
 	want := "arn:${AWS::Partition}:iam::${AWS::AccountId}:oidc-provider/token.actions.githubusercontent.com"
 	if got := flatten(statement["Principal"].(map[string]interface{})["Federated"]); got != want {
@@ -247,8 +248,8 @@ func TestGitHubDeployRoleRefusesBadProps(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
-			msg := mustPanic(t, func() { githubactions.NewDeployRole(stack, "Deploy", tc.props) })
+			stack := testkit.NewStack(t)
+			msg := testkit.MustPanic(t, func() { githubactions.NewDeployRole(stack, "Deploy", tc.props) })
 			if !strings.Contains(msg, "TestStack/Deploy: invalid githubactions.DeployRoleProps: ") || !strings.Contains(msg, tc.want) {
 				t.Errorf("got %q, want the construct path and %q", msg, tc.want)
 			}
@@ -264,17 +265,17 @@ func TestGitHubDeployRoleRefusesBadProps(t *testing.T) {
 // provider.
 func TestGitHubAccessExample(t *testing.T) {
 	// Without the two flags that turn error annotations into a failed synth: the control below must synthesize.
-	app := newAppWith(t, map[string]interface{}{"@aws-cdk/core:validateAgainstDefaultRules": nil,
+	app := testkit.NewAppWith(t, map[string]interface{}{"@aws-cdk/core:validateAgainstDefaultRules": nil,
 		"@aws-cdk/core:annotationsInValidationReport": nil})
 	service.ApplyNag(app)
 	access := service.NewGitHubAccess(app, nil)
-	tmpl := template(t, access.Stack)
+	tmpl := testkit.Template(t, access.Stack)
 	providerID(t, tmpl)
-	countIs(t, tmpl, "AWS::IAM::Role", 2)
-	if got := access.Dev.Subjects(); jsonString(got) != `["repo:example-org/lambda-bluegreen:ref:refs/heads/main"]` {
+	testkit.CountIs(t, tmpl, "AWS::IAM::Role", 2)
+	if got := access.Dev.Subjects(); testkit.JSONString(got) != `["repo:example-org/lambda-bluegreen:ref:refs/heads/main"]` {
 		t.Errorf("dev subjects %v", got)
 	}
-	if got := access.Prod.Subjects(); jsonString(got) != `["repo:example-org/lambda-bluegreen:environment:prod"]` {
+	if got := access.Prod.Subjects(); testkit.JSONString(got) != `["repo:example-org/lambda-bluegreen:environment:prod"]` {
 		t.Errorf("prod subjects %v", got)
 	}
 	outputs := *tmpl.FindOutputs(jsii.String("*"), nil)
@@ -290,15 +291,15 @@ func TestGitHubAccessExample(t *testing.T) {
 	control := awscdk.NewStack(app, jsii.String("Control"), nil)
 	wide := awsiam.NewRole(control, jsii.String("Wide"), &awsiam.RoleProps{AssumedBy: awsiam.NewAccountRootPrincipal()})
 	wide.AddToPolicy(awsiam.NewPolicyStatement(&awsiam.PolicyStatementProps{Actions: jsii.Strings("s3:*"), Resources: jsii.Strings("*")}))
-	if len(synthMessages(t, control, "error", regexp.MustCompile("AwsSolutions-IAM5"))) == 0 {
+	if len(testkit.SynthMessages(t, control, "error", regexp.MustCompile("AwsSolutions-IAM5"))) == 0 {
 		t.Error("cdk-nag flagged no wildcard permission: its packs did not run")
 	}
 
-	app = newAppWith(t, map[string]interface{}{service.ContextRepository: "acme/shop", service.ContextBranch: "trunk",
+	app = testkit.NewAppWith(t, map[string]interface{}{service.ContextRepository: "acme/shop", service.ContextBranch: "trunk",
 		service.ContextGitHubEnvironment: "production", service.ContextGitHubProvider: "existing"})
 	access = service.NewGitHubAccess(app, nil)
-	countIs(t, template(t, access.Stack), "AWS::IAM::OIDCProvider", 0)
-	if got := append(access.Dev.Subjects(), access.Prod.Subjects()...); jsonString(got) !=
+	testkit.CountIs(t, testkit.Template(t, access.Stack), "AWS::IAM::OIDCProvider", 0)
+	if got := append(access.Dev.Subjects(), access.Prod.Subjects()...); testkit.JSONString(got) !=
 		`["repo:acme/shop:ref:refs/heads/trunk","repo:acme/shop:environment:production"]` {
 		t.Errorf("subjects from context %v", got)
 	}
@@ -501,16 +502,15 @@ func stubbed(t *testing.T, scripts map[string]string) string {
 // a stub operator command: it finds the alias, function, CodeDeploy application and group from the cloud assembly
 // and CloudFormation, runs the status command on them, and says why CodeDeploy rolled back.
 func TestGitHubReportSaysWhyTheReleaseFailed(t *testing.T) {
-	helloCode(t) // builds the handler into helloDir
 	// Construct paths in the template's metadata, as the CDK CLI asks for them.
-	app := newAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
-	prod := service.NewStack(app, "BlueGreenServiceProd", &service.StackProps{Stage: "prod", CodeDir: helloDir,
+	app := testkit.NewAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
+	prod := service.NewStack(app, "BlueGreenServiceProd", &service.StackProps{Stage: "prod", CodeDir: testkit.HelloDir(t),
 		Strategy: strategy.Canary10Percent5Minutes})
-	tmpl := template(t, prod.Stack)
-	_, alias := onlyResource(t, tmpl, "AWS::Lambda::Alias")
+	tmpl := testkit.Template(t, prod.Stack)
+	_, alias := testkit.OnlyResource(t, tmpl, "AWS::Lambda::Alias")
 	update := alias["UpdatePolicy"].(map[string]interface{})["CodeDeployLambdaAliasUpdate"].(map[string]interface{})
 	ref := func(v interface{}) string { return "phys-" + fmt.Sprint(v.(map[string]interface{})["Ref"]) }
-	fn, appName, group := ref(props(alias)["FunctionName"]), ref(update["ApplicationName"]), ref(update["DeploymentGroupName"])
+	fn, appName, group := ref(testkit.Props(alias)["FunctionName"]), ref(update["ApplicationName"]), ref(update["DeploymentGroupName"])
 	dir := *app.Synth(nil).Directory()
 
 	releases := filepath.Join(t.TempDir(), "releases")
@@ -541,7 +541,7 @@ esac
 		if d != nil {
 			doc["deployment"] = d
 		}
-		return jsonString(doc)
+		return testkit.JSONString(doc)
 	}
 	cases := []struct {
 		name, status, namesGone, statusFails string

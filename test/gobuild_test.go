@@ -10,6 +10,7 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // A relative entry is resolved against the process's working directory (not the Go file that names it); the errors
@@ -40,16 +41,16 @@ func TestGobuildRelativeEntryErrors(t *testing.T) {
 // NewFunction defines the function from a Go main package, and its errors name the construct path and leave
 // nothing in the tree.
 func TestGobuildNewFunction(t *testing.T) {
-	stack := newStack(t)
+	stack := testkit.NewStack(t)
 	base := &awslambda.FunctionProps{MemorySize: jsii.Number(512)}
-	gobuild.NewFunction(stack, "Api", &gobuild.Props{Entry: filepath.Join(repoRoot, "examples", "handlers", "hello"),
+	gobuild.NewFunction(stack, "Api", &gobuild.Props{Entry: filepath.Join(testkit.RepoRoot, "examples", "handlers", "hello"),
 		Function: base})
 	if base.Code != nil || base.Runtime != nil {
 		t.Errorf("NewFunction modified the caller's props")
 	}
-	hasResource(t, template(t, stack), "AWS::Lambda::Function", obj{
-		"Runtime": "provided.al2023", "Architectures": arr{"arm64"}, "Handler": "bootstrap", "MemorySize": 512,
-		"Code": like(obj{}), "Role": like(obj{}),
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::Lambda::Function", testkit.Obj{
+		"Runtime": "provided.al2023", "Architectures": testkit.Arr{"arm64"}, "Handler": "bootstrap", "MemorySize": 512,
+		"Code": testkit.Like(testkit.Obj{}), "Role": testkit.Like(testkit.Obj{}),
 	})
 
 	cases := []struct {
@@ -62,12 +63,12 @@ func TestGobuildNewFunction(t *testing.T) {
 			[]string{"TestStack/Missing: gobuild: entry must be a folder", "resolved against the working directory"}},
 		{"not a main package", "Lib", &gobuild.Props{Entry: handlerModule(t, "package lib\n\nfunc F() int { return 1 }\n")},
 			[]string{"TestStack/Lib: gobuild: ", "the package is not a main package"}},
-		{"props CDK refuses", "Refused", &gobuild.Props{Entry: filepath.Join(repoRoot, "examples", "handlers", "hello"),
+		{"props CDK refuses", "Refused", &gobuild.Props{Entry: filepath.Join(testkit.RepoRoot, "examples", "handlers", "hello"),
 			Function: &awslambda.FunctionProps{FunctionName: jsii.String("has a space")}}, []string{"TestStack/Refused: "}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := mustPanic(t, func() { gobuild.NewFunction(stack, tc.id, tc.props) })
+			msg := testkit.MustPanic(t, func() { gobuild.NewFunction(stack, tc.id, tc.props) })
 			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q does not contain %q", msg, w)
@@ -82,8 +83,8 @@ func TestGobuildNewFunction(t *testing.T) {
 		})
 	}
 	t.Run("id taken", func(t *testing.T) {
-		mustPanic(t, func() {
-			gobuild.NewFunction(stack, "Api", &gobuild.Props{Entry: filepath.Join(repoRoot, "examples", "handlers", "hello")})
+		testkit.MustPanic(t, func() {
+			gobuild.NewFunction(stack, "Api", &gobuild.Props{Entry: filepath.Join(testkit.RepoRoot, "examples", "handlers", "hello")})
 		})
 		if stack.Node().TryFindChild(jsii.String("Api")) == nil {
 			t.Errorf("the function that had the id was taken out of the tree")

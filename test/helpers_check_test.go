@@ -9,6 +9,8 @@ import (
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/jsii-runtime-go"
+
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // recorder is a testing.TB that records failures instead of reporting them, and stops its goroutine on Fatal as
@@ -51,12 +53,12 @@ func runRecorded(t *testing.T, f func(tb testing.TB)) *recorder {
 func TestTemplateHelperReportsFailedValidation(t *testing.T) {
 	reached := false
 	rec := runRecorded(t, func(tb testing.TB) {
-		stack := awscdk.NewStack(newApp(t), jsii.String("Broken"), nil)
+		stack := awscdk.NewStack(testkit.NewApp(t), jsii.String("Broken"), nil)
 		awscdk.NewCfnResource(stack, jsii.String("BadQueue"), &awscdk.CfnResourceProps{
 			Type:       jsii.String("AWS::SQS::Queue"),
 			Properties: &map[string]interface{}{"DelaySeconds": "not a number"},
 		})
-		tmpl := template(tb, stack)
+		tmpl := testkit.Template(tb, stack)
 		reached = true // a test would go on to use tmpl here: with a nil template, that crashes the test binary
 		if tmpl != nil {
 			tmpl.ToJSON()

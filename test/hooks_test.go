@@ -19,6 +19,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/runner"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 func intp(i int) *int { return &i }
@@ -39,12 +40,12 @@ func preTraffic() *hooks.PreTrafficProps {
 func statements(t *testing.T, tmpl assertions.Template, rolePrefix string) []map[string]interface{} {
 	t.Helper()
 	var out []map[string]interface{}
-	for _, p := range resources(tmpl, "AWS::IAM::Policy") {
-		roles := jsonString(props(p)["Roles"])
+	for _, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		roles := testkit.JSONString(testkit.Props(p)["Roles"])
 		if !strings.Contains(roles, `"Ref":"`+rolePrefix) {
 			continue
 		}
-		doc := props(p)["PolicyDocument"].(map[string]interface{})
+		doc := testkit.Props(p)["PolicyDocument"].(map[string]interface{})
 		for _, s := range doc["Statement"].([]interface{}) {
 			out = append(out, s.(map[string]interface{}))
 		}
@@ -65,7 +66,7 @@ func actionsOn(stmts []map[string]interface{}) map[string][]string {
 	for _, s := range stmts {
 		for _, a := range list(s["Action"]) {
 			for _, r := range list(s["Resource"]) {
-				out[a.(string)] = append(out[a.(string)], jsonString(r))
+				out[a.(string)] = append(out[a.(string)], testkit.JSONString(r))
 			}
 		}
 	}
@@ -106,22 +107,22 @@ func checkGrants(t *testing.T, got map[string][]string, want map[string]string, 
 }
 
 func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic()})
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic()})
 	if d.PreTrafficHook() == nil || d.PreTrafficHook().Phase() != hookconfig.PreTraffic {
 		t.Fatalf("no pre-traffic hook")
 	}
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 
-	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
-		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": like(obj{
-			"BeforeAllowTrafficHook": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiPreTrafficHookFunction"))},
+	testkit.HasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", testkit.Like(testkit.Obj{
+		"UpdatePolicy": testkit.Obj{"CodeDeployLambdaAliasUpdate": testkit.Like(testkit.Obj{
+			"BeforeAllowTrafficHook": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiPreTrafficHookFunction"))},
 			"AfterAllowTrafficHook":  assertions.Match_Absent(),
 		})},
 	}))
-	hasResource(t, tmpl, "AWS::Lambda::Function", like(obj{
-		"Runtime": "provided.al2023", "Architectures": arr{"arm64"}, "Timeout": 300,
-		"Role": obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^ApiPreTrafficHookRole")), "Arn"}},
+	testkit.HasResource(t, tmpl, "AWS::Lambda::Function", testkit.Like(testkit.Obj{
+		"Runtime": "provided.al2023", "Architectures": testkit.Arr{"arm64"}, "Timeout": 300,
+		"Role": testkit.Obj{"Fn::GetAtt": testkit.Arr{assertions.Match_StringLikeRegexp(jsii.String("^ApiPreTrafficHookRole")), "Arn"}},
 	}))
 
 	got := actionsOn(statements(t, tmpl, "ApiPreTrafficHookRole"))
@@ -147,8 +148,8 @@ func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
 		t.Errorf("CodeDeploy's role cannot invoke the hook: %v", cd)
 	}
 	// The alias (whose update starts the deployment) waits for the hook and for CodeDeploy's permission.
-	_, alias := onlyResource(t, tmpl, "AWS::Lambda::Alias")
-	deps := jsonString(alias["DependsOn"])
+	_, alias := testkit.OnlyResource(t, tmpl, "AWS::Lambda::Alias")
+	deps := testkit.JSONString(alias["DependsOn"])
 	for _, want := range []string{"ApiPreTrafficHookFunction", "ApiPreTrafficHookRoleDefaultPolicy", "ApiDeploymentGroupServiceRoleDefaultPolicy"} {
 		if !strings.Contains(deps, want) {
 			t.Errorf("alias DependsOn %s lacks %s", deps, want)
@@ -157,13 +158,13 @@ func TestPreTrafficHookIsWiredWithLeastPrivilege(t *testing.T) {
 }
 
 func TestPostTrafficHookPermissions(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(5),
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(5),
 		MinInvocations: jsii.Number(1)}})
-	tmpl := template(t, stack)
-	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
-		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": like(obj{
-			"AfterAllowTrafficHook": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiPostTrafficHookFunction"))},
+	tmpl := testkit.Template(t, stack)
+	testkit.HasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", testkit.Like(testkit.Obj{
+		"UpdatePolicy": testkit.Obj{"CodeDeployLambdaAliasUpdate": testkit.Like(testkit.Obj{
+			"AfterAllowTrafficHook": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiPostTrafficHookFunction"))},
 		})},
 	}))
 	got := actionsOn(statements(t, tmpl, "ApiPostTrafficHookRole"))
@@ -188,7 +189,7 @@ func TestPostTrafficHookPermissions(t *testing.T) {
 	want["lambda:InvokeFunction"] = "ApiPostTrafficHookFailureReporter" // its on-failure destination, nothing else
 	checkGrants(t, got, want, "cloudwatch:GetMetricStatistics", "cloudwatch:DescribeAlarms", "lambda:ListEventSourceMappings")
 	// The wildcard carries its reason for cdk-nag.
-	if reasons := nagReasons(t, template(t, stack), "ApiPostTrafficHookRoleDefaultPolicy"); !strings.Contains(reasons, "lambda:ListEventSourceMappings") {
+	if reasons := nagReasons(t, testkit.Template(t, stack), "ApiPostTrafficHookRoleDefaultPolicy"); !strings.Contains(reasons, "lambda:ListEventSourceMappings") {
 		t.Errorf("no cdk-nag reason names lambda:ListEventSourceMappings: %s", reasons)
 	}
 	checkInvokes(t, got["lambda:InvokeFunction"], "", "ApiPostTrafficHookFailureReporter")
@@ -200,25 +201,25 @@ func TestPostTrafficHookPermissions(t *testing.T) {
 // The declared checks ship beside the hook's binary as config.json, and the hook, alarms, group and alias form no
 // dependency cycle (CloudFormation's validator would report one).
 func TestHookConfigAndNoCycle(t *testing.T) {
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Hooked"), nil)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(),
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(),
 		PostTraffic: &hooks.PostTrafficProps{MinInvocations: jsii.Number(10)}})
 	var dir string
-	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	testkit.NoPanic(t, func() { dir = *app.Synth(nil).Directory() })
 	if t.Failed() {
 		return
 	}
-	if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+	if errs := testkit.ValidationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
 		t.Fatalf("validation findings: %v", errs)
 	}
 	tmpl := assertions.Template_FromStack(stack, nil)
 	found := 0
-	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
+	for id, fn := range testkit.Resources(tmpl, "AWS::Lambda::Function") {
 		if !strings.Contains(id, "TrafficHookFunction") {
 			continue
 		}
-		cfg := hookConfig(t, dir, fn)
+		cfg := testkit.HookConfig(t, dir, fn)
 		found++
 		switch cfg.Phase {
 		case hookconfig.PreTraffic:
@@ -232,7 +233,7 @@ func TestHookConfigAndNoCycle(t *testing.T) {
 				t.Errorf("post-traffic config: %+v", cfg)
 			}
 		}
-		key := strings.TrimSuffix(props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")
+		key := strings.TrimSuffix(testkit.Props(fn)["Code"].(map[string]interface{})["S3Key"].(string), ".zip")
 		if _, err := os.Stat(filepath.Join(dir, "asset."+key, "bootstrap")); err != nil {
 			t.Errorf("%s: no bootstrap beside the config", id)
 		}
@@ -250,7 +251,7 @@ func nagReasons(t *testing.T, tmpl assertions.Template, prefix string) string {
 	for id, r := range (*tmpl.ToJSON())["Resources"].(map[string]interface{}) {
 		if strings.HasPrefix(id, prefix) {
 			meta, _ := r.(map[string]interface{})["Metadata"].(map[string]interface{})
-			out = append(out, jsonString(meta["cdk_nag"]))
+			out = append(out, testkit.JSONString(meta["cdk_nag"]))
 		}
 	}
 	if len(out) == 0 {
@@ -285,11 +286,11 @@ func checkInvokes(t *testing.T, resources []string, fn, reporter string) {
 // binary in reporter mode, may only report to the hook's groups and write to the hook's log group, and is
 // reachable as FailureReporter().
 func TestHookFailuresReachCodeDeploy(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(), PostTraffic: &hooks.PostTrafficProps{}})
-	other := deploy(t, stack, "Other", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(), PostTraffic: &hooks.PostTrafficProps{}})
+	other := testkit.Deploy(t, stack, "Other", nil)
 	d.PostTrafficHook().AddTarget(other.Function(), other.DeploymentGroup())
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 	for _, tc := range []struct {
 		h      hooks.Hook
 		prefix string
@@ -298,35 +299,35 @@ func TestHookFailuresReachCodeDeploy(t *testing.T) {
 			if tc.h.FailureReporter() == nil || tc.h.FailureReporter().Role() == nil {
 				t.Fatalf("FailureReporter() is not exposed")
 			}
-			reporter := obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "FailureReporter")), "Arn"}}
-			hasResource(t, tmpl, "AWS::Lambda::EventInvokeConfig", obj{
-				"FunctionName":         obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Function"))},
+			reporter := testkit.Obj{"Fn::GetAtt": testkit.Arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "FailureReporter")), "Arn"}}
+			testkit.HasResource(t, tmpl, "AWS::Lambda::EventInvokeConfig", testkit.Obj{
+				"FunctionName":         testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Function"))},
 				"Qualifier":            "$LATEST",
 				"MaximumRetryAttempts": 0,
 				// CodeDeploy's hour, less the hook's 5-minute timeout and a minute: an event that starts this late can
 				// still report in time, so no queueing a healthy release survives fails it.
 				"MaximumEventAgeInSeconds": 3240,
-				"DestinationConfig":        obj{"OnFailure": obj{"Destination": reporter}},
+				"DestinationConfig":        testkit.Obj{"OnFailure": testkit.Obj{"Destination": reporter}},
 			})
-			hasResource(t, tmpl, "AWS::Lambda::Function", like(obj{
+			testkit.HasResource(t, tmpl, "AWS::Lambda::Function", testkit.Like(testkit.Obj{
 				"Runtime": "provided.al2023", "Handler": "bootstrap", "MemorySize": 128, "Timeout": 30,
-				"Environment":   obj{"Variables": obj{runner.FailureReporterEnv: string(tc.h.Phase())}},
-				"LoggingConfig": obj{"LogGroup": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Logs"))}},
-				"Role":          obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "FailureReporterRole")), "Arn"}},
+				"Environment":   testkit.Obj{"Variables": testkit.Obj{runner.FailureReporterEnv: string(tc.h.Phase())}},
+				"LoggingConfig": testkit.Obj{"LogGroup": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Logs"))}},
+				"Role":          testkit.Obj{"Fn::GetAtt": testkit.Arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "FailureReporterRole")), "Arn"}},
 			}))
 			// The watchdog: the hook knows the reporter and the role to invoke it as; Scheduler (of this account
 			// only) may assume that role, and the role may only invoke the reporter.
-			hasResource(t, tmpl, "AWS::Lambda::Function", like(obj{
-				"Role": obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Role")), "Arn"}},
-				"Environment": obj{"Variables": like(obj{
+			testkit.HasResource(t, tmpl, "AWS::Lambda::Function", testkit.Like(testkit.Obj{
+				"Role": testkit.Obj{"Fn::GetAtt": testkit.Arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "Role")), "Arn"}},
+				"Environment": testkit.Obj{"Variables": testkit.Like(testkit.Obj{
 					runner.WatchdogTargetEnv: reporter,
-					runner.WatchdogRoleEnv:   obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "WatchdogRole")), "Arn"}},
+					runner.WatchdogRoleEnv:   testkit.Obj{"Fn::GetAtt": testkit.Arr{assertions.Match_StringLikeRegexp(jsii.String("^" + tc.prefix + "WatchdogRole")), "Arn"}},
 				})},
 			}))
-			hasResource(t, tmpl, "AWS::IAM::Role", like(obj{
-				"AssumeRolePolicyDocument": like(obj{"Statement": arr{like(obj{
-					"Principal": obj{"Service": "scheduler.amazonaws.com"},
-					"Condition": obj{"StringEquals": obj{"aws:SourceAccount": obj{"Ref": "AWS::AccountId"}}},
+			testkit.HasResource(t, tmpl, "AWS::IAM::Role", testkit.Like(testkit.Obj{
+				"AssumeRolePolicyDocument": testkit.Like(testkit.Obj{"Statement": testkit.Arr{testkit.Like(testkit.Obj{
+					"Principal": testkit.Obj{"Service": "scheduler.amazonaws.com"},
+					"Condition": testkit.Obj{"StringEquals": testkit.Obj{"aws:SourceAccount": testkit.Obj{"Ref": "AWS::AccountId"}}},
 				})}}),
 			}))
 			checkGrants(t, actionsOn(statements(t, tmpl, tc.prefix+"WatchdogRole")),
@@ -343,7 +344,7 @@ func TestHookFailuresReachCodeDeploy(t *testing.T) {
 			}
 			// Whatever the reporter needs is in place before a deployment can invoke the hook.
 			_, fn := onlyResourceWithPrefix(t, tmpl, "AWS::Lambda::Function", tc.prefix+"Function")
-			if deps := jsonString(fn["DependsOn"]); !strings.Contains(deps, tc.prefix+"FailureReporterRoleDefaultPolicy") {
+			if deps := testkit.JSONString(fn["DependsOn"]); !strings.Contains(deps, tc.prefix+"FailureReporterRoleDefaultPolicy") {
 				t.Errorf("the hook does not wait for its reporter's permissions: DependsOn %s", deps)
 			}
 			if reasons := nagReasons(t, tmpl, tc.prefix+"FailureReporter"); !strings.Contains(reasons, "Serverless-LambdaDLQ") {
@@ -358,7 +359,7 @@ func onlyResourceWithPrefix(t *testing.T, tmpl assertions.Template, typ, prefix 
 	t.Helper()
 	var id string
 	var found map[string]interface{}
-	for k, r := range resources(tmpl, typ) {
+	for k, r := range testkit.Resources(tmpl, typ) {
 		if strings.HasPrefix(k, prefix) {
 			if found != nil {
 				t.Fatalf("more than one %s %s…", typ, prefix)
@@ -420,13 +421,13 @@ func TestHookBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			before := len(*stack.Node().Children())
 			if tc.want == nil {
-				noPanic(t, func() { deploy(t, stack, "Api", &tc.props) })
+				testkit.NoPanic(t, func() { testkit.Deploy(t, stack, "Api", &tc.props) })
 				return
 			}
-			msg := mustPanic(t, func() { deploy(t, stack, "Api", &tc.props) })
+			msg := testkit.MustPanic(t, func() { testkit.Deploy(t, stack, "Api", &tc.props) })
 			for _, w := range tc.want {
 				if !strings.Contains(msg, w) {
 					t.Errorf("error %q does not contain %q", msg, w)
@@ -438,18 +439,18 @@ func TestHookBadInput(t *testing.T) {
 		})
 	}
 	t.Run("pre-traffic tests and an own pre-hook", func(t *testing.T) {
-		stack := newStack(t)
-		own := deploy(t, stack, "Other", nil).Function()
-		msg := mustPanic(t, func() {
-			deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(), PreHook: own})
+		stack := testkit.NewStack(t)
+		own := testkit.Deploy(t, stack, "Other", nil).Function()
+		msg := testkit.MustPanic(t, func() {
+			testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreTraffic: preTraffic(), PreHook: own})
 		})
 		if !strings.Contains(msg, "at most one of PreTraffic and PreHook may be set, got both") {
 			t.Errorf("got %q", msg)
 		}
 	})
 	t.Run("standalone hook without function or group", func(t *testing.T) {
-		stack := newStack(t)
-		msg := mustPanic(t, func() { hooks.NewHook(stack, "Hook", &hooks.HookProps{Timeout: time.Hour}) })
+		stack := testkit.NewStack(t)
+		msg := testkit.MustPanic(t, func() { hooks.NewHook(stack, "Hook", &hooks.HookProps{Timeout: time.Hour}) })
 		for _, w := range []string{"TestStack/Hook: invalid HookProps", "Function must be set, got nil",
 			"DeploymentGroup must be set, got nil", "Timeout must be whole seconds from 30s to 15m0s, got 1h0m0s",
 			"exactly one of PreTraffic and PostTraffic must be set, got neither"} {
@@ -463,27 +464,27 @@ func TestHookBadInput(t *testing.T) {
 // Under all-at-once the post-traffic hook runs before any metric of green exists: it does not require
 // invocations, but still checks the alarms.
 func TestPostTrafficUnderAllAtOnce(t *testing.T) {
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Fast"), nil)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
 		PostTraffic: &hooks.PostTrafficProps{}})
 	// A hook that only prunes is a valid hook under all-at-once too (it reports Succeeded: package runner's
 	// TestPostTrafficOnlyPrunes).
-	deploy(t, stack, "Pruned", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
+	testkit.Deploy(t, stack, "Pruned", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce,
 		PostTraffic: &hooks.PostTrafficProps{SkipAlarmCheck: true, KeepVersions: intp(3)}})
 	dir := *app.Synth(nil).Directory()
 	tmpl := assertions.Template_FromStack(stack, nil)
-	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
+	for id, fn := range testkit.Resources(tmpl, "AWS::Lambda::Function") {
 		if !strings.HasPrefix(id, "ApiPostTrafficHookFunction") {
 			continue
 		}
-		if cfg := hookConfig(t, dir, fn); cfg.MinInvocations != 0 || !cfg.CheckAlarms {
+		if cfg := testkit.HookConfig(t, dir, fn); cfg.MinInvocations != 0 || !cfg.CheckAlarms {
 			t.Errorf("post-traffic config under all-at-once: %+v", cfg)
 		}
 	}
 	// No traffic gate was asked for: nothing to say (TestTrafficGateWarnings covers a gate under all-at-once).
-	if containsText(annotations(t, stack, "warning"), "MinInvocations") {
-		t.Errorf("a warning about a traffic gate nobody set: %v", annotations(t, stack, "warning"))
+	if testkit.ContainsText(testkit.Annotations(t, stack, "warning"), "MinInvocations") {
+		t.Errorf("a warning about a traffic gate nobody set: %v", testkit.Annotations(t, stack, "warning"))
 	}
 }
 
@@ -494,12 +495,12 @@ func TestPostTrafficUnderAllAtOnce(t *testing.T) {
 const appGroups = `":deploymentgroup:",{"Ref":"BlueGreenApplication0706B5EE"},"/*"`
 
 func TestOneHookServesTwoDeployments(t *testing.T) {
-	stack := newStack(t)
-	a := deploy(t, stack, "A", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(3)}})
-	b := deploy(t, stack, "B", nil)
+	stack := testkit.NewStack(t)
+	a := testkit.Deploy(t, stack, "A", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{KeepVersions: intp(3)}})
+	b := testkit.Deploy(t, stack, "B", nil)
 	a.PostTrafficHook().AddTarget(b.Function(), b.DeploymentGroup())
 	b.DeploymentGroup().AddPostHook(a.PostTrafficHook().Function())
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 	got := actionsOn(statements(t, tmpl, "APostTrafficHookRole"))
 	for _, fn := range []string{`"AFunction`, `"BFunction`} {
 		if !strings.Contains(strings.Join(got["lambda:DeleteFunction"], " "), fn) {
@@ -511,8 +512,8 @@ func TestOneHookServesTwoDeployments(t *testing.T) {
 		t.Errorf("PutLifecycleEventHookExecutionStatus on %v, want only the application's groups %s", r, appGroups)
 	}
 	n := 0
-	for _, alias := range resources(tmpl, "AWS::Lambda::Alias") {
-		if strings.Contains(jsonString(alias["UpdatePolicy"]), `"AfterAllowTrafficHook":{"Ref":"APostTrafficHookFunction`) {
+	for _, alias := range testkit.Resources(tmpl, "AWS::Lambda::Alias") {
+		if strings.Contains(testkit.JSONString(alias["UpdatePolicy"]), `"AfterAllowTrafficHook":{"Ref":"APostTrafficHookFunction`) {
 			n++
 		}
 	}
@@ -534,9 +535,9 @@ func TestPostTrafficRequiresNoTrafficByDefault(t *testing.T) {
 	if none.RequiredInvocations() != 0 {
 		t.Errorf("a nil PostTrafficProps requires invocations")
 	}
-	stack := newStack(t)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{}})
-	got := actionsOn(statements(t, template(t, stack), "ApiPostTrafficHookRole"))
+	stack := testkit.NewStack(t)
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{PostTraffic: &hooks.PostTrafficProps{}})
+	got := actionsOn(statements(t, testkit.Template(t, stack), "ApiPostTrafficHookRole"))
 	if _, ok := got["cloudwatch:GetMetricStatistics"]; ok {
 		t.Errorf("the default post-traffic hook reads metrics: the traffic gate must be off by default")
 	}
@@ -549,7 +550,7 @@ func TestPostTrafficRequiresNoTrafficByDefault(t *testing.T) {
 // the traffic blue serves; a reservation of 0 lets no test call run at all.
 func TestHookLoadCheckWithinReservedConcurrency(t *testing.T) {
 	withReserved := func(t *testing.T, stack awscdk.Stack, reserved *float64) *awslambda.FunctionProps {
-		fp := *functionProps(t)
+		fp := *testkit.FunctionProps(t)
 		fp.ReservedConcurrentExecutions = reserved
 		return &fp
 	}
@@ -572,29 +573,29 @@ func TestHookLoadCheckWithinReservedConcurrency(t *testing.T) {
 		{"no reservation", nil, load(20), ""},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			props := &bluegreen.DeploymentProps{FunctionProps: withReserved(t, stack, tc.reserved), PreTraffic: tc.pre}
 			if tc.want == "" {
-				noPanic(t, func() { deploy(t, stack, "Api", props) })
+				testkit.NoPanic(t, func() { testkit.Deploy(t, stack, "Api", props) })
 				return
 			}
-			if msg := mustPanic(t, func() { deploy(t, stack, "Api", props) }); !strings.Contains(msg, tc.want) {
+			if msg := testkit.MustPanic(t, func() { testkit.Deploy(t, stack, "Api", props) }); !strings.Contains(msg, tc.want) {
 				t.Errorf("error %q does not contain %q", msg, tc.want)
 			}
 		})
 	}
 	t.Run("a reservation known only at deploy time is not checked", func(t *testing.T) {
-		stack := newStack(t)
+		stack := testkit.NewStack(t)
 		param := awscdk.NewCfnParameter(stack, jsii.String("Reserved"), &awscdk.CfnParameterProps{Type: jsii.String("Number")})
 		props := &bluegreen.DeploymentProps{FunctionProps: withReserved(t, stack, param.ValueAsNumber()), PreTraffic: load(5)}
-		noPanic(t, func() { deploy(t, stack, "Api", props) })
+		testkit.NoPanic(t, func() { testkit.Deploy(t, stack, "Api", props) })
 	})
 	t.Run("a standalone hook", func(t *testing.T) {
-		stack := newStack(t)
+		stack := testkit.NewStack(t)
 		fp := withReserved(t, stack, jsii.Number(3))
 		fn := awslambda.NewFunction(stack, jsii.String("Fn"), fp)
-		group := deploy(t, stack, "Other", nil).DeploymentGroup()
-		msg := mustPanic(t, func() {
+		group := testkit.Deploy(t, stack, "Other", nil).DeploymentGroup()
+		msg := testkit.MustPanic(t, func() {
 			hooks.NewHook(stack, "Hook", &hooks.HookProps{Function: fn, DeploymentGroup: group, PreTraffic: load(4)})
 		})
 		if !strings.Contains(msg, "TestStack/Hook: invalid HookProps: PreTraffic.Load.Concurrency must be at most the "+
@@ -603,10 +604,10 @@ func TestHookLoadCheckWithinReservedConcurrency(t *testing.T) {
 		}
 	})
 	t.Run("AddTarget", func(t *testing.T) {
-		stack := newStack(t)
-		a := deploy(t, stack, "A", &bluegreen.DeploymentProps{PreTraffic: load(4)})
-		b := deploy(t, stack, "B", &bluegreen.DeploymentProps{FunctionProps: withReserved(t, stack, jsii.Number(2))})
-		msg := mustPanic(t, func() { a.PreTrafficHook().AddTarget(b.Function(), b.DeploymentGroup()) })
+		stack := testkit.NewStack(t)
+		a := testkit.Deploy(t, stack, "A", &bluegreen.DeploymentProps{PreTraffic: load(4)})
+		b := testkit.Deploy(t, stack, "B", &bluegreen.DeploymentProps{FunctionProps: withReserved(t, stack, jsii.Number(2))})
+		msg := testkit.MustPanic(t, func() { a.PreTrafficHook().AddTarget(b.Function(), b.DeploymentGroup()) })
 		if !strings.Contains(msg, "TestStack/A/PreTrafficHook: AddTarget: PreTraffic.Load.Concurrency must be at most the "+
 			"ReservedConcurrentExecutions of Function TestStack/B/Function (2), got 4") {
 			t.Errorf("got %q", msg)

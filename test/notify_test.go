@@ -17,6 +17,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/notify"
 	"github.com/safeship/lambda-bluegreen/constructs/notify/formatter"
 	"github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // teamID and tenantID are placeholder Microsoft Teams ids of the form CloudFormation takes.
@@ -30,8 +31,8 @@ const (
 func logicalID(t *testing.T, tmpl assertions.Template, typ string, want ...string) string {
 	t.Helper()
 	var found []string
-	for id, r := range resources(tmpl, typ) {
-		js, ok := id+" "+jsonString(r), true
+	for id, r := range testkit.Resources(tmpl, typ) {
+		js, ok := id+" "+testkit.JSONString(r), true
 		for _, w := range want {
 			ok = ok && strings.Contains(js, w)
 		}
@@ -50,12 +51,12 @@ func logicalID(t *testing.T, tmpl assertions.Template, typ string, want ...strin
 func notifierFunction(t *testing.T, tmpl assertions.Template) (string, map[string]interface{}) {
 	t.Helper()
 	id := logicalID(t, tmpl, "AWS::Lambda::Function", formatter.TopicEnv)
-	return id, resources(tmpl, "AWS::Lambda::Function")[id]
+	return id, testkit.Resources(tmpl, "AWS::Lambda::Function")[id]
 }
 
 func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
-	stack := newStack(t)
-	api := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	api := testkit.Deploy(t, stack, "Api", nil)
 	n := notify.New(stack, "Notifications", &notify.Props{
 		Deployments: []bluegreen.Deployment{api},
 		Emails:      []string{"team@example.com"},
@@ -68,23 +69,23 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 		n.UndeliveredAlarm() == nil {
 		t.Fatalf("a defined resource is not exposed")
 	}
-	tmpl := template(t, stack)
-	onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
-	appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
-	topicID, _ := onlyResource(t, tmpl, "AWS::SNS::Topic")
-	keyID, _ := onlyResource(t, tmpl, "AWS::KMS::Key")
+	tmpl := testkit.Template(t, stack)
+	testkit.OnlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	appID, _ := testkit.OnlyResource(t, tmpl, "AWS::CodeDeploy::Application")
+	topicID, _ := testkit.OnlyResource(t, tmpl, "AWS::SNS::Topic")
+	keyID, _ := testkit.OnlyResource(t, tmpl, "AWS::KMS::Key")
 	fnID, fn := notifierFunction(t, tmpl)
-	roleRef := props(fn)["Role"]
+	roleRef := testkit.Props(fn)["Role"]
 	roleID := roleRef.(map[string]interface{})["Fn::GetAtt"].([]interface{})[0].(string)
 
 	t.Run("an alarm says when a notice may be lost, late data allowed for", func(t *testing.T) {
 		id := logicalID(t, tmpl, "AWS::CloudWatch::Alarm", "DestinationDeliveryFailures")
-		a := props(resources(tmpl, "AWS::CloudWatch::Alarm")[id])
+		a := testkit.Props(testkit.Resources(tmpl, "AWS::CloudWatch::Alarm")[id])
 		if a["EvaluationPeriods"] != 3.0 || a["DatapointsToAlarm"] != 1.0 || a["Threshold"] != 1.0 ||
 			a["TreatMissingData"] != "notBreaching" || a["AlarmActions"] != nil {
-			t.Errorf("alarm %s", jsonString(a))
+			t.Errorf("alarm %s", testkit.JSONString(a))
 		}
-		js := jsonString(a["Metrics"])
+		js := testkit.JSONString(a["Metrics"])
 		for _, want := range []string{`"MetricName":"DestinationDeliveryFailures"`, `"MetricName":"AsyncEventsDropped"`,
 			`"Ref":"` + fnID + `"`, `"Period":300`, "FILL(undelivered, 0) + FILL(dropped, 0)"} {
 			if !strings.Contains(js, want) {
@@ -95,46 +96,46 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 
 	t.Run("the rule matches the group's deployment state changes and invokes the function", func(t *testing.T) {
 		ruleID, rule := onlyOwnResource(t, tmpl, "AWS::Events::Rule")
-		pattern := props(rule)["EventPattern"].(map[string]interface{})
-		if got := jsonString(pattern["source"]); got != `["aws.codedeploy"]` {
+		pattern := testkit.Props(rule)["EventPattern"].(map[string]interface{})
+		if got := testkit.JSONString(pattern["source"]); got != `["aws.codedeploy"]` {
 			t.Errorf("source %s", got)
 		}
-		if got := jsonString(pattern["detail-type"]); got != `["CodeDeploy Deployment State-change Notification"]` {
+		if got := testkit.JSONString(pattern["detail-type"]); got != `["CodeDeploy Deployment State-change Notification"]` {
 			t.Errorf("detail-type %s", got)
 		}
 		// The notifier reports every group of the stack's application: the pattern names the application only.
-		if got, want := jsonString(pattern["detail"]), `{"application":[{"Ref":"`+appID+`"}],"state":["START","SUCCESS","FAILURE","STOP"]}`; got != want {
+		if got, want := testkit.JSONString(pattern["detail"]), `{"application":[{"Ref":"`+appID+`"}],"state":["START","SUCCESS","FAILURE","STOP"]}`; got != want {
 			t.Errorf("detail %s, want %s", got, want)
 		}
 		if pattern["resources"] != nil {
-			t.Errorf("resources %s, want none: the application names the groups", jsonString(pattern["resources"]))
+			t.Errorf("resources %s, want none: the application names the groups", testkit.JSONString(pattern["resources"]))
 		}
-		targets := props(rule)["Targets"].([]interface{})
-		if len(targets) != 1 || jsonString(targets[0].(map[string]interface{})["Arn"]) != `{"Fn::GetAtt":["`+fnID+`","Arn"]}` {
-			t.Errorf("targets %s, want the notification function", jsonString(targets))
+		targets := testkit.Props(rule)["Targets"].([]interface{})
+		if len(targets) != 1 || testkit.JSONString(targets[0].(map[string]interface{})["Arn"]) != `{"Fn::GetAtt":["`+fnID+`","Arn"]}` {
+			t.Errorf("targets %s, want the notification function", testkit.JSONString(targets))
 		}
-		hasResource(t, tmpl, "AWS::Lambda::Permission", obj{
+		testkit.HasResource(t, tmpl, "AWS::Lambda::Permission", testkit.Obj{
 			"Action": "lambda:InvokeFunction", "Principal": "events.amazonaws.com",
-			"FunctionName": obj{"Fn::GetAtt": arr{fnID, "Arn"}}, "SourceArn": obj{"Fn::GetAtt": arr{ruleID, "Arn"}},
+			"FunctionName": testkit.Obj{"Fn::GetAtt": testkit.Arr{fnID, "Arn"}}, "SourceArn": testkit.Obj{"Fn::GetAtt": testkit.Arr{ruleID, "Arn"}},
 		})
 	})
 
 	t.Run("the function publishes to the topic, and its failures go there too", func(t *testing.T) {
-		p := props(fn)
-		if p["Runtime"] != "provided.al2023" || jsonString(p["Architectures"]) != `["arm64"]` || p["MemorySize"] != 128.0 ||
+		p := testkit.Props(fn)
+		if p["Runtime"] != "provided.al2023" || testkit.JSONString(p["Architectures"]) != `["arm64"]` || p["MemorySize"] != 128.0 ||
 			p["Timeout"] != 60.0 || p["ReservedConcurrentExecutions"] != nil {
-			t.Errorf("function %s", jsonString(p))
+			t.Errorf("function %s", testkit.JSONString(p))
 		}
-		if got := jsonString(p["Environment"]); got != `{"Variables":{"`+formatter.TopicEnv+`":{"Ref":"`+topicID+`"}}}` {
+		if got := testkit.JSONString(p["Environment"]); got != `{"Variables":{"`+formatter.TopicEnv+`":{"Ref":"`+topicID+`"}}}` {
 			t.Errorf("environment %s", got)
 		}
-		hasResource(t, tmpl, "AWS::Lambda::EventInvokeConfig", obj{
-			"FunctionName":      obj{"Ref": fnID},
+		testkit.HasResource(t, tmpl, "AWS::Lambda::EventInvokeConfig", testkit.Obj{
+			"FunctionName":      testkit.Obj{"Ref": fnID},
 			"Qualifier":         "$LATEST",
-			"DestinationConfig": obj{"OnFailure": obj{"Destination": obj{"Ref": topicID}}},
+			"DestinationConfig": testkit.Obj{"OnFailure": testkit.Obj{"Destination": testkit.Obj{"Ref": topicID}}},
 		})
 		logsID := logicalID(t, tmpl, "AWS::Logs::LogGroup", `"RetentionInDays":30`, "Notifications")
-		if got := jsonString(p["LoggingConfig"]); !strings.Contains(got, logsID) {
+		if got := testkit.JSONString(p["LoggingConfig"]); !strings.Contains(got, logsID) {
 			t.Errorf("logging config %s, want log group %s", got, logsID)
 		}
 	})
@@ -176,50 +177,50 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 	})
 
 	t.Run("the topic is encrypted with a rotated key the function may use through SNS only", func(t *testing.T) {
-		hasResource(t, tmpl, "AWS::SNS::Topic", like(obj{"KmsMasterKeyId": obj{"Fn::GetAtt": arr{keyID, "Arn"}}}))
-		hasResource(t, tmpl, "AWS::KMS::Key", like(obj{
+		testkit.HasResource(t, tmpl, "AWS::SNS::Topic", testkit.Like(testkit.Obj{"KmsMasterKeyId": testkit.Obj{"Fn::GetAtt": testkit.Arr{keyID, "Arn"}}}))
+		testkit.HasResource(t, tmpl, "AWS::KMS::Key", testkit.Like(testkit.Obj{
 			"EnableKeyRotation": true,
-			"KeyPolicy": like(obj{"Statement": arrayWith(like(obj{
+			"KeyPolicy": testkit.Like(testkit.Obj{"Statement": testkit.ArrayWith(testkit.Like(testkit.Obj{
 				"Effect":    "Allow",
-				"Principal": obj{"AWS": obj{"Fn::GetAtt": arr{roleID, "Arn"}}},
-				"Action":    arr{"kms:Decrypt", "kms:GenerateDataKey*"},
-				"Condition": obj{"StringEquals": obj{"kms:ViaService": obj{"Fn::Join": arr{"", arr{"sns.", obj{"Ref": "AWS::Region"}, ".amazonaws.com"}}}}},
+				"Principal": testkit.Obj{"AWS": testkit.Obj{"Fn::GetAtt": testkit.Arr{roleID, "Arn"}}},
+				"Action":    testkit.Arr{"kms:Decrypt", "kms:GenerateDataKey*"},
+				"Condition": testkit.Obj{"StringEquals": testkit.Obj{"kms:ViaService": testkit.Obj{"Fn::Join": testkit.Arr{"", testkit.Arr{"sns.", testkit.Obj{"Ref": "AWS::Region"}, ".amazonaws.com"}}}}},
 			}))}),
 		}))
 	})
 
 	t.Run("the topic's policy denies every other publisher and plain HTTP", func(t *testing.T) {
-		hasResource(t, tmpl, "AWS::SNS::TopicPolicy", obj{
-			"Topics": arr{obj{"Ref": topicID}},
-			"PolicyDocument": like(obj{"Statement": assertions.Match_ArrayEquals(&[]interface{}{
-				obj{"Sid": "AllowPublishThroughSSLOnly", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
-					"Resource": obj{"Ref": topicID}, "Condition": obj{"Bool": obj{"aws:SecureTransport": "false"}}},
-				obj{"Sid": "OnlyTheNotificationFunctionPublishes", "Effect": "Deny", "Principal": "*",
-					"Action": "sns:Publish", "Resource": obj{"Ref": topicID},
-					"Condition": obj{"ArnNotEquals": obj{"aws:PrincipalArn": obj{"Fn::GetAtt": arr{roleID, "Arn"}}}}},
+		testkit.HasResource(t, tmpl, "AWS::SNS::TopicPolicy", testkit.Obj{
+			"Topics": testkit.Arr{testkit.Obj{"Ref": topicID}},
+			"PolicyDocument": testkit.Like(testkit.Obj{"Statement": assertions.Match_ArrayEquals(&[]interface{}{
+				testkit.Obj{"Sid": "AllowPublishThroughSSLOnly", "Effect": "Deny", "Principal": "*", "Action": "sns:Publish",
+					"Resource": testkit.Obj{"Ref": topicID}, "Condition": testkit.Obj{"Bool": testkit.Obj{"aws:SecureTransport": "false"}}},
+				testkit.Obj{"Sid": "OnlyTheNotificationFunctionPublishes", "Effect": "Deny", "Principal": "*",
+					"Action": "sns:Publish", "Resource": testkit.Obj{"Ref": topicID},
+					"Condition": testkit.Obj{"ArnNotEquals": testkit.Obj{"aws:PrincipalArn": testkit.Obj{"Fn::GetAtt": testkit.Arr{roleID, "Arn"}}}}},
 			})}),
 		})
 	})
 
 	t.Run("e-mail, Slack and Teams receive the topic", func(t *testing.T) {
-		hasResource(t, tmpl, "AWS::SNS::Subscription", obj{
-			"Protocol": "email", "Endpoint": "team@example.com", "TopicArn": obj{"Ref": topicID},
+		testkit.HasResource(t, tmpl, "AWS::SNS::Subscription", testkit.Obj{
+			"Protocol": "email", "Endpoint": "team@example.com", "TopicArn": testkit.Obj{"Ref": topicID},
 		})
-		guardrail := arr{obj{"Fn::Join": arr{"", arr{"arn:", obj{"Ref": "AWS::Partition"}, ":iam::aws:policy/CloudWatchReadOnlyAccess"}}}}
-		hasResource(t, tmpl, "AWS::Chatbot::SlackChannelConfiguration", like(obj{
+		guardrail := testkit.Arr{testkit.Obj{"Fn::Join": testkit.Arr{"", testkit.Arr{"arn:", testkit.Obj{"Ref": "AWS::Partition"}, ":iam::aws:policy/CloudWatchReadOnlyAccess"}}}}
+		testkit.HasResource(t, tmpl, "AWS::Chatbot::SlackChannelConfiguration", testkit.Like(testkit.Obj{
 			"ConfigurationName": "deployments", "SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD",
-			"SnsTopicArns": arr{obj{"Ref": topicID}}, "GuardrailPolicies": guardrail,
+			"SnsTopicArns": testkit.Arr{testkit.Obj{"Ref": topicID}}, "GuardrailPolicies": guardrail,
 		}))
 		teamsRoleID := logicalID(t, tmpl, "AWS::IAM::Role", "chatbot.amazonaws.com", "Teams")
-		hasResource(t, tmpl, "AWS::Chatbot::MicrosoftTeamsChannelConfiguration", like(obj{
+		testkit.HasResource(t, tmpl, "AWS::Chatbot::MicrosoftTeamsChannelConfiguration", testkit.Like(testkit.Obj{
 			"ConfigurationName": "deployments-teams", "TeamId": teamID, "TeamsTenantId": tenantID,
-			"TeamsChannelId": "19%3achannel%40thread.tacv2", "SnsTopicArns": arr{obj{"Ref": topicID}},
-			"IamRoleArn": obj{"Fn::GetAtt": arr{teamsRoleID, "Arn"}}, "GuardrailPolicies": guardrail,
+			"TeamsChannelId": "19%3achannel%40thread.tacv2", "SnsTopicArns": testkit.Arr{testkit.Obj{"Ref": topicID}},
+			"IamRoleArn": testkit.Obj{"Fn::GetAtt": testkit.Arr{teamsRoleID, "Arn"}}, "GuardrailPolicies": guardrail,
 		}))
 		// The chat integration's roles carry no permission: the notices need none.
-		for _, p := range resources(tmpl, "AWS::IAM::Policy") {
-			if strings.Contains(jsonString(props(p)["Roles"]), "Teams") || strings.Contains(jsonString(props(p)["Roles"]), "Slack") {
-				t.Errorf("a chat role has a policy: %s", jsonString(p))
+		for _, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+			if strings.Contains(testkit.JSONString(testkit.Props(p)["Roles"]), "Teams") || strings.Contains(testkit.JSONString(testkit.Props(p)["Roles"]), "Slack") {
+				t.Errorf("a chat role has a policy: %s", testkit.JSONString(p))
 			}
 		}
 	})
@@ -228,9 +229,9 @@ func TestNotifyWiresRuleFunctionTopicAndChannels(t *testing.T) {
 // A topic of your own is used as it is: no key, no policy of ours; the function may publish to it. Chosen states
 // and groups added later reach the rule and the role.
 func TestNotifyWithYourTopicAndLaterGroups(t *testing.T) {
-	stack := newStack(t)
-	api := deploy(t, stack, "Api", nil)
-	worker := deploy(t, stack, "Worker", nil)
+	stack := testkit.NewStack(t)
+	api := testkit.Deploy(t, stack, "Api", nil)
+	worker := testkit.Deploy(t, stack, "Worker", nil)
 	topic := awssns.NewTopic(stack, jsii.String("Alerts"), nil)
 	n := notify.New(stack, "Notifications", &notify.Props{
 		DeploymentGroups:    []awscodedeploy.ILambdaDeploymentGroup{api.DeploymentGroup()},
@@ -243,20 +244,20 @@ func TestNotifyWithYourTopicAndLaterGroups(t *testing.T) {
 	if n.Key() != nil || n.Topic() != awssns.ITopic(topic) {
 		t.Errorf("with a topic of yours: key %v, topic %v", n.Key(), n.Topic())
 	}
-	tmpl := template(t, stack)
-	countIs(t, tmpl, "AWS::KMS::Key", 0)
-	countIs(t, tmpl, "AWS::SNS::TopicPolicy", 0)
-	topicID, _ := onlyResource(t, tmpl, "AWS::SNS::Topic")
+	tmpl := testkit.Template(t, stack)
+	testkit.CountIs(t, tmpl, "AWS::KMS::Key", 0)
+	testkit.CountIs(t, tmpl, "AWS::SNS::TopicPolicy", 0)
+	topicID, _ := testkit.OnlyResource(t, tmpl, "AWS::SNS::Topic")
 	_, fn := notifierFunction(t, tmpl)
-	if props(fn)["ReservedConcurrentExecutions"] != 2.0 {
-		t.Errorf("reserved concurrency %v, want 2", props(fn)["ReservedConcurrentExecutions"])
+	if testkit.Props(fn)["ReservedConcurrentExecutions"] != 2.0 {
+		t.Errorf("reserved concurrency %v, want 2", testkit.Props(fn)["ReservedConcurrentExecutions"])
 	}
 	_, rule := onlyOwnResource(t, tmpl, "AWS::Events::Rule")
-	pattern := props(rule)["EventPattern"].(map[string]interface{})
-	if got := jsonString(pattern["detail"]); got != `{"application":[{"Ref":"BlueGreenApplication0706B5EE"}],"state":["FAILURE","STOP"]}` {
+	pattern := testkit.Props(rule)["EventPattern"].(map[string]interface{})
+	if got := testkit.JSONString(pattern["detail"]); got != `{"application":[{"Ref":"BlueGreenApplication0706B5EE"}],"state":["FAILURE","STOP"]}` {
 		t.Errorf("detail %s", got)
 	}
-	roleID := props(fn)["Role"].(map[string]interface{})["Fn::GetAtt"].([]interface{})[0].(string)
+	roleID := testkit.Props(fn)["Role"].(map[string]interface{})["Fn::GetAtt"].([]interface{})[0].(string)
 	got := actionsOn(statements(t, tmpl, roleID))
 	if r := got["sns:Publish"]; len(r) != 1 || r[0] != `{"Ref":"`+topicID+`"}` {
 		t.Errorf("sns:Publish on %v, want your topic", r)
@@ -276,18 +277,18 @@ func TestNotifyPatternGrowsWithApplicationsNotGroups(t *testing.T) {
 		wantGroups bool
 	}{{"some groups", 2, true}, {"every group", 3, false}} {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			var ds []bluegreen.Deployment
 			for i := 0; i < 3; i++ {
-				ds = append(ds, deploy(t, stack, fmt.Sprintf("Fn%d", i), nil))
+				ds = append(ds, testkit.Deploy(t, stack, fmt.Sprintf("Fn%d", i), nil))
 			}
 			notify.New(stack, "Notifications", &notify.Props{Deployments: ds[:tc.notified]})
-			_, rule := onlyOwnResource(t, template(t, stack), "AWS::Events::Rule")
-			detail := props(rule)["EventPattern"].(map[string]interface{})["detail"].(map[string]interface{})
-			if got := jsonString(detail["application"]); got != `[{"Ref":"BlueGreenApplication0706B5EE"}]` {
+			_, rule := onlyOwnResource(t, testkit.Template(t, stack), "AWS::Events::Rule")
+			detail := testkit.Props(rule)["EventPattern"].(map[string]interface{})["detail"].(map[string]interface{})
+			if got := testkit.JSONString(detail["application"]); got != `[{"Ref":"BlueGreenApplication0706B5EE"}]` {
 				t.Errorf("application %s, want the stack's application", got)
 			}
-			groups := jsonString(detail["deploymentGroup"])
+			groups := testkit.JSONString(detail["deploymentGroup"])
 			if !tc.wantGroups {
 				if detail["deploymentGroup"] != nil {
 					t.Errorf("deploymentGroup %s, want none", groups)
@@ -305,8 +306,8 @@ func TestNotifyPatternGrowsWithApplicationsNotGroups(t *testing.T) {
 }
 
 func TestNotifyRefusesBadProps(t *testing.T) {
-	stack := newStack(t)
-	msg := mustPanic(t, func() {
+	stack := testkit.NewStack(t)
+	msg := testkit.MustPanic(t, func() {
 		notify.New(stack, "Notifications", &notify.Props{Emails: []string{"nobody"}, Events: []notify.Event{"DONE"}})
 	})
 	for _, want := range []string{
@@ -326,8 +327,8 @@ func TestNotifyRefusesBadProps(t *testing.T) {
 
 // With every option on, the cdk-nag packs the example runs find nothing unexplained.
 func TestNotifyIsNagClean(t *testing.T) {
-	stack := awscdk.NewStack(newApp(t), jsii.String("Notified"), nil)
-	api := deploy(t, stack, "Api", nil)
+	stack := awscdk.NewStack(testkit.NewApp(t), jsii.String("Notified"), nil)
+	api := testkit.Deploy(t, stack, "Api", nil)
 	n := notify.New(stack, "Notifications", &notify.Props{
 		Deployments: []bluegreen.Deployment{api},
 		Emails:      []string{"team@example.com"},
@@ -338,12 +339,12 @@ func TestNotifyIsNagClean(t *testing.T) {
 	// The packs over the notification resources only (their scope: a Go Notifier cannot be handed to the CDK as
 	// it is): the test's bare function is not the subject.
 	service.ApplyNag(n.Rule().Node().Scope())
-	template(t, stack)
+	testkit.Template(t, stack)
 	for _, e := range nagErrors(t, stack) {
 		t.Error(e)
 	}
 	// The check can fail: the packs ran over the stack (the function has no X-Ray tracing, a warning).
-	if len(synthMessages(t, stack, "warning", regexp.MustCompile("Serverless-LambdaTracing"))) == 0 {
+	if len(testkit.SynthMessages(t, stack, "warning", regexp.MustCompile("Serverless-LambdaTracing"))) == 0 {
 		t.Errorf("cdk-nag left no finding on the stack: its packs did not run")
 	}
 }
@@ -354,28 +355,28 @@ func TestNotifyExampleProdStack(t *testing.T) {
 	if example.Prod.Notifier == nil || example.PipelineProd.Notifier == nil || example.Dev.Notifier != nil {
 		t.Fatalf("notifiers: prod %v, pipeline prod %v, dev %v", example.Prod.Notifier, example.PipelineProd.Notifier, example.Dev.Notifier)
 	}
-	tmpl := template(t, example.Prod.Stack)
-	appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
+	tmpl := testkit.Template(t, example.Prod.Stack)
+	appID, _ := testkit.OnlyResource(t, tmpl, "AWS::CodeDeploy::Application")
 	_, rule := onlyOwnResource(t, tmpl, "AWS::Events::Rule")
-	if !strings.Contains(jsonString(props(rule)["EventPattern"]), `"application":[{"Ref":"`+appID+`"}]`) {
-		t.Errorf("the prod rule does not match the service's group: %s", jsonString(rule))
+	if !strings.Contains(testkit.JSONString(testkit.Props(rule)["EventPattern"]), `"application":[{"Ref":"`+appID+`"}]`) {
+		t.Errorf("the prod rule does not match the service's group: %s", testkit.JSONString(rule))
 	}
-	countIs(t, tmpl, "AWS::SNS::Topic", 1)
-	countIs(t, tmpl, "AWS::SNS::Subscription", 0)                      // no address given on the command line
-	countIs(t, template(t, example.Dev.Stack), "AWS::Events::Rule", 1) // the release guard's only
+	testkit.CountIs(t, tmpl, "AWS::SNS::Topic", 1)
+	testkit.CountIs(t, tmpl, "AWS::SNS::Subscription", 0)                              // no address given on the command line
+	testkit.CountIs(t, testkit.Template(t, example.Dev.Stack), "AWS::Events::Rule", 1) // the release guard's only
 }
 
 // E-mail addresses and a Slack channel from the command line reach the example's prod stack.
 func TestNotifyExampleTakesChannelsFromTheCommandLine(t *testing.T) {
-	app := newAppWith(t, map[string]interface{}{
+	app := testkit.NewAppWith(t, map[string]interface{}{
 		service.ContextNotifyEmails:   "a@example.com, b@example.com",
 		service.ContextSlackWorkspace: "T0123ABCD", service.ContextSlackChannel: "C0123ABCD",
 	})
-	example := service.NewApp(app, repoRoot, nil)
-	tmpl := template(t, example.Prod.Stack)
-	countIs(t, tmpl, "AWS::SNS::Subscription", 2)
-	hasResource(t, tmpl, "AWS::SNS::Subscription", like(obj{"Protocol": "email", "Endpoint": "b@example.com"}))
-	hasResource(t, tmpl, "AWS::Chatbot::SlackChannelConfiguration", like(obj{
+	example := service.NewApp(app, testkit.RepoRoot, nil)
+	tmpl := testkit.Template(t, example.Prod.Stack)
+	testkit.CountIs(t, tmpl, "AWS::SNS::Subscription", 2)
+	testkit.HasResource(t, tmpl, "AWS::SNS::Subscription", testkit.Like(testkit.Obj{"Protocol": "email", "Endpoint": "b@example.com"}))
+	testkit.HasResource(t, tmpl, "AWS::Chatbot::SlackChannelConfiguration", testkit.Like(testkit.Obj{
 		"ConfigurationName": "bluegreen-BlueGreenServiceProd", "SlackWorkspaceId": "T0123ABCD", "SlackChannelId": "C0123ABCD",
 	}))
 }

@@ -18,17 +18,18 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/pipeline"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // newPipeline defines a pipeline with a Dev and a Prod stage (one blue/green deployment each) in a new app.
 func newPipeline(t *testing.T, props func(dev, prod awscdk.Stage, d, p bluegreen.Deployment) *pipeline.Props) awscdk.Stack {
 	t.Helper()
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Delivery"), nil)
 	dev := awscdk.NewStage(app, jsii.String("Dev"), nil)
 	prod := awscdk.NewStage(app, jsii.String("Prod"), nil)
-	d := deploy(t, awscdk.NewStack(dev, jsii.String("Service"), nil), "Api", nil)
-	p := deploy(t, awscdk.NewStack(prod, jsii.String("Service"), nil), "Api", nil)
+	d := testkit.Deploy(t, awscdk.NewStack(dev, jsii.String("Service"), nil), "Api", nil)
+	p := testkit.Deploy(t, awscdk.NewStack(prod, jsii.String("Service"), nil), "Api", nil)
 	pipeline.New(stack, "Delivery", props(dev, prod, d, p))
 	return stack
 }
@@ -44,9 +45,9 @@ func TestPipeline(t *testing.T) {
 			ApprovalBefore: []string{"Prod"},
 		}
 	})
-	tmpl := template(t, stack)
-	_, pl := onlyResource(t, tmpl, "AWS::CodePipeline::Pipeline")
-	stages := props(pl)["Stages"].([]interface{})
+	tmpl := testkit.Template(t, stack)
+	_, pl := testkit.OnlyResource(t, tmpl, "AWS::CodePipeline::Pipeline")
+	stages := testkit.Props(pl)["Stages"].([]interface{})
 	var names []string
 	byName := map[string]map[string]interface{}{}
 	for _, s := range stages {
@@ -66,15 +67,15 @@ func TestPipeline(t *testing.T) {
 			}
 			last = i
 		}
-		if !strings.Contains(jsonString(byName["Source"]), `"ConnectionArn":"arn:aws:codeconnections:eu-west-1:111111111111:connection/abc"`) ||
-			!strings.Contains(jsonString(byName["Source"]), `"FullRepositoryId":"org/repo"`) {
-			t.Errorf("source: %s", jsonString(byName["Source"]))
+		if !strings.Contains(testkit.JSONString(byName["Source"]), `"ConnectionArn":"arn:aws:codeconnections:eu-west-1:111111111111:connection/abc"`) ||
+			!strings.Contains(testkit.JSONString(byName["Source"]), `"FullRepositoryId":"org/repo"`) {
+			t.Errorf("source: %s", testkit.JSONString(byName["Source"]))
 		}
 	})
 	t.Run("synth installs Go, tests before synth, checks the report after", func(t *testing.T) {
 		var spec string
-		for _, p := range resources(tmpl, "AWS::CodeBuild::Project") {
-			if s := jsonString(props(p)["Source"]); strings.Contains(s, "cdkw synth") {
+		for _, p := range testkit.Resources(tmpl, "AWS::CodeBuild::Project") {
+			if s := testkit.JSONString(testkit.Props(p)["Source"]); strings.Contains(s, "cdkw synth") {
 				spec = s
 			}
 		}
@@ -90,7 +91,7 @@ func TestPipeline(t *testing.T) {
 	})
 	t.Run("manual approval before Prod only", func(t *testing.T) {
 		for _, name := range []string{"Dev", "Prod"} {
-			has := strings.Contains(jsonString(byName[name]), `"Category":"Approval"`)
+			has := strings.Contains(testkit.JSONString(byName[name]), `"Category":"Approval"`)
 			if has != (name == "Prod") {
 				t.Errorf("stage %s: approval %v", name, has)
 			}
@@ -128,8 +129,8 @@ func TestPipeline(t *testing.T) {
 			}
 		}
 		found := false
-		for _, p := range resources(tmpl, "AWS::CodeBuild::Project") {
-			if s := jsonString(props(p)["Source"]); strings.Contains(s, "aws lambda get-alias") {
+		for _, p := range testkit.Resources(tmpl, "AWS::CodeBuild::Project") {
+			if s := testkit.JSONString(testkit.Props(p)["Source"]); strings.Contains(s, "aws lambda get-alias") {
 				found = true
 				for _, want := range []string{"$BG0_FUNCTION", "$BG0_ALIAS", "$BG0_VERSION", "$BG0_REGION", "AdditionalVersionWeights"} {
 					if !strings.Contains(s, want) {
@@ -143,12 +144,12 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 	t.Run("every CodeBuild project selects a Node.js that aws-cdk-lib supports", func(t *testing.T) {
-		projects := resources(tmpl, "AWS::CodeBuild::Project")
+		projects := testkit.Resources(tmpl, "AWS::CodeBuild::Project")
 		if len(projects) < 4 { // synth, self-mutation, assets, two checks
 			t.Fatalf("want the synth, self-mutation, asset and check projects, got %d projects", len(projects))
 		}
 		for id, p := range projects {
-			env, _ := props(p)["Environment"].(map[string]interface{})
+			env, _ := testkit.Props(p)["Environment"].(map[string]interface{})
 			if env["Image"] != "aws/codebuild/standard:7.0" {
 				t.Errorf("%s: image %v, want aws/codebuild/standard:7.0", id, env["Image"])
 			}
@@ -159,7 +160,7 @@ func TestPipeline(t *testing.T) {
 					} `json:"install"`
 				} `json:"phases"`
 			}
-			text, _ := props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
+			text, _ := testkit.Props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
 			if err := json.Unmarshal([]byte(text), &spec); err != nil {
 				t.Fatalf("%s: build spec: %v", id, err)
 			}
@@ -170,20 +171,20 @@ func TestPipeline(t *testing.T) {
 		}
 	})
 	t.Run("the pipeline's own policies grant no Lambda action", func(t *testing.T) {
-		for id, p := range resources(tmpl, "AWS::IAM::Policy") {
-			if doc := jsonString(props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:") {
+		for id, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+			if doc := testkit.JSONString(testkit.Props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:") {
 				t.Errorf("%s grants a Lambda action (the stage stacks grant the checks): %s", id, doc)
 			}
 		}
 	})
 	t.Run("artifacts are KMS-encrypted, TLS-only and logged", func(t *testing.T) {
-		hasResource(t, tmpl, "AWS::KMS::Key", like(obj{"EnableKeyRotation": true}))
-		hasResource(t, tmpl, "AWS::S3::Bucket", like(obj{
-			"BucketEncryption": like(obj{"ServerSideEncryptionConfiguration": arrayWith(like(obj{
-				"ServerSideEncryptionByDefault": like(obj{"SSEAlgorithm": "aws:kms"}),
+		testkit.HasResource(t, tmpl, "AWS::KMS::Key", testkit.Like(testkit.Obj{"EnableKeyRotation": true}))
+		testkit.HasResource(t, tmpl, "AWS::S3::Bucket", testkit.Like(testkit.Obj{
+			"BucketEncryption": testkit.Like(testkit.Obj{"ServerSideEncryptionConfiguration": testkit.ArrayWith(testkit.Like(testkit.Obj{
+				"ServerSideEncryptionByDefault": testkit.Like(testkit.Obj{"SSEAlgorithm": "aws:kms"}),
 			}))}),
-			"LoggingConfiguration": like(obj{"LogFilePrefix": "artifacts/"}),
-			"PublicAccessBlockConfiguration": obj{"BlockPublicAcls": true, "BlockPublicPolicy": true,
+			"LoggingConfiguration": testkit.Like(testkit.Obj{"LogFilePrefix": "artifacts/"}),
+			"PublicAccessBlockConfiguration": testkit.Obj{"BlockPublicAcls": true, "BlockPublicPolicy": true,
 				"IgnorePublicAcls": true, "RestrictPublicBuckets": true},
 		}))
 	})
@@ -257,7 +258,7 @@ func TestPipelineBadInput(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := mustPanic(t, func() { newPipeline(t, tc.props) })
+			msg := testkit.MustPanic(t, func() { newPipeline(t, tc.props) })
 			if !strings.HasPrefix(msg, "Delivery/Delivery: invalid pipeline.Props: ") {
 				t.Errorf("error must start with the construct path: %q", msg)
 			}
@@ -272,13 +273,13 @@ func TestPipelineBadInput(t *testing.T) {
 
 // The check runs in the pipeline's account: verifying a stage in another account is refused with the reason.
 func TestPipelineVerifyAcrossAccountsIsRefused(t *testing.T) {
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	pipelineEnv := &awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-west-1")}
 	stack := awscdk.NewStack(app, jsii.String("Delivery"), &awscdk.StackProps{Env: pipelineEnv})
 	prod := awscdk.NewStage(app, jsii.String("Prod"), &awscdk.StageProps{
 		Env: &awscdk.Environment{Account: jsii.String("222222222222"), Region: jsii.String("eu-west-1")}})
-	d := deploy(t, awscdk.NewStack(prod, jsii.String("Service"), nil), "Api", nil)
-	msg := mustPanic(t, func() {
+	d := testkit.Deploy(t, awscdk.NewStack(prod, jsii.String("Service"), nil), "Api", nil)
+	msg := testkit.MustPanic(t, func() {
 		pipeline.New(stack, "Delivery", &pipeline.Props{
 			Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
 			Stages: []pipeline.Stage{{Stage: prod, Verify: []bluegreen.Deployment{d}}},
@@ -302,7 +303,7 @@ func readVerifyBuild(t *testing.T, tmpl assertions.Template, stage string, outpu
 	t.Helper()
 	b := verifyBuild{env: map[string]string{}}
 	var projectID string
-	for id, p := range resources(tmpl, "AWS::CodeBuild::Project") {
+	for id, p := range testkit.Resources(tmpl, "AWS::CodeBuild::Project") {
 		if !strings.Contains(id, "VerifyBlueGreen"+stage) {
 			continue
 		}
@@ -312,14 +313,14 @@ func readVerifyBuild(t *testing.T, tmpl assertions.Template, stage string, outpu
 				Commands []string `json:"commands"`
 			} `json:"phases"`
 		}
-		text, _ := props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
+		text, _ := testkit.Props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
 		if err := json.Unmarshal([]byte(text), &spec); err != nil {
 			t.Fatalf("%s: build spec: %v", id, err)
 		}
 		for _, phase := range []string{"install", "pre_build", "build", "post_build"} {
 			b.commands = append(b.commands, spec.Phases[phase].Commands...)
 		}
-		env, _ := props(p)["Environment"].(map[string]interface{})
+		env, _ := testkit.Props(p)["Environment"].(map[string]interface{})
 		vars, _ := env["EnvironmentVariables"].([]interface{})
 		for _, v := range vars {
 			m := v.(map[string]interface{})
@@ -334,12 +335,12 @@ func readVerifyBuild(t *testing.T, tmpl assertions.Template, stage string, outpu
 		t.Fatalf("no check project for stage %s", stage)
 	}
 	// The action passes the stack outputs as variables of the build.
-	_, pl := onlyResource(t, tmpl, "AWS::CodePipeline::Pipeline")
-	for _, s := range props(pl)["Stages"].([]interface{}) {
+	_, pl := testkit.OnlyResource(t, tmpl, "AWS::CodePipeline::Pipeline")
+	for _, s := range testkit.Props(pl)["Stages"].([]interface{}) {
 		for _, a := range s.(map[string]interface{})["Actions"].([]interface{}) {
 			m := a.(map[string]interface{})
 			cfg, _ := m["Configuration"].(map[string]interface{})
-			if !strings.Contains(jsonString(cfg["ProjectName"]), projectID) {
+			if !strings.Contains(testkit.JSONString(cfg["ProjectName"]), projectID) {
 				continue
 			}
 			var vars []struct{ Name, Value string }
@@ -442,16 +443,16 @@ func runBuild(t *testing.T, commands []string, env map[string]string, stubs map[
 
 // The post-deploy check runs as CodeBuild runs it: each command in its own shell, against a stub aws CLI.
 func TestPipelineVerifyStepRunsAsCodeBuildRunsIt(t *testing.T) {
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Delivery"), nil)
 	prod := awscdk.NewStage(app, jsii.String("Prod"), nil)
 	service := awscdk.NewStack(prod, jsii.String("Service"), nil)
-	api, worker := deploy(t, service, "Api", nil), deploy(t, service, "Worker", nil)
+	api, worker := testkit.Deploy(t, service, "Api", nil), testkit.Deploy(t, service, "Worker", nil)
 	pipeline.New(stack, "Delivery", &pipeline.Props{
 		Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
 		Stages: []pipeline.Stage{{Stage: prod, Verify: []bluegreen.Deployment{api, worker}}},
 	})
-	build := readVerifyBuild(t, template(t, stack), "Prod", map[string]string{
+	build := readVerifyBuild(t, testkit.Template(t, stack), "Prod", map[string]string{
 		"BG0_FUNCTION": "api-fn", "BG0_VERSION": "7", "BG1_FUNCTION": "worker-fn", "BG1_VERSION": "3",
 	})
 	if len(build.commands) != 2 {
@@ -505,8 +506,8 @@ type synthBuild struct {
 func readSynthBuild(t *testing.T, tmpl assertions.Template) synthBuild {
 	t.Helper()
 	var found []synthBuild
-	for id, p := range resources(tmpl, "AWS::CodeBuild::Project") {
-		text, _ := props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
+	for id, p := range testkit.Resources(tmpl, "AWS::CodeBuild::Project") {
+		text, _ := testkit.Props(p)["Source"].(map[string]interface{})["BuildSpec"].(string)
 		if !strings.Contains(text, "go.dev/dl/") {
 			continue
 		}
@@ -519,11 +520,11 @@ func readSynthBuild(t *testing.T, tmpl assertions.Template) synthBuild {
 			t.Fatalf("%s: build spec: %v", id, err)
 		}
 		b := synthBuild{install: spec.Phases["install"].Commands, env: map[string]string{}}
-		env, _ := props(p)["Environment"].(map[string]interface{})
+		env, _ := testkit.Props(p)["Environment"].(map[string]interface{})
 		vars, _ := env["EnvironmentVariables"].([]interface{})
 		for _, v := range vars {
 			m := v.(map[string]interface{})
-			b.env[m["Name"].(string)] = jsonString(m["Value"])
+			b.env[m["Name"].(string)] = testkit.JSONString(m["Value"])
 		}
 		found = append(found, b)
 	}
@@ -572,7 +573,7 @@ func TestPipelineSynthChecksTheGoArchive(t *testing.T) {
 			return &pipeline.Props{Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
 				Stages: []pipeline.Stage{{Stage: dev}}, GoVersion: version, GoSHA256: goSHA256}
 		})
-		return readSynthBuild(t, template(t, stack))
+		return readSynthBuild(t, testkit.Template(t, stack))
 	}
 	defaults := synth(t, "", "")
 	custom := synth(t, "1.26.7", hex.EncodeToString(sum[:]))
@@ -645,19 +646,19 @@ func TestPipelineSynthChecksTheGoArchive(t *testing.T) {
 // verifyRoleName returns the RoleName (as JSON) of the role of stage's check in the pipeline template.
 func verifyRoleName(t *testing.T, tmpl assertions.Template, stage string) string {
 	t.Helper()
-	for id, p := range resources(tmpl, "AWS::CodeBuild::Project") {
+	for id, p := range testkit.Resources(tmpl, "AWS::CodeBuild::Project") {
 		if !strings.Contains(id, "VerifyBlueGreen"+stage) {
 			continue
 		}
-		getAtt, _ := props(p)["ServiceRole"].(map[string]interface{})["Fn::GetAtt"].([]interface{})
+		getAtt, _ := testkit.Props(p)["ServiceRole"].(map[string]interface{})["Fn::GetAtt"].([]interface{})
 		if len(getAtt) != 2 {
-			t.Fatalf("%s: service role %v", id, props(p)["ServiceRole"])
+			t.Fatalf("%s: service role %v", id, testkit.Props(p)["ServiceRole"])
 		}
-		role, ok := resources(tmpl, "AWS::IAM::Role")[getAtt[0].(string)]
-		if !ok || props(role)["RoleName"] == nil {
+		role, ok := testkit.Resources(tmpl, "AWS::IAM::Role")[getAtt[0].(string)]
+		if !ok || testkit.Props(role)["RoleName"] == nil {
 			t.Fatalf("the role of %s has no RoleName: %v", id, role)
 		}
-		return jsonString(props(role)["RoleName"])
+		return testkit.JSONString(testkit.Props(role)["RoleName"])
 	}
 	t.Fatalf("no check project for stage %s", stage)
 	return ""
@@ -667,24 +668,24 @@ func verifyRoleName(t *testing.T, tmpl assertions.Template, stage string) string
 // actions and the resources (as JSON) they grant, failing on any statement other than lambda:GetAlias.
 func getAliasGrants(t *testing.T, tmpl assertions.Template) (roles, granted []string) {
 	t.Helper()
-	for id, p := range resources(tmpl, "AWS::IAM::Policy") {
-		if !strings.Contains(jsonString(props(p)["PolicyDocument"]), "lambda:") {
+	for id, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		if !strings.Contains(testkit.JSONString(testkit.Props(p)["PolicyDocument"]), "lambda:") {
 			continue
 		}
-		for _, r := range props(p)["Roles"].([]interface{}) {
-			roles = append(roles, jsonString(r))
+		for _, r := range testkit.Props(p)["Roles"].([]interface{}) {
+			roles = append(roles, testkit.JSONString(r))
 		}
-		for _, s := range props(p)["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+		for _, s := range testkit.Props(p)["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
 			st := s.(map[string]interface{})
 			if st["Action"] != "lambda:GetAlias" || st["Effect"] != "Allow" || st["Condition"] != nil {
-				t.Errorf("%s: statement beyond reading aliases: %s", id, jsonString(st))
+				t.Errorf("%s: statement beyond reading aliases: %s", id, testkit.JSONString(st))
 			}
 			res, ok := st["Resource"].([]interface{})
 			if !ok {
 				res = []interface{}{st["Resource"]}
 			}
 			for _, r := range res {
-				granted = append(granted, jsonString(r))
+				granted = append(granted, testkit.JSONString(r))
 			}
 		}
 	}
@@ -696,7 +697,7 @@ func getAliasGrants(t *testing.T, tmpl assertions.Template) (roles, granted []st
 func arnsOf(stack awscdk.Stack, d bluegreen.Deployment) []string {
 	fn := *stack.GetLogicalId(d.Function().Node().DefaultChild().(awscdk.CfnElement))
 	alias := *stack.GetLogicalId(d.Alias().Node().DefaultChild().(awscdk.CfnElement))
-	return []string{jsonString(obj{"Fn::GetAtt": []string{fn, "Arn"}}), jsonString(obj{"Ref": alias})}
+	return []string{testkit.JSONString(testkit.Obj{"Fn::GetAtt": []string{fn, "Arn"}}), testkit.JSONString(testkit.Obj{"Ref": alias})}
 }
 
 // The check of a stage may read the verified aliases only: each stage stack grants its role lambda:GetAlias on the
@@ -712,22 +713,22 @@ func TestPipelineVerifyRoleReadsOnlyTheVerifiedAliases(t *testing.T) {
 			&awscdk.Environment{Account: jsii.String("111111111111"), Region: jsii.String("eu-central-1")}, `-eu-west-1"`},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			app := newApp(t)
+			app := testkit.NewApp(t)
 			stack := awscdk.NewStack(app, jsii.String("Delivery"), &awscdk.StackProps{Env: tc.pipelineEnv})
 			dev := awscdk.NewStage(app, jsii.String("Dev"), &awscdk.StageProps{Env: tc.pipelineEnv})
 			prod := awscdk.NewStage(app, jsii.String("Prod"), &awscdk.StageProps{Env: tc.prodEnv})
 			devService, prodService := awscdk.NewStack(dev, jsii.String("Service"), nil), awscdk.NewStack(prod, jsii.String("Service"), nil)
-			devAPI := deploy(t, devService, "Api", nil)
-			api, worker := deploy(t, prodService, "Api", nil), deploy(t, prodService, "Worker", nil)
-			deploy(t, prodService, "Unverified", nil)
+			devAPI := testkit.Deploy(t, devService, "Api", nil)
+			api, worker := testkit.Deploy(t, prodService, "Api", nil), testkit.Deploy(t, prodService, "Worker", nil)
+			testkit.Deploy(t, prodService, "Unverified", nil)
 			pipeline.New(stack, "Delivery", &pipeline.Props{
 				Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
 				Stages: []pipeline.Stage{{Stage: dev, Verify: []bluegreen.Deployment{devAPI}},
 					{Stage: prod, Verify: []bluegreen.Deployment{api, worker}}},
 			})
-			tmpl := template(t, stack)
-			for id, p := range resources(tmpl, "AWS::IAM::Policy") {
-				if doc := jsonString(props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:") {
+			tmpl := testkit.Template(t, stack)
+			for id, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+				if doc := testkit.JSONString(testkit.Props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:") {
 					t.Errorf("pipeline policy %s grants a Lambda action: %s", id, doc)
 				}
 			}
@@ -743,7 +744,7 @@ func TestPipelineVerifyRoleReadsOnlyTheVerifiedAliases(t *testing.T) {
 				if !strings.HasSuffix(role, tc.roleSuffix+"]]}") && !strings.HasSuffix(role, tc.roleSuffix) {
 					t.Errorf("%s: role name %s does not end with the pipeline's region %s", s.stage, role, tc.roleSuffix)
 				}
-				roles, granted := getAliasGrants(t, template(t, s.service))
+				roles, granted := getAliasGrants(t, testkit.Template(t, s.service))
 				if len(roles) != 1 || roles[0] != role {
 					t.Errorf("%s: the GetAlias grant is attached to %v, want the check's role %s", s.stage, roles, role)
 				}
@@ -771,24 +772,24 @@ func TestPipelineSourceRoleMayUseTheConnection(t *testing.T) {
 		{"arn:aws:codestar-connections:eu-west-1:111111111111:connection/abc", []string{"codestar-connections:UseConnection"}},
 	} {
 		t.Run(tc.arn, func(t *testing.T) {
-			tmpl := template(t, newPipeline(t, func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
+			tmpl := testkit.Template(t, newPipeline(t, func(dev, _ awscdk.Stage, _, _ bluegreen.Deployment) *pipeline.Props {
 				return &pipeline.Props{Source: pipeline.FromConnection(tc.arn, "o/r", "main"), Stages: []pipeline.Stage{{Stage: dev}}}
 			}))
-			_, pl := onlyResource(t, tmpl, "AWS::CodePipeline::Pipeline")
+			_, pl := testkit.OnlyResource(t, tmpl, "AWS::CodePipeline::Pipeline")
 			var role interface{}
-			for _, s := range props(pl)["Stages"].([]interface{}) {
+			for _, s := range testkit.Props(pl)["Stages"].([]interface{}) {
 				if m := s.(map[string]interface{}); m["Name"] == "Source" {
 					role = m["Actions"].([]interface{})[0].(map[string]interface{})["RoleArn"].(map[string]interface{})["Fn::GetAtt"].([]interface{})[0]
 				}
 			}
 			actions := map[string]bool{}
-			for _, p := range resources(tmpl, "AWS::IAM::Policy") {
-				if !strings.Contains(jsonString(props(p)["Roles"]), jsonString(obj{"Ref": role})) {
+			for _, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+				if !strings.Contains(testkit.JSONString(testkit.Props(p)["Roles"]), testkit.JSONString(testkit.Obj{"Ref": role})) {
 					continue
 				}
-				for _, s := range props(p)["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
+				for _, s := range testkit.Props(p)["PolicyDocument"].(map[string]interface{})["Statement"].([]interface{}) {
 					st := s.(map[string]interface{})
-					if jsonString(st["Resource"]) != jsonString(tc.arn) {
+					if testkit.JSONString(st["Resource"]) != testkit.JSONString(tc.arn) {
 						continue
 					}
 					list, ok := st["Action"].([]interface{})
@@ -818,19 +819,19 @@ func keysOf(m map[string]bool) []string {
 
 // A stage deployed with a pinned version is verified against the pinned version, the one its alias must serve.
 func TestPipelineVerifiesThePinnedVersion(t *testing.T) {
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Delivery"), nil)
 	prod := awscdk.NewStage(app, jsii.String("Prod"), nil)
 	service := awscdk.NewStack(prod, jsii.String("Service"), nil)
-	d := deploy(t, service, "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String("6")})
+	d := testkit.Deploy(t, service, "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String("6")})
 	pipeline.New(stack, "Delivery", &pipeline.Props{
 		Source: pipeline.FromConnection("arn:aws:codeconnections:eu-west-1:111111111111:connection/abc", "o/r", "main"),
 		Stages: []pipeline.Stage{{Stage: prod, Verify: []bluegreen.Deployment{d}}},
 	})
 	var versions []string
-	for id, o := range *template(t, service).FindOutputs(jsii.String("*"), nil) {
+	for id, o := range *testkit.Template(t, service).FindOutputs(jsii.String("*"), nil) {
 		if strings.HasPrefix(id, "BlueGreenVerifyVersion") {
-			versions = append(versions, jsonString((*o)["Value"]))
+			versions = append(versions, testkit.JSONString((*o)["Value"]))
 		}
 	}
 	if len(versions) != 1 || versions[0] != `"6"` {

@@ -15,6 +15,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/examples/service"
 	"github.com/safeship/lambda-bluegreen/internal/plan"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 var updateGolden = flag.Bool("update", false, "rewrite the golden files of the plan tests")
@@ -93,10 +94,10 @@ func TestPlanOfTheExampleApp(t *testing.T) {
 // An alarm imported by name is rendered by CDK as a plain string in the group's AlarmConfiguration: plan lists it,
 // with its timing unknown, instead of dropping it.
 func TestPlanAlarmImportedByName(t *testing.T) {
-	app := newAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
+	app := testkit.NewAppWith(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
 	stack := awscdk.NewStack(app, jsii.String("S"), nil)
 	imported := awscloudwatch.Alarm_FromAlarmName(stack, jsii.String("Orders"), jsii.String("orders-drop"))
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{Alarms: []awscloudwatch.IAlarm{imported}})
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{Alarms: []awscloudwatch.IAlarm{imported}})
 	ds, err := plan.Read(*app.Synth(nil).Directory())
 	if err != nil {
 		t.Fatal(err)

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
+
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // A small model of what IAM allows a role, read from a synthesized template: enough to ask "may this role do this
@@ -53,7 +55,7 @@ func (m *templateModel) physicalName(id string) string {
 		"AWS::CloudWatch::Alarm":           "AlarmName",
 	}
 	if prop, ok := nameProps[fmt.Sprint(r["Type"])]; ok {
-		if v, ok := props(r)[prop]; ok {
+		if v, ok := testkit.Props(r)[prop]; ok {
 			return m.expand(v)
 		}
 	}
@@ -122,7 +124,7 @@ func (m *templateModel) expand(v interface{}) string {
 			}
 		}
 	}
-	return jsonString(v)
+	return testkit.JSONString(v)
 }
 
 func (m *templateModel) expandList(v interface{}) []string {
@@ -150,7 +152,7 @@ type statement struct {
 // AWS::IAM::Policy and AWS::IAM::ManagedPolicy resources that list it.
 func (m *templateModel) roleStatements(roleID string) []statement {
 	var docs []interface{}
-	for _, p := range asList(props(m.resources[roleID])["Policies"]) {
+	for _, p := range asList(testkit.Props(m.resources[roleID])["Policies"]) {
 		docs = append(docs, p.(map[string]interface{})["PolicyDocument"])
 	}
 	for _, r := range m.resources {
@@ -158,9 +160,9 @@ func (m *templateModel) roleStatements(roleID string) []statement {
 		if t != "AWS::IAM::Policy" && t != "AWS::IAM::ManagedPolicy" {
 			continue
 		}
-		for _, ref := range asList(props(r)["Roles"]) {
+		for _, ref := range asList(testkit.Props(r)["Roles"]) {
 			if m.expand(ref) == m.physicalName(roleID) {
-				docs = append(docs, props(r)["PolicyDocument"])
+				docs = append(docs, testkit.Props(r)["PolicyDocument"])
 			}
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/service"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // cfnID is the logical id of the CloudFormation resource of c in stack.
@@ -37,7 +38,7 @@ func TestServiceFunctionAliasOptions(t *testing.T) {
 		{"the hook's own function with provisioned concurrency", 0, 1},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			app, stack, svc := newService(t, 3, func(p *service.Props) {
+			app, stack, svc := testkit.NewService(t, 3, func(p *service.Props) {
 				p.Functions[tc.fixed].ProvisionedConcurrency = jsii.Number(5)
 				p.Functions[tc.fixed].AliasDescription = jsii.String("orders, warm")
 				p.Functions[2].ProvisionedConcurrencyScaling = scaling
@@ -56,41 +57,41 @@ func TestServiceFunctionAliasOptions(t *testing.T) {
 				t.Errorf("ProvisionedConcurrencyCheck() = %+v, want nil", *c)
 			}
 			cfg := preTrafficConfig(t, app, stack)
-			tmpl := template(t, stack)
+			tmpl := testkit.Template(t, stack)
 
 			// The template: the description on that function's alias only, a scalable target per function with
 			// provisioned concurrency, on its own alias, and one scaling policy.
-			aliases := resources(tmpl, "AWS::Lambda::Alias")
-			if d := props(aliases[cfnID(stack, fixed.Alias())])["Description"]; d != "orders, warm" {
+			aliases := testkit.Resources(tmpl, "AWS::Lambda::Alias")
+			if d := testkit.Props(aliases[cfnID(stack, fixed.Alias())])["Description"]; d != "orders, warm" {
 				t.Errorf("alias description %v, want %q", d, "orders, warm")
 			}
-			if d, ok := props(aliases[cfnID(stack, none.Alias())])["Description"]; ok {
+			if d, ok := testkit.Props(aliases[cfnID(stack, none.Alias())])["Description"]; ok {
 				t.Errorf("a function without AliasDescription got %v", d)
 			}
 			want := map[string][2]float64{cfnID(stack, fixed.Alias()): {5, 5}, cfnID(stack, scaled.Alias()): {2, 8}}
-			targets := resources(tmpl, "AWS::ApplicationAutoScaling::ScalableTarget")
+			targets := testkit.Resources(tmpl, "AWS::ApplicationAutoScaling::ScalableTarget")
 			if len(targets) != 2 {
 				t.Fatalf("want 2 scalable targets, got %d", len(targets))
 			}
 			for id, target := range targets {
-				p := props(target)
+				p := testkit.Props(target)
 				found := false
 				for alias, r := range want {
-					if strings.Contains(jsonString(p["ResourceId"]), `"Ref":"`+alias+`"`) {
+					if strings.Contains(testkit.JSONString(p["ResourceId"]), `"Ref":"`+alias+`"`) {
 						found = true
 						if p["MinCapacity"] != r[0] || p["MaxCapacity"] != r[1] {
 							t.Errorf("target %s of %s: %v to %v, want %g to %g", id, alias, p["MinCapacity"], p["MaxCapacity"], r[0], r[1])
 						}
-						if !strings.Contains(jsonString(target["DependsOn"]), alias) {
+						if !strings.Contains(testkit.JSONString(target["DependsOn"]), alias) {
 							t.Errorf("target %s must depend on its alias %s (updated after the shift)", id, alias)
 						}
 					}
 				}
 				if !found {
-					t.Errorf("scalable target %s is on no function with provisioned concurrency: %s", id, jsonString(p["ResourceId"]))
+					t.Errorf("scalable target %s is on no function with provisioned concurrency: %s", id, testkit.JSONString(p["ResourceId"]))
 				}
 			}
-			countIs(t, tmpl, "AWS::ApplicationAutoScaling::ScalingPolicy", 1)
+			testkit.CountIs(t, tmpl, "AWS::ApplicationAutoScaling::ScalingPolicy", 1)
 
 			// The hook's configuration: each function's own range, or none.
 			byKey := map[string]*hookconfig.ProvisionedConcurrency{"Fn0": cfg.ProvisionedConcurrency}
@@ -131,13 +132,13 @@ func TestServiceFunctionAliasOptions(t *testing.T) {
 // without reserved concurrency hold more than 900.
 func TestServiceConcurrentExecutionsQuota(t *testing.T) {
 	big := func(p *service.Props) { p.Functions[1].ProvisionedConcurrency = jsii.Number(1500) }
-	msg := mustPanic(t, func() { newService(t, 2, big) })
+	msg := testkit.MustPanic(t, func() { testkit.NewService(t, 2, big) })
 	if !strings.Contains(msg, "Functions[1].ProvisionedConcurrency must be at most 900 for a function without "+
 		"ReservedConcurrentExecutions") || !strings.Contains(msg, "set ConcurrentExecutionsQuota to it") {
 		t.Errorf("want the account's limit, naming the function's field and the service's quota, got %q", msg)
 	}
-	_, stack, svc := newService(t, 2, func(p *service.Props) { big(p); p.ConcurrentExecutionsQuota = jsii.Number(3000) })
-	if p := props(resources(template(t, stack), "AWS::ApplicationAutoScaling::ScalableTarget")[cfnID(stack,
+	_, stack, svc := testkit.NewService(t, 2, func(p *service.Props) { big(p); p.ConcurrentExecutionsQuota = jsii.Number(3000) })
+	if p := testkit.Props(testkit.Resources(testkit.Template(t, stack), "AWS::ApplicationAutoScaling::ScalableTarget")[cfnID(stack,
 		svc.Deployments()[1].ProvisionedConcurrencyTarget())]); p["MinCapacity"] != 1500.0 {
 		t.Errorf("want 1500 held, got %v", p["MinCapacity"])
 	}
@@ -146,18 +147,18 @@ func TestServiceConcurrentExecutionsQuota(t *testing.T) {
 // Bad alias options are refused before anything is defined, each naming its function's field, the value and what
 // is allowed; a problem with the service's quota is said once, not once per function.
 func TestServiceBadAliasOptions(t *testing.T) {
-	reserved := functionProps(t)
+	reserved := testkit.FunctionProps(t)
 	reserved.ReservedConcurrentExecutions = jsii.Number(3)
-	stack := newStack(t)
-	msg := mustPanic(t, func() {
+	stack := testkit.NewStack(t)
+	msg := testkit.MustPanic(t, func() {
 		service.New(stack, "Shop", &service.Props{
 			ConcurrentExecutionsQuota: jsii.Number(1.5),
 			Functions: []service.Function{
-				{ID: "Both", FunctionProps: functionProps(t), ProvisionedConcurrency: jsii.Number(2),
+				{ID: "Both", FunctionProps: testkit.FunctionProps(t), ProvisionedConcurrency: jsii.Number(2),
 					ProvisionedConcurrencyScaling: &bluegreen.ProvisionedConcurrencyScaling{MaxCapacity: jsii.Number(4),
 						TargetUtilization: jsii.Number(0.5)}},
-				{ID: "Half", FunctionProps: functionProps(t), ProvisionedConcurrency: jsii.Number(2.5)},
-				{ID: "Wordy", FunctionProps: functionProps(t), AliasDescription: jsii.String(strings.Repeat("x", 300)),
+				{ID: "Half", FunctionProps: testkit.FunctionProps(t), ProvisionedConcurrency: jsii.Number(2.5)},
+				{ID: "Wordy", FunctionProps: testkit.FunctionProps(t), AliasDescription: jsii.String(strings.Repeat("x", 300)),
 					ProvisionedConcurrencyScaling: &bluegreen.ProvisionedConcurrencyScaling{MaxCapacity: jsii.Number(4),
 						TargetUtilization: jsii.Number(0.95)}},
 				{ID: "Reserved", FunctionProps: reserved, ProvisionedConcurrency: jsii.Number(5)},
@@ -187,14 +188,14 @@ func TestServiceBadAliasOptions(t *testing.T) {
 // A shared hook's target takes a provisioned concurrency check of its own, refused like HookProps's: whole numbers
 // with 1 <= Min <= Max, naming the target.
 func TestHookTargetProvisionedConcurrencyBadInput(t *testing.T) {
-	stack := newStack(t)
-	a, b := deploy(t, stack, "A", nil), deploy(t, stack, "B", nil)
+	stack := testkit.NewStack(t)
+	a, b := testkit.Deploy(t, stack, "A", nil), testkit.Deploy(t, stack, "B", nil)
 	tests := &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: "x"}}}
 	target := func(key string, pc hookconfig.ProvisionedConcurrency) hooks.Target {
 		return hooks.Target{Key: key, Function: b.Function(), DeploymentGroup: b.DeploymentGroup(), PreTraffic: tests,
 			ProvisionedConcurrency: &pc}
 	}
-	msg := mustPanic(t, func() {
+	msg := testkit.MustPanic(t, func() {
 		hooks.NewHook(stack, "Hook", &hooks.HookProps{Function: a.Function(), DeploymentGroup: a.DeploymentGroup(),
 			PreTraffic: tests, ProvisionedConcurrency: &hookconfig.ProvisionedConcurrency{Min: 1.5, Max: 2},
 			Targets: []hooks.Target{target("b", hookconfig.ProvisionedConcurrency{Min: 0, Max: 2}),

@@ -17,30 +17,8 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/hooks/hookconfig"
 	"github.com/safeship/lambda-bluegreen/constructs/service"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
-
-// serviceFunctions returns n functions of the example handler, each with a test of its own.
-func serviceFunctions(t *testing.T, n int) []service.Function {
-	var fs []service.Function
-	for i := 0; i < n; i++ {
-		fs = append(fs, service.Function{ID: fmt.Sprintf("Fn%d", i), FunctionProps: functionProps(t),
-			PreTraffic: &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: fmt.Sprintf("root of %d", i),
-				Payload: map[string]interface{}{"rawPath": fmt.Sprintf("/fn%d", i)}}}}})
-	}
-	return fs
-}
-
-func newService(t *testing.T, n int, tweak func(*service.Props)) (awscdk.App, awscdk.Stack, service.Service) {
-	t.Helper()
-	app := newApp(t)
-	stack := awscdk.NewStack(app, jsii.String("Svc"), nil)
-	keep := 10
-	p := &service.Props{Functions: serviceFunctions(t, n), PostTraffic: &hooks.PostTrafficProps{KeepVersions: &keep}}
-	if tweak != nil {
-		tweak(p)
-	}
-	return app, stack, service.New(stack, "Shop", p)
-}
 
 func resourceCount(tmpl assertions.Template) int {
 	var doc struct {
@@ -55,19 +33,19 @@ func resourceCount(tmpl assertions.Template) int {
 const maxResourcesPerServiceFunction = 12
 
 func TestServiceSharesHooksAndRole(t *testing.T) {
-	_, two, _ := newService(t, 2, nil)
-	_, three, svc := newService(t, 3, nil)
-	tmpl := template(t, three)
-	per := resourceCount(tmpl) - resourceCount(template(t, two))
+	_, two, _ := testkit.NewService(t, 2, nil)
+	_, three, svc := testkit.NewService(t, 3, nil)
+	tmpl := testkit.Template(t, three)
+	per := resourceCount(tmpl) - resourceCount(testkit.Template(t, two))
 	t.Logf("each additional protected function with tests costs %d resources (%d in a 3-function stack)", per, resourceCount(tmpl))
 	if per > maxResourcesPerServiceFunction {
 		t.Errorf("each additional function costs %d resources, want at most %d", per, maxResourcesPerServiceFunction)
 	}
 	// One pre-traffic and one post-traffic hook (each with its failure reporter) for the three functions, one
 	// CodeDeploy role for the three groups, one release guard for the stack.
-	countIs(t, tmpl, "AWS::Lambda::Function", 3+4+1)
-	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", 3)
-	countIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
+	testkit.CountIs(t, tmpl, "AWS::Lambda::Function", 3+4+1)
+	testkit.CountIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", 3)
+	testkit.CountIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
 	if len(svc.Deployments()) != 3 || svc.PreTrafficHook() == nil || svc.PostTrafficHook() == nil || svc.DeploymentRole() == nil ||
 		svc.Deployment("Fn1") != svc.Deployments()[1] {
 		t.Fatalf("the service must expose its deployments, hooks and role")
@@ -75,14 +53,14 @@ func TestServiceSharesHooksAndRole(t *testing.T) {
 	roleID := *three.GetLogicalId(svc.DeploymentRole().Node().DefaultChild().(awscdk.CfnElement))
 	preID := *three.GetLogicalId(svc.PreTrafficHook().Function().Node().DefaultChild().(awscdk.CfnElement))
 	postID := *three.GetLogicalId(svc.PostTrafficHook().Function().Node().DefaultChild().(awscdk.CfnElement))
-	for id, g := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
-		if role := jsonString(props(g)["ServiceRoleArn"]); !strings.Contains(role, roleID) {
+	for id, g := range testkit.Resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+		if role := testkit.JSONString(testkit.Props(g)["ServiceRoleArn"]); !strings.Contains(role, roleID) {
 			t.Errorf("group %s uses role %s, want the shared %s", id, role, roleID)
 		}
 	}
-	for id, a := range resources(tmpl, "AWS::Lambda::Alias") {
-		update := jsonString(a["UpdatePolicy"])
-		deps := jsonString(a["DependsOn"])
+	for id, a := range testkit.Resources(tmpl, "AWS::Lambda::Alias") {
+		update := testkit.JSONString(a["UpdatePolicy"])
+		deps := testkit.JSONString(a["DependsOn"])
 		if !strings.Contains(update, preID) || !strings.Contains(update, postID) || !strings.Contains(deps, preID) ||
 			!strings.Contains(deps, postID) {
 			t.Errorf("alias %s must use and wait for both shared hooks: update %s, depends on %s", id, update, deps)
@@ -93,15 +71,15 @@ func TestServiceSharesHooksAndRole(t *testing.T) {
 // The shared pre-traffic hook runs each function's own tests: its configuration holds them by key and each
 // function after the first carries its key as a tag; the hook may read those tags and invoke those versions.
 func TestServiceHookRunsEachFunctionsOwnTests(t *testing.T) {
-	app, stack, svc := newService(t, 3, nil)
+	app, stack, svc := testkit.NewService(t, 3, nil)
 	dir := *app.Synth(nil).Directory()
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 	var cfg hookconfig.Config
-	for id, fn := range resources(tmpl, "AWS::Lambda::Function") {
+	for id, fn := range testkit.Resources(tmpl, "AWS::Lambda::Function") {
 		if !strings.Contains(id, "PreTrafficHookFunction") {
 			continue
 		}
-		cfg = hookConfig(t, dir, fn)
+		cfg = testkit.HookConfig(t, dir, fn)
 	}
 	if len(cfg.Tests) != 1 || cfg.Tests[0].Name != "root of 0" || len(cfg.Targets) != 2 ||
 		cfg.Targets["Fn1"].Tests[0].Name != "root of 1" || cfg.Targets["Fn2"].Tests[0].Name != "root of 2" {
@@ -109,15 +87,15 @@ func TestServiceHookRunsEachFunctionsOwnTests(t *testing.T) {
 	}
 	for i, d := range svc.Deployments() {
 		id := *stack.GetLogicalId(d.Function().Node().DefaultChild().(awscdk.CfnElement))
-		tags := jsonString(props(resources(tmpl, "AWS::Lambda::Function")[id])["Tags"])
+		tags := testkit.JSONString(testkit.Props(testkit.Resources(tmpl, "AWS::Lambda::Function")[id])["Tags"])
 		tagged := strings.Contains(tags, fmt.Sprintf(`{"Key":"%s","Value":"Fn%d"}`, hookconfig.TargetTagKey, i))
 		if tagged != (i > 0) {
 			t.Errorf("function %d tags %s", i, tags)
 		}
 	}
 	policy := ""
-	for _, p := range resources(tmpl, "AWS::IAM::Policy") {
-		if doc := jsonString(props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:GetFunction") {
+	for _, p := range testkit.Resources(tmpl, "AWS::IAM::Policy") {
+		if doc := testkit.JSONString(testkit.Props(p)["PolicyDocument"]); strings.Contains(doc, "lambda:GetFunction") {
 			policy = doc
 		}
 	}
@@ -134,9 +112,9 @@ func TestServiceHookRunsEachFunctionsOwnTests(t *testing.T) {
 // it needs no per-function entry), and its role may do what those checks need on each function and deployment
 // group. Permissions are checked by meaning (which action on which ARN), not by the policy's shape.
 func TestServicePostTrafficHookCoversEveryFunction(t *testing.T) {
-	app, stack, svc := newService(t, 3, func(p *service.Props) { p.PostTraffic.MinInvocations = jsii.Number(5) })
+	app, stack, svc := testkit.NewService(t, 3, func(p *service.Props) { p.PostTraffic.MinInvocations = jsii.Number(5) })
 	dir := *app.Synth(nil).Directory()
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 	m := newTemplateModel(tmpl, *stack.StackName())
 	id := func(c constructs.IConstruct) string {
 		return *stack.GetLogicalId(c.Node().DefaultChild().(awscdk.CfnElement))
@@ -144,7 +122,7 @@ func TestServicePostTrafficHookCoversEveryFunction(t *testing.T) {
 	post := svc.PostTrafficHook()
 	postID := id(post.Function())
 
-	cfg := hookConfig(t, dir, m.resources[postID])
+	cfg := testkit.HookConfig(t, dir, m.resources[postID])
 	if cfg.Phase != hookconfig.PostTraffic || !cfg.CheckAlarms || cfg.MinInvocations != 5 || cfg.KeepVersions != 10 ||
 		len(cfg.Targets) != 0 || len(cfg.Tests) != 0 {
 		t.Fatalf("post-traffic hook configuration: want one set of post-traffic checks for every function "+
@@ -165,11 +143,11 @@ func TestServicePostTrafficHookCoversEveryFunction(t *testing.T) {
 		fnArn := m.arn(id(d.Function()))
 		groupID := id(d.DeploymentGroup())
 		group := m.resources[groupID]
-		appName := m.expand(props(group)["ApplicationName"])
+		appName := m.expand(testkit.Props(group)["ApplicationName"])
 		groupArn := arn("codedeploy", "deploymentgroup:"+appName+"/"+m.physicalName(groupID))
 
 		// The alias's shift runs the shared hook, in this function's group.
-		update := jsonString(m.resources[id(d.Alias())]["UpdatePolicy"])
+		update := testkit.JSONString(m.resources[id(d.Alias())]["UpdatePolicy"])
 		if !strings.Contains(update, `"AfterAllowTrafficHook":{"Ref":"`+postID+`"}`) ||
 			!strings.Contains(update, `"DeploymentGroupName":{"Ref":"`+groupID+`"}`) {
 			t.Errorf("%s: the alias's update must run the post-traffic hook in the function's group: %s", name, update)
@@ -206,7 +184,7 @@ func TestServicePostTrafficHookCoversEveryFunction(t *testing.T) {
 		if !allows(reporterRole, "codedeploy:PutLifecycleEventHookExecutionStatus", groupArn) {
 			t.Errorf("%s: the failure reporter may not report to the function's group %s", name, groupArn)
 		}
-		alarmCfg, _ := props(group)["AlarmConfiguration"].(map[string]interface{})
+		alarmCfg, _ := testkit.Props(group)["AlarmConfiguration"].(map[string]interface{})
 		if len(asList(alarmCfg["Alarms"])) == 0 {
 			t.Errorf("%s: the group has no alarms for the hook to check", name)
 		}
@@ -222,18 +200,18 @@ func TestServicePostTrafficHookCoversEveryFunction(t *testing.T) {
 }
 
 func TestServiceFunctionOverridesAndBadInput(t *testing.T) {
-	_, stack, svc := newService(t, 2, func(p *service.Props) {
+	_, stack, svc := testkit.NewService(t, 2, func(p *service.Props) {
 		p.Strategy = strategy.Linear10PercentEvery10Minutes
 		p.Functions[1].Strategy = strategy.AllAtOnce
 	})
 	if svc.Deployments()[0].Strategy() != strategy.Linear10PercentEvery10Minutes || svc.Deployments()[1].Strategy() != strategy.AllAtOnce {
 		t.Errorf("strategies %v, %v", svc.Deployments()[0].Strategy(), svc.Deployments()[1].Strategy())
 	}
-	template(t, stack)
+	testkit.Template(t, stack)
 
-	msg := mustPanic(t, func() {
-		service.New(newStack(t), "Shop", &service.Props{Functions: []service.Function{
-			{ID: "Api"}, {ID: "Api", FunctionProps: functionProps(t)}, {ID: "pre-traffic", FunctionProps: functionProps(t)},
+	msg := testkit.MustPanic(t, func() {
+		service.New(testkit.NewStack(t), "Shop", &service.Props{Functions: []service.Function{
+			{ID: "Api"}, {ID: "Api", FunctionProps: testkit.FunctionProps(t)}, {ID: "pre-traffic", FunctionProps: testkit.FunctionProps(t)},
 		}})
 	})
 	for _, want := range []string{"TestStack/Shop: invalid service.Props",
@@ -244,7 +222,7 @@ func TestServiceFunctionOverridesAndBadInput(t *testing.T) {
 			t.Errorf("%q does not contain %q", msg, want)
 		}
 	}
-	if msg := mustPanic(t, func() { service.New(newStack(t), "Shop", nil) }); !strings.Contains(msg, "Functions must list at least one function, got none") {
+	if msg := testkit.MustPanic(t, func() { service.New(testkit.NewStack(t), "Shop", nil) }); !strings.Contains(msg, "Functions must list at least one function, got none") {
 		t.Errorf("got %q", msg)
 	}
 }
@@ -252,15 +230,15 @@ func TestServiceFunctionOverridesAndBadInput(t *testing.T) {
 // A latency budget at or above a function's timeout is refused with the service's field names: the service's
 // GreenAlarms for each function that inherits them, a function's own GreenAlarms by its index.
 func TestServiceRefusesALatencyBudgetAtTheTimeout(t *testing.T) {
-	slow := functionProps(t)
+	slow := testkit.FunctionProps(t)
 	slow.Timeout = awscdk.Duration_Seconds(jsii.Number(5))
 	own := &alarms.Options{Latency: alarms.LatencyOptions{Budget: 5 * time.Second}}
-	stack := newStack(t)
-	msg := mustPanic(t, func() {
+	stack := testkit.NewStack(t)
+	msg := testkit.MustPanic(t, func() {
 		service.New(stack, "Shop", &service.Props{
 			GreenAlarms: alarms.Options{Latency: alarms.LatencyOptions{Budget: 3 * time.Second}},
 			Functions: []service.Function{
-				{ID: "Api", FunctionProps: functionProps(t)},
+				{ID: "Api", FunctionProps: testkit.FunctionProps(t)},
 				{ID: "Report", FunctionProps: slow, GreenAlarms: own},
 				{ID: "Batch", FunctionProps: slow},
 			}})
@@ -282,10 +260,10 @@ func TestServiceRefusesALatencyBudgetAtTheTimeout(t *testing.T) {
 }
 
 func TestHookTargetsBadInput(t *testing.T) {
-	stack := newStack(t)
-	a, b := deploy(t, stack, "A", nil), deploy(t, stack, "B", nil)
+	stack := testkit.NewStack(t)
+	a, b := testkit.Deploy(t, stack, "A", nil), testkit.Deploy(t, stack, "B", nil)
 	tests := &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: "x"}}}
-	msg := mustPanic(t, func() {
+	msg := testkit.MustPanic(t, func() {
 		hooks.NewHook(stack, "Hook", &hooks.HookProps{Function: a.Function(), DeploymentGroup: a.DeploymentGroup(),
 			PreTraffic: tests, Targets: []hooks.Target{
 				{Key: "b", Function: b.Function(), DeploymentGroup: b.DeploymentGroup(), PreTraffic: tests},
@@ -301,7 +279,7 @@ func TestHookTargetsBadInput(t *testing.T) {
 			t.Errorf("%q does not contain %q", msg, want)
 		}
 	}
-	msg = mustPanic(t, func() {
+	msg = testkit.MustPanic(t, func() {
 		hooks.NewHook(stack, "Post", &hooks.HookProps{Function: a.Function(), DeploymentGroup: a.DeploymentGroup(),
 			PostTraffic: &hooks.PostTrafficProps{}, Targets: []hooks.Target{{Key: "b"}}})
 	})
@@ -325,8 +303,8 @@ func TestServiceRefusesAGateThatCanOnlyFail(t *testing.T) {
 			"Functions[1] (Fn1): PostTraffic.MinInvocations 5 cannot be met under Canary10Percent2Minutes"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			msg := mustPanic(t, func() {
-				newService(t, 2, func(p *service.Props) {
+			msg := testkit.MustPanic(t, func() {
+				testkit.NewService(t, 2, func(p *service.Props) {
 					p.PostTraffic.MinInvocations = jsii.Number(5)
 					tc.tweak(p)
 				})

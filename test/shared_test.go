@@ -10,25 +10,11 @@ import (
 	"github.com/aws/jsii-runtime-go"
 
 	"github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
-// sharedDir holds what outlives one test: the cloud assembly of the shared example app. TestMain makes it and
-// removes it once every test has run.
-var sharedDir string
-
-func TestMain(m *testing.M) {
-	dir, err := os.MkdirTemp("", "bluegreen-test-")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	sharedDir = dir
-	code := m.Run()
-	if err := os.RemoveAll(dir); err != nil {
-		fmt.Fprintln(os.Stderr, err)
-	}
-	os.Exit(code)
-}
+// TestMain runs the tests with testkit.Main, which keeps the shared example app's cloud assembly until they end.
+func TestMain(m *testing.M) { os.Exit(testkit.Main(m)) }
 
 // sharedExampleContext is the context of the shared example app besides cdk.json's: construct paths in the
 // template metadata, as the CDK CLI writes them by default (what cdk synth and bluegreen plan read).
@@ -44,30 +30,20 @@ var (
 // sharedExample returns the example app with default context (and sharedExampleContext), defined and
 // synthesized once per test binary: the tests that only read it share its cloud assembly instead of each
 // defining and synthesizing the whole app again (several seconds of calls into the CDK each). A test must not
-// add to its tree. The assembly's folder is in sharedDir.
+// add to its tree. The assembly's folder is made by testkit.MkdirShared.
 func sharedExample(t testing.TB) (awscdk.App, *service.Example) {
 	t.Helper()
 	sharedExampleOnce.Do(func() {
 		defer func() { sharedExampleErr = recover() }()
-		ctx := exampleContext(t, sharedExampleContext)
-		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(mkdirShared(t, "example"))})
-		example := service.NewApp(app, repoRoot, nil)
+		ctx := testkit.ExampleContext(t, sharedExampleContext)
+		app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(testkit.MkdirShared(t, "example"))})
+		example := service.NewApp(app, testkit.RepoRoot, nil)
 		app.Synth(nil)
 		sharedExampleApp, sharedExampleDef = app, example
 	})
 	if sharedExampleErr != nil {
 		t.Fatalf("defining and synthesizing the example app failed: %v%s", sharedExampleErr,
-			reportedFindings(fmt.Sprint(sharedExampleErr)))
+			testkit.ReportedFindings(fmt.Sprint(sharedExampleErr)))
 	}
 	return sharedExampleApp, sharedExampleDef
-}
-
-// mkdirShared makes a new folder in sharedDir.
-func mkdirShared(t testing.TB, prefix string) string {
-	t.Helper()
-	dir, err := os.MkdirTemp(sharedDir, prefix+"-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dir
 }

@@ -12,27 +12,16 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/examples/service"
-	"github.com/safeship/lambda-bluegreen/internal/report"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
-
-// validationFindings reads the validation report CDK writes into a cloud assembly and returns every finding whose
-// severity is in severities.
-func validationFindings(t testing.TB, assemblyDir string, severities ...string) []string {
-	t.Helper()
-	out, err := report.Findings(assemblyDir, severities...)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
 
 // synthExample synthesizes the example app with the cdk-nag AwsSolutions and Serverless packs applied, and returns
 // the app, its stacks and the cloud assembly folder. A synth error (CDK fails synth on error-level validation
 // findings) fails the test with the report.
 func synthExample(t *testing.T) (awscdk.App, *service.Example, string) {
 	t.Helper()
-	app := newAppWith(t, map[string]interface{}{service.ContextNag: "true"})
-	example := service.NewApp(app, repoRoot, nil)
+	app := testkit.NewAppWith(t, map[string]interface{}{service.ContextNag: "true"})
+	example := service.NewApp(app, testkit.RepoRoot, nil)
 	var dir string
 	func() {
 		defer func() {
@@ -55,7 +44,7 @@ func TestExampleAppSynthesizesCleanly(t *testing.T) {
 	stacks = append(stacks, example.Fleet.Stack)
 
 	t.Run("no error-level validation findings", func(t *testing.T) {
-		if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+		if errs := testkit.ValidationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
 			t.Errorf("validation report has %d error-level findings:\n%s", len(errs), strings.Join(errs, "\n"))
 		}
 	})
@@ -64,7 +53,7 @@ func TestExampleAppSynthesizesCleanly(t *testing.T) {
 	// have no X-Ray tracing, which the Serverless pack notes as a warning.
 	for _, s := range []awscdk.Stack{example.PipelineProd.Stack, example.Environments.Blue.Stack} {
 		t.Run(*s.StackName()+"/cdk-nag reaches stacks in stages", func(t *testing.T) {
-			if len(synthMessages(t, s, "warning", regexp.MustCompile("Serverless-LambdaTracing"))) == 0 {
+			if len(testkit.SynthMessages(t, s, "warning", regexp.MustCompile("Serverless-LambdaTracing"))) == 0 {
 				t.Error("cdk-nag left no finding on this stack: its packs did not run here")
 			}
 		})
@@ -105,7 +94,7 @@ func TestExampleAppSynthesizesCleanly(t *testing.T) {
 // TestValidationReportCheckFindsErrors proves the report check above can fail: a template with a property of the
 // wrong type must produce an error-level finding (and make synth fail).
 func TestValidationReportCheckFindsErrors(t *testing.T) {
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Broken"), nil)
 	awscdk.NewCfnResource(stack, jsii.String("BadQueue"), &awscdk.CfnResourceProps{
 		Type:       jsii.String("AWS::SQS::Queue"),
@@ -116,7 +105,7 @@ func TestValidationReportCheckFindsErrors(t *testing.T) {
 		defer func() { _ = recover() }() // CDK fails synth on error-level findings: the report is written first
 		app.Synth(nil)
 	}()
-	if errs := validationFindings(t, outdir, "error", "fatal"); len(errs) == 0 {
+	if errs := testkit.ValidationFindings(t, outdir, "error", "fatal"); len(errs) == 0 {
 		t.Fatalf("a broken template gave no error-level finding: the validation check cannot fail")
 	}
 	// The pipeline's check command exits 1 on it, naming the finding.
@@ -131,15 +120,15 @@ func TestValidationReportCheckFindsErrors(t *testing.T) {
 // bluegreen rollback rolls a finished release back through a deploy with a pin: the example wires the context
 // key to each of its deployments, and refuses a pin that names none.
 func TestExampleAppTakesPinsFromTheCommandLine(t *testing.T) {
-	app := newAppWith(t, map[string]interface{}{bluegreen.PinContextKey: "BlueGreenServiceProd/Service=6"})
-	example := service.NewApp(app, repoRoot, nil)
+	app := testkit.NewAppWith(t, map[string]interface{}{bluegreen.PinContextKey: "BlueGreenServiceProd/Service=6"})
+	example := service.NewApp(app, testkit.RepoRoot, nil)
 	if example.Prod.Deployment.PinnedVersion() != "6" || example.Dev.Deployment.PinnedVersion() != "" {
 		t.Errorf("pins: prod %q, dev %q", example.Prod.Deployment.PinnedVersion(), example.Dev.Deployment.PinnedVersion())
 	}
-	hasResource(t, template(t, example.Prod.Stack), "AWS::Lambda::Alias", like(obj{"FunctionVersion": "6"}))
+	testkit.HasResource(t, testkit.Template(t, example.Prod.Stack), "AWS::Lambda::Alias", testkit.Like(testkit.Obj{"FunctionVersion": "6"}))
 
-	msg := mustPanic(t, func() {
-		service.NewApp(newAppWith(t, map[string]interface{}{bluegreen.PinContextKey: "BlueGreenServiceProd/Api=6"}), repoRoot, nil)
+	msg := testkit.MustPanic(t, func() {
+		service.NewApp(testkit.NewAppWith(t, map[string]interface{}{bluegreen.PinContextKey: "BlueGreenServiceProd/Api=6"}), testkit.RepoRoot, nil)
 	})
 	if !strings.Contains(msg, `no deployment is at "BlueGreenServiceProd/Api"; the example's deployments are BlueGreenServiceDev/Service, BlueGreenServiceProd/Service`) {
 		t.Errorf("got %q", msg)
@@ -150,12 +139,12 @@ func TestExampleAppTakesPinsFromTheCommandLine(t *testing.T) {
 // one pre- and one post-traffic hook, well within CloudFormation's 500 resources.
 func TestExampleFleet(t *testing.T) {
 	_, example := sharedExample(t)
-	tmpl := template(t, example.Fleet.Stack)
+	tmpl := testkit.Template(t, example.Fleet.Stack)
 	if n := len(example.Fleet.Service.Deployments()); n < 20 || n != service.FleetSize {
 		t.Fatalf("the fleet has %d functions, want %d (at least 20)", n, service.FleetSize)
 	}
-	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", service.FleetSize)
-	countIs(t, tmpl, "AWS::Lambda::Function", service.FleetSize+4+1) // + the two hooks and their failure reporters, the release guard
+	testkit.CountIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", service.FleetSize)
+	testkit.CountIs(t, tmpl, "AWS::Lambda::Function", service.FleetSize+4+1) // + the two hooks and their failure reporters, the release guard
 	total := resourceCount(tmpl)
 	t.Logf("the fleet stack has %d resources for %d functions", total, service.FleetSize)
 	if total > 400 {

@@ -14,6 +14,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 const handlerSource = `package main
@@ -50,7 +51,7 @@ func build(t *testing.T, entry string, opts *gobuild.Options) string {
 // id of its published version: CDK derives it from a hash of the code and the version-relevant configuration.
 func versionID(t *testing.T, codeDir string, env map[string]string) string {
 	t.Helper()
-	stack := newStack(t)
+	stack := testkit.NewStack(t)
 	vars := map[string]*string{}
 	for k, v := range env {
 		vars[k] = jsii.String(v)
@@ -62,7 +63,7 @@ func versionID(t *testing.T, codeDir string, env map[string]string) string {
 		Handler:      jsii.String("bootstrap"),
 		Environment:  &vars,
 	}})
-	id, _ := onlyResource(t, template(t, stack), "AWS::Lambda::Version")
+	id, _ := testkit.OnlyResource(t, testkit.Template(t, stack), "AWS::Lambda::Version")
 	return id
 }
 
@@ -152,13 +153,13 @@ func TestBinaryIsLinuxArm64(t *testing.T) {
 }
 
 func TestFunctionPropsSetsRuntime(t *testing.T) {
-	stack := newStack(t)
-	p := gobuild.FunctionProps(filepath.Join(repoRoot, "examples", "handlers", "hello"), nil,
+	stack := testkit.NewStack(t)
+	p := gobuild.FunctionProps(filepath.Join(testkit.RepoRoot, "examples", "handlers", "hello"), nil,
 		&awslambda.FunctionProps{MemorySize: jsii.Number(512)})
 	awslambda.NewFunction(stack, jsii.String("Fn"), p)
-	hasResource(t, template(t, stack), "AWS::Lambda::Function", obj{
-		"Runtime": "provided.al2023", "Architectures": arr{"arm64"}, "Handler": "bootstrap", "MemorySize": 512,
-		"Code": like(obj{}), "Role": like(obj{}),
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::Lambda::Function", testkit.Obj{
+		"Runtime": "provided.al2023", "Architectures": testkit.Arr{"arm64"}, "Handler": "bootstrap", "MemorySize": 512,
+		"Code": testkit.Like(testkit.Obj{}), "Role": testkit.Like(testkit.Obj{}),
 	})
 }
 
@@ -173,8 +174,8 @@ func TestSynthIsReproducible(t *testing.T) {
 		return b
 	}
 	first := prodTemplate(sharedExample(t))
-	app := newAppWith(t, sharedExampleContext)
-	if !bytes.Equal(first, prodTemplate(app, service.NewApp(app, repoRoot, nil))) {
+	app := testkit.NewAppWith(t, sharedExampleContext)
+	if !bytes.Equal(first, prodTemplate(app, service.NewApp(app, testkit.RepoRoot, nil))) {
 		t.Errorf("two synths of unchanged code gave different templates")
 	}
 }

@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"encoding/json"
@@ -22,6 +22,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/notify"
 	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/service"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // longStackName is the longest stack name CloudFormation takes (128 characters): every name CloudFormation
@@ -34,7 +35,7 @@ var longStackName = "CheckoutServiceProduction" + strings.Repeat("x", 128-len("C
 func scaleService(t *testing.T, n int) (awscdk.App, awscdk.Stack) {
 	t.Helper()
 	// A template of this size is uploaded as CDK writes it: without indentation it fits CloudFormation's 1 MB.
-	app := newAppWith(t, map[string]interface{}{quota.SuppressIndentationContext: true})
+	app := testkit.NewAppWith(t, map[string]interface{}{quota.SuppressIndentationContext: true})
 	stack := awscdk.NewStack(app, jsii.String(longStackName), nil)
 	awscdk.Annotations_Of(stack).AcknowledgeWarning(jsii.String(bluegreen.StackSizeWarning),
 		jsii.String("the test fills the stack on purpose"))
@@ -42,7 +43,7 @@ func scaleService(t *testing.T, n int) (awscdk.App, awscdk.Stack) {
 	role := awsiam.NewRole(stack, jsii.String("FunctionRole"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("lambda.amazonaws.com"), nil)})
 	logs.GrantWrite(role)
-	code := helloCode(t)
+	code := testkit.HelloCode(t)
 	fs := make([]service.Function, n)
 	for i := range fs {
 		id := fmt.Sprintf("CheckoutFunction%02d", i)
@@ -88,7 +89,7 @@ func TestQuotaServicesAtScale(t *testing.T) {
 			start := time.Now()
 			_, stack := scaleService(t, n)
 			defined := time.Since(start)
-			tmpl := template(t, stack) // fails on a quota error
+			tmpl := testkit.Template(t, stack) // fails on a quota error
 			t.Logf("defined in %v, synthesized in %v", defined, time.Since(start)-defined)
 			ms := measureTemplate(t, longStackName, tmpl)
 			worst := map[quota.Key]quota.Measurement{}
@@ -123,9 +124,9 @@ func TestQuotaServicesAtScale(t *testing.T) {
 // quota lets the same stack through.
 func TestQuotaCheckFailsSynthAndRaiseLetsThrough(t *testing.T) {
 	build := func(raise bool) (awscdk.App, awscdk.Stack) {
-		app := newApp(t)
+		app := testkit.NewApp(t)
 		stack := awscdk.NewStack(app, jsii.String("Alarmed"), nil)
-		d := deploy(t, stack, "Api", nil)
+		d := testkit.Deploy(t, stack, "Api", nil)
 		for i := 0; i < 47; i++ { // 4 green alarms + 47 = 51 alarms on the group
 			d.AddAlarm(awscloudwatchAlarm(stack, fmt.Sprintf("Business%d", i), d))
 		}
@@ -135,7 +136,7 @@ func TestQuotaCheckFailsSynthAndRaiseLetsThrough(t *testing.T) {
 		return app, stack
 	}
 	app, _ := build(false)
-	msg := mustPanic(t, func() { app.Synth(nil) })
+	msg := testkit.MustPanic(t, func() { app.Synth(nil) })
 	for _, want := range []string{"[Alarmed/" + quota.CheckID + "]", "deployment group Alarmed/Api/DeploymentGroup",
 		"51 alarms, is over AWS's quota of 50 per deployment group", "quota codedeploy.alarmsPerDeploymentGroup",
 		"composite alarm", `quota.Raise(stack, "codedeploy.alarmsPerDeploymentGroup", value)`} {
@@ -144,8 +145,10 @@ func TestQuotaCheckFailsSynthAndRaiseLetsThrough(t *testing.T) {
 		}
 	}
 	app, _ = build(true)
-	noPanic(t, func() { app.Synth(nil) })
-	msg = mustPanic(t, func() { quota.Raise(awscdk.NewStack(newApp(t), jsii.String("S"), nil), quota.ResourcesPerStack, 600) })
+	testkit.NoPanic(t, func() { app.Synth(nil) })
+	msg = testkit.MustPanic(t, func() {
+		quota.Raise(awscdk.NewStack(testkit.NewApp(t), jsii.String("S"), nil), quota.ResourcesPerStack, 600)
+	})
 	if !strings.Contains(msg, "S: quota.Raise: quota cloudformation.resources (500 resources per stack) is not adjustable") {
 		t.Errorf("Raise of an unadjustable quota: %s", msg)
 	}
@@ -171,10 +174,10 @@ func TestDocsListTheQuotaTable(t *testing.T) {
 // nothing has none.
 func TestSharedHookGrantPolicies(t *testing.T) {
 	n := hooks.InlineFunctions + hooks.FunctionsPerPolicy + 1 // two managed policies for the pre-traffic hook
-	_, stack, _ := newService(t, n, func(p *service.Props) { p.PostTraffic = &hooks.PostTrafficProps{} })
-	tmpl := template(t, stack)
+	_, stack, _ := testkit.NewService(t, n, func(p *service.Props) { p.PostTraffic = &hooks.PostTrafficProps{} })
+	tmpl := testkit.Template(t, stack)
 	var names []string
-	for id := range resources(tmpl, "AWS::IAM::ManagedPolicy") {
+	for id := range testkit.Resources(tmpl, "AWS::IAM::ManagedPolicy") {
 		names = append(names, id)
 	}
 	sort.Strings(names)
@@ -189,18 +192,18 @@ func TestSharedHookGrantPolicies(t *testing.T) {
 // CloudFormation's 1 MB, naming the context key that suppresses indentation.
 func TestQuotaCountsTheTemplateAsWritten(t *testing.T) {
 	build := func(extra map[string]interface{}) awscdk.Stack {
-		app := newAppWith(t, extra)
+		app := testkit.NewAppWith(t, extra)
 		stack := awscdk.NewStack(app, jsii.String("Big"), nil)
-		deploy(t, stack, "Api", nil)
+		testkit.Deploy(t, stack, "Api", nil)
 		quota.Of(stack).AddTemplateBytes(700_000) // a large document written with an override
 		return stack
 	}
-	warnings := annotations(t, build(nil), "warning")
+	warnings := testkit.Annotations(t, build(nil), "warning")
 	want := "bytes of template as CDK writes it (estimated), is estimated over AWS's quota of 1000000"
-	if !containsText(warnings, want) || !containsText(warnings, "@aws-cdk/core:suppressTemplateIndentation") {
+	if !testkit.ContainsText(warnings, want) || !testkit.ContainsText(warnings, "@aws-cdk/core:suppressTemplateIndentation") {
 		t.Errorf("warnings %v lack %q and the context key", warnings, want)
 	}
-	if containsText(annotations(t, build(map[string]interface{}{quota.SuppressIndentationContext: true}), "warning"),
+	if testkit.ContainsText(testkit.Annotations(t, build(map[string]interface{}{quota.SuppressIndentationContext: true}), "warning"),
 		"bytes of template") {
 		t.Errorf("without indentation the template is under 80 %% of the quota, yet the check warns")
 	}
@@ -210,24 +213,24 @@ func TestQuotaCountsTheTemplateAsWritten(t *testing.T) {
 // deploy time are estimated, which warns and never blocks a stack that may well fit.
 func TestQuotaEnvironment(t *testing.T) {
 	env := func(n int, value func(i int) *string) (awscdk.App, awscdk.Stack) {
-		app := newApp(t)
+		app := testkit.NewApp(t)
 		stack := awscdk.NewStack(app, jsii.String("Env"), nil)
 		vars := map[string]*string{}
 		for i := 0; i < n; i++ {
 			vars[fmt.Sprintf("VAR_%02d", i)] = value(i)
 		}
-		p := functionProps(t)
+		p := testkit.FunctionProps(t)
 		p.Environment = &vars
-		deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: p})
+		testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: p})
 		return app, stack
 	}
 	app, _ := env(5, func(int) *string { return jsii.String(strings.Repeat("v", 900)) }) // 5 × (6 + 900) > 4,096
-	msg := mustPanic(t, func() { app.Synth(nil) })
+	msg := testkit.MustPanic(t, func() { app.Synth(nil) })
 	if !strings.Contains(msg, "4530 bytes of all environment variables, keys and values, is over AWS's quota of 4096") {
 		t.Errorf("synth error %s", msg)
 	}
 	_, tokens := env(40, func(int) *string { return awscdk.Aws_STACK_NAME() }) // estimated 40 × (6 + 128)
-	if w := annotations(t, tokens, "warning"); !containsText(w, "is estimated over AWS's quota of 4096") {
+	if w := testkit.Annotations(t, tokens, "warning"); !testkit.ContainsText(w, "is estimated over AWS's quota of 4096") {
 		t.Errorf("warnings %v, want the estimate over the quota", w)
 	}
 }

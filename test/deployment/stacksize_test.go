@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"fmt"
@@ -14,6 +14,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/quota"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // sizedStack is a stack with three protected functions (default alarms; two of them sharing a pre-traffic hook
@@ -30,16 +31,16 @@ type sizedStack struct {
 // with the filler defined after the Deployments.
 func newSizedStack(t *testing.T, total, others int) *sizedStack {
 	t.Helper()
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	stack := awscdk.NewStack(app, jsii.String("TestStack"), nil)
-	hook := awslambda.NewFunction(stack, jsii.String("Hook"), functionProps(t))
-	existing := awslambda.NewFunction(stack, jsii.String("Existing"), functionProps(t))
+	hook := awslambda.NewFunction(stack, jsii.String("Hook"), testkit.FunctionProps(t))
+	existing := awslambda.NewFunction(stack, jsii.String("Existing"), testkit.FunctionProps(t))
 	role := awsiam.NewRole(stack, jsii.String("DeploymentRole"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("codedeploy.amazonaws.com"), nil),
 	})
-	deploy(t, stack, "A", &bluegreen.DeploymentProps{PreHook: hook, DeploymentRole: role})
-	deploy(t, stack, "B", &bluegreen.DeploymentProps{Function: existing, PreHook: hook, DeploymentRole: role})
-	deploy(t, stack, "C", nil)
+	testkit.Deploy(t, stack, "A", &bluegreen.DeploymentProps{PreHook: hook, DeploymentRole: role})
+	testkit.Deploy(t, stack, "B", &bluegreen.DeploymentProps{Function: existing, PreHook: hook, DeploymentRole: role})
+	testkit.Deploy(t, stack, "C", nil)
 	s := &sizedStack{app: app, stack: stack, protected: cfnResources(stack)}
 	s.filler = total - others - s.protected
 	for i := 0; i < s.filler; i++ {
@@ -102,7 +103,7 @@ func TestStackSizeWarnsAbove400(t *testing.T) {
 				awscdk.Aspects_Of(s.stack).Add(&addOneAtSynth{s.stack}, nil)
 			}
 			var sizeWarnings []string
-			for _, w := range annotations(t, s.stack, "warning") { // synthesizes the app
+			for _, w := range testkit.Annotations(t, s.stack, "warning") { // synthesizes the app
 				if strings.Contains(w, bluegreen.StackSizeWarning) {
 					sizeWarnings = append(sizeWarnings, w)
 				}
@@ -141,7 +142,7 @@ func TestStackSizeWarnsAbove400(t *testing.T) {
 // each protected function and what to do.
 func TestStackSizeFailsAbove500(t *testing.T) {
 	s := newSizedStack(t, 501, 0)
-	msg := mustPanic(t, func() { s.app.Synth(nil) })
+	msg := testkit.MustPanic(t, func() { s.app.Synth(nil) })
 	for _, want := range []string{
 		"Validation failed with the following errors",
 		"[TestStack/" + quota.CheckID + "] stack TestStack has 501 CloudFormation resources, more than " +
@@ -164,14 +165,14 @@ func TestStackSizeFailsAbove500(t *testing.T) {
 func TestStackSizeAt500Synthesizes(t *testing.T) {
 	s := newSizedStack(t, 500, 0)
 	var tmpl map[string]interface{}
-	noPanic(t, func() {
+	testkit.NoPanic(t, func() {
 		tmpl, _ = s.app.Synth(nil).GetStackArtifact(jsii.String("TestStack")).Template().(map[string]interface{})
 	})
 	resources, _ := tmpl["Resources"].(map[string]interface{})
 	if len(resources) != 500 {
 		t.Fatalf("the test built a template of %d resources, want 500", len(resources))
 	}
-	if w := annotations(t, s.stack, "warning"); !containsText(w, "stack TestStack has 500 CloudFormation resources, "+
+	if w := testkit.Annotations(t, s.stack, "warning"); !testkit.ContainsText(w, "stack TestStack has 500 CloudFormation resources, "+
 		"more than 80 % of CloudFormation's quota of 500") {
 		t.Errorf("want the stack size warning at 500 resources, got %q", w)
 	}
@@ -205,12 +206,12 @@ func TestCrossStackFunctionIsRefused(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			app := newApp(t)
+			app := testkit.NewApp(t)
 			fnStack := tc.fnStack(app)
-			fn := awslambda.NewFunction(fnStack, jsii.String("Fn"), functionProps(t))
+			fn := awslambda.NewFunction(fnStack, jsii.String("Fn"), testkit.FunctionProps(t))
 			scope := tc.depScope(app)
 			fnBefore, scopeBefore := len(*fn.Node().FindAll(constructs.ConstructOrder_PREORDER)), len(*scope.Node().Children())
-			msg := mustPanic(t, func() {
+			msg := testkit.MustPanic(t, func() {
 				bluegreen.NewDeployment(scope, "Api", &bluegreen.DeploymentProps{Function: fn, AliasName: tc.alias})
 			})
 			for _, w := range tc.want {
@@ -231,24 +232,24 @@ func TestCrossStackFunctionIsRefused(t *testing.T) {
 // A function and its Deployment in the same stack, or in one top-level stack and a stack nested in it, deploy
 // together: CDK passes the version through the nested stack's parameters and outputs, and nothing is exported.
 func TestCrossStackSameTopLevelStackWorks(t *testing.T) {
-	noPanic(t, func() {
-		app := newApp(t)
+	testkit.NoPanic(t, func() {
+		app := testkit.NewApp(t)
 		same := awscdk.NewStack(app, jsii.String("Same"), nil)
-		deploy(t, same, "Api", &bluegreen.DeploymentProps{
-			Function: awslambda.NewFunction(same, jsii.String("Fn"), functionProps(t)),
+		testkit.Deploy(t, same, "Api", &bluegreen.DeploymentProps{
+			Function: awslambda.NewFunction(same, jsii.String("Fn"), testkit.FunctionProps(t)),
 		})
 		parent := awscdk.NewStack(app, jsii.String("Parent"), nil)
-		deploy(t, parent, "Api", &bluegreen.DeploymentProps{
+		testkit.Deploy(t, parent, "Api", &bluegreen.DeploymentProps{
 			Function: awslambda.NewFunction(awscdk.NewNestedStack(parent, jsii.String("Functions"), nil),
-				jsii.String("Fn"), functionProps(t)),
+				jsii.String("Fn"), testkit.FunctionProps(t)),
 		})
 		other := awscdk.NewStack(app, jsii.String("Other"), nil)
-		deploy(t, awscdk.NewNestedStack(other, jsii.String("Deployments"), nil), "Api", &bluegreen.DeploymentProps{
-			Function: awslambda.NewFunction(other, jsii.String("Fn"), functionProps(t)),
+		testkit.Deploy(t, awscdk.NewNestedStack(other, jsii.String("Deployments"), nil), "Api", &bluegreen.DeploymentProps{
+			Function: awslambda.NewFunction(other, jsii.String("Fn"), testkit.FunctionProps(t)),
 		})
 		assembly := app.Synth(nil)
 		for _, id := range []string{"Same", "Parent", "Other"} {
-			tmpl := jsonString(assembly.GetStackArtifact(jsii.String(id)).Template())
+			tmpl := testkit.JSONString(assembly.GetStackArtifact(jsii.String(id)).Template())
 			if strings.Contains(tmpl, `"Export"`) || strings.Contains(tmpl, "Fn::ImportValue") {
 				t.Errorf("stack %s exports or imports a value: %s", id, tmpl)
 			}
@@ -261,10 +262,10 @@ func TestCrossStackSameTopLevelStackWorks(t *testing.T) {
 func TestCrossStackStrongReferenceExportChangesEveryRelease(t *testing.T) {
 	var exports []string
 	for _, release := range []string{"1", "2"} {
-		noPanic(t, func() {
-			app := newAppWith(t, map[string]interface{}{"@aws-cdk/core:defaultCrossStackReferences": "strong"})
+		testkit.NoPanic(t, func() {
+			app := testkit.NewAppWith(t, map[string]interface{}{"@aws-cdk/core:defaultCrossStackReferences": "strong"})
 			functions := awscdk.NewStack(app, jsii.String("Functions"), nil)
-			p := functionProps(t)
+			p := testkit.FunctionProps(t)
 			p.Environment = &map[string]*string{"RELEASE": jsii.String(release)}
 			fn := awslambda.NewFunction(functions, jsii.String("Fn"), p)
 			awslambda.NewAlias(awscdk.NewStack(app, jsii.String("Service"), nil), jsii.String("Alias"),
@@ -272,7 +273,7 @@ func TestCrossStackStrongReferenceExportChangesEveryRelease(t *testing.T) {
 			tmpl, _ := app.Synth(nil).GetStackArtifact(jsii.String("Functions")).Template().(map[string]interface{})
 			outputs, _ := tmpl["Outputs"].(map[string]interface{})
 			for name, o := range outputs {
-				if strings.Contains(name, "CurrentVersion") && strings.Contains(jsonString(o), `"Export"`) {
+				if strings.Contains(name, "CurrentVersion") && strings.Contains(testkit.JSONString(o), `"Export"`) {
 					exports = append(exports, name)
 				}
 			}

@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"strings"
@@ -13,6 +13,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // Every bad prop is refused at synth with the construct path, the field, the value and what is allowed, and
@@ -29,7 +30,7 @@ func TestBadInput(t *testing.T) {
 			return &bluegreen.DeploymentProps{}
 		}, []string{"exactly one of Function and FunctionProps must be set, got neither"}},
 		{"both function and props", func(t *testing.T, fn awslambda.Function) *bluegreen.DeploymentProps {
-			return &bluegreen.DeploymentProps{Function: fn, FunctionProps: functionProps(t)}
+			return &bluegreen.DeploymentProps{Function: fn, FunctionProps: testkit.FunctionProps(t)}
 		}, []string{"exactly one of Function and FunctionProps must be set, got both"}},
 		{"percent above 99", withStrategy(strategy.Canary(120, 5*time.Minute)),
 			[]string{"Strategy: canary percentage must be between 1 and 99, got 120"}},
@@ -56,16 +57,16 @@ func TestBadInput(t *testing.T) {
 		{"several problems at once", withStrategy(strategy.Linear(150, 10*time.Second)),
 			[]string{"Strategy: linear percentage must be between 1 and 99, got 150", "\nStrategy: linear interval must be at least 1 minute, got 10s"}},
 		{"alias name with a space", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
-			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String("my alias")}
+			return &bluegreen.DeploymentProps{FunctionProps: testkit.FunctionProps(t), AliasName: jsii.String("my alias")}
 		}, []string{`AliasName must be 1 to 128 letters, digits, '-' or '_', and not only digits, got "my alias"`}},
 		{"alias name only digits", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
-			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String("42")}
+			return &bluegreen.DeploymentProps{FunctionProps: testkit.FunctionProps(t), AliasName: jsii.String("42")}
 		}, []string{`AliasName must be 1 to 128 letters, digits, '-' or '_', and not only digits, got "42"`}},
 		{"alias name empty", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
-			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String("")}
+			return &bluegreen.DeploymentProps{FunctionProps: testkit.FunctionProps(t), AliasName: jsii.String("")}
 		}, []string{`AliasName must be 1 to 128 letters`, `got ""`}},
 		{"alias name too long", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
-			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), AliasName: jsii.String(strings.Repeat("a", 129))}
+			return &bluegreen.DeploymentProps{FunctionProps: testkit.FunctionProps(t), AliasName: jsii.String(strings.Repeat("a", 129))}
 		}, []string{`AliasName must be 1 to 128 letters`}},
 		{"negative error-rate threshold", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{ThresholdPercent: jsii.Number(-1)}}),
 			[]string{"GreenAlarms.ErrorRate.ThresholdPercent must be at least 0 and below 100", "got -1"}},
@@ -77,7 +78,7 @@ func TestBadInput(t *testing.T) {
 		{"relative margin of 100 points", withAlarms(alarms.Options{RelativeErrorRate: alarms.RelativeErrorRateOptions{MarginPercent: jsii.Number(100)}}),
 			[]string{"GreenAlarms.RelativeErrorRate.MarginPercent must be at least 0 and below 100 (percentage points", "got 100"}},
 		{"latency budget at the function's timeout", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
-			fp := functionProps(t)
+			fp := testkit.FunctionProps(t)
 			fp.Timeout = awscdk.Duration_Seconds(jsii.Number(10))
 			return &bluegreen.DeploymentProps{FunctionProps: fp,
 				GreenAlarms: alarms.Options{Latency: alarms.LatencyOptions{Budget: 10 * time.Second}}}
@@ -112,16 +113,16 @@ func TestBadInput(t *testing.T) {
 		{"min invocations below 1", withAlarms(alarms.Options{ErrorRate: alarms.ErrorRateOptions{MinInvocations: jsii.Number(0)}}),
 			[]string{"GreenAlarms.ErrorRate.MinInvocations must be at least 1, got 0"}},
 		{"nil alarm", func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
-			return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), Alarms: []awscloudwatch.IAlarm{nil}}
+			return &bluegreen.DeploymentProps{FunctionProps: testkit.FunctionProps(t), Alarms: []awscloudwatch.IAlarm{nil}}
 		}, []string{"Alarms[0] must be an alarm, got nil"}},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
-			existing := awslambda.NewFunction(stack, jsii.String("Existing"), functionProps(t))
+			stack := testkit.NewStack(t)
+			existing := awslambda.NewFunction(stack, jsii.String("Existing"), testkit.FunctionProps(t))
 			before := len(*stack.Node().Children())
 			p := tc.props(t, existing)
-			msg := mustPanic(t, func() { bluegreen.NewDeployment(stack, "Api", p) })
+			msg := testkit.MustPanic(t, func() { bluegreen.NewDeployment(stack, "Api", p) })
 			if !strings.HasPrefix(msg, "TestStack/Api: invalid DeploymentProps: ") {
 				t.Errorf("error must start with the construct path, got %q", msg)
 			}
@@ -142,39 +143,39 @@ func TestBadInput(t *testing.T) {
 
 func withAlarms(o alarms.Options) func(*testing.T, awslambda.Function) *bluegreen.DeploymentProps {
 	return func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
-		return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), GreenAlarms: o}
+		return &bluegreen.DeploymentProps{FunctionProps: testkit.FunctionProps(t), GreenAlarms: o}
 	}
 }
 
 func withStrategy(s strategy.Strategy) func(*testing.T, awslambda.Function) *bluegreen.DeploymentProps {
 	return func(t *testing.T, _ awslambda.Function) *bluegreen.DeploymentProps {
-		return &bluegreen.DeploymentProps{FunctionProps: functionProps(t), Strategy: s}
+		return &bluegreen.DeploymentProps{FunctionProps: testkit.FunctionProps(t), Strategy: s}
 	}
 }
 
 func TestAddAlarmRefusesNil(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
-	msg := mustPanic(t, func() { d.AddAlarm(nil) })
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
+	msg := testkit.MustPanic(t, func() { d.AddAlarm(nil) })
 	if msg != "TestStack/Api: AddAlarm: alarm must be an alarm, got nil" {
 		t.Errorf("got %q", msg)
 	}
 }
 
 func TestTokenAliasNameIsAccepted(t *testing.T) {
-	stack := newStack(t)
-	name := awslambda.NewFunction(stack, jsii.String("Other"), functionProps(t)).FunctionName()
-	noPanic(t, func() {
-		deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasName: name})
+	stack := testkit.NewStack(t)
+	name := awslambda.NewFunction(stack, jsii.String("Other"), testkit.FunctionProps(t)).FunctionName()
+	testkit.NoPanic(t, func() {
+		testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasName: name})
 	})
 }
 
 // What only CDK can refuse (here: inline code, which provided.al2023 does not take) also leaves nothing behind, and
 // the error still names the construct path.
 func TestCDKRefusalLeavesNothingInTheTree(t *testing.T) {
-	stack := newStack(t)
+	stack := testkit.NewStack(t)
 	before := len(*stack.Node().Children())
-	msg := mustPanic(t, func() {
+	msg := testkit.MustPanic(t, func() {
 		bluegreen.NewDeployment(stack, "Api", &bluegreen.DeploymentProps{FunctionProps: &awslambda.FunctionProps{
 			Code:    awslambda.Code_FromInline(jsii.String("exit 0")),
 			Runtime: awslambda.Runtime_PROVIDED_AL2023(),
@@ -188,16 +189,16 @@ func TestCDKRefusalLeavesNothingInTheTree(t *testing.T) {
 		t.Errorf("a refused deployment left %d constructs in the stack", after-before)
 	}
 	// A valid deployment can take the same id afterwards.
-	noPanic(t, func() { deploy(t, stack, "Api", nil) })
+	testkit.NoPanic(t, func() { testkit.Deploy(t, stack, "Api", nil) })
 }
 
 // Reusing an id is refused by CDK, and the construct that already had the id stays.
 func TestDuplicateIDKeepsTheFirst(t *testing.T) {
-	stack := newStack(t)
-	first := deploy(t, stack, "Api", nil)
-	mustPanic(t, func() { deploy(t, stack, "Api", nil) })
+	stack := testkit.NewStack(t)
+	first := testkit.Deploy(t, stack, "Api", nil)
+	testkit.MustPanic(t, func() { testkit.Deploy(t, stack, "Api", nil) })
 	if stack.Node().TryFindChild(jsii.String("Api")) == nil || first.Alias() == nil {
 		t.Errorf("the first deployment was removed")
 	}
-	countIs(t, template(t, stack), "AWS::Lambda::Alias", 1)
+	testkit.CountIs(t, testkit.Template(t, stack), "AWS::Lambda::Alias", 1)
 }

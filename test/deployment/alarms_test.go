@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"encoding/json"
@@ -20,30 +20,31 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/quota"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
 	"github.com/safeship/lambda-bluegreen/examples/service"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // greenDims matches the dimensions of a metric of green's own traffic through the live alias of ApiFunction.
 func greenDims() assertions.Matcher {
 	return assertions.Match_ArrayEquals(&[]interface{}{
-		obj{"Name": "ExecutedVersion", "Value": obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^ApiFunctionCurrentVersion")), "Version"}}},
-		obj{"Name": "FunctionName", "Value": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}},
-		obj{"Name": "Resource", "Value": obj{"Fn::Join": arr{"", arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}, ":live"}}}},
+		testkit.Obj{"Name": "ExecutedVersion", "Value": testkit.Obj{"Fn::GetAtt": testkit.Arr{assertions.Match_StringLikeRegexp(jsii.String("^ApiFunctionCurrentVersion")), "Version"}}},
+		testkit.Obj{"Name": "FunctionName", "Value": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}},
+		testkit.Obj{"Name": "Resource", "Value": testkit.Obj{"Fn::Join": testkit.Arr{"", testkit.Arr{testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}, ":live"}}}},
 	})
 }
 
 // aliasDims matches the dimensions of a metric of all the alias's traffic.
 func aliasDims() assertions.Matcher {
 	return assertions.Match_ArrayEquals(&[]interface{}{
-		obj{"Name": "FunctionName", "Value": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}},
-		obj{"Name": "Resource", "Value": obj{"Fn::Join": arr{"", arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}, ":live"}}}},
+		testkit.Obj{"Name": "FunctionName", "Value": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}},
+		testkit.Obj{"Name": "Resource", "Value": testkit.Obj{"Fn::Join": testkit.Arr{"", testkit.Arr{testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction[0-9A-F]+$"))}, ":live"}}}},
 	})
 }
 
 // metricStat matches one metric of an alarm's Metrics array: the inputs of a math expression return no data, the
 // single metric of a plain alarm ("m1") does.
 func metricStat(id, name, stat string, dims assertions.Matcher) assertions.Matcher {
-	return like(obj{"Id": id, "ReturnData": id == "m1", "MetricStat": obj{
-		"Metric": obj{"Namespace": "AWS/Lambda", "MetricName": name, "Dimensions": dims},
+	return testkit.Like(testkit.Obj{"Id": id, "ReturnData": id == "m1", "MetricStat": testkit.Obj{
+		"Metric": testkit.Obj{"Namespace": "AWS/Lambda", "MetricName": name, "Dimensions": dims},
 		"Period": 60, "Stat": stat,
 	}})
 }
@@ -52,18 +53,18 @@ const greenRate = "(100 * FILL(ge, 0) / IF(FILL(gi, 0) < 100, 100, FILL(gi, 0)))
 const aliasRate = "(100 * FILL(ae, 0) / IF(FILL(ai, 0) < 100, 100, FILL(ai, 0)))"
 
 func TestDefaultGreenAlarms(t *testing.T) {
-	stack := newStack(t)
-	fp := functionProps(t)
+	stack := testkit.NewStack(t)
+	fp := testkit.FunctionProps(t)
 	fp.Timeout = awscdk.Duration_Seconds(jsii.Number(10))
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp})
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp})
 	if d.GreenAlarms() == nil || len(d.GreenAlarms().Alarms()) != 4 || len(d.Alarms()) != 4 {
 		t.Fatalf("want 4 default green alarms")
 	}
-	tmpl := template(t, stack)
-	countIs(t, tmpl, "AWS::CloudWatch::Alarm", 4)
+	tmpl := testkit.Template(t, stack)
+	testkit.CountIs(t, tmpl, "AWS::CloudWatch::Alarm", 4)
 
 	t.Run("error rate", func(t *testing.T) {
-		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", obj{
+		testkit.HasResource(t, tmpl, "AWS::CloudWatch::Alarm", testkit.Obj{
 			"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("^Green's error rate is above 5%")),
 			"ComparisonOperator": "GreaterThanThreshold",
 			"Threshold":          5,
@@ -73,14 +74,14 @@ func TestDefaultGreenAlarms(t *testing.T) {
 			"DatapointsToAlarm": 1,
 			"TreatMissingData":  "notBreaching",
 			"Metrics": assertions.Match_ArrayWith(&[]interface{}{
-				like(obj{"Expression": greenRate, "ReturnData": true}),
+				testkit.Like(testkit.Obj{"Expression": greenRate, "ReturnData": true}),
 				metricStat("ge", "Errors", "Sum", greenDims()),
 				metricStat("gi", "Invocations", "Sum", greenDims()),
 			}),
 		})
 	})
 	t.Run("relative error rate", func(t *testing.T) {
-		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", obj{
+		testkit.HasResource(t, tmpl, "AWS::CloudWatch::Alarm", testkit.Obj{
 			"AlarmDescription":   assertions.Match_StringLikeRegexp(jsii.String("exceeds the alias's by more than 2 percentage points")),
 			"ComparisonOperator": "GreaterThanThreshold",
 			"Threshold":          2,
@@ -88,7 +89,7 @@ func TestDefaultGreenAlarms(t *testing.T) {
 			"DatapointsToAlarm":  2,
 			"TreatMissingData":   "notBreaching",
 			"Metrics": assertions.Match_ArrayWith(&[]interface{}{
-				like(obj{"Expression": greenRate + " - " + aliasRate}),
+				testkit.Like(testkit.Obj{"Expression": greenRate + " - " + aliasRate}),
 				metricStat("ae", "Errors", "Sum", aliasDims()),
 				metricStat("ai", "Invocations", "Sum", aliasDims()),
 				metricStat("ge", "Errors", "Sum", greenDims()),
@@ -97,15 +98,15 @@ func TestDefaultGreenAlarms(t *testing.T) {
 		})
 	})
 	t.Run("throttles", func(t *testing.T) {
-		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
-			"Metrics":   arr{metricStat("m1", "Throttles", "Sum", greenDims())},
+		testkit.HasResource(t, tmpl, "AWS::CloudWatch::Alarm", testkit.Like(testkit.Obj{
+			"Metrics":   testkit.Arr{metricStat("m1", "Throttles", "Sum", greenDims())},
 			"Threshold": 5, "ComparisonOperator": "GreaterThanThreshold", "EvaluationPeriods": 1, "DatapointsToAlarm": 1,
 			"TreatMissingData": "notBreaching",
 		}))
 	})
 	t.Run("latency budget is 80 % of the timeout", func(t *testing.T) {
-		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
-			"Metrics":   arr{metricStat("m1", "Duration", "p99", greenDims())},
+		testkit.HasResource(t, tmpl, "AWS::CloudWatch::Alarm", testkit.Like(testkit.Obj{
+			"Metrics":   testkit.Arr{metricStat("m1", "Duration", "p99", greenDims())},
 			"Threshold": 8000, "ComparisonOperator": "GreaterThanThreshold",
 			"EvaluationPeriods": 3, "DatapointsToAlarm": 2, "TreatMissingData": "notBreaching",
 		}))
@@ -114,8 +115,8 @@ func TestDefaultGreenAlarms(t *testing.T) {
 		}
 	})
 	t.Run("names carry green's version, so each version gets new alarms", func(t *testing.T) {
-		for id, r := range resources(tmpl, "AWS::CloudWatch::Alarm") {
-			name := jsonString(props(r)["AlarmName"])
+		for id, r := range testkit.Resources(tmpl, "AWS::CloudWatch::Alarm") {
+			name := testkit.JSONString(testkit.Props(r)["AlarmName"])
 			if !strings.Contains(name, `{"Ref":"AWS::StackName"}`) || !strings.Contains(name, `-v"`) ||
 				!strings.Contains(name, `{"Fn::GetAtt":["ApiFunctionCurrentVersion`) {
 				t.Errorf("alarm %s: AlarmName %s must join the stack name and green's version", id, name)
@@ -123,27 +124,27 @@ func TestDefaultGreenAlarms(t *testing.T) {
 		}
 	})
 	t.Run("all four roll back the deployment", func(t *testing.T) {
-		g := resources(tmpl, "AWS::CodeDeploy::DeploymentGroup")
+		g := testkit.Resources(tmpl, "AWS::CodeDeploy::DeploymentGroup")
 		for _, r := range g {
-			cfg := props(r)["AlarmConfiguration"].(map[string]interface{})
+			cfg := testkit.Props(r)["AlarmConfiguration"].(map[string]interface{})
 			if cfg["Enabled"] != true || len(cfg["Alarms"].([]interface{})) != 4 {
 				t.Errorf("AlarmConfiguration = %v, want 4 alarms enabled", cfg)
 			}
 		}
-		hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", like(obj{
-			"AutoRollbackConfiguration": obj{"Enabled": true, "Events": arrayWith("DEPLOYMENT_STOP_ON_ALARM")},
+		testkit.HasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
+			"AutoRollbackConfiguration": testkit.Obj{"Enabled": true, "Events": testkit.ArrayWith("DEPLOYMENT_STOP_ON_ALARM")},
 		}))
 	})
 }
 
 func TestLatencyBudgetDefaultsToLambdaTimeout(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil) // no Timeout: Lambda's 3 s
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil) // no Timeout: Lambda's 3 s
 	if got := d.GreenAlarms().LatencyBudget(); got != 2400*time.Millisecond {
 		t.Errorf("LatencyBudget() = %v, want 2.4s", got)
 	}
-	hasResource(t, template(t, stack), "AWS::CloudWatch::Alarm", like(obj{
-		"Metrics": arr{metricStat("m1", "Duration", "p99", greenDims())}, "Threshold": 2400,
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::CloudWatch::Alarm", testkit.Like(testkit.Obj{
+		"Metrics": testkit.Arr{metricStat("m1", "Duration", "p99", greenDims())}, "Threshold": 2400,
 	}))
 }
 
@@ -151,7 +152,7 @@ func TestLatencyBudgetDefaultsToLambdaTimeout(t *testing.T) {
 // timeout): NewGreenAlarms refuses it when it can read the timeout, and skips a timeout known only at deploy time.
 func TestLatencyBudgetMustBeBelowTheTimeout(t *testing.T) {
 	green := func(t *testing.T, stack awscdk.Stack, timeout awscdk.Duration, budget time.Duration) {
-		fp := *functionProps(t)
+		fp := *testkit.FunctionProps(t)
 		fp.Timeout = timeout
 		fn := awslambda.NewFunction(stack, jsii.String("Fn"), &fp)
 		alias := awslambda.NewAlias(stack, jsii.String("Live"), &awslambda.AliasProps{
@@ -160,8 +161,8 @@ func TestLatencyBudgetMustBeBelowTheTimeout(t *testing.T) {
 			Options: alarms.Options{Latency: alarms.LatencyOptions{Budget: budget}}})
 	}
 	t.Run("at the timeout", func(t *testing.T) {
-		stack := newStack(t)
-		msg := mustPanic(t, func() { green(t, stack, awscdk.Duration_Seconds(jsii.Number(2)), 2*time.Second) })
+		stack := testkit.NewStack(t)
+		msg := testkit.MustPanic(t, func() { green(t, stack, awscdk.Duration_Seconds(jsii.Number(2)), 2*time.Second) })
 		want := "TestStack/Green: invalid GreenAlarmsProps: Latency.Budget must be below the function's timeout (2s): " +
 			"Lambda stops an invocation at its timeout, so green's latency never exceeds it and the alarm could never " +
 			"fire, got 2s"
@@ -173,22 +174,22 @@ func TestLatencyBudgetMustBeBelowTheTimeout(t *testing.T) {
 		}
 	})
 	t.Run("above Lambda's default timeout", func(t *testing.T) {
-		msg := mustPanic(t, func() { green(t, newStack(t), nil, 4*time.Second) })
+		msg := testkit.MustPanic(t, func() { green(t, testkit.NewStack(t), nil, 4*time.Second) })
 		if !strings.Contains(msg, "Latency.Budget must be below the function's timeout (3s)") {
 			t.Errorf("got %q", msg)
 		}
 	})
 	t.Run("below the timeout", func(t *testing.T) {
-		noPanic(t, func() { green(t, newStack(t), awscdk.Duration_Seconds(jsii.Number(2)), 1999*time.Millisecond) })
+		testkit.NoPanic(t, func() { green(t, testkit.NewStack(t), awscdk.Duration_Seconds(jsii.Number(2)), 1999*time.Millisecond) })
 	})
 	t.Run("a timeout known only at deploy time", func(t *testing.T) {
-		stack := newStack(t)
+		stack := testkit.NewStack(t)
 		secs := awscdk.NewCfnParameter(stack, jsii.String("Timeout"), &awscdk.CfnParameterProps{Type: jsii.String("Number")})
-		noPanic(t, func() { green(t, stack, awscdk.Duration_Seconds(secs.ValueAsNumber()), time.Minute) })
-		noPanic(t, func() {
-			fp := functionProps(t)
+		testkit.NoPanic(t, func() { green(t, stack, awscdk.Duration_Seconds(secs.ValueAsNumber()), time.Minute) })
+		testkit.NoPanic(t, func() {
+			fp := testkit.FunctionProps(t)
 			fp.Timeout = awscdk.Duration_Seconds(secs.ValueAsNumber())
-			deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp,
+			testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp,
 				GreenAlarms: alarms.Options{Latency: alarms.LatencyOptions{Budget: time.Minute}}})
 		})
 	})
@@ -197,16 +198,16 @@ func TestLatencyBudgetMustBeBelowTheTimeout(t *testing.T) {
 // Every alarm, default or added later, is a dependency of the alias: CloudFormation updates it (to watch the new
 // green) before the alias update starts the traffic shift.
 func TestAlarmsAreUpdatedBeforeTheAlias(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
 	d.AddAlarm(newAlarm(stack, "Business"))
-	tmpl := template(t, stack)
-	aliasID, alias := onlyResource(t, tmpl, "AWS::Lambda::Alias")
+	tmpl := testkit.Template(t, stack)
+	aliasID, alias := testkit.OnlyResource(t, tmpl, "AWS::Lambda::Alias")
 	dependsOn := map[string]bool{}
 	for _, dep := range alias["DependsOn"].([]interface{}) {
 		dependsOn[dep.(string)] = true
 	}
-	alarmIDs := resources(tmpl, "AWS::CloudWatch::Alarm")
+	alarmIDs := testkit.Resources(tmpl, "AWS::CloudWatch::Alarm")
 	if len(alarmIDs) != 5 {
 		t.Fatalf("want 5 alarms, got %d", len(alarmIDs))
 	}
@@ -216,15 +217,15 @@ func TestAlarmsAreUpdatedBeforeTheAlias(t *testing.T) {
 		}
 	}
 	// The group's settings of this synth (strategy, alarm monitoring) are in place before CodeDeploy starts.
-	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	groupID, _ := testkit.OnlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
 	if !dependsOn[groupID] {
 		t.Errorf("alias %s does not depend on the deployment group %s: DependsOn %v", aliasID, groupID, alias["DependsOn"])
 	}
 }
 
 func TestTunedAndDisabledGreenAlarms(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{
 		ErrorRate: alarms.ErrorRateOptions{ThresholdPercent: jsii.Number(1), MinInvocations: jsii.Number(50),
 			Evaluation: alarms.Evaluation{Period: 2 * time.Minute, EvaluationPeriods: jsii.Number(4), DatapointsToAlarm: jsii.Number(2)}},
 		RelativeErrorRate: alarms.RelativeErrorRateOptions{Disabled: true},
@@ -234,16 +235,16 @@ func TestTunedAndDisabledGreenAlarms(t *testing.T) {
 	if n := len(d.Alarms()); n != 2 {
 		t.Fatalf("want 2 alarms, got %d", n)
 	}
-	tmpl := template(t, stack)
-	countIs(t, tmpl, "AWS::CloudWatch::Alarm", 2)
-	hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+	tmpl := testkit.Template(t, stack)
+	testkit.CountIs(t, tmpl, "AWS::CloudWatch::Alarm", 2)
+	testkit.HasResource(t, tmpl, "AWS::CloudWatch::Alarm", testkit.Like(testkit.Obj{
 		"Threshold": 1, "EvaluationPeriods": 4, "DatapointsToAlarm": 2,
-		"Metrics": arrayWith(like(obj{
+		"Metrics": testkit.ArrayWith(testkit.Like(testkit.Obj{
 			"Expression": "(100 * FILL(ge, 0) / IF(FILL(gi, 0) < 50, 50, FILL(gi, 0)))",
-		}), like(obj{"Id": "gi", "MetricStat": like(obj{"Period": 120})})),
+		}), testkit.Like(testkit.Obj{"Id": "gi", "MetricStat": testkit.Like(testkit.Obj{"Period": 120})})),
 	}))
-	hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
-		"Metrics": arr{metricStat("m1", "Duration", "p95", greenDims())}, "Threshold": 750,
+	testkit.HasResource(t, tmpl, "AWS::CloudWatch::Alarm", testkit.Like(testkit.Obj{
+		"Metrics": testkit.Arr{metricStat("m1", "Duration", "p95", greenDims())}, "Threshold": 750,
 	}))
 	if got, ok := d.GreenAlarms().DetectionTime(); !ok || got != 7*time.Minute {
 		t.Errorf("DetectionTime() = %v, %v; want 2 × 2m + 2m lag + 1m CodeDeploy's check = 7m", got, ok)
@@ -251,35 +252,12 @@ func TestTunedAndDisabledGreenAlarms(t *testing.T) {
 }
 
 func TestAllGreenAlarmsOff(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	if d.GreenAlarms() != nil || len(d.Alarms()) != 0 {
 		t.Errorf("no green alarm may be defined")
 	}
-	countIs(t, template(t, stack), "AWS::CloudWatch::Alarm", 0)
-}
-
-// annotations returns the texts of the warnings (level "warning") or infos (any other level) that synthesis left
-// on stack.
-func annotations(t *testing.T, stack awscdk.Stack, level string) []string {
-	t.Helper()
-	if level != "warning" {
-		level = "info"
-	}
-	var out []string
-	for _, m := range synthMessages(t, stack, level, nil) {
-		out = append(out, fmt.Sprint(m.data))
-	}
-	return out
-}
-
-func containsText(texts []string, sub string) bool {
-	for _, s := range texts {
-		if strings.Contains(s, sub) {
-			return true
-		}
-	}
-	return false
+	testkit.CountIs(t, testkit.Template(t, stack), "AWS::CloudWatch::Alarm", 0)
 }
 
 func TestDetectionWarnings(t *testing.T) {
@@ -306,24 +284,24 @@ func TestDetectionWarnings(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
-			deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s, GreenAlarms: tc.opts})
-			warnings := annotations(t, stack, "warning")
+			stack := testkit.NewStack(t)
+			testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s, GreenAlarms: tc.opts})
+			warnings := testkit.Annotations(t, stack, "warning")
 			if tc.warning == "" && len(warnings) > 0 {
 				t.Errorf("unexpected warnings: %v", warnings)
 			}
-			if tc.warning != "" && !containsText(warnings, tc.warning) {
+			if tc.warning != "" && !testkit.ContainsText(warnings, tc.warning) {
 				t.Errorf("warnings %v do not contain %q", warnings, tc.warning)
 			}
 		})
 	}
 	t.Run("all at once gets an info", func(t *testing.T) {
-		stack := newStack(t)
-		deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce})
-		if w := annotations(t, stack, "warning"); len(w) > 0 {
+		stack := testkit.NewStack(t)
+		testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.AllAtOnce})
+		if w := testkit.Annotations(t, stack, "warning"); len(w) > 0 {
 			t.Errorf("unexpected warnings: %v", w)
 		}
-		if !containsText(annotations(t, stack, "info"), "all-at-once gives green 100 % of traffic at once") {
+		if !testkit.ContainsText(testkit.Annotations(t, stack, "info"), "all-at-once gives green 100 % of traffic at once") {
 			t.Errorf("no info about all-at-once")
 		}
 	})
@@ -334,24 +312,24 @@ func TestDetectionWarnings(t *testing.T) {
 func TestMoreThan50AlarmsWarns(t *testing.T) {
 	for _, n := range []int{10, 11, 50, 51} {
 		t.Run(fmt.Sprint(n), func(t *testing.T) {
-			stack := newStack(t)
-			d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+			stack := testkit.NewStack(t)
+			d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 			for i := 0; i < n; i++ {
 				d.AddAlarm(newAlarm(stack, fmt.Sprintf("A%d", i)))
 			}
 			if n > 50 { // over CodeDeploy's quota: the stack's quota check fails the synth unless it is raised
-				msg := mustPanic(t, func() { annotations(t, stack, "warning") })
+				msg := testkit.MustPanic(t, func() { testkit.Annotations(t, stack, "warning") })
 				if !strings.Contains(msg, "51 alarms, is over AWS's quota of 50 per deployment group") {
 					t.Errorf("%d alarms: synth error %s", n, msg)
 				}
 				quota.Raise(stack, quota.AlarmsPerGroup, 100)
 			}
 			// Above 80 % of the quota in force (50, or 100 once raised) the check warns.
-			warned := containsText(annotations(t, stack, "warning"), "alarms, is above 80 % of AWS's quota")
+			warned := testkit.ContainsText(testkit.Annotations(t, stack, "warning"), "alarms, is above 80 % of AWS's quota")
 			if warned != (n == 50) {
 				t.Errorf("%d alarms: warned = %v", n, warned)
 			}
-			noted := containsText(annotations(t, stack, "info"), "more than 10 alarms")
+			noted := testkit.ContainsText(testkit.Annotations(t, stack, "info"), "more than 10 alarms")
 			if noted != (n > 10) {
 				t.Errorf("%d alarms: info about the older limit of 10 = %v", n, noted)
 			}
@@ -368,86 +346,86 @@ func TestEmergencyBypass(t *testing.T) {
 		if !d.EmergencyBypass() || d.Strategy() != strategy.AllAtOnce {
 			t.Errorf("bypass must ship all at once, got %v", d.Strategy())
 		}
-		hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+		testkit.HasResource(t, testkit.Template(t, stack), "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
 			"DeploymentConfigName": "CodeDeployDefault.LambdaAllAtOnce",
-			"AlarmConfiguration":   like(obj{"Enabled": false, "Alarms": assertions.Match_AnyValue()}),
+			"AlarmConfiguration":   testkit.Like(testkit.Obj{"Enabled": false, "Alarms": assertions.Match_AnyValue()}),
 		}))
-		if !containsText(annotations(t, stack, "warning"), "EMERGENCY BYPASS") {
+		if !testkit.ContainsText(testkit.Annotations(t, stack, "warning"), "EMERGENCY BYPASS") {
 			t.Errorf("no loud warning")
 		}
 	}
 	t.Run("prop", func(t *testing.T) {
-		stack := newStack(t)
-		d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{EmergencyBypass: jsii.Bool(true),
+		stack := testkit.NewStack(t)
+		d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{EmergencyBypass: jsii.Bool(true),
 			Strategy: strategy.Canary10Percent30Minutes})
 		check(t, stack, d)
 	})
 	t.Run("context key on the example app", func(t *testing.T) {
-		app := newAppWith(t, map[string]interface{}{bluegreen.EmergencyBypassContextKey: "true"})
-		example := service.NewApp(app, repoRoot, nil)
+		app := testkit.NewAppWith(t, map[string]interface{}{bluegreen.EmergencyBypassContextKey: "true"})
+		example := service.NewApp(app, testkit.RepoRoot, nil)
 		for _, s := range example.Services() {
 			check(t, s.Stack, s.Deployment)
 		}
 	})
 	t.Run("context key", func(t *testing.T) {
-		app := newAppWith(t, map[string]interface{}{bluegreen.EmergencyBypassContextKey: "true"})
+		app := testkit.NewAppWith(t, map[string]interface{}{bluegreen.EmergencyBypassContextKey: "true"})
 		stack := awscdk.NewStack(app, jsii.String("Hotfix"), nil)
 		if !bluegreen.EmergencyBypassRequested(stack) {
 			t.Fatalf("the context key was not read")
 		}
-		d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{EmergencyBypass: jsii.Bool(bluegreen.EmergencyBypassRequested(stack))})
+		d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{EmergencyBypass: jsii.Bool(bluegreen.EmergencyBypassRequested(stack))})
 		check(t, stack, d)
 	})
 	t.Run("off by default", func(t *testing.T) {
-		stack := newStack(t)
+		stack := testkit.NewStack(t)
 		if bluegreen.EmergencyBypassRequested(stack) {
 			t.Errorf("bypass requested without the context key")
 		}
-		d := deploy(t, stack, "Api", nil)
+		d := testkit.Deploy(t, stack, "Api", nil)
 		if d.EmergencyBypass() {
 			t.Errorf("bypass on by default")
 		}
-		hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
-			"AlarmConfiguration": like(obj{"Enabled": true}),
+		testkit.HasResource(t, testkit.Template(t, stack), "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
+			"AlarmConfiguration": testkit.Like(testkit.Obj{"Enabled": true}),
 		}))
 	})
 }
 
 func TestAnomalyAlarmOnABusinessMetric(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	users := awscloudwatch.NewMetric(&awscloudwatch.MetricProps{
 		Namespace: jsii.String("Shop"), MetricName: jsii.String("ActiveUsers"),
 		Period: awscdk.Duration_Minutes(jsii.Number(5)), Statistic: jsii.String("Sum"),
 	})
 	d.AddAlarm(alarms.NewAnomalyAlarm(stack, "ActiveUsersDrop", &alarms.AnomalyAlarmProps{Metric: users}))
-	tmpl := template(t, stack)
-	hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+	tmpl := testkit.Template(t, stack)
+	testkit.HasResource(t, tmpl, "AWS::CloudWatch::Alarm", testkit.Like(testkit.Obj{
 		"ComparisonOperator": "LessThanLowerThreshold",
 		"EvaluationPeriods":  3,
 		"DatapointsToAlarm":  2,
 		"TreatMissingData":   "notBreaching", // a quiet business metric must not block every deployment
 		"ThresholdMetricId":  assertions.Match_AnyValue(),
-		"Metrics": arrayWith(
-			like(obj{"Expression": assertions.Match_StringLikeRegexp(jsii.String(`ANOMALY_DETECTION_BAND\(.*, 2\)`))}),
-			like(obj{"MetricStat": like(obj{"Metric": like(obj{"MetricName": "ActiveUsers"}), "Period": 300})}),
+		"Metrics": testkit.ArrayWith(
+			testkit.Like(testkit.Obj{"Expression": assertions.Match_StringLikeRegexp(jsii.String(`ANOMALY_DETECTION_BAND\(.*, 2\)`))}),
+			testkit.Like(testkit.Obj{"MetricStat": testkit.Like(testkit.Obj{"Metric": testkit.Like(testkit.Obj{"MetricName": "ActiveUsers"}), "Period": 300})}),
 		),
 	}))
-	hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", like(obj{
-		"AlarmConfiguration": obj{"Enabled": true, "Alarms": arr{obj{"Name": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ActiveUsersDrop"))}}}},
+	testkit.HasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
+		"AlarmConfiguration": testkit.Obj{"Enabled": true, "Alarms": testkit.Arr{testkit.Obj{"Name": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ActiveUsersDrop"))}}}},
 	}))
 }
 
 func TestAnomalyAlarmMissingDataCanBeBreaching(t *testing.T) {
-	stack := newStack(t)
+	stack := testkit.NewStack(t)
 	for _, dir := range []alarms.Direction{alarms.Below, alarms.Above, alarms.Outside} {
 		alarms.NewAnomalyAlarm(stack, fmt.Sprint("Default", dir), &alarms.AnomalyAlarmProps{Metric: newMetric("Orders", 1)})
 	}
 	alarms.NewAnomalyAlarm(stack, "Breaching", &alarms.AnomalyAlarmProps{Metric: newMetric("Orders", 1),
 		TreatMissingData: awscloudwatch.TreatMissingData_BREACHING})
 	missing := map[string]int{}
-	for _, a := range resources(template(t, stack), "AWS::CloudWatch::Alarm") {
-		missing[fmt.Sprint(props(a)["TreatMissingData"])]++
+	for _, a := range testkit.Resources(testkit.Template(t, stack), "AWS::CloudWatch::Alarm") {
+		missing[fmt.Sprint(testkit.Props(a)["TreatMissingData"])]++
 	}
 	if missing["notBreaching"] != 3 || missing["breaching"] != 1 {
 		t.Errorf("missing data treatments %v: want notBreaching for every direction by default, breaching when asked", missing)
@@ -501,35 +479,35 @@ func TestRollbackAlarmSlowerThanTheBakeWarns(t *testing.T) {
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
 			for _, late := range []bool{false, true} {
-				stack := newStack(t)
+				stack := testkit.NewStack(t)
 				if late {
-					deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s}).AddAlarm(tc.alarm(stack))
+					testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s}).AddAlarm(tc.alarm(stack))
 				} else {
-					deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s, Alarms: []awscloudwatch.IAlarm{tc.alarm(stack)}})
+					testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: tc.s, Alarms: []awscloudwatch.IAlarm{tc.alarm(stack)}})
 				}
-				warnings := annotations(t, stack, "warning")
+				warnings := testkit.Annotations(t, stack, "warning")
 				if tc.want == "" && len(warnings) > 0 {
 					t.Errorf("added late %v: unexpected warnings %v", late, warnings)
 				}
-				if tc.want != "" && !containsText(warnings, tc.want) {
+				if tc.want != "" && !testkit.ContainsText(warnings, tc.want) {
 					t.Errorf("added late %v: warnings %v do not contain %q", late, warnings, tc.want)
 				}
 			}
 		})
 	}
 	t.Run("green alarms tuned slower than the bake", func(t *testing.T) {
-		stack := newStack(t)
-		deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{
+		stack := testkit.NewStack(t)
+		testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{
 			Latency: alarms.LatencyOptions{Evaluation: alarms.Evaluation{Period: 5 * time.Minute}}}})
-		warnings := annotations(t, stack, "warning")
-		if !containsText(warnings, "rollback alarm TestStack/Api/GreenAlarms/Latency needs up to 13m0s") || len(warnings) != 1 {
+		warnings := testkit.Annotations(t, stack, "warning")
+		if !testkit.ContainsText(warnings, "rollback alarm TestStack/Api/GreenAlarms/Latency needs up to 13m0s") || len(warnings) != 1 {
 			t.Errorf("want one warning, on the latency alarm, got %v", warnings)
 		}
 	})
 }
 
 func TestReadTiming(t *testing.T) {
-	stack := newStack(t)
+	stack := testkit.NewStack(t)
 	plain := awscloudwatch.NewAlarm(stack, jsii.String("Plain"), &awscloudwatch.AlarmProps{
 		Metric: newMetric("Orders", 2), Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(3),
 	})
@@ -549,8 +527,8 @@ func TestReadTiming(t *testing.T) {
 }
 
 func TestAnomalyAlarmBadInput(t *testing.T) {
-	stack := newStack(t)
-	msg := mustPanic(t, func() {
+	stack := testkit.NewStack(t)
+	msg := testkit.MustPanic(t, func() {
 		alarms.NewAnomalyAlarm(stack, "Bad", &alarms.AnomalyAlarmProps{StdDevs: jsii.Number(-1), DatapointsToAlarm: jsii.Number(4)})
 	})
 	for _, want := range []string{"TestStack/Bad: invalid AnomalyAlarmProps", "Metric must be set, got nil",
@@ -562,13 +540,13 @@ func TestAnomalyAlarmBadInput(t *testing.T) {
 }
 
 func TestDashboard(t *testing.T) {
-	stack := newStack(t)
-	fp := functionProps(t)
+	stack := testkit.NewStack(t)
+	fp := testkit.FunctionProps(t)
 	fp.Timeout = awscdk.Duration_Seconds(jsii.Number(10))
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp})
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{FunctionProps: fp})
 	dashboard.New(stack, "Dashboard", &dashboard.Props{Deployments: []bluegreen.Deployment{d}})
-	_, board := onlyResource(t, template(t, stack), "AWS::CloudWatch::Dashboard")
-	body := jsonString(props(board)["DashboardBody"])
+	_, board := testkit.OnlyResource(t, testkit.Template(t, stack), "AWS::CloudWatch::Dashboard")
+	body := testkit.JSONString(testkit.Props(board)["DashboardBody"])
 	for _, want := range []string{
 		"Traffic: invocations per period", "green share of traffic (%)",
 		"Error rate (%): green beside the alias", `100 * FILL(ge, 0)`,
@@ -591,9 +569,9 @@ func TestDashboard(t *testing.T) {
 // namespace, name and dimension names and values, tokens as "TOKEN"), and the expressions.
 func dashboardMetrics(t *testing.T, tmpl assertions.Template) (map[string][]interface{}, []string) {
 	t.Helper()
-	_, board := onlyResource(t, tmpl, "AWS::CloudWatch::Dashboard")
+	_, board := testkit.OnlyResource(t, tmpl, "AWS::CloudWatch::Dashboard")
 	var text strings.Builder
-	for _, p := range props(board)["DashboardBody"].(map[string]interface{})["Fn::Join"].([]interface{})[1].([]interface{}) {
+	for _, p := range testkit.Props(board)["DashboardBody"].(map[string]interface{})["Fn::Join"].([]interface{})[1].([]interface{}) {
 		if s, ok := p.(string); ok {
 			text.WriteString(s)
 		} else {
@@ -628,10 +606,10 @@ func dashboardMetrics(t *testing.T, tmpl assertions.Template) (map[string][]inte
 // The dashboard's formulas divide what they say: green's invocations by the alias's for the share, green's errors
 // by green's invocations for green's error rate.
 func TestDashboardFormulas(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
 	dashboard.New(stack, "Dashboard", &dashboard.Props{Deployments: []bluegreen.Deployment{d}})
-	metrics, expressions := dashboardMetrics(t, template(t, stack))
+	metrics, expressions := dashboardMetrics(t, testkit.Template(t, stack))
 	// is reports whether the metric with id is metricName of green (ExecutedVersion) or of the whole alias.
 	is := func(id, metricName string, green bool) bool {
 		m, ok := metrics[id]
@@ -681,8 +659,8 @@ func containsValue(list []interface{}, v string) bool {
 // alarmsInDashboard returns the logical ids of the alarms whose ARN the dashboard body refers to.
 func alarmsInDashboard(t *testing.T, tmpl assertions.Template) map[string]bool {
 	t.Helper()
-	_, board := onlyResource(t, tmpl, "AWS::CloudWatch::Dashboard")
-	parts := props(board)["DashboardBody"].(map[string]interface{})["Fn::Join"].([]interface{})[1].([]interface{})
+	_, board := testkit.OnlyResource(t, tmpl, "AWS::CloudWatch::Dashboard")
+	parts := testkit.Props(board)["DashboardBody"].(map[string]interface{})["Fn::Join"].([]interface{})[1].([]interface{})
 	found := map[string]bool{}
 	for _, p := range parts {
 		if m, ok := p.(map[string]interface{}); ok {
@@ -696,13 +674,13 @@ func alarmsInDashboard(t *testing.T, tmpl assertions.Template) map[string]bool {
 
 // The alarm widget lists every rollback alarm, including one added after the dashboard.
 func TestDashboardListsEveryAlarm(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
 	dashboard.New(stack, "Dashboard", &dashboard.Props{Deployments: []bluegreen.Deployment{d}})
 	d.AddAlarm(newAlarm(stack, "AddedLater"))
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 	listed := alarmsInDashboard(t, tmpl)
-	alarmIDs := resources(tmpl, "AWS::CloudWatch::Alarm")
+	alarmIDs := testkit.Resources(tmpl, "AWS::CloudWatch::Alarm")
 	if len(alarmIDs) != 5 {
 		t.Fatalf("want 5 alarms, got %d", len(alarmIDs))
 	}
@@ -714,8 +692,8 @@ func TestDashboardListsEveryAlarm(t *testing.T) {
 }
 
 func TestDashboardBadInput(t *testing.T) {
-	stack := newStack(t)
-	msg := mustPanic(t, func() {
+	stack := testkit.NewStack(t)
+	msg := testkit.MustPanic(t, func() {
 		dashboard.New(stack, "Dash", &dashboard.Props{Period: 90 * time.Second})
 	})
 	if !strings.Contains(msg, "TestStack/Dash: invalid dashboard.Props: Period must be a whole multiple of 60s (AWS/Lambda publishes once a minute), got 1m30s") {
@@ -728,8 +706,8 @@ func TestDashboardBadInput(t *testing.T) {
 
 // A dashboard stays within CloudWatch's limits: 500 widgets (7 per deployment) and 100 alarms per alarm widget.
 func TestDashboardLimits(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	for i := 0; i < 101; i++ {
 		d.AddAlarm(newAlarm(stack, fmt.Sprintf("A%d", i)))
 	}
@@ -737,19 +715,19 @@ func TestDashboardLimits(t *testing.T) {
 	for i := 0; i < dashboard.MaxWidgets/dashboard.WidgetsPerDeployment; i++ {
 		board.AddDeployment(d)
 	}
-	msg := mustPanic(t, func() { board.AddDeployment(d) })
+	msg := testkit.MustPanic(t, func() { board.AddDeployment(d) })
 	if !strings.Contains(msg, "TestStack/Dashboard: AddDeployment TestStack/Api: a CloudWatch dashboard holds at most 500 widgets and each deployment takes 7, so this one holds at most 71 deployments") {
 		t.Errorf("got %q", msg)
 	}
 
-	small := newStack(t)
+	small := testkit.NewStack(t)
 	quota.Raise(small, quota.AlarmsPerGroup, 101) // an account that had CodeDeploy's alarm quota raised
-	s := deploy(t, small, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	s := testkit.Deploy(t, small, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	for i := 0; i < 101; i++ {
 		s.AddAlarm(newAlarm(small, fmt.Sprintf("A%d", i)))
 	}
 	dashboard.New(small, "Dashboard", &dashboard.Props{Deployments: []bluegreen.Deployment{s}})
-	listed := alarmsInDashboard(t, template(t, small))
+	listed := alarmsInDashboard(t, testkit.Template(t, small))
 	if len(listed) != dashboard.MaxAlarmsPerWidget {
 		t.Errorf("the alarm widget lists %d alarms, want the first %d", len(listed), dashboard.MaxAlarmsPerWidget)
 	}

@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"testing"
@@ -9,6 +9,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/alarms"
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // A canary or linear shift with no rollback alarm at all protects nothing: synth warns, once every AddAlarm had
@@ -37,18 +38,18 @@ func TestNoAlarmsWarning(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			p := tc.props
-			d := deploy(t, stack, "Api", &p)
+			d := testkit.Deploy(t, stack, "Api", &p)
 			if tc.addAlarm {
 				d.AddAlarm(newAlarm(stack, "Late"))
 			}
-			warnings := annotations(t, stack, "warning")
-			warned := containsText(warnings, bluegreen.NoAlarmsWarning)
+			warnings := testkit.Annotations(t, stack, "warning")
+			warned := testkit.ContainsText(warnings, bluegreen.NoAlarmsWarning)
 			switch {
 			case tc.want == "" && warned:
 				t.Errorf("unexpected no-alarm warning: %v", warnings)
-			case tc.want != "" && !containsText(warnings, tc.want):
+			case tc.want != "" && !testkit.ContainsText(warnings, tc.want):
 				t.Errorf("warnings %v do not contain %q", warnings, tc.want)
 			}
 		})

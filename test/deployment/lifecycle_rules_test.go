@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"fmt"
@@ -192,6 +192,6 @@ func TestLifecycleRulesTable(t *testing.T) {
 	t.Logf("the rules of the lifecycle model:\n%s", table)
 	if !strings.Contains(string(readDoc(t, "docs/aws-rules.md")), table) {
 		t.Errorf("docs/aws-rules.md must carry the rules table exactly as the "+
-			"model has it; write it from `go test ./test -run TestLifecycleRulesTable -v`:\n%s", table)
+			"model has it; write it from `go test ./test/deployment -run TestLifecycleRulesTable -v`:\n%s", table)
 	}
 }

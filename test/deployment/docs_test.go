@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"encoding/json"
@@ -17,6 +17,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/gobuild"
 	"github.com/safeship/lambda-bluegreen/constructs/notify"
 	"github.com/safeship/lambda-bluegreen/constructs/pipeline"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // TestDocsExamplesCompile type-checks the Go examples of the README and the guides (every ```go block that
@@ -33,7 +34,7 @@ func TestDocsExamplesCompile(t *testing.T) {
 	if len(blocks) == 0 {
 		t.Fatal("the docs have no Go example starting with an import")
 	}
-	root, err := filepath.Abs(repoRoot)
+	root, err := filepath.Abs(testkit.RepoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,13 +83,13 @@ func TestDocsPropsTables(t *testing.T) {
 // under docs/, as paths relative to the repository root.
 func docFiles(t testing.TB) []string {
 	t.Helper()
-	guides, err := filepath.Glob(filepath.Join(repoRoot, "docs", "*.md"))
+	guides, err := filepath.Glob(filepath.Join(testkit.RepoRoot, "docs", "*.md"))
 	if err != nil || len(guides) == 0 {
 		t.Fatalf("no guides under docs/ (%v)", err)
 	}
 	files := []string{"README.md", "CHANGELOG.md", "CONTRIBUTING.md"}
 	for _, g := range guides {
-		rel, _ := filepath.Rel(repoRoot, g)
+		rel, _ := filepath.Rel(testkit.RepoRoot, g)
 		files = append(files, rel)
 	}
 	return files
@@ -97,7 +98,7 @@ func docFiles(t testing.TB) []string {
 // readDoc reads a documentation file given relative to the repository root.
 func readDoc(t testing.TB, rel string) []byte {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join(repoRoot, rel))
+	b, err := os.ReadFile(filepath.Join(testkit.RepoRoot, rel))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -107,7 +108,7 @@ func readDoc(t testing.TB, rel string) []byte {
 // TestDocsLinks fails on a relative link of the docs that leads nowhere: a file that does not exist, or an anchor
 // that is not a heading of its file (as GitHub names headings).
 func TestDocsLinks(t *testing.T) {
-	root, err := filepath.Abs(repoRoot)
+	root, err := filepath.Abs(testkit.RepoRoot)
 	if err != nil {
 		t.Fatal(err)
 	}

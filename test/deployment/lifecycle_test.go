@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"errors"
@@ -12,6 +12,7 @@ import (
 
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // Sequences of deploys, replayed through the model of lifecycle_model_test.go with the templates the constructs
@@ -272,7 +273,7 @@ func TestLifecycleThrottledFunctionDuringPreTraffic(t *testing.T) {
 
 	tight := tested("c4")
 	tight.load, tight.reserved = true, 2
-	msg := mustPanic(t, func() { w.deploy(tight) })
+	msg := testkit.MustPanic(t, func() { w.deploy(tight) })
 	if !strings.Contains(msg, "PreTraffic.Load.Concurrency must be at most the ReservedConcurrentExecutions") {
 		t.Errorf("a load check above the reserved concurrency must be refused at synth, got %q", msg)
 	}
@@ -618,7 +619,7 @@ func TestLifecycleShortCanaryWithTheGate(t *testing.T) {
 	gated := canary("c1")
 	gated.strategy = strategy.Canary(10, 2*time.Minute)
 	gated.post = &hooks.PostTrafficProps{MinInvocations: jsii.Number(1)}
-	msg := mustPanic(t, func() { _ = w.deploy(gated) })
+	msg := testkit.MustPanic(t, func() { _ = w.deploy(gated) })
 	if !strings.Contains(msg, "PostTraffic.MinInvocations 1 cannot be met under Canary10Percent2Minutes") {
 		t.Errorf("got %q", msg)
 	}

@@ -1,4 +1,4 @@
-package test
+package deployment
 
 // A model of the AWS rules a blue/green release depends on, driven by the templates the constructs synthesize and
 // by the library's own run-time code: the hooks (package runner: tests, retries, the alarm check, pruning, the
@@ -49,6 +49,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/internal/block"
 	"github.com/safeship/lambda-bluegreen/internal/plan"
 	"github.com/safeship/lambda-bluegreen/internal/revert"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 // release is what one deploy ships: a commit of the service (its code and configuration), and the deployment's
@@ -147,9 +148,10 @@ func synthRelease(t *testing.T, r release) *revision {
 		return rev
 	}
 	// The revision is kept for the whole test binary (-count=3 included), and so is its cloud assembly, which
-	// tests read again: it is written into sharedDir, not into the first test's temporary folder.
-	ctx := exampleContext(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
-	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(mkdirShared(t, "release"))})
+	// tests read again: it is written into a folder of testkit.MkdirShared, not into the first test's temporary
+	// folder.
+	ctx := testkit.ExampleContext(t, map[string]interface{}{"aws:cdk:enable-path-metadata": true})
+	app := awscdk.NewApp(&awscdk.AppProps{Context: &ctx, Outdir: jsii.String(testkit.MkdirShared(t, "release"))})
 	stack := awscdk.NewStack(app, jsii.String("Svc"), nil)
 	if r.service != nil {
 		defineService(t, stack, r)
@@ -157,7 +159,7 @@ func synthRelease(t *testing.T, r release) *revision {
 		defineDeployment(t, stack, r)
 	}
 	var dir string
-	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	testkit.NoPanic(t, func() { dir = *app.Synth(nil).Directory() })
 	if dir == "" {
 		t.FailNow()
 	}
@@ -171,7 +173,7 @@ func synthRelease(t *testing.T, r release) *revision {
 }
 
 func defineDeployment(t *testing.T, stack awscdk.Stack, r release) {
-	fp := functionProps(t)
+	fp := testkit.FunctionProps(t)
 	fp.Environment = &map[string]*string{"COMMIT": jsii.String(r.commit)}
 	if r.reserved > 0 {
 		fp.ReservedConcurrentExecutions = jsii.Number(float64(r.reserved))
@@ -204,7 +206,7 @@ func defineService(t *testing.T, stack awscdk.Stack, r release) {
 	s := r.service
 	var fs []service.Function
 	for i := 0; i < s.n; i++ {
-		fp := functionProps(t)
+		fp := testkit.FunctionProps(t)
 		fp.Environment = &map[string]*string{"COMMIT": jsii.String(s.commit(i))}
 		f := service.Function{ID: fmt.Sprintf("Fn%02d", i), FunctionProps: fp,
 			PreTraffic: &hooks.PreTrafficProps{Tests: []hooks.TestCase{{Name: "root", Payload: map[string]interface{}{}}}}}
@@ -319,7 +321,7 @@ func readRevision(t *testing.T, dir string, raw []byte) *revision {
 }
 
 func hookConfigOf(t *testing.T, dir string, properties map[string]interface{}) hookconfig.Config {
-	return hookConfig(t, dir, map[string]interface{}{"Properties": properties})
+	return testkit.HookConfig(t, dir, map[string]interface{}{"Properties": properties})
 }
 
 // assemblyWith returns dir itself when raw is its template, or a copy of its manifest with raw as the template
@@ -1254,7 +1256,7 @@ func (w *world) gate(rev, old *revision) error {
 	kind := cfn.RequestCreate
 	var before map[string]interface{}
 	if old != nil && old.gate != nil {
-		if jsonString(old.gate) == jsonString(rev.gate) {
+		if testkit.JSONString(old.gate) == testkit.JSONString(rev.gate) {
 			return nil
 		}
 		kind, before = cfn.RequestUpdate, w.resolveGate(old)

@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"fmt"
@@ -18,6 +18,7 @@ import (
 	"github.com/safeship/lambda-bluegreen/constructs/bluegreen"
 	"github.com/safeship/lambda-bluegreen/constructs/hooks"
 	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/test/testkit"
 )
 
 func newAlarm(stack awscdk.Stack, id string) awscloudwatch.Alarm {
@@ -31,17 +32,17 @@ func newAlarm(stack awscdk.Stack, id string) awscloudwatch.Alarm {
 }
 
 func TestPredefinedStrategiesUseCodeDeployConfigs(t *testing.T) {
-	stack := newStack(t)
+	stack := testkit.NewStack(t)
 	names := map[string]bool{}
 	for _, s := range strategy.Predefined() {
-		deploy(t, stack, s.String(), &bluegreen.DeploymentProps{Strategy: s})
+		testkit.Deploy(t, stack, s.String(), &bluegreen.DeploymentProps{Strategy: s})
 		names[s.PredefinedName()] = true
 	}
-	tmpl := template(t, stack)
-	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", 0)
+	tmpl := testkit.Template(t, stack)
+	testkit.CountIs(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", 0)
 	got := map[string]bool{}
-	for _, r := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
-		name, _ := props(r)["DeploymentConfigName"].(string)
+	for _, r := range testkit.Resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+		name, _ := testkit.Props(r)["DeploymentConfigName"].(string)
 		got[name] = true
 	}
 	for name := range names {
@@ -55,104 +56,104 @@ func TestPredefinedStrategiesUseCodeDeployConfigs(t *testing.T) {
 }
 
 func TestDefaultStrategyIsCanary10Percent5Minutes(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
 	if d.Strategy() != strategy.Canary10Percent5Minutes {
 		t.Errorf("Strategy() = %v, want Canary10Percent5Minutes", d.Strategy())
 	}
-	hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
 		"DeploymentConfigName": "CodeDeployDefault.LambdaCanary10Percent5Minutes",
-		"DeploymentStyle":      obj{"DeploymentOption": "WITH_TRAFFIC_CONTROL", "DeploymentType": "BLUE_GREEN"},
+		"DeploymentStyle":      testkit.Obj{"DeploymentOption": "WITH_TRAFFIC_CONTROL", "DeploymentType": "BLUE_GREEN"},
 	}))
 }
 
 func TestCustomStrategiesDefineSharedConfigs(t *testing.T) {
-	stack := newStack(t)
-	a := deploy(t, stack, "A", &bluegreen.DeploymentProps{Strategy: strategy.Canary(5, 7*time.Minute)})
-	b := deploy(t, stack, "B", &bluegreen.DeploymentProps{Strategy: strategy.Canary(5, 7*time.Minute)})
-	deploy(t, stack, "C", &bluegreen.DeploymentProps{Strategy: strategy.Linear(20, 3*time.Minute)})
-	deploy(t, stack, "D", &bluegreen.DeploymentProps{Strategy: strategy.Linear(20, 3*time.Minute)})
+	stack := testkit.NewStack(t)
+	a := testkit.Deploy(t, stack, "A", &bluegreen.DeploymentProps{Strategy: strategy.Canary(5, 7*time.Minute)})
+	b := testkit.Deploy(t, stack, "B", &bluegreen.DeploymentProps{Strategy: strategy.Canary(5, 7*time.Minute)})
+	testkit.Deploy(t, stack, "C", &bluegreen.DeploymentProps{Strategy: strategy.Linear(20, 3*time.Minute)})
+	testkit.Deploy(t, stack, "D", &bluegreen.DeploymentProps{Strategy: strategy.Linear(20, 3*time.Minute)})
 	if *a.DeploymentConfig().DeploymentConfigName() != *b.DeploymentConfig().DeploymentConfigName() {
 		t.Errorf("equal custom strategies must share one config")
 	}
-	tmpl := template(t, stack)
-	countIs(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", 2)
-	hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", obj{
+	tmpl := testkit.Template(t, stack)
+	testkit.CountIs(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", 2)
+	testkit.HasResource(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", testkit.Obj{
 		"ComputePlatform": "Lambda",
-		"TrafficRoutingConfig": obj{
+		"TrafficRoutingConfig": testkit.Obj{
 			"Type":            "TimeBasedCanary",
-			"TimeBasedCanary": obj{"CanaryInterval": 7, "CanaryPercentage": 5},
+			"TimeBasedCanary": testkit.Obj{"CanaryInterval": 7, "CanaryPercentage": 5},
 		},
 	})
-	hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", obj{
+	testkit.HasResource(t, tmpl, "AWS::CodeDeploy::DeploymentConfig", testkit.Obj{
 		"ComputePlatform": "Lambda",
-		"TrafficRoutingConfig": obj{
+		"TrafficRoutingConfig": testkit.Obj{
 			"Type":            "TimeBasedLinear",
-			"TimeBasedLinear": obj{"LinearInterval": 3, "LinearPercentage": 20},
+			"TimeBasedLinear": testkit.Obj{"LinearInterval": 3, "LinearPercentage": 20},
 		},
 	})
 	// Every group refers to one of the two configs.
-	configs := resources(tmpl, "AWS::CodeDeploy::DeploymentConfig")
-	for id, g := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
-		ref, _ := props(g)["DeploymentConfigName"].(map[string]interface{})
+	configs := testkit.Resources(tmpl, "AWS::CodeDeploy::DeploymentConfig")
+	for id, g := range testkit.Resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+		ref, _ := testkit.Props(g)["DeploymentConfigName"].(map[string]interface{})
 		if _, ok := configs[ref["Ref"].(string)]; !ok {
-			t.Errorf("group %s: DeploymentConfigName %v is not a Ref to a config of the stack", id, props(g)["DeploymentConfigName"])
+			t.Errorf("group %s: DeploymentConfigName %v is not a Ref to a config of the stack", id, testkit.Props(g)["DeploymentConfigName"])
 		}
 	}
 }
 
 func TestCustomConfigsAreSharedPerStackNotPerApp(t *testing.T) {
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	var stacks []awscdk.Stack
 	for _, id := range []string{"One", "Two"} {
 		stack := awscdk.NewStack(app, jsii.String(id), nil)
-		deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.Linear(25, 2*time.Minute)})
+		testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{Strategy: strategy.Linear(25, 2*time.Minute)})
 		stacks = append(stacks, stack)
 	}
 	for _, stack := range stacks {
-		countIs(t, template(t, stack), "AWS::CodeDeploy::DeploymentConfig", 1)
+		testkit.CountIs(t, testkit.Template(t, stack), "AWS::CodeDeploy::DeploymentConfig", 1)
 	}
 }
 
 func TestAliasIsShiftedByCodeDeploy(t *testing.T) {
-	stack := newStack(t)
-	deploy(t, stack, "Api", nil)
-	tmpl := template(t, stack)
+	stack := testkit.NewStack(t)
+	testkit.Deploy(t, stack, "Api", nil)
+	tmpl := testkit.Template(t, stack)
 	app := assertions.NewCapture(nil)
 	group := assertions.NewCapture(nil)
-	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
-		"Properties": like(obj{"Name": "live"}),
-		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": obj{
-			"ApplicationName":     obj{"Ref": app},
-			"DeploymentGroupName": obj{"Ref": group},
+	testkit.HasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", testkit.Like(testkit.Obj{
+		"Properties": testkit.Like(testkit.Obj{"Name": "live"}),
+		"UpdatePolicy": testkit.Obj{"CodeDeployLambdaAliasUpdate": testkit.Obj{
+			"ApplicationName":     testkit.Obj{"Ref": app},
+			"DeploymentGroupName": testkit.Obj{"Ref": group},
 		}},
 	}))
 	if t.Failed() {
 		return
 	}
-	appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
-	groupID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
+	appID, _ := testkit.OnlyResource(t, tmpl, "AWS::CodeDeploy::Application")
+	groupID, _ := testkit.OnlyResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup")
 	if *app.AsString() != appID || *group.AsString() != groupID {
 		t.Errorf("alias update policy refers to %s/%s, want %s/%s", *app.AsString(), *group.AsString(), appID, groupID)
 	}
 	// The alias points at the function's current version, never at $LATEST.
-	hasResource(t, tmpl, "AWS::Lambda::Alias", like(obj{
-		"FunctionVersion": obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("CurrentVersion")), "Version"}},
+	testkit.HasResource(t, tmpl, "AWS::Lambda::Alias", testkit.Like(testkit.Obj{
+		"FunctionVersion": testkit.Obj{"Fn::GetAtt": testkit.Arr{assertions.Match_StringLikeRegexp(jsii.String("CurrentVersion")), "Version"}},
 	}))
 }
 
 func TestCustomAliasName(t *testing.T) {
-	stack := newStack(t)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasName: jsii.String("prod-traffic")})
-	hasResource(t, template(t, stack), "AWS::Lambda::Alias", like(obj{"Name": "prod-traffic"}))
+	stack := testkit.NewStack(t)
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{AliasName: jsii.String("prod-traffic")})
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::Lambda::Alias", testkit.Like(testkit.Obj{"Name": "prod-traffic"}))
 }
 
 // Every version that served a release is kept; the green of a stack operation that rolls back is deleted, so
 // that the same commit can be deployed again (see TestLifecycle… for the sequences).
 func TestVersionsAreRetainedExceptOnCreate(t *testing.T) {
-	stack := newStack(t)
-	deploy(t, stack, "Api", nil)
-	hasResourceDefinition(t, template(t, stack), "AWS::Lambda::Version", like(obj{
+	stack := testkit.NewStack(t)
+	testkit.Deploy(t, stack, "Api", nil)
+	testkit.HasResourceDefinition(t, testkit.Template(t, stack), "AWS::Lambda::Version", testkit.Like(testkit.Obj{
 		"DeletionPolicy":      "RetainExceptOnCreate",
 		"UpdateReplacePolicy": "Retain",
 	}))
@@ -160,25 +161,25 @@ func TestVersionsAreRetainedExceptOnCreate(t *testing.T) {
 
 // A pinned deploy moves the alias, and the green alarms, to an older version with the deployment's strategy.
 func TestPinnedVersion(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String("6")})
-	tmpl := template(t, stack)
-	hasResource(t, tmpl, "AWS::Lambda::Alias", like(obj{"FunctionVersion": "6"}))
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String("6")})
+	tmpl := testkit.Template(t, stack)
+	testkit.HasResource(t, tmpl, "AWS::Lambda::Alias", testkit.Like(testkit.Obj{"FunctionVersion": "6"}))
 	// The current version stays in the template (nothing is deleted), and the green alarms watch version 6.
-	countIs(t, tmpl, "AWS::Lambda::Version", 1)
-	for id, a := range resources(tmpl, "AWS::CloudWatch::Alarm") {
-		name, metrics := jsonString(props(a)["AlarmName"]), jsonString(props(a)["Metrics"])
+	testkit.CountIs(t, tmpl, "AWS::Lambda::Version", 1)
+	for id, a := range testkit.Resources(tmpl, "AWS::CloudWatch::Alarm") {
+		name, metrics := testkit.JSONString(testkit.Props(a)["AlarmName"]), testkit.JSONString(testkit.Props(a)["Metrics"])
 		if !strings.Contains(name, "-v6") || !strings.Contains(metrics, `{"Name":"ExecutedVersion","Value":"6"}`) {
 			t.Errorf("alarm %s must watch the pinned version 6: name %s, metrics %s", id, name, metrics)
 		}
 	}
-	if d.PinnedVersion() != "6" || !containsText(annotations(t, stack, "warning"), "PINNED: this deploy moves alias live to version 6") {
-		t.Errorf("PinnedVersion() = %q; warnings %v", d.PinnedVersion(), annotations(t, stack, "warning"))
+	if d.PinnedVersion() != "6" || !testkit.ContainsText(testkit.Annotations(t, stack, "warning"), "PINNED: this deploy moves alias live to version 6") {
+		t.Errorf("PinnedVersion() = %q; warnings %v", d.PinnedVersion(), testkit.Annotations(t, stack, "warning"))
 	}
 
 	for _, bad := range []string{"$LATEST", "0", "live", "6 "} {
-		msg := mustPanic(t, func() {
-			deploy(t, newStack(t), "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String(bad)})
+		msg := testkit.MustPanic(t, func() {
+			testkit.Deploy(t, testkit.NewStack(t), "Api", &bluegreen.DeploymentProps{PinnedVersion: jsii.String(bad)})
 		})
 		if !strings.Contains(msg, fmt.Sprintf(`PinnedVersion must be a published version number such as "6" ($LATEST and aliases cannot be pinned), got %q`, bad)) {
 			t.Errorf("pin %q: %s", bad, msg)
@@ -200,7 +201,7 @@ func TestPinsFromContext(t *testing.T) {
 		{"Svc/Api=6,Svc/Api=7", nil, "Svc/Api is pinned twice"},
 	}
 	for _, tc := range cases {
-		app := newAppWith(t, map[string]interface{}{bluegreen.PinContextKey: tc.value})
+		app := testkit.NewAppWith(t, map[string]interface{}{bluegreen.PinContextKey: tc.value})
 		got, err := bluegreen.PinsFromContext(app)
 		switch {
 		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
@@ -212,27 +213,27 @@ func TestPinsFromContext(t *testing.T) {
 }
 
 func TestExistingFunction(t *testing.T) {
-	stack := newStack(t)
-	fn := awslambda.NewFunction(stack, jsii.String("Mine"), functionProps(t))
+	stack := testkit.NewStack(t)
+	fn := awslambda.NewFunction(stack, jsii.String("Mine"), testkit.FunctionProps(t))
 	d := bluegreen.NewDeployment(stack, "Api", &bluegreen.DeploymentProps{Function: fn})
 	if d.Function() != fn {
 		t.Errorf("Function() must return the function given")
 	}
-	tmpl := template(t, stack)
-	countIs(t, tmpl, "AWS::Lambda::Function", 1+1) // yours, and the stack's release guard
-	hasResourceDefinition(t, tmpl, "AWS::Lambda::Version", like(obj{"DeletionPolicy": "RetainExceptOnCreate"}))
-	countIs(t, tmpl, "AWS::Lambda::Alias", 1)
+	tmpl := testkit.Template(t, stack)
+	testkit.CountIs(t, tmpl, "AWS::Lambda::Function", 1+1) // yours, and the stack's release guard
+	testkit.HasResourceDefinition(t, tmpl, "AWS::Lambda::Version", testkit.Like(testkit.Obj{"DeletionPolicy": "RetainExceptOnCreate"}))
+	testkit.CountIs(t, tmpl, "AWS::Lambda::Alias", 1)
 }
 
 func TestRollbackWithoutAlarms(t *testing.T) {
-	stack := newStack(t)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
-	hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
-		"AutoRollbackConfiguration": obj{
+	stack := testkit.NewStack(t)
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
+		"AutoRollbackConfiguration": testkit.Obj{
 			"Enabled": true,
-			"Events":  arr{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"},
+			"Events":  testkit.Arr{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST"},
 		},
-		"AlarmConfiguration": obj{"Enabled": false},
+		"AlarmConfiguration": testkit.Obj{"Enabled": false},
 	}))
 }
 
@@ -243,26 +244,26 @@ func TestRollbackOnAlarms(t *testing.T) {
 			name = "added later"
 		}
 		t.Run(name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			alarm := newAlarm(stack, "Errors")
 			var d bluegreen.Deployment
 			if late {
-				d = deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+				d = testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 				d.AddAlarm(alarm)
 			} else {
-				d = deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}, Alarms: []awscloudwatch.IAlarm{alarm}})
+				d = testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}, Alarms: []awscloudwatch.IAlarm{alarm}})
 			}
 			if len(d.Alarms()) != 1 {
 				t.Errorf("Alarms() has %d alarms, want 1", len(d.Alarms()))
 			}
-			hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
-				"AutoRollbackConfiguration": obj{
+			testkit.HasResource(t, testkit.Template(t, stack), "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
+				"AutoRollbackConfiguration": testkit.Obj{
 					"Enabled": true,
-					"Events":  arr{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"},
+					"Events":  testkit.Arr{"DEPLOYMENT_FAILURE", "DEPLOYMENT_STOP_ON_REQUEST", "DEPLOYMENT_STOP_ON_ALARM"},
 				},
-				"AlarmConfiguration": obj{
+				"AlarmConfiguration": testkit.Obj{
 					"Enabled": true,
-					"Alarms":  arr{obj{"Name": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Errors"))}}},
+					"Alarms":  testkit.Arr{testkit.Obj{"Name": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Errors"))}}},
 				},
 			}))
 		})
@@ -272,88 +273,88 @@ func TestRollbackOnAlarms(t *testing.T) {
 // A removed alarm must not stay attached: even without the removeAlarmsFromDeploymentGroup feature flag, a group
 // with no alarm left renders AlarmConfiguration.Enabled = false (CloudFormation would otherwise keep the old list).
 func TestNoStaleAlarmsWithoutFeatureFlag(t *testing.T) {
-	app := newAppWith(t, map[string]interface{}{"@aws-cdk/aws-codedeploy:removeAlarmsFromDeploymentGroup": false})
+	app := testkit.NewAppWith(t, map[string]interface{}{"@aws-cdk/aws-codedeploy:removeAlarmsFromDeploymentGroup": false})
 	stack := awscdk.NewStack(app, jsii.String("NoFlag"), nil)
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
-	hasResource(t, template(t, stack), "AWS::CodeDeploy::DeploymentGroup", like(obj{
-		"AlarmConfiguration": obj{"Enabled": false},
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
+		"AlarmConfiguration": testkit.Obj{"Enabled": false},
 	}))
 }
 
 func TestSharedApplication(t *testing.T) {
 	t.Run("one per stack", func(t *testing.T) {
-		stack := newStack(t)
-		a := deploy(t, stack, "A", nil)
-		b := deploy(t, stack, "B", nil)
+		stack := testkit.NewStack(t)
+		a := testkit.Deploy(t, stack, "A", nil)
+		b := testkit.Deploy(t, stack, "B", nil)
 		if a.Application() != b.Application() {
 			t.Errorf("two deployments in one stack must share the application")
 		}
-		tmpl := template(t, stack)
-		countIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
-		countIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", 2)
-		appID, _ := onlyResource(t, tmpl, "AWS::CodeDeploy::Application")
-		for id, g := range resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
-			if ref := props(g)["ApplicationName"]; jsonString(ref) != jsonString(obj{"Ref": appID}) {
+		tmpl := testkit.Template(t, stack)
+		testkit.CountIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
+		testkit.CountIs(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", 2)
+		appID, _ := testkit.OnlyResource(t, tmpl, "AWS::CodeDeploy::Application")
+		for id, g := range testkit.Resources(tmpl, "AWS::CodeDeploy::DeploymentGroup") {
+			if ref := testkit.Props(g)["ApplicationName"]; testkit.JSONString(ref) != testkit.JSONString(testkit.Obj{"Ref": appID}) {
 				t.Errorf("group %s: ApplicationName = %v, want Ref %s", id, ref, appID)
 			}
 		}
 	})
 	t.Run("given by the user", func(t *testing.T) {
-		stack := newStack(t)
+		stack := testkit.NewStack(t)
 		mine := awscodedeploy.NewLambdaApplication(stack, jsii.String("Mine"), nil)
-		d := deploy(t, stack, "A", &bluegreen.DeploymentProps{Application: mine})
+		d := testkit.Deploy(t, stack, "A", &bluegreen.DeploymentProps{Application: mine})
 		if d.Application() != mine {
 			t.Errorf("Application() must return the application given")
 		}
-		tmpl := template(t, stack)
-		countIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
-		hasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", like(obj{
-			"ApplicationName": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Mine"))},
+		tmpl := testkit.Template(t, stack)
+		testkit.CountIs(t, tmpl, "AWS::CodeDeploy::Application", 1)
+		testkit.HasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
+			"ApplicationName": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Mine"))},
 		}))
 	})
 }
 
 func TestHooksAreWired(t *testing.T) {
-	stack := newStack(t)
-	pre := awslambda.NewFunction(stack, jsii.String("PreHook"), functionProps(t))
-	post := awslambda.NewFunction(stack, jsii.String("PostHook"), functionProps(t))
-	deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreHook: pre, PostHook: post})
-	tmpl := template(t, stack)
-	hasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", like(obj{
-		"UpdatePolicy": obj{"CodeDeployLambdaAliasUpdate": like(obj{
-			"BeforeAllowTrafficHook": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^PreHook"))},
-			"AfterAllowTrafficHook":  obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^PostHook"))},
+	stack := testkit.NewStack(t)
+	pre := awslambda.NewFunction(stack, jsii.String("PreHook"), testkit.FunctionProps(t))
+	post := awslambda.NewFunction(stack, jsii.String("PostHook"), testkit.FunctionProps(t))
+	testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{PreHook: pre, PostHook: post})
+	tmpl := testkit.Template(t, stack)
+	testkit.HasResourceDefinition(t, tmpl, "AWS::Lambda::Alias", testkit.Like(testkit.Obj{
+		"UpdatePolicy": testkit.Obj{"CodeDeployLambdaAliasUpdate": testkit.Like(testkit.Obj{
+			"BeforeAllowTrafficHook": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^PreHook"))},
+			"AfterAllowTrafficHook":  testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^PostHook"))},
 		})},
 	}))
 	// CodeDeploy's role may invoke the hooks although they are not named CodeDeployHook_*.
-	hasResource(t, tmpl, "AWS::IAM::Policy", like(obj{
-		"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+	testkit.HasResource(t, tmpl, "AWS::IAM::Policy", testkit.Like(testkit.Obj{
+		"PolicyDocument": testkit.Like(testkit.Obj{"Statement": testkit.ArrayWith(testkit.Like(testkit.Obj{
 			"Action":   "lambda:InvokeFunction",
-			"Resource": arrayWith(obj{"Fn::GetAtt": arr{assertions.Match_StringLikeRegexp(jsii.String("^PreHook")), "Arn"}}),
+			"Resource": testkit.ArrayWith(testkit.Obj{"Fn::GetAtt": testkit.Arr{assertions.Match_StringLikeRegexp(jsii.String("^PreHook")), "Arn"}}),
 		}))}),
-		"Roles": arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("DeploymentGroupServiceRole"))}},
+		"Roles": testkit.Arr{testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("DeploymentGroupServiceRole"))}},
 	}))
 }
 
 func TestGrantInvokeTargetsTheAlias(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
 	caller := awsiam.NewRole(stack, jsii.String("Caller"), &awsiam.RoleProps{
 		AssumedBy: awsiam.NewServicePrincipal(jsii.String("ec2.amazonaws.com"), nil),
 	})
 	d.GrantInvoke(caller)
-	hasResource(t, template(t, stack), "AWS::IAM::Policy", like(obj{
-		"PolicyDocument": like(obj{"Statement": arrayWith(like(obj{
+	testkit.HasResource(t, testkit.Template(t, stack), "AWS::IAM::Policy", testkit.Like(testkit.Obj{
+		"PolicyDocument": testkit.Like(testkit.Obj{"Statement": testkit.ArrayWith(testkit.Like(testkit.Obj{
 			"Action":   "lambda:InvokeFunction",
-			"Resource": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiAlias"))},
+			"Resource": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiAlias"))},
 		}))}),
-		"Roles": arr{obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Caller"))}},
+		"Roles": testkit.Arr{testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^Caller"))}},
 	}))
 }
 
 func TestMetricsTargetTheAlias(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
 	metrics := map[string]awscloudwatch.Metric{
 		"Errors":      d.MetricErrors(nil),
 		"Invocations": d.MetricInvocations(nil),
@@ -368,15 +369,15 @@ func TestMetricsTargetTheAlias(t *testing.T) {
 			Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
 		})
 	}
-	tmpl := template(t, stack)
+	tmpl := testkit.Template(t, stack)
 	for name := range metrics {
-		hasResource(t, tmpl, "AWS::CloudWatch::Alarm", like(obj{
+		testkit.HasResource(t, tmpl, "AWS::CloudWatch::Alarm", testkit.Like(testkit.Obj{
 			"Namespace":  "AWS/Lambda",
 			"MetricName": name,
-			"Dimensions": arrayWith(obj{
+			"Dimensions": testkit.ArrayWith(testkit.Obj{
 				"Name": "Resource",
-				"Value": obj{"Fn::Join": arr{"", arr{
-					obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction"))}, ":live",
+				"Value": testkit.Obj{"Fn::Join": testkit.Arr{"", testkit.Arr{
+					testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiFunction"))}, ":live",
 				}}},
 			}),
 		}))
@@ -384,8 +385,8 @@ func TestMetricsTargetTheAlias(t *testing.T) {
 }
 
 func TestExposedResources(t *testing.T) {
-	stack := newStack(t)
-	d := deploy(t, stack, "Api", nil)
+	stack := testkit.NewStack(t)
+	d := testkit.Deploy(t, stack, "Api", nil)
 	if d.Function() == nil || d.Version() == nil || d.Alias() == nil || d.Application() == nil ||
 		d.DeploymentGroup() == nil || d.DeploymentConfig() == nil {
 		t.Fatalf("every resource must be exposed")
@@ -401,22 +402,22 @@ func TestExposedResources(t *testing.T) {
 // An alarm on the alias's own metrics, added to its deployment group, must not create a dependency cycle between
 // alarm, alias and group (aws-cdk#2231); CloudFormation's validator (E3004) would report one.
 func TestAliasAlarmCreatesNoCycle(t *testing.T) {
-	app := newApp(t)
+	app := testkit.NewApp(t)
 	stack := awscdk.NewStack(app, jsii.String("Cycle"), nil)
-	d := deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
+	d := testkit.Deploy(t, stack, "Api", &bluegreen.DeploymentProps{GreenAlarms: alarms.Options{Disabled: true}})
 	d.AddAlarm(d.MetricErrors(nil).CreateAlarm(stack, jsii.String("ApiErrors"), &awscloudwatch.CreateAlarmOptions{
 		Threshold: jsii.Number(1), EvaluationPeriods: jsii.Number(1),
 	}))
 	var dir string
-	noPanic(t, func() { dir = *app.Synth(nil).Directory() })
+	testkit.NoPanic(t, func() { dir = *app.Synth(nil).Directory() })
 	if t.Failed() {
 		return
 	}
-	if errs := validationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
+	if errs := testkit.ValidationFindings(t, dir, "error", "fatal"); len(errs) > 0 {
 		t.Errorf("validation findings: %v", errs)
 	}
-	hasResource(t, assertions.Template_FromStack(stack, nil), "AWS::CodeDeploy::DeploymentGroup", like(obj{
-		"AlarmConfiguration": obj{"Enabled": true, "Alarms": arr{obj{"Name": obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiErrors"))}}}},
+	testkit.HasResource(t, assertions.Template_FromStack(stack, nil), "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
+		"AlarmConfiguration": testkit.Obj{"Enabled": true, "Alarms": testkit.Arr{testkit.Obj{"Name": testkit.Obj{"Ref": assertions.Match_StringLikeRegexp(jsii.String("^ApiErrors"))}}}},
 	}))
 }
 
@@ -443,19 +444,19 @@ func TestTrafficGateRefusedWhenItCanOnlyFail(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			stack := newStack(t)
+			stack := testkit.NewStack(t)
 			props := &bluegreen.DeploymentProps{Strategy: tc.s, EmergencyBypass: jsii.Bool(tc.bypass),
 				PostTraffic: &hooks.PostTrafficProps{MinInvocations: tc.min}}
 			if tc.want != "" {
-				msg := mustPanic(t, func() { deploy(t, stack, "Api", props) })
+				msg := testkit.MustPanic(t, func() { testkit.Deploy(t, stack, "Api", props) })
 				if !strings.Contains(msg, "TestStack/Api: invalid DeploymentProps: "+tc.want) {
 					t.Errorf("got %q, want %q", msg, tc.want)
 				}
 				return
 			}
-			deploy(t, stack, "Api", props)
-			warnings := annotations(t, stack, "warning")
-			if tc.bypass != containsText(warnings, "PostTraffic.MinInvocations 5 is not applied to this deploy") {
+			testkit.Deploy(t, stack, "Api", props)
+			warnings := testkit.Annotations(t, stack, "warning")
+			if tc.bypass != testkit.ContainsText(warnings, "PostTraffic.MinInvocations 5 is not applied to this deploy") {
 				t.Errorf("bypass %v, warnings %v", tc.bypass, warnings)
 			}
 		})
@@ -470,8 +471,8 @@ func TestPostTrafficWithNothingLeftUnderAllAtOnce(t *testing.T) {
 		if bypass {
 			s = strategy.Canary10Percent5Minutes
 		}
-		msg := mustPanic(t, func() {
-			deploy(t, newStack(t), "Api", &bluegreen.DeploymentProps{Strategy: s, EmergencyBypass: jsii.Bool(bypass),
+		msg := testkit.MustPanic(t, func() {
+			testkit.Deploy(t, testkit.NewStack(t), "Api", &bluegreen.DeploymentProps{Strategy: s, EmergencyBypass: jsii.Bool(bypass),
 				PostTraffic: &hooks.PostTrafficProps{MinInvocations: jsii.Number(5), SkipAlarmCheck: true}})
 		})
 		want := "TestStack/Api: invalid DeploymentProps: PostTraffic.MinInvocations 5 cannot be met under AllAtOnce"
