@@ -1,4 +1,4 @@
-package test
+package deployment
 
 import (
 	"crypto/sha256"
