@@ -115,7 +115,7 @@ func TestProvisionedConcurrencyScaling(t *testing.T) {
 	}
 }
 
-// hookConfig synthesizes app and returns the configuration the pre-traffic hook of stack ships with.
+// preTrafficConfig synthesizes app and returns the configuration the pre-traffic hook of stack ships with.
 func preTrafficConfig(t *testing.T, app awscdk.App, stack awscdk.Stack) hookconfig.Config {
 	t.Helper()
 	var dir string
