@@ -5,7 +5,7 @@ package deployment
 // failure reporter and its watchdog), the release guard (package guard: the release gate and the coordinator) and
 // the rollback of a deployed template (package revert). It is a test fixture that encodes documented behaviour,
 // not a cloud emulator: each rule it applies is named in a comment ("rule:<id>") and listed, documented or
-// assumed, in lifecycle_rules_test.go. Where AWS documents nothing and the answer matters, the model replays every
+// assumed, in package awsrules. Where AWS documents nothing and the answer matters, the model replays every
 // plausible answer (variants). The lifecycle tests (lifecycle_test.go) replay sequences of deploys through it.
 
 import (
