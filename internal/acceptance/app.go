@@ -61,3 +61,31 @@ func OwnStack(name string, tags map[string]string, run string) bool {
 	}
 	return run == "" || (v == run && strings.HasPrefix(name, StackPrefix+"-"+run+"-"))
 }
+
+// The stack outputs the acceptance app declares and the AWS backend reads. Per-function outputs end with the
+// function's id (Api, Fn00, Fn01): "FunctionNameApi".
+const (
+	// OutputQueueURL is the URL of the SQS queue subscribed to the notification topic: the backend reads the
+	// notices sent during a step from it.
+	OutputQueueURL = "NotificationQueueUrl"
+	// OutputApplication is the CodeDeploy application's name.
+	OutputApplication = "Application"
+	// OutputFunctionName + id is the function's name; its alias is AliasName.
+	OutputFunctionName = "FunctionName"
+	// OutputDeploymentGroup + id is the function's CodeDeploy deployment group's name.
+	OutputDeploymentGroup = "DeploymentGroup"
+	// AliasName is the alias of every function.
+	AliasName = "live"
+)
+
+// The business metric the app's business alarm watches (Release.Business): the traffic generator publishes it
+// (BusinessHealthy each minute, BusinessBroken while the step's fault is BusinessAlarm), with the dimension
+// BusinessDimension = the stack's name. The alarm is in ALARM when a minute's value is below BusinessThreshold.
+const (
+	BusinessNamespace = "BlueGreenAcceptance"
+	BusinessMetric    = "ActiveUsers"
+	BusinessDimension = "Stack"
+	BusinessHealthy   = 10.0
+	BusinessBroken    = 0.0
+	BusinessThreshold = 1.0
+)
