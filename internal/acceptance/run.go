@@ -37,7 +37,9 @@ func (o *Observation) Set(name, value string) {
 }
 
 // SetDuration records a duration, rounded to the second.
-func (o *Observation) SetDuration(name string, d time.Duration) { o.Set(name, d.Round(time.Second).String()) }
+func (o *Observation) SetDuration(name string, d time.Duration) {
+	o.Set(name, d.Round(time.Second).String())
+}
 
 // CheckResult is a check and what was observed.
 type CheckResult struct {

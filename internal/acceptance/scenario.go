@@ -276,7 +276,9 @@ func versions(fn, list string, rules ...string) Check {
 func notified(list string, rules ...string) Check { return is(WhatNotifications, list, rules...) }
 
 // watchExit checks bluegreen watch's exit code for fn's deployment of the step.
-func watchExit(fn, code string, rules ...string) Check { return is(Name(WhatWatch, fn), code, rules...) }
+func watchExit(fn, code string, rules ...string) Check {
+	return is(Name(WhatWatch, fn), code, rules...)
+}
 
 // within checks that the step took at most d.
 func within(d time.Duration, rules ...string) Check {
@@ -294,7 +296,9 @@ func errorSays(want string, rules ...string) Check {
 }
 
 // provisioned checks the provisioned concurrency on fn's alias.
-func provisioned(fn, n string, rules ...string) Check { return is(Name(WhatProvisioned, fn), n, rules...) }
+func provisioned(fn, n string, rules ...string) Check {
+	return is(Name(WhatProvisioned, fn), n, rules...)
+}
 
 // Pass reports whether got satisfies the check, and says why not.
 func (c Check) Pass(got string, present bool) (bool, string) {
