@@ -41,8 +41,7 @@ func (w *watcher) interrupted() WatchResult {
 // error code), given the alarms in ALARM at the end; the failed hook's log group is looked up, and rollbackInfo says
 // which deployment rolls back.
 func (w *watcher) finish(ctx context.Context) WatchResult {
-	st := w.info.Status
-	r := w.result(strings.ToLower(string(st)))
+	r := w.result("")
 	if w.info.CreateTime != nil && w.info.CompleteTime != nil {
 		r.ElapsedSeconds = w.info.CompleteTime.Sub(*w.info.CreateTime).Seconds()
 	}
@@ -55,15 +54,16 @@ func (w *watcher) finish(ctx context.Context) WatchResult {
 		}
 	}
 	s := deployment.Summarize(w.info, w.appSpec, w.events)
-	if st == cdtypes.DeploymentStatusSucceeded && s.Rollback {
-		// A rollback that does not say which deployment it rolls back: its success means the release failed.
-		r.Outcome = outcomeRolledBack
+	// The outcome and the exit code are deployment.Finish's: a rollback that does not say which deployment it
+	// rolls back has succeeded only in undoing a release.
+	end := deployment.Finish(s)
+	r.Outcome, r.ending = end.Outcome, &end
+	switch end.Outcome {
+	case outcomeRolledBack:
 		r.Reason = fmt.Sprintf("deployment %s, created by %s, rolled a release back; %s:%s %s", w.id, w.info.Creator,
 			w.o.function, w.o.alias, r.Serving)
 		return r
-	}
-	if st == cdtypes.DeploymentStatusSucceeded {
-		r.Outcome = outcomeSucceeded
+	case outcomeSucceeded:
 		r.Reason = fmt.Sprintf("%s:%s %s", w.o.function, w.o.alias, r.Serving)
 		return r
 	}

@@ -62,12 +62,12 @@ const (
 // within the hour (DESIGN.md).
 const eventFailed = "Failed"
 
-// Outcomes of watch.
+// Outcomes of watch: those of a deployment that has ended are deployment.Finish's.
 const (
-	outcomeSucceeded   = "succeeded"
-	outcomeFailed      = "failed"
-	outcomeStopped     = "stopped"
-	outcomeRolledBack  = "rolled back"
+	outcomeSucceeded   = deployment.OutcomeSucceeded
+	outcomeFailed      = deployment.OutcomeFailed
+	outcomeStopped     = deployment.OutcomeStopped
+	outcomeRolledBack  = deployment.OutcomeRolledBack
 	outcomeTimedOut    = "timed out"
 	outcomeInterrupted = "interrupted"
 	outcomeError       = "error"
@@ -98,6 +98,9 @@ type WatchResult struct {
 	ElapsedSeconds float64 `json:"elapsedSeconds"`
 	// Message is the error that ended watch (outcome error).
 	Message string `json:"message,omitempty"`
+
+	// ending is how the deployment ended, when it did (deployment.Finish): its outcome and exit code.
+	ending *deployment.Ending
 }
 
 // HookFailure is a lifecycle hook that failed, and where its logs are.
@@ -108,8 +111,12 @@ type HookFailure struct {
 	Message  string `json:"message,omitempty"`
 }
 
-// exitCode maps the result to the command's exit code; runWatch decides that of an error (outcome error).
+// exitCode maps the result to the command's exit code: deployment.Finish's for a deployment that ended; runWatch
+// decides that of an error (outcome error).
 func (r WatchResult) exitCode() int {
+	if r.ending != nil && r.Outcome == r.ending.Outcome {
+		return r.ending.Exit
+	}
 	switch r.Outcome {
 	case outcomeSucceeded:
 		return exitOK
