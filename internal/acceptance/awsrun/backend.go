@@ -1,0 +1,424 @@
+package awsrun
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/aws/aws-sdk-go-v2/aws"
+	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
+	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
+	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
+	"github.com/aws/aws-sdk-go-v2/service/lambda"
+	"github.com/aws/smithy-go"
+
+	"github.com/safeship/lambda-bluegreen/internal/acceptance"
+)
+
+// Backend plays scenarios on a real account (acceptance.Backend). Each scenario runs in a stack of its own
+// (acceptance.StackName with the run's id and the scenario's index in acceptance.Scenarios), which End deletes.
+// A Backend plays one scenario at a time.
+type Backend struct {
+	cfg      Config
+	clients  Clients
+	deployer Deployer
+	commands Commands
+
+	// The scenario being played: its stack, its last release, and whether the business metric is broken.
+	stack   string
+	release acceptance.Release
+	broken  bool
+}
+
+// NewBackend is a backend for the configuration (its defaults applied) on the clients, deploying with d and
+// running bluegreen's commands with cmds.
+func NewBackend(c Config, cl Clients, d Deployer, cmds Commands) *Backend {
+	return &Backend{cfg: c.withDefaults(), clients: cl, deployer: d, commands: cmds}
+}
+
+// Name is "aws".
+func (b *Backend) Name() string { return "aws" }
+
+// stackOf is the scenario's stack.
+func (b *Backend) stackOf(s acceptance.Scenario) (string, error) {
+	i, ok := scenarioIndex(s.Name)
+	if !ok {
+		return "", fmt.Errorf("scenario %q is not in acceptance.Scenarios", s.Name)
+	}
+	return acceptance.StackName(b.cfg.Run, i), nil
+}
+
+// Begin checks that the scenario's stack does not exist yet: a scenario starts from nothing deployed.
+func (b *Backend) Begin(ctx context.Context, s acceptance.Scenario) error {
+	stack, err := b.stackOf(s)
+	if err != nil {
+		return err
+	}
+	b.stack, b.release, b.broken = stack, acceptance.Release{}, false
+	st, err := b.describe(ctx, stack)
+	if err != nil {
+		return err
+	}
+	if st != nil {
+		return fmt.Errorf("stack %s exists already (%s): bluegreen acceptance -cleanup -run %s deletes it", stack,
+			st.StackStatus, b.cfg.Run)
+	}
+	return nil
+}
+
+// Do plays step i: it starts the traffic generator, deploys (or runs the command), stops the generator and
+// observes what AWS did.
+func (b *Backend) Do(ctx context.Context, s acceptance.Scenario, i int) (acceptance.Observation, error) {
+	var obs acceptance.Observation
+	st := s.Steps[i]
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.StepTimeout)
+	defer cancel()
+	clock := b.cfg.Clock
+	before, err := b.describe(ctx, b.stack)
+	if err != nil {
+		return obs, err
+	}
+	fns := functionsOf(before)
+	if st.Action == acceptance.Deploy {
+		b.release = st.Release
+	}
+	for _, f := range st.Faults {
+		switch f.Kind {
+		case acceptance.BusinessAlarm, acceptance.ClearBusinessAlarm:
+			b.broken = f.Kind == acceptance.BusinessAlarm
+			if err := b.putBusiness(ctx); err != nil {
+				return obs, err
+			}
+			obs.Notes = append(obs.Notes, fmt.Sprintf("business metric %s, then waited %s for the alarm",
+				map[bool]string{true: "broken", false: "healthy"}[b.broken], b.cfg.ClearWait))
+			if err := clock.Sleep(ctx, b.cfg.ClearWait); err != nil {
+				return obs, err
+			}
+		case acceptance.HookCrash:
+			return obs, fmt.Errorf("fault %s cannot be injected on AWS", f.Kind)
+		}
+	}
+
+	// The step starts once its faults are set: the wait for the business alarm is not the step's time.
+	start := clock.Now()
+	gen := b.startTraffic(ctx, st, fns)
+	var res DeployResult
+	switch st.Action {
+	case acceptance.Deploy:
+		res, err = b.deployer.Deploy(ctx, Deployment{Stack: b.stack, Run: b.cfg.Run, Release: st.Release})
+	case acceptance.RollbackByHand, acceptance.Unblock:
+		fn, ok := find(fns, st.Function)
+		if !ok {
+			err = fmt.Errorf("the stack %s has no function %s", b.stack, st.Function)
+			break
+		}
+		var cr CommandResult
+		if st.Action == acceptance.RollbackByHand {
+			cr, err = b.commands.Rollback(ctx, fn)
+		} else {
+			cr, err = b.commands.Unblock(ctx, fn)
+		}
+		res = DeployResult{OK: cr.Exit == 0}
+		if !res.OK {
+			res.Error = fmt.Sprintf("exit %d: %s", cr.Exit, strings.TrimSpace(cr.Output))
+		}
+	default:
+		err = fmt.Errorf("unknown action %q", st.Action)
+	}
+	tr := gen.stop()
+	if err != nil {
+		return obs, fmt.Errorf("%s: %w", st.Action, err)
+	}
+	obs.SetDuration(acceptance.WhatTook, clock.Now().Sub(start))
+	obs.Notes = append(obs.Notes, tr.notes()...)
+	if tr.detected {
+		obs.SetDuration(acceptance.WhatDetection, tr.detection)
+	}
+
+	after, err := b.describe(ctx, b.stack)
+	if err != nil {
+		return obs, err
+	}
+	if after == nil {
+		return obs, fmt.Errorf("stack %s does not exist after the step", b.stack)
+	}
+	status := string(after.StackStatus)
+	obs.Set(acceptance.WhatStack, status)
+	obs.Set(acceptance.WhatOutcome, outcomeOf(res.OK, status))
+	errText := ""
+	if !res.OK {
+		errText = res.Error
+		if errText == "" {
+			errText = aws.ToString(after.StackStatusReason)
+		}
+	}
+	obs.Set(acceptance.WhatError, errText)
+
+	for _, fn := range functionsOf(after) {
+		if err := b.observeFunction(ctx, fn, start, &obs); err != nil {
+			return obs, err
+		}
+	}
+	outcomes, err := b.notices(ctx, output(after, acceptance.OutputQueueURL))
+	if err != nil {
+		return obs, err
+	}
+	if len(outcomes) == 0 {
+		obs.Set(acceptance.WhatNotifications, "none")
+	} else {
+		obs.Set(acceptance.WhatNotifications, strings.Join(outcomes, ","))
+	}
+	return obs, nil
+}
+
+// outcomeOf is how a stack operation ended, from whether the deploy succeeded and the stack's status.
+func outcomeOf(ok bool, status string) string {
+	switch {
+	case ok:
+		return acceptance.OutcomeComplete
+	case strings.HasSuffix(status, "ROLLBACK_COMPLETE"):
+		return acceptance.OutcomeRolledBack
+	case strings.HasSuffix(status, "ROLLBACK_FAILED"):
+		return acceptance.OutcomeRollbackFailed
+	}
+	return "failed (stack " + status + ")"
+}
+
+// observeFunction records the function's alias, versions, provisioned concurrency, and watch's exit code for its
+// first deployment since start.
+func (b *Backend) observeFunction(ctx context.Context, fn Function, start time.Time, obs *acceptance.Observation) error {
+	a, err := b.clients.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &fn.Name, Name: &fn.Alias})
+	if err != nil {
+		return fmt.Errorf("GetAlias %s:%s: %w", fn.Name, fn.Alias, err)
+	}
+	alias := aws.ToString(a.FunctionVersion)
+	if a.RoutingConfig != nil {
+		for v, w := range a.RoutingConfig.AdditionalVersionWeights {
+			alias += fmt.Sprintf(" (version %s at %g%%)", v, w*100)
+		}
+	}
+	obs.Set(acceptance.Name(acceptance.WhatAlias, fn.ID), alias)
+
+	var versions []int
+	var marker *string
+	for page := 0; page < 50; page++ {
+		out, err := b.clients.Lambda.ListVersionsByFunction(ctx, &lambda.ListVersionsByFunctionInput{FunctionName: &fn.Name, Marker: marker})
+		if err != nil {
+			return fmt.Errorf("ListVersionsByFunction %s: %w", fn.Name, err)
+		}
+		for _, v := range out.Versions {
+			if n, err := strconv.Atoi(aws.ToString(v.Version)); err == nil {
+				versions = append(versions, n)
+			}
+		}
+		if marker = out.NextMarker; marker == nil {
+			break
+		}
+	}
+	sort.Ints(versions)
+	list := make([]string, len(versions))
+	for i, v := range versions {
+		list[i] = strconv.Itoa(v)
+	}
+	obs.Set(acceptance.Name(acceptance.WhatVersions, fn.ID), strings.Join(list, ","))
+
+	pc, err := b.clients.Lambda.GetProvisionedConcurrencyConfig(ctx, &lambda.GetProvisionedConcurrencyConfigInput{FunctionName: &fn.Name, Qualifier: &fn.Alias})
+	switch {
+	case apiCode(err) == "ProvisionedConcurrencyConfigNotFoundException":
+		obs.Set(acceptance.Name(acceptance.WhatProvisioned, fn.ID), "0")
+	case err != nil:
+		return fmt.Errorf("GetProvisionedConcurrencyConfig %s:%s: %w", fn.Name, fn.Alias, err)
+	default:
+		obs.Set(acceptance.Name(acceptance.WhatProvisioned, fn.ID), strconv.Itoa(int(aws.ToInt32(pc.RequestedProvisionedConcurrentExecutions))))
+	}
+
+	id, err := b.firstDeployment(ctx, fn, start)
+	if err != nil {
+		return err
+	}
+	if id == "" {
+		obs.Set(acceptance.Name(acceptance.WhatWatch, fn.ID), "none")
+		return nil
+	}
+	r, err := b.commands.Watch(ctx, fn, id)
+	if err != nil {
+		return fmt.Errorf("watch %s: %w", id, err)
+	}
+	obs.Set(acceptance.Name(acceptance.WhatWatch, fn.ID), strconv.Itoa(r.Exit))
+	obs.Notes = append(obs.Notes, fmt.Sprintf("watch of %s's deployment %s: exit %d", fn.ID, id, r.Exit))
+	return nil
+}
+
+// firstDeployment is the id of the first deployment of the function's group created since start ("" for none).
+func (b *Backend) firstDeployment(ctx context.Context, fn Function, start time.Time) (string, error) {
+	if fn.Application == "" || fn.Group == "" {
+		return "", nil
+	}
+	window := &cdtypes.TimeRange{Start: aws.Time(start.Add(-time.Minute)), End: aws.Time(b.cfg.Clock.Now().Add(time.Minute))}
+	var ids []string
+	var token *string
+	for page := 0; page < 20; page++ {
+		out, err := b.clients.CodeDeploy.ListDeployments(ctx, &codedeploy.ListDeploymentsInput{ApplicationName: &fn.Application,
+			DeploymentGroupName: &fn.Group, CreateTimeRange: window, NextToken: token})
+		if err != nil {
+			return "", fmt.Errorf("ListDeployments %s/%s: %w", fn.Application, fn.Group, err)
+		}
+		ids = append(ids, out.Deployments...)
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	first, firstAt := "", time.Time{}
+	for _, id := range ids {
+		out, err := b.clients.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: aws.String(id)})
+		if err != nil {
+			return "", fmt.Errorf("GetDeployment %s: %w", id, err)
+		}
+		if out.DeploymentInfo == nil {
+			continue
+		}
+		at := aws.ToTime(out.DeploymentInfo.CreateTime)
+		if at.Before(start.Add(-time.Minute)) {
+			continue
+		}
+		if first == "" || at.Before(firstAt) {
+			first, firstAt = id, at
+		}
+	}
+	return first, nil
+}
+
+// End deletes the scenario's stack, if it exists and is the run's (acceptance.OwnStack), and waits for its
+// deletion, within EndTimeout.
+func (b *Backend) End(ctx context.Context, s acceptance.Scenario) error {
+	stack, err := b.stackOf(s)
+	if err != nil {
+		return err
+	}
+	return b.deleteStack(ctx, stack, b.cfg.Run)
+}
+
+// deleteStack deletes the stack when OwnStack accepts it for run, and waits (bounded by EndTimeout on the
+// run's clock, and by ctx) until it is gone. A stack in an operation is waited for before it is deleted.
+func (b *Backend) deleteStack(ctx context.Context, name, run string) error {
+	clock := b.cfg.Clock
+	deadline := clock.Now().Add(b.cfg.EndTimeout)
+	deletes := 0
+	last := ""
+	for {
+		st, err := b.describe(ctx, name)
+		if err != nil {
+			return err
+		}
+		if st == nil {
+			return nil
+		}
+		if !acceptance.OwnStack(name, tagsOf(st), run) {
+			return fmt.Errorf("stack %s is not the run's (no tag %s=%s or another name): not deleted", name, acceptance.TagKey, run)
+		}
+		status := string(st.StackStatus)
+		last = status
+		switch {
+		case status == string(cfntypes.StackStatusDeleteComplete):
+			return nil
+		case strings.HasSuffix(status, "_IN_PROGRESS"):
+			// wait: the operation (the deletion, or an update an interrupt left running) goes on
+		case status == string(cfntypes.StackStatusDeleteFailed) && deletes >= 2:
+			return fmt.Errorf("stack %s: deletion failed twice: %s", name, aws.ToString(st.StackStatusReason))
+		case deletes == 0 || status == string(cfntypes.StackStatusDeleteFailed):
+			if _, err := b.clients.CloudFormation.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name)}); err != nil {
+				return fmt.Errorf("DeleteStack %s: %w", name, err)
+			}
+			deletes++
+		}
+		if !clock.Now().Before(deadline) {
+			return fmt.Errorf("stack %s is still %s after %s: delete it by hand (bluegreen acceptance -cleanup)",
+				name, last, b.cfg.EndTimeout)
+		}
+		if err := clock.Sleep(ctx, b.cfg.PollInterval); err != nil {
+			return fmt.Errorf("waiting for stack %s to be deleted (%s): %w", name, last, err)
+		}
+	}
+}
+
+// describe is the named stack, or nil when it does not exist.
+func (b *Backend) describe(ctx context.Context, name string) (*cfntypes.Stack, error) {
+	out, err := b.clients.CloudFormation.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
+	if err != nil {
+		if apiCode(err) == "ValidationError" && strings.Contains(err.Error(), "does not exist") {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("DescribeStacks %s: %w", name, err)
+	}
+	if len(out.Stacks) == 0 {
+		return nil, nil
+	}
+	return &out.Stacks[0], nil
+}
+
+// apiCode is the API error's code, or "".
+func apiCode(err error) string {
+	var ae smithy.APIError
+	if errors.As(err, &ae) {
+		return ae.ErrorCode()
+	}
+	return ""
+}
+
+func tagsOf(st *cfntypes.Stack) map[string]string {
+	tags := map[string]string{}
+	for _, t := range st.Tags {
+		tags[aws.ToString(t.Key)] = aws.ToString(t.Value)
+	}
+	return tags
+}
+
+// output is the stack output's value ("" when the stack or the output is missing).
+func output(st *cfntypes.Stack, key string) string {
+	if st == nil {
+		return ""
+	}
+	for _, o := range st.Outputs {
+		if aws.ToString(o.OutputKey) == key {
+			return aws.ToString(o.OutputValue)
+		}
+	}
+	return ""
+}
+
+// functionsOf are the functions the stack's outputs name, ordered by id.
+func functionsOf(st *cfntypes.Stack) []Function {
+	if st == nil {
+		return nil
+	}
+	var fns []Function
+	for _, o := range st.Outputs {
+		key := aws.ToString(o.OutputKey)
+		id, ok := strings.CutPrefix(key, acceptance.OutputFunctionName)
+		if !ok || id == "" {
+			continue
+		}
+		fns = append(fns, Function{ID: id, Name: aws.ToString(o.OutputValue), Alias: acceptance.AliasName,
+			Application: output(st, acceptance.OutputApplication), Group: output(st, acceptance.OutputDeploymentGroup+id),
+			Stack: aws.ToString(st.StackName)})
+	}
+	sort.Slice(fns, func(i, j int) bool { return fns[i].ID < fns[j].ID })
+	return fns
+}
+
+func find(fns []Function, id string) (Function, bool) {
+	if id == "" {
+		id = acceptance.Api
+	}
+	for _, f := range fns {
+		if f.ID == id {
+			return f, true
+		}
+	}
+	return Function{}, false
+}
