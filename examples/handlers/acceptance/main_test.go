@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -48,5 +49,16 @@ func TestAnswer(t *testing.T) {
 				t.Errorf("got %+v, want %+v", got, tc.want)
 			}
 		})
+	}
+}
+
+// The answer's JSON is what the pre-traffic test and the traffic generator read: ok, version and commit.
+func TestReplyJSON(t *testing.T) {
+	b, err := json.Marshal(reply{OK: true, Version: "2", Commit: "c1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"ok":true,"version":"2","commit":"c1"}`; string(b) != want {
+		t.Errorf("got %s, want %s", b, want)
 	}
 }
