@@ -10,6 +10,8 @@
 //	                   [-region R] [-json]
 //	bluegreen unblock -function NAME (-release R | -all) [-yes] [-profile P] [-region R] [-json]
 //	bluegreen recover -stack NAME [-dry-run] [-yes] [-timeout 30m] [-profile P] [-region R] [-json]
+//	bluegreen acceptance -account ID -region R [-profile P] [-scenarios a,b] [-run ID] [-report DIR] [-yes] [-json]
+//	bluegreen acceptance -cleanup -account ID -region R (-run ID | -all-runs) [-profile P] [-json]
 //	bluegreen version               (or -version, --version)
 //	bluegreen help [COMMAND]        (or -h, --help; bluegreen COMMAND -h lists the command's flags and exit codes)
 //
@@ -43,6 +45,12 @@
 // recover brings a stack out of UPDATE_ROLLBACK_FAILED: it makes the failed aliases' deployment groups shift all at
 // once without alarms, continues the rollback, skips the failed aliases only if it fails again (then points them at
 // the rolled-back template's versions), and restores the groups; -dry-run prints each step with its API call.
+//
+// acceptance plays the release scenarios of internal/acceptance on a real account, from a checkout of the library:
+// it refuses credentials of another account than -account, prints the plan with its expected duration and an
+// upper bound on its cost, asks for the account id (-yes skips it), deletes every stack it created (after a failure
+// or Ctrl-C too), and writes a report of the model's rules confirmed or contradicted; -cleanup deletes what a run
+// left behind (only stacks with its tag and name prefix). Its help lists its exit codes.
 //
 // status, watch, rollback, unblock and recover use the AWS SDK's standard credential chain; -profile and -region
 // override it. An error the operator can fix says what to do first: no credentials, no region, an unknown profile,
@@ -137,6 +145,7 @@ var commands = []struct{ name, synopsis, summary, exits string }{
   changing during the prompt); 2 bad usage; 3 nothing to do (the stack is not in UPDATE_ROLLBACK_FAILED);
   4 declined; 5 timed out (the stack operation still running)`},
 	initCommand,
+	acceptanceCommand,
 	{"version", "bluegreen version   (or bluegreen -version)",
 		"print bluegreen's version: its module version, or (devel) and the commit when built from a checkout",
 		`exit codes: 0 printed; 2 bad usage`},
@@ -183,6 +192,8 @@ func (c cli) run(args []string, stdout, stderr io.Writer) int {
 		return c.runRecover(args[1:], stdout, stderr)
 	case "init":
 		return runInit(args[1:], stdout, stderr)
+	case "acceptance":
+		return c.runAcceptance(args[1:], stdout, stderr)
 	case "version":
 		return runVersion(args[1:], stdout, stderr)
 	case "-version", "--version":

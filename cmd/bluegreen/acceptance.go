@@ -1,0 +1,298 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"os/signal"
+	"runtime/debug"
+	"strings"
+	"sync"
+
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
+
+	"github.com/safeship/lambda-bluegreen/internal/acceptance"
+	"github.com/safeship/lambda-bluegreen/internal/acceptance/awsrun"
+	"github.com/safeship/lambda-bluegreen/internal/scaffold"
+)
+
+// acceptanceCommand is acceptance's entry in the commands table.
+var acceptanceCommand = struct{ name, synopsis, summary, exits string }{"acceptance",
+	"bluegreen acceptance -account ID -region R [-profile P] [-scenarios a,b] [-run ID] [-report DIR] [-yes] [-json]\n" +
+		"       bluegreen acceptance -cleanup -account ID -region R (-run ID | -all-runs) [-profile P] [-json]",
+	"prove the release scenarios on a real AWS account (from a checkout of the library): deploys the acceptance app, checks each step against the model, deletes every stack it made, and writes a report of the model's rules confirmed or contradicted; -cleanup deletes what a run left behind",
+	`exit codes: 0 every scenario played passed (cleanup: the stacks are deleted); 1 a scenario failed or a rule of
+  the model was contradicted (or a stack could not be deleted, or the report not written: read what it printed);
+  2 bad usage; 3 refused: the credentials are of another account than -account; 4 declined (the account id was not
+  typed, and no -yes); 6 could not read AWS before anything was created (no credentials or region, refused
+  credentials, access denied); 130 interrupted (Ctrl-C: the scenario's stack is deleted first)`}
+
+// runAcceptance plays the acceptance scenarios on AWS (bluegreen acceptance), or cleans up after a run (-cleanup).
+func (c cli) runAcceptance(args []string, stdout, stderr io.Writer) int {
+	fs := newFlags("acceptance", stderr)
+	account := fs.String("account", "", "the 12-digit AWS account to run in (required): the credentials must be of this account")
+	region := fs.String("region", "", "the AWS region to run in (required)")
+	profile := fs.String("profile", "", "the AWS profile (default: AWS_PROFILE, else the standard credential chain)")
+	scenarios := fs.String("scenarios", "", "the scenarios to play, comma-separated (default: all; those that run on the model only are skipped)")
+	run := fs.String("run", "", "the run's id, 1 to 12 lower-case letters or digits: it names and tags the stacks (default: a random one)")
+	report := fs.String("report", "acceptance-report", "the folder the report (report.md, report.json) is written to")
+	yes := fs.Bool("yes", false, "do not ask for the account id before creating stacks")
+	cleanup := fs.Bool("cleanup", false, "delete the stacks of the run -run (tagged and named as a run's) instead of playing scenarios")
+	allRuns := fs.Bool("all-runs", false, "with -cleanup: the stacks of every run")
+	asJSON := fs.Bool("json", false, "print JSON on standard output, and the plan and progress on standard error")
+	if code, done := parseFlags(fs, args, stdout, stderr); done {
+		return code
+	}
+	usageErr := func(format string, a ...interface{}) int {
+		fmt.Fprintf(stderr, "bluegreen acceptance: "+format+" (bluegreen acceptance -h lists the flags)\n", a...)
+		return exitUsage
+	}
+	cfg := awsrun.Config{Account: *account, Region: *region, Run: *run, ReportDir: *report, Yes: *yes, In: c.stdin,
+		Out: stdout}
+	if *asJSON {
+		cfg.Out = stderr
+	}
+	if *scenarios != "" {
+		for _, s := range strings.Split(*scenarios, ",") {
+			cfg.Scenarios = append(cfg.Scenarios, strings.TrimSpace(s))
+		}
+	}
+	if *allRuns && !*cleanup {
+		return usageErr("-all-runs goes with -cleanup")
+	}
+	if *cleanup && *run == "" && !*allRuns {
+		return usageErr("-cleanup needs -run ID, or -all-runs")
+	}
+	if *cleanup && *run != "" && *allRuns {
+		return usageErr("-run and -all-runs exclude each other")
+	}
+	if err := cfg.Validate(); err != nil {
+		return usageErr("%s", strings.ReplaceAll(strings.TrimPrefix(err.Error(), awsrun.ErrInvalid.Error()+": "), "\n", "; "))
+	}
+
+	ctx := c.context()
+	if c.signals {
+		var stop context.CancelFunc
+		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
+		defer stop()
+	}
+	cl, err := c.connect(ctx, *profile, *region)
+	if err != nil {
+		fmt.Fprintf(stderr, "bluegreen acceptance: %v\n", explain(err))
+		return exitAWS
+	}
+	clients := awsrun.Clients{STS: cl.sts, CloudFormation: cl.cloudformation, Lambda: cl.lambda, CloudWatch: cl.cloudwatch,
+		SQS: sqsFrom(cl), CodeDeploy: cl.codedeploy}
+
+	if *cleanup {
+		deleted, err := awsrun.Cleanup(ctx, cfg, clients, *allRuns)
+		if *asJSON {
+			printJSON(stdout, map[string]interface{}{"run": *run, "deleted": nonNil(deleted)})
+		} else if len(deleted) == 0 && err == nil {
+			fmt.Fprintln(stdout, "nothing to delete")
+		}
+		return c.acceptanceExit(stderr, err)
+	}
+
+	info, ok := debug.ReadBuildInfo()
+	cfg.LibraryVersion = version(info, ok)
+	root, _ := os.Getwd()
+	if r := scaffold.FindCheckout(root); r != "" {
+		root = r
+	}
+	deps := awsrun.Deps{Clients: clients,
+		Deployer: cdkDeployer{root: root, profile: *profile, region: *region, progress: cfg.Out},
+		Commands: inProcess{c: cli{stdin: strings.NewReader(""), connect: c.connect, now: c.now, sleep: c.sleep,
+			terminal: func(io.Writer) bool { return false }}, profile: *profile, region: *region}}
+	out, err := awsrun.Run(ctx, cfg, deps)
+	if err != nil && out.Report.Result.Backend == "" {
+		return c.acceptanceExit(stderr, err)
+	}
+	if *asJSON {
+		printJSON(stdout, map[string]interface{}{"run": out.Run, "passed": out.Passed(), "paths": out.Paths, "report": out.Report})
+	} else {
+		printAcceptance(stdout, out)
+	}
+	switch {
+	case err != nil:
+		fmt.Fprintf(stderr, "bluegreen acceptance: %v\n", err)
+		return exitFail
+	case ctx.Err() != nil:
+		return exitInterrupted
+	case !out.Passed():
+		return exitFail
+	}
+	return exitOK
+}
+
+// acceptanceExit prints err, if any, and returns its exit code.
+func (c cli) acceptanceExit(stderr io.Writer, err error) int {
+	if err == nil {
+		return exitOK
+	}
+	fmt.Fprintf(stderr, "bluegreen acceptance: %v\n", explain(err))
+	switch {
+	case errors.Is(err, awsrun.ErrInvalid):
+		return exitUsage
+	case errors.Is(err, awsrun.ErrRefused) && strings.Contains(err.Error(), "not confirmed"):
+		return exitDecline
+	case errors.Is(err, awsrun.ErrRefused):
+		return exitNothing
+	case errors.Is(err, awsrun.ErrUnreadable):
+		return exitAWS
+	case errors.Is(err, context.Canceled):
+		return exitInterrupted
+	}
+	return exitFail
+}
+
+// printAcceptance prints each scenario's status, the rules' tally and where the report is.
+func printAcceptance(w io.Writer, o awsrun.Outcome) {
+	fmt.Fprintf(w, "\nrun %s:\n", o.Run)
+	for _, s := range o.Report.Result.Scenarios {
+		line := fmt.Sprintf("  %-40s %s", s.Name, s.Status)
+		if s.Reason != "" {
+			line += ": " + s.Reason
+		}
+		if s.Cleanup != "" {
+			line += " (cleaning up failed: " + s.Cleanup + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
+	counts := map[string]int{}
+	for _, r := range o.Report.Rules {
+		counts[r.Status]++
+		if r.Status == acceptance.RuleContradicted {
+			fmt.Fprintf(w, "  rule %s contradicted: %s\n", r.ID, strings.Join(r.Evidence, "; "))
+		}
+	}
+	fmt.Fprintf(w, "rules of the model: %d confirmed, %d contradicted, %d not exercised\nreport: %s\n",
+		counts[acceptance.RuleConfirmed], counts[acceptance.RuleContradicted], counts[acceptance.RuleNotExercised],
+		strings.Join(o.Paths, ", "))
+}
+
+func printJSON(w io.Writer, v interface{}) {
+	enc := json.NewEncoder(w)
+	enc.SetIndent("", "  ")
+	_ = enc.Encode(v)
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+// sqsFrom is an SQS client with the connection of the other clients (region, credentials, endpoint, HTTP client,
+// retryer), taken from the STS client's options: the commands' clients have no SQS of their own.
+func sqsFrom(cl clients) *sqs.Client {
+	o := cl.sts.Options()
+	return sqs.New(sqs.Options{Region: o.Region, Credentials: o.Credentials, BaseEndpoint: o.BaseEndpoint,
+		HTTPClient: o.HTTPClient, Retryer: o.Retryer, RetryMaxAttempts: o.RetryMaxAttempts, RetryMode: o.RetryMode,
+		Logger: o.Logger, ClientLogMode: o.ClientLogMode, AppID: o.AppID})
+}
+
+// cdkDeployer deploys the acceptance app with the pinned CDK CLI (./cdkw in the checkout's root).
+type cdkDeployer struct {
+	root, profile, region string
+	progress              io.Writer
+}
+
+// Deploy runs ./cdkw deploy of the stack at the release; a failed deploy is a DeployResult with the end of what the
+// CLI printed, an error only a CLI that could not start or was interrupted.
+func (d cdkDeployer) Deploy(ctx context.Context, dep awsrun.Deployment) (awsrun.DeployResult, error) {
+	release, err := json.Marshal(dep.Release)
+	if err != nil {
+		return awsrun.DeployResult{}, err
+	}
+	args := []string{"deploy", dep.Stack, "--require-approval", "never", "--app", "go run ./examples/acceptance",
+		"-c", acceptance.ContextStack + "=" + dep.Stack, "-c", acceptance.ContextRun + "=" + dep.Run,
+		"-c", acceptance.ContextRelease + "=" + string(release)}
+	if d.profile != "" {
+		args = append(args, "--profile", d.profile)
+	}
+	cmd := exec.CommandContext(ctx, "./cdkw", args...)
+	cmd.Dir = d.root
+	cmd.Env = append(os.Environ(), "AWS_REGION="+d.region, "AWS_DEFAULT_REGION="+d.region)
+	tail := &tailBuffer{max: 4096}
+	cmd.Stdout = io.MultiWriter(d.progress, tail)
+	cmd.Stderr = io.MultiWriter(d.progress, tail)
+	err = cmd.Run()
+	var exit *exec.ExitError
+	switch {
+	case ctx.Err() != nil:
+		return awsrun.DeployResult{}, ctx.Err()
+	case errors.As(err, &exit):
+		return awsrun.DeployResult{Error: strings.TrimSpace(tail.String())}, nil
+	case err != nil:
+		return awsrun.DeployResult{}, fmt.Errorf("./cdkw deploy %s: %w", dep.Stack, err)
+	}
+	return awsrun.DeployResult{OK: true}, nil
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+	max int
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf.Write(p)
+	if over := t.buf.Len() - t.max; over > 0 {
+		t.buf.Next(over)
+	}
+	return len(p), nil
+}
+
+func (t *tailBuffer) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return t.buf.String()
+}
+
+// inProcess runs rollback, unblock and watch in this process, with the acceptance run's connection.
+type inProcess struct {
+	c               cli
+	profile, region string
+}
+
+func (p inProcess) run(ctx context.Context, cmd func(cli, []string, io.Writer, io.Writer) int, args ...string) (awsrun.CommandResult, error) {
+	c := p.c
+	c.ctx = ctx
+	if p.profile != "" {
+		args = append(args, "-profile", p.profile)
+	}
+	args = append(args, "-region", p.region)
+	var out bytes.Buffer
+	code := cmd(c, args, &out, &out)
+	if err := ctx.Err(); err != nil {
+		return awsrun.CommandResult{}, err
+	}
+	return awsrun.CommandResult{Exit: code, Output: out.String()}, nil
+}
+
+// Rollback runs bluegreen rollback -function … -application … -group … -stack … -yes.
+func (p inProcess) Rollback(ctx context.Context, fn awsrun.Function) (awsrun.CommandResult, error) {
+	return p.run(ctx, cli.runRollback, "-function", fn.Name, "-alias", fn.Alias, "-application", fn.Application,
+		"-group", fn.Group, "-stack", fn.Stack, "-yes")
+}
+
+// Unblock runs bluegreen unblock -function … -all -yes.
+func (p inProcess) Unblock(ctx context.Context, fn awsrun.Function) (awsrun.CommandResult, error) {
+	return p.run(ctx, cli.runUnblock, "-function", fn.Name, "-all", "-yes")
+}
+
+// Watch runs bluegreen watch -function … -deployment ID.
+func (p inProcess) Watch(ctx context.Context, fn awsrun.Function, id string) (awsrun.CommandResult, error) {
+	return p.run(ctx, cli.runWatch, "-function", fn.Name, "-alias", fn.Alias, "-application", fn.Application,
+		"-group", fn.Group, "-deployment", id, "-timeout", "30m")
+}
