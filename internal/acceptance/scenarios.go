@@ -115,8 +115,11 @@ var Scenarios = []Scenario{
 				Expect: []Check{outcome(OutcomeComplete, "cfn-gettemplate-after-rollback"), stack("UPDATE_COMPLETE"),
 					alias(Api, "1", "codedeploy-alarms", "cfn-alias-codedeploy"),
 					versions(Api, "1,2", "lambda-delete-in-use"),
-					notified("rollback started,rolled back", append([]string{"lambda-version-numbers"}, rulesNotify...)...),
-					watchExit(Api, "1"),
+					// bluegreen rollback updates the stack: CloudFormation creates the deployment back to version 1, so
+					// CodeDeploy marks it no rollback (creator CloudFormation, no rollbackInfo): the notices are a
+					// release's, and watch follows a deployment that succeeded (deployment.Finish).
+					notified("started,succeeded", append([]string{"cfn-alias-codedeploy"}, rulesNotify...)...),
+					watchExit(Api, "0", "cfn-alias-codedeploy"),
 					within(4*time.Minute, "codedeploy-alarms")}},
 			deploy(business("c2"), nil,
 				outcome(OutcomeRolledBack, "cfn-custom-resource"),

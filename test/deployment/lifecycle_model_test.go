@@ -523,6 +523,18 @@ type world struct {
 	// stuck is a stack rollback that failed (UPDATE_ROLLBACK_FAILED), for recoverStack.
 	stuck   *stuckRollback
 	endings int
+	// broken, when set, says whether every request to fn's version errors (a bad release): its pre-traffic tests
+	// fail, as when preHookPasses says so.
+	broken func(fn, version string) bool
+	// changes are the state changes of every deployment, in the order CodeDeploy sent them to EventBridge.
+	changes []stateChange
+}
+
+// stateChange is a deployment's state change as CodeDeploy sends it to EventBridge: START as it starts, SUCCESS,
+// FAILURE or STOP as it ends (rule:codedeploy-events, rule:codedeploy-event-states).
+type stateChange struct {
+	d     *cdDeployment
+	state string
 }
 
 // stuckRollback is what a failed stack rollback left to do: the operation, and the alias updates whose reverse
@@ -582,7 +594,10 @@ type cdDeployment struct {
 	// cancelled: CloudFormation cancelled the alias update that started it; it counts for the stack no more.
 	cancelled bool
 	ended     int // the order in which deployments ended (1, 2…), 0 while running
-	rev       *revision
+	endedAt   time.Duration
+	// alarm is the name of the alarm that stopped it, when one did.
+	alarm string
+	rev   *revision
 }
 
 func (d *cdDeployment) active() bool { return d.status == "InProgress" }
@@ -610,6 +625,7 @@ func (w *world) startDeployment(rev *revision, fn, current, target string, creat
 		pre: rev.fns[fn].pre, post: rev.fns[fn].post, rev: rev}
 	d.snapshot.alarms = append([]modelAlarm(nil), g.alarms...)
 	w.deployments = append(w.deployments, d)
+	w.changes = append(w.changes, stateChange{d: d, state: guard.StateStart}) // rule:codedeploy-event-states
 	w.logf("%s: %s deployment %s of %s from %s to %s with %s, alarms on %v", fn, creator, d.id, fn, current, target,
 		g.strategy, g.enabled)
 	return d, nil
@@ -620,7 +636,8 @@ func (w *world) startDeployment(rev *revision, fn, current, target string, creat
 // guard, when the stack has one, coordinates the release.
 func (w *world) end(d *cdDeployment, status, reason string) {
 	w.endings++
-	d.status, d.reason, d.ended = status, reason, w.endings
+	d.status, d.reason, d.ended, d.endedAt = status, reason, w.endings, w.clock
+	w.changes = append(w.changes, stateChange{d: d, state: endState[status]}) // rule:codedeploy-event-states
 	l := w.fn(d.fn)
 	if status == "Succeeded" {
 		l.alias = aliasState{version: d.target}
@@ -637,6 +654,9 @@ func (w *world) end(d *cdDeployment, status, reason string) {
 		w.event(d, map[string]string{"Stopped": guard.StateStop, "Failed": guard.StateFailure}[status])
 	}
 }
+
+// endState is the EventBridge state of a deployment that ended with a status.
+var endState = map[string]string{"Succeeded": "SUCCESS", "Failed": guard.StateFailure, "Stopped": guard.StateStop}
 
 // event delivers a deployment state change to the stack's release guard (package guard), if the stack has one.
 func (w *world) event(d *cdDeployment, state string) {
@@ -707,6 +727,7 @@ func (w *world) step(ds []*cdDeployment) {
 func (d *cdDeployment) alarmsFire(w *world, g *groupState, since time.Duration) string {
 	for _, a := range g.alarms {
 		if w.alarmIn(a, since) {
+			d.alarm = a.name()
 			return a.path
 		}
 	}
@@ -1413,6 +1434,8 @@ type modelAPI struct {
 	// are the watchdog schedules created.
 	crash bool
 	armed []*scheduler.CreateScheduleInput
+	// readOnly reads alarms without evaluating them (for a reader that is no part of the deployment: a notice).
+	readOnly bool
 }
 
 func (m *modelAPI) deployment(id string) *cdDeployment {
@@ -1427,13 +1450,25 @@ func (m *modelAPI) deployment(id string) *cdDeployment {
 func (m *modelAPI) info(d *cdDeployment) *cdtypes.DeploymentInfo {
 	status := map[string]cdtypes.DeploymentStatus{"InProgress": "InProgress", "Succeeded": "Succeeded",
 		"Stopped": "Stopped", "Failed": "Failed"}[d.status]
-	return &cdtypes.DeploymentInfo{DeploymentId: aws.String(d.id), ApplicationName: aws.String("app"),
+	info := &cdtypes.DeploymentInfo{DeploymentId: aws.String(d.id), ApplicationName: aws.String("app"),
 		DeploymentGroupName: aws.String(d.fn), Status: status, Creator: d.creator,
 		CreateTime: aws.Time(modelEpoch.Add(d.start)),
 		Revision: &cdtypes.RevisionLocation{RevisionType: cdtypes.RevisionLocationTypeAppSpecContent,
 			AppSpecContent: &cdtypes.AppSpecContent{Content: aws.String(fmt.Sprintf(`{"version":0.0,"Resources":[{"fn":`+
 				`{"Type":"AWS::Lambda::Function","Properties":{"Name":"%s","Alias":"live","CurrentVersion":"%s",`+
 				`"TargetVersion":"%s"}}}]}`, d.fn, d.current, d.target))}}}
+	// errorInformation: ALARM_ACTIVE names the alarms in a message AWS does not document (users report this one),
+	// HOOK_EXECUTION_FAILURE a hook that reported Failed (CodeDeploy API reference, ErrorInformation).
+	switch {
+	case d.status == "Stopped" && d.alarm != "":
+		info.ErrorInformation = &cdtypes.ErrorInformation{Code: cdtypes.ErrorCodeAlarmActive,
+			Message: aws.String("One or more alarms have been activated according to the Amazon CloudWatch metrics " +
+				"you selected, and the affected deployments have been stopped. Activated alarms: <" + d.alarm + ">")}
+	case d.status == "Failed" && strings.Contains(d.reason, "hook failed"):
+		info.ErrorInformation = &cdtypes.ErrorInformation{Code: cdtypes.ErrorCodeHookExecutionFailure,
+			Message: aws.String("lifecycle event hook failed")}
+	}
+	return info
 }
 
 func (m *modelAPI) GetDeployment(_ context.Context, in *codedeploy.GetDeploymentInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentOutput, error) {
@@ -1445,6 +1480,48 @@ func (m *modelAPI) GetDeployment(_ context.Context, in *codedeploy.GetDeployment
 		return nil, fmt.Errorf("no deployment %s", *in.DeploymentId)
 	}
 	return &codedeploy.GetDeploymentOutput{DeploymentInfo: m.info(d)}, nil
+}
+
+// ListDeploymentTargets names the deployment's one target: the alias it shifts.
+func (m *modelAPI) ListDeploymentTargets(_ context.Context, in *codedeploy.ListDeploymentTargetsInput, _ ...func(*codedeploy.Options)) (*codedeploy.ListDeploymentTargetsOutput, error) {
+	d := m.deployment(*in.DeploymentId)
+	if d == nil {
+		return nil, fmt.Errorf("no deployment %s", *in.DeploymentId)
+	}
+	return &codedeploy.ListDeploymentTargetsOutput{TargetIds: []string{d.fn + ":live"}}, nil
+}
+
+// GetDeploymentTarget answers the alias's lifecycle events as the deployment ran them (rule:codedeploy-hooks): the
+// hook that failed is Failed, with the model's reason as CodeDeploy's diagnostics, and the events after it Skipped.
+func (m *modelAPI) GetDeploymentTarget(_ context.Context, in *codedeploy.GetDeploymentTargetInput, _ ...func(*codedeploy.Options)) (*codedeploy.GetDeploymentTargetOutput, error) {
+	d := m.deployment(*in.DeploymentId)
+	if d == nil {
+		return nil, fmt.Errorf("no deployment %s", *in.DeploymentId)
+	}
+	var events []cdtypes.LifecycleEvent
+	failed := false
+	for _, e := range []string{"BeforeAllowTraffic", "AllowTraffic", "AfterAllowTraffic"} {
+		status := cdtypes.LifecycleEventStatusSucceeded
+		switch {
+		case failed:
+			status = cdtypes.LifecycleEventStatusSkipped
+		case d.active():
+			status = cdtypes.LifecycleEventStatusInProgress
+		case d.status == "Failed" && strings.HasPrefix(d.reason, e+" "), d.status == "Stopped" && e == "AllowTraffic":
+			status, failed = cdtypes.LifecycleEventStatusFailed, true
+		}
+		ev := cdtypes.LifecycleEvent{LifecycleEventName: aws.String(e), Status: status}
+		if status == cdtypes.LifecycleEventStatusFailed {
+			ev.Diagnostics = &cdtypes.Diagnostics{Message: aws.String(d.reason)}
+		}
+		events = append(events, ev)
+		if d.active() {
+			break
+		}
+	}
+	return &codedeploy.GetDeploymentTargetOutput{DeploymentTarget: &cdtypes.DeploymentTarget{
+		DeploymentTargetType: cdtypes.DeploymentTargetTypeLambdaTarget,
+		LambdaTarget:         &cdtypes.LambdaTarget{TargetId: aws.String(d.fn + ":live"), LifecycleEvents: events}}}, nil
 }
 
 func (m *modelAPI) GetApplicationRevision(context.Context, *codedeploy.GetApplicationRevisionInput, ...func(*codedeploy.Options)) (*codedeploy.GetApplicationRevisionOutput, error) {
@@ -1506,7 +1583,8 @@ func (m *modelAPI) StopDeployment(_ context.Context, in *codedeploy.StopDeployme
 		return nil, &cdtypes.DeploymentAlreadyCompletedException{Message: aws.String("The deployment is already complete")}
 	}
 	m.w.endings++
-	d.status, d.reason, d.ended = "Stopped", "stopped by the release guard", m.w.endings
+	d.status, d.reason, d.ended, d.endedAt = "Stopped", "stopped by the release guard", m.w.endings, m.w.clock
+	m.w.changes = append(m.w.changes, stateChange{d: d, state: guard.StateStop}) // rule:codedeploy-event-states
 	m.w.fn(d.fn).alias = aliasState{version: d.current}
 	m.w.logf("%s: the release guard stopped %s: alias back on %s", d.fn, d.id, d.current)
 	return &codedeploy.StopDeploymentOutput{Status: cdtypes.StopStatusSucceeded}, nil
@@ -1527,7 +1605,7 @@ func (m *modelAPI) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(*
 		return nil, &lambdatypes.TooManyRequestsException{Message: aws.String("Rate Exceeded (throttled)"),
 			Reason: "ReservedFunctionConcurrentInvocationLimitExceeded"}
 	}
-	if !m.w.preHookPasses(*in.Qualifier) {
+	if !m.w.preHookPasses(*in.Qualifier) || (m.w.broken != nil && m.w.broken(*in.FunctionName, *in.Qualifier)) {
 		return &lambda.InvokeOutput{StatusCode: 200, FunctionError: aws.String("Unhandled"),
 			Payload: []byte(`{"errorMessage":"boom"}`)}, nil
 	}
@@ -1626,9 +1704,17 @@ func (m *modelAPI) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlar
 	for _, name := range in.AlarmNames {
 		state := cwtypes.StateValueOk
 		for _, a := range g.alarms {
-			if a.name() == name && m.w.alarmIn(a, m.w.clock-m.d.start) {
+			if a.name() != name {
+				continue
+			}
+			// A reader after the fact (a notice) sees the state the alarm was left in; a hook evaluates it.
+			if (m.readOnly && (m.w.alarmState[name] || m.w.alarmFires(a.path, a.version, m.w.clock-m.d.start))) ||
+				(!m.readOnly && m.w.alarmIn(a, m.w.clock-m.d.start)) {
 				state = cwtypes.StateValueAlarm
 			}
+		}
+		if in.StateValue != "" && in.StateValue != state {
+			continue // only the alarms in the state asked for
 		}
 		out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(name), StateValue: state})
 	}

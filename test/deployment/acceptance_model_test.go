@@ -1,0 +1,399 @@
+package deployment
+
+// The lifecycle model as a backend of the acceptance scenarios (package acceptance): each scenario is played on a
+// fresh world, each step's release is the model's release of the same meaning (so that the lifecycle tests and the
+// scenarios share their synthesized templates), its faults are the model's knobs, and what the step did is
+// observed as a real account's backend observes it: notices worded by the notify construct's own formatter, and
+// bluegreen watch's exit code by watch's own rule (deployment.Finish). The result is kept in
+// internal/acceptance/testdata/model.json, the model's side of every acceptance report.
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/aws/aws-lambda-go/events"
+
+	"github.com/safeship/lambda-bluegreen/constructs/notify/formatter"
+	"github.com/safeship/lambda-bluegreen/constructs/strategy"
+	"github.com/safeship/lambda-bluegreen/internal/acceptance"
+	"github.com/safeship/lambda-bluegreen/internal/deployment"
+)
+
+var updateModel = flag.Bool("update", false, "rewrite "+acceptance.ModelFile+" with what the model does now")
+
+// TestAcceptanceScenariosOnTheModel plays every acceptance scenario on the model, fails for every check that does
+// not pass, and fails while what the model does differs from acceptance.ModelFile (go test -run
+// TestAcceptanceScenariosOnTheModel ./test/deployment -update, or ACCEPTANCE_UPDATE=1, rewrites it).
+func TestAcceptanceScenariosOnTheModel(t *testing.T) {
+	b := &modelBackend{t: t, logs: map[string][]string{}}
+	res := acceptance.Run(context.Background(), b, acceptance.Scenarios, acceptance.Options{})
+	for _, s := range res.Scenarios {
+		if s.Status != acceptance.StatusPassed {
+			t.Errorf("scenario %s: %s %s", s.Name, s.Status, s.Reason)
+		}
+		failed := false
+		for i, st := range s.Steps {
+			if st.Error != "" {
+				t.Errorf("scenario %s, step %d (%s): %s", s.Name, i+1, st.Step, st.Error)
+				failed = true
+			}
+			for _, c := range st.Checks {
+				if !c.Pass {
+					t.Errorf("scenario %s, step %d (%s): %s: want %s %q, got %q (%s)", s.Name, i+1, st.Step, c.What,
+						c.Kind, c.Want, c.Got, c.Why)
+					failed = true
+				}
+			}
+		}
+		if failed {
+			t.Logf("the model's log of scenario %s:\n%s", s.Name, strings.Join(b.logs[s.Name], "\n"))
+		}
+	}
+
+	got, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got = append(got, '\n')
+	file := filepath.Join("..", "..", filepath.FromSlash(acceptance.ModelFile))
+	if *updateModel || os.Getenv("ACCEPTANCE_UPDATE") == "1" {
+		if err := os.WriteFile(file, got, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	want, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("what the model does differs from %s: if the change is meant, rewrite it (go test -run "+
+			"TestAcceptanceScenariosOnTheModel ./test/deployment -update) and commit it with the change; the "+
+			"model now:\n%s", acceptance.ModelFile, firstDifference(string(want), string(got)))
+	}
+}
+
+// firstDifference shows the lines around where got first differs from want.
+func firstDifference(want, got string) string {
+	w, g := strings.Split(want, "\n"), strings.Split(got, "\n")
+	for i := 0; i < len(g); i++ {
+		if i >= len(w) || w[i] != g[i] {
+			lo, hi := max(0, i-5), min(len(g), i+5)
+			was := ""
+			if i < len(w) {
+				was = w[i]
+			}
+			return fmt.Sprintf("line %d: %q, was %q\n%s", i+1, g[i], was, strings.Join(g[lo:hi], "\n"))
+		}
+	}
+	return fmt.Sprintf("the file has %d lines more", len(w)-len(g))
+}
+
+// modelBackend plays the acceptance scenarios on a fresh world each (acceptance.Backend).
+type modelBackend struct {
+	t *testing.T
+	w *world
+	// logs are the world's log of each scenario played, for the test's failures.
+	logs map[string][]string
+
+	// business says whether the business alarm is in ALARM (BusinessAlarm, until ClearBusinessAlarm).
+	business bool
+	// burst is the step's error burst, nil without one.
+	burst *errorBurst
+	// broken are the versions of broken releases, by function; brokenFrom, during a step that deploys a broken
+	// release, the number of each function's last version before the step: the versions above it are the
+	// release's.
+	broken     map[string]map[string]bool
+	brokenFrom map[string]int
+}
+
+// errorBurst is an ErrorBurst: fn's green fails from after into its shift; blue is the version the alias served
+// before the step, which the burst does not hit.
+type errorBurst struct {
+	fn, blue string
+	after    time.Duration
+}
+
+// Name names the backend in reports.
+func (b *modelBackend) Name() string { return "model" }
+
+// Begin makes a fresh world for the scenario.
+func (b *modelBackend) Begin(_ context.Context, s acceptance.Scenario) error {
+	w := newWorld(b.t)
+	w.alarmFires = b.alarmFires
+	w.broken = b.isBroken
+	b.w, b.business, b.burst, b.broken, b.brokenFrom = w, false, nil, map[string]map[string]bool{}, nil
+	return nil
+}
+
+// End drops the world, keeping its log.
+func (b *modelBackend) End(_ context.Context, s acceptance.Scenario) error {
+	if b.w != nil {
+		b.logs[s.Name] = b.w.log
+	}
+	b.w = nil
+	return nil
+}
+
+// Do plays step i: its faults on the model's knobs, its action, and what it did, observed.
+func (b *modelBackend) Do(ctx context.Context, s acceptance.Scenario, i int) (acceptance.Observation, error) {
+	st := s.Steps[i]
+	w := b.w
+	start, changes, deployments := w.clock, len(w.changes), len(w.deployments)
+	fns := b.functions(st)
+
+	w.hookCrash, w.invocations, b.burst, b.brokenFrom = false, 100, nil, nil
+	for _, f := range st.Faults {
+		fn := f.Function
+		if fn == "" {
+			fn = fns[0] // Api, or Fn00 in a service
+		}
+		switch f.Kind {
+		case acceptance.ErrorBurst:
+			b.burst = &errorBurst{fn: fn, blue: w.fn(fn).alias.version, after: f.After}
+		case acceptance.BusinessAlarm:
+			b.business = true
+		case acceptance.ClearBusinessAlarm:
+			b.business = false
+		case acceptance.HookCrash:
+			w.hookCrash = true
+		case acceptance.Quiet:
+			w.invocations = 0
+		default:
+			return acceptance.Observation{}, fmt.Errorf("the model plays no fault %q", f.Kind)
+		}
+	}
+
+	var err error
+	switch st.Action {
+	case acceptance.Deploy:
+		r, rerr := modelRelease(st.Release)
+		if rerr != nil {
+			return acceptance.Observation{}, rerr
+		}
+		if st.Release.Broken {
+			b.brokenFrom = map[string]int{}
+			for _, fn := range fns {
+				b.brokenFrom[fn] = w.fn(fn).next
+			}
+		}
+		err = w.deploy(r)
+	case acceptance.RollbackByHand:
+		err = w.rollbackByHand(st.Function)
+	case acceptance.Unblock:
+		w.unblock(st.Function)
+	default:
+		return acceptance.Observation{}, fmt.Errorf("the model plays no action %q", st.Action)
+	}
+	// A broken release's versions stay broken (they are its code), whatever later steps do.
+	for fn, from := range b.brokenFrom {
+		for _, v := range w.fn(fn).versions {
+			if v.number > from {
+				if b.broken[fn] == nil {
+					b.broken[fn] = map[string]bool{}
+				}
+				b.broken[fn][strconv.Itoa(v.number)] = true
+			}
+		}
+	}
+	b.brokenFrom = nil
+
+	o := b.observe(ctx, fns, err, w.deployments[deployments:], w.changes[changes:])
+	o.SetDuration(acceptance.WhatTook, w.clock-start)
+	return o, nil
+}
+
+// functions are the functions the step concerns: the stack's and the release's, in order.
+func (b *modelBackend) functions(st acceptance.Step) []string {
+	seen := map[string]bool{}
+	var fns []string
+	add := func(ids ...string) {
+		for _, id := range ids {
+			if !seen[id] {
+				seen[id] = true
+				fns = append(fns, id)
+			}
+		}
+	}
+	if b.w.stack != nil {
+		add(b.w.stack.ids...)
+	}
+	if st.Action == acceptance.Deploy {
+		add(st.Release.Functions()...)
+	}
+	if st.Function != "" {
+		add(st.Function)
+	}
+	sort.Strings(fns)
+	return fns
+}
+
+// modelRelease is the model's release of the same meaning as r: the lifecycle tests' canary, tested and business
+// releases are Release{Commit}, with PreTraffic, with Business. A Broken release is its commit's release (the
+// model synthesizes no failing handler): the backend makes its versions fail instead (isBroken).
+func modelRelease(r acceptance.Release) (release, error) {
+	s, ok := strategyNamed(r.StrategyName())
+	if !ok {
+		return release{}, fmt.Errorf("no predefined strategy %q", r.StrategyName())
+	}
+	if len(r.Commits) == 0 {
+		return release{commit: r.Commit, strategy: s, pre: r.PreTraffic, business: r.Business, bypass: r.Bypass,
+			pc: float64(r.ProvisionedConcurrency)}, nil
+	}
+	// The model's service (defineService) has pre-traffic tests for each function and no other setting.
+	if r.Business || r.Bypass || r.ProvisionedConcurrency > 0 {
+		return release{}, errors.New("the model's service takes no business alarm, bypass or provisioned concurrency")
+	}
+	commits := append([]string(nil), r.Commits...)
+	svc := &serviceRelease{n: len(commits), commit: func(i int) string { return commits[i] }}
+	if r.Strategy != "" {
+		svc.strategy = func(int) strategy.Strategy { return s }
+	}
+	return release{commit: r.Commit, service: svc}, nil
+}
+
+// strategyNamed is the predefined strategy CodeDeploy names name ("Canary10Percent5Minutes").
+func strategyNamed(name string) (strategy.Strategy, bool) {
+	for _, s := range strategy.Predefined() {
+		if s.String() == name {
+			return s, true
+		}
+	}
+	return strategy.Strategy{}, false
+}
+
+// alarmFires plays the step's faults and broken releases on the alarms: the business alarm while the business
+// metric breaches, and a green's ErrorRate alarm during an error burst (from its start into the shift) or while a
+// broken version takes traffic (its first minute of traffic is in the next evaluation).
+func (b *modelBackend) alarmFires(path, green string, since time.Duration) bool {
+	if path == "Svc/Business" {
+		return b.business
+	}
+	const errorRate = "/GreenAlarms/ErrorRate"
+	if !strings.HasSuffix(path, errorRate) {
+		return false
+	}
+	fn := strings.TrimSuffix(path, errorRate)
+	fn = fn[strings.LastIndex(fn, "/")+1:]
+	if u := b.burst; u != nil && u.fn == fn && green != u.blue && since >= u.after {
+		return true
+	}
+	return b.isBroken(fn, green) && since >= time.Minute
+}
+
+// isBroken says whether fn's version is a broken release's.
+func (b *modelBackend) isBroken(fn, version string) bool {
+	fn = deployment.FunctionName(fn)
+	if b.broken[fn][version] {
+		return true
+	}
+	from, ok := b.brokenFrom[fn]
+	n, err := strconv.Atoi(version)
+	return ok && err == nil && n > from
+}
+
+// observe is what the step did: how the stack operation ended, and for each function what its alias serves, its
+// versions, its provisioned concurrency and bluegreen watch's exit code; the notices sent; how soon an error burst
+// was detected; and a note on each deployment.
+func (b *modelBackend) observe(ctx context.Context, fns []string, err error, ds []*cdDeployment, changes []stateChange) acceptance.Observation {
+	w := b.w
+	var o acceptance.Observation
+	switch {
+	case err == nil:
+		o.Set(acceptance.WhatOutcome, acceptance.OutcomeComplete)
+	case errors.Is(err, errRollbackFailed):
+		o.Set(acceptance.WhatOutcome, acceptance.OutcomeRollbackFailed)
+	default:
+		o.Set(acceptance.WhatOutcome, acceptance.OutcomeRolledBack)
+	}
+	errText := ""
+	if err != nil {
+		errText = err.Error()
+	}
+	o.Set(acceptance.WhatError, errText)
+	o.Set(acceptance.WhatStack, w.status)
+
+	for _, fn := range fns {
+		l := w.fn(fn)
+		served := l.alias.String()
+		o.Set(acceptance.Name(acceptance.WhatAlias, fn), served)
+		var versions []string
+		for _, v := range l.versions {
+			versions = append(versions, strconv.Itoa(v.number))
+		}
+		sort.Slice(versions, func(i, j int) bool { return deployment.Older(versions[i], versions[j]) })
+		o.Set(acceptance.Name(acceptance.WhatVersions, fn), strings.Join(versions, ","))
+		o.Set(acceptance.Name(acceptance.WhatProvisioned, fn), strconv.Itoa(l.provisioned))
+		o.Set(acceptance.Name(acceptance.WhatWatch, fn), b.watchExit(fn, ds))
+	}
+
+	// The notify construct's formatter words each state change CodeDeploy sent during the step, reading the
+	// deployment from the model as it would from CodeDeploy.
+	var notices []string
+	for _, c := range changes {
+		api := &modelAPI{w: w, d: c.d, readOnly: true}
+		f := formatter.Formatter{CodeDeploy: api, CloudWatch: api}
+		ev := events.CodeDeployEvent{DetailType: events.CodeDeployDeploymentEventDetailType,
+			Source: events.CodeDeployEventSource, Region: "eu-west-1", AccountID: "1",
+			Detail: events.CodeDeployEventDetail{Application: "app", DeploymentGroup: c.d.fn, DeploymentID: c.d.id,
+				State: events.CodeDeployDeploymentState(c.state)}}
+		n := f.Notice(ctx, ev)
+		notices = append(notices, n.Outcome())
+		line := fmt.Sprintf("notice %s", n.Headline())
+		if len(n.Reasons) > 0 {
+			line += ": " + strings.Join(n.Reasons, "; ")
+		}
+		if len(n.Problems) > 0 {
+			line += " (could not read: " + strings.Join(n.Problems, "; ") + ")"
+		}
+		o.Notes = append(o.Notes, line)
+	}
+	if len(notices) == 0 {
+		notices = []string{"none"}
+	}
+	o.Set(acceptance.WhatNotifications, strings.Join(notices, ","))
+
+	// Detection: from the burst's start in green's shift to the alias serving blue alone.
+	if u := b.burst; u != nil {
+		for _, d := range ds {
+			if d.fn == u.fn && !d.active() && d.status != "Succeeded" {
+				o.SetDuration(acceptance.WhatDetection, max(0, d.endedAt-(d.start+u.after)))
+				break
+			}
+		}
+	}
+	for _, d := range ds {
+		o.Notes = append(o.Notes, fmt.Sprintf("%s: %s deployment of %s from %s to %s, %s after %s: %s", d.id,
+			d.creator, d.fn, d.current, d.target, d.status, d.endedAt-d.start, d.reason))
+	}
+	return o
+}
+
+// watchExit is bluegreen watch's exit code following fn's deployment of the step (the first that started, as
+// watch follows the deployment in progress or the next one), by watch's own rule (deployment.Finish); "none"
+// when the step ran no deployment of fn.
+func (b *modelBackend) watchExit(fn string, ds []*cdDeployment) string {
+	for _, d := range ds {
+		if d.fn != fn {
+			continue
+		}
+		if d.active() {
+			return "running"
+		}
+		info := (&modelAPI{w: b.w, d: d}).info(d)
+		s := deployment.Summarize(info, *info.Revision.AppSpecContent.Content, nil)
+		return strconv.Itoa(deployment.Finish(s).Exit)
+	}
+	return "none"
+}
