@@ -59,7 +59,8 @@ const (
 	// the notice formatter.
 	AssumedOtherInvocations = 100
 	// AssumedAlarmsPerFunction are the CloudWatch alarms of one function (green's alarms, the business alarm, the
-	// hooks' watchdogs), each billed a whole month as the bound.
+	// hooks' watchdogs), counted anew at every step (a release may replace them) and each billed a whole month as
+	// the bound.
 	AssumedAlarmsPerFunction = 6
 	// AssumedKeysPerStack are the KMS keys one stack may create (the notification topic's), each billed a whole
 	// month as the bound.
@@ -107,7 +108,7 @@ type Plan struct {
 func NewPlan(c Config, model acceptance.Result) Plan {
 	c = c.withDefaults()
 	var p Plan
-	var fnSteps, steps, deploys, pcUnitSeconds, businessMinutes, fnHours, stacks float64
+	var fnSteps, steps, deploys, pcUnitSeconds, businessMinutes, stacks float64
 	for _, s := range c.selected() {
 		ps := PlannedScenario{Name: s.Name, Skipped: s.ModelOnly}
 		if s.ModelOnly != "" {
@@ -150,7 +151,6 @@ func NewPlan(c Config, model acceptance.Result) Plan {
 		if business {
 			businessMinutes += ps.Duration.Minutes()
 		}
-		fnHours += float64(fns)
 		stacks++
 	}
 	p.Requests = int(fnSteps) * c.MaxRequests
@@ -162,7 +162,7 @@ func NewPlan(c Config, model acceptance.Result) Plan {
 	add(PriceLambdaCompute, invocations*AssumedMemoryGB*AssumedBilledSeconds, 1)
 	add(PriceProvisioned, pcUnitSeconds*AssumedMemoryGB, 1)
 	add(PriceLogsIngestion, invocations*AssumedLogBytes/1e9, 1)
-	add(PriceAlarm, fnHours*AssumedAlarmsPerFunction, 1)
+	add(PriceAlarm, fnSteps*AssumedAlarmsPerFunction, 1)
 	add(PriceCustomMetric, 1, 1)
 	add(PricePutMetricData, businessMinutes+steps, 1000)
 	add(PriceSQSRequests, steps*AssumedQueueRequestsPerStep, 1e6)
@@ -201,7 +201,7 @@ func (p Plan) Write(w io.Writer, c Config) {
 	}
 	fmt.Fprintf(w, "Assumptions: the traffic generator sends at most %g requests a second and %d requests per function "+
 		"and step (%d in all); each request billed %gs at %g GB; %d other invocations per deploy (hooks, custom "+
-		"resources, formatter); %d alarms per function and %d KMS key per stack, each billed a whole month; "+
+		"resources, formatter); %d alarms per function and step and %d KMS key per stack, each billed a whole month; "+
 		"provisioned concurrency held twice over for the whole scenario; %d bytes of logs per invocation; %d SQS "+
 		"and SNS requests per step. CodeDeploy (for Lambda) and CloudFormation charge nothing here; the CDK "+
 		"bootstrap bucket's assets cost cents.\n",
