@@ -138,6 +138,8 @@ type fakeBackend struct {
 	do func(ctx context.Context, s Scenario, i int) (Observation, error)
 	// endCtxErr is the error of the context End got, each time.
 	endCtxErr []error
+	// endErr is what End returns.
+	endErr error
 }
 
 func (f *fakeBackend) Name() string { return "fake" }
@@ -155,7 +157,7 @@ func (f *fakeBackend) Do(ctx context.Context, s Scenario, i int) (Observation, e
 func (f *fakeBackend) End(ctx context.Context, s Scenario) error {
 	f.calls = append(f.calls, "end "+s.Name)
 	f.endCtxErr = append(f.endCtxErr, ctx.Err())
-	return nil
+	return f.endErr
 }
 
 var twoSteps = []Scenario{
@@ -322,5 +324,15 @@ func TestStackNamesAndOwnership(t *testing.T) {
 		if got := OwnStack(c.name, c.tags, c.run); got != c.own {
 			t.Errorf("OwnStack(%q, %v, %q) = %v, want %v", c.name, c.tags, c.run, got, c.own)
 		}
+	}
+}
+
+// A cleanup that fails is in the result: something may be left behind, and a passing scenario becomes an error.
+func TestRunReportsAFailedCleanup(t *testing.T) {
+	f := &fakeBackend{do: served, endErr: errors.New("stack still DELETE_IN_PROGRESS after 30m0s")}
+	res := Run(context.Background(), f, twoSteps[:1], Options{})
+	one, _ := res.Scenario("one")
+	if one.Status != StatusError || !strings.Contains(one.Cleanup, "DELETE_IN_PROGRESS") || res.Passed() {
+		t.Errorf("a failed cleanup must be reported: %+v", one)
 	}
 }

@@ -159,8 +159,9 @@ func Run(ctx context.Context, b Backend, scenarios []Scenario, o Options) Result
 	return res
 }
 
-func runScenario(ctx context.Context, b Backend, s Scenario, o Options, say func(string, ...interface{})) ScenarioResult {
-	sr := ScenarioResult{Name: s.Name, Title: s.Title, Status: StatusPassed}
+// runScenario plays one scenario. sr is named so that the deferred End's failure reaches the result returned.
+func runScenario(ctx context.Context, b Backend, s Scenario, o Options, say func(string, ...interface{})) (sr ScenarioResult) {
+	sr = ScenarioResult{Name: s.Name, Title: s.Title, Status: StatusPassed}
 	defer func() {
 		ectx, cancel := context.WithTimeout(context.WithoutCancel(ctx), o.EndTimeout)
 		defer cancel()
