@@ -62,9 +62,9 @@ const (
 	// hooks' watchdogs), counted anew at every step (a release may replace them) and each billed a whole month as
 	// the bound.
 	AssumedAlarmsPerFunction = 6
-	// AssumedKeysPerStack are the KMS keys one stack may create (the notification topic's), each billed a whole
-	// month as the bound.
-	AssumedKeysPerStack = 1
+	// AssumedKeysPerStack are the KMS keys one stack creates (the notification topic's and its queue's), each
+	// billed a whole month as the bound.
+	AssumedKeysPerStack = 2
 	// AssumedLogBytes is what one invocation writes to CloudWatch Logs.
 	AssumedLogBytes = 2048
 	// AssumedQueueRequestsPerStep are the SQS and SNS requests of one step: publishes, deliveries, receives and
@@ -201,7 +201,7 @@ func (p Plan) Write(w io.Writer, c Config) {
 	}
 	fmt.Fprintf(w, "Assumptions: the traffic generator sends at most %g requests a second and %d requests per function "+
 		"and step (%d in all); each request billed %gs at %g GB; %d other invocations per deploy (hooks, custom "+
-		"resources, formatter); %d alarms per function and step and %d KMS key per stack, each billed a whole month; "+
+		"resources, formatter); %d alarms per function and step and %d KMS keys per stack, each billed a whole month; "+
 		"provisioned concurrency held twice over for the whole scenario; %d bytes of logs per invocation; %d SQS "+
 		"and SNS requests per step. CodeDeploy (for Lambda) and CloudFormation charge nothing here; the CDK "+
 		"bootstrap bucket's assets cost cents.\n",
