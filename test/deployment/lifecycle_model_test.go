@@ -916,6 +916,12 @@ var errRollbackFailed = errors.New("UPDATE_ROLLBACK_FAILED")
 func (w *world) apply(rev *revision) error {
 	w.t.Helper()
 	old := w.stack
+	if old != nil && string(old.raw) == string(rev.raw) && w.stuck == nil {
+		// Nothing differs: CloudFormation performs no update and the stack keeps its status
+		// (rule:cfn-update-only-changed).
+		w.logf("no updates are to be performed: stack %s", w.status)
+		return nil
+	}
 	w.status = "UPDATE_IN_PROGRESS"
 	if old == nil {
 		w.status = "CREATE_IN_PROGRESS"
