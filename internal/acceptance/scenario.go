@@ -39,7 +39,7 @@ type Release struct {
 	Commit string `json:"commit"`
 	// Commits, when set, makes the app a service of len(Commits) functions (Fn00, Fn01…), each at its commit.
 	Commits []string `json:"commits,omitempty"`
-	// Strategy is the name of a predefined CodeDeploy configuration (strategy.ByName). Default:
+	// Strategy is the name of a predefined strategy (as strategy.Predefined() names them). Default:
 	// Canary10Percent5Minutes.
 	Strategy string `json:"strategy,omitempty"`
 	// PreTraffic adds pre-traffic tests that invoke green and expect it to answer.
@@ -99,7 +99,7 @@ type Fault struct {
 	Kind FaultKind `json:"kind"`
 	// Function is the function it hits. Default: Api, or Fn00 in a service.
 	Function string `json:"function,omitempty"`
-	// After is when, into the traffic shift, it starts (ErrorBurst).
+	// After is when, into the traffic shift, it starts (ErrorBurst). Default: as the shift starts.
 	After time.Duration `json:"after,omitempty"`
 }
 

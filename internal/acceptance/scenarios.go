@@ -64,7 +64,7 @@ var Scenarios = []Scenario{
 		Title: "An error burst in green during the canary rolls back automatically; the same commit, run again, ships",
 		Steps: []Step{
 			deploy(canary("c1"), nil, outcome(OutcomeComplete)),
-			deploy(canary("c2"), []Fault{{Kind: ErrorBurst, After: 2 * time.Minute}},
+			deploy(canary("c2"), []Fault{{Kind: ErrorBurst}},
 				outcome(OutcomeRolledBack, rulesStackRollback...), stack("UPDATE_ROLLBACK_COMPLETE", "cfn-rollback"),
 				alias(Api, "1", rulesAlarmRollback...),
 				versions(Api, "1", "cfn-retain-except-on-create"),
@@ -179,7 +179,7 @@ var Scenarios = []Scenario{
 		Steps: []Step{
 			deploy(Release{Commit: "s1", Commits: []string{"a1", "b1"}}, nil, outcome(OutcomeComplete)),
 			deploy(Release{Commit: "s2", Commits: []string{"a2", "b2"}},
-				[]Fault{{Kind: ErrorBurst, Function: Fn01, After: 2 * time.Minute}},
+				[]Fault{{Kind: ErrorBurst, Function: Fn01}},
 				outcome(OutcomeRolledBack, "cfn-rollback"), stack("UPDATE_ROLLBACK_COMPLETE", "cfn-rollback"),
 				alias(Fn00, "1", "cfn-cancelled-alias", "cfn-reverse-deployment", "cfn-rollback-order"),
 				alias(Fn01, "1", rulesAlarmRollback...),

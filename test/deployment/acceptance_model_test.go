@@ -286,10 +286,24 @@ func (b *modelBackend) alarmFires(path, green string, since time.Duration) bool 
 	}
 	fn := strings.TrimSuffix(path, errorRate)
 	fn = fn[strings.LastIndex(fn, "/")+1:]
-	if u := b.burst; u != nil && u.fn == fn && green != u.blue && since >= u.after {
+	if u := b.burst; u != nil && u.fn == fn && green != u.blue && since >= u.after+b.alarmLag(fn) {
 		return true
 	}
 	return b.isBroken(fn, green) && since >= time.Minute
+}
+
+// alarmLag is how long after green starts failing its error alarms stop the deployment at worst: the detection
+// time plan gives the deployment being played (internal/plan: Datapoints × Period + alarms.MetricLag +
+// alarms.AlarmCheckDelay). The model's CodeDeploy checks the alarms at whole minutes of the shift
+// (rule:codedeploy-alarm-interval), and plan's times are whole minutes, so the model stops the deployment exactly
+// then: the model's detection time is plan's prediction, which a real account's is set beside.
+func (b *modelBackend) alarmLag(fn string) time.Duration {
+	for i := len(b.w.deployments) - 1; i >= 0; i-- {
+		if d := b.w.deployments[i]; d.fn == fn && d.rev != nil && d.rev.fns[fn] != nil {
+			return d.rev.fns[fn].deployment.Detection
+		}
+	}
+	return 0
 }
 
 // isBroken says whether fn's version is a broken release's.
