@@ -139,37 +139,42 @@ func TestConfigValidation(t *testing.T) {
 // A failure in any step (the deploy cannot run, AWS cannot be read while observing) stops the scenario, deletes
 // its stack, and touches nothing else.
 func TestAFailureInAnyStepDeletesTheStack(t *testing.T) {
-	const name = "error-burst-rolls-back-then-rerun"
-	for step := 0; step < 3; step++ {
-		for _, kind := range []string{"deploy", "observe"} {
-			t.Run(fmt.Sprintf("%s step %d", kind, step+1), func(t *testing.T) {
-				f := newFakeAWS(t)
-				f.addStack("Other", map[string]string{"team": "x"})
-				f.addStack(acceptance.StackName("t0", 2), map[string]string{acceptance.TagKey: "t0"})
-				f.failIn = name
-				if kind == "deploy" {
-					f.deployErrAt = step
-				} else {
-					f.aliasErrAt = step
-				}
-				o, err := Run(context.Background(), f.config(t, name), f.deps())
-				if err != nil {
-					t.Fatal(err)
-				}
-				s, _ := o.Report.Result.Scenario(name)
-				if s.Status != acceptance.StatusError || len(s.Steps) != step+1 || s.Cleanup != "" {
-					t.Errorf("%s (%s), %d steps, cleanup %q", s.Status, s.Reason, len(s.Steps), s.Cleanup)
-				}
-				if got := f.logged("DeleteStack"); len(got) != 1 || got[0] != "DeleteStack "+stackOf(t, name) {
-					t.Errorf("deleted %v", got)
-				}
-				if st := f.stacks[stackOf(t, name)]; st != nil && st.status != "DELETE_COMPLETE" {
-					t.Errorf("the stack is %s", st.status)
-				}
-				if f.stacks["Other"].status != "UPDATE_COMPLETE" || f.stacks[acceptance.StackName("t0", 2)].status != "UPDATE_COMPLETE" {
-					t.Error("another stack was touched")
-				}
-			})
+	for _, sc := range acceptance.Scenarios {
+		if sc.ModelOnly != "" {
+			continue
+		}
+		for step := range sc.Steps {
+			for _, kind := range []string{"deploy", "observe"} {
+				name := sc.Name
+				t.Run(fmt.Sprintf("%s/%s step %d", name, kind, step+1), func(t *testing.T) {
+					f := newFakeAWS(t)
+					f.addStack("Other", map[string]string{"team": "x"})
+					f.addStack(acceptance.StackName("t0", 2), map[string]string{acceptance.TagKey: "t0"})
+					f.failIn = name
+					if kind == "deploy" {
+						f.deployErrAt = step
+					} else {
+						f.aliasErrAt = step
+					}
+					o, err := Run(context.Background(), f.config(t, name), f.deps())
+					if err != nil {
+						t.Fatal(err)
+					}
+					s, _ := o.Report.Result.Scenario(name)
+					if s.Status != acceptance.StatusError || len(s.Steps) != step+1 || s.Cleanup != "" {
+						t.Errorf("%s (%s), %d steps, cleanup %q", s.Status, s.Reason, len(s.Steps), s.Cleanup)
+					}
+					if got := f.logged("DeleteStack"); len(got) != 1 || got[0] != "DeleteStack "+stackOf(t, name) {
+						t.Errorf("deleted %v", got)
+					}
+					if st := f.stacks[stackOf(t, name)]; st != nil && st.status != "DELETE_COMPLETE" {
+						t.Errorf("the stack is %s", st.status)
+					}
+					if f.stacks["Other"].status != "UPDATE_COMPLETE" || f.stacks[acceptance.StackName("t0", 2)].status != "UPDATE_COMPLETE" {
+						t.Error("another stack was touched")
+					}
+				})
+			}
 		}
 	}
 }
