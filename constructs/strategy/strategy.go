@@ -3,6 +3,7 @@ package strategy
 import (
 	"fmt"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -87,6 +88,21 @@ func Predefined() []Strategy {
 		Linear10PercentEvery1Minute, Linear10PercentEvery2Minutes, Linear10PercentEvery3Minutes,
 		Linear10PercentEvery10Minutes,
 	}
+}
+
+// ByName returns the predefined strategy with the name, as Strategy.String gives it ("Canary10Percent5Minutes") or
+// as CodeDeploy names its configuration (PredefinedName: "CodeDeployDefault.LambdaCanary10Percent5Minutes"). The
+// error names every strategy allowed.
+func ByName(name string) (Strategy, error) {
+	names := make([]string, 0, len(Predefined()))
+	for _, s := range Predefined() {
+		if name == s.String() || name == s.PredefinedName() {
+			return s, nil
+		}
+		names = append(names, s.String())
+	}
+	return Strategy{}, fmt.Errorf("the strategy must be one of %s (or CodeDeploy's name of one), got %q",
+		strings.Join(names, ", "), name)
 }
 
 // Default is the strategy constructs use when none is given: canary 10 % for 5 minutes.

@@ -185,3 +185,18 @@ func TestTokenRefused(t *testing.T) {
 		}
 	}
 }
+
+func TestByName(t *testing.T) {
+	for _, s := range Predefined() {
+		for _, name := range []string{s.String(), s.PredefinedName()} {
+			if got, err := ByName(name); err != nil || got != s {
+				t.Errorf("ByName(%q) = %v, %v; want %v", name, got, err, s)
+			}
+		}
+	}
+	for _, bad := range []string{"", "Canary5Percent5Minutes", "canary10percent5minutes"} {
+		if _, err := ByName(bad); err == nil || !strings.Contains(err.Error(), "Canary10Percent5Minutes") {
+			t.Errorf("ByName(%q) must fail naming the strategies allowed, got %v", bad, err)
+		}
+	}
+}

@@ -341,10 +341,8 @@ func readTemplate(root, file string, stack stackNames) ([]Deployment, error) {
 // readStrategy turns a group's DeploymentConfigName (a predefined name or a Ref to a config) into a Strategy.
 func readStrategy(t template, v interface{}) (strategy.Strategy, string, error) {
 	if name, ok := v.(string); ok {
-		for _, s := range strategy.Predefined() {
-			if s.PredefinedName() == name {
-				return s, name, nil
-			}
+		if s, err := strategy.ByName(name); err == nil && s.PredefinedName() == name {
+			return s, name, nil
 		}
 		return strategy.Strategy{}, "", fmt.Errorf("unknown deployment config %q", name)
 	}

@@ -243,9 +243,9 @@ func (b *modelBackend) functions(st acceptance.Step) []string {
 // releases are Release{Commit}, with PreTraffic, with Business. A Broken release is its commit's release (the
 // model synthesizes no failing handler): the backend makes its versions fail instead (isBroken).
 func modelRelease(r acceptance.Release) (release, error) {
-	s, ok := strategyNamed(r.StrategyName())
-	if !ok {
-		return release{}, fmt.Errorf("no predefined strategy %q", r.StrategyName())
+	s, err := strategy.ByName(r.StrategyName())
+	if err != nil {
+		return release{}, err
 	}
 	if len(r.Commits) == 0 {
 		return release{commit: r.Commit, strategy: s, pre: r.PreTraffic, business: r.Business, bypass: r.Bypass,
@@ -261,16 +261,6 @@ func modelRelease(r acceptance.Release) (release, error) {
 		svc.strategy = func(int) strategy.Strategy { return s }
 	}
 	return release{commit: r.Commit, service: svc}, nil
-}
-
-// strategyNamed is the predefined strategy CodeDeploy names name ("Canary10Percent5Minutes").
-func strategyNamed(name string) (strategy.Strategy, bool) {
-	for _, s := range strategy.Predefined() {
-		if s.String() == name {
-			return s, true
-		}
-	}
-	return strategy.Strategy{}, false
 }
 
 // alarmFires plays the step's faults and broken releases on the alarms: the business alarm while the business

@@ -68,26 +68,13 @@ func (p Props) validate(name string) error {
 	if len(r.Commits) > 100 {
 		errs = append(errs, fmt.Errorf("Release.Commits must list at most 100 functions (Fn00 to Fn99), got %d", len(r.Commits)))
 	}
-	if _, err := StrategyByName(r.StrategyName()); err != nil {
+	if _, err := strategy.ByName(r.StrategyName()); err != nil {
 		errs = append(errs, fmt.Errorf("Release.Strategy: %w", err))
 	}
 	if r.ProvisionedConcurrency < 0 {
 		errs = append(errs, fmt.Errorf("Release.ProvisionedConcurrency must be 0 (none) or more, got %d", r.ProvisionedConcurrency))
 	}
 	return errors.Join(errs...)
-}
-
-// StrategyByName returns the predefined strategy named name, such as "Canary10Percent5Minutes" (its CodeDeploy
-// name, "CodeDeployDefault.LambdaCanary10Percent5Minutes", is accepted too).
-func StrategyByName(name string) (strategy.Strategy, error) {
-	var names []string
-	for _, s := range strategy.Predefined() {
-		if name == s.String() || name == s.PredefinedName() {
-			return s, nil
-		}
-		names = append(names, s.String())
-	}
-	return strategy.Strategy{}, fmt.Errorf("the strategy must be one of %s, got %q", strings.Join(names, ", "), name)
 }
 
 // FromContext reads the stack's name (acceptance.ContextStack), the run (acceptance.ContextRun) and the release

@@ -110,7 +110,7 @@ func NewStack(scope constructs.Construct, id string, props *Props) *Stack {
 	if release.Business {
 		s.BusinessAlarm = businessAlarm(stack, id)
 	}
-	strat, _ := StrategyByName(release.StrategyName()) // validated above
+	strat, _ := strategy.ByName(release.StrategyName()) // validated above
 	if len(release.Commits) == 0 {
 		s.defineFunction(codeDir, strat)
 	} else {

@@ -328,12 +328,3 @@ func TestBadProps(t *testing.T) {
 		t.Error("a stack was defined for bad props")
 	}
 }
-
-func TestStrategyByName(t *testing.T) {
-	for _, name := range []string{"AllAtOnce", "Canary10Percent5Minutes", "CodeDeployDefault.LambdaLinear10PercentEvery3Minutes"} {
-		s, err := stack.StrategyByName(name)
-		if err != nil || !strings.HasSuffix(s.PredefinedName(), strings.TrimPrefix(name, "CodeDeployDefault.Lambda")) {
-			t.Errorf("%s: got %v, %v", name, s, err)
-		}
-	}
-}
