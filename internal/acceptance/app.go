@@ -74,6 +74,9 @@ const (
 	OutputFunctionName = "FunctionName"
 	// OutputDeploymentGroup + id is the function's CodeDeploy deployment group's name.
 	OutputDeploymentGroup = "DeploymentGroup"
+	// OutputBusinessAlarm is the name of the business alarm (Release.Business), when the release has one: the
+	// backend waits for its state after a BusinessAlarm or ClearBusinessAlarm fault.
+	OutputBusinessAlarm = "BusinessAlarmName"
 	// AliasName is the alias of every function.
 	AliasName = "live"
 )
