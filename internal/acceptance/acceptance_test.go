@@ -2,6 +2,7 @@ package acceptance
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"regexp"
 	"strings"
@@ -35,6 +36,9 @@ func TestScenariosTable(t *testing.T) {
 			case Deploy:
 				if st.Release.Commit == "" {
 					t.Errorf("%s: a deploy needs a commit", where)
+				}
+				if !st.Release.Fail.Valid() {
+					t.Errorf("%s: unknown fail mode %q", where, st.Release.Fail)
 				}
 			case RollbackByHand, Unblock:
 				if st.Function == "" {
@@ -79,7 +83,7 @@ func TestScenariosTable(t *testing.T) {
 	for _, want := range []string{"first-deploy", "canary-succeeds", "error-burst-rolls-back-then-rerun",
 		"pre-traffic-test-fails", "hook-crashes", "rollback-by-hand-while-the-alarm-fires",
 		"emergency-bypass-then-normal-deploy", "quiet-function", "provisioned-concurrency-with-new-code",
-		"service-one-function-fails"} {
+		"service-one-function-fails", "slow-release-rolls-back"} {
 		if !seen[want] {
 			t.Errorf("the table lacks scenario %q", want)
 		}
@@ -102,6 +106,34 @@ func TestScenariosCheckEveryObservation(t *testing.T) {
 		if !kinds[w] {
 			t.Errorf("no scenario checks %q", w)
 		}
+	}
+}
+
+// A release's fail mode reads from JSON as the app's context gives it, and only the known modes are valid.
+func TestFailModes(t *testing.T) {
+	for _, m := range FailModes {
+		var r Release
+		if err := json.Unmarshal([]byte(`{"commit":"c2","fail":"`+string(m)+`"}`), &r); err != nil || r.Fail != m {
+			t.Errorf("%q: got %+v, %v", m, r, err)
+		}
+		if !m.Valid() {
+			t.Errorf("%q must be valid", m)
+		}
+	}
+	for _, m := range []FailMode{"", FailErrors} {
+		if !m.Valid() {
+			t.Errorf("%q must be valid", m)
+		}
+	}
+	if FailMode("throttles").Valid() {
+		t.Error(`"throttles" must not be valid: no version's configuration can make Lambda throttle it`)
+	}
+	if b, _ := json.Marshal(Release{Commit: "c1"}); string(b) != `{"commit":"c1"}` {
+		t.Errorf("a healthy release's JSON has no fail: %s", b)
+	}
+	if SlowDelay <= PreTrafficMaxLatency || SlowDelay >= FunctionTimeout {
+		t.Errorf("SlowDelay %v must exceed the pre-traffic limit %v and stay within the timeout %v", SlowDelay,
+			PreTrafficMaxLatency, FunctionTimeout)
 	}
 }
 

@@ -24,8 +24,8 @@ const (
 	// EnvCommit is the handler's environment variable that carries the release's commit: a new commit is a new
 	// configuration, so Lambda publishes a new version.
 	EnvCommit = "ACCEPTANCE_COMMIT"
-	// EnvBroken, set to "1", makes every request to the version fail (Release.Broken).
-	EnvBroken = "ACCEPTANCE_BROKEN"
+	// EnvFail carries the release's FailMode (Release.Fail), when it has one: the version fails every request so.
+	EnvFail = "ACCEPTANCE_FAIL"
 )
 
 // Request is what the traffic generator and the pre-traffic tests send the acceptance handler.

@@ -8,6 +8,7 @@ package acceptance
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 )
@@ -42,7 +43,8 @@ type Release struct {
 	// Strategy is the name of a predefined strategy (as strategy.Predefined() names them). Default:
 	// Canary10Percent5Minutes.
 	Strategy string `json:"strategy,omitempty"`
-	// PreTraffic adds pre-traffic tests that invoke green and expect it to answer.
+	// PreTraffic adds pre-traffic tests that invoke green and expect it to answer ok with its commit within
+	// PreTrafficMaxLatency.
 	PreTraffic bool `json:"preTraffic,omitempty"`
 	// Business adds a rollback alarm of the user's own (on a business metric) beside the green alarms.
 	Business bool `json:"business,omitempty"`
@@ -50,10 +52,57 @@ type Release struct {
 	Bypass bool `json:"bypass,omitempty"`
 	// ProvisionedConcurrency is the alias's provisioned concurrency, when above 0.
 	ProvisionedConcurrency int `json:"provisionedConcurrency,omitempty"`
-	// Broken makes the release's code fail: every request to its version errors. It is part of the version's
-	// configuration (a bad release), unlike a Fault.
-	Broken bool `json:"broken,omitempty"`
+	// Fail makes the release a bad one: its versions fail every request in this way. It is part of the versions'
+	// configuration (the handler reads it from EnvFail), so a bad release is a real new version, unlike a Fault.
+	// Default: the release is healthy.
+	Fail FailMode `json:"fail,omitempty"`
 }
+
+// FailMode is how a bad release's versions fail (Release.Fail): the acceptance handler fails every request so.
+//
+// Throttling is not a mode: no configuration of a version can make Lambda throttle it. Reserved concurrency, the
+// one setting that makes Lambda refuse requests, belongs to the function, not to a version (PutFunctionConcurrency
+// takes no qualifier, and AWS::Lambda::Function's ReservedConcurrentExecutions is the function's), so it would
+// throttle blue as much as green.
+type FailMode string
+
+// The ways a bad release fails.
+const (
+	// FailErrors: every request returns an error (a function error Lambda counts in Errors).
+	FailErrors FailMode = "errors"
+	// FailLatency: every request answers ok after SlowDelay, longer than the green latency alarm's default
+	// threshold for the app's FunctionTimeout (80 % of it, alarms.DefaultLatencyBudgetShare) and well within the
+	// timeout, so the request succeeds but slowly. It fails pre-traffic tests only through their time limit
+	// (PreTrafficMaxLatency).
+	FailLatency FailMode = "latency"
+	// FailCrash: the handler's process exits during every request. Lambda reports the invocation as a function
+	// error, Runtime.ExitError ("Runtime exited with error: exit status 2"), which Errors counts ("unhandled
+	// exceptions causing the code to exit", Lambda metrics; "the runtime ... exited with an error code" is a
+	// function error, Lambda Developer Guide, Error handling and automatic retries), and starts a new execution
+	// environment for the next request.
+	FailCrash FailMode = "crash"
+)
+
+// FailModes are every FailMode.
+var FailModes = []FailMode{FailErrors, FailLatency, FailCrash}
+
+// Valid reports whether m is "" (a healthy release) or one of FailModes.
+func (m FailMode) Valid() bool {
+	return m == "" || slices.Contains(FailModes, m)
+}
+
+// The acceptance app's timings (examples/acceptance), which FailLatency and the backends rely on.
+const (
+	// FunctionTimeout is the timeout of every function of the app: long enough that SlowDelay stays well within
+	// it while exceeding the default latency alarm's threshold (80 % of it, 24 s).
+	FunctionTimeout = 30 * time.Second
+	// SlowDelay is how long a FailLatency version takes to answer: 3 s above the latency alarm's default threshold
+	// for FunctionTimeout (24 s), and 3 s below the timeout, past which the request would be a timeout error.
+	SlowDelay = 27 * time.Second
+	// PreTrafficMaxLatency is the time limit of the app's pre-traffic test (Release.PreTraffic): a FailLatency
+	// version, answering after SlowDelay, fails it.
+	PreTrafficMaxLatency = 5 * time.Second
+)
 
 // Functions are the release's functions: Api, or Fn00… for a service.
 func (r Release) Functions() []string {
@@ -131,7 +180,7 @@ func (s Step) String() string {
 			on   bool
 			name string
 		}{{r.PreTraffic, "pre-traffic tests"}, {r.Business, "business alarm"}, {r.Bypass, "emergency bypass"},
-			{r.Broken, "broken code"}} {
+			{r.Fail != "", "failing with " + string(r.Fail)}} {
 			if f.on {
 				with = append(with, f.name)
 			}

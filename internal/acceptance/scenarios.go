@@ -25,6 +25,9 @@ func tested(commit string) Release { r := canary(commit); r.PreTraffic = true; r
 // business is canary with the business alarm.
 func business(commit string) Release { r := canary(commit); r.Business = true; return r }
 
+// failing is r made a bad release that fails in mode m.
+func failing(r Release, m FailMode) Release { r.Fail = m; return r }
+
 // deploy is a step that deploys r with faults.
 func deploy(r Release, faults []Fault, expect ...Check) Step {
 	return Step{Action: Deploy, Release: r, Faults: faults, Expect: expect}
@@ -80,7 +83,10 @@ var Scenarios = []Scenario{
 		Title: "A release whose code fails its pre-traffic tests never takes traffic; the fixed commit ships",
 		Steps: []Step{
 			deploy(tested("c1"), nil, outcome(OutcomeComplete)),
-			deploy(func() Release { r := tested("c2"); r.Broken = true; return r }(), nil,
+			// A crash keeps the scenario's meaning: the version fails every invocation of its pre-traffic test (a
+			// Runtime.ExitError), and on a real account the hook's malformed-event probe, which tells a crash from a
+			// handled error, fails too; the model plays the test's failure alone.
+			deploy(failing(tested("c2"), FailCrash), nil,
 				outcome(OutcomeRolledBack, rulesStackRollback...), errorSays("BeforeAllowTraffic", "codedeploy-hooks"),
 				alias(Api, "1", "codedeploy-hooks", "codedeploy-rollback"),
 				versions(Api, "1", "cfn-retain-except-on-create"),
@@ -123,7 +129,10 @@ var Scenarios = []Scenario{
 					within(4*time.Minute, "codedeploy-alarms")}},
 			deploy(business("c2"), nil,
 				outcome(OutcomeRolledBack, "cfn-custom-resource"),
-				errorSays("bluegreen unblock -function Api", "cdk-release-hash", "cfn-custom-resource"),
+				// The release gate's refusal (block.Refusal) names the function by its physical name, which
+				// CloudFormation generates on a real account: the check holds for any name.
+				errorSays("is blocked from taking traffic again", "cdk-release-hash", "cfn-custom-resource"),
+				errorSays("bluegreen unblock -function ", "cdk-release-hash", "cfn-custom-resource"),
 				alias(Api, "1"), versions(Api, "1,2"), notified("none"), watchExit(Api, "none")),
 			deploy(business("c3"), []Fault{{Kind: ClearBusinessAlarm}},
 				outcome(OutcomeComplete), alias(Api, "3"), versions(Api, "1,2,3", "cfn-retain-except-on-create"),
@@ -189,6 +198,25 @@ var Scenarios = []Scenario{
 				within(8*time.Minute, "event-before-reverse", "cfn-custom-resource-in-rollback")),
 			deploy(Release{Commit: "s3", Commits: []string{"a3", "b3"}}, nil,
 				outcome(OutcomeComplete, "codedeploy-appspec-current"), alias(Fn00, "3"), alias(Fn01, "3")),
+		},
+	},
+	{
+		Name: "slow-release-rolls-back",
+		Title: "A release that answers every request too slowly, with no pre-traffic tests to catch it, is stopped " +
+			"by its green latency alarm during the canary and rolled back",
+		Steps: []Step{
+			deploy(canary("c1"), nil, outcome(OutcomeComplete)),
+			// The 10-minute canary, not the default 5-minute one: plan's detection time for the green latency
+			// alarm (2 of 3 one-minute datapoints + alarms.MetricLag 2m + alarms.AlarmCheckDelay 1m = 5m) equals
+			// the default canary's bake, so an alarm as slow as its worst case would race the shift to 100 %.
+			deploy(failing(Release{Commit: "c2", Strategy: "Canary10Percent10Minutes"}, FailLatency), nil,
+				outcome(OutcomeRolledBack, rulesStackRollback...), stack("UPDATE_ROLLBACK_COMPLETE", "cfn-rollback"),
+				alias(Api, "1", rulesAlarmRollback...),
+				versions(Api, "1", "cfn-retain-except-on-create"),
+				notified("started,STOPPED", rulesNotify...), watchExit(Api, "1"),
+				// Plan's 5m for the latency alarm, plus a minute: a request's Duration reaches CloudWatch only once
+				// the request has ended, SlowDelay (27 s) after it started, while detection counts from its start.
+				detectedWithin(6*time.Minute, rulesDetection...)),
 		},
 	},
 }

@@ -14,6 +14,7 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"math"
 	"os"
 	"path/filepath"
 	"sort"
@@ -111,11 +112,12 @@ type modelBackend struct {
 	business bool
 	// burst is the step's error burst, nil without one.
 	burst *errorBurst
-	// broken are the versions of broken releases, by function; brokenFrom, during a step that deploys a broken
-	// release, the number of each function's last version before the step: the versions above it are the
-	// release's.
-	broken     map[string]map[string]bool
-	brokenFrom map[string]int
+	// fails are the fail modes of bad releases' versions (acceptance.Release.Fail), by function and version;
+	// failFrom, during a step that deploys a bad release, the number of each function's last version before the
+	// step (the versions above it are the release's), and failing the release's mode.
+	fails    map[string]map[string]acceptance.FailMode
+	failFrom map[string]int
+	failing  acceptance.FailMode
 }
 
 // errorBurst is an ErrorBurst: fn's green fails from after into its shift; blue is the version the alias served
@@ -132,8 +134,9 @@ func (b *modelBackend) Name() string { return "model" }
 func (b *modelBackend) Begin(_ context.Context, s acceptance.Scenario) error {
 	w := newWorld(b.t)
 	w.alarmFires = b.alarmFires
-	w.broken = b.isBroken
-	b.w, b.business, b.burst, b.broken, b.brokenFrom = w, false, nil, map[string]map[string]bool{}, nil
+	w.broken = b.preTrafficFails
+	b.w, b.business, b.burst = w, false, nil
+	b.fails, b.failFrom, b.failing = map[string]map[string]acceptance.FailMode{}, nil, ""
 	return nil
 }
 
@@ -153,7 +156,7 @@ func (b *modelBackend) Do(ctx context.Context, s acceptance.Scenario, i int) (ac
 	start, changes, deployments := w.clock, len(w.changes), len(w.deployments)
 	fns := b.functions(st)
 
-	w.hookCrash, w.invocations, b.burst, b.brokenFrom = false, 100, nil, nil
+	w.hookCrash, w.invocations, b.burst, b.failFrom, b.failing = false, 100, nil, nil, ""
 	for _, f := range st.Faults {
 		fn := f.Function
 		if fn == "" {
@@ -182,10 +185,10 @@ func (b *modelBackend) Do(ctx context.Context, s acceptance.Scenario, i int) (ac
 		if rerr != nil {
 			return acceptance.Observation{}, rerr
 		}
-		if st.Release.Broken {
-			b.brokenFrom = map[string]int{}
+		if st.Release.Fail != "" {
+			b.failFrom, b.failing = map[string]int{}, st.Release.Fail
 			for _, fn := range fns {
-				b.brokenFrom[fn] = w.fn(fn).next
+				b.failFrom[fn] = w.fn(fn).next
 			}
 		}
 		err = w.deploy(r)
@@ -196,18 +199,17 @@ func (b *modelBackend) Do(ctx context.Context, s acceptance.Scenario, i int) (ac
 	default:
 		return acceptance.Observation{}, fmt.Errorf("the model plays no action %q", st.Action)
 	}
-	// A broken release's versions stay broken (they are its code), whatever later steps do.
-	for fn, from := range b.brokenFrom {
+	// A bad release's versions keep failing (it is their configuration), whatever later steps do.
+	for fn, from := range b.failFrom {
 		for _, v := range w.fn(fn).versions {
 			if v.number > from {
-				if b.broken[fn] == nil {
-					b.broken[fn] = map[string]bool{}
+				if b.fails[fn] == nil {
+					b.fails[fn] = map[string]acceptance.FailMode{}
 				}
-				b.broken[fn][strconv.Itoa(v.number)] = true
+				b.fails[fn][strconv.Itoa(v.number)] = b.failing
 			}
 		}
 	}
-	b.brokenFrom = nil
 
 	o := b.observe(ctx, fns, err, w.deployments[deployments:], w.changes[changes:])
 	o.SetDuration(acceptance.WhatTook, w.clock-start)
@@ -240,8 +242,8 @@ func (b *modelBackend) functions(st acceptance.Step) []string {
 }
 
 // modelRelease is the model's release of the same meaning as r: the lifecycle tests' canary, tested and business
-// releases are Release{Commit}, with PreTraffic, with Business. A Broken release is its commit's release (the
-// model synthesizes no failing handler): the backend makes its versions fail instead (isBroken).
+// releases are Release{Commit}, with PreTraffic, with Business. A bad release (Fail) is its commit's release (the
+// model synthesizes no failing handler): the backend makes its versions fail instead (failMode).
 func modelRelease(r acceptance.Release) (release, error) {
 	s, err := strategy.ByName(r.StrategyName())
 	if err != nil {
@@ -263,23 +265,33 @@ func modelRelease(r acceptance.Release) (release, error) {
 	return release{commit: r.Commit, service: svc}, nil
 }
 
-// alarmFires plays the step's faults and broken releases on the alarms: the business alarm while the business
-// metric breaches, and a green's ErrorRate alarm during an error burst (from its start into the shift) or while a
-// broken version takes traffic (its first minute of traffic is in the next evaluation).
+// alarmFires plays the step's faults and bad releases on the alarms: the business alarm while the business
+// metric breaches; a green's ErrorRate alarm during an error burst (from its start into the shift) or while a
+// version that fails with errors or crashes takes traffic (its first minute of traffic is in the next evaluation);
+// and a green's Latency alarm once a slow version has taken traffic for the detection time plan gives that alarm.
 func (b *modelBackend) alarmFires(path, green string, since time.Duration) bool {
 	if path == "Svc/Business" {
 		return b.business
 	}
-	const errorRate = "/GreenAlarms/ErrorRate"
-	if !strings.HasSuffix(path, errorRate) {
+	const errorRate, latency = "/GreenAlarms/ErrorRate", "/GreenAlarms/Latency"
+	var fn string
+	switch {
+	case strings.HasSuffix(path, errorRate):
+		fn = strings.TrimSuffix(path, errorRate)
+	case strings.HasSuffix(path, latency):
+		fn = strings.TrimSuffix(path, latency)
+	default:
 		return false
 	}
-	fn := strings.TrimSuffix(path, errorRate)
 	fn = fn[strings.LastIndex(fn, "/")+1:]
+	mode := b.failMode(fn, green)
+	if strings.HasSuffix(path, latency) {
+		return mode == acceptance.FailLatency && since >= b.alarmDetection(fn, path)
+	}
 	if u := b.burst; u != nil && u.fn == fn && green != u.blue && since >= u.after+b.alarmLag(fn) {
 		return true
 	}
-	return b.isBroken(fn, green) && since >= time.Minute
+	return (mode == acceptance.FailErrors || mode == acceptance.FailCrash) && since >= time.Minute
 }
 
 // alarmLag is how long after green starts failing its error alarms stop the deployment at worst: the detection
@@ -296,15 +308,52 @@ func (b *modelBackend) alarmLag(fn string) time.Duration {
 	return 0
 }
 
-// isBroken says whether fn's version is a broken release's.
-func (b *modelBackend) isBroken(fn, version string) bool {
-	fn = deployment.FunctionName(fn)
-	if b.broken[fn][version] {
-		return true
+// alarmDetection is when the alarm at path, once green fails every request, stops fn's deployment: the detection
+// time plan gives that alarm in the deployment being played (internal/plan's Alarm.Detection: Datapoints × Period
+// + alarms.MetricLag + alarms.AlarmCheckDelay). As with alarmLag, the model's CodeDeploy reads the alarms at whole
+// minutes of the shift (rule:codedeploy-alarm-interval) and plan's times are whole minutes, so the model stops the
+// deployment exactly then. An alarm plan cannot time never fires.
+func (b *modelBackend) alarmDetection(fn, path string) time.Duration {
+	for i := len(b.w.deployments) - 1; i >= 0; i-- {
+		if d := b.w.deployments[i]; d.fn == fn && d.rev != nil && d.rev.fns[fn] != nil {
+			for _, a := range d.rev.fns[fn].deployment.Alarms {
+				if a.Path == path && a.Detection > 0 {
+					return a.Detection
+				}
+			}
+			b.t.Errorf("plan gives alarm %s of %s no detection time", path, fn)
+			break
+		}
 	}
-	from, ok := b.brokenFrom[fn]
+	return math.MaxInt64
+}
+
+// failMode is how fn's version fails: its bad release's mode, or "" for a healthy version.
+func (b *modelBackend) failMode(fn, version string) acceptance.FailMode {
+	fn = deployment.FunctionName(fn)
+	if m, ok := b.fails[fn][version]; ok {
+		return m
+	}
+	from, ok := b.failFrom[fn]
 	n, err := strconv.Atoi(version)
-	return ok && err == nil && n > from
+	if ok && err == nil && n > from {
+		return b.failing
+	}
+	return ""
+}
+
+// preTrafficFails says whether fn's version fails the acceptance app's pre-traffic test: a version that errors or
+// crashes fails every invocation; a slow one answers, too late for the test's time limit
+// (acceptance.PreTrafficMaxLatency). The model's own test of the release has no time limit, so the model plays the
+// app's limit here, and the hook sees the slow version's invocation fail.
+func (b *modelBackend) preTrafficFails(fn, version string) bool {
+	switch b.failMode(fn, version) {
+	case acceptance.FailErrors, acceptance.FailCrash:
+		return true
+	case acceptance.FailLatency:
+		return acceptance.SlowDelay > acceptance.PreTrafficMaxLatency
+	}
+	return false
 }
 
 // observe is what the step did: how the stack operation ended, and for each function what its alias serves, its
@@ -368,11 +417,19 @@ func (b *modelBackend) observe(ctx context.Context, fns []string, err error, ds 
 	}
 	o.Set(acceptance.WhatNotifications, strings.Join(notices, ","))
 
-	// Detection: from the burst's start in green's shift to the alias serving blue alone.
+	// Detection: from the burst's start in green's shift to the alias serving blue alone; for a bad release's
+	// version that an alarm stopped, from the shift's start (its first request failed).
 	if u := b.burst; u != nil {
 		for _, d := range ds {
 			if d.fn == u.fn && !d.active() && d.status != "Succeeded" {
 				o.SetDuration(acceptance.WhatDetection, max(0, d.endedAt-(d.start+u.after)))
+				break
+			}
+		}
+	} else {
+		for _, d := range ds {
+			if d.alarm != "" && b.failMode(d.fn, d.target) != "" && !d.active() {
+				o.SetDuration(acceptance.WhatDetection, d.endedAt-d.start)
 				break
 			}
 		}

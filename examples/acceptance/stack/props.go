@@ -71,6 +71,10 @@ func (p Props) validate(name string) error {
 	if _, err := strategy.ByName(r.StrategyName()); err != nil {
 		errs = append(errs, fmt.Errorf("Release.Strategy: %w", err))
 	}
+	if !r.Fail.Valid() {
+		errs = append(errs, fmt.Errorf("Release.Fail must be one of %v (or empty for a healthy release), got %q",
+			acceptance.FailModes, string(r.Fail)))
+	}
 	if r.ProvisionedConcurrency < 0 {
 		errs = append(errs, fmt.Errorf("Release.ProvisionedConcurrency must be 0 (none) or more, got %d", r.ProvisionedConcurrency))
 	}

@@ -6,7 +6,6 @@ package stack
 
 import (
 	"fmt"
-	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/awscloudwatch"
@@ -121,28 +120,30 @@ func NewStack(scope constructs.Construct, id string, props *Props) *Stack {
 	return s
 }
 
-// functionProps are the props of the function id at commit: 128 MB, 10 seconds, a log group of its own, and the
-// commit (and Release.Broken) in its environment, so that a new commit publishes a new version.
+// functionProps are the props of the function id at commit: 128 MB, acceptance.FunctionTimeout (long enough for
+// a FailLatency version to answer within it, after the latency alarm's threshold), a log group of its own, and the
+// commit (and Release.Fail, as acceptance.EnvFail) in its environment, so that a new commit publishes a new version
+// and a bad release is a version of its own.
 func (s *Stack) functionProps(codeDir, id, commit string) *awslambda.FunctionProps {
 	logs := awslogs.NewLogGroup(s.Stack, jsii.String(id+"Logs"), &awslogs.LogGroupProps{
 		Retention:     awslogs.RetentionDays_ONE_DAY,
 		RemovalPolicy: awscdk.RemovalPolicy_DESTROY,
 	})
 	env := map[string]*string{acceptance.EnvCommit: jsii.String(commit)}
-	if s.Release.Broken {
-		env[acceptance.EnvBroken] = jsii.String("1")
+	if s.Release.Fail != "" {
+		env[acceptance.EnvFail] = jsii.String(string(s.Release.Fail))
 	}
 	return gobuild.BuiltFunctionProps(codeDir, nil, &awslambda.FunctionProps{
 		Description: jsii.String("lambda-bluegreen acceptance function " + id),
 		MemorySize:  jsii.Number(128),
-		Timeout:     awscdk.Duration_Seconds(jsii.Number(10)),
+		Timeout:     awscdk.Duration_Seconds(jsii.Number(acceptance.FunctionTimeout.Seconds())),
 		LogGroup:    logs,
 		Environment: &env,
 	})
 }
 
-// preTraffic is the pre-traffic test of a function at commit: green answers ok with the commit, within a few
-// seconds (and the hook's malformed-event probe, on by default).
+// preTraffic is the pre-traffic test of a function at commit: green answers ok with the commit, within
+// acceptance.PreTrafficMaxLatency (and the hook's malformed-event probe, on by default).
 func (s *Stack) preTraffic(commit string) *hooks.PreTrafficProps {
 	if !s.Release.PreTraffic {
 		return nil
@@ -151,7 +152,7 @@ func (s *Stack) preTraffic(commit string) *hooks.PreTrafficProps {
 		Name:       "green answers ok with its commit",
 		Payload:    acceptance.Request{},
 		Equals:     map[string]interface{}{"ok": true, "commit": commit},
-		MaxLatency: 5 * time.Second,
+		MaxLatency: acceptance.PreTrafficMaxLatency,
 	}}}
 }
 
@@ -269,7 +270,8 @@ func businessAlarm(stack awscdk.Stack, name string) awscloudwatch.Alarm {
 	})
 }
 
-// defineOutputs declares the outputs of acceptance (app.go) the AWS backend reads.
+// defineOutputs declares the outputs of acceptance (app.go) the AWS backend reads. The business alarm's name is an
+// output when the release has the alarm: a stack has one business alarm, which every function of a service shares.
 func (s *Stack) defineOutputs() {
 	out := func(id string, value *string, description string) {
 		o := awscdk.NewCfnOutput(s.Stack, jsii.String(id), &awscdk.CfnOutputProps{
@@ -285,5 +287,9 @@ func (s *Stack) defineOutputs() {
 			"Function "+id+" (its alias: "+acceptance.AliasName+")")
 		out(acceptance.OutputDeploymentGroup+id, d.DeploymentGroup().DeploymentGroupName(),
 			"CodeDeploy deployment group of function "+id)
+	}
+	if s.BusinessAlarm != nil {
+		out(acceptance.OutputBusinessAlarm, s.BusinessAlarm.AlarmName(),
+			"Rollback alarm on the business metric, shared by every function of the stack")
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/aws/aws-cdk-go/awscdk/v2"
 	"github.com/aws/aws-cdk-go/awscdk/v2/assertions"
@@ -30,8 +31,9 @@ func TestAcceptanceStacks(t *testing.T) {
 	}{
 		{"one function, every option", acceptance.Release{Commit: "c2", Strategy: "Canary10Percent10Minutes",
 			PreTraffic: true, Business: true, ProvisionedConcurrency: 2}},
-		{"a service of two", acceptance.Release{Commit: "s1", Commits: []string{"a1", "b1"}, PreTraffic: true}},
-		{"a broken release", acceptance.Release{Commit: "c3", Broken: true, Bypass: true}},
+		{"a service of two", acceptance.Release{Commit: "s1", Commits: []string{"a1", "b1"}, PreTraffic: true,
+			Business: true}},
+		{"a slow release", acceptance.Release{Commit: "c3", Fail: acceptance.FailLatency, Bypass: true}},
 	}
 	stacks := make([]*stack.Stack, len(cases))
 	for i, tc := range cases {
@@ -91,16 +93,61 @@ func TestAcceptanceStacks(t *testing.T) {
 		}
 		checkEnv(t, s, tmpl, "Fn00", map[string]interface{}{acceptance.EnvCommit: "a1"})
 		checkEnv(t, s, tmpl, "Fn01", map[string]interface{}{acceptance.EnvCommit: "b1"})
-		testkit.CountIs(t, tmpl, "AWS::CloudWatch::Alarm", 4*2+1) // green alarms, and notify's undelivered alarm
+		// green alarms, the business alarm and notify's undelivered alarm
+		testkit.CountIs(t, tmpl, "AWS::CloudWatch::Alarm", 4*2+1+1)
+		// Both functions roll back on the one business alarm, whose name is the output.
+		business := testkit.JSONString(testkit.Obj{"Name": resolve(s, s.BusinessAlarm.AlarmName())})
+		groups := testkit.Resources(tmpl, "AWS::CodeDeploy::DeploymentGroup")
+		if len(groups) != len(s.Functions) {
+			t.Errorf("%d deployment groups, want one per function (%d)", len(groups), len(s.Functions))
+		}
+		for id, r := range groups {
+			config, _ := testkit.Props(r)["AlarmConfiguration"].(map[string]interface{})
+			alarms, _ := config["Alarms"].([]interface{})
+			found := false
+			for _, a := range alarms {
+				found = found || testkit.JSONString(a) == business
+			}
+			if !found {
+				t.Errorf("deployment group %s does not roll back on the business alarm: %v", id, config)
+			}
+		}
 	})
 
-	t.Run("the broken release fails and ships past the alarms", func(t *testing.T) {
+	t.Run("the slow release answers after the latency alarm's threshold, within the timeout", func(t *testing.T) {
 		s, tmpl := stacks[2], tmpls[2]
-		checkEnv(t, s, tmpl, acceptance.Api, map[string]interface{}{acceptance.EnvCommit: "c3", acceptance.EnvBroken: "1"})
+		checkEnv(t, s, tmpl, acceptance.Api, map[string]interface{}{acceptance.EnvCommit: "c3",
+			acceptance.EnvFail: string(acceptance.FailLatency)})
 		testkit.HasResource(t, tmpl, "AWS::CodeDeploy::DeploymentGroup", testkit.Like(testkit.Obj{
 			"DeploymentConfigName": "CodeDeployDefault.LambdaAllAtOnce",
 			"AlarmConfiguration":   testkit.Like(testkit.Obj{"Enabled": false}),
 		}))
+		d := s.Deployments[acceptance.Api]
+		fn := resolve(s, d.Function().FunctionName()).(map[string]interface{})["Ref"].(string)
+		timeout := testkit.Props(testkit.Resources(tmpl, "AWS::Lambda::Function")[fn])["Timeout"]
+		if timeout != acceptance.FunctionTimeout.Seconds() {
+			t.Errorf("the function's timeout is %v s, want %v", timeout, acceptance.FunctionTimeout.Seconds())
+		}
+		latency := d.GreenAlarms().Latency()
+		if latency == nil {
+			t.Fatal("no green latency alarm")
+		}
+		ref, _ := resolve(s, latency.AlarmName()).(map[string]interface{})["Ref"].(string)
+		threshold, _ := testkit.Props(testkit.Resources(tmpl, "AWS::CloudWatch::Alarm")[ref])["Threshold"].(float64)
+		budget := time.Duration(threshold) * time.Millisecond
+		if budget != d.GreenAlarms().LatencyBudget() || budget <= 0 {
+			t.Fatalf("the latency alarm's threshold is %v, its budget %v", budget, d.GreenAlarms().LatencyBudget())
+		}
+		// The slow version breaches the alarm on every request, by seconds, and still answers: its requests end
+		// seconds before the timeout (a timeout would be an error, not latency).
+		if margin := acceptance.SlowDelay - budget; margin < 2*time.Second {
+			t.Errorf("SlowDelay %v exceeds the latency alarm's threshold %v by %v, want at least 2s", acceptance.SlowDelay,
+				budget, margin)
+		}
+		if margin := acceptance.FunctionTimeout - acceptance.SlowDelay; margin < 2*time.Second {
+			t.Errorf("SlowDelay %v is %v under the timeout %v, want at least 2s", acceptance.SlowDelay, margin,
+				acceptance.FunctionTimeout)
+		}
 	})
 }
 
@@ -111,6 +158,9 @@ func checkCommon(t *testing.T, s *stack.Stack, tmpl assertions.Template) {
 		want := []string{acceptance.OutputQueueURL, acceptance.OutputApplication}
 		for _, id := range s.Functions {
 			want = append(want, acceptance.OutputFunctionName+id, acceptance.OutputDeploymentGroup+id)
+		}
+		if s.Release.Business {
+			want = append(want, acceptance.OutputBusinessAlarm)
 		}
 		for _, key := range want {
 			if _, ok := outputs[key]; !ok {
@@ -124,6 +174,15 @@ func checkCommon(t *testing.T, s *stack.Stack, tmpl assertions.Template) {
 		if got, want := testkit.JSONString((*outputs[acceptance.OutputApplication])["Value"]),
 			testkit.JSONString(resolve(s, d.Application().ApplicationName())); got != want {
 			t.Errorf("Application output %s, want %s", got, want)
+		}
+		if s.Release.Business {
+			if s.BusinessAlarm == nil {
+				t.Fatal("the release has the business alarm, the stack none")
+			}
+			if got, want := testkit.JSONString((*outputs[acceptance.OutputBusinessAlarm])["Value"]),
+				testkit.JSONString(resolve(s, s.BusinessAlarm.AlarmName())); got != want {
+				t.Errorf("%s output %s, want the business alarm's name %s", acceptance.OutputBusinessAlarm, got, want)
+			}
 		}
 	})
 	t.Run("every function's live alias is shifted by CodeDeploy", func(t *testing.T) {
@@ -278,12 +337,15 @@ func TestFromContext(t *testing.T) {
 	}{
 		{"defaults", nil, "BlueGreenAcceptance-local-00", "local", acceptance.Release{Commit: "c1"}, ""},
 		{"from the command line", map[string]interface{}{acceptance.ContextStack: "BlueGreenAcceptance-r7-03",
-			acceptance.ContextRun: "r7", acceptance.ContextRelease: `{"commit":"s2","commits":["a2","b2"],"broken":true}`},
-			"BlueGreenAcceptance-r7-03", "r7", acceptance.Release{Commit: "s2", Commits: []string{"a2", "b2"}, Broken: true}, ""},
+			acceptance.ContextRun: "r7", acceptance.ContextRelease: `{"commit":"s2","commits":["a2","b2"],"fail":"crash"}`},
+			"BlueGreenAcceptance-r7-03", "r7", acceptance.Release{Commit: "s2", Commits: []string{"a2", "b2"},
+				Fail: acceptance.FailCrash}, ""},
 		{"an object", map[string]interface{}{acceptance.ContextRelease: map[string]interface{}{"commit": "c4", "bypass": true}},
 			"BlueGreenAcceptance-local-00", "local", acceptance.Release{Commit: "c4", Bypass: true}, ""},
 		{"an unknown field", map[string]interface{}{acceptance.ContextRelease: `{"commit":"c1","canary":true}`},
 			"", "", acceptance.Release{}, `unknown field "canary"`},
+		{"the field a bad release had before fail", map[string]interface{}{acceptance.ContextRelease: `{"commit":"c1","broken":true}`},
+			"", "", acceptance.Release{}, `unknown field "broken"`},
 		{"not JSON", map[string]interface{}{acceptance.ContextRelease: `c1`}, "", "", acceptance.Release{},
 			"-c acceptance:release must be an acceptance release as JSON"},
 	}
@@ -313,13 +375,14 @@ func TestBadProps(t *testing.T) {
 	app := awscdk.NewApp(nil)
 	msg := testkit.MustPanic(t, func() {
 		stack.NewStack(app, "Bad_Name", &stack.Props{Run: "Not-A-Run", Release: &acceptance.Release{
-			Commits: []string{"a1", ""}, Strategy: "Canary50Percent", ProvisionedConcurrency: -1}})
+			Commits: []string{"a1", ""}, Strategy: "Canary50Percent", ProvisionedConcurrency: -1, Fail: "throttles"}})
 	})
 	for _, want := range []string{`the stack name must be a letter then up to 127 letters, digits or hyphens, got "Bad_Name"`,
 		`Run: a run id is 1 to 12 lower-case letters or digits, got "Not-A-Run"`,
 		`Release.Commits[1] must name the function's commit, got ""`,
 		`Release.Strategy: the strategy must be one of AllAtOnce, Canary10Percent5Minutes`, `got "Canary50Percent"`,
-		"Release.ProvisionedConcurrency must be 0 (none) or more, got -1"} {
+		"Release.ProvisionedConcurrency must be 0 (none) or more, got -1",
+		`Release.Fail must be one of [errors latency crash] (or empty for a healthy release), got "throttles"`} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("the error does not say %q:\n%s", want, msg)
 		}
