@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -33,6 +34,19 @@ type Backend struct {
 	stack   string
 	release acceptance.Release
 	broken  bool
+	// began: Begin found no stack of the scenario's name, so whatever stands there later is the scenario's to
+	// delete; End touches nothing without it.
+	began bool
+	// functions are the names of the functions the scenario's stack had (their release blocks go in End);
+	// deployments the CodeDeploy deployments earlier steps listed; lastOpEnd the end of the last stack operation a
+	// step was timed by.
+	functions   map[string]bool
+	deployments map[string]bool
+	lastOpEnd   time.Time
+	// metricMu guards lastMetric (and broken while the traffic generator runs): when the business metric was last
+	// published.
+	metricMu   sync.Mutex
+	lastMetric time.Time
 }
 
 // NewBackend is a backend for the configuration (its defaults applied) on the clients, deploying with d and
@@ -59,20 +73,27 @@ func (b *Backend) Begin(ctx context.Context, s acceptance.Scenario) error {
 	if err != nil {
 		return err
 	}
-	b.stack, b.release, b.broken = stack, acceptance.Release{}, false
+	b.stack, b.release, b.broken, b.began = stack, acceptance.Release{}, false, false
+	b.functions, b.deployments, b.lastOpEnd, b.lastMetric = map[string]bool{}, map[string]bool{}, time.Time{}, time.Time{}
 	st, err := b.describe(ctx, stack)
 	if err != nil {
 		return err
 	}
 	if st != nil {
-		return fmt.Errorf("stack %s exists already (%s): bluegreen acceptance -cleanup -run %s deletes it", stack,
-			st.StackStatus, b.cfg.Run)
+		return fmt.Errorf("stack %s exists already (%s), left by an earlier run with the same id: it is not touched; "+
+			"bluegreen acceptance -cleanup -run %s deletes it", stack, st.StackStatus, b.cfg.Run)
 	}
+	b.began = true
 	return nil
 }
 
-// Do plays step i: it starts the traffic generator, deploys (or runs the command), stops the generator and
-// observes what AWS did.
+// Do plays step i: it sets the step's faults (waiting for the business alarm to follow the business metric),
+// starts the traffic generator, deploys (or runs the command), stops the generator and observes what AWS did.
+//
+// The step's time (acceptance.WhatTook) is its stack operation's, from the stack's first *_IN_PROGRESS event to
+// its final status (stackOperation): not synthesis, the asset upload or the change set's creation, which the
+// model's times leave out. A rollback by hand is timed by the stack update it makes; a command that makes none (an
+// unblock) by its own run; a deploy that started no operation (nothing changed) took 0 s, as on the model.
 func (b *Backend) Do(ctx context.Context, s acceptance.Scenario, i int) (acceptance.Observation, error) {
 	var obs acceptance.Observation
 	st := s.Steps[i]
@@ -84,24 +105,27 @@ func (b *Backend) Do(ctx context.Context, s acceptance.Scenario, i int) (accepta
 		return obs, err
 	}
 	fns := functionsOf(before)
+	b.remember(fns)
 	if st.Action == acceptance.Deploy {
 		b.release = st.Release
 	}
 	for _, f := range st.Faults {
 		switch f.Kind {
 		case acceptance.BusinessAlarm, acceptance.ClearBusinessAlarm:
-			b.broken = f.Kind == acceptance.BusinessAlarm
-			if err := b.putBusiness(ctx); err != nil {
+			broken := f.Kind == acceptance.BusinessAlarm
+			waited, err := b.waitForAlarm(ctx, before, broken)
+			if err != nil {
 				return obs, err
 			}
-			obs.Notes = append(obs.Notes, fmt.Sprintf("business metric %s, then waited %s for the alarm",
-				map[bool]string{true: "broken", false: "healthy"}[b.broken], b.cfg.ClearWait))
-			if err := clock.Sleep(ctx, b.cfg.ClearWait); err != nil {
-				return obs, err
-			}
+			obs.Notes = append(obs.Notes, fmt.Sprintf("business metric %s; the business alarm was %s after %s",
+				map[bool]string{true: "broken", false: "healthy"}[broken],
+				map[bool]string{true: "ALARM", false: "OK"}[broken], waited.Round(time.Second)))
 		case acceptance.HookCrash:
 			return obs, fmt.Errorf("fault %s cannot be injected on AWS", f.Kind)
 		}
+	}
+	if err := b.keepBusiness(ctx); err != nil {
+		return obs, err
 	}
 
 	// The step starts once its faults are set: the wait for the business alarm is not the step's time.
@@ -130,11 +154,14 @@ func (b *Backend) Do(ctx context.Context, s acceptance.Scenario, i int) (accepta
 	default:
 		err = fmt.Errorf("unknown action %q", st.Action)
 	}
+	end := clock.Now()
 	tr := gen.stop()
 	if err != nil {
 		return obs, fmt.Errorf("%s: %w", st.Action, err)
 	}
-	obs.SetDuration(acceptance.WhatTook, clock.Now().Sub(start))
+	if err := b.timeStep(ctx, st, start, end, &obs); err != nil {
+		return obs, err
+	}
 	obs.Notes = append(obs.Notes, tr.notes()...)
 	if tr.detected {
 		obs.SetDuration(acceptance.WhatDetection, tr.detection)
@@ -147,6 +174,7 @@ func (b *Backend) Do(ctx context.Context, s acceptance.Scenario, i int) (accepta
 	if after == nil {
 		return obs, fmt.Errorf("stack %s does not exist after the step", b.stack)
 	}
+	b.remember(functionsOf(after))
 	status := string(after.StackStatus)
 	obs.Set(acceptance.WhatStack, status)
 	obs.Set(acceptance.WhatOutcome, outcomeOf(res.OK, status))
@@ -159,21 +187,63 @@ func (b *Backend) Do(ctx context.Context, s acceptance.Scenario, i int) (accepta
 	}
 	obs.Set(acceptance.WhatError, errText)
 
+	listed := map[string]bool{}
 	for _, fn := range functionsOf(after) {
-		if err := b.observeFunction(ctx, fn, start, &obs); err != nil {
+		if err := b.observeFunction(ctx, fn, start, listed, &obs); err != nil {
 			return obs, err
 		}
 	}
-	outcomes, err := b.notices(ctx, output(after, acceptance.OutputQueueURL))
+	for id := range listed {
+		b.deployments[id] = true
+	}
+	outcomes, late, err := b.notices(ctx, output(after, acceptance.OutputQueueURL), start, end)
 	if err != nil {
 		return obs, err
 	}
+	obs.Notes = append(obs.Notes, late...)
 	if len(outcomes) == 0 {
 		obs.Set(acceptance.WhatNotifications, "none")
 	} else {
 		obs.Set(acceptance.WhatNotifications, strings.Join(outcomes, ","))
 	}
 	return obs, nil
+}
+
+// timeStep records the step's time (see Do), and notes what it covers.
+func (b *Backend) timeStep(ctx context.Context, st acceptance.Step, start, end time.Time, obs *acceptance.Observation) error {
+	since := start.Add(-ClockSkew)
+	if !b.lastOpEnd.IsZero() && !since.After(b.lastOpEnd) {
+		since = b.lastOpEnd.Add(time.Millisecond) // the events of an earlier step's operation are not this step's
+	}
+	op, err := b.stackOperation(ctx, b.stack, since)
+	if err != nil {
+		return err
+	}
+	switch {
+	case op.found && op.ended:
+		obs.SetDuration(acceptance.WhatTook, op.took())
+		b.lastOpEnd = op.end
+		obs.Notes = append(obs.Notes, fmt.Sprintf("took: the stack operation, %s to %s (the step ran %s, synthesis and "+
+			"change set included)", op.start.UTC().Format(time.RFC3339), op.end.UTC().Format(time.RFC3339),
+			end.Sub(start).Round(time.Second)))
+	case op.found:
+		obs.SetDuration(acceptance.WhatTook, end.Sub(op.start))
+		obs.Notes = append(obs.Notes, "took: the stack operation had no final status when the step ended: timed to the step's end")
+	case st.Action == acceptance.Deploy:
+		obs.SetDuration(acceptance.WhatTook, 0)
+		obs.Notes = append(obs.Notes, "took: the deploy started no stack operation (nothing changed, or it failed before): 0s, as on the model")
+	default:
+		obs.SetDuration(acceptance.WhatTook, end.Sub(start))
+		obs.Notes = append(obs.Notes, fmt.Sprintf("took: %s made no stack update: the command's own time", st.Action))
+	}
+	return nil
+}
+
+// remember records the functions' names, whose release blocks End deletes.
+func (b *Backend) remember(fns []Function) {
+	for _, f := range fns {
+		b.functions[f.Name] = true
+	}
 }
 
 // outcomeOf is how a stack operation ended, from whether the deploy succeeded and the stack's status.
@@ -190,8 +260,8 @@ func outcomeOf(ok bool, status string) string {
 }
 
 // observeFunction records the function's alias, versions, provisioned concurrency, and watch's exit code for its
-// first deployment since start.
-func (b *Backend) observeFunction(ctx context.Context, fn Function, start time.Time, obs *acceptance.Observation) error {
+// first deployment since start; listed gets the ids of the deployments it listed.
+func (b *Backend) observeFunction(ctx context.Context, fn Function, start time.Time, listed map[string]bool, obs *acceptance.Observation) error {
 	a, err := b.clients.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &fn.Name, Name: &fn.Alias})
 	if err != nil {
 		return fmt.Errorf("GetAlias %s:%s: %w", fn.Name, fn.Alias, err)
@@ -237,7 +307,7 @@ func (b *Backend) observeFunction(ctx context.Context, fn Function, start time.T
 		obs.Set(acceptance.Name(acceptance.WhatProvisioned, fn.ID), strconv.Itoa(int(aws.ToInt32(pc.RequestedProvisionedConcurrentExecutions))))
 	}
 
-	id, err := b.firstDeployment(ctx, fn, start)
+	id, err := b.firstDeployment(ctx, fn, start, listed)
 	if err != nil {
 		return err
 	}
@@ -254,12 +324,15 @@ func (b *Backend) observeFunction(ctx context.Context, fn Function, start time.T
 	return nil
 }
 
-// firstDeployment is the id of the first deployment of the function's group created since start ("" for none).
-func (b *Backend) firstDeployment(ctx context.Context, fn Function, start time.Time) (string, error) {
+// firstDeployment is the id of the first deployment of the function's group created since start ("" for none),
+// less ClockSkew, leaving out the deployments an earlier step of the scenario listed (an earlier step's deployment
+// can be created within the skew before this step starts). The ids it lists go into listed.
+func (b *Backend) firstDeployment(ctx context.Context, fn Function, start time.Time, listed map[string]bool) (string, error) {
 	if fn.Application == "" || fn.Group == "" {
 		return "", nil
 	}
-	window := &cdtypes.TimeRange{Start: aws.Time(start.Add(-time.Minute)), End: aws.Time(b.cfg.Clock.Now().Add(time.Minute))}
+	from := start.Add(-ClockSkew)
+	window := &cdtypes.TimeRange{Start: aws.Time(from), End: aws.Time(b.cfg.Clock.Now().Add(ClockSkew))}
 	var ids []string
 	var token *string
 	for page := 0; page < 20; page++ {
@@ -275,6 +348,10 @@ func (b *Backend) firstDeployment(ctx context.Context, fn Function, start time.T
 	}
 	first, firstAt := "", time.Time{}
 	for _, id := range ids {
+		if b.deployments[id] {
+			continue
+		}
+		listed[id] = true
 		out, err := b.clients.CodeDeploy.GetDeployment(ctx, &codedeploy.GetDeploymentInput{DeploymentId: aws.String(id)})
 		if err != nil {
 			return "", fmt.Errorf("GetDeployment %s: %w", id, err)
@@ -283,7 +360,7 @@ func (b *Backend) firstDeployment(ctx context.Context, fn Function, start time.T
 			continue
 		}
 		at := aws.ToTime(out.DeploymentInfo.CreateTime)
-		if at.Before(start.Add(-time.Minute)) {
+		if at.Before(from) {
 			continue
 		}
 		if first == "" || at.Before(firstAt) {
@@ -291,59 +368,6 @@ func (b *Backend) firstDeployment(ctx context.Context, fn Function, start time.T
 		}
 	}
 	return first, nil
-}
-
-// End deletes the scenario's stack, if it exists and is the run's (acceptance.OwnStack), and waits for its
-// deletion, within EndTimeout.
-func (b *Backend) End(ctx context.Context, s acceptance.Scenario) error {
-	stack, err := b.stackOf(s)
-	if err != nil {
-		return err
-	}
-	return b.deleteStack(ctx, stack, b.cfg.Run)
-}
-
-// deleteStack deletes the stack when OwnStack accepts it for run, and waits (bounded by EndTimeout on the
-// run's clock, and by ctx) until it is gone. A stack in an operation is waited for before it is deleted.
-func (b *Backend) deleteStack(ctx context.Context, name, run string) error {
-	clock := b.cfg.Clock
-	deadline := clock.Now().Add(b.cfg.EndTimeout)
-	deletes := 0
-	last := ""
-	for {
-		st, err := b.describe(ctx, name)
-		if err != nil {
-			return err
-		}
-		if st == nil {
-			return nil
-		}
-		if !acceptance.OwnStack(name, tagsOf(st), run) {
-			return fmt.Errorf("stack %s is not the run's (no tag %s=%s or another name): not deleted", name, acceptance.TagKey, run)
-		}
-		status := string(st.StackStatus)
-		last = status
-		switch {
-		case status == string(cfntypes.StackStatusDeleteComplete):
-			return nil
-		case strings.HasSuffix(status, "_IN_PROGRESS"):
-			// wait: the operation (the deletion, or an update an interrupt left running) goes on
-		case status == string(cfntypes.StackStatusDeleteFailed) && deletes >= 2:
-			return fmt.Errorf("stack %s: deletion failed twice: %s", name, aws.ToString(st.StackStatusReason))
-		case deletes == 0 || status == string(cfntypes.StackStatusDeleteFailed):
-			if _, err := b.clients.CloudFormation.DeleteStack(ctx, &cloudformation.DeleteStackInput{StackName: aws.String(name)}); err != nil {
-				return fmt.Errorf("DeleteStack %s: %w", name, err)
-			}
-			deletes++
-		}
-		if !clock.Now().Before(deadline) {
-			return fmt.Errorf("stack %s is still %s after %s: delete it by hand (bluegreen acceptance -cleanup)",
-				name, last, b.cfg.EndTimeout)
-		}
-		if err := clock.Sleep(ctx, b.cfg.PollInterval); err != nil {
-			return fmt.Errorf("waiting for stack %s to be deleted (%s): %w", name, last, err)
-		}
-	}
 }
 
 // describe is the named stack, or nil when it does not exist.

@@ -8,6 +8,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/safeship/lambda-bluegreen/internal/acceptance"
@@ -18,10 +19,14 @@ type STSAPI interface {
 	GetCallerIdentity(ctx context.Context, in *sts.GetCallerIdentityInput, opts ...func(*sts.Options)) (*sts.GetCallerIdentityOutput, error)
 }
 
-// CloudFormationAPI is what the run needs of CloudFormation: the stacks with their status, tags and outputs
-// (DescribeStacks, paged when no stack is named), and deleting one.
+// CloudFormationAPI is what the run needs of CloudFormation: one named stack with its status, tags and outputs
+// (DescribeStacks, always with a StackName: without one the call "requires ListStacks and DescribeStacks
+// permissions" on every stack, CloudFormation API Reference, DescribeStacks), the names of the stacks (ListStacks,
+// for cleanup), a stack's events (DescribeStackEvents, to time its operation), and deleting one.
 type CloudFormationAPI interface {
 	DescribeStacks(ctx context.Context, in *cloudformation.DescribeStacksInput, opts ...func(*cloudformation.Options)) (*cloudformation.DescribeStacksOutput, error)
+	ListStacks(ctx context.Context, in *cloudformation.ListStacksInput, opts ...func(*cloudformation.Options)) (*cloudformation.ListStacksOutput, error)
+	DescribeStackEvents(ctx context.Context, in *cloudformation.DescribeStackEventsInput, opts ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error)
 	DeleteStack(ctx context.Context, in *cloudformation.DeleteStackInput, opts ...func(*cloudformation.Options)) (*cloudformation.DeleteStackOutput, error)
 }
 
@@ -34,9 +39,16 @@ type LambdaAPI interface {
 	GetProvisionedConcurrencyConfig(ctx context.Context, in *lambda.GetProvisionedConcurrencyConfigInput, opts ...func(*lambda.Options)) (*lambda.GetProvisionedConcurrencyConfigOutput, error)
 }
 
-// CloudWatchAPI is what the run needs of CloudWatch: publishing the business metric.
+// CloudWatchAPI is what the run needs of CloudWatch: publishing the business metric, and the business alarm's state.
 type CloudWatchAPI interface {
 	PutMetricData(ctx context.Context, in *cloudwatch.PutMetricDataInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error)
+	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
+}
+
+// SSMAPI is what the run needs of SSM: deleting the release blocks (package block) that bluegreen rollback leaves
+// outside the stack, one parameter per function.
+type SSMAPI interface {
+	DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, opts ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
 }
 
 // SQSAPI is what the run needs of SQS: reading (and removing) the notices from the app's notification queue.
@@ -59,6 +71,7 @@ var (
 	_ CloudWatchAPI     = (*cloudwatch.Client)(nil)
 	_ SQSAPI            = (*sqs.Client)(nil)
 	_ CodeDeployAPI     = (*codedeploy.Client)(nil)
+	_ SSMAPI            = (*ssm.Client)(nil)
 )
 
 // Clients are the AWS APIs of one account and region.
@@ -69,6 +82,7 @@ type Clients struct {
 	CloudWatch     CloudWatchAPI
 	SQS            SQSAPI
 	CodeDeploy     CodeDeployAPI
+	SSM            SSMAPI
 }
 
 // Function is one function of the acceptance app, as its stack's outputs name it.

@@ -68,9 +68,13 @@ type Config struct {
 
 	// Rate is how many requests a second the traffic generator sends each function. Default: 2.
 	Rate float64
-	// MaxRequests caps the requests sent to each function in one step. Default: 1,200 (ten minutes at 2 a second).
+	// MaxRequests caps the requests sent to each function in one step. Default: the step's bound at the rate
+	// (StepTimeout × Rate: 5,400 at the defaults), so that the cap cannot run out while the step goes on, however
+	// long synthesis, the asset upload and the change set take before the stack operation starts; the cost bound
+	// counts it in full.
 	MaxRequests int
-	// PollInterval is the time between two reads of a stack or an alias while waiting. Default: 5 s.
+	// PollInterval is the time between two reads of a stack, an alias, an alarm or the notification queue while
+	// waiting. Default: 5 s.
 	PollInterval time.Duration
 	// StepTimeout bounds each step. Default: 45 minutes.
 	StepTimeout time.Duration
@@ -78,12 +82,14 @@ type Config struct {
 	RunTimeout time.Duration
 	// EndTimeout bounds the deletion of one scenario's stack. Default: 30 minutes.
 	EndTimeout time.Duration
-	// NoticeWait is how long after a step the notices are awaited (EventBridge, the formatter, SNS and SQS deliver
-	// them within seconds). Default: 30 s.
+	// NoticeQuiet is how long the notification queue must stay empty after a step before the step's notices are
+	// taken as all read (EventBridge, the formatter, SNS and SQS deliver them within seconds). Default: 60 s.
+	NoticeQuiet time.Duration
+	// NoticeWait bounds the wait for the queue to fall quiet after a step. Default: 5 minutes.
 	NoticeWait time.Duration
-	// ClearWait is how long after the business metric recovers (ClearBusinessAlarm) the step waits for the alarm to
-	// leave ALARM (one-minute periods). Default: 3 minutes.
-	ClearWait time.Duration
+	// AlarmWait bounds the wait, before a step, for the business alarm to reach ALARM (a BusinessAlarm fault) or OK
+	// (ClearBusinessAlarm). Default: 10 minutes.
+	AlarmWait time.Duration
 
 	// In is where the confirmation is read, Out where the plan and progress are written.
 	In  io.Reader
@@ -108,9 +114,6 @@ func (c Config) withDefaults() Config {
 	if c.Rate <= 0 {
 		c.Rate = 2
 	}
-	if c.MaxRequests <= 0 {
-		c.MaxRequests = 1200
-	}
 	def := func(d *time.Duration, v time.Duration) {
 		if *d <= 0 {
 			*d = v
@@ -120,8 +123,12 @@ func (c Config) withDefaults() Config {
 	def(&c.StepTimeout, 45*time.Minute)
 	def(&c.RunTimeout, 8*time.Hour)
 	def(&c.EndTimeout, 30*time.Minute)
-	def(&c.NoticeWait, 30*time.Second)
-	def(&c.ClearWait, 3*time.Minute)
+	def(&c.NoticeQuiet, time.Minute)
+	def(&c.NoticeWait, 5*time.Minute)
+	def(&c.AlarmWait, 10*time.Minute)
+	if c.MaxRequests <= 0 {
+		c.MaxRequests = int(c.StepTimeout.Seconds() * c.Rate)
+	}
 	if c.Clock == nil {
 		c.Clock = RealClock{}
 	}

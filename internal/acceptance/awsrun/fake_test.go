@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"hash/fnv"
 	"runtime"
 	"sort"
 	"strconv"
@@ -16,16 +17,20 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
 	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
+	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	cdtypes "github.com/aws/aws-sdk-go-v2/service/codedeploy/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	lambdatypes "github.com/aws/aws-sdk-go-v2/service/lambda/types"
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	sqstypes "github.com/aws/aws-sdk-go-v2/service/sqs/types"
+	"github.com/aws/aws-sdk-go-v2/service/ssm"
+	ssmtypes "github.com/aws/aws-sdk-go-v2/service/ssm/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 	"github.com/aws/smithy-go"
 
 	"github.com/safeship/lambda-bluegreen/internal/acceptance"
+	"github.com/safeship/lambda-bluegreen/internal/block"
 )
 
 // fakeClock moves only when someone sleeps: no test waits in real time.
@@ -46,6 +51,15 @@ func (c *fakeClock) advance(d time.Duration) {
 	c.mu.Unlock()
 }
 
+// advanceTo moves the clock to t, if it is earlier.
+func (c *fakeClock) advanceTo(t time.Time) {
+	c.mu.Lock()
+	if c.now.Before(t) {
+		c.now = t
+	}
+	c.mu.Unlock()
+}
+
 func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	if err := ctx.Err(); err != nil {
 		return err
@@ -55,92 +69,96 @@ func (c *fakeClock) Sleep(ctx context.Context, d time.Duration) error {
 	return ctx.Err()
 }
 
-// stepState is what AWS looks like after a step, by function id where per function.
+// stepState is what AWS looks like after a step, by function id where per function: the model's observations of
+// the step (acceptance.ModelResult), never the table's wanted values.
 type stepState struct {
 	outcome, stack, errText, notifications string
-	alias, versions, provisioned, watch    map[string]string
+	// took is the model's time for the step's stack operation.
+	took time.Duration
+	// noOp: the deploy changes nothing, so CloudFormation runs no operation (the model's stack stays CREATE_*
+	// after a later step).
+	noOp                                bool
+	alias, versions, provisioned, watch map[string]string
 }
 
-// expectedStates is the table the agreeing fake plays: each step's resulting state, from the model's result when
-// it has the scenario, then from the step's checks (what the model expects), the rest carried over from the step
-// before.
-func expectedStates(s acceptance.Scenario, model acceptance.Result) []stepState {
-	m, fromModel := model.Scenario(s.Name)
-	fromModel = fromModel && len(m.Steps) == len(s.Steps)
+// modelStates are the states the agreeing fake plays for the scenario: the model's observations of each step.
+func modelStates(t *testing.T, s acceptance.Scenario, model acceptance.Result) []stepState {
+	m, ok := model.Scenario(s.Name)
+	if !ok || len(m.Steps) != len(s.Steps) {
+		t.Fatalf("the model's result has no run of %s with its %d steps", s.Name, len(s.Steps))
+	}
 	var out []stepState
-	prev := stepState{alias: map[string]string{}, versions: map[string]string{}, provisioned: map[string]string{}}
-	fns := []string{acceptance.Api}
-	for i, st := range s.Steps {
-		if st.Action == acceptance.Deploy {
-			fns = st.Release.Functions()
-		}
-		cur := stepState{outcome: acceptance.OutcomeComplete, stack: "UPDATE_COMPLETE", notifications: "none",
-			alias: map[string]string{}, versions: map[string]string{}, provisioned: map[string]string{}, watch: map[string]string{}}
-		if i == 0 {
-			cur.stack = "CREATE_COMPLETE"
-		}
-		for _, fn := range fns {
-			cur.alias[fn], cur.versions[fn], cur.provisioned[fn], cur.watch[fn] = or(prev.alias[fn], "1"), or(prev.versions[fn], "1"),
-				or(prev.provisioned[fn], strconv.Itoa(st.Release.ProvisionedConcurrency)), "none"
-		}
-		set := func(name, v string) {
-			what, fn := acceptance.Split(name)
-			switch what {
-			case acceptance.WhatOutcome:
-				cur.outcome = v
-				if v == acceptance.OutcomeRolledBack {
-					cur.stack = "UPDATE_ROLLBACK_COMPLETE"
-				}
-			case acceptance.WhatStack:
-				cur.stack = v
-			case acceptance.WhatError:
-				cur.errText = v
-			case acceptance.WhatNotifications:
-				cur.notifications = v
+	for i := range s.Steps {
+		v := m.Steps[i].Values
+		cur := stepState{outcome: v[acceptance.WhatOutcome], stack: v[acceptance.WhatStack], errText: v[acceptance.WhatError],
+			notifications: v[acceptance.WhatNotifications], alias: map[string]string{}, versions: map[string]string{},
+			provisioned: map[string]string{}, watch: map[string]string{}}
+		cur.took, _ = time.ParseDuration(v[acceptance.WhatTook])
+		cur.noOp = i > 0 && strings.HasPrefix(cur.stack, "CREATE_")
+		for k, val := range v {
+			switch what, fn := acceptance.Split(k); what {
 			case acceptance.WhatAlias:
-				cur.alias[fn] = v
+				cur.alias[fn] = val
 			case acceptance.WhatVersions:
-				cur.versions[fn] = v
+				cur.versions[fn] = val
 			case acceptance.WhatProvisioned:
-				cur.provisioned[fn] = v
+				cur.provisioned[fn] = val
 			case acceptance.WhatWatch:
-				cur.watch[fn] = v
-			}
-		}
-		if fromModel {
-			for k, v := range m.Steps[i].Values {
-				set(k, v)
-			}
-		}
-		for _, c := range st.Expect {
-			if c.Kind == acceptance.Equal || c.What == acceptance.WhatError {
-				set(c.What, c.Want)
+				cur.watch[fn] = val
 			}
 		}
 		out = append(out, cur)
-		prev = cur
 	}
 	return out
 }
 
-func or(s, otherwise string) string {
-	if s == "" {
-		return otherwise
-	}
-	return s
+// physical is a name as CloudFormation generates it for a resource of the stack: the stack's name, the logical
+// id's prefix and a suffix of its own.
+func physical(stack, id, kind string) string {
+	h := fnv.New32a()
+	h.Write([]byte(stack + "/" + id + "/" + kind))
+	return fmt.Sprintf("%s-%s%s%06X", stack, id, kind, h.Sum32()&0xFFFFFF)
+}
+
+func functionName(stack, id string) string { return physical(stack, id, "Function") }
+
+func queueURL(stack string) string {
+	return "https://sqs.eu-west-1.amazonaws.com/123456789012/" + physical(stack, "", "NotificationQueue")
+}
+
+type fakeEvent struct {
+	status string
+	at     time.Time
+}
+
+type fakeMessage struct {
+	body      string
+	visibleAt time.Time
+}
+
+type fakePoint struct {
+	at    time.Time
+	value float64
 }
 
 type fakeStack struct {
 	name, status, reason string
 	tags                 map[string]string
-	fns                  []string
+	fns                  []string // the function ids its outputs name
+	business             bool     // its release has the business alarm (the output BusinessAlarmName)
 	scenario             acceptance.Scenario
 	states               []stepState
 	step                 int // steps applied
 	state                stepState
 	weights              map[string]map[string]float64
-	queue                []string
+	queue                []fakeMessage
+	events               []fakeEvent // oldest first
+	metric               []fakePoint
 	hang                 bool // a deletion that never ends
+	deleteFails          int  // deletions that end DELETE_FAILED
+	// inProgress: the describes left before an operation an interrupt left running reaches next.
+	inProgress int
+	next       string
 }
 
 type fakeDeployment struct {
@@ -149,8 +167,10 @@ type fakeDeployment struct {
 	exit      int
 }
 
-// fakeAWS is an account whose state changes, at each step, to the table's state for it (expectedStates), through
-// fake clients, a fake Deployer and fake Commands.
+type fnRef struct{ stack, id string }
+
+// fakeAWS is an account whose state changes, at each step, to the model's observations of it (modelStates), with
+// the names CloudFormation generates, through fake clients, a fake Deployer and fake Commands.
 type fakeAWS struct {
 	t           *testing.T
 	mu          sync.Mutex
@@ -158,21 +178,35 @@ type fakeAWS struct {
 	account     string
 	model       acceptance.Result
 	stacks      map[string]*fakeStack
+	names       map[string]fnRef // function and deployment group names
 	deployments []fakeDeployment
+	params      map[string]string // SSM parameters
 	// calls logs every call that creates, changes or reads a stack, and every deploy and command.
 	calls   []string
 	invokes int
 	metrics int
+	// alarmAtAction is the business alarm's state as each step's deploy or command starts, by "scenario/step".
+	alarmAtAction map[string]string
 
-	// Faults injected: the Deployer fails at step deployErrAt of scenario failIn; GetAlias fails after step
-	// aliasErrAt; cancel is called during step cancelAt.
-	failIn                  string
-	deployErrAt, aliasErrAt int
-	cancelAt                int
-	cancel                  context.CancelFunc
-	contradict              func(scenario string, step int, s *stepState)
-	failSeen, blueSeen      chan struct{}
-	waitingBlue             bool
+	// Faults injected, in scenario failIn: the Deployer fails at step deployErrAt; GetAlias fails after step
+	// aliasErrAt; cancel is called during step cancelAt (leaving the stack UPDATE_IN_PROGRESS for three more
+	// describes with cancelMidUpdate); ReceiveMessage fails after step receiveErrAt; watch fails after step
+	// watchErrAt; DescribeStacks fails before the first deploy with beginErr.
+	failIn                            string
+	deployErrAt, aliasErrAt, cancelAt int
+	receiveErrAt, watchErrAt          int
+	cancelMidUpdate, beginErr         bool
+	cancel                            context.CancelFunc
+	contradict                        func(scenario string, step int, s *stepState)
+	// noticeDelay is how long after a stack operation its notices reach the queue; lateNotice holds the last notice
+	// of step lateAt of failIn back 3 more minutes.
+	noticeDelay        time.Duration
+	lateAt             int
+	hang               bool // every stack's deletion never ends
+	alarmStuck         bool // the business alarm stays OK whatever the metric
+	deleteFails        int  // every stack's first deletions that fail
+	failSeen, blueSeen chan struct{}
+	waitingBlue        bool
 }
 
 func newFakeAWS(t *testing.T) *fakeAWS {
@@ -181,7 +215,9 @@ func newFakeAWS(t *testing.T) *fakeAWS {
 		t.Fatal(err)
 	}
 	return &fakeAWS{t: t, clock: &fakeClock{now: time.Date(2026, 11, 25, 10, 0, 0, 0, time.UTC)}, account: "123456789012",
-		model: model, stacks: map[string]*fakeStack{}, deployErrAt: -1, aliasErrAt: -1, cancelAt: -1,
+		model: model, stacks: map[string]*fakeStack{}, names: map[string]fnRef{}, params: map[string]string{},
+		alarmAtAction: map[string]string{}, deployErrAt: -1, aliasErrAt: -1, cancelAt: -1, receiveErrAt: -1,
+		watchErrAt: -1, lateAt: -1, noticeDelay: 40 * time.Second,
 		failSeen: make(chan struct{}, 1), blueSeen: make(chan struct{}, 1)}
 }
 
@@ -203,7 +239,7 @@ func (f *fakeAWS) logged(prefix string) []string {
 
 func (f *fakeAWS) clients() Clients {
 	return Clients{STS: fakeSTS{f}, CloudFormation: fakeCFN{f}, Lambda: fakeLambda{f}, CloudWatch: fakeCW{f},
-		SQS: fakeSQS{f}, CodeDeploy: fakeCD{f}}
+		SQS: fakeSQS{f}, CodeDeploy: fakeCD{f}, SSM: fakeSSM{f}}
 }
 
 func (f *fakeAWS) deps() Deps {
@@ -215,39 +251,106 @@ func (f *fakeAWS) config(t *testing.T, scenarios ...string) Config {
 		ReportDir: t.TempDir(), Clock: f.clock, LibraryVersion: "v0.0.0-test"}
 }
 
-// addStack adds a stack the run did not create (or did, in an earlier run).
-func (f *fakeAWS) addStack(name string, tags map[string]string) {
-	f.stacks[name] = &fakeStack{name: name, status: "UPDATE_COMPLETE", tags: tags}
+// addStack adds a stack the run did not create (or did, in an earlier run), with the named functions.
+func (f *fakeAWS) addStack(name string, tags map[string]string, fns ...string) *fakeStack {
+	st := &fakeStack{name: name, status: "UPDATE_COMPLETE", tags: tags, fns: fns}
+	f.stacks[name] = st
+	for _, id := range fns {
+		f.names[functionName(name, id)] = fnRef{name, id}
+	}
+	return st
 }
 
 func apiErr(code, msg string) error { return &smithy.GenericAPIError{Code: code, Message: msg} }
 
 func (f *fakeAWS) fnStack(fnName string) (*fakeStack, string) {
-	stack, id, _ := strings.Cut(fnName, "/")
-	return f.stacks[stack], id
+	r := f.names[fnName]
+	return f.stacks[r.stack], r.id
 }
 
-// step applies the next step of the stack's scenario (a deploy or a command): the table's state, its notices
-// and its deployments.
-func (f *fakeAWS) step(ctx context.Context, name, run string) (DeployResult, error) {
+// alarmState is the business alarm's state now: one-minute periods, 1 of 1 data points, evaluated 30 s after the
+// period, missing data not breaching. Called with f.mu held.
+func (f *fakeAWS) alarmState(st *fakeStack) string {
+	now := f.clock.Now()
+	state := "OK"
+	for _, p := range st.metric {
+		if p.at.After(now.Add(-90*time.Second)) && !p.at.After(now.Add(-30*time.Second)) {
+			if p.value < acceptance.BusinessThreshold {
+				return "ALARM"
+			}
+		}
+	}
+	return state
+}
+
+// cdkFailure is how the CDK CLI reports a failed deploy.
+func cdkFailure(stack, why string) string {
+	return fmt.Sprintf("❌  %s failed: ToolkitError: The stack named %s failed to deploy: UPDATE_ROLLBACK_COMPLETE: %s",
+		stack, stack, why)
+}
+
+// step applies the next step of the stack's scenario (a deploy, or a command: a rollback updates the stack, an
+// unblock does not): the model's state, its stack events, its notices and its deployments.
+func (f *fakeAWS) step(ctx context.Context, name, run string, action acceptance.Action) (DeployResult, error) {
 	f.mu.Lock()
 	st := f.stacks[name]
 	if st == nil {
 		i, _ := strconv.Atoi(name[strings.LastIndex(name, "-")+1:])
 		sc := acceptance.Scenarios[i]
 		st = &fakeStack{name: name, tags: map[string]string{acceptance.TagKey: run, "team": "x"}, scenario: sc,
-			states: expectedStates(sc, f.model), weights: map[string]map[string]float64{}}
+			states: modelStates(f.t, sc, f.model), weights: map[string]map[string]float64{}, hang: f.hang,
+			deleteFails: f.deleteFails}
 		f.stacks[name] = st
 	}
 	i := st.step
 	sc := st.scenario
-	f.mu.Unlock()
-	if sc.Name == f.failIn && i == f.cancelAt {
-		f.cancel()
-		return DeployResult{}, ctx.Err()
+	f.alarmAtAction[fmt.Sprintf("%s/%d", sc.Name, i)] = f.alarmState(st)
+	s := st.states[i]
+	if f.contradict != nil {
+		f.contradict(sc.Name, i, &s)
 	}
+	f.mu.Unlock()
 	if sc.Name == f.failIn && i == f.deployErrAt {
 		return DeployResult{}, fmt.Errorf("cdk: exit status 1: no credentials")
+	}
+	if action == acceptance.Deploy {
+		// Synthesis, the asset upload and the change set come first; a new stack waits in REVIEW_IN_PROGRESS.
+		f.clock.advance(90 * time.Second)
+		if i == 0 {
+			f.mu.Lock()
+			st.status = "REVIEW_IN_PROGRESS"
+			st.events = append(st.events, fakeEvent{"REVIEW_IN_PROGRESS", f.clock.Now().Add(-20 * time.Second)})
+			f.mu.Unlock()
+		}
+	}
+	if s.noOp || action == acceptance.Unblock {
+		f.clock.advance(3 * time.Second)
+		f.mu.Lock()
+		st.step++
+		st.state = s
+		f.mu.Unlock()
+		return DeployResult{OK: true}, nil
+	}
+	if sc.Name == f.failIn && i == f.cancelAt && !f.cancelMidUpdate {
+		f.cancel() // before the operation starts: cdk ends with the change set not executed
+		return DeployResult{}, ctx.Err()
+	}
+	f.mu.Lock()
+	opStart := f.clock.Now()
+	inProgress := "UPDATE_IN_PROGRESS"
+	if i == 0 {
+		inProgress = "CREATE_IN_PROGRESS"
+	}
+	st.status = inProgress
+	st.events = append(st.events, fakeEvent{inProgress, opStart})
+	f.mu.Unlock()
+	if sc.Name == f.failIn && i == f.cancelAt {
+		// The operation goes on after the interrupt: three more describes show it in progress.
+		f.mu.Lock()
+		st.inProgress, st.next = 3, s.stack
+		f.mu.Unlock()
+		f.cancel()
+		return DeployResult{}, ctx.Err()
 	}
 	// An error burst: green takes part of the traffic until the generator's failing request, then CodeDeploy puts
 	// the alias back on blue and the generator reads it.
@@ -275,40 +378,71 @@ func (f *fakeAWS) step(ctx context.Context, name, run string) (DeployResult, err
 			f.t.Errorf("%s step %d: the generator did not read the alias back on blue", sc.Name, i+1)
 		}
 	}
-	f.clock.advance(10 * time.Second)
+	end := opStart.Add(s.took)
+	f.clock.advanceTo(end)
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	s := st.states[i]
-	if f.contradict != nil {
-		f.contradict(sc.Name, i, &s)
+	errText := s.errText
+	if strings.HasPrefix(errText, "release gate: ") {
+		// The release gate refuses with block.Refusal for the function's name, as the stack names it.
+		errText = ""
+		for _, id := range st.fns {
+			fn := functionName(name, id)
+			if v, ok := f.params[block.ParameterName(fn)]; ok {
+				l, _ := block.Parse(v)
+				errText = cdkFailure(name, "Received response status [FAILED] from custom resource. Message returned: "+
+					block.Refusal(fn, l.Entries[0]))
+			}
+		}
+		if errText == "" {
+			f.t.Errorf("%s step %d: the model's release gate refused a release no rollback blocked", sc.Name, i+1)
+		}
+	} else if errText != "" {
+		errText = cdkFailure(name, errText)
 	}
+	if strings.Contains(s.stack, "ROLLBACK") {
+		st.events = append(st.events, fakeEvent{strings.Replace(s.stack, "_COMPLETE", "_IN_PROGRESS", 1), end.Add(-time.Second)})
+	}
+	st.events = append(st.events, fakeEvent{s.stack, end})
 	st.step++
 	st.state, st.status = s, s.stack
-	st.fns = nil
-	for fn := range s.alias {
-		st.fns = append(st.fns, fn)
+	if action == acceptance.Deploy {
+		st.business = sc.Steps[i].Release.Business
+		st.fns = sc.Steps[i].Release.Functions()
+		for _, id := range st.fns {
+			f.names[functionName(name, id)] = fnRef{name, id}
+			f.names[physical(name, id, "DeploymentGroup")] = fnRef{name, id}
+		}
 	}
-	sort.Strings(st.fns)
 	for _, fn := range st.fns {
 		if w := s.watch[fn]; w != "none" && w != "" {
 			exit, _ := strconv.Atoi(w)
-			f.deployments = append(f.deployments, fakeDeployment{id: fmt.Sprintf("d-%d", len(f.deployments)+1), group: name + "/" + fn,
-				created: f.clock.Now(), exit: exit})
+			f.deployments = append(f.deployments, fakeDeployment{id: fmt.Sprintf("d-%d", len(f.deployments)+1),
+				group: physical(name, fn, "DeploymentGroup"), created: opStart.Add(5 * time.Second), exit: exit})
 		}
 	}
 	if s.notifications != "none" {
-		for j, o := range strings.Split(s.notifications, ",") {
+		outcomes := strings.Split(s.notifications, ",")
+		for j, o := range outcomes {
 			env, _ := json.Marshal(map[string]string{"Type": "Notification", "Subject": "Deployment " + o + ": api (alias live): version 1 -> 2",
-				"Message": "Deployment " + o + ": api (alias live): version 1 → 2\n", "Timestamp": f.clock.Now().Add(time.Duration(j) * time.Second).Format(time.RFC3339Nano)})
-			st.queue = append(st.queue, string(env))
-		}
-		// SQS does not keep the order: the backend sorts by SNS's Timestamp.
-		for a, b := 0, len(st.queue)-1; a < b; a, b = a+1, b-1 {
-			st.queue[a], st.queue[b] = st.queue[b], st.queue[a]
+				"Message": "Deployment " + o + ": api (alias live): version 1 → 2\n", "Timestamp": opStart.Add(time.Duration(j+10) * time.Second).Format(time.RFC3339Nano)})
+			visible := f.clock.Now().Add(f.noticeDelay)
+			if sc.Name == f.failIn && i == f.lateAt && j == len(outcomes)-1 {
+				visible = visible.Add(3 * time.Minute) // after the step's quiet minute, before the next step reads
+			}
+			// SQS does not keep the order: the backend sorts by SNS's Timestamp.
+			st.queue = append([]fakeMessage{{string(env), visible}}, st.queue...)
 		}
 	}
-	f.clock.advance(2 * time.Minute)
-	return DeployResult{OK: s.outcome == acceptance.OutcomeComplete, Error: s.errText}, nil
+	f.clock.advance(5 * time.Second) // the CDK CLI's polling
+	return DeployResult{OK: s.outcome == acceptance.OutcomeComplete, Error: errText}, nil
+}
+
+func or(s, otherwise string) string {
+	if s == "" {
+		return otherwise
+	}
+	return s
 }
 
 type fakeDeployer struct{ f *fakeAWS }
@@ -317,16 +451,28 @@ func (d fakeDeployer) Deploy(ctx context.Context, dep Deployment) (DeployResult,
 	d.f.mu.Lock()
 	d.f.log("Deploy %s", dep.Stack)
 	d.f.mu.Unlock()
-	return d.f.step(ctx, dep.Stack, dep.Run)
+	return d.f.step(ctx, dep.Stack, dep.Run, acceptance.Deploy)
 }
 
 type fakeCommands struct{ f *fakeAWS }
 
-func (c fakeCommands) run(ctx context.Context, what string, fn Function) (CommandResult, error) {
-	c.f.mu.Lock()
-	c.f.log("%s %s", what, fn.Name)
-	c.f.mu.Unlock()
-	r, err := c.f.step(ctx, fn.Stack, "t1")
+func (c fakeCommands) run(ctx context.Context, action acceptance.Action, fn Function) (CommandResult, error) {
+	f := c.f
+	f.mu.Lock()
+	f.log("%s %s", action, fn.Name)
+	st, _ := f.fnStack(fn.Name)
+	switch action {
+	case acceptance.RollbackByHand:
+		// bluegreen rollback blocks the release it rolls back (SSM, outside the stack), then updates the stack.
+		l := block.List{Function: fn.Name}.With(block.Entry{Release: "ApiFunctionCurrentVersion478B78C8f6c07c4a0c32d5bf0acf818e8a1804ba",
+			Version: st.state.alias[acceptance.Api], Stack: st.name, At: f.clock.Now(), By: "arn:aws:sts::123456789012:assumed-role/Admin/oncall"})
+		v, _ := l.Marshal()
+		f.params[block.ParameterName(fn.Name)] = v
+	case acceptance.Unblock:
+		delete(f.params, block.ParameterName(fn.Name))
+	}
+	f.mu.Unlock()
+	r, err := f.step(ctx, fn.Stack, "t1", action)
 	if err != nil {
 		return CommandResult{}, err
 	}
@@ -337,17 +483,21 @@ func (c fakeCommands) run(ctx context.Context, what string, fn Function) (Comman
 }
 
 func (c fakeCommands) Rollback(ctx context.Context, fn Function) (CommandResult, error) {
-	return c.run(ctx, "rollback", fn)
+	return c.run(ctx, acceptance.RollbackByHand, fn)
 }
 
 func (c fakeCommands) Unblock(ctx context.Context, fn Function) (CommandResult, error) {
-	return c.run(ctx, "unblock", fn)
+	return c.run(ctx, acceptance.Unblock, fn)
 }
 
-func (c fakeCommands) Watch(_ context.Context, _ Function, id string) (CommandResult, error) {
-	c.f.mu.Lock()
-	defer c.f.mu.Unlock()
-	for _, d := range c.f.deployments {
+func (c fakeCommands) Watch(_ context.Context, fn Function, id string) (CommandResult, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	if st, _ := f.fnStack(fn.Name); st != nil && st.scenario.Name == f.failIn && st.step-1 == f.watchErrAt {
+		return CommandResult{}, fmt.Errorf("fake: watch could not start")
+	}
+	for _, d := range f.deployments {
 		if d.id == id {
 			return CommandResult{Exit: d.exit}, nil
 		}
@@ -371,12 +521,15 @@ func (c fakeCFN) stack(st *fakeStack) cfntypes.Stack {
 	o := func(k, v string) {
 		out.Outputs = append(out.Outputs, cfntypes.Output{OutputKey: aws.String(k), OutputValue: aws.String(v)})
 	}
-	if st.scenario.Name != "" {
-		o(acceptance.OutputQueueURL, "https://sqs/"+st.name)
-		o(acceptance.OutputApplication, st.name+"-app")
+	if len(st.fns) > 0 {
+		o(acceptance.OutputQueueURL, queueURL(st.name))
+		o(acceptance.OutputApplication, physical(st.name, "", "Application"))
 		for _, fn := range st.fns {
-			o(acceptance.OutputFunctionName+fn, st.name+"/"+fn)
-			o(acceptance.OutputDeploymentGroup+fn, st.name+"/"+fn)
+			o(acceptance.OutputFunctionName+fn, functionName(st.name, fn))
+			o(acceptance.OutputDeploymentGroup+fn, physical(st.name, fn, "DeploymentGroup"))
+		}
+		if st.business {
+			o(acceptance.OutputBusinessAlarm, physical(st.name, "", "BusinessAlarm"))
 		}
 	}
 	return out
@@ -388,32 +541,92 @@ func (c fakeCFN) DescribeStacks(_ context.Context, in *cloudformation.DescribeSt
 	defer f.mu.Unlock()
 	name := aws.ToString(in.StackName)
 	f.log("DescribeStacks %s", name)
-	if name != "" {
-		st := f.stacks[name]
-		if st == nil || st.status == "DELETE_COMPLETE" {
-			return nil, apiErr("ValidationError", "Stack with id "+name+" does not exist")
-		}
-		out := &cloudformation.DescribeStacksOutput{Stacks: []cfntypes.Stack{c.stack(st)}}
-		if st.status == "DELETE_IN_PROGRESS" && !st.hang {
-			st.status = "DELETE_COMPLETE"
-		}
-		return out, nil
+	if name == "" {
+		// The documented policy grants DescribeStacks on the run's stacks only: a call without a StackName needs it on
+		// every stack.
+		return nil, apiErr("AccessDenied", "User is not authorized to perform: cloudformation:DescribeStacks on resource: arn:aws:cloudformation:eu-west-1:123456789012:stack/*/*")
 	}
-	// Every stack, two a page.
+	if f.beginErr {
+		return nil, apiErr("AccessDenied", "User is not authorized to perform: cloudformation:DescribeStacks")
+	}
+	st := f.stacks[name]
+	if st == nil || st.status == "DELETE_COMPLETE" {
+		return nil, apiErr("ValidationError", "Stack with id "+name+" does not exist")
+	}
+	out := &cloudformation.DescribeStacksOutput{Stacks: []cfntypes.Stack{c.stack(st)}}
+	switch {
+	case st.inProgress > 0:
+		if st.inProgress--; st.inProgress == 0 {
+			st.status = st.next
+			st.events = append(st.events, fakeEvent{st.next, f.clock.Now()})
+		}
+	case st.status == "DELETE_IN_PROGRESS" && st.hang:
+	case st.status == "DELETE_IN_PROGRESS" && st.deleteFails > 0:
+		st.deleteFails--
+		st.status, st.reason = "DELETE_FAILED", "The following resource(s) failed to delete: [NotificationKey]."
+	case st.status == "DELETE_IN_PROGRESS":
+		st.status = "DELETE_COMPLETE"
+	}
+	return out, nil
+}
+
+func (c fakeCFN) ListStacks(_ context.Context, in *cloudformation.ListStacksInput, _ ...func(*cloudformation.Options)) (*cloudformation.ListStacksOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.log("ListStacks")
+	want := map[string]bool{}
+	for _, s := range in.StackStatusFilter {
+		want[string(s)] = true
+	}
+	if len(want) == 0 || want["DELETE_COMPLETE"] || !want["REVIEW_IN_PROGRESS"] || !want["DELETE_FAILED"] {
+		f.t.Errorf("ListStacks filter %v: want every status but DELETE_COMPLETE", in.StackStatusFilter)
+	}
 	var names []string
 	for n, st := range f.stacks {
-		if st.status != "DELETE_COMPLETE" {
+		if want[st.status] {
 			names = append(names, n)
 		}
 	}
 	sort.Strings(names)
 	from, _ := strconv.Atoi(aws.ToString(in.NextToken))
-	out := &cloudformation.DescribeStacksOutput{}
+	out := &cloudformation.ListStacksOutput{}
 	for i := from; i < len(names) && i < from+2; i++ {
-		out.Stacks = append(out.Stacks, c.stack(f.stacks[names[i]]))
+		st := f.stacks[names[i]]
+		out.StackSummaries = append(out.StackSummaries, cfntypes.StackSummary{StackName: aws.String(st.name),
+			StackStatus: cfntypes.StackStatus(st.status)})
 	}
 	if from+2 < len(names) {
 		out.NextToken = aws.String(strconv.Itoa(from + 2))
+	}
+	return out, nil
+}
+
+func (c fakeCFN) DescribeStackEvents(_ context.Context, in *cloudformation.DescribeStackEventsInput, _ ...func(*cloudformation.Options)) (*cloudformation.DescribeStackEventsOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := aws.ToString(in.StackName)
+	st := f.stacks[name]
+	if st == nil {
+		return nil, apiErr("ValidationError", "Stack with id "+name+" does not exist")
+	}
+	// Newest first, three a page, each stack event among its resources' events.
+	var all []cfntypes.StackEvent
+	for i := len(st.events) - 1; i >= 0; i-- {
+		e := st.events[i]
+		all = append(all, cfntypes.StackEvent{LogicalResourceId: aws.String(name), ResourceType: aws.String("AWS::CloudFormation::Stack"),
+			ResourceStatus: cfntypes.ResourceStatus(e.status), Timestamp: aws.Time(e.at), StackName: aws.String(name)},
+			cfntypes.StackEvent{LogicalResourceId: aws.String("ApiAliasLive"), ResourceType: aws.String("AWS::Lambda::Alias"),
+				ResourceStatus: cfntypes.ResourceStatusUpdateInProgress, Timestamp: aws.Time(e.at), StackName: aws.String(name)})
+	}
+	from, _ := strconv.Atoi(aws.ToString(in.NextToken))
+	out := &cloudformation.DescribeStackEventsOutput{}
+	for i := from; i < len(all) && i < from+3; i++ {
+		out.StackEvents = append(out.StackEvents, all[i])
+	}
+	if from+3 < len(all) {
+		out.NextToken = aws.String(strconv.Itoa(from + 3))
 	}
 	return out, nil
 }
@@ -425,6 +638,9 @@ func (c fakeCFN) DeleteStack(_ context.Context, in *cloudformation.DeleteStackIn
 	name := aws.ToString(in.StackName)
 	f.log("DeleteStack %s", name)
 	if st := f.stacks[name]; st != nil {
+		if strings.HasSuffix(st.status, "_IN_PROGRESS") && st.status != "REVIEW_IN_PROGRESS" {
+			f.t.Errorf("DeleteStack %s while %s: the backend must wait for the operation", name, st.status)
+		}
 		st.status = "DELETE_IN_PROGRESS"
 	}
 	return &cloudformation.DeleteStackOutput{}, nil
@@ -438,7 +654,7 @@ func (l fakeLambda) GetAlias(_ context.Context, in *lambda.GetAliasInput, _ ...f
 	defer f.mu.Unlock()
 	st, fn := f.fnStack(aws.ToString(in.FunctionName))
 	if st == nil {
-		return nil, apiErr("ResourceNotFoundException", "no function")
+		return nil, apiErr("ResourceNotFoundException", "Function not found: "+aws.ToString(in.FunctionName))
 	}
 	if st.scenario.Name == f.failIn && st.step-1 == f.aliasErrAt {
 		return nil, apiErr("AccessDeniedException", "fake: not authorized to perform lambda:GetAlias")
@@ -499,11 +715,39 @@ func (l fakeLambda) GetProvisionedConcurrencyConfig(_ context.Context, in *lambd
 
 type fakeCW struct{ f *fakeAWS }
 
-func (c fakeCW) PutMetricData(context.Context, *cloudwatch.PutMetricDataInput, ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
-	c.f.mu.Lock()
-	c.f.metrics++
-	c.f.mu.Unlock()
+func (c fakeCW) PutMetricData(_ context.Context, in *cloudwatch.PutMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.PutMetricDataOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.metrics++
+	for _, d := range in.MetricData {
+		for _, dim := range d.Dimensions {
+			if st := f.stacks[aws.ToString(dim.Value)]; st != nil {
+				st.metric = append(st.metric, fakePoint{aws.ToTime(d.Timestamp), aws.ToFloat64(d.Value)})
+			}
+		}
+	}
 	return &cloudwatch.PutMetricDataOutput{}, nil
+}
+
+func (c fakeCW) DescribeAlarms(_ context.Context, in *cloudwatch.DescribeAlarmsInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error) {
+	f := c.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	out := &cloudwatch.DescribeAlarmsOutput{}
+	for _, name := range in.AlarmNames {
+		for _, st := range f.stacks {
+			if st.business && physical(st.name, "", "BusinessAlarm") == name {
+				state := f.alarmState(st)
+				if f.alarmStuck {
+					state = "OK"
+				}
+				out.MetricAlarms = append(out.MetricAlarms, cwtypes.MetricAlarm{AlarmName: aws.String(name),
+					StateValue: cwtypes.StateValue(state)})
+			}
+		}
+	}
+	return out, nil
 }
 
 type fakeSQS struct{ f *fakeAWS }
@@ -512,12 +756,29 @@ func (q fakeSQS) ReceiveMessage(_ context.Context, in *sqs.ReceiveMessageInput, 
 	f := q.f
 	f.mu.Lock()
 	defer f.mu.Unlock()
-	st := f.stacks[strings.TrimPrefix(aws.ToString(in.QueueUrl), "https://sqs/")]
-	out := &sqs.ReceiveMessageOutput{}
-	for len(st.queue) > 0 && len(out.Messages) < int(in.MaxNumberOfMessages) {
-		out.Messages = append(out.Messages, sqstypes.Message{Body: aws.String(st.queue[0]), ReceiptHandle: aws.String("r")})
-		st.queue = st.queue[1:]
+	var st *fakeStack
+	for _, s := range f.stacks {
+		if queueURL(s.name) == aws.ToString(in.QueueUrl) {
+			st = s
+		}
 	}
+	if st == nil {
+		return nil, apiErr("AWS.SimpleQueueService.NonExistentQueue", "The specified queue does not exist")
+	}
+	if st.scenario.Name == f.failIn && st.step-1 == f.receiveErrAt {
+		return nil, apiErr("KMS.AccessDeniedException", "fake: not authorized to perform kms:Decrypt")
+	}
+	out := &sqs.ReceiveMessageOutput{}
+	now := f.clock.Now()
+	var left []fakeMessage
+	for _, m := range st.queue {
+		if !m.visibleAt.After(now) && len(out.Messages) < int(in.MaxNumberOfMessages) {
+			out.Messages = append(out.Messages, sqstypes.Message{Body: aws.String(m.body), ReceiptHandle: aws.String("r")})
+			continue
+		}
+		left = append(left, m)
+	}
+	st.queue = left
 	return out, nil
 }
 
@@ -551,4 +812,19 @@ func (c fakeCD) GetDeployment(_ context.Context, in *codedeploy.GetDeploymentInp
 		}
 	}
 	return nil, apiErr("DeploymentDoesNotExistException", "no deployment")
+}
+
+type fakeSSM struct{ f *fakeAWS }
+
+func (s fakeSSM) DeleteParameter(_ context.Context, in *ssm.DeleteParameterInput, _ ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error) {
+	f := s.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := aws.ToString(in.Name)
+	f.log("DeleteParameter %s", name)
+	if _, ok := f.params[name]; !ok {
+		return nil, &ssmtypes.ParameterNotFound{Message: aws.String("fake: no parameter " + name)}
+	}
+	delete(f.params, name)
+	return &ssm.DeleteParameterOutput{}, nil
 }

@@ -19,24 +19,27 @@ type notice struct {
 	order   int
 }
 
-// notices waits NoticeWait, then reads and removes every notice on the queue, and returns their outcomes in the
-// order SNS sent them.
-func (b *Backend) notices(ctx context.Context, queue string) ([]string, error) {
+// notices reads and removes the notices on the queue until it has been empty for NoticeQuiet (within NoticeWait
+// in all, publishing the business metric when due meanwhile), and returns the outcomes of those SNS published
+// within the step's window (from, to, widened by ClockSkew) in the order SNS sent them, and a note for each other
+// one: a notice of an earlier step that arrived late, which no check of this step counts. A notice without an SNS
+// timestamp (delivered raw) is counted.
+func (b *Backend) notices(ctx context.Context, queue string, from, to time.Time) (outcomes, late []string, err error) {
 	if queue == "" {
-		return nil, nil
+		return nil, nil, nil
 	}
-	if err := b.cfg.Clock.Sleep(ctx, b.cfg.NoticeWait); err != nil {
-		return nil, err
-	}
+	clock := b.cfg.Clock
+	began := clock.Now()
+	quietSince := began
 	var got []notice
-	for round := 0; round < 20; round++ {
+	for {
+		if err := b.keepBusiness(ctx); err != nil {
+			return nil, nil, err
+		}
 		out, err := b.clients.SQS.ReceiveMessage(ctx, &sqs.ReceiveMessageInput{QueueUrl: &queue, MaxNumberOfMessages: 10,
 			WaitTimeSeconds: 2})
 		if err != nil {
-			return nil, fmt.Errorf("ReceiveMessage %s: %w", queue, err)
-		}
-		if len(out.Messages) == 0 {
-			break
+			return nil, nil, fmt.Errorf("ReceiveMessage %s: %w", queue, err)
 		}
 		for _, m := range out.Messages {
 			if n, ok := parseNotice(aws.ToString(m.Body)); ok {
@@ -44,7 +47,24 @@ func (b *Backend) notices(ctx context.Context, queue string) ([]string, error) {
 				got = append(got, n)
 			}
 			if _, err := b.clients.SQS.DeleteMessage(ctx, &sqs.DeleteMessageInput{QueueUrl: &queue, ReceiptHandle: m.ReceiptHandle}); err != nil {
-				return nil, fmt.Errorf("DeleteMessage %s: %w", queue, err)
+				return nil, nil, fmt.Errorf("DeleteMessage %s: %w", queue, err)
+			}
+		}
+		now := clock.Now()
+		if len(out.Messages) > 0 {
+			quietSince = now
+		}
+		if now.Sub(quietSince) >= b.cfg.NoticeQuiet {
+			break
+		}
+		if !now.Before(began.Add(b.cfg.NoticeWait)) {
+			late = append(late, fmt.Sprintf("notices: the queue was not quiet for %s within %s: notices may arrive in "+
+				"the next step", b.cfg.NoticeQuiet, b.cfg.NoticeWait))
+			break
+		}
+		if len(out.Messages) == 0 {
+			if err := clock.Sleep(ctx, b.cfg.PollInterval); err != nil {
+				return nil, nil, fmt.Errorf("waiting for the notices: %w", err)
 			}
 		}
 	}
@@ -54,11 +74,16 @@ func (b *Backend) notices(ctx context.Context, queue string) ([]string, error) {
 		}
 		return got[i].order < got[j].order
 	})
-	out := make([]string, len(got))
-	for i, n := range got {
-		out[i] = n.outcome
+	lo, hi := from.Add(-ClockSkew), to.Add(ClockSkew)
+	for _, n := range got {
+		if !n.at.IsZero() && (n.at.Before(lo) || n.at.After(hi)) {
+			late = append(late, fmt.Sprintf("notice %q sent at %s, outside the step (%s to %s): not counted",
+				n.outcome, n.at.UTC().Format(time.RFC3339), from.UTC().Format(time.RFC3339), to.UTC().Format(time.RFC3339)))
+			continue
+		}
+		outcomes = append(outcomes, n.outcome)
 	}
-	return out, nil
+	return outcomes, late, nil
 }
 
 // parseNotice reads a notice of the notify construct from an SQS message: the SNS envelope's Subject ("Deployment

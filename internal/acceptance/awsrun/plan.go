@@ -9,11 +9,26 @@ import (
 	"github.com/safeship/lambda-bluegreen/internal/acceptance"
 )
 
-// The assumptions of the plan's duration.
+// The assumptions of the plan's duration. A step's expected time is the model's time for it (its stack
+// operation's, as WhatTook measures it), or RollbackTime or UnblockTime for a command the model timed 0 s, or
+// DefaultDeployTime or DefaultCommandTime without the model's result; plus DeployOverhead for a deploy, AlarmTime for
+// each business alarm fault, and ObserveTime; each scenario adds DeleteTime.
 const (
 	// DeployOverhead is added to each deploy step beyond the model's time for it: synthesis (go run of the app, the
-	// handler built), the asset upload, the change set, and the CDK CLI's own polling.
+	// handler built), the asset upload, the change set, and the CDK CLI's own polling. The step's measured time
+	// (WhatTook) leaves it out.
 	DeployOverhead = 4 * time.Minute
+	// RollbackTime and UnblockTime are a command's time when the model's is 0 s (the model's commands take no
+	// time): bluegreen rollback reads the stack and updates it, its alias's deployment all at once; bluegreen
+	// unblock deletes or rewrites one SSM parameter.
+	RollbackTime = 4 * time.Minute
+	UnblockTime  = 30 * time.Second
+	// AlarmTime is the expected wait for the business alarm to follow the metric, before a step with a
+	// BusinessAlarm or ClearBusinessAlarm fault (one-minute periods, 1 of 1 data points; AlarmWait bounds it).
+	AlarmTime = 3 * time.Minute
+	// ObserveTime is each step's observation after its operation: the notification queue quiet for NoticeQuiet,
+	// the reads, and bluegreen watch of a finished deployment.
+	ObserveTime = 90 * time.Second
 	// DeleteTime is the time allowed to delete one scenario's stack.
 	DeleteTime = 5 * time.Minute
 	// DefaultDeployTime and DefaultCommandTime are a step's time when the model's result has none for it: the
@@ -134,11 +149,24 @@ func NewPlan(c Config, model acceptance.Result) Plan {
 				if v, err := time.ParseDuration(m.Steps[i].Values[acceptance.WhatTook]); err == nil {
 					d = v
 				}
+				switch {
+				case d > 0:
+				case st.Action == acceptance.RollbackByHand:
+					d = RollbackTime
+				case st.Action == acceptance.Unblock:
+					d = UnblockTime
+				}
 			}
 			if st.Action == acceptance.Deploy {
 				d += DeployOverhead
 			}
-			ps.Duration += d
+			for _, f := range st.Faults {
+				if f.Kind == acceptance.BusinessAlarm || f.Kind == acceptance.ClearBusinessAlarm {
+					d += AlarmTime
+					business = true
+				}
+			}
+			ps.Duration += d + ObserveTime
 			ps.Functions += fns
 		}
 		ps.Duration += DeleteTime
@@ -164,7 +192,13 @@ func NewPlan(c Config, model acceptance.Result) Plan {
 	add(PriceLogsIngestion, invocations*AssumedLogBytes/1e9, 1)
 	add(PriceAlarm, fnSteps*AssumedAlarmsPerFunction, 1)
 	add(PriceCustomMetric, 1, 1)
-	add(PricePutMetricData, businessMinutes+steps, 1000)
+	// The business metric goes out every BusinessInterval while a scenario with the business alarm runs: at most the
+	// whole run's bound, whatever the scenarios' times turn out to be.
+	metricPuts := 0.0
+	if businessMinutes > 0 {
+		metricPuts = float64(c.RunTimeout / BusinessInterval)
+	}
+	add(PricePutMetricData, metricPuts+steps, 1000)
 	add(PriceSQSRequests, steps*AssumedQueueRequestsPerStep, 1e6)
 	add(PriceSNSPublishes, steps*AssumedQueueRequestsPerStep, 1e6)
 	add(PriceKMSKey, stacks*AssumedKeysPerStack, 1)
@@ -191,16 +225,20 @@ func (p Plan) Write(w io.Writer, c Config) {
 		}
 		fmt.Fprintf(w, "  %-40s %d steps, about %s (%s)\n", s.Name, s.Steps, s.Duration, src)
 	}
-	fmt.Fprintf(w, "\nExpected duration: about %s (each deploy %s beyond its canary for synthesis, assets and the change "+
-		"set; %s to delete each stack). Bounds: %s a step, %s the run, %s each stack's deletion.\n",
-		p.Duration, DeployOverhead, DeleteTime, c.StepTimeout, c.RunTimeout, c.EndTimeout)
+	fmt.Fprintf(w, "\nExpected duration: about %s: each step the model's time for its stack operation (a rollback %s and an "+
+		"unblock %s where the model says 0s), each deploy %s more for synthesis, assets and the change set, %s for "+
+		"the business alarm to follow its metric before a step that breaks or heals it, %s to observe each step, %s "+
+		"to delete each stack. Bounds: %s a step, %s the business alarm, %s for the notices, %s the run, %s each "+
+		"stack's deletion.\n",
+		p.Duration, RollbackTime, UnblockTime, DeployOverhead, AlarmTime, ObserveTime, DeleteTime, c.StepTimeout,
+		c.AlarmWait, c.NoticeWait, c.RunTimeout, c.EndTimeout)
 	fmt.Fprintf(w, "\nUpper bound on cost: $%.2f (us-east-1 list prices on %s, assumed; free tier not deducted):\n",
 		p.MaxCostUSD, PriceDate)
 	for _, ci := range p.Costs {
 		fmt.Fprintf(w, "  %-36s %14.2f × $%g per %s = $%.4f\n", ci.Price.What, ci.Quantity, ci.Price.USD, ci.Price.Unit, ci.USD)
 	}
 	fmt.Fprintf(w, "Assumptions: the traffic generator sends at most %g requests a second and %d requests per function "+
-		"and step (%d in all); each request billed %gs at %g GB; %d other invocations per deploy (hooks, custom "+
+		"and step, the step's bound at that rate (%d in all); each request billed %gs at %g GB; %d other invocations per deploy (hooks, custom "+
 		"resources, formatter); %d alarms per function and step and %d KMS keys per stack, each billed a whole month; "+
 		"provisioned concurrency held twice over for the whole scenario; %d bytes of logs per invocation; %d SQS "+
 		"and SNS requests per step. CodeDeploy (for Lambda) and CloudFormation charge nothing here; the CDK "+

@@ -6,10 +6,12 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
+	cfntypes "github.com/aws/aws-sdk-go-v2/service/cloudformation/types"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
 	"github.com/safeship/lambda-bluegreen/internal/acceptance"
@@ -124,9 +126,14 @@ func WriteReport(dir string, r acceptance.Report) ([]string, error) {
 	return []string{md, jsonPath}, nil
 }
 
-// Cleanup deletes the stacks a run left behind: those acceptance.OwnStack accepts for c.Run, or for every run
-// with allRuns (a stack without the tag, or whose name lacks the prefix, is never touched). It checks the account
-// first, as Run does, and returns the stacks it deleted.
+// Cleanup deletes what runs left behind: the stacks acceptance.OwnStack accepts for c.Run, or for every run with
+// allRuns (other people's runs in the account too; a stack without the tag, or whose name lacks the prefix, is
+// never touched), and the release blocks of their functions. It checks the account first, as Run does, and returns
+// the stacks it deleted.
+//
+// The candidates come from ListStacks, filtered by name prefix, then each is read by name (DescribeStacks with a
+// StackName) for its tags: DescribeStacks without a StackName "requires ListStacks and DescribeStacks permissions"
+// on every stack (CloudFormation API Reference, DescribeStacks), which the documented policy does not grant.
 func Cleanup(ctx context.Context, c Config, cl Clients, allRuns bool) ([]string, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
@@ -135,36 +142,30 @@ func Cleanup(ctx context.Context, c Config, cl Clients, allRuns bool) ([]string,
 		return nil, fmt.Errorf("%w: cleanup needs the run's id, or every run", ErrInvalid)
 	}
 	c = c.withDefaults()
-	run := c.Run
+	run, prefix := c.Run, acceptance.StackPrefix+"-"+c.Run+"-"
 	if allRuns {
-		run = ""
+		run, prefix = "", acceptance.StackPrefix+"-"
 	}
 	if err := checkAccount(ctx, c, cl); err != nil {
 		return nil, err
 	}
-	var own []string
-	var token *string
-	for page := 0; page < 100; page++ {
-		out, err := cl.CloudFormation.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{NextToken: token})
-		if err != nil {
-			return nil, fmt.Errorf("%w: DescribeStacks: %w", ErrUnreadable, err)
-		}
-		for i := range out.Stacks {
-			st := &out.Stacks[i]
-			name := aws.ToString(st.StackName)
-			if acceptance.OwnStack(name, tagsOf(st), run) && st.StackStatus != "DELETE_COMPLETE" {
-				own = append(own, name)
-			}
-		}
-		if token = out.NextToken; token == nil {
-			break
-		}
+	names, err := listStacks(ctx, cl.CloudFormation, prefix)
+	if err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrUnreadable, err)
 	}
 	b := NewBackend(c, cl, nil, nil)
 	var deleted []string
 	var errs []string
-	for _, name := range own {
-		if err := b.deleteStack(ctx, name, run); err != nil {
+	for _, name := range names {
+		st, err := b.describe(ctx, name)
+		if err != nil {
+			errs = append(errs, err.Error())
+			continue
+		}
+		if st == nil || !acceptance.OwnStack(name, tagsOf(st), run) {
+			continue
+		}
+		if err := b.teardown(ctx, name, run, nil); err != nil {
 			errs = append(errs, err.Error())
 			continue
 		}
@@ -175,4 +176,33 @@ func Cleanup(ctx context.Context, c Config, cl Clients, allRuns bool) ([]string,
 		return deleted, fmt.Errorf("%s", strings.Join(errs, "; "))
 	}
 	return deleted, nil
+}
+
+// listStacks are the names of the stacks that start with prefix, in every status but DELETE_COMPLETE (ListStacks
+// without a filter also returns the stacks deleted in the last 90 days: CloudFormation API Reference, ListStacks).
+func listStacks(ctx context.Context, cfn CloudFormationAPI, prefix string) ([]string, error) {
+	var filter []cfntypes.StackStatus
+	for _, s := range cfntypes.StackStatus("").Values() {
+		if s != cfntypes.StackStatusDeleteComplete {
+			filter = append(filter, s)
+		}
+	}
+	var names []string
+	var token *string
+	for page := 0; page < 100; page++ {
+		out, err := cfn.ListStacks(ctx, &cloudformation.ListStacksInput{StackStatusFilter: filter, NextToken: token})
+		if err != nil {
+			return nil, fmt.Errorf("ListStacks: %w", err)
+		}
+		for _, s := range out.StackSummaries {
+			if n := aws.ToString(s.StackName); strings.HasPrefix(n, prefix) {
+				names = append(names, n)
+			}
+		}
+		if token = out.NextToken; token == nil {
+			break
+		}
+	}
+	sort.Strings(names)
+	return names, nil
 }

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/safeship/lambda-bluegreen/internal/acceptance"
+	"github.com/safeship/lambda-bluegreen/internal/block"
 )
 
 func stackOf(t *testing.T, scenario string) string {
@@ -70,6 +71,43 @@ func TestEveryScenarioPassesOnTheAgreeingFake(t *testing.T) {
 	}
 	if f.invokes == 0 || f.metrics == 0 {
 		t.Errorf("%d invocations, %d metrics", f.invokes, f.metrics)
+	}
+	// A step's time is its stack operation's, as the model's: not the 90 s of synthesis and change set before it.
+	s, _ = o.Report.Result.Scenario("canary-succeeds")
+	if got := s.Steps[1].Values[acceptance.WhatTook]; got != "5m0s" {
+		t.Errorf("canary-succeeds step 2 took %s, want the model's 5m0s", got)
+	}
+	// A rollback by hand is timed by its stack update (the model's 0 s); an unblock, which updates no stack, by the
+	// command (the fake's 3 s).
+	s, _ = o.Report.Result.Scenario("rollback-by-hand-while-the-alarm-fires")
+	if got := s.Steps[2].Values[acceptance.WhatTook]; got != "0s" {
+		t.Errorf("the rollback took %s, want 0s", got)
+	}
+	if got := s.Steps[5].Values[acceptance.WhatTook]; got != "3s" {
+		t.Errorf("the unblock took %s, want 3s", got)
+	}
+	// The release gate's refusal names the function as AWS does, by its generated name.
+	fn := functionName(stackOf(t, s.Name), acceptance.Api)
+	if got := s.Steps[3].Values[acceptance.WhatError]; !strings.Contains(got, "bluegreen unblock -function "+fn+" -release ") {
+		t.Errorf("the refusal: %q", got)
+	}
+	// The business alarm is in ALARM when each step after the metric broke starts, across the steps and the waits
+	// between them, and OK once it heals.
+	for step, want := range map[string]string{"rollback-by-hand-while-the-alarm-fires/2": "ALARM",
+		"rollback-by-hand-while-the-alarm-fires/3": "ALARM", "rollback-by-hand-while-the-alarm-fires/4": "OK",
+		"emergency-bypass-then-normal-deploy/1": "ALARM", "emergency-bypass-then-normal-deploy/2": "ALARM",
+		"emergency-bypass-then-normal-deploy/3": "OK"} {
+		if got := f.alarmAtAction[step]; got != want {
+			t.Errorf("%s: the business alarm was %s as the step started, want %s", step, got, want)
+		}
+	}
+	if got := f.logged("DescribeStacks "); len(got) == 0 {
+		t.Error("no DescribeStacks")
+	}
+	for _, c := range f.logged("DescribeStacks") {
+		if c == "DescribeStacks " {
+			t.Error("DescribeStacks without a stack name")
+		}
 	}
 	for _, want := range []string{"hook-crashes", "skipped (model only)", "Upper bound on cost: $", "Lambda requests",
 		"us-east-1 list prices on " + PriceDate, "Expected duration: about"} {
@@ -209,8 +247,11 @@ func TestCleanupDeletesOnlyTheRunsStacks(t *testing.T) {
 	for _, allRuns := range []bool{false, true} {
 		f := newFakeAWS(t)
 		tag := func(run string) map[string]string { return map[string]string{acceptance.TagKey: run} }
-		f.addStack(acceptance.StackName("t1", 0), tag("t1"))
-		f.addStack(acceptance.StackName("t1", 3), tag("t1"))
+		f.addStack(acceptance.StackName("t1", 0), tag("t1"), acceptance.Api)
+		f.params[block.ParameterName(functionName(acceptance.StackName("t1", 0), acceptance.Api))] = `{"blocked":[]}`
+		f.params[block.ParameterName("MyApp-t1-00-ApiFunction1")] = `{"blocked":[]}`
+		// Interrupted between cdk's change set and its execution: deleted at once, not waited for.
+		f.addStack(acceptance.StackName("t1", 3), tag("t1")).status = "REVIEW_IN_PROGRESS"
 		f.addStack(acceptance.StackName("t2", 0), tag("t2"))
 		f.addStack(acceptance.StackName("t1", 4), map[string]string{"team": "x"}) // the prefix, no tag
 		f.addStack("MyApp-t1-00", tag("t1"))                                      // the tag, another prefix
@@ -218,6 +259,7 @@ func TestCleanupDeletesOnlyTheRunsStacks(t *testing.T) {
 		var out bytes.Buffer
 		c := f.config(t)
 		c.Out = &out
+		began := f.clock.Now()
 		deleted, err := Cleanup(context.Background(), c, f.clients(), allRuns)
 		if err != nil {
 			t.Fatal(err)
@@ -237,6 +279,12 @@ func TestCleanupDeletesOnlyTheRunsStacks(t *testing.T) {
 		if !strings.Contains(out.String(), "deleted "+want[0]) {
 			t.Errorf("output: %s", out.String())
 		}
+		if len(f.params) != 1 || f.params[block.ParameterName("MyApp-t1-00-ApiFunction1")] == "" {
+			t.Errorf("parameters left: %v", f.params)
+		}
+		if waited := f.clock.Now().Sub(began); waited > time.Minute {
+			t.Errorf("waited %s for a stack in REVIEW_IN_PROGRESS", waited)
+		}
 	}
 }
 
@@ -248,7 +296,8 @@ func prefixed(p string, list []string) []string {
 	return out
 }
 
-// A stack that never finishes deleting ends the wait with an error at EndTimeout, on the run's clock.
+// A stack that never finishes deleting ends the wait with an error at EndTimeout, on the run's clock, in Cleanup
+// and in a scenario's End, whose error the scenario's result carries (ScenarioResult.Cleanup).
 func TestTheDeletionWaitIsBounded(t *testing.T) {
 	f := newFakeAWS(t)
 	f.addStack(acceptance.StackName("t1", 0), map[string]string{acceptance.TagKey: "t1"})
@@ -266,16 +315,195 @@ func TestTheDeletionWaitIsBounded(t *testing.T) {
 	if real := time.Since(start); real > 2*time.Second {
 		t.Errorf("took %s in real time", real)
 	}
-	// The same in a scenario's End. (acceptance.Run's runScenario sets ScenarioResult.Cleanup in a deferred function
-	// on a copy it has already returned, so the run's result does not show it yet: End is asserted directly.)
 	f = newFakeAWS(t)
-	f.addStack(acceptance.StackName("t1", 0), map[string]string{acceptance.TagKey: "t1"})
-	f.stacks[acceptance.StackName("t1", 0)].hang = true
-	c = f.config(t)
+	f.hang = true
+	c = f.config(t, "first-deploy")
 	c.EndTimeout = 10 * time.Minute
-	err = NewBackend(c, f.clients(), nil, nil).End(context.Background(), acceptance.Scenarios[0])
-	if err == nil || !strings.Contains(err.Error(), "still DELETE_IN_PROGRESS") {
-		t.Errorf("End: %v", err)
+	o, err := Run(context.Background(), c, f.deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := o.Report.Result.Scenario("first-deploy")
+	if s.Status != acceptance.StatusError || !strings.Contains(s.Cleanup, "still DELETE_IN_PROGRESS after 10m0s") {
+		t.Errorf("%s (%s), cleanup %q", s.Status, s.Reason, s.Cleanup)
+	}
+}
+
+// teardownCase runs one scenario on a fake set up by setup, and checks the scenario's status and that its stack
+// was deleted (once, after any operation in progress) and nothing else.
+func teardownCase(t *testing.T, scenario, status string, setup func(f *fakeAWS, ctx context.Context, cancel context.CancelFunc)) (*fakeAWS, acceptance.ScenarioResult) {
+	t.Helper()
+	f := newFakeAWS(t)
+	f.addStack("Other", map[string]string{"team": "x"})
+	f.failIn = scenario
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	setup(f, ctx, cancel)
+	o, err := Run(ctx, f.config(t, scenario), f.deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := o.Report.Result.Scenario(scenario)
+	if s.Status != status || s.Cleanup != "" {
+		t.Errorf("%s (%s), cleanup %q; want %s", s.Status, s.Reason, s.Cleanup, status)
+	}
+	if st := f.stacks[stackOf(t, scenario)]; st != nil && st.status != "DELETE_COMPLETE" {
+		t.Errorf("the stack is %s", st.status)
+	}
+	if f.stacks["Other"].status != "UPDATE_COMPLETE" {
+		t.Error("another stack was touched")
+	}
+	return f, s
+}
+
+// Teardown after each way a scenario can end: its stack is deleted, and only it.
+func TestTeardown(t *testing.T) {
+	t.Run("a failed stack operation", func(t *testing.T) {
+		f, s := teardownCase(t, "canary-succeeds", acceptance.StatusFailed, func(f *fakeAWS, _ context.Context, _ context.CancelFunc) {
+			f.contradict = func(scenario string, step int, s *stepState) {
+				if step == 1 {
+					s.outcome, s.stack, s.errText = acceptance.OutcomeRolledBack, "UPDATE_ROLLBACK_COMPLETE", "alarm in ALARM"
+				}
+			}
+		})
+		if got := s.Steps[1].Values[acceptance.WhatOutcome]; got != acceptance.OutcomeRolledBack {
+			t.Errorf("outcome %q", got)
+		}
+		if got := f.logged("DeleteStack"); len(got) != 1 {
+			t.Errorf("deleted %v", got)
+		}
+	})
+	t.Run("interrupted while UPDATE_IN_PROGRESS", func(t *testing.T) {
+		f, _ := teardownCase(t, "canary-succeeds", acceptance.StatusInterrupted, func(f *fakeAWS, _ context.Context, cancel context.CancelFunc) {
+			f.cancelAt, f.cancel, f.cancelMidUpdate = 1, cancel, true
+		})
+		// The fake fails the test on a DeleteStack during the update; the stack was described in progress first.
+		if got := f.logged("DeleteStack"); len(got) != 1 {
+			t.Errorf("deleted %v", got)
+		}
+	})
+	t.Run("DELETE_FAILED, then a retry", func(t *testing.T) {
+		f, _ := teardownCase(t, "first-deploy", acceptance.StatusPassed, func(f *fakeAWS, _ context.Context, _ context.CancelFunc) {
+			f.deleteFails = 1
+		})
+		if got := f.logged("DeleteStack"); len(got) != 2 {
+			t.Errorf("deleted %v, want a retry", got)
+		}
+	})
+	t.Run("a failure in Begin", func(t *testing.T) {
+		f, s := teardownCase(t, "first-deploy", acceptance.StatusError, func(f *fakeAWS, _ context.Context, _ context.CancelFunc) {
+			f.beginErr = true
+		})
+		if !strings.Contains(s.Reason, "could not begin") || len(f.logged("DeleteStack")) != 0 || len(f.logged("Deploy")) != 0 {
+			t.Errorf("%s; calls %v", s.Reason, f.calls)
+		}
+	})
+	t.Run("a failure reading the notices", func(t *testing.T) {
+		f, s := teardownCase(t, "canary-succeeds", acceptance.StatusError, func(f *fakeAWS, _ context.Context, _ context.CancelFunc) {
+			f.receiveErrAt = 1
+		})
+		if !strings.Contains(s.Reason, "kms:Decrypt") || len(f.logged("DeleteStack")) != 1 {
+			t.Errorf("%s; deleted %v", s.Reason, f.logged("DeleteStack"))
+		}
+	})
+	t.Run("a failure in watch", func(t *testing.T) {
+		f, s := teardownCase(t, "canary-succeeds", acceptance.StatusError, func(f *fakeAWS, _ context.Context, _ context.CancelFunc) {
+			f.watchErrAt = 1
+		})
+		if !strings.Contains(s.Reason, "watch could not start") || len(f.logged("DeleteStack")) != 1 {
+			t.Errorf("%s; deleted %v", s.Reason, f.logged("DeleteStack"))
+		}
+	})
+	t.Run("the business alarm never fires", func(t *testing.T) {
+		f, s := teardownCase(t, "emergency-bypass-then-normal-deploy", acceptance.StatusError, func(f *fakeAWS, _ context.Context, _ context.CancelFunc) {
+			f.alarmStuck = true
+		})
+		if !strings.Contains(s.Reason, "is still OK after 10m0s, not ALARM") || len(f.logged("DeleteStack")) != 1 {
+			t.Errorf("%s; deleted %v", s.Reason, f.logged("DeleteStack"))
+		}
+	})
+}
+
+// A scenario whose stack exists already (a run id used again) is refused, and End deletes nothing: neither the
+// stack nor its release blocks.
+func TestBeginRefusedLeavesTheStack(t *testing.T) {
+	f := newFakeAWS(t)
+	name := stackOf(t, "canary-succeeds")
+	f.addStack(name, map[string]string{acceptance.TagKey: "t1"}, acceptance.Api)
+	f.params[block.ParameterName(functionName(name, acceptance.Api))] = `{"blocked":[]}`
+	o, err := Run(context.Background(), f.config(t, "canary-succeeds"), f.deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := o.Report.Result.Scenario("canary-succeeds")
+	if s.Status != acceptance.StatusError || !strings.Contains(s.Reason, "exists already") {
+		t.Errorf("%s (%s)", s.Status, s.Reason)
+	}
+	if got := append(f.logged("DeleteStack"), f.logged("DeleteParameter")...); len(got) != 0 || f.stacks[name].status != "UPDATE_COMPLETE" {
+		t.Errorf("touched: %v", got)
+	}
+}
+
+// A scenario interrupted between bluegreen rollback and unblock leaves a release block outside the stack: End
+// deletes it with the stack.
+func TestEndDeletesTheReleaseBlocks(t *testing.T) {
+	f := newFakeAWS(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	f.failIn, f.cancelAt, f.cancel = "rollback-by-hand-while-the-alarm-fires", 3, cancel
+	name := stackOf(t, f.failIn)
+	param := block.ParameterName(functionName(name, acceptance.Api))
+	if _, err := Run(ctx, f.config(t, f.failIn), f.deps()); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := f.params[param]; ok || fmt.Sprint(f.logged("DeleteParameter")) != fmt.Sprint([]string{"DeleteParameter " + param}) {
+		t.Errorf("parameters %v; calls %v", f.params, f.logged("DeleteParameter"))
+	}
+}
+
+// A notice of a step that reaches the queue after the step's wait is not counted in the next step: it is noted as
+// late there.
+func TestLateNoticesAreNotCounted(t *testing.T) {
+	f := newFakeAWS(t)
+	f.failIn, f.lateAt = "error-burst-rolls-back-then-rerun", 1
+	o, err := Run(context.Background(), f.config(t, f.failIn), f.deps())
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := o.Report.Result.Scenario(f.failIn)
+	if got := s.Steps[1].Values[acceptance.WhatNotifications]; got != "started" {
+		t.Errorf("step 2: %q", got)
+	}
+	if got := s.Steps[2].Values[acceptance.WhatNotifications]; got != "started,succeeded" {
+		t.Errorf("step 3: %q", got)
+	}
+	if notes := strings.Join(s.Steps[2].Notes, "\n"); !strings.Contains(notes, `notice "STOPPED" sent at`) ||
+		!strings.Contains(notes, "not counted") {
+		t.Errorf("step 3's notes: %s", notes)
+	}
+}
+
+// The deployment watch follows is the step's first, not one an earlier step created within the skew before it.
+func TestFirstDeploymentLeavesOutEarlierSteps(t *testing.T) {
+	f := newFakeAWS(t)
+	stack := stackOf(t, "canary-succeeds")
+	group := physical(stack, acceptance.Api, "DeploymentGroup")
+	start := f.clock.Now()
+	f.deployments = []fakeDeployment{{id: "d-old", group: group, created: start.Add(-5 * time.Second)},
+		{id: "d-new", group: group, created: start.Add(20 * time.Second)}}
+	f.clock.advance(time.Minute)
+	b := NewBackend(f.config(t), f.clients(), nil, nil)
+	b.deployments = map[string]bool{"d-old": true}
+	fn := Function{ID: acceptance.Api, Name: functionName(stack, acceptance.Api), Application: "app", Group: group}
+	listed := map[string]bool{}
+	if id, err := b.firstDeployment(context.Background(), fn, start, listed); err != nil || id != "d-new" || !listed["d-new"] {
+		t.Errorf("%q, %v, listed %v", id, err, listed)
+	}
+	// An earlier step's deployment a minute before the step is outside the skew even when not seen.
+	f.deployments[0].created = start.Add(-time.Minute)
+	b.deployments = map[string]bool{}
+	if id, _ := b.firstDeployment(context.Background(), fn, start, map[string]bool{}); id != "d-new" {
+		t.Errorf("%q", id)
 	}
 }
 
@@ -345,7 +573,31 @@ func TestPlan(t *testing.T) {
 		{Values: map[string]string{acceptance.WhatTook: "2m0s"}}, {Values: map[string]string{acceptance.WhatTook: "1m0s"}}}}}}
 	c.Scenarios = []string{"first-deploy"}
 	p = NewPlan(c, model)
-	if s := p.Scenarios[0]; !s.FromModel || s.Duration != 3*time.Minute+2*DeployOverhead+DeleteTime {
+	if s := p.Scenarios[0]; !s.FromModel || s.Duration != 3*time.Minute+2*DeployOverhead+2*ObserveTime+DeleteTime {
 		t.Errorf("from the model: %+v", s)
+	}
+	// The model's commands take 0 s: the plan counts RollbackTime and UnblockTime instead, and AlarmTime for each
+	// fault on the business alarm.
+	full, err := acceptance.ModelResult()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Scenarios = []string{"rollback-by-hand-while-the-alarm-fires"}
+	p = NewPlan(c, full)
+	m, _ := full.Scenario(c.Scenarios[0])
+	want := DeleteTime + RollbackTime + UnblockTime + 2*AlarmTime
+	for i, st := range m.Steps {
+		d, _ := time.ParseDuration(st.Values[acceptance.WhatTook])
+		want += d + ObserveTime
+		if acceptance.Scenarios[func() int { i, _ := scenarioIndex(c.Scenarios[0]); return i }()].Steps[i].Action == acceptance.Deploy {
+			want += DeployOverhead
+		}
+	}
+	if got := p.Scenarios[0].Duration; got != want {
+		t.Errorf("rollback-by-hand: %s, want %s", got, want)
+	}
+	// The generator's cap covers the step's bound at the rate, and the cost bound counts it.
+	if d := (Config{}).withDefaults(); d.MaxRequests != int(d.StepTimeout.Seconds()*d.Rate) || p.Requests != p.Scenarios[0].Functions*d.MaxRequests {
+		t.Errorf("cap %d, requests %d", d.MaxRequests, p.Requests)
 	}
 }

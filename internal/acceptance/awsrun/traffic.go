@@ -7,15 +7,15 @@ import (
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
-	"github.com/aws/aws-sdk-go-v2/service/cloudwatch"
-	cwtypes "github.com/aws/aws-sdk-go-v2/service/cloudwatch/types"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 
 	"github.com/safeship/lambda-bluegreen/internal/acceptance"
 )
 
 // traffic is the step's traffic generator: requests to each function's alias at the configured rate, at most
-// MaxRequests to each, and reads of the alias every PollInterval to see the shift and measure detection.
+// MaxRequests to each (by default as many as the step's bound allows at the rate, so that synthesis and the asset
+// upload before the stack operation cannot use the cap up), the business metric when due (keepBusiness), and reads
+// of the alias every PollInterval to see the shift and measure detection.
 type traffic struct {
 	b    *Backend
 	ctx  context.Context
@@ -93,8 +93,6 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 	}
 	maxTicks := int(b.cfg.StepTimeout/interval) + 1
 	state := make([]fnState, len(t.fns))
-	publish := b.release.Business || b.broken
-	var lastMetric time.Time
 	fail := func(err error) {
 		if res.firstErr == "" && ctx.Err() == nil {
 			res.firstErr = err.Error()
@@ -102,11 +100,8 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 	}
 	for tick := 0; tick < maxTicks && ctx.Err() == nil; tick++ {
 		now := clock.Now()
-		if publish && (lastMetric.IsZero() || now.Sub(lastMetric) >= time.Minute) {
-			if err := b.putBusiness(ctx); err != nil {
-				fail(err)
-			}
-			lastMetric = now
+		if err := b.keepBusiness(ctx); err != nil {
+			fail(err)
 		}
 		for i, fn := range t.fns {
 			s := &state[i]
@@ -156,22 +151,4 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 		}
 	}
 	return res
-}
-
-// putBusiness publishes one value of the business metric for the stack: broken or healthy.
-func (b *Backend) putBusiness(ctx context.Context) error {
-	v := acceptance.BusinessHealthy
-	if b.broken {
-		v = acceptance.BusinessBroken
-	}
-	_, err := b.clients.CloudWatch.PutMetricData(ctx, &cloudwatch.PutMetricDataInput{
-		Namespace: aws.String(acceptance.BusinessNamespace),
-		MetricData: []cwtypes.MetricDatum{{MetricName: aws.String(acceptance.BusinessMetric), Value: aws.Float64(v),
-			Timestamp: aws.Time(b.cfg.Clock.Now()), Unit: cwtypes.StandardUnitCount,
-			Dimensions: []cwtypes.Dimension{{Name: aws.String(acceptance.BusinessDimension), Value: aws.String(b.stack)}}}},
-	})
-	if err != nil {
-		return fmt.Errorf("PutMetricData %s/%s: %w", acceptance.BusinessNamespace, acceptance.BusinessMetric, err)
-	}
-	return nil
 }
