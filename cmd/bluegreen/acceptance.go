@@ -30,10 +30,18 @@ var acceptanceCommand = struct{ name, synopsis, summary, exits string }{"accepta
   the model was contradicted (or a stack could not be deleted, or the report not written: read what it printed);
   2 bad usage; 3 refused: the credentials are of another account than -account; 4 declined (the account id was not
   typed, and no -yes); 6 could not read AWS before anything was created (no credentials or region, refused
-  credentials, access denied); 130 interrupted (Ctrl-C: the scenario's stack is deleted first)`}
+  credentials, access denied); 130 interrupted (Ctrl-C once: the scenario being played stops after its step and its
+  stack and release blocks are deleted, waiting at most 30 minutes, then the report is written; Ctrl-C again ends
+  the command at once, and -cleanup deletes what is left)`}
 
-// runAcceptance plays the acceptance scenarios on AWS (bluegreen acceptance), or cleans up after a run (-cleanup).
+// runAcceptance plays the acceptance scenarios on AWS (bluegreen acceptance), or cleans up after a run (-cleanup),
+// deploying with the pinned CDK CLI.
 func (c cli) runAcceptance(args []string, stdout, stderr io.Writer) int {
+	return c.acceptance(args, stdout, stderr, execCommand)
+}
+
+// acceptance is runAcceptance with the runner of ./cdkw.
+func (c cli) acceptance(args []string, stdout, stderr io.Writer, runCDK commandRunner) int {
 	fs := newFlags("acceptance", stderr)
 	account := fs.String("account", "", "the 12-digit AWS account to run in (required): the credentials must be of this account")
 	region := fs.String("region", "", "the AWS region to run in (required)")
@@ -77,9 +85,12 @@ func (c cli) runAcceptance(args []string, stdout, stderr io.Writer) int {
 
 	ctx := c.context()
 	if c.signals {
-		var stop context.CancelFunc
-		ctx, stop = signal.NotifyContext(ctx, os.Interrupt)
-		defer stop()
+		sigs := make(chan os.Signal, 1)
+		signal.Notify(sigs, os.Interrupt)
+		defer signal.Stop(sigs)
+		var cancel context.CancelFunc
+		ctx, cancel = onInterrupt(ctx, sigs, func() { signal.Stop(sigs) }, stderr)
+		defer cancel()
 	}
 	cl, err := c.connect(ctx, *profile, *region)
 	if err != nil {
@@ -87,7 +98,7 @@ func (c cli) runAcceptance(args []string, stdout, stderr io.Writer) int {
 		return exitAWS
 	}
 	clients := awsrun.Clients{STS: cl.sts, CloudFormation: cl.cloudformation, Lambda: cl.lambda, CloudWatch: cl.cloudwatch,
-		SQS: sqsFrom(cl), CodeDeploy: cl.codedeploy}
+		SQS: sqsFrom(cl), CodeDeploy: cl.codedeploy, SSM: cl.ssm}
 
 	if *cleanup {
 		deleted, err := awsrun.Cleanup(ctx, cfg, clients, *allRuns)
@@ -106,7 +117,7 @@ func (c cli) runAcceptance(args []string, stdout, stderr io.Writer) int {
 		root = r
 	}
 	deps := awsrun.Deps{Clients: clients,
-		Deployer: cdkDeployer{root: root, profile: *profile, region: *region, progress: cfg.Out},
+		Deployer: cdkDeployer{root: root, profile: *profile, region: *region, progress: cfg.Out, run: runCDK},
 		Commands: inProcess{c: cli{stdin: strings.NewReader(""), connect: c.connect, now: c.now, sleep: c.sleep,
 			terminal: func(io.Writer) bool { return false }}, profile: *profile, region: *region}}
 	out, err := awsrun.Run(ctx, cfg, deps)
@@ -128,6 +139,27 @@ func (c cli) runAcceptance(args []string, stdout, stderr io.Writer) int {
 		return exitFail
 	}
 	return exitOK
+}
+
+// onInterrupt returns a context that ends at the first signal on sigs: the run then stops after the step being
+// played and deletes its scenario's stack (with a context of its own, bounded by awsrun.Config.EndTimeout). At that
+// first signal it says so on w and calls release, which stops catching SIGINT: a second Ctrl-C then has Go's default
+// effect and ends the process at once ("if a Go program receives os.Interrupt and the Go program has not called
+// Notify, then the default behavior is to terminate the program", os/signal, NotifyContext), so an operator is
+// never left waiting on a deletion.
+func onInterrupt(ctx context.Context, sigs <-chan os.Signal, release func(), w io.Writer) (context.Context, context.CancelFunc) {
+	ctx, cancel := context.WithCancel(ctx)
+	go func() {
+		select {
+		case <-sigs:
+			release()
+			fmt.Fprintln(w, "bluegreen acceptance: interrupted: deleting the scenario's stack (at most 30 minutes), then "+
+				"writing the report; Ctrl-C again stops at once (bluegreen acceptance -cleanup deletes what is left)")
+			cancel()
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, cancel
 }
 
 // acceptanceExit prints err, if any, and returns its exit code.
@@ -198,10 +230,33 @@ func sqsFrom(cl clients) *sqs.Client {
 		Logger: o.Logger, ClientLogMode: o.ClientLogMode, AppID: o.AppID})
 }
 
-// cdkDeployer deploys the acceptance app with the pinned CDK CLI (./cdkw in the checkout's root).
+// commandRunner runs name with args in dir, with env added to this process's environment and its output written
+// to out, and returns its exit code; an error means it could not run or did not exit by itself (a signal, ctx
+// ended).
+type commandRunner func(ctx context.Context, dir string, env []string, out io.Writer, name string, args ...string) (int, error)
+
+// execCommand runs the command as a child process.
+func execCommand(ctx context.Context, dir string, env []string, out io.Writer, name string, args ...string) (int, error) {
+	cmd := exec.CommandContext(ctx, name, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), env...)
+	cmd.Stdout, cmd.Stderr = out, out
+	err := cmd.Run()
+	var exit *exec.ExitError
+	if errors.As(err, &exit) && exit.ExitCode() >= 0 {
+		return exit.ExitCode(), nil
+	}
+	if err != nil {
+		return -1, err
+	}
+	return 0, nil
+}
+
+// cdkDeployer deploys the acceptance app with the pinned CDK CLI (./cdkw in the checkout's root), through run.
 type cdkDeployer struct {
 	root, profile, region string
 	progress              io.Writer
+	run                   commandRunner
 }
 
 // Deploy runs ./cdkw deploy of the stack at the release; a failed deploy is a DeployResult with the end of what the
@@ -217,21 +272,16 @@ func (d cdkDeployer) Deploy(ctx context.Context, dep awsrun.Deployment) (awsrun.
 	if d.profile != "" {
 		args = append(args, "--profile", d.profile)
 	}
-	cmd := exec.CommandContext(ctx, "./cdkw", args...)
-	cmd.Dir = d.root
-	cmd.Env = append(os.Environ(), "AWS_REGION="+d.region, "AWS_DEFAULT_REGION="+d.region)
 	tail := &tailBuffer{max: 4096}
-	cmd.Stdout = io.MultiWriter(d.progress, tail)
-	cmd.Stderr = io.MultiWriter(d.progress, tail)
-	err = cmd.Run()
-	var exit *exec.ExitError
+	code, err := d.run(ctx, d.root, []string{"AWS_REGION=" + d.region, "AWS_DEFAULT_REGION=" + d.region},
+		io.MultiWriter(d.progress, tail), "./cdkw", args...)
 	switch {
 	case ctx.Err() != nil:
 		return awsrun.DeployResult{}, ctx.Err()
-	case errors.As(err, &exit):
-		return awsrun.DeployResult{Error: strings.TrimSpace(tail.String())}, nil
 	case err != nil:
 		return awsrun.DeployResult{}, fmt.Errorf("./cdkw deploy %s: %w", dep.Stack, err)
+	case code != 0:
+		return awsrun.DeployResult{Error: strings.TrimSpace(tail.String())}, nil
 	}
 	return awsrun.DeployResult{OK: true}, nil
 }

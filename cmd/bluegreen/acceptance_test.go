@@ -1,8 +1,19 @@
 package main
 
 import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/safeship/lambda-bluegreen/internal/acceptance"
+	"github.com/safeship/lambda-bluegreen/internal/acceptance/awsrun"
 )
 
 func TestAcceptanceFlags(t *testing.T) {
@@ -62,5 +73,89 @@ func TestAcceptanceRefusesAnotherAccount(t *testing.T) {
 	}
 	if len(f.log) != 0 {
 		t.Errorf("AWS changed: %v", f.log)
+	}
+}
+
+// cdkDeployer runs ./cdkw deploy in the checkout's root with the stack, the run and the release as context, the
+// acceptance app as --app, the profile and the region; a CLI that exits non-zero is a failed deploy with the end of
+// its output, one that cannot start an error.
+func TestCDKDeployerArguments(t *testing.T) {
+	type call struct {
+		dir, name string
+		env, args []string
+	}
+	var got []call
+	exit, runErr := 0, error(nil)
+	runner := func(_ context.Context, dir string, env []string, out io.Writer, name string, args ...string) (int, error) {
+		got = append(got, call{dir, name, env, args})
+		fmt.Fprintln(out, "❌  BlueGreenAcceptance-r1-00 failed: release gate refused")
+		return exit, runErr
+	}
+	var progress bytes.Buffer
+	d := cdkDeployer{root: "/checkout", profile: "sandbox", region: "eu-west-1", progress: &progress, run: runner}
+	rel := acceptance.Release{Commit: "c2", PreTraffic: true}
+	res, err := d.Deploy(context.Background(), awsrun.Deployment{Stack: "BlueGreenAcceptance-r1-00", Run: "r1", Release: rel})
+	if err != nil || !res.OK || len(got) != 1 {
+		t.Fatalf("%+v, %v, %d calls", res, err, len(got))
+	}
+	relJSON, _ := json.Marshal(rel)
+	want := []string{"deploy", "BlueGreenAcceptance-r1-00", "--require-approval", "never", "--app", "go run ./examples/acceptance",
+		"-c", "acceptance:stack=BlueGreenAcceptance-r1-00", "-c", "acceptance:run=r1", "-c", "acceptance:release=" + string(relJSON),
+		"--profile", "sandbox"}
+	c := got[0]
+	if c.dir != "/checkout" || c.name != "./cdkw" || fmt.Sprint(c.args) != fmt.Sprint(want) ||
+		fmt.Sprint(c.env) != fmt.Sprint([]string{"AWS_REGION=eu-west-1", "AWS_DEFAULT_REGION=eu-west-1"}) {
+		t.Errorf("ran %+v\nwant args %v", c, want)
+	}
+	if !strings.Contains(progress.String(), "release gate refused") {
+		t.Errorf("progress: %q", progress.String())
+	}
+	exit = 1
+	if res, err := d.Deploy(context.Background(), awsrun.Deployment{Stack: "S", Run: "r1"}); err != nil || res.OK ||
+		!strings.Contains(res.Error, "release gate refused") {
+		t.Errorf("a failed deploy: %+v, %v", res, err)
+	}
+	exit, runErr = -1, errors.New("fork/exec ./cdkw: no such file or directory")
+	if _, err := d.Deploy(context.Background(), awsrun.Deployment{Stack: "S", Run: "r1"}); err == nil || !strings.Contains(err.Error(), "no such file") {
+		t.Errorf("a CLI that cannot start: %v", err)
+	}
+}
+
+// An interrupt during a deploy ends the run with exit 130 after the scenario's cleanup, with the report written.
+func TestAcceptanceInterruptExits130(t *testing.T) {
+	f := newFake(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	c := f.cli("")
+	c.ctx = ctx
+	runner := func(ctx context.Context, _ string, _ []string, _ io.Writer, _ string, _ ...string) (int, error) {
+		cancel() // the operator's Ctrl-C
+		<-ctx.Done()
+		return -1, ctx.Err()
+	}
+	dir := t.TempDir()
+	var out, errOut bytes.Buffer
+	code := c.acceptance([]string{"-account", "123456789012", "-region", "eu-west-1", "-run", "r1", "-yes",
+		"-scenarios", "canary-succeeds", "-report", dir}, &out, &errOut, runner)
+	if code != exitInterrupted || !strings.Contains(out.String(), "canary-succeeds") || !strings.Contains(out.String(), "interrupted") {
+		t.Errorf("exit %d, want %d:\n%s%s", code, exitInterrupted, out.String(), errOut.String())
+	}
+	if _, err := os.Stat(filepath.Join(dir, "report.md")); err != nil {
+		t.Error(err)
+	}
+}
+
+// The first interrupt ends the context, says what happens next and stops catching SIGINT (so that a second one
+// ends the process at once); the release happens once.
+func TestOnInterrupt(t *testing.T) {
+	sigs := make(chan os.Signal, 2)
+	released := 0
+	var w bytes.Buffer
+	ctx, cancel := onInterrupt(context.Background(), sigs, func() { released++ }, &w)
+	defer cancel()
+	sigs <- os.Interrupt
+	<-ctx.Done()
+	if released != 1 || !strings.Contains(w.String(), "Ctrl-C again stops at once") {
+		t.Errorf("released %d times; said %q", released, w.String())
 	}
 }
