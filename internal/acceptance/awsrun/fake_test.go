@@ -79,6 +79,9 @@ type stepState struct {
 	// after a later step).
 	noOp                                bool
 	alias, versions, provisioned, watch map[string]string
+	// detected: the model measured a detection time, so green served failing requests before the alias went
+	// back to blue.
+	detected bool
 }
 
 // modelStates are the states the agreeing fake plays for the scenario: the model's observations of each step.
@@ -95,6 +98,7 @@ func modelStates(t *testing.T, s acceptance.Scenario, model acceptance.Result) [
 			provisioned: map[string]string{}, watch: map[string]string{}}
 		cur.took, _ = time.ParseDuration(v[acceptance.WhatTook])
 		cur.noOp = i > 0 && strings.HasPrefix(cur.stack, "CREATE_")
+		_, cur.detected = v[acceptance.WhatDetection]
 		for k, val := range v {
 			switch what, fn := acceptance.Split(k); what {
 			case acceptance.WhatAlias:
@@ -206,7 +210,12 @@ type fakeAWS struct {
 	alarmStuck         bool // the business alarm stays OK whatever the metric
 	deleteFails        int  // every stack's first deletions that fail
 	failSeen, blueSeen chan struct{}
-	waitingBlue        bool
+	// waitingBlue is the function whose alias CodeDeploy has put back on blue, until the generator reads it;
+	// weightsRead says the generator has read green's weights on the alias (it knows green) in this step.
+	waitingBlue string
+	weightsRead bool
+	// failMode is how green's release fails while it takes traffic in the step being played ("" for none).
+	failMode acceptance.FailMode
 }
 
 func newFakeAWS(t *testing.T) *fakeAWS {
@@ -352,15 +361,31 @@ func (f *fakeAWS) step(ctx context.Context, name, run string, action acceptance.
 		f.cancel()
 		return DeployResult{}, ctx.Err()
 	}
-	// An error burst: green takes part of the traffic until the generator's failing request, then CodeDeploy puts
-	// the alias back on blue and the generator reads it.
+	// An error burst, or a bad release whose green the model saw fail: green takes part of the traffic until the
+	// generator's failing request (one that asks green to fail, or any request green serves while its release
+	// fails: an error, or an answer after acceptance.SlowDelay), then CodeDeploy puts the alias back on blue and the
+	// generator reads it.
+	var failing []string
 	for _, ft := range sc.Steps[i].Faults {
-		if ft.Kind != acceptance.ErrorBurst {
-			continue
+		if ft.Kind == acceptance.ErrorBurst {
+			failing = append(failing, or(ft.Function, acceptance.Api))
 		}
-		fn := or(ft.Function, acceptance.Api)
+	}
+	if r := sc.Steps[i].Release; action == acceptance.Deploy && r.Fail != "" && s.detected {
+		failing = append(failing, r.Functions()[0])
 		f.mu.Lock()
+		f.failMode = r.Fail
+		f.mu.Unlock()
+	}
+	for _, fn := range failing {
+		f.mu.Lock()
+		// A signal left by an earlier step's failing requests (several can fail before the alias moves) is stale.
+		select {
+		case <-f.failSeen:
+		default:
+		}
 		st.weights[fn] = map[string]float64{"g": 0.1}
+		f.weightsRead = false
 		f.mu.Unlock()
 		select {
 		case <-f.failSeen:
@@ -370,7 +395,7 @@ func (f *fakeAWS) step(ctx context.Context, name, run string, action acceptance.
 		f.clock.advance(time.Minute)
 		f.mu.Lock()
 		delete(st.weights, fn)
-		f.waitingBlue = true
+		f.waitingBlue = fn
 		f.mu.Unlock()
 		select {
 		case <-f.blueSeen:
@@ -378,6 +403,9 @@ func (f *fakeAWS) step(ctx context.Context, name, run string, action acceptance.
 			f.t.Errorf("%s step %d: the generator did not read the alias back on blue", sc.Name, i+1)
 		}
 	}
+	f.mu.Lock()
+	f.failMode = ""
+	f.mu.Unlock()
 	end := opStart.Add(s.took)
 	f.clock.advanceTo(end)
 	f.mu.Lock()
@@ -662,8 +690,9 @@ func (l fakeLambda) GetAlias(_ context.Context, in *lambda.GetAliasInput, _ ...f
 	out := &lambda.GetAliasOutput{FunctionVersion: aws.String(st.state.alias[fn])}
 	if w := st.weights[fn]; len(w) > 0 {
 		out.RoutingConfig = &lambdatypes.AliasRoutingConfiguration{AdditionalVersionWeights: w}
-	} else if f.waitingBlue {
-		f.waitingBlue = false
+		f.weightsRead = true
+	} else if f.waitingBlue == fn {
+		f.waitingBlue = ""
 		f.blueSeen <- struct{}{}
 	}
 	return out, nil
@@ -697,6 +726,18 @@ func (l fakeLambda) Invoke(_ context.Context, in *lambda.InvokeInput, _ ...func(
 		default:
 		}
 		return &lambda.InvokeOutput{ExecutedVersion: aws.String(req.FailVersion), FunctionError: aws.String("Unhandled")}, nil
+	}
+	if w := st.weights[fn]; f.failMode != "" && w["g"] > 0 && f.weightsRead {
+		// A bad release's green serves this request (the fake routes them all to it) and fails its way.
+		select {
+		case f.failSeen <- struct{}{}:
+		default:
+		}
+		if f.failMode == acceptance.FailLatency {
+			f.clock.advance(acceptance.SlowDelay)
+			return &lambda.InvokeOutput{ExecutedVersion: aws.String("g")}, nil
+		}
+		return &lambda.InvokeOutput{ExecutedVersion: aws.String("g"), FunctionError: aws.String("Unhandled")}, nil
 	}
 	return &lambda.InvokeOutput{ExecutedVersion: aws.String(st.state.alias[fn])}, nil
 }

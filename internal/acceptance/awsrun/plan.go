@@ -64,12 +64,17 @@ var (
 	PriceSchedulerEvents = Price{"EventBridge Scheduler invocations", 1.00, "1M invocations"}
 )
 
+// hoursPerMonth is the month AWS prorates hourly prices over (365 × 24 / 12).
+const hoursPerMonth = 730.0
+
 // The sizes the cost bound assumes of the acceptance app.
 const (
-	// AssumedMemoryGB is each function's memory, and AssumedBilledSeconds the billed duration of each request:
-	// far above the handler's milliseconds, so that the bound holds.
-	AssumedMemoryGB      = 0.5
-	AssumedBilledSeconds = 1.0
+	// AssumedMemoryGB is each function's memory (the acceptance app's 128 MB, examples/acceptance/stack), and
+	// AssumedBilledSeconds the billed duration of each request: the app's whole timeout
+	// (acceptance.FunctionTimeout), far above the handler's milliseconds and above a FailLatency release's
+	// acceptance.SlowDelay, so that the bound holds.
+	AssumedMemoryGB      = 0.125
+	AssumedBilledSeconds = 30.0
 	// AssumedOtherInvocations are the invocations of each deploy beside the generator's: hooks, custom resources,
 	// the notice formatter.
 	AssumedOtherInvocations = 100
@@ -201,7 +206,11 @@ func NewPlan(c Config, model acceptance.Result) Plan {
 	add(PricePutMetricData, metricPuts+steps, 1000)
 	add(PriceSQSRequests, steps*AssumedQueueRequestsPerStep, 1e6)
 	add(PriceSNSPublishes, steps*AssumedQueueRequestsPerStep, 1e6)
-	add(PriceKMSKey, stacks*AssumedKeysPerStack, 1)
+	// AWS KMS pricing: "Each AWS KMS key that you create in AWS KMS costs $1/month (prorated hourly)", and "There is
+	// no charge for customer managed KMS keys that you manage and are scheduled for deletion": a key is billed
+	// while its stack lives, at most the whole run (RunTimeout) plus its deletion (EndTimeout), of a 730-hour month.
+	keyMonths := (c.RunTimeout + c.EndTimeout).Hours() / hoursPerMonth
+	add(PriceKMSKey, stacks*AssumedKeysPerStack*keyMonths, 1)
 	add(PriceSchedulerEvents, deploys*AssumedOtherInvocations, 1e6)
 	for _, ci := range p.Costs {
 		p.MaxCostUSD += ci.USD
@@ -239,7 +248,7 @@ func (p Plan) Write(w io.Writer, c Config) {
 	}
 	fmt.Fprintf(w, "Assumptions: the traffic generator sends at most %g requests a second and %d requests per function "+
 		"and step, the step's bound at that rate (%d in all); each request billed %gs at %g GB; %d other invocations per deploy (hooks, custom "+
-		"resources, formatter); %d alarms per function and step and %d KMS keys per stack, each billed a whole month; "+
+		"resources, formatter); %d alarms per function and step and %d KMS keys per stack (alarms billed a whole month each, keys prorated hourly over the run as AWS KMS prices them); "+
 		"provisioned concurrency held twice over for the whole scenario; %d bytes of logs per invocation; %d SQS "+
 		"and SNS requests per step. CodeDeploy (for Lambda) and CloudFormation charge nothing here; the CDK "+
 		"bootstrap bucket's assets cost cents.\n",

@@ -601,3 +601,10 @@ func TestPlan(t *testing.T) {
 		t.Errorf("cap %d, requests %d", d.MaxRequests, p.Requests)
 	}
 }
+
+// The cost bound bills every request at least the acceptance app's timeout, which covers a slow release.
+func TestCostBoundCoversSlowRequests(t *testing.T) {
+	if AssumedBilledSeconds < acceptance.FunctionTimeout.Seconds() {
+		t.Errorf("the bound bills %gs a request, less than the app's timeout %v", AssumedBilledSeconds, acceptance.FunctionTimeout)
+	}
+}

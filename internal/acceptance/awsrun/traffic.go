@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"sync"
 	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
@@ -26,8 +27,8 @@ type traffic struct {
 // trafficResult is what the generator saw.
 type trafficResult struct {
 	sent, failed, greenFailed int
-	// detected says detection was measured: from the first failing request green served to the first read of the
-	// alias serving blue alone.
+	// detected says detection was measured: from the start of the first failing request green served to the first
+	// read of the alias serving blue alone after the shift had started.
 	detected  bool
 	detection time.Duration
 	firstErr  string
@@ -46,7 +47,9 @@ type fnState struct {
 	blue, green string
 	shiftStart  time.Time
 	sent        int
-	firstFail   time.Time
+	// firstFail is when the first request green failed started; backOnBlue when the alias was first read serving
+	// blue alone after the shift had started (a rollback).
+	firstFail, backOnBlue time.Time
 }
 
 // startTraffic starts the generator for step st on fns; stop ends it and returns what it saw.
@@ -83,30 +86,71 @@ func (b *Backend) startTraffic(ctx context.Context, st acceptance.Step, fns []Fu
 	return t
 }
 
+// slowRequest is how long a request may take before it counts as failing: the acceptance handler answers in
+// milliseconds, except a FailLatency release's, which answers after acceptance.SlowDelay (past the green latency
+// alarm's threshold).
+const slowRequest = acceptance.SlowDelay * 9 / 10
+
+// loop sends the requests, each in its own goroutine so that a slow green (FailLatency) does not hold the others
+// back: at most maxInFlight at once per function, enough for the rate over a whole FunctionTimeout. A request
+// fails when Lambda reports a function error or it takes longer than slowRequest; green's first failing request
+// starts the detection time, measured from the request's start.
 func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) trafficResult {
 	b, ctx, clock := t.b, t.ctx, t.b.cfg.Clock
-	var res trafficResult
+	var (
+		mu       sync.Mutex
+		wg       sync.WaitGroup
+		res      trafficResult
+		inFlight = make([]int, len(t.fns))
+		state    = make([]fnState, len(t.fns))
+	)
 	interval := time.Duration(float64(time.Second) / b.cfg.Rate)
 	pollEvery := int(b.cfg.PollInterval / interval)
 	if pollEvery < 1 {
 		pollEvery = 1
 	}
+	maxInFlight := int(b.cfg.Rate*acceptance.FunctionTimeout.Seconds()) + 1
 	maxTicks := int(b.cfg.StepTimeout/interval) + 1
-	state := make([]fnState, len(t.fns))
-	fail := func(err error) {
+	fail := func(err error) { // with mu held
 		if res.firstErr == "" && ctx.Err() == nil {
 			res.firstErr = err.Error()
+		}
+	}
+	invoke := func(i int, fn Function, payload []byte, start time.Time) {
+		defer wg.Done()
+		out, err := b.clients.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: &fn.Name, Qualifier: &fn.Alias, Payload: payload})
+		took := clock.Now().Sub(start)
+		mu.Lock()
+		defer mu.Unlock()
+		inFlight[i]--
+		if err != nil {
+			fail(fmt.Errorf("lambda Invoke %s:%s: %w", fn.Name, fn.Alias, err))
+			return
+		}
+		if out.FunctionError == nil && took < slowRequest {
+			return
+		}
+		res.failed++
+		s := &state[i]
+		if v := aws.ToString(out.ExecutedVersion); v != "" && v == s.green {
+			res.greenFailed++
+			if s.firstFail.IsZero() || start.Before(s.firstFail) {
+				s.firstFail = start
+			}
 		}
 	}
 	for tick := 0; tick < maxTicks && ctx.Err() == nil; tick++ {
 		now := clock.Now()
 		if err := b.keepBusiness(ctx); err != nil {
+			mu.Lock()
 			fail(err)
+			mu.Unlock()
 		}
 		for i, fn := range t.fns {
-			s := &state[i]
 			if tick%pollEvery == 0 {
 				a, err := b.clients.Lambda.GetAlias(ctx, &lambda.GetAliasInput{FunctionName: &fn.Name, Name: &fn.Alias})
+				mu.Lock()
+				s := &state[i]
 				if err != nil {
 					fail(fmt.Errorf("GetAlias %s: %w", fn.Name, err))
 				} else if v := aws.ToString(a.FunctionVersion); a.RoutingConfig != nil && len(a.RoutingConfig.AdditionalVersionWeights) > 0 {
@@ -117,36 +161,39 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 					if s.shiftStart.IsZero() {
 						s.shiftStart = now
 					}
-				} else if !s.firstFail.IsZero() && !res.detected && v != s.green {
-					res.detected, res.detection = true, now.Sub(s.firstFail)
+				} else if !s.shiftStart.IsZero() && s.backOnBlue.IsZero() && v != s.green {
+					s.backOnBlue = now
 				}
+				mu.Unlock()
 			}
-			if quiet[fn.ID] || s.sent >= b.cfg.MaxRequests {
+			mu.Lock()
+			s := &state[i]
+			if quiet[fn.ID] || s.sent >= b.cfg.MaxRequests || inFlight[i] >= maxInFlight {
+				mu.Unlock()
 				continue
 			}
 			var req acceptance.Request
 			if after, ok := burst[fn.ID]; ok && s.green != "" && !s.shiftStart.IsZero() && now.Sub(s.shiftStart) >= after {
 				req.FailVersion = s.green
 			}
-			payload, _ := json.Marshal(req)
-			out, err := b.clients.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: &fn.Name, Qualifier: &fn.Alias, Payload: payload})
 			s.sent++
 			res.sent++
-			if err != nil {
-				fail(fmt.Errorf("lambda Invoke %s:%s: %w", fn.Name, fn.Alias, err))
-				continue
-			}
-			if out.FunctionError != nil {
-				res.failed++
-				if v := aws.ToString(out.ExecutedVersion); v != "" && v == s.green {
-					res.greenFailed++
-					if s.firstFail.IsZero() {
-						s.firstFail = now
-					}
-				}
-			}
+			inFlight[i]++
+			mu.Unlock()
+			payload, _ := json.Marshal(req)
+			wg.Add(1)
+			go invoke(i, fn, payload, now)
 		}
 		if clock.Sleep(ctx, interval) != nil {
+			break
+		}
+	}
+	wg.Wait()
+	// Detection is measured once every request has ended: a failing request is known only when it returns (a slow
+	// one after acceptance.SlowDelay), which can be after the alias was read back on blue.
+	for _, s := range state {
+		if !s.firstFail.IsZero() && !s.backOnBlue.IsZero() && s.backOnBlue.After(s.firstFail) {
+			res.detected, res.detection = true, s.backOnBlue.Sub(s.firstFail)
 			break
 		}
 	}
