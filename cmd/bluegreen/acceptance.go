@@ -13,6 +13,7 @@ import (
 	"runtime/debug"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/service/sqs"
 
@@ -30,8 +31,9 @@ var acceptanceCommand = struct{ name, synopsis, summary, exits string }{"accepta
   the model was contradicted (or a stack could not be deleted, or the report not written: read what it printed);
   2 bad usage; 3 refused: the credentials are of another account than -account; 4 declined (the account id was not
   typed, and no -yes); 6 could not read AWS before anything was created (no credentials or region, refused
-  credentials, access denied); 130 interrupted (Ctrl-C once: the scenario being played stops after its step and its
-  stack and release blocks are deleted, waiting at most 30 minutes, then the report is written; Ctrl-C again ends
+  credentials, access denied); 130 interrupted (Ctrl-C once: the step being played is cut short, its stack operation
+  waited for, and the scenario's stack and release blocks are deleted, waiting at most 30 minutes, then the report
+  is written; Ctrl-C again ends
   the command at once, and -cleanup deletes what is left)`}
 
 // runAcceptance plays the acceptance scenarios on AWS (bluegreen acceptance), or cleans up after a run (-cleanup),
@@ -141,8 +143,8 @@ func (c cli) acceptance(args []string, stdout, stderr io.Writer, runCDK commandR
 	return exitOK
 }
 
-// onInterrupt returns a context that ends at the first signal on sigs: the run then stops after the step being
-// played and deletes its scenario's stack (with a context of its own, bounded by awsrun.Config.EndTimeout). At that
+// onInterrupt returns a context that ends at the first signal on sigs: the run then cuts the step being played
+// short and deletes its scenario's stack (with a context of its own, bounded by awsrun.Config.EndTimeout). At that
 // first signal it says so on w and calls release, which stops catching SIGINT: a second Ctrl-C then has Go's default
 // effect and ends the process at once ("if a Go program receives os.Interrupt and the Go program has not called
 // Notify, then the default behavior is to terminate the program", os/signal, NotifyContext), so an operator is
@@ -235,9 +237,17 @@ func sqsFrom(cl clients) *sqs.Client {
 // ended).
 type commandRunner func(ctx context.Context, dir string, env []string, out io.Writer, name string, args ...string) (int, error)
 
-// execCommand runs the command as a child process.
+// cmdWaitDelay is how long a cancelled command (and what it started) has to end after its interrupt before it is
+// killed and its output no longer awaited (exec.Cmd.WaitDelay).
+var cmdWaitDelay = 30 * time.Second
+
+// execCommand runs the command as a child process. When ctx ends, the command's process group gets an interrupt
+// (interruptGroup), and cmdWaitDelay later the command is killed and Run returns even if a process it started still
+// holds its output open: the step's bound holds.
 func execCommand(ctx context.Context, dir string, env []string, out io.Writer, name string, args ...string) (int, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
+	interruptGroup(cmd)
+	cmd.WaitDelay = cmdWaitDelay
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), env...)
 	cmd.Stdout, cmd.Stderr = out, out

@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/safeship/lambda-bluegreen/internal/acceptance"
 	"github.com/safeship/lambda-bluegreen/internal/acceptance/awsrun"
@@ -157,5 +158,25 @@ func TestOnInterrupt(t *testing.T) {
 	<-ctx.Done()
 	if released != 1 || !strings.Contains(w.String(), "Ctrl-C again stops at once") {
 		t.Errorf("released %d times; said %q", released, w.String())
+	}
+}
+
+// A cancelled command and everything it started get an interrupt, and the wait for them is bounded even when a
+// process the command started ignores the interrupt and keeps its output open.
+func TestExecCommandCancelIsBounded(t *testing.T) {
+	defer func(d time.Duration) { cmdWaitDelay = d }(cmdWaitDelay)
+	cmdWaitDelay = 500 * time.Millisecond
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	var out bytes.Buffer
+	began := time.Now()
+	// A non-interactive shell starts its background jobs ignoring SIGINT: this one outlives the interrupt and holds
+	// the output open, as a Node.js process that has not yet reacted would.
+	_, err := execCommand(ctx, t.TempDir(), nil, &out, "sh", "-c", "sleep 30 & sleep 30; wait")
+	if took := time.Since(began); took > 5*time.Second {
+		t.Errorf("the cancelled command took %s to return, want about %s", took, cmdWaitDelay)
+	}
+	if err == nil {
+		t.Errorf("a cancelled command must return an error")
 	}
 }

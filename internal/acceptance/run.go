@@ -131,8 +131,8 @@ type Options struct {
 	EndTimeout time.Duration
 }
 
-// Run plays the scenarios on b in order and checks every step. When ctx ends (an interrupt), the scenario being
-// played stops after its step, is cleaned up (Backend.End, with a context of its own), and the scenarios left are
+// Run plays the scenarios on b in order and checks every step. When ctx ends (an interrupt), the step being played
+// ends as soon as the backend gives up on it, the scenario is cleaned up (Backend.End, with a context of its own), and the scenarios left are
 // reported interrupted.
 func Run(ctx context.Context, b Backend, scenarios []Scenario, o Options) Result {
 	if o.EndTimeout <= 0 {

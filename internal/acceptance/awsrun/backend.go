@@ -159,6 +159,10 @@ func (b *Backend) Do(ctx context.Context, s acceptance.Scenario, i int) (accepta
 	if err != nil {
 		return obs, fmt.Errorf("%s: %w", st.Action, err)
 	}
+	if tr.businessErr != nil {
+		return obs, fmt.Errorf("the business metric could not be published while it must breach, so the business "+
+			"alarm (missing data not breaching) may have gone back to OK during the step: %w", tr.businessErr)
+	}
 	if err := b.timeStep(ctx, st, start, end, &obs); err != nil {
 		return obs, err
 	}

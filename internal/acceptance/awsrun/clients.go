@@ -45,9 +45,10 @@ type CloudWatchAPI interface {
 	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 }
 
-// SSMAPI is what the run needs of SSM: deleting the release blocks (package block) that bluegreen rollback leaves
-// outside the stack, one parameter per function.
+// SSMAPI is what the run needs of SSM: reading and deleting the release blocks (package block) that bluegreen
+// rollback leaves outside the stack, one parameter per function.
 type SSMAPI interface {
+	GetParameter(ctx context.Context, in *ssm.GetParameterInput, opts ...func(*ssm.Options)) (*ssm.GetParameterOutput, error)
 	DeleteParameter(ctx context.Context, in *ssm.DeleteParameterInput, opts ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error)
 }
 

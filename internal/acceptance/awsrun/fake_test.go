@@ -857,6 +857,18 @@ func (c fakeCD) GetDeployment(_ context.Context, in *codedeploy.GetDeploymentInp
 
 type fakeSSM struct{ f *fakeAWS }
 
+func (s fakeSSM) GetParameter(_ context.Context, in *ssm.GetParameterInput, _ ...func(*ssm.Options)) (*ssm.GetParameterOutput, error) {
+	f := s.f
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	name := aws.ToString(in.Name)
+	v, ok := f.params[name]
+	if !ok {
+		return nil, &ssmtypes.ParameterNotFound{Message: aws.String("fake: no parameter " + name)}
+	}
+	return &ssm.GetParameterOutput{Parameter: &ssmtypes.Parameter{Name: aws.String(name), Value: aws.String(v)}}, nil
+}
+
 func (s fakeSSM) DeleteParameter(_ context.Context, in *ssm.DeleteParameterInput, _ ...func(*ssm.Options)) (*ssm.DeleteParameterOutput, error) {
 	f := s.f
 	f.mu.Lock()

@@ -3,6 +3,7 @@ package awsrun
 import (
 	"bufio"
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -155,27 +156,25 @@ func Cleanup(ctx context.Context, c Config, cl Clients, allRuns bool) ([]string,
 	}
 	b := NewBackend(c, cl, nil, nil)
 	var deleted []string
-	var errs []string
+	var errs []error
 	for _, name := range names {
 		st, err := b.describe(ctx, name)
 		if err != nil {
-			errs = append(errs, err.Error())
+			errs = append(errs, err)
 			continue
 		}
 		if st == nil || !acceptance.OwnStack(name, tagsOf(st), run) {
 			continue
 		}
 		if err := b.teardown(ctx, name, run, nil); err != nil {
-			errs = append(errs, err.Error())
+			errs = append(errs, err)
 			continue
 		}
 		deleted = append(deleted, name)
 		fmt.Fprintf(c.Out, "deleted %s\n", name)
 	}
-	if len(errs) > 0 {
-		return deleted, fmt.Errorf("%s", strings.Join(errs, "; "))
-	}
-	return deleted, nil
+	// Joined, not flattened: an interrupt (context.Canceled) stays visible to the caller's exit code.
+	return deleted, errors.Join(errs...)
 }
 
 // listStacks are the names of the stacks that start with prefix, in every status but DELETE_COMPLETE (ListStacks

@@ -608,3 +608,43 @@ func TestCostBoundCoversSlowRequests(t *testing.T) {
 		t.Errorf("the bound bills %gs a request, less than the app's timeout %v", AssumedBilledSeconds, acceptance.FunctionTimeout)
 	}
 }
+
+// A release block is deleted only when its blocks name the scenario's stack: a parameter under one of the stack's
+// function names that another stack's rollback wrote is left alone.
+func TestBlocksOfAnotherStackAreKept(t *testing.T) {
+	f := newFakeAWS(t)
+	name := acceptance.StackName("t1", 0)
+	f.addStack(name, map[string]string{acceptance.TagKey: "t1"}, acceptance.Api)
+	entry := func(stack string) string {
+		v, _ := block.List{Function: functionName(name, acceptance.Api)}.With(block.Entry{Release: "ApiV1", Version: "1",
+			Stack: stack, At: f.clock.Now()}).Marshal()
+		return v
+	}
+	param := block.ParameterName(functionName(name, acceptance.Api))
+	for _, c := range []struct {
+		stack string
+		kept  bool
+	}{{name, false}, {"SomeoneElse", true}} {
+		f.params[param] = entry(c.stack)
+		b := NewBackend(f.config(t), f.clients(), nil, nil)
+		if err := b.deleteBlocks(context.Background(), name, []string{functionName(name, acceptance.Api)}); err != nil {
+			t.Fatal(err)
+		}
+		if _, ok := f.params[param]; ok != c.kept {
+			t.Errorf("a block of stack %s: kept %v, want %v", c.stack, ok, c.kept)
+		}
+	}
+}
+
+// An interrupt during -cleanup reaches the caller as context.Canceled (the command exits 130), not flattened into
+// text.
+func TestCleanupInterruptedIsCanceled(t *testing.T) {
+	f := newFakeAWS(t)
+	f.addStack(acceptance.StackName("t1", 0), map[string]string{acceptance.TagKey: "t1"}).status = "UPDATE_IN_PROGRESS"
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err := Cleanup(ctx, f.config(t), f.clients(), false)
+	if !errors.Is(err, context.Canceled) {
+		t.Errorf("want context.Canceled in %v", err)
+	}
+}

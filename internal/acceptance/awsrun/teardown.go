@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sort"
 	"strings"
+	"time"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	"github.com/aws/aws-sdk-go-v2/service/cloudformation"
@@ -53,38 +54,66 @@ func (b *Backend) teardown(ctx context.Context, name, run string, known []string
 		fns = append(fns, f.Name)
 	}
 	var errs []error
+	// The blocks first, with a bound of their own: deleting the stack may use up ctx's time.
+	bctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), blockTimeout)
+	defer cancel()
+	if err := b.deleteBlocks(bctx, name, fns); err != nil {
+		errs = append(errs, err)
+	}
 	if st != nil {
 		if err := b.deleteStack(ctx, name, run); err != nil {
 			errs = append(errs, err)
 		}
 	}
-	if err := b.deleteBlocks(ctx, name, fns); err != nil {
-		errs = append(errs, err)
-	}
 	return errors.Join(errs...)
 }
 
+// blockTimeout bounds the deletion of a stack's release blocks.
+const blockTimeout = 2 * time.Minute
+
 // deleteBlocks deletes the release blocks of the stack's functions (one SSM parameter each, block.ParameterName),
-// which bluegreen rollback writes outside the stack, so that deleting the stack leaves them behind. Only names the
-// stack generated (starting with the stack's name and a hyphen, as CloudFormation names a function without an
-// explicit name) are touched; a parameter that does not exist is not an error.
+// which bluegreen rollback writes outside the stack, so that deleting the stack leaves them behind. A parameter is
+// deleted only when every block in it names this stack (block.Entry.Stack, which bluegreen rollback records): the
+// function's name alone does not say which stack owns it, since CloudFormation shortens the names it generates. A
+// parameter that does not exist is not an error.
 func (b *Backend) deleteBlocks(ctx context.Context, stack string, fns []string) error {
 	sort.Strings(fns)
 	var errs []error
 	seen := map[string]bool{}
 	for _, fn := range fns {
-		if seen[fn] || !strings.HasPrefix(fn, stack+"-") {
+		if seen[fn] || fn == "" {
 			continue
 		}
 		seen[fn] = true
 		name := block.ParameterName(fn)
-		_, err := b.clients.SSM.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(name)})
 		var missing *ssmtypes.ParameterNotFound
-		if err != nil && !errors.As(err, &missing) {
+		out, err := b.clients.SSM.GetParameter(ctx, &ssm.GetParameterInput{Name: aws.String(name)})
+		if errors.As(err, &missing) {
+			continue
+		}
+		if err != nil {
+			errs = append(errs, fmt.Errorf("GetParameter %s (a release block bluegreen rollback left): %w", name, err))
+			continue
+		}
+		l, err := block.Parse(aws.ToString(out.Parameter.Value))
+		if err != nil || !ownBlocks(l, stack) {
+			continue // not readable as blocks, or another stack's: not ours to delete
+		}
+		if _, err := b.clients.SSM.DeleteParameter(ctx, &ssm.DeleteParameterInput{Name: aws.String(name)}); err != nil && !errors.As(err, &missing) {
 			errs = append(errs, fmt.Errorf("DeleteParameter %s (a release block bluegreen rollback left): %w", name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// ownBlocks reports whether every block of l names the stack.
+func ownBlocks(l block.List, stack string) bool {
+	for _, e := range l.Entries {
+		if e.Stack != stack {
+			return false
+		}
+	}
+	return true
 }
 
 // deleteStack deletes the stack when OwnStack accepts it for run, and waits (bounded by EndTimeout on the run's

@@ -32,6 +32,9 @@ type trafficResult struct {
 	detected  bool
 	detection time.Duration
 	firstErr  string
+	// businessErr is why the business metric could not be published while it must breach: the alarm, which treats
+	// missing data as not breaching, may then have gone back to OK, so the step does not play its fault.
+	businessErr error
 }
 
 func (r trafficResult) notes() []string {
@@ -50,6 +53,13 @@ type fnState struct {
 	// firstFail is when the first request green failed started; backOnBlue when the alias was first read serving
 	// blue alone after the shift had started (a rollback).
 	firstFail, backOnBlue time.Time
+}
+
+// failure is a request that failed: the function's index, the version that served it and when it started.
+type failure struct {
+	fn      int
+	version string
+	start   time.Time
 }
 
 // startTraffic starts the generator for step st on fns; stop ends it and returns what it saw.
@@ -103,6 +113,7 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 		res      trafficResult
 		inFlight = make([]int, len(t.fns))
 		state    = make([]fnState, len(t.fns))
+		failures []failure
 	)
 	interval := time.Duration(float64(time.Second) / b.cfg.Rate)
 	pollEvery := int(b.cfg.PollInterval / interval)
@@ -116,8 +127,9 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 			res.firstErr = err.Error()
 		}
 	}
-	invoke := func(i int, fn Function, payload []byte, start time.Time) {
+	invoke := func(i int, fn Function, payload []byte) {
 		defer wg.Done()
+		start := clock.Now() // here, not at the tick: the tick's other calls must not count as the request's time
 		out, err := b.clients.Lambda.Invoke(ctx, &lambda.InvokeInput{FunctionName: &fn.Name, Qualifier: &fn.Alias, Payload: payload})
 		took := clock.Now().Sub(start)
 		mu.Lock()
@@ -131,17 +143,17 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 			return
 		}
 		res.failed++
-		s := &state[i]
-		if v := aws.ToString(out.ExecutedVersion); v != "" && v == s.green {
-			res.greenFailed++
-			if s.firstFail.IsZero() || start.Before(s.firstFail) {
-				s.firstFail = start
-			}
-		}
+		// Which version is green is known once a read of the alias has seen the weights, which may come after
+		// this request: failures are attributed to green at the end.
+		failures = append(failures, failure{fn: i, version: aws.ToString(out.ExecutedVersion), start: start})
 	}
 	for tick := 0; tick < maxTicks && ctx.Err() == nil; tick++ {
 		now := clock.Now()
 		if err := b.keepBusiness(ctx); err != nil {
+			if b.broken && ctx.Err() == nil {
+				res.businessErr = err
+				break
+			}
 			mu.Lock()
 			fail(err)
 			mu.Unlock()
@@ -182,13 +194,21 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 			mu.Unlock()
 			payload, _ := json.Marshal(req)
 			wg.Add(1)
-			go invoke(i, fn, payload, now)
+			go invoke(i, fn, payload)
 		}
 		if clock.Sleep(ctx, interval) != nil {
 			break
 		}
 	}
 	wg.Wait()
+	for _, f := range failures {
+		if s := &state[f.fn]; f.version != "" && f.version == s.green {
+			res.greenFailed++
+			if s.firstFail.IsZero() || f.start.Before(s.firstFail) {
+				s.firstFail = f.start
+			}
+		}
+	}
 	// Detection is measured once every request has ended: a failing request is known only when it returns (a slow
 	// one after acceptance.SlowDelay), which can be after the alias was read back on blue.
 	for _, s := range state {
