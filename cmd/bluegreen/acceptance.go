@@ -15,8 +15,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/aws/aws-sdk-go-v2/service/sqs"
-
 	"github.com/safeship/lambda-bluegreen/internal/acceptance"
 	"github.com/safeship/lambda-bluegreen/internal/acceptance/awsrun"
 	"github.com/safeship/lambda-bluegreen/internal/scaffold"
@@ -100,7 +98,7 @@ func (c cli) acceptance(args []string, stdout, stderr io.Writer, runCDK commandR
 		return exitAWS
 	}
 	clients := awsrun.Clients{STS: cl.sts, CloudFormation: cl.cloudformation, Lambda: cl.lambda, CloudWatch: cl.cloudwatch,
-		SQS: sqsFrom(cl), CodeDeploy: cl.codedeploy, SSM: cl.ssm}
+		SQS: cl.sqs, CodeDeploy: cl.codedeploy, SSM: cl.ssm}
 
 	if *cleanup {
 		deleted, err := awsrun.Cleanup(ctx, cfg, clients, *allRuns)
@@ -221,15 +219,6 @@ func nonNil(s []string) []string {
 		return []string{}
 	}
 	return s
-}
-
-// sqsFrom is an SQS client with the connection of the other clients (region, credentials, endpoint, HTTP client,
-// retryer), taken from the STS client's options: the commands' clients have no SQS of their own.
-func sqsFrom(cl clients) *sqs.Client {
-	o := cl.sts.Options()
-	return sqs.New(sqs.Options{Region: o.Region, Credentials: o.Credentials, BaseEndpoint: o.BaseEndpoint,
-		HTTPClient: o.HTTPClient, Retryer: o.Retryer, RetryMaxAttempts: o.RetryMaxAttempts, RetryMode: o.RetryMode,
-		Logger: o.Logger, ClientLogMode: o.ClientLogMode, AppID: o.AppID})
 }
 
 // commandRunner runs name with args in dir, with env added to this process's environment and its output written

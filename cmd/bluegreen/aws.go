@@ -11,6 +11,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/codedeploy"
 	"github.com/aws/aws-sdk-go-v2/service/lambda"
 	"github.com/aws/aws-sdk-go-v2/service/s3"
+	"github.com/aws/aws-sdk-go-v2/service/sqs"
 	"github.com/aws/aws-sdk-go-v2/service/ssm"
 	"github.com/aws/aws-sdk-go-v2/service/sts"
 
@@ -19,7 +20,7 @@ import (
 
 // clients are the AWS APIs the commands use: CloudFormation for the stacks (rollback of a finished release,
 // recover), SSM for the release blocks, S3 for a rollback template too large for a request, STS for who blocks a
-// release.
+// release, SQS for the notices bluegreen acceptance reads.
 type clients struct {
 	lambda         *lambda.Client
 	codedeploy     *codedeploy.Client
@@ -28,6 +29,8 @@ type clients struct {
 	ssm            *ssm.Client
 	s3             *s3.Client
 	sts            *sts.Client
+	// sqs reads the acceptance app's notices (bluegreen acceptance).
+	sqs *sqs.Client
 	// now is the clock the windows of listed deployments count back from (time.Now when nil).
 	now func() time.Time
 }
@@ -70,5 +73,5 @@ func connectAWS(ctx context.Context, profile, region string) (clients, error) {
 func newClients(cfg aws.Config) clients {
 	return clients{lambda: lambda.NewFromConfig(cfg), codedeploy: codedeploy.NewFromConfig(cfg),
 		cloudwatch: cloudwatch.NewFromConfig(cfg), cloudformation: cloudformation.NewFromConfig(cfg),
-		ssm: ssm.NewFromConfig(cfg), s3: s3.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg)}
+		ssm: ssm.NewFromConfig(cfg), s3: s3.NewFromConfig(cfg), sts: sts.NewFromConfig(cfg), sqs: sqs.NewFromConfig(cfg)}
 }
