@@ -18,7 +18,7 @@ func TestScenariosTable(t *testing.T) {
 	name := regexp.MustCompile(`^[a-z0-9]+(-[a-z0-9]+)*$`)
 	seen := map[string]bool{}
 	known := map[string]bool{}
-	for _, w := range observations {
+	for _, w := range Observations {
 		known[w] = true
 	}
 	faults := map[FaultKind]bool{ErrorBurst: true, BusinessAlarm: true, ClearBusinessAlarm: true, HookCrash: true, Quiet: true}
@@ -102,7 +102,7 @@ func TestScenariosCheckEveryObservation(t *testing.T) {
 			}
 		}
 	}
-	for _, w := range observations {
+	for _, w := range Observations {
 		if !kinds[w] {
 			t.Errorf("no scenario checks %q", w)
 		}
@@ -136,10 +136,6 @@ func TestFailModes(t *testing.T) {
 			PreTrafficMaxLatency, FunctionTimeout)
 	}
 }
-
-// observations are every kind of observation.
-var observations = []string{WhatOutcome, WhatStack, WhatAlias, WhatVersions, WhatProvisioned, WhatNotifications,
-	WhatWatch, WhatTook, WhatDetection, WhatError}
 
 func TestCheckPass(t *testing.T) {
 	for _, c := range []struct {

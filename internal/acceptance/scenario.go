@@ -285,10 +285,13 @@ func Name(what, fn string) string {
 	return what + " " + fn
 }
 
+// Observations are every kind of observation a backend reports (the What… constants).
+var Observations = []string{WhatOutcome, WhatStack, WhatAlias, WhatVersions, WhatProvisioned, WhatNotifications,
+	WhatWatch, WhatTook, WhatDetection, WhatError}
+
 // Split is Name's inverse: the observation and its function ("" for none).
 func Split(name string) (what, fn string) {
-	for _, w := range []string{WhatNotifications, WhatOutcome, WhatStack, WhatAlias, WhatVersions, WhatProvisioned,
-		WhatWatch, WhatTook, WhatDetection, WhatError} {
+	for _, w := range Observations {
 		if name == w {
 			return w, ""
 		}
