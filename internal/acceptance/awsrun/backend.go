@@ -374,7 +374,9 @@ func (b *Backend) firstDeployment(ctx context.Context, fn Function, start time.T
 	return first, nil
 }
 
-// describe is the named stack, or nil when it does not exist.
+// describe is the named stack, or nil when it does not exist: "If the stack doesn't exist, a ValidationError is
+// returned", and a deleted stack is found by its unique id only ("Deleted stacks: You must specify the unique stack
+// ID"), so by name it does not exist either (CloudFormation API Reference, DescribeStacks).
 func (b *Backend) describe(ctx context.Context, name string) (*cfntypes.Stack, error) {
 	out, err := b.clients.CloudFormation.DescribeStacks(ctx, &cloudformation.DescribeStacksInput{StackName: aws.String(name)})
 	if err != nil {

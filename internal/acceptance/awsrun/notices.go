@@ -88,7 +88,9 @@ func (b *Backend) notices(ctx context.Context, queue string, from, to time.Time)
 
 // parseNotice reads a notice of the notify construct from an SQS message: the SNS envelope's Subject ("Deployment
 // <outcome>: <target>", formatter.Notice.Subject) and Timestamp, or, delivered raw, the first line of the message
-// that starts with "Deployment ".
+// that starts with "Deployment ". With raw message delivery off (the acceptance app's subscription), SNS sends the
+// queue a JSON document with Type, MessageId, TopicArn, Subject, Message and Timestamp (SNS Developer Guide, Fanout
+// to Amazon SQS queues; Amazon SNS raw message delivery).
 func parseNotice(body string) (notice, bool) {
 	var env struct {
 		Subject, Message, Timestamp string

@@ -119,8 +119,10 @@ func ownBlocks(l block.List, stack string) bool {
 // deleteStack deletes the stack when OwnStack accepts it for run, and waits (bounded by EndTimeout on the run's
 // clock, and by ctx) until it is gone. A stack in an operation is waited for before it is deleted, except one in
 // REVIEW_IN_PROGRESS: that is a new stack whose change set cdk created but never executed (an interrupt between the
-// two), and CloudFormation leaves it so until the change set is executed or deleted, so it is deleted at once.
-// A deletion that fails (DELETE_FAILED) is retried once.
+// two), and CloudFormation leaves it so until the change set is executed or deleted, so it is deleted at once
+// (AWS documents the status only as a stack being created from a change set; that such a stack has no resources
+// and carries the tags cdk gave the change set is an assumption, from aws-cdk's fix #7731, listed in
+// docs/acceptance.md). A deletion that fails (DELETE_FAILED) is retried once.
 func (b *Backend) deleteStack(ctx context.Context, name, run string) error {
 	clock := b.cfg.Clock
 	deadline := clock.Now().Add(b.cfg.EndTimeout)

@@ -139,6 +139,9 @@ func (t *traffic) loop(quiet map[string]bool, burst map[string]time.Duration) tr
 			fail(fmt.Errorf("lambda Invoke %s:%s: %w", fn.Name, fn.Alias, err))
 			return
 		}
+		// FunctionError: "If present, indicates that an error occurred during function execution"; ExecutedVersion:
+		// "When you invoke a function with an alias, this indicates which version the alias resolved to" (Lambda API
+		// Reference, Invoke).
 		if out.FunctionError == nil && took < slowRequest {
 			return
 		}
